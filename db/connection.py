@@ -1,0 +1,115 @@
+"""Connecting to MySQL/MariaDB from an ``ATTENDANCE_DB_URL`` and the one transaction helper."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass
+from typing import Iterator
+from urllib.parse import unquote, urlsplit
+
+import pymysql
+import pymysql.cursors
+
+DEFAULT_DB_URL = "mysql://root@127.0.0.1:3306/attendance"
+DB_URL_ENV = "ATTENDANCE_DB_URL"
+
+#: Errors that mean "the database is not reachable right now" (as opposed to a bad query).
+UNAVAILABLE_ERRORS = (pymysql.err.OperationalError, pymysql.err.InterfaceError, ConnectionError)
+
+
+class DatabaseUrlError(ValueError):
+    """The database URL is not of the form mysql://user[:password]@host[:port]/database."""
+
+
+@dataclass(frozen=True)
+class DatabaseUrl:
+    user: str
+    password: str
+    host: str
+    port: int
+    database: str
+    unix_socket: str | None = None
+
+    @classmethod
+    def parse(cls, url: str) -> "DatabaseUrl":
+        """Parse ``mysql://user:password@host:port/database``.
+
+        A ``?unix_socket=/path`` query selects a Unix socket instead of host and port.
+        """
+        parts = urlsplit(url)
+        if parts.scheme not in ("mysql", "mariadb", "mysql+pymysql"):
+            raise DatabaseUrlError(f"database URL must start with mysql://, got {url!r}")
+        database = parts.path.lstrip("/")
+        if not database or "/" in database:
+            raise DatabaseUrlError(f"database URL must name one database: {url!r}")
+        socket_path = None
+        for item in filter(None, parts.query.split("&")):
+            key, _, value = item.partition("=")
+            if key != "unix_socket":
+                raise DatabaseUrlError(f"unknown database URL option {key!r}")
+            socket_path = unquote(value)
+        try:
+            port = parts.port or 3306
+        except ValueError as exc:
+            raise DatabaseUrlError(f"bad port in database URL {url!r}") from exc
+        return cls(
+            user=unquote(parts.username or "root"),
+            password=unquote(parts.password or ""),
+            host=parts.hostname or "127.0.0.1",
+            port=port,
+            database=unquote(database),
+            unix_socket=socket_path,
+        )
+
+    def with_database(self, database: str) -> "DatabaseUrl":
+        return DatabaseUrl(self.user, self.password, self.host, self.port, database, self.unix_socket)
+
+    def __str__(self) -> str:  # never shows the password
+        where = self.unix_socket or f"{self.host}:{self.port}"
+        return f"mysql://{self.user}@{where}/{self.database}"
+
+
+def url_from_env() -> str:
+    return os.environ.get(DB_URL_ENV, DEFAULT_DB_URL)
+
+
+def connect(url: DatabaseUrl | str, *, database: bool = True, timeout: float = 5.0) -> pymysql.connections.Connection:
+    """Open a connection (autocommit off, utf8mb4, dict rows off).
+
+    ``database=False`` connects to the server without selecting the database, for creating it.
+    """
+    if isinstance(url, str):
+        url = DatabaseUrl.parse(url)
+    return pymysql.connect(
+        host=url.host,
+        port=url.port,
+        unix_socket=url.unix_socket,
+        user=url.user,
+        password=url.password,
+        database=url.database if database else None,
+        charset="utf8mb4",
+        autocommit=False,
+        connect_timeout=timeout,
+        read_timeout=30,
+        write_timeout=30,
+    )
+
+
+@contextlib.contextmanager
+def transaction(conn: pymysql.connections.Connection) -> Iterator[pymysql.cursors.Cursor]:
+    """Run a block in one transaction: commit when it ends normally, roll back when it raises.
+
+    Yields a cursor. Query functions in ``db`` take a cursor (or connection) and never commit.
+    """
+    cursor = conn.cursor()
+    try:
+        yield cursor
+        conn.commit()
+    except BaseException:
+        with contextlib.suppress(*UNAVAILABLE_ERRORS):
+            conn.rollback()
+        raise
+    finally:
+        with contextlib.suppress(Exception):
+            cursor.close()

@@ -1,0 +1,41 @@
+"""Creating the tables from schema.sql."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema.sql"
+
+
+def schema_statements(path: Path = SCHEMA_PATH) -> list[str]:
+    """The statements of schema.sql: split at a ';' that ends a line, '--' comment lines dropped."""
+    statements, current = [], []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.lstrip().startswith("--"):
+            continue
+        current.append(line)
+        if line.rstrip().endswith(";"):
+            statement = "\n".join(current).strip().rstrip(";").strip()
+            if statement:
+                statements.append(statement)
+            current = []
+    if "".join(current).strip():
+        raise ValueError(f"{path}: the last statement has no closing ';'")
+    return statements
+
+
+def init_schema(cursor) -> int:
+    """Create every table that does not exist yet. Safe to run twice. Returns the statement count."""
+    statements = schema_statements()
+    for statement in statements:
+        cursor.execute(statement)
+    return len(statements)
+
+
+def create_database(cursor, name: str) -> None:
+    """CREATE DATABASE IF NOT EXISTS for a name that is a plain identifier (checked, then quoted)."""
+    if not name.replace("_", "").isalnum() or not name.isascii():
+        raise ValueError(f"database name must be letters, digits and '_': {name!r}")
+    cursor.execute(
+        f"CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+    )

@@ -1,0 +1,95 @@
+-- Attendance system schema. InnoDB, utf8mb4; accepted by MySQL 8 and MariaDB 10.11.
+-- Every statement is idempotent: `attendance-db init` may run it any number of times.
+-- Statements are separated by a semicolon at the end of a line (db/schema.py splits on that).
+
+CREATE TABLE IF NOT EXISTS students (
+    student_id   CHAR(9)      NOT NULL,
+    name         VARCHAR(100) NOT NULL,
+    created_at   DATETIME     NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    PRIMARY KEY (student_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- code: two letters, four digits, '_', one digit; always stored lower case (ea0017_1).
+-- starts_at / duration_minutes: the usual schedule of one session (optional).
+CREATE TABLE IF NOT EXISTS lectures (
+    lecture_id        INT          NOT NULL AUTO_INCREMENT,
+    code              CHAR(8)      NOT NULL,
+    title             VARCHAR(200) NULL,
+    starts_at         TIME         NULL,
+    duration_minutes  SMALLINT     NULL,
+    created_at        DATETIME     NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    PRIMARY KEY (lecture_id),
+    UNIQUE KEY uq_lectures_code (code)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+CREATE TABLE IF NOT EXISTS enrollments (
+    lecture_id   INT       NOT NULL,
+    student_id   CHAR(9)   NOT NULL,
+    enrolled_at  DATETIME  NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    PRIMARY KEY (lecture_id, student_id),
+    KEY ix_enrollments_student (student_id),
+    CONSTRAINT fk_enrollments_lecture FOREIGN KEY (lecture_id) REFERENCES lectures (lecture_id),
+    CONSTRAINT fk_enrollments_student FOREIGN KEY (student_id) REFERENCES students (student_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- One row per lecture per day it meets.
+CREATE TABLE IF NOT EXISTS class_sessions (
+    session_id    INT       NOT NULL AUTO_INCREMENT,
+    lecture_id    INT       NOT NULL,
+    session_date  DATE      NOT NULL,
+    starts_at     DATETIME  NULL,
+    ends_at       DATETIME  NULL,
+    closed_at     DATETIME  NULL,
+    PRIMARY KEY (session_id),
+    UNIQUE KEY uq_sessions_lecture_date (lecture_id, session_date),
+    CONSTRAINT fk_sessions_lecture FOREIGN KEY (lecture_id) REFERENCES lectures (lecture_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- One row per (session, student): the unique key is what makes a mark idempotent.
+-- source: checkin (face check-in / student ID), rollcall (professor), camera (classroom camera),
+--         manual (staff).  client_name: which client made the mark.
+CREATE TABLE IF NOT EXISTS attendance (
+    attendance_id  BIGINT       NOT NULL AUTO_INCREMENT,
+    session_id     INT          NOT NULL,
+    student_id     CHAR(9)      NOT NULL,
+    status         ENUM('present', 'late', 'absent', 'excused', 'left_early') NOT NULL,
+    source         ENUM('checkin', 'rollcall', 'camera', 'manual') NOT NULL,
+    distance       FLOAT        NULL,
+    marked_at      DATETIME(3)  NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+    client_name    VARCHAR(100) NOT NULL,
+    PRIMARY KEY (attendance_id),
+    UNIQUE KEY uq_attendance_session_student (session_id, student_id),
+    KEY ix_attendance_student (student_id),
+    CONSTRAINT fk_attendance_session FOREIGN KEY (session_id) REFERENCES class_sessions (session_id),
+    CONSTRAINT fk_attendance_student FOREIGN KEY (student_id) REFERENCES students (student_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- Batch marks already applied, so that a retried batch (same client-chosen batch_id) is applied
+-- once. reply holds the JSON answer given the first time, sent again on a retry.
+CREATE TABLE IF NOT EXISTS applied_batches (
+    batch_id     VARCHAR(64)  NOT NULL,
+    session_id   INT          NOT NULL,
+    client_name  VARCHAR(100) NOT NULL,
+    applied_at   DATETIME(3)  NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+    reply        TEXT         NOT NULL,
+    PRIMARY KEY (batch_id),
+    CONSTRAINT fk_batches_session FOREIGN KEY (session_id) REFERENCES class_sessions (session_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- Face encodings of enrollment photos. photo_path is relative to the knowns folder.
+-- encoding: 128 little-endian float64 (1024 bytes); NULL when the photo has no usable face,
+-- so that the photo is not encoded again at every start. face_count: faces found in the photo.
+CREATE TABLE IF NOT EXISTS face_encodings (
+    encoding_id   INT           NOT NULL AUTO_INCREMENT,
+    student_id    CHAR(9)       NOT NULL,
+    photo_path    VARCHAR(255)  NOT NULL,
+    photo_sha256  CHAR(64)      NOT NULL,
+    model         VARCHAR(64)   NOT NULL,
+    face_count    SMALLINT      NOT NULL,
+    encoding      BLOB          NULL,
+    created_at    DATETIME      NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    PRIMARY KEY (encoding_id),
+    UNIQUE KEY uq_encodings_photo_model (photo_path, model),
+    KEY ix_encodings_student (student_id),
+    CONSTRAINT fk_encodings_student FOREIGN KEY (student_id) REFERENCES students (student_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;

@@ -1,0 +1,19 @@
+from db.connection import DatabaseUrl, transaction
+from db.schema import init_schema, schema_statements
+
+
+def test_schema_creates_every_table_and_is_idempotent(db_conn):
+    with transaction(db_conn) as cur:
+        assert init_schema(cur) == len(schema_statements())  # second run: no error
+        cur.execute("SHOW TABLES")
+        tables = {row[0] for row in cur.fetchall()}
+    assert {"students", "lectures", "enrollments", "class_sessions", "attendance",
+            "applied_batches", "face_encodings"} <= tables
+
+
+def test_database_url_parsing():
+    url = DatabaseUrl.parse("mysql://u:p%40ss@db.example:3307/att")
+    assert (url.user, url.password, url.host, url.port, url.database) == ("u", "p@ss", "db.example", 3307, "att")
+    assert "p@ss" not in str(url)
+    sock = DatabaseUrl.parse("mysql://root@localhost/att?unix_socket=/tmp/my.sock")
+    assert sock.unix_socket == "/tmp/my.sock"
