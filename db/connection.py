@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from dataclasses import dataclass
 from typing import Iterator
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import pymysql
 import pymysql.cursors
@@ -65,6 +66,12 @@ class DatabaseUrl:
     def with_database(self, database: str) -> "DatabaseUrl":
         return DatabaseUrl(self.user, self.password, self.host, self.port, database, self.unix_socket)
 
+    def to_url(self) -> str:
+        """The full URL, password included (for handing to a child process, never for logs)."""
+        auth = quote(self.user, safe="") + (":" + quote(self.password, safe="") if self.password else "")
+        query = f"?unix_socket={quote(self.unix_socket)}" if self.unix_socket else ""
+        return f"mysql://{auth}@{self.host}:{self.port}/{quote(self.database, safe='')}{query}"
+
     def __str__(self) -> str:  # never shows the password
         where = self.unix_socket or f"{self.host}:{self.port}"
         return f"mysql://{self.user}@{where}/{self.database}"
@@ -113,3 +120,60 @@ def transaction(conn: pymysql.connections.Connection) -> Iterator[pymysql.cursor
     finally:
         with contextlib.suppress(Exception):
             cursor.close()
+
+
+class ConnectionPool:
+    """A few open connections shared by server threads; a broken one is dropped, not reused.
+
+    ``with pool.connection() as conn:`` lends a connection. When the block raises one of
+    :data:`UNAVAILABLE_ERRORS` the connection is closed and forgotten, so the next request opens a
+    new one: the server reconnects by itself once the database is back.
+    """
+
+    def __init__(self, url: DatabaseUrl | str, *, max_idle: int = 8, timeout: float = 5.0):
+        self.url = DatabaseUrl.parse(url) if isinstance(url, str) else url
+        self.max_idle = max_idle
+        self.timeout = timeout
+        self._idle: list[pymysql.connections.Connection] = []
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[pymysql.connections.Connection]:
+        with self._lock:
+            conn = self._idle.pop() if self._idle else None
+        if conn is not None:
+            try:
+                conn.ping(reconnect=False)  # an idle connection may have died with the server
+            except UNAVAILABLE_ERRORS:
+                with contextlib.suppress(Exception):
+                    conn.close()
+                conn = None
+        if conn is None:
+            conn = connect(self.url, timeout=self.timeout)
+        try:
+            yield conn
+        except UNAVAILABLE_ERRORS:
+            with contextlib.suppress(Exception):
+                conn.close()
+            raise
+        except BaseException:
+            self._give_back(conn)
+            raise
+        else:
+            self._give_back(conn)
+
+    def _give_back(self, conn: pymysql.connections.Connection) -> None:
+        if not conn.open:
+            return
+        with self._lock:
+            if len(self._idle) < self.max_idle:
+                self._idle.append(conn)
+                return
+        conn.close()
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            with contextlib.suppress(Exception):
+                conn.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import string
 
 #: The 2019 server accepted 200000000-201999999; we accept the whole 2xxxxxxxx range.
 STUDENT_ID_MIN = 200_000_000
@@ -43,3 +44,39 @@ def check_student_id(text: str) -> str:
     if not is_student_id(text):
         raise ValueError(f"not a student ID (9 digits, {STUDENT_ID_MIN}-{STUDENT_ID_MAX}): {text!r}")
     return text
+
+
+def is_student_id_prefix(text: str) -> bool:
+    """Return True when ``text`` (0-9 characters) can still grow into a valid student ID.
+
+    ``"2019"`` can; ``"1"`` and ``"2x"`` cannot. Used to refuse bad payloads at the first bad byte.
+    """
+    if not isinstance(text, str) or len(text) > STUDENT_ID_LENGTH:
+        return False
+    if not all(c in string.digits for c in text):
+        return False
+    missing = STUDENT_ID_LENGTH - len(text)
+    lowest = int(text + "0" * missing) if text else 0
+    highest = int(text + "9" * missing) if text else 10**STUDENT_ID_LENGTH - 1
+    return lowest <= STUDENT_ID_MAX and highest >= STUDENT_ID_MIN
+
+
+#: What each of the 8 characters of a lecture code must be.
+_LECTURE_CODE_PATTERN = ("letter", "letter", "digit", "digit", "digit", "digit", "_", "digit")
+
+
+def is_lecture_code_prefix(text: str) -> bool:
+    """Return True when ``text`` (0-8 characters) can still grow into a lecture code.
+
+    ``"ea00"`` can; ``"e1"`` and ``"ea0017_1'"`` cannot.
+    """
+    if not isinstance(text, str) or len(text) > LECTURE_CODE_LENGTH:
+        return False
+    for char, expected in zip(text, _LECTURE_CODE_PATTERN):
+        if expected == "letter" and char not in string.ascii_letters:
+            return False
+        if expected == "digit" and char not in string.digits:
+            return False
+        if expected == "_" and char != "_":
+            return False
+    return True

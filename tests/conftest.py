@@ -7,11 +7,13 @@ from schema.sql and dropped afterwards.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import itertools
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -37,11 +39,11 @@ def server_db_url() -> DatabaseUrl:
     return url
 
 
-@pytest.fixture
-def db_url(server_db_url: DatabaseUrl) -> DatabaseUrl:
-    """A fresh database with the schema loaded; dropped after the test."""
+@contextlib.contextmanager
+def fresh_database(server_url: DatabaseUrl) -> Iterator[DatabaseUrl]:
+    """Create a database with schema.sql loaded; drop it when the block ends."""
     name = f"attendance_t{os.getpid()}_{next(_db_counter)}"
-    url = server_db_url.with_database(name)
+    url = server_url.with_database(name)
     admin = connect(url, database=False)
     try:
         with transaction(admin) as cur:
@@ -56,6 +58,13 @@ def db_url(server_db_url: DatabaseUrl) -> DatabaseUrl:
         with transaction(admin) as cur:
             cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
         admin.close()
+
+
+@pytest.fixture
+def db_url(server_db_url: DatabaseUrl) -> Iterator[DatabaseUrl]:
+    """A fresh database with the schema loaded; dropped after the test."""
+    with fresh_database(server_db_url) as url:
+        yield url
 
 
 @pytest.fixture

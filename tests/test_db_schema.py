@@ -17,3 +17,5 @@ def test_database_url_parsing():
     assert "p@ss" not in str(url)
     sock = DatabaseUrl.parse("mysql://root@localhost/att?unix_socket=/tmp/my.sock")
     assert sock.unix_socket == "/tmp/my.sock"
+    assert DatabaseUrl.parse(url.to_url()) == url
+    assert DatabaseUrl.parse(sock.to_url()) == sock

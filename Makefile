@@ -1,0 +1,52 @@
+# The two commands a newcomer needs (README.md):
+#   make demo   set everything up, run the server on sample photos, print today's attendance
+#   make test   set everything up, run the test suite against a real MariaDB
+#
+# Both build .venv/ from requirements*.txt and find (or start) a database: ATTENDANCE_DB_URL
+# when set, else the server on 127.0.0.1:3306, else a private MariaDB under .run/
+# (scripts/database.sh).
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: venv demo test bench db-start db-stop clean
+
+venv: $(STAMP)
+
+# face_recognition 1.3.0 declares `dlib`, whose source build takes ~10 minutes: its real needs
+# (dlib-bin provides the `dlib` module) are in requirements.txt, and it goes in with --no-deps.
+$(STAMP): requirements.txt requirements-dev.txt setup.cfg pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q -r requirements.txt -r requirements-dev.txt
+	$(PIP) install -q --no-deps face_recognition==1.3.0
+	$(PIP) install -q --no-deps --no-build-isolation -e .
+	$(PY) -c "from server.recognition.faces import load_models; load_models()"
+	touch $@
+
+demo: venv
+	@url=$$(scripts/database.sh start) || exit 1; \
+	ATTENDANCE_DB_URL="$$url" $(PY) scripts/demo.py; rc=$$?; \
+	scripts/database.sh stop; exit $$rc
+
+test: venv
+	@url=$$(DB_NAME=attendance_test scripts/database.sh start) || exit 1; \
+	ATTENDANCE_DB_URL="$$url" QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
+	scripts/database.sh stop; exit $$rc
+
+bench: venv
+	@url=$$(DB_NAME=attendance_bench scripts/database.sh start) || exit 1; \
+	ATTENDANCE_DB_URL="$$url" $(PY) bench/recognition.py; rc=$$?; \
+	scripts/database.sh stop; exit $$rc
+
+db-start:
+	@scripts/database.sh start
+
+db-stop:
+	@scripts/database.sh stop
+
+clean:
+	rm -rf $(VENV) .run .pytest_cache .hypothesis *.egg-info

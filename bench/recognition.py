@@ -1,0 +1,156 @@
+"""Recognition latency: each sample image through the running server vs. plain face_recognition.
+
+In one run, alternating, for every probe/group/negative image in the sample manifest:
+- plain: ``face_recognition.load_image_file`` + ``face_locations`` + ``face_encodings`` +
+  ``face_distance`` against the enrolled encodings, in this process (one core);
+- server: a framed ``recognize`` round trip to ``attendance-server`` (separate process, started
+  here on a fresh database, enrolled from the sample knowns).
+Each is timed ``--repeat`` times; the median is kept. Ratio = server / plain.
+
+Targets (issue 2): <= 1.10x for single-face images up to 480p (longest side <= 854 px);
+<= 0.5x for images over 1500 px. Exit status 1 when a target is missed.
+
+    ATTENDANCE_DB_URL=mysql://root@127.0.0.1:3306/x .venv/bin/python bench/recognition.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import re
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import face_recognition  # noqa: E402
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from client.connection import FramedClient  # noqa: E402
+from db.connection import DatabaseUrl, connect, transaction, url_from_env  # noqa: E402
+from db.schema import create_database, init_schema  # noqa: E402
+
+FACES = Path(os.environ.get("ATTENDANCE_FACES_DIR", REPO.parent / "shared" / "faces"))
+SMALL_MAX_SIDE = 854  # 480p (853x480 and smaller)
+LARGE_MIN_SIDE = 1500
+
+
+def plain_recognize(path: Path, known: np.ndarray) -> int:
+    image = face_recognition.load_image_file(str(path))
+    boxes = face_recognition.face_locations(image)
+    encodings = face_recognition.face_encodings(image, boxes)
+    for encoding in encodings:
+        face_recognition.face_distance(known, encoding)
+    return len(boxes)
+
+
+def known_encodings() -> np.ndarray:
+    rows = []
+    for path in sorted((FACES / "knowns").iterdir()):
+        image = face_recognition.load_image_file(str(path))
+        rows.extend(face_recognition.face_encodings(image)[:1])
+    return np.array(rows)
+
+
+def fresh_database(server_url: DatabaseUrl) -> DatabaseUrl:
+    url = server_url.with_database("attendance_bench_recognition")
+    admin = connect(url, database=False)
+    with transaction(admin) as cur:
+        cur.execute("DROP DATABASE IF EXISTS attendance_bench_recognition")
+        create_database(cur, url.database)
+    admin.close()
+    conn = connect(url)
+    with transaction(conn) as cur:
+        init_schema(cur)
+    conn.close()
+    return url
+
+
+def start_server(url: DatabaseUrl, workers: int) -> tuple[subprocess.Popen, int]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "server", "--host", "127.0.0.1", "--port", "0", "--workers", str(workers),
+         "--db-url", url.to_url(), "--knowns", str(FACES / "knowns"), "--log-level", "INFO"],
+        cwd=REPO, stderr=subprocess.PIPE, text=True,
+    )
+    for line in proc.stderr:
+        found = re.search(r"listening on [\d.]+:(\d+)", line)
+        if found:
+            # Keep draining stderr so the server never blocks on a full pipe.
+            threading.Thread(target=proc.stderr.read, daemon=True).start()
+            return proc, int(found.group(1))
+    raise SystemExit("the server did not start")
+
+
+def sample_images() -> list[Path]:
+    with open(FACES / "manifest.csv", newline="", encoding="utf-8") as f:
+        return [FACES / r["path"] for r in csv.DictReader(f) if r["kind"] in ("probe", "group", "negative")]
+
+
+def median_time(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=1, help="server worker processes (default 1: one core each)")
+    args = parser.parse_args()
+
+    url = fresh_database(DatabaseUrl.parse(url_from_env()))
+    known = known_encodings()
+    proc, port = start_server(url, args.workers)
+    rows = []
+    try:
+        with FramedClient("127.0.0.1", port, timeout=120) as client:
+            for path in sample_images():
+                data = path.read_bytes()
+                client.recognize(data)  # warm the worker's caches for this size
+                plain = median_time(lambda: plain_recognize(path, known), args.repeat)
+                server = median_time(lambda: client.recognize(data), args.repeat)
+                faces = len(client.recognize(data).faces)
+                with Image.open(path) as im:
+                    size = im.size
+                rows.append((path, size, faces, plain, server))
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+    print(f"{'image':34} {'size':>10} {'faces':>5} {'plain ms':>9} {'server ms':>9} {'ratio':>6}  target")
+    missed = []
+    for path, size, faces, plain, server in rows:
+        ratio = server / plain
+        side = max(size)
+        target = None
+        if side <= SMALL_MAX_SIDE and faces == 1:
+            target = 1.10
+        elif side > LARGE_MIN_SIDE:
+            target = 0.5
+        verdict = "" if target is None else f"<= {target:.2f} {'ok' if ratio <= target else 'MISSED'}"
+        if target is not None and ratio > target:
+            missed.append(path.name)
+        name = f"{path.parent.name}/{path.name}"
+        print(f"{name:34} {size[0]:>5}x{size[1]:<4} {faces:>5} {1000 * plain:9.0f} {1000 * server:9.0f} {ratio:6.2f}  {verdict}")
+    small = [s / p for _, size, f, p, s in rows if max(size) <= SMALL_MAX_SIDE and f == 1]
+    large = [s / p for _, size, f, p, s in rows if max(size) > LARGE_MIN_SIDE]
+    print(f"\nsingle-face <= 480p: {len(small)} images, ratio max {max(small):.2f}, "
+          f"median {statistics.median(small):.2f} (target <= 1.10)")
+    print(f"over {LARGE_MIN_SIDE} px: {len(large)} images, ratio max {max(large):.2f}, "
+          f"median {statistics.median(large):.2f} (target <= 0.50)")
+    print("all targets met" if not missed else f"targets missed: {', '.join(missed)}")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

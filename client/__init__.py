@@ -1,0 +1,1 @@
+"""Clients of the attendance server: the headless ``attendance-client`` and the desktop app."""

@@ -1,0 +1,91 @@
+"""``attendance-client``: a headless client for scripts; prints JSON on stdout.
+
+    attendance-client --server H:P recognize IMAGE [--lecture CODE]
+    attendance-client --server H:P roster CODE
+    attendance-client --server H:P mark CODE STUDENT_ID [--status present]
+
+``--legacy`` sends the request as a 2019 client would (one payload per connection) and prints
+the server's raw reply as {"reply": "..."}. Exit status: 0 answered, 1 error reply, 2 bad usage,
+3 server unreachable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from pathlib import Path
+
+from client.connection import FramedClient, ServerError, legacy_request, parse_address
+from protocol.identifiers import STATUSES, check_student_id, normalize_lecture_code
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="attendance-client", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--server", default="127.0.0.1:9009", help="HOST:PORT (default: %(default)s)")
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for a reply")
+    parser.add_argument("--legacy", action="store_true", help="speak the 2019 one-shot protocol")
+    commands = parser.add_subparsers(dest="command", required=True)
+    recognize = commands.add_parser("recognize", help="find and identify every face in an image")
+    recognize.add_argument("image", type=Path)
+    recognize.add_argument("--lecture", help="match only this lecture's students")
+    roster = commands.add_parser("roster", help="a lecture's students and today's marks")
+    roster.add_argument("lecture")
+    mark = commands.add_parser("mark", help="mark one student in today's session")
+    mark.add_argument("lecture")
+    mark.add_argument("student_id")
+    mark.add_argument("--status", default="present", choices=STATUSES)
+    mark.add_argument("--source", default="checkin", choices=["checkin", "rollcall", "manual"])
+    return parser.parse_args(argv)
+
+
+def _legacy_payload(args: argparse.Namespace) -> bytes:
+    if args.command == "recognize":
+        return args.image.read_bytes()
+    if args.command == "roster":
+        return args.lecture.encode("ascii")
+    return (args.student_id + args.lecture).encode("ascii")
+
+
+def _framed_call(client: FramedClient, args: argparse.Namespace):
+    if args.command == "recognize":
+        return client.recognize(args.image.read_bytes(), args.lecture)
+    if args.command == "roster":
+        return client.roster(args.lecture)
+    return client.mark(args.lecture, args.student_id, status=args.status, source=args.source)
+
+
+def _as_json(response) -> dict:
+    fields = dataclasses.asdict(response)
+    fields.pop("request_id", None)
+    return fields
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        host, port = parse_address(args.server)
+        if getattr(args, "lecture", None):
+            args.lecture = normalize_lecture_code(args.lecture)
+        if getattr(args, "student_id", None):
+            check_student_id(args.student_id)
+        if args.command == "recognize" and not args.image.is_file():
+            raise ValueError(f"no such image: {args.image}")
+    except ValueError as exc:
+        print(f"attendance-client: {exc}", file=sys.stderr)
+        return 2
+    try:
+        if args.legacy:
+            reply = legacy_request(host, port, _legacy_payload(args), timeout=args.timeout)
+            print(json.dumps({"reply": reply.decode("utf-8", "replace")}, ensure_ascii=False))
+            return 0
+        with FramedClient(host, port, timeout=args.timeout) as client:
+            print(json.dumps(_as_json(_framed_call(client, args)), ensure_ascii=False, indent=2))
+        return 0
+    except ServerError as exc:
+        print(json.dumps({"error": {"code": exc.code, "message": exc.message}}, ensure_ascii=False))
+        return 1
+    except OSError as exc:
+        print(f"attendance-client: cannot reach {host}:{port}: {exc}", file=sys.stderr)
+        return 3

@@ -1,0 +1,166 @@
+"""Finding faces in an RGB image and turning each into a 128-number encoding (dlib, via face_recognition).
+
+Detection (HOG) costs time in proportion to the number of pixels, so it runs on a copy of the
+image scaled down to at most ``DEFAULT_DETECT_MAX_SIDE`` pixels on its longest side; the boxes
+found are scaled back to the full image. Encoding costs the same at any image size (dlib cuts a
+150 x 150 face chip out of the image), so it runs on the full-resolution image, which gives the
+best chip.
+
+Images are numpy arrays as returned by :mod:`server.recognition.images`: (height, width, 3), uint8,
+RGB. A face box is a plain tuple ``(top, right, bottom, left)`` of ints in pixels of that array,
+the convention of face_recognition. No dlib object leaves this module.
+
+The models (about 100 MB, one second to load) are loaded on first use, or by :func:`load_models`.
+dlib is not meant to be shared by threads: call these functions from one thread per process, or
+use :class:`server.recognition.pool.RecognitionPool`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import threading
+from typing import Sequence
+
+import numpy as np
+import PIL.Image
+import PIL.ImageFile
+
+#: Stored with each encoding, so that encodings of another model are never compared with these.
+MODEL_NAME = "dlib_face_recognition_resnet_model_v1"
+
+#: Detect faces on a copy whose longest side is at most this many pixels (None or 0: full size).
+#: With upsample=1 the HOG detector finds faces from about 40 px wide in the copy, so at 1024 a
+#: 1920 x 1080 frame still yields faces of 75 px and more, in a quarter of the time. Chosen by
+#: measurement (bench numbers in the module docstring of tests/test_recognition_faces.py).
+DEFAULT_DETECT_MAX_SIDE = 1024
+
+#: A face box: (top, right, bottom, left) in pixels of the full-resolution image.
+Box = tuple[int, int, int, int]
+
+ENCODING_SIZE = 128
+
+_api = None  # the face_recognition.api module once loaded
+_api_lock = threading.Lock()
+
+
+class ModelsUnavailableError(RuntimeError):
+    """dlib or the face_recognition models cannot be loaded in this Python environment."""
+
+
+def load_models():
+    """Load dlib's detector, landmark and encoding models once (about 1 s); later calls are free.
+
+    :return: the face_recognition.api module (for this package's use).
+    :raises ModelsUnavailableError: with the command that fixes the environment.
+    """
+    global _api
+    with _api_lock:
+        if _api is None:
+            _api = _import_face_recognition()
+        return _api
+
+
+def _import_face_recognition():
+    hint = (
+        "install them into this environment with `make venv`, or with "
+        "`pip install 'setuptools<81' face_recognition_models==0.3.0 dlib-bin` "
+        "(face_recognition_models needs pkg_resources, which setuptools 81 removed)"
+    )
+    # When face_recognition_models cannot be imported, `import face_recognition` prints a hint
+    # (to install from GitHub, which is not the fix here) and calls quit(): keep it off stdout.
+    printed = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(printed):
+            import face_recognition.api as api
+    except SystemExit as exc:
+        raise ModelsUnavailableError(
+            f"the face_recognition_models package cannot be imported; {hint}"
+        ) from exc
+    except ImportError as exc:
+        raise ModelsUnavailableError(f"face recognition is not installed ({exc}); {hint}") from exc
+    # face_recognition makes Pillow accept truncated images silently; we want them refused.
+    PIL.ImageFile.LOAD_TRUNCATED_IMAGES = False
+    return api
+
+
+def detect_faces(
+    image: np.ndarray,
+    *,
+    detect_max_side: int | None = DEFAULT_DETECT_MAX_SIDE,
+    upsample: int = 1,
+) -> list[Box]:
+    """Find the faces in an image with dlib's HOG detector.
+
+    :param image: (height, width, 3) uint8 RGB.
+    :param detect_max_side: detect on a copy scaled down to this longest side, in pixels
+        (None or 0: on the image itself). Smaller is faster but misses smaller faces.
+    :param upsample: times the detector doubles the (scaled) image to find smaller faces;
+        each time costs about 4x. With 1, faces from about 40 px wide (in the copy) are found.
+    :return: boxes (top, right, bottom, left) in pixels of ``image``, clipped to it.
+    """
+    _check_image(image)
+    api = load_models()
+    small = _shrink(image, detect_max_side)
+    found = api.face_locations(small, number_of_times_to_upsample=upsample, model="hog")
+    height, width = image.shape[:2]
+    scale_y = height / small.shape[0]
+    scale_x = width / small.shape[1]
+    return [
+        _clip(
+            (round(top * scale_y), round(right * scale_x), round(bottom * scale_y), round(left * scale_x)),
+            height,
+            width,
+        )
+        for top, right, bottom, left in found
+    ]
+
+
+def encode_faces(image: np.ndarray, boxes: Sequence[Box], *, num_jitters: int = 1) -> np.ndarray:
+    """The 128-number encoding of each face box (about 0.075 s per face at any image size).
+
+    :param image: (height, width, 3) uint8 RGB, the full-resolution image the boxes refer to.
+    :param boxes: (top, right, bottom, left) boxes, e.g. from :func:`detect_faces`.
+    :param num_jitters: times each face is re-sampled and averaged; n costs n times as much.
+    :return: array of shape (len(boxes), 128), float64, one row per box in order.
+    """
+    _check_image(image)
+    if not boxes:
+        return np.empty((0, ENCODING_SIZE), dtype=np.float64)
+    api = load_models()
+    boxes = [tuple(int(v) for v in box) for box in boxes]
+    encodings = api.face_encodings(image, known_face_locations=boxes, num_jitters=num_jitters, model="small")
+    return np.array(encodings, dtype=np.float64).reshape(len(boxes), ENCODING_SIZE)
+
+
+def box_area(box: Box) -> int:
+    """Area of a (top, right, bottom, left) box in square pixels (0 for an empty box)."""
+    top, right, bottom, left = box
+    return max(0, bottom - top) * max(0, right - left)
+
+
+def largest_box(boxes: Sequence[Box]) -> Box | None:
+    """The box with the largest area (the first of equals), or None when there is none."""
+    return max(boxes, key=box_area, default=None)
+
+
+def _check_image(image: np.ndarray) -> None:
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+        described = f"{image.dtype} array of shape {image.shape}" if isinstance(image, np.ndarray) else type(image).__name__
+        raise ValueError(f"expected an RGB image: uint8 array of shape (height, width, 3), got {described}")
+
+
+def _shrink(image: np.ndarray, max_side: int | None) -> np.ndarray:
+    """The image scaled down so its longest side is at most max_side px (the image itself if it fits)."""
+    height, width = image.shape[:2]
+    if not max_side or max(height, width) <= max_side:
+        return image
+    scale = max_side / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return np.asarray(PIL.Image.fromarray(image).resize(size, PIL.Image.Resampling.BILINEAR))
+
+
+def _clip(box: Box, height: int, width: int) -> Box:
+    """Keep a box inside the image, as face_recognition does (right and bottom may equal the size)."""
+    top, right, bottom, left = box
+    return max(top, 0), min(right, width), min(bottom, height), max(left, 0)

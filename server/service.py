@@ -1,0 +1,291 @@
+"""The attendance rules, independent of the wire format: roster, mark, batch mark, recognize.
+
+Both protocol handlers (2019 one-shot payloads and the framed protocol) call these methods and
+turn :class:`ServiceError` into their own error replies. Every database write happens in one
+transaction; a database that is unreachable becomes ``ServiceError(db_unavailable)``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Callable, Iterable, Iterator, Sequence
+
+import pymysql
+
+from db import attendance, lectures, students
+from db.connection import UNAVAILABLE_ERRORS, ConnectionPool, transaction
+from protocol.errors import ErrorCode
+from server.recognition.enrollment import load_gallery
+from server.recognition.faces import MODEL_NAME, box_area
+from server.recognition.gallery import DEFAULT_THRESHOLD, Gallery
+from server.recognition.images import ImageDecodeError
+from server.recognition.pool import RecognitionPool
+
+log = logging.getLogger(__name__)
+
+#: Sources whose marks replace an existing mark (a person's decision beats an automatic one).
+_OVERWRITING_SOURCES = frozenset({"rollcall", "manual"})
+
+
+class ServiceError(Exception):
+    """A request that cannot be served; ``code`` is one of :class:`protocol.errors.ErrorCode`."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class RosterLine:
+    student_id: str
+    name: str
+    status: str | None
+    source: str | None
+    marked_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class Roster:
+    lecture: str
+    session_date: dt.date
+    lines: tuple[RosterLine, ...]
+
+
+@dataclass(frozen=True)
+class MarkOutcome:
+    lecture: str
+    student_id: str
+    status: str
+    already_marked: bool
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    batch_id: str
+    applied: int
+    replayed: bool
+
+
+@dataclass(frozen=True)
+class FaceResult:
+    """One face found in an image. box: (top, right, bottom, left) in pixels of the image sent."""
+
+    box: tuple[int, int, int, int]
+    student_id: str | None
+    name: str | None
+    distance: float | None
+
+
+class AttendanceService:
+    """Serves requests for many threads at once (the pool and the gallery are thread-safe)."""
+
+    def __init__(
+        self,
+        db: ConnectionPool,
+        recognizer: RecognitionPool,
+        *,
+        threshold: float = DEFAULT_THRESHOLD,
+        today: Callable[[], dt.date] = dt.date.today,
+    ):
+        self.db = db
+        self.recognizer = recognizer
+        self.threshold = threshold
+        self.today = today
+        self._gallery = Gallery.empty()
+        self._gallery_lock = threading.Lock()
+
+    # -- gallery -------------------------------------------------------------------------------
+
+    @property
+    def gallery(self) -> Gallery:
+        return self._gallery
+
+    def reload_gallery(self) -> Gallery:
+        """Read every stored encoding of the current model into memory (after enrollment)."""
+        with self._database() as conn:
+            gallery = load_gallery(conn, MODEL_NAME)
+        with self._gallery_lock:
+            self._gallery = gallery
+        return gallery
+
+    # -- requests ------------------------------------------------------------------------------
+
+    def roster(self, lecture_code: str) -> Roster:
+        """The lecture's students with today's marks (unmarked students have status None)."""
+        day = self.today()
+        with self._database() as conn, transaction(conn) as cur:
+            lecture = self._lecture(cur, lecture_code)
+            session_id = attendance.find_session(cur, lecture.lecture_id, day)
+            marks = attendance.session_marks(cur, session_id) if session_id else {}
+            lines = []
+            for student in students.roster(cur, lecture.lecture_id):
+                mark = marks.get(student.student_id)
+                lines.append(
+                    RosterLine(
+                        student.student_id,
+                        student.name,
+                        mark.status if mark else None,
+                        mark.source if mark else None,
+                        mark.marked_at if mark else None,
+                    )
+                )
+        return Roster(lecture.code, day, tuple(lines))
+
+    def mark(
+        self,
+        lecture_code: str,
+        student_id: str,
+        *,
+        client_name: str,
+        status: str = "present",
+        source: str = "checkin",
+        distance: float | None = None,
+    ) -> MarkOutcome:
+        """Mark one student in today's session. A check-in never changes an existing mark."""
+        with self._database() as conn, transaction(conn) as cur:
+            lecture = self._lecture(cur, lecture_code)
+            self._require_enrolled(cur, lecture, [student_id])
+            session_id = attendance.ensure_session(cur, lecture.lecture_id, self.today())
+            result = attendance.mark(
+                cur,
+                session_id=session_id,
+                student_id=student_id,
+                status=status,
+                source=source,
+                client_name=client_name,
+                distance=distance,
+                overwrite=source in _OVERWRITING_SOURCES,
+            )
+        return MarkOutcome(lecture.code, student_id, result.status, result.already_marked)
+
+    def batch_mark(
+        self,
+        lecture_code: str,
+        batch_id: str,
+        marks: Sequence[tuple[str, str]],
+        *,
+        client_name: str,
+        source: str = "rollcall",
+    ) -> BatchOutcome:
+        """Apply (student_id, status) marks all at once, or none; a batch ID is applied once.
+
+        A retried batch (same ``batch_id``) is not applied again: the first reply is returned
+        with ``replayed=True``. A student not enrolled in the lecture refuses the whole batch.
+        """
+        try:
+            return self._apply_batch(lecture_code, batch_id, marks, client_name, source)
+        except ServiceError:
+            raise
+        except pymysql.err.IntegrityError:
+            # A concurrent copy of this batch committed first (applied_batches primary key):
+            # ours was rolled back whole. Answer what the first one answered.
+            with self._database() as conn, transaction(conn) as cur:
+                stored = attendance.find_applied_batch(cur, batch_id)
+            if stored is None:
+                raise
+            return _replayed(stored)
+
+    def _apply_batch(self, lecture_code, batch_id, marks, client_name, source) -> BatchOutcome:
+        with self._database() as conn, transaction(conn) as cur:
+            stored = attendance.find_applied_batch(cur, batch_id)
+            if stored is not None:
+                log.info("batch %s already applied; replying as before", batch_id)
+                return _replayed(stored)
+            lecture = self._lecture(cur, lecture_code)
+            self._require_enrolled(cur, lecture, [student_id for student_id, _ in marks])
+            session_id = attendance.ensure_session(cur, lecture.lecture_id, self.today())
+            for student_id, status in marks:
+                attendance.mark(
+                    cur,
+                    session_id=session_id,
+                    student_id=student_id,
+                    status=status,
+                    source=source,
+                    client_name=client_name,
+                    overwrite=True,
+                )
+            outcome = BatchOutcome(batch_id, applied=len(marks), replayed=False)
+            attendance.record_batch(
+                cur,
+                batch_id=batch_id,
+                session_id=session_id,
+                client_name=client_name,
+                reply_json=json.dumps({"batch_id": batch_id, "applied": outcome.applied}),
+            )
+        return outcome
+
+    def recognize(self, image: bytes, lecture_code: str | None = None) -> list[FaceResult]:
+        """Every face in the image with its student (or None), matched at the threshold.
+
+        With a lecture code only that lecture's students are candidates. Each student is given
+        to at most one face.
+        """
+        allowed = None
+        if lecture_code is not None:
+            with self._database() as conn, transaction(conn) as cur:
+                lecture = self._lecture(cur, lecture_code)
+                allowed = {s.student_id for s in students.roster(cur, lecture.lecture_id)}
+        try:
+            faces = self.recognizer.analyze(image)
+        except ImageDecodeError as exc:
+            raise ServiceError(ErrorCode.BAD_IMAGE, str(exc)) from exc
+        if not faces:
+            return []
+        gallery = self._gallery
+        matches = gallery.match(
+            [face.encoding for face in faces], threshold=self.threshold, allowed=allowed
+        )
+        return [
+            FaceResult(
+                tuple(int(v) for v in face.box),
+                match.student_id,
+                gallery.name_of(match.student_id) if match.student_id else None,
+                None if match.distance is None else round(float(match.distance), 4),
+            )
+            for face, match in zip(faces, matches)
+        ]
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _database(self) -> Iterator[pymysql.connections.Connection]:
+        """A pooled connection; a database that is unreachable or goes away mid-request becomes
+        ServiceError(db_unavailable) (the transaction was rolled back; nothing half-written)."""
+        try:
+            with self.db.connection() as conn:
+                yield conn
+        except UNAVAILABLE_ERRORS as exc:
+            log.warning("database unavailable: %s", exc)
+            raise ServiceError(ErrorCode.DB_UNAVAILABLE, "the attendance database is not reachable") from exc
+
+    @staticmethod
+    def _lecture(cur, code: str) -> lectures.Lecture:
+        lecture = lectures.get_lecture(cur, code)
+        if lecture is None:
+            raise ServiceError(ErrorCode.NOT_FOUND, f"no lecture {code}")
+        return lecture
+
+    @staticmethod
+    def _require_enrolled(cur, lecture: lectures.Lecture, student_ids: Iterable[str]) -> None:
+        for student_id in student_ids:
+            if not students.is_enrolled(cur, lecture.lecture_id, student_id):
+                raise ServiceError(
+                    ErrorCode.NOT_ENROLLED, f"student {student_id} is not on the roster of {lecture.code}"
+                )
+
+
+def largest_recognized(faces: Sequence[FaceResult]) -> FaceResult | None:
+    """The recognized face with the largest box (the 2019 reply names only one student)."""
+    known = [face for face in faces if face.student_id is not None]
+    return max(known, key=lambda face: box_area(face.box), default=None)
+
+
+def _replayed(stored_json: str) -> BatchOutcome:
+    stored = json.loads(stored_json)
+    return BatchOutcome(stored["batch_id"], applied=stored["applied"], replayed=True)
