@@ -200,7 +200,8 @@ class AttendanceService:
             lecture = self._lecture(cur, lecture_code)
             self._require_enrolled(cur, lecture, [student_id for student_id, _ in marks])
             session_id = attendance.ensure_session(cur, lecture.lecture_id, self.today())
-            for student_id, status in marks:
+            # One lock order for every batch (by student ID), so two batches cannot deadlock.
+            for student_id, status in sorted(marks):
                 attendance.mark(
                     cur,
                     session_id=session_id,

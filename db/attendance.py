@@ -1,0 +1,170 @@
+"""Class sessions (one per lecture per day), attendance marks, and applied batches.
+
+Concurrency in one paragraph: every "create if missing" here is a single
+``INSERT ... ON DUPLICATE KEY UPDATE`` against a unique key. When two connections run it at the
+same time, InnoDB makes the second one wait for the first one's transaction to end and then
+treats its INSERT as a duplicate, so both end up with the same row and neither gets an error.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from protocol.identifiers import SOURCES, STATUSES
+
+
+# -- sessions ----------------------------------------------------------------------------------
+
+
+def find_session(cur, lecture_id: int, day: datetime.date) -> int | None:
+    """The session ID of the lecture on that day, or None if nobody has been marked yet."""
+    cur.execute(
+        "SELECT session_id FROM class_sessions WHERE lecture_id = %s AND session_date = %s",
+        (lecture_id, day),
+    )
+    row = cur.fetchone()
+    return None if row is None else row[0]
+
+
+def ensure_session(cur, lecture_id: int, day: datetime.date) -> int:
+    """The session ID of the lecture on that day, creating the session if missing.
+
+    Safe under concurrency: two connections calling this at once get the same ID.
+    """
+    # Usual case first: the session exists. This plain read takes no lock, so check-ins of one
+    # lecture do not queue behind each other on the session row.
+    session_id = find_session(cur, lecture_id, day)
+    if session_id is not None:
+        return session_id
+    # Missing (or created by a transaction this one cannot see yet). On a duplicate,
+    # LAST_INSERT_ID(session_id) makes the existing row's ID what cur.lastrowid reports.
+    cur.execute(
+        "INSERT INTO class_sessions (lecture_id, session_date) VALUES (%s, %s)"
+        " ON DUPLICATE KEY UPDATE session_id = LAST_INSERT_ID(session_id)",
+        (lecture_id, day),
+    )
+    return cur.lastrowid
+
+
+# -- marks -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MarkResult:
+    status: str  # the status now stored
+    already_marked: bool  # the student had a mark in this session before this call
+
+
+def mark(
+    cur,
+    *,
+    session_id: int,
+    student_id: str,
+    status: str,
+    source: str,
+    client_name: str,
+    distance: float | None = None,
+    overwrite: bool = False,
+) -> MarkResult:
+    """Record the student's attendance in the session: at most one row per (session, student).
+
+    ``overwrite=False`` (a check-in): an existing mark is left exactly as it is; the result has
+    ``already_marked=True`` and the stored status. ``overwrite=True`` (a roll call): the existing
+    mark's status, source, distance, client_name and marked_at are replaced.
+
+    Safe under concurrency: two connections marking the same student at once leave one row and
+    raise nothing. Raises ValueError for an unknown status or source, and
+    pymysql.err.IntegrityError when the session or the student does not exist (nothing is
+    written by this call; the caller's transaction rolls back the rest).
+    """
+    if status not in STATUSES:
+        raise ValueError(f"unknown attendance status {status!r} (one of {', '.join(STATUSES)})")
+    if source not in SOURCES:
+        raise ValueError(f"unknown mark source {source!r} (one of {', '.join(SOURCES)})")
+    insert = (
+        "INSERT INTO attendance (session_id, student_id, status, source, distance, client_name)"
+        " VALUES (%s, %s, %s, %s, %s, %s)"
+    )
+    values = (session_id, student_id, status, source, distance, client_name)
+    if overwrite:
+        # The new values are passed a second time rather than read with VALUES(col), which
+        # MySQL 8 deprecates (and whose replacement, a row alias, MariaDB does not have).
+        cur.execute(
+            insert + " ON DUPLICATE KEY UPDATE status = %s, source = %s, distance = %s,"
+            " client_name = %s, marked_at = CURRENT_TIMESTAMP(3)",
+            values + (status, source, distance, client_name),
+        )
+        # Affected rows: 1 = inserted, 2 = existing row changed, 0 = existing row already equal.
+        return MarkResult(status, already_marked=cur.rowcount != 1)
+
+    cur.execute(insert + " ON DUPLICATE KEY UPDATE attendance_id = attendance_id", values)
+    if cur.rowcount == 1:
+        return MarkResult(status, already_marked=False)
+    # Already marked: report the stored status. FOR UPDATE reads the latest committed row (maybe
+    # written by another connection after this transaction's first read); the INSERT above
+    # already holds the lock on it.
+    cur.execute(
+        "SELECT status FROM attendance WHERE session_id = %s AND student_id = %s FOR UPDATE",
+        (session_id, student_id),
+    )
+    (stored_status,) = cur.fetchone()
+    return MarkResult(stored_status, already_marked=True)
+
+
+@dataclass(frozen=True)
+class AttendanceMark:
+    student_id: str
+    status: str
+    source: str
+    marked_at: datetime.datetime
+    distance: float | None
+    client_name: str
+
+
+def session_marks(cur, session_id: int) -> dict[str, AttendanceMark]:
+    """Every mark of the session, by student ID."""
+    cur.execute(
+        "SELECT student_id, status, source, marked_at, distance, client_name"
+        " FROM attendance WHERE session_id = %s ORDER BY student_id",
+        (session_id,),
+    )
+    return {row[0]: AttendanceMark(*row) for row in cur.fetchall()}
+
+
+# -- batches -----------------------------------------------------------------------------------
+
+
+def find_applied_batch(cur, batch_id: str) -> str | None:
+    """The JSON reply stored when this batch was applied, or None if it never was.
+
+    A plain read (no lock): two transactions applying the same new batch both get None here, and
+    :func:`record_batch` is what lets only one of them commit.
+    """
+    cur.execute("SELECT reply FROM applied_batches WHERE batch_id = %s", (batch_id,))
+    row = cur.fetchone()
+    return None if row is None else row[0]
+
+
+def record_batch(cur, *, batch_id: str, session_id: int, client_name: str, reply_json: str) -> None:
+    """Remember that the batch was applied, with the reply to send again if it is retried.
+
+    Use it in the same transaction as the batch's marks::
+
+        with transaction(conn) as cur:
+            stored = find_applied_batch(cur, batch_id)
+            if stored is not None:
+                return stored                    # a retry: answer as the first time
+            ... mark(...) for every student ...
+            record_batch(cur, batch_id=..., ...)  # commit happens at the end of the block
+
+    When two transactions apply the same batch ID at once, both see None, both apply the marks
+    (the second one waits on the first one's row locks), and the second one's record_batch then
+    raises pymysql.err.IntegrityError (duplicate primary key): ``transaction`` rolls that whole
+    transaction back, marks included, so the batch is applied exactly once. The caller can then
+    call find_applied_batch in a new transaction to get the stored reply.
+    """
+    cur.execute(
+        "INSERT INTO applied_batches (batch_id, session_id, client_name, reply) VALUES (%s, %s, %s, %s)",
+        (batch_id, session_id, client_name, reply_json),
+    )
