@@ -135,7 +135,7 @@ def test_frame_over_the_size_limit_is_refused_and_closed(server):
 
 def test_invalid_request_gets_an_error_and_the_connection_goes_on(server):
     header = b'{"op": "mark", "lecture": "ea0017_1\'; DROP TABLE students; --", "student_id": "201911001"}'
-    bad = struct.pack(">IIH", 6 + len(header), 77, len(header)) + header
+    bad = struct.pack(">III", 8 + len(header), 77, len(header)) + header
     with raw_framed(server) as sock:
         sock.sendall(bad + framed.encode(framed.PingRequest(78)))
         sock.shutdown(socket.SHUT_WR)

@@ -1,0 +1,755 @@
+"""The framed protocol for new clients (sans-IO). The specification is ``docs/protocol.md``.
+
+The client sends :data:`PREAMBLE`, then frames; the server answers :data:`PREAMBLE`, then frames.
+A frame::
+
+    +----------------+----------------+----------------+------------------+---------------+
+    | N: u32 BE      | request_id:    | header_len:    | header: UTF-8    | blob: the     |
+    | bytes after    | u32 BE         | u32 BE         | JSON object,     | rest (image   |
+    | this field     |                |                | header_len bytes | bytes or none)|
+    +----------------+----------------+----------------+------------------+---------------+
+
+The header holds ``"op"`` and the message's fields. Use :func:`encode` to build a frame from a
+message and :class:`FramedDecoder` to turn received bytes back into messages.
+
+Every message is a frozen dataclass whose first field is ``request_id`` (0 to 2**32-1); the
+client picks it, and the server's reply carries the same one. Validation is the same in both
+directions: :func:`encode` raises :class:`LocalProtocolError`, decoding a frame with invalid
+content yields :class:`InvalidMessage` (code ``bad_request``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import math
+import re
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal, Union
+
+from protocol.errors import ErrorCode, LocalProtocolError, RemoteProtocolError
+from protocol.identifiers import SOURCES, STATUSES, is_lecture_code, is_student_id
+
+MAGIC = b"\x00ATT"
+VERSION = 1
+PREAMBLE = MAGIC + bytes([VERSION])
+
+#: Largest N (bytes after the length field) a decoder accepts by default: 16 MiB.
+DEFAULT_MAX_FRAME_BYTES = 16 * 2**20
+MAX_REQUEST_ID = 2**32 - 1
+#: A batch_mark request carries 1 to MAX_BATCH_MARKS marks.
+MAX_BATCH_MARKS = 2000
+
+_FRAME_LENGTH = struct.Struct(">I")  # N
+_BODY_PREFIX = struct.Struct(">II")  # request_id, header_len: the first 8 of the N bytes
+_BATCH_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+
+
+# -- messages: requests (client -> server) ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PingRequest:
+    """op "ping": is the server there? Answered by :class:`PongResponse`."""
+
+    request_id: int
+
+
+@dataclass(frozen=True)
+class RosterRequest:
+    """op "roster": today's attendance of a lecture. Answered by :class:`RosterResponse`."""
+
+    request_id: int
+    lecture: str
+
+
+@dataclass(frozen=True)
+class MarkRequest:
+    """op "mark": mark one student. ``distance``: face distance when a camera decided, else None."""
+
+    request_id: int
+    lecture: str
+    student_id: str
+    status: str = "present"
+    source: str = "checkin"
+    distance: float | None = None
+
+
+@dataclass(frozen=True)
+class BatchMark:
+    """One item of a :class:`BatchMarkRequest` (not a message by itself)."""
+
+    student_id: str
+    status: str
+
+
+@dataclass(frozen=True)
+class BatchMarkRequest:
+    """op "batch_mark": a roll call. ``batch_id`` makes a retry harmless (the server replays)."""
+
+    request_id: int
+    lecture: str
+    batch_id: str
+    marks: tuple[BatchMark, ...]
+    source: str = "rollcall"
+
+
+@dataclass(frozen=True)
+class RecognizeRequest:
+    """op "recognize": find the students in a JPEG/PNG (sent as the frame's blob)."""
+
+    request_id: int
+    image: bytes = field(repr=False)
+    lecture: str | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"RecognizeRequest(request_id={self.request_id!r}, image=<{len(self.image)} bytes>, "
+            f"lecture={self.lecture!r})"
+        )
+
+
+# -- messages: responses (server -> client) -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class PongResponse:
+    """op "pong": the answer to :class:`PingRequest`."""
+
+    request_id: int
+    server_version: str
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    """One student of a :class:`RosterResponse`; the last three are None when not marked.
+
+    ``marked_at`` is ISO 8601 text such as ``"2019-11-01T09:03:12+09:00"``.
+    """
+
+    student_id: str
+    name: str
+    status: str | None
+    source: str | None
+    marked_at: str | None
+
+
+@dataclass(frozen=True)
+class RosterResponse:
+    """op "roster": every enrolled student and today's mark. ``session_date``: ``"YYYY-MM-DD"``."""
+
+    request_id: int
+    lecture: str
+    session_date: str
+    students: tuple[RosterEntry, ...]
+
+
+@dataclass(frozen=True)
+class MarkResponse:
+    """op "marked": the student's status now; ``already_marked`` when the mark existed before."""
+
+    request_id: int
+    lecture: str
+    student_id: str
+    status: str
+    already_marked: bool
+
+
+@dataclass(frozen=True)
+class BatchMarkResponse:
+    """op "batch_marked": ``applied`` marks written; ``replayed`` when batch_id was seen before."""
+
+    request_id: int
+    batch_id: str
+    applied: int
+    replayed: bool
+
+
+@dataclass(frozen=True)
+class RecognizedFace:
+    """One face of a :class:`RecognizeResponse`: box in pixels, and who (None when unknown)."""
+
+    top: int
+    right: int
+    bottom: int
+    left: int
+    student_id: str | None
+    name: str | None
+    distance: float | None
+
+
+@dataclass(frozen=True)
+class RecognizeResponse:
+    """op "recognized": the faces found, in no particular order (may be empty)."""
+
+    request_id: int
+    faces: tuple[RecognizedFace, ...]
+
+
+@dataclass(frozen=True)
+class ErrorResponse:
+    """op "error": the request failed; ``code`` is an :class:`ErrorCode` value."""
+
+    request_id: int
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class InvalidMessage:
+    """A decoder event: a well-framed frame whose content is invalid (not a message).
+
+    The connection can go on: answer ``ErrorResponse(request_id, error.code, error.message)``.
+    """
+
+    request_id: int
+    error: RemoteProtocolError
+
+
+Request = Union[PingRequest, RosterRequest, MarkRequest, BatchMarkRequest, RecognizeRequest]
+Response = Union[
+    PongResponse, RosterResponse, MarkResponse, BatchMarkResponse, RecognizeResponse, ErrorResponse
+]
+Message = Union[Request, Response]
+Event = Union[Request, Response, InvalidMessage]
+
+#: op name -> message class, per direction. ("roster" exists in both directions.)
+REQUEST_TYPES: dict[str, type] = {
+    "ping": PingRequest,
+    "roster": RosterRequest,
+    "mark": MarkRequest,
+    "batch_mark": BatchMarkRequest,
+    "recognize": RecognizeRequest,
+}
+RESPONSE_TYPES: dict[str, type] = {
+    "pong": PongResponse,
+    "roster": RosterResponse,
+    "marked": MarkResponse,
+    "batch_marked": BatchMarkResponse,
+    "recognized": RecognizeResponse,
+    "error": ErrorResponse,
+}
+_OP_OF_TYPE: dict[type, str] = {
+    **{cls: op for op, cls in REQUEST_TYPES.items()},
+    **{cls: op for op, cls in RESPONSE_TYPES.items()},
+}
+
+
+# -- field checks: each takes a value, returns it normalized, or raises ValueError ----------
+
+
+def _shown(value: Any) -> str:
+    """``repr(value)``, cut to 60 characters: error messages stay short whatever the peer sent."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"must be a string, not {type(value).__name__}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("contains a lone surrogate (not encodable as UTF-8)") from None
+    return value
+
+
+def _lecture(value: Any) -> str:
+    """A lecture code, returned lower case."""
+    if not isinstance(value, str) or not is_lecture_code(value):
+        raise ValueError(
+            "must be a lecture code (two letters, four digits, '_', one digit), "
+            f"not {_shown(value)}"
+        )
+    return value.lower()
+
+
+def _student_id(value: Any) -> str:
+    if not isinstance(value, str) or not is_student_id(value):
+        raise ValueError(f"must be a student ID (9 digits, 2xxxxxxxx), not {_shown(value)}")
+    return value
+
+
+def _status(value: Any) -> str:
+    if value not in STATUSES or not isinstance(value, str):
+        raise ValueError(f"must be one of {', '.join(STATUSES)}, not {_shown(value)}")
+    return value
+
+
+def _source(value: Any) -> str:
+    if value not in SOURCES or not isinstance(value, str):
+        raise ValueError(f"must be one of {', '.join(SOURCES)}, not {_shown(value)}")
+    return value
+
+
+def _error_code(value: Any) -> str:
+    if value not in ErrorCode.ALL or not isinstance(value, str):
+        raise ValueError(f"must be one of {', '.join(ErrorCode.ALL)}, not {_shown(value)}")
+    return value
+
+
+def _batch_id(value: Any) -> str:
+    if not isinstance(value, str) or _BATCH_ID.fullmatch(value) is None:
+        raise ValueError(f"must be 1-64 characters of A-Z a-z 0-9 _ . : -, not {_shown(value)}")
+    return value
+
+
+def _non_negative_int(value: Any) -> int:
+    """A whole number >= 0 (JSON booleans are refused)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"must be an integer >= 0, not {_shown(value)}")
+    return value
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"must be true or false, not {_shown(value)}")
+    return value
+
+
+def _distance(value: Any) -> float:
+    """A face distance: a finite number >= 0 (no unit; 0.6 is the match threshold)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"must be a number, not {_shown(value)}")
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond the float range
+        raise ValueError("must be finite, not a huge integer") from None
+    if not math.isfinite(number) or number < 0:
+        raise ValueError(f"must be finite and >= 0, not {_shown(value)}")
+    return number
+
+
+def _iso_date(value: Any) -> str:
+    try:
+        datetime.date.fromisoformat(_text(value))
+    except ValueError:
+        raise ValueError(f"must be a date as YYYY-MM-DD, not {_shown(value)}") from None
+    return value
+
+
+def _iso_datetime(value: Any) -> str:
+    try:
+        datetime.datetime.fromisoformat(_text(value))
+    except ValueError:
+        raise ValueError(f"must be an ISO 8601 date and time, not {_shown(value)}") from None
+    return value
+
+
+def _image(value: Any) -> bytes:
+    if isinstance(value, (bytearray, memoryview)):
+        value = bytes(value)
+    if not isinstance(value, bytes):
+        raise ValueError(f"must be bytes, not {type(value).__name__}")
+    if not value:
+        raise ValueError("is empty")
+    return value
+
+
+def _optional(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """The same check, but None is allowed too."""
+
+    def check_or_none(value: Any) -> Any:
+        return None if value is None else check(value)
+
+    return check_or_none
+
+
+def _items(item_type: type, value: Any, min_count: int = 0, max_count: int | None = None) -> tuple:
+    """A tuple of ``item_type`` objects, each validated."""
+    if not isinstance(value, (tuple, list)):
+        raise ValueError(f"must be a list, not {type(value).__name__}")
+    if len(value) < min_count or (max_count is not None and len(value) > max_count):
+        raise ValueError(f"must hold {min_count} to {max_count} items, not {len(value)}")
+    checked = []
+    for index, item in enumerate(value):
+        if not isinstance(item, item_type):
+            raise ValueError(f"item {index} must be a {item_type.__name__}")
+        try:
+            checked.append(_validated(item))
+        except ValueError as exc:
+            raise ValueError(f"item {index}: {exc}") from None
+    return tuple(checked)
+
+
+def _marks(value: Any) -> tuple[BatchMark, ...]:
+    marks = _items(BatchMark, value, min_count=1, max_count=MAX_BATCH_MARKS)
+    seen: set[str] = set()
+    for mark in marks:
+        if mark.student_id in seen:
+            raise ValueError(f"student {mark.student_id} appears twice")
+        seen.add(mark.student_id)
+    return marks
+
+
+def _students(value: Any) -> tuple[RosterEntry, ...]:
+    return _items(RosterEntry, value)
+
+
+def _faces(value: Any) -> tuple[RecognizedFace, ...]:
+    return _items(RecognizedFace, value)
+
+
+#: For each message or item class: its fields (except request_id) and their checks.
+_FIELD_CHECKS: dict[type, dict[str, Callable[[Any], Any]]] = {
+    PingRequest: {},
+    RosterRequest: {"lecture": _lecture},
+    MarkRequest: {
+        "lecture": _lecture,
+        "student_id": _student_id,
+        "status": _status,
+        "source": _source,
+        "distance": _optional(_distance),
+    },
+    BatchMark: {"student_id": _student_id, "status": _status},
+    BatchMarkRequest: {
+        "lecture": _lecture,
+        "batch_id": _batch_id,
+        "marks": _marks,
+        "source": _source,
+    },
+    RecognizeRequest: {"image": _image, "lecture": _optional(_lecture)},
+    PongResponse: {"server_version": _text},
+    RosterEntry: {
+        "student_id": _student_id,
+        "name": _text,
+        "status": _optional(_status),
+        "source": _optional(_source),
+        "marked_at": _optional(_iso_datetime),
+    },
+    RosterResponse: {"lecture": _lecture, "session_date": _iso_date, "students": _students},
+    MarkResponse: {
+        "lecture": _lecture,
+        "student_id": _student_id,
+        "status": _status,
+        "already_marked": _flag,
+    },
+    BatchMarkResponse: {"batch_id": _batch_id, "applied": _non_negative_int, "replayed": _flag},
+    RecognizedFace: {
+        "top": _non_negative_int,
+        "right": _non_negative_int,
+        "bottom": _non_negative_int,
+        "left": _non_negative_int,
+        "student_id": _optional(_student_id),
+        "name": _optional(_text),
+        "distance": _optional(_distance),
+    },
+    RecognizeResponse: {"faces": _faces},
+    ErrorResponse: {"code": _error_code, "message": _text},
+}
+
+#: Fields that hold a list of items in JSON: field name -> item class.
+_ITEM_TYPES: dict[str, type] = {
+    "marks": BatchMark,
+    "students": RosterEntry,
+    "faces": RecognizedFace,
+}
+#: Fields that never appear in the JSON header.
+_NOT_IN_HEADER = ("request_id", "image")
+
+
+def _validated(obj: Any) -> Any:
+    """Return ``obj`` with every field checked and normalized; ValueError names the bad field."""
+    changes = {}
+    for name, check in _FIELD_CHECKS[type(obj)].items():
+        try:
+            changes[name] = check(getattr(obj, name))
+        except ValueError as exc:
+            raise ValueError(f"{name}: {exc}") from None
+    return dataclasses.replace(obj, **changes)
+
+
+def _check_request_id(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_REQUEST_ID:
+        raise ValueError(f"request_id must be an integer 0-{MAX_REQUEST_ID}, not {_shown(value)}")
+    return value
+
+
+# -- encoding -------------------------------------------------------------------------------
+
+
+def _header_fields(obj: Any) -> dict[str, Any]:
+    """The JSON fields of a validated message or item (lists of items become lists of objects)."""
+    fields = {}
+    for name in _FIELD_CHECKS[type(obj)]:
+        if name in _NOT_IN_HEADER:
+            continue
+        value = getattr(obj, name)
+        if name in _ITEM_TYPES:
+            value = [_header_fields(item) for item in value]
+        fields[name] = value
+    return fields
+
+
+def encode(message: Message, max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES) -> bytes:
+    """Return one frame holding ``message``; raise :class:`LocalProtocolError` when invalid.
+
+    ``max_frame_bytes`` (bytes): refuse (code ``frame_too_large``) a frame whose N exceeds it.
+    """
+    op = _OP_OF_TYPE.get(type(message))
+    if op is None:
+        raise LocalProtocolError(ErrorCode.BAD_REQUEST, f"not a message: {type(message).__name__}")
+    request_id = message.request_id
+    try:
+        _check_request_id(request_id)
+        message = _validated(message)
+    except ValueError as exc:
+        rid = request_id if isinstance(request_id, int) else None
+        raise LocalProtocolError(ErrorCode.BAD_REQUEST, f"{op}: {exc}", rid) from None
+    header = {"op": op, **_header_fields(message)}
+    header_bytes = json.dumps(
+        header, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+    ).encode("utf-8")
+    blob = message.image if isinstance(message, RecognizeRequest) else b""
+    length = _BODY_PREFIX.size + len(header_bytes) + len(blob)
+    if length > max_frame_bytes:
+        raise LocalProtocolError(
+            ErrorCode.FRAME_TOO_LARGE,
+            f"{op}: frame of {length} bytes exceeds {max_frame_bytes}",
+            request_id,
+        )
+    return (
+        _FRAME_LENGTH.pack(length)
+        + _BODY_PREFIX.pack(request_id, len(header_bytes))
+        + header_bytes
+        + blob
+    )
+
+
+# -- decoding -------------------------------------------------------------------------------
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not allowed in JSON")
+
+
+def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"key {_shown(key)} appears twice")
+        result[key] = value
+    return result
+
+
+def _parse_header(header: bytes) -> dict[str, Any]:
+    """UTF-8 JSON object -> dict; ValueError when it is not one."""
+    try:
+        text = header.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError("header is not valid UTF-8") from None
+    try:
+        value = json.loads(
+            text,
+            parse_constant=_refuse_constant,
+            object_pairs_hook=_object_without_duplicates,
+        )
+    except RecursionError:
+        raise ValueError("header JSON nests too deeply") from None
+    except ValueError as exc:
+        raise ValueError(f"header is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise ValueError("header is not a JSON object")
+    return value
+
+
+def _from_header_fields(cls: type, fields: Any, given: dict[str, Any]) -> Any:
+    """Build a ``cls`` from JSON ``fields`` plus ``given`` (request_id, image); no checks yet.
+
+    Fields with a default value may be left out; unknown fields are refused.
+    """
+    if not isinstance(fields, dict):
+        raise ValueError(f"must be a JSON object, not {type(fields).__name__}")
+    wire_names = [f.name for f in dataclasses.fields(cls) if f.name not in given]
+    for name in fields:
+        if name not in wire_names:
+            raise ValueError(f"unknown field {_shown(name)}")
+    values = dict(given)
+    for f in dataclasses.fields(cls):
+        if f.name in given:
+            continue
+        if f.name in fields:
+            value = fields[f.name]
+        elif f.default is not dataclasses.MISSING:
+            value = f.default
+        else:
+            raise ValueError(f"missing field {f.name!r}")
+        if f.name in _ITEM_TYPES:
+            value = _items_from_json(_ITEM_TYPES[f.name], f.name, value)
+        values[f.name] = value
+    return cls(**values)
+
+
+def _items_from_json(item_type: type, name: str, value: Any) -> Any:
+    if not isinstance(value, list):
+        return value  # the field check reports "must be a list"
+    items = []
+    for index, item in enumerate(value):
+        try:
+            items.append(_from_header_fields(item_type, item, {}))
+        except ValueError as exc:
+            raise ValueError(f"{name}: item {index}: {exc}") from None
+    return tuple(items)
+
+
+def decode_frame_content(
+    request_id: int, header: bytes, blob: bytes, types: dict[str, type]
+) -> Message:
+    """Turn a frame's header and blob into a message of one of ``types`` (an op table).
+
+    Raises ValueError naming the problem when the content is invalid.
+    """
+    fields = _parse_header(header)
+    op = fields.pop("op", None)
+    if not isinstance(op, str):
+        raise ValueError("header has no \"op\" string")
+    cls = types.get(op)
+    if cls is None:
+        raise ValueError(f"unknown op {_shown(op)} (expected one of {', '.join(types)})")
+    given: dict[str, Any] = {"request_id": request_id}
+    if cls is RecognizeRequest:
+        given["image"] = blob
+    elif blob:
+        raise ValueError(f"op {op!r} takes no blob, got {len(blob)} bytes after the header")
+    try:
+        return _validated(_from_header_fields(cls, fields, given))
+    except ValueError as exc:
+        raise ValueError(f"{op}: {exc}") from None
+
+
+class FramedDecoder:
+    """Turn received bytes into messages (sans-IO).
+
+    ``role="server"`` decodes requests, ``role="client"`` decodes responses. ``feed()`` returns
+    every message completed by the bytes so far (possibly none). A frame with invalid content
+    becomes an :class:`InvalidMessage` event; a stream that cannot be followed raises
+    :class:`RemoteProtocolError` (codes ``bad_frame``, ``unsupported_version``,
+    ``frame_too_large``): the connection must close, and every later ``feed()`` raises again.
+    Events decoded earlier in the same ``feed()`` call are lost with the raise.
+
+    At most ``max_frame_bytes`` + 4 bytes are ever buffered.
+    """
+
+    def __init__(
+        self,
+        role: Literal["server", "client"],
+        max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
+        expect_preamble: bool = True,
+    ) -> None:
+        if role not in ("server", "client"):
+            raise ValueError(f"role must be 'server' or 'client', not {role!r}")
+        self._role = role
+        self._types = REQUEST_TYPES if role == "server" else RESPONSE_TYPES
+        self._max_frame_bytes = max_frame_bytes
+        self._preamble_received = not expect_preamble
+        self._buf = bytearray()  # the preamble, or the frame being collected (from its N field)
+        self._frame_length: int | None = None  # N, once its 4 bytes are in
+        self._error: RemoteProtocolError | None = None
+
+    @property
+    def role(self) -> str:
+        return self._role
+
+    @property
+    def preamble_received(self) -> bool:
+        """True once the peer's whole preamble arrived and was accepted."""
+        return self._preamble_received
+
+    @property
+    def buffered(self) -> int:
+        """Bytes received but not yet decoded (non-zero at EOF means "closed mid-frame")."""
+        return len(self._buf)
+
+    def feed(self, data: bytes) -> list[Event]:
+        """Take received bytes; return the messages (and InvalidMessage events) they complete."""
+        if self._error is not None:
+            raise self._error
+        data = bytes(data)
+        events: list[Event] = []
+        pos = 0
+        try:
+            while pos < len(data):
+                if not self._preamble_received:
+                    pos = self._take_preamble(data, pos)
+                elif self._frame_length is None:
+                    pos = self._take_length(data, pos)
+                else:
+                    pos = self._take_body(data, pos, events)
+        except RemoteProtocolError as exc:
+            self._error = exc
+            self._buf = bytearray()
+            raise
+        return events
+
+    def _take_preamble(self, data: bytes, pos: int) -> int:
+        end = pos + len(PREAMBLE) - len(self._buf)
+        self._buf += data[pos:end]
+        got = bytes(self._buf)
+        if not MAGIC.startswith(got[: len(MAGIC)]):
+            raise RemoteProtocolError(
+                ErrorCode.BAD_FRAME, f"not the framed protocol: expected {MAGIC!r}, got {got!r}"
+            )
+        if len(got) == len(PREAMBLE):
+            if got[-1] != VERSION:
+                raise RemoteProtocolError(
+                    ErrorCode.UNSUPPORTED_VERSION,
+                    f"peer speaks version {got[-1]}, this side speaks version {VERSION}",
+                )
+            self._preamble_received = True
+            self._buf = bytearray()
+        return min(end, len(data))
+
+    def _take_length(self, data: bytes, pos: int) -> int:
+        """Collect the 4 bytes of N (they stay in the buffer, at the start of the frame)."""
+        end = pos + _FRAME_LENGTH.size - len(self._buf)
+        self._buf += data[pos:end]
+        if len(self._buf) == _FRAME_LENGTH.size:
+            (length,) = _FRAME_LENGTH.unpack(self._buf)
+            if length > self._max_frame_bytes:
+                raise RemoteProtocolError(
+                    ErrorCode.FRAME_TOO_LARGE,
+                    f"frame of {length} bytes exceeds the limit of {self._max_frame_bytes}",
+                )
+            if length < _BODY_PREFIX.size:
+                raise RemoteProtocolError(
+                    ErrorCode.BAD_FRAME,
+                    f"frame length {length} is shorter than request_id + header_len (8 bytes)",
+                )
+            self._frame_length = length
+        return min(end, len(data))
+
+    def _take_body(self, data: bytes, pos: int, events: list[Event]) -> int:
+        """Collect the N bytes after the length field; decode the frame once they are all in."""
+        length = self._frame_length
+        assert length is not None
+        frame_size = _FRAME_LENGTH.size + length
+        end = pos + frame_size - len(self._buf)
+        self._buf += data[pos:end]
+        if len(self._buf) >= _FRAME_LENGTH.size + _BODY_PREFIX.size:
+            request_id, header_len = _BODY_PREFIX.unpack_from(self._buf, _FRAME_LENGTH.size)
+            if header_len > length - _BODY_PREFIX.size:
+                raise RemoteProtocolError(
+                    ErrorCode.BAD_FRAME,
+                    f"header_len {header_len} exceeds the frame ({length} bytes)",
+                    request_id,
+                )
+        if len(self._buf) == frame_size:
+            events.append(self._finish_frame())
+        return min(end, len(data))
+
+    def _finish_frame(self) -> Event:
+        body = bytes(self._buf[_FRAME_LENGTH.size :])
+        self._buf = bytearray()
+        self._frame_length = None
+        request_id, header_len = _BODY_PREFIX.unpack_from(body)
+        header_end = _BODY_PREFIX.size + header_len
+        try:
+            return decode_frame_content(
+                request_id, body[_BODY_PREFIX.size : header_end], body[header_end:], self._types
+            )
+        except ValueError as exc:
+            error = RemoteProtocolError(ErrorCode.BAD_REQUEST, str(exc), request_id)
+            return InvalidMessage(request_id, error)

@@ -1,0 +1,307 @@
+"""protocol.image_end: where a JPEG or PNG ends, on real photos and hand-made streams."""
+
+from __future__ import annotations
+
+import io
+import random
+import struct
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from protocol.image_end import (
+    BROKEN,
+    COMPLETE,
+    INCOMPLETE,
+    ImageEndFinder,
+    could_be_image,
+    find_image_end,
+    image_kind,
+)
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def sample_images(faces_dir: Path) -> list[Path]:
+    paths = sorted(
+        p for p in faces_dir.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png")
+    )
+    assert paths, f"no JPEG/PNG under {faces_dir}"
+    return paths
+
+
+def noisy_image(width: int = 48, height: int = 32, mode: str = "RGB", seed: int = 1) -> Image.Image:
+    """Random pixels: the entropy-coded data then holds many FF bytes (stuffed as FF 00)."""
+    rng = random.Random(seed)
+    channels = len(mode)
+    return Image.frombytes(mode, (width, height), rng.randbytes(width * height * channels))
+
+
+def encoded(image: Image.Image, fmt: str, **options: object) -> bytes:
+    out = io.BytesIO()
+    image.save(out, fmt, **options)
+    return out.getvalue()
+
+
+def markers(data: bytes) -> list[int]:
+    """Marker codes present in a JPEG (a rough count: FF followed by a non-zero, non-FF byte)."""
+    pairs = zip(data, data[1:])
+    return [code for first, code in pairs if first == 0xFF and code not in (0x00, 0xFF)]
+
+
+def prefix_lengths(size: int, count: int = 200) -> list[int]:
+    """``count`` evenly spaced prefix lengths in 0..size-1, plus the last 10."""
+    spaced = {size * k // count for k in range(count)}
+    return sorted(spaced | set(range(max(0, size - 10), size)))
+
+
+def segment(code: int, body: bytes) -> bytes:
+    return bytes([0xFF, code]) + struct.pack(">H", len(body) + 2) + body
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + b"\0\0\0\0"  # CRC is not checked
+
+
+PNG_SIG = b"\x89PNG\r\n\x1a\n"
+IHDR = png_chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0))
+
+
+# -- real photos --------------------------------------------------------------------------
+
+
+def test_every_sample_photo_is_complete_at_its_size(faces_dir: Path) -> None:
+    for path in sample_images(faces_dir):
+        data = path.read_bytes()
+        result = find_image_end(data)
+        assert result.state is COMPLETE, (path, result)
+        assert result.length == len(data), path
+
+
+def test_every_sample_photo_with_trailing_garbage_ends_at_its_size(faces_dir: Path) -> None:
+    for path in sample_images(faces_dir):
+        data = path.read_bytes()
+        for trailing in (b"\x00", b"garbage\r\n", b"\xff\xd9", data[:100]):
+            result = find_image_end(data + trailing)
+            assert result.state is COMPLETE, (path, trailing)
+            assert result.length == len(data), (path, trailing)
+
+
+def test_every_sample_photo_minus_its_last_byte_is_incomplete(faces_dir: Path) -> None:
+    for path in sample_images(faces_dir):
+        data = path.read_bytes()
+        assert find_image_end(data[:-1]).state is INCOMPLETE, path
+
+
+@pytest.mark.parametrize(
+    "name", ["probes/obama_small.jpg", "knowns/201911006_lin_manuel_miranda.png"]
+)
+def test_sampled_prefixes_of_a_photo_are_incomplete(faces_dir: Path, name: str) -> None:
+    data = (faces_dir / name).read_bytes()
+    for length in prefix_lengths(len(data)):
+        result = find_image_end(data[:length])
+        assert result.state is INCOMPLETE, (length, result)
+
+
+def test_sample_photos_fed_in_chunks_are_complete_and_fast(faces_dir: Path) -> None:
+    """Every photo (the largest is ~900 KB) fed in 4 KB chunks: well under 1 s in total."""
+    started = time.perf_counter()
+    for path in sample_images(faces_dir):
+        data = path.read_bytes()
+        finder = ImageEndFinder()
+        for start in range(0, len(data), 4096):
+            result = finder.feed(data[start : start + 4096])
+            if start + 4096 < len(data):
+                assert result.state is INCOMPLETE, (path, start)
+        assert result.state is COMPLETE and result.length == len(data), path
+    assert time.perf_counter() - started < 1.0
+
+
+def test_a_photo_fed_byte_by_byte_gives_the_same_answer(faces_dir: Path) -> None:
+    data = (faces_dir / "probes/obama_small.jpg").read_bytes()
+    finder = ImageEndFinder()
+    results = [finder.feed(data[i : i + 1]) for i in range(len(data))]
+    assert all(r.state is INCOMPLETE for r in results[:-1])
+    assert results[-1].state is COMPLETE and results[-1].length == len(data)
+    assert finder.kind == "jpeg"
+
+
+# -- synthetic images (Pillow) --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "fmt, options",
+    [
+        ("JPEG", {}),
+        ("JPEG", {"progressive": True}),
+        ("JPEG", {"restart_marker_blocks": 1}),
+        ("JPEG", {"restart_marker_rows": 1, "progressive": True}),
+        ("PNG", {}),
+    ],
+)
+def test_every_prefix_of_a_small_image(fmt: str, options: dict) -> None:
+    data = encoded(noisy_image(), fmt, **options)
+    for length in range(len(data)):
+        assert find_image_end(data[:length]).state is INCOMPLETE, length
+    result = find_image_end(data + b"tail")
+    assert result.state is COMPLETE and result.length == len(data)
+
+
+def test_synthetic_jpegs_exercise_the_structures_they_claim() -> None:
+    baseline = encoded(noisy_image(), "JPEG")
+    assert b"\xff\x00" in baseline  # stuffed bytes in the entropy-coded data
+    progressive = encoded(noisy_image(), "JPEG", progressive=True)
+    assert markers(progressive).count(0xDA) > 1  # several scans
+    restarts = encoded(noisy_image(), "JPEG", restart_marker_blocks=1)
+    assert 0xDD in markers(restarts)  # DRI segment
+    assert sum(1 for code in markers(restarts) if 0xD0 <= code <= 0xD7) >= 5
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB", "RGBA"])
+def test_png_modes(mode: str) -> None:
+    data = encoded(noisy_image(mode=mode), "PNG")
+    assert find_image_end(data).length == len(data)
+
+
+def test_grayscale_and_cmyk_jpegs() -> None:
+    for mode in ("L", "CMYK"):
+        data = encoded(noisy_image(mode=mode), "JPEG")
+        result = find_image_end(data)
+        assert result.state is COMPLETE and result.length == len(data), mode
+
+
+def test_jpeg_with_exif_thumbnail_is_not_cut_at_the_thumbnail_end() -> None:
+    """An APP1 segment may hold a whole JPEG (with its own EOI); it is skipped by length."""
+    thumbnail = encoded(noisy_image(8, 8), "JPEG")
+    main = encoded(noisy_image(), "JPEG")
+    data = main[:2] + segment(0xE1, b"Exif\0\0" + thumbnail) + main[2:]
+    result = find_image_end(data)
+    assert result.state is COMPLETE and result.length == len(data)
+
+
+# -- hand-built JPEG streams ----------------------------------------------------------------
+
+SOI = b"\xff\xd8"
+EOI = b"\xff\xd9"
+SOS = segment(0xDA, b"\x01\x01\x00\x00\x3f\x00")
+
+
+def test_hand_built_stream_with_restarts_fill_bytes_and_standalone_markers() -> None:
+    data = (
+        SOI
+        + b"\xff\xff\xff"  # fill bytes before a marker
+        + segment(0xE0, b"JFIF\0")
+        + b"\xff\x01"  # TEM: standalone
+        + segment(0xDD, b"\x00\x01")  # DRI
+        + SOS
+        + b"\x12\xff\x00\x34"  # stuffed FF
+        + b"\xff\xd0\x56"  # RST0
+        + b"\xff\xff\xd1\x78"  # fill byte, then RST1
+        + b"\xff\xd7\x9a"  # RST7
+        + segment(0xC4, b"\x00" * 17)  # DHT ends the scan (progressive style)
+        + SOS
+        + b"\xab\xff\x00"
+        + b"\xff\xff"  # fill bytes before EOI
+        + EOI
+    )
+    for length in range(len(data)):
+        assert find_image_end(data[:length]).state is INCOMPLETE, length
+    result = find_image_end(data + b"\xff\xd8trailing")
+    assert result.state is COMPLETE and result.length == len(data)
+
+
+def test_minimal_jpeg_structure_and_empty_segment() -> None:
+    assert find_image_end(SOI + EOI).state is COMPLETE
+    data = SOI + segment(0xFE, b"") + EOI  # a comment segment with length 2 (no body)
+    assert find_image_end(data).length == len(data)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(SOI + b"\xff\xe0\x00\x00", id="segment length 0"),
+        pytest.param(SOI + b"\xff\xe0\x00\x01", id="segment length 1"),
+        pytest.param(SOI + b"garbage", id="garbage after SOI"),
+        pytest.param(SOI + b"\xff\x00", id="FF 00 outside a scan"),
+        pytest.param(SOI + segment(0xE0, b"JFIF\0") + b"\x00\xff\xd9", id="not FF after segment"),
+        pytest.param(b"\xff\xd9", id="no SOI"),
+        pytest.param(b"\xff\x00", id="FF then 00"),
+        pytest.param(b"GIF89a", id="GIF"),
+        pytest.param(b"\x00ATT\x01", id="framed preamble"),
+    ],
+)
+def test_broken_jpeg_structures(data: bytes) -> None:
+    result = find_image_end(data + b"\xff\xd9" * 3)
+    assert result.state is BROKEN
+    assert result.reason
+    # The verdict is the same when the bytes arrive one by one, and it sticks.
+    finder = ImageEndFinder()
+    for i in range(len(data)):
+        finder.feed(data[i : i + 1])
+    assert finder.verdict.state is BROKEN
+    assert finder.feed(EOI).state is BROKEN
+
+
+def test_real_photo_corrupted_right_after_its_first_segment(faces_dir: Path) -> None:
+    data = bytearray((faces_dir / "probes/obama_small.jpg").read_bytes())
+    (app_length,) = struct.unpack(">H", data[4:6])
+    corrupt_at = 4 + app_length  # where the next marker's FF should be
+    data[corrupt_at] = 0x42
+    result = find_image_end(bytes(data))
+    assert result.state is BROKEN and result.length == corrupt_at
+
+
+# -- hand-built PNG streams -----------------------------------------------------------------
+
+
+def test_minimal_png_structure() -> None:
+    data = PNG_SIG + IHDR + png_chunk(b"IDAT", b"x" * 10) + png_chunk(b"IEND", b"")
+    for length in range(len(data)):
+        assert find_image_end(data[:length]).state is INCOMPLETE, length
+    assert find_image_end(data + b"junk").length == len(data)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(b"\x89PNG\r\n\x1a\x00", id="bad signature"),
+        pytest.param(PNG_SIG + IHDR + png_chunk(b"ID4T", b""), id="digit in chunk type"),
+        pytest.param(PNG_SIG + IHDR + struct.pack(">I", 2**31) + b"IDAT", id="length > 2**31-1"),
+        pytest.param(PNG_SIG + png_chunk(b"IDAT", b"") + png_chunk(b"IEND", b""), id="IDAT first"),
+        pytest.param(PNG_SIG + b"\0\0\0\0\0\0\0\0", id="zero chunk type"),
+    ],
+)
+def test_broken_png_structures(data: bytes) -> None:
+    result = find_image_end(data + png_chunk(b"IEND", b""))
+    assert result.state is BROKEN, result
+    assert result.reason
+
+
+# -- signatures and edge cases ----------------------------------------------------------------
+
+
+def test_image_kind_and_could_be_image() -> None:
+    assert image_kind(b"\xff\xd8\xff\xe0") == "jpeg"
+    assert image_kind(PNG_SIG + b"rest") == "png"
+    assert image_kind(b"\xff\xd8") is None  # too short to tell
+    assert image_kind(b"GIF89a") is None
+    for prefix in (b"", b"\xff", b"\xff\xd8", b"\x89", b"\x89PN", PNG_SIG, b"\xff\xd8\xff\xdb"):
+        assert could_be_image(prefix), prefix
+    for other in (b"\xff\x00", b"\xff\xd8\x00", b"\x89PNX", b"G", b"\x00ATT", b"ea0017_1"):
+        assert not could_be_image(other), other
+
+
+def test_empty_input_is_incomplete() -> None:
+    assert find_image_end(b"").state is INCOMPLETE
+    finder = ImageEndFinder()
+    assert finder.feed(b"").state is INCOMPLETE
+    assert finder.kind is None
+
+
+def test_complete_verdict_sticks() -> None:
+    finder = ImageEndFinder()
+    assert finder.feed(SOI + EOI).state is COMPLETE
+    assert finder.feed(b"anything").length == 4
+    assert finder.kind == "jpeg"
