@@ -110,8 +110,8 @@ def load_gallery_rows(cur, model: str) -> tuple[list[str], np.ndarray, dict[str,
         student_ids.append(student_id)
         names[student_id] = name
         blobs.append(blob)
-    matrix = np.frombuffer(b"".join(blobs), dtype=_DTYPE).astype(np.float64).reshape(len(blobs), ENCODING_SIZE)
-    return student_ids, matrix, names
+    matrix = np.frombuffer(b"".join(blobs), dtype=_DTYPE).reshape(len(blobs), ENCODING_SIZE)
+    return student_ids, matrix.astype(np.float64), names
 
 
 def _decode(blob: bytes, photo_path: str) -> np.ndarray:

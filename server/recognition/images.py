@@ -15,6 +15,7 @@ import os
 from typing import BinaryIO
 
 import numpy as np
+import PIL
 import PIL.Image
 import PIL.ImageOps
 
@@ -61,10 +62,12 @@ def _decode(file: BinaryIO, max_pixels: int, what: str) -> np.ndarray:
     # Pillow fill a truncated image with grey instead of failing; faces.load_models() resets it.
     try:
         image = PIL.Image.open(file, formats=ALLOWED_FORMATS)  # reads the header only
+    except PIL.UnidentifiedImageError as exc:
+        raise ImageDecodeError(f"{what}: not a JPEG, PNG, BMP, GIF, TIFF or WebP image") from exc
     except PIL.Image.DecompressionBombError as exc:  # Pillow's own limit, if max_pixels is higher
         raise ImageDecodeError(f"{what}: too many pixels ({exc})") from exc
     except Exception as exc:  # noqa: BLE001 - Pillow raises many types for untrusted input
-        raise ImageDecodeError(f"{what}: not a JPEG/PNG/BMP/GIF/TIFF/WebP image ({exc})") from exc
+        raise ImageDecodeError(f"{what}: cannot read the image header ({exc})") from exc
     with image:
         width, height = image.size
         if width <= 0 or height <= 0:
@@ -83,15 +86,13 @@ def _decode(file: BinaryIO, max_pixels: int, what: str) -> np.ndarray:
 
 
 def _to_rgb(image: PIL.Image.Image) -> PIL.Image.Image:
-    """Any Pillow mode -> RGB. Transparency is put on white; 16-bit grey keeps its contrast."""
+    """Any Pillow mode -> RGB. Transparency is put on white; 16-bit grey is scaled to 8 bits."""
     if image.mode == "RGB":
         return image
-    if image.mode.startswith("I") or image.mode == "F":
-        # Pillow's convert() clips these to 0..255, which turns a 16-bit image white.
-        values = np.asarray(image, dtype=np.float64)
-        if image.mode != "F":
-            values = values / 257.0  # 0..65535 -> 0..255
-        image = PIL.Image.fromarray(np.clip(values, 0, 255).astype(np.uint8), "L")
+    if image.mode.startswith("I;16"):
+        # Pillow's convert() clips 16-bit grey to 0..255, which turns most of the image white.
+        grey = np.round(np.asarray(image, dtype=np.float64) / 257.0)  # 0..65535 -> 0..255
+        image = PIL.Image.fromarray(grey.astype(np.uint8), "L")
     if (image.mode == "P" and "transparency" in image.info) or image.mode in ("PA", "LA", "La", "RGBa"):
         image = image.convert("RGBA")
     if image.mode == "RGBA":

@@ -1,0 +1,192 @@
+"""Enrollment: the photos in ``knowns/`` -> rows of face_encodings -> a :class:`Gallery`.
+
+The knowns folder holds, for each student, either
+
+* a photo ``<student ID>_<name>.jpg`` (or .jpeg / .png, any case), e.g. ``201911001_barack_obama.jpg``, or
+* a folder ``<student ID>_<name>/`` with several photos of that student (any file names).
+
+The name is the part after ``<student ID>_`` with ``_`` read as a space. Anything else is skipped
+with a warning, except hidden files (``.gitkeep``) and README files, skipped silently.
+
+:func:`sync_knowns` encodes only photos that are new or changed (by SHA-256) since the last run,
+so a server start with nothing new costs one hash per photo.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from db import encodings as db_encodings
+from db.connection import transaction
+from db.students import ensure_student
+from protocol.identifiers import STUDENT_ID_LENGTH, is_student_id
+from server.recognition.faces import MODEL_NAME
+from server.recognition.gallery import Gallery
+
+log = logging.getLogger(__name__)
+
+PHOTO_EXTENSIONS = (".jpg", ".jpeg", ".png")
+MAX_NAME_LENGTH = 100  # students.name is VARCHAR(100)
+
+
+@dataclass(frozen=True)
+class KnownPhoto:
+    student_id: str
+    name: str
+    rel_path: str  # relative to the knowns folder, '/'-separated: the key in face_encodings
+    path: Path
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    """What one :func:`sync_knowns` did. no_face / multi_face: photos encoded in this run."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    no_face: list[str] = field(default_factory=list)
+    multi_face: list[str] = field(default_factory=list)
+
+
+def scan_knowns(knowns_dir: str | os.PathLike, *, logger: logging.Logger = log) -> list[KnownPhoto]:
+    """The enrollment photos in knowns_dir, sorted by rel_path. Badly named entries are logged."""
+    root = Path(knowns_dir)
+    photos = []
+    for entry in sorted(root.iterdir()):
+        if _ignored(entry):
+            continue
+        if entry.is_dir():
+            photos.extend(_scan_student_folder(root, entry, logger))
+        elif not _is_photo(entry):
+            logger.warning("skipping %s: not a .jpg/.jpeg/.png photo nor a student folder", entry)
+        else:
+            student = _parse_student(entry.stem, entry, logger)
+            if student is not None:
+                photos.append(KnownPhoto(*student, entry.name, entry))
+    return photos
+
+
+def sync_knowns(
+    conn,
+    knowns_dir: str | os.PathLike,
+    pool,
+    *,
+    model: str = MODEL_NAME,
+    logger: logging.Logger = log,
+) -> SyncReport:
+    """Bring face_encodings (rows of ``model``) in line with the photos in knowns_dir.
+
+    New and changed photos are encoded on the pool's workers; rows of photos no longer there are
+    deleted; every student with a photo is created if missing. A photo without a face is stored
+    with encoding NULL (not encoded again until it changes); with several faces the largest is
+    used. Both are logged as warnings. All writes happen in one transaction.
+
+    :param pool: a started :class:`server.recognition.pool.RecognitionPool`.
+    """
+    photos = scan_knowns(knowns_dir, logger=logger)
+    hashes = {photo.rel_path: _sha256(photo.path) for photo in photos}
+    with transaction(conn) as cur:
+        stored = {row.photo_path: row for row in db_encodings.load_encodings(cur, model)}
+
+    new = [p for p in photos if p.rel_path not in stored]
+    changed = [
+        p for p in photos if p.rel_path in stored and stored[p.rel_path].photo_sha256 != hashes[p.rel_path]
+    ]
+    to_encode = new + changed
+    gone = sorted(set(stored) - set(hashes))
+    if to_encode:
+        logger.info("encoding %d enrollment photos from %s", len(to_encode), knowns_dir)
+    results = pool.encode_photos([photo.path for photo in to_encode])
+
+    no_face, multi_face = [], []
+    with transaction(conn) as cur:
+        for student_id, name in sorted({(p.student_id, p.name) for p in photos}):
+            ensure_student(cur, student_id, name)
+        for photo, result in zip(to_encode, results):
+            if result.error is not None:
+                logger.warning("enrollment photo %s cannot be used: %s", photo.rel_path, result.error)
+                no_face.append(photo.rel_path)
+            elif result.encoding is None:
+                logger.warning("enrollment photo %s: no face found; stored without encoding", photo.rel_path)
+                no_face.append(photo.rel_path)
+            elif result.face_count > 1:
+                logger.warning(
+                    "enrollment photo %s: %d faces found; the largest is used",
+                    photo.rel_path,
+                    result.face_count,
+                )
+                multi_face.append(photo.rel_path)
+            db_encodings.upsert_encoding(
+                cur,
+                student_id=photo.student_id,
+                photo_path=photo.rel_path,
+                photo_sha256=hashes[photo.rel_path],
+                model=model,
+                face_count=result.face_count,
+                encoding=result.encoding,
+            )
+        removed = db_encodings.delete_encodings(cur, gone, model)
+    return SyncReport(
+        added=len(new),
+        updated=len(changed),
+        unchanged=len(photos) - len(to_encode),
+        removed=removed,
+        no_face=no_face,
+        multi_face=multi_face,
+    )
+
+
+def load_gallery(conn, model: str = MODEL_NAME) -> Gallery:
+    """Every stored encoding of this model, with the students' names, ready to match."""
+    with transaction(conn) as cur:
+        student_ids, matrix, names = db_encodings.load_gallery_rows(cur, model)
+    return Gallery(student_ids, matrix, names)
+
+
+def _scan_student_folder(root: Path, folder: Path, logger: logging.Logger) -> list[KnownPhoto]:
+    student = _parse_student(folder.name, folder, logger)
+    if student is None:
+        return []
+    photos = []
+    for entry in sorted(folder.iterdir()):
+        if _ignored(entry):
+            continue
+        if not _is_photo(entry):
+            logger.warning("skipping %s: not a .jpg/.jpeg/.png file", entry)
+            continue
+        photos.append(KnownPhoto(*student, entry.relative_to(root).as_posix(), entry))
+    return photos
+
+
+def _parse_student(stem: str, entry: Path, logger: logging.Logger) -> tuple[str, str] | None:
+    """(student ID, name) from '<9-digit student ID>_<name>', or None (logged) when it is not that."""
+    student_id, separator = stem[:STUDENT_ID_LENGTH], stem[STUDENT_ID_LENGTH:][:1]
+    name = " ".join(stem[STUDENT_ID_LENGTH + 1:].replace("_", " ").split())
+    if not is_student_id(student_id) or separator != "_" or not name:
+        logger.warning("skipping %s: not named <student ID>_<name> (e.g. 201911001_barack_obama)", entry)
+        return None
+    if len(name) > MAX_NAME_LENGTH:
+        logger.warning("skipping %s: the name is longer than %d characters", entry, MAX_NAME_LENGTH)
+        return None
+    return student_id, name
+
+
+def _ignored(path: Path) -> bool:
+    return path.name.startswith(".") or path.name.upper().startswith("README")
+
+
+def _is_photo(path: Path) -> bool:
+    return path.is_file() and path.suffix.lower() in PHOTO_EXTENSIONS
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

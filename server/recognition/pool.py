@@ -1,0 +1,196 @@
+"""Worker processes that decode, detect and encode faces, for many server threads at once.
+
+dlib holds the GIL for much of its work, so threads cannot run two recognitions at a time; each
+worker process loads the models once and then serves requests. Only image bytes (or a file path)
+go to a worker and only boxes and encodings come back.
+
+Workers are started with "spawn": the server is multi-threaded, and forking a threaded process
+can leave the child with a lock held by a thread that does not exist there.
+
+    with RecognitionPool(2) as pool:
+        faces = pool.analyze(jpeg_bytes)          # [DetectedFace(box, encoding), ...]
+        photos = pool.encode_photos(paths)        # [PhotoEncoding(face_count, encoding), ...]
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from server.recognition import faces, images
+from server.recognition.faces import Box, ModelsUnavailableError
+
+#: Seconds start() waits for every worker to import dlib and load the models (about 1-2 s each).
+DEFAULT_START_TIMEOUT = 120.0
+
+
+@dataclass(frozen=True)
+class DetectedFace:
+    box: Box  # (top, right, bottom, left) in pixels of the decoded (upright) image
+    encoding: np.ndarray  # (128,) float64
+
+
+@dataclass(frozen=True)
+class PhotoEncoding:
+    """The result for one enrollment photo.
+
+    face_count: faces found (0 when none, or when the file could not be read).
+    encoding: (128,) float64 of the largest face, None when there is no face.
+    error: why the file could not be used (unreadable, not an image), else None.
+    """
+
+    face_count: int
+    encoding: np.ndarray | None
+    error: str | None = None
+
+
+class RecognitionPool:
+    """A fixed set of worker processes; its methods block and may be called from many threads."""
+
+    def __init__(
+        self,
+        processes: int | None = None,
+        *,
+        detect_max_side: int | None = faces.DEFAULT_DETECT_MAX_SIDE,
+        upsample: int = 1,
+        max_pixels: int = images.DEFAULT_MAX_PIXELS,
+    ):
+        """
+        :param processes: worker processes (None: one per CPU core).
+        :param detect_max_side, upsample: see :func:`server.recognition.faces.detect_faces`.
+        :param max_pixels: see :func:`server.recognition.images.decode_image`.
+        """
+        self.processes = processes or os.cpu_count() or 1
+        self._settings = _Settings(detect_max_side, upsample, max_pixels)
+        self._executor: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def start(self, timeout: float = DEFAULT_START_TIMEOUT) -> "RecognitionPool":
+        """Start every worker and wait until each has loaded the models. Does nothing if started.
+
+        :raises ModelsUnavailableError: the workers cannot load dlib or the models.
+        :raises TimeoutError: the workers did not get ready within ``timeout`` seconds.
+        """
+        with self._lock:
+            if self._executor is not None:
+                return self
+            context = multiprocessing.get_context("spawn")
+            # One warm-up task per worker, each waiting at this barrier until all workers hold one:
+            # so every worker (not just the quickest) has loaded the models when start() returns.
+            barrier = context.Barrier(self.processes)
+            executor = ProcessPoolExecutor(
+                self.processes,
+                mp_context=context,
+                initializer=_init_worker,
+                initargs=(barrier,),
+            )
+            try:
+                warm_ups = [executor.submit(_warm_up, timeout) for _ in range(self.processes)]
+                for future in warm_ups:
+                    future.result(timeout=timeout + 5)
+            except BaseException:
+                executor.shutdown(wait=False, cancel_futures=True)
+                raise
+            self._executor = executor
+        return self
+
+    def analyze(self, image_bytes: bytes) -> list[DetectedFace]:
+        """Every face in an image: its box and encoding, in the order the detector found them.
+
+        :raises ImageDecodeError: the bytes are not a usable image.
+        """
+        return self._run(_analyze, image_bytes).result()
+
+    def encode_photo(self, path: str | os.PathLike) -> PhotoEncoding:
+        """The encoding of the largest face in an image file (see :class:`PhotoEncoding`)."""
+        return self._run(_encode_photo, os.fspath(path)).result()
+
+    def encode_photos(self, paths: Sequence[str | os.PathLike]) -> list[PhotoEncoding]:
+        """:meth:`encode_photo` for many files, spread over all workers; results in input order."""
+        futures = [self._run(_encode_photo, os.fspath(path)) for path in paths]
+        return [future.result() for future in futures]
+
+    def close(self) -> None:
+        """Stop the workers (waiting for requests under way). The pool can be started again."""
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> "RecognitionPool":
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def _run(self, function, argument):
+        executor = self._executor
+        if executor is None:
+            raise RuntimeError("the recognition pool is not started (call start())")
+        return executor.submit(function, self._settings, argument)
+
+
+@dataclass(frozen=True)
+class _Settings:
+    detect_max_side: int | None
+    upsample: int
+    max_pixels: int
+
+
+# -- in the worker processes ------------------------------------------------------------------
+
+_barrier = None
+_load_error: ModelsUnavailableError | None = None
+
+
+def _init_worker(barrier) -> None:
+    """Load the models once per worker. A failure is kept and raised by every task, with its message
+    (an exception in an initializer would only say "the process pool is broken")."""
+    global _barrier, _load_error
+    # Ctrl-C in a terminal reaches the whole process group: let the server stop its workers.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _barrier = barrier
+    try:
+        faces.load_models()
+    except ModelsUnavailableError as exc:
+        _load_error = exc
+
+
+def _warm_up(timeout: float) -> int:
+    try:
+        _barrier.wait(timeout)
+    except threading.BrokenBarrierError:
+        raise TimeoutError(f"the recognition workers did not all start within {timeout:g} s") from None
+    if _load_error is not None:
+        raise _load_error
+    return os.getpid()
+
+
+def _analyze(settings: _Settings, image_bytes: bytes) -> list[DetectedFace]:
+    if _load_error is not None:
+        raise _load_error
+    image = images.decode_image(image_bytes, max_pixels=settings.max_pixels)
+    boxes = faces.detect_faces(image, detect_max_side=settings.detect_max_side, upsample=settings.upsample)
+    encodings = faces.encode_faces(image, boxes)
+    return [DetectedFace(box, encoding) for box, encoding in zip(boxes, encodings)]
+
+
+def _encode_photo(settings: _Settings, path: str) -> PhotoEncoding:
+    if _load_error is not None:
+        raise _load_error
+    try:
+        image = images.load_image_file(path, max_pixels=settings.max_pixels)
+    except (OSError, images.ImageDecodeError) as exc:
+        return PhotoEncoding(0, None, str(exc))
+    boxes = faces.detect_faces(image, detect_max_side=settings.detect_max_side, upsample=settings.upsample)
+    if not boxes:
+        return PhotoEncoding(0, None)
+    encoding = faces.encode_faces(image, [faces.largest_box(boxes)])[0]
+    return PhotoEncoding(len(boxes), encoding)

@@ -1,0 +1,211 @@
+"""Enrollment: knowns/ -> face_encodings (real MariaDB) -> Gallery; and db.encodings itself.
+
+Each test has a fresh database, but the photos are encoded once per module: ``pool`` wraps one
+RecognitionPool, remembers the result for each distinct photo content and records which photos
+sync_knowns asked it to encode.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from db import encodings as db_encodings
+from db.connection import transaction
+from server.recognition.enrollment import load_gallery, scan_knowns, sync_knowns
+from server.recognition.faces import MODEL_NAME
+from server.recognition.pool import PhotoEncoding, RecognitionPool
+
+OBAMA, BIDEN = "201911001", "201911002"
+
+
+class CachingPool:
+    """encode_photos() of a real pool, computed once per photo content; ``asked`` lists file names."""
+
+    def __init__(self, pool: RecognitionPool, cache: dict[str, PhotoEncoding]):
+        self.pool = pool
+        self.cache = cache  # SHA-256 of the file -> result
+        self.asked: list[str] = []
+
+    def encode_photos(self, paths) -> list[PhotoEncoding]:
+        paths = [Path(p) for p in paths]
+        self.asked = [p.name for p in paths]
+        keys = [hashlib.sha256(p.read_bytes()).hexdigest() for p in paths]
+        missing = {key: path for key, path in zip(keys, paths) if key not in self.cache}
+        self.cache.update(zip(missing, self.pool.encode_photos(list(missing.values()))))
+        return [self.cache[key] for key in keys]
+
+
+@pytest.fixture(scope="module")
+def real_pool():
+    with RecognitionPool(2) as pool:
+        yield pool
+
+
+@pytest.fixture(scope="module")
+def encoded_photos() -> dict[str, PhotoEncoding]:
+    return {}
+
+
+@pytest.fixture
+def pool(real_pool, encoded_photos) -> CachingPool:
+    return CachingPool(real_pool, encoded_photos)
+
+
+@pytest.fixture
+def knowns(faces_dir, tmp_path) -> Path:
+    """A writable copy of the six sample enrollment photos."""
+    return Path(shutil.copytree(faces_dir / "knowns", tmp_path / "knowns"))
+
+
+def _rows(conn) -> dict[str, db_encodings.EncodingRow]:
+    with transaction(conn) as cur:
+        return {row.photo_path: row for row in db_encodings.load_encodings(cur, MODEL_NAME)}
+
+
+def test_first_run_adds_every_photo_and_second_run_encodes_nothing(db_conn, faces_dir, pool):
+    report = sync_knowns(db_conn, faces_dir / "knowns", pool)
+    assert (report.added, report.updated, report.unchanged, report.removed) == (6, 0, 0, 0)
+    assert report.no_face == [] and report.multi_face == []
+    assert len(pool.asked) == 6
+
+    again = sync_knowns(db_conn, faces_dir / "knowns", pool)
+    assert (again.added, again.updated, again.unchanged, again.removed) == (0, 0, 6, 0)
+    assert pool.asked == []
+
+    gallery = load_gallery(db_conn)
+    assert len(gallery) == 6
+    assert gallery.student_ids == tuple(f"20191100{i}" for i in range(1, 7))
+    assert gallery.name_of("201911006") == "lin manuel miranda"
+    rows = _rows(db_conn)
+    assert sorted(rows) == sorted(p.name for p in (faces_dir / "knowns").iterdir())
+    row = rows["201911001_obama.jpg"]
+    assert row.face_count == 1 and row.encoding.shape == (128,)
+    assert row.photo_sha256 == hashlib.sha256((faces_dir / "knowns" / "201911001_obama.jpg").read_bytes()).hexdigest()
+
+
+def test_changed_photo_is_encoded_again_and_removed_photo_is_dropped(db_conn, faces_dir, knowns, pool):
+    sync_knowns(db_conn, knowns, pool)
+    before = _rows(db_conn)["201911001_obama.jpg"]
+
+    shutil.copyfile(faces_dir / "probes" / "obama_2.jpg", knowns / "201911001_obama.jpg")
+    (knowns / "201911002_biden.jpg").unlink()
+    report = sync_knowns(db_conn, knowns, pool)
+    assert (report.added, report.updated, report.unchanged, report.removed) == (0, 1, 4, 1)
+    assert pool.asked == ["201911001_obama.jpg"]
+
+    rows = _rows(db_conn)
+    assert "201911002_biden.jpg" not in rows
+    after = rows["201911001_obama.jpg"]
+    assert after.photo_sha256 != before.photo_sha256
+    assert not np.array_equal(after.encoding, before.encoding)
+    gallery = load_gallery(db_conn)
+    assert BIDEN not in gallery.student_ids and OBAMA in gallery.student_ids
+    with transaction(db_conn) as cur:  # the student stays (attendance may refer to them)
+        cur.execute("SELECT name FROM students WHERE student_id = %s", (BIDEN,))
+        assert cur.fetchone() == ("biden",)
+
+
+def test_photo_without_a_face_is_stored_without_encoding_and_not_encoded_again(
+    db_conn, faces_dir, knowns, pool, caplog
+):
+    shutil.copyfile(faces_dir / "negatives" / "dogs.jpg", knowns / "201911099_nobody.jpg")
+    with caplog.at_level(logging.WARNING):
+        report = sync_knowns(db_conn, knowns, pool)
+    assert report.added == 7 and report.no_face == ["201911099_nobody.jpg"]
+    assert any("201911099_nobody.jpg" in r.getMessage() and "no face" in r.getMessage() for r in caplog.records)
+    row = _rows(db_conn)["201911099_nobody.jpg"]
+    assert row.face_count == 0 and row.encoding is None
+    assert "201911099" not in load_gallery(db_conn).student_ids
+
+    again = sync_knowns(db_conn, knowns, pool)
+    assert (again.added, again.unchanged, again.no_face) == (0, 7, [])
+    assert pool.asked == []
+
+
+def test_folder_of_photos_gives_several_encodings_and_several_faces_use_the_largest(
+    db_conn, faces_dir, knowns, pool, caplog
+):
+    folder = knowns / "201911007_two_photos"
+    folder.mkdir()
+    shutil.copyfile(faces_dir / "probes" / "kit_harington_2.jpg", folder / "a.JPG")
+    shutil.copyfile(faces_dir / "probes" / "kit_harington_3.jpg", folder / "b.jpeg")
+    shutil.copyfile(faces_dir / "groups" / "obama_biden_1.jpg", knowns / "201911008_the_pair.jpg")
+    with caplog.at_level(logging.WARNING):
+        report = sync_knowns(db_conn, knowns, pool)
+    assert report.added == 9
+    assert report.multi_face == ["201911008_the_pair.jpg"]
+    assert any("201911008_the_pair.jpg" in r.getMessage() and "2 faces" in r.getMessage() for r in caplog.records)
+
+    rows = _rows(db_conn)
+    assert rows["201911007_two_photos/a.JPG"].student_id == "201911007"
+    assert rows["201911008_the_pair.jpg"].face_count == 2
+    gallery = load_gallery(db_conn)
+    assert len(gallery) == 9 and len(gallery.student_ids) == 8
+    assert gallery.name_of("201911007") == "two photos"
+
+
+def test_badly_named_entries_are_skipped_with_a_warning(faces_dir, tmp_path, caplog):
+    photo = (faces_dir / "knowns" / "201911001_obama.jpg").read_bytes()
+    for name in ["201911001_barack_obama.JPG", "obama.jpg", "12345_short.jpg", "201911001.jpg",
+                 "201911001obama.jpg", "101911001_too_low.jpg", "201911001_obama.gif", "notes.txt"]:
+        (tmp_path / name).write_bytes(photo)
+    (tmp_path / ".gitkeep").write_bytes(b"")
+    (tmp_path / "README.md").write_text("enrollment photos")
+    (tmp_path / "not_a_student").mkdir()
+    (tmp_path / "201911003_alex").mkdir()
+    (tmp_path / "201911003_alex" / "one.png").write_bytes(photo)
+    (tmp_path / "201911003_alex" / "list.txt").write_text("")
+
+    with caplog.at_level(logging.WARNING):
+        photos = scan_knowns(tmp_path)
+    assert [(p.student_id, p.name, p.rel_path) for p in photos] == [
+        ("201911001", "barack obama", "201911001_barack_obama.JPG"),
+        ("201911003", "alex", "201911003_alex/one.png"),
+    ]
+    warned = " ".join(r.getMessage() for r in caplog.records)
+    for skipped in ["obama.jpg", "12345_short.jpg", "201911001.jpg", "201911001obama.jpg",
+                    "101911001_too_low.jpg", "201911001_obama.gif", "notes.txt", "not_a_student", "list.txt"]:
+        assert skipped in warned
+    assert ".gitkeep" not in warned and "README" not in warned
+    assert len(caplog.records) == 9
+
+
+def test_unreadable_photo_is_reported_not_fatal(db_conn, knowns, pool, caplog):
+    (knowns / "201911009_broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a JPEG")
+    with caplog.at_level(logging.WARNING):
+        report = sync_knowns(db_conn, knowns, pool)
+    assert report.added == 7 and report.no_face == ["201911009_broken.jpg"]
+    assert any("201911009_broken.jpg" in r.getMessage() for r in caplog.records)
+    assert _rows(db_conn)["201911009_broken.jpg"].encoding is None
+
+
+def test_encoding_rows_round_trip(db_conn):
+    encoding = np.linspace(-1, 1, 128)
+    assert len(db_encodings.encoding_to_bytes(encoding)) == 1024
+    assert db_encodings.encoding_to_bytes(encoding)[:8] == np.float64(-1).tobytes()  # little-endian
+    with transaction(db_conn) as cur:
+        cur.execute("INSERT INTO students (student_id, name) VALUES ('201911001', 'Ann'), ('201911002', 'Bob')")
+        for path, student, value in [("a.jpg", "201911001", encoding), ("b.jpg", "201911002", None)]:
+            db_encodings.upsert_encoding(cur, student_id=student, photo_path=path, photo_sha256="0" * 64,
+                                         model=MODEL_NAME, face_count=0 if value is None else 1, encoding=value)
+        db_encodings.upsert_encoding(cur, student_id="201911001", photo_path="c.jpg", photo_sha256="1" * 64,
+                                     model="another_model", face_count=1, encoding=encoding)
+        db_encodings.upsert_encoding(cur, student_id="201911001", photo_path="a.jpg", photo_sha256="2" * 64,
+                                     model=MODEL_NAME, face_count=3, encoding=-encoding)  # replaces
+        rows = db_encodings.load_encodings(cur, MODEL_NAME)
+        ids, matrix, names = db_encodings.load_gallery_rows(cur, MODEL_NAME)
+        assert db_encodings.delete_encodings(cur, ["b.jpg", "c.jpg", "missing.jpg"], MODEL_NAME) == 1
+        left = db_encodings.load_encodings(cur, MODEL_NAME)
+    assert [(r.photo_path, r.photo_sha256[0], r.face_count) for r in rows] == [("a.jpg", "2", 3), ("b.jpg", "0", 0)]
+    assert np.array_equal(rows[0].encoding, -encoding) and rows[1].encoding is None
+    assert ids == ["201911001"] and matrix.shape == (1, 128) and np.array_equal(matrix[0], -encoding)
+    assert names == {"201911001": "Ann"}
+    assert [r.photo_path for r in left] == ["a.jpg"]
+    with pytest.raises(ValueError, match="128"):
+        db_encodings.encoding_to_bytes(np.zeros(127))
