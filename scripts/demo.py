@@ -44,9 +44,9 @@ def knowns_dir() -> Path:
     return FACES / "knowns"
 
 
-def run(*args: str) -> None:
-    print("$", " ".join(args[2:] if args[:2] == (sys.executable, "-m") else args), flush=True)
-    subprocess.run(args, cwd=REPO, check=True)
+def attendance_db(*args: str) -> None:
+    print("$ attendance-db", " ".join(args), flush=True)
+    subprocess.run([sys.executable, "-m", "db", *args], cwd=REPO, check=True)
 
 
 def start_server(db_url: str, knowns: Path) -> subprocess.Popen:
@@ -109,7 +109,7 @@ def print_attendance(host: str, port: int) -> None:
 def main() -> int:
     db_url = url_from_env()
     knowns = knowns_dir()
-    run(sys.executable, "-m", "db", "--db-url", db_url, "init")
+    attendance_db("--db-url", db_url, "init")
     with tempfile.TemporaryDirectory() as tmp:
         roster_csv = Path(tmp) / "roster.csv"
         with open(roster_csv, "w", newline="", encoding="utf-8") as f:
@@ -117,7 +117,7 @@ def main() -> int:
             writer.writerow(["lecture_code", "student_id", "student_name"])
             for photo in scan_knowns(knowns):
                 writer.writerow([LECTURE, photo.student_id, re.sub(r"\s+", " ", photo.name).title()])
-        run(sys.executable, "-m", "db", "--db-url", db_url, "import-roster", str(roster_csv))
+        attendance_db("--db-url", db_url, "import-roster", str(roster_csv))
     server = start_server(db_url, knowns)
     try:
         legacy_client_round("127.0.0.1", PORT)

@@ -24,7 +24,7 @@ from server.recognition.enrollment import load_gallery
 from server.recognition.faces import MODEL_NAME, box_area
 from server.recognition.gallery import DEFAULT_THRESHOLD, Gallery
 from server.recognition.images import ImageDecodeError
-from server.recognition.pool import RecognitionPool
+from server.recognition.pool import RecognitionPool, WorkerCrashedError
 
 log = logging.getLogger(__name__)
 
@@ -236,6 +236,8 @@ class AttendanceService:
             faces = self.recognizer.analyze(image)
         except ImageDecodeError as exc:
             raise ServiceError(ErrorCode.BAD_IMAGE, str(exc)) from exc
+        except WorkerCrashedError as exc:
+            raise ServiceError(ErrorCode.INTERNAL, str(exc)) from exc
         if not faces:
             return []
         gallery = self._gallery

@@ -6,6 +6,8 @@ the database is tested in test_enrollment.py.
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -19,7 +21,7 @@ from server.recognition.enrollment import scan_knowns
 from server.recognition.faces import ModelsUnavailableError, box_area, detect_faces, encode_faces, largest_box
 from server.recognition.gallery import Gallery
 from server.recognition.images import ImageDecodeError, load_image_file
-from server.recognition.pool import RecognitionPool
+from server.recognition.pool import RecognitionPool, WorkerCrashedError
 from tests.conftest import REPO
 
 
@@ -170,3 +172,13 @@ def _overlap(a, b) -> float:
 
 def test_models_load_once():
     assert faces.load_models() is faces.load_models()
+
+
+def test_a_crashed_worker_fails_one_request_and_the_pool_recovers(faces_dir):
+    image = (faces_dir / "probes/obama_small.jpg").read_bytes()
+    with RecognitionPool(1) as crashing:
+        worker_pid = next(iter(crashing._executor._processes))
+        os.kill(worker_pid, signal.SIGKILL)  # as a segfault in dlib or the OOM killer would
+        with pytest.raises(WorkerCrashedError):
+            crashing.analyze(image)
+        assert len(crashing.analyze(image)) == 1  # new workers serve the next request

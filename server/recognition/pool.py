@@ -18,7 +18,9 @@ import multiprocessing
 import os
 import signal
 import threading
+import logging
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -27,8 +29,14 @@ import numpy as np
 from server.recognition import faces, images
 from server.recognition.faces import Box, ModelsUnavailableError
 
+log = logging.getLogger(__name__)
+
 #: Seconds start() waits for every worker to import dlib and load the models (about 1-2 s each).
 DEFAULT_START_TIMEOUT = 120.0
+
+
+class WorkerCrashedError(RuntimeError):
+    """A worker process died during the request (the workers have been restarted)."""
 
 
 @dataclass(frozen=True)
@@ -106,16 +114,15 @@ class RecognitionPool:
 
         :raises ImageDecodeError: the bytes are not a usable image.
         """
-        return self._run(_analyze, image_bytes).result()
+        return self._results(_analyze, [image_bytes])[0]
 
     def encode_photo(self, path: str | os.PathLike) -> PhotoEncoding:
         """The encoding of the largest face in an image file (see :class:`PhotoEncoding`)."""
-        return self._run(_encode_photo, os.fspath(path)).result()
+        return self._results(_encode_photo, [os.fspath(path)])[0]
 
     def encode_photos(self, paths: Sequence[str | os.PathLike]) -> list[PhotoEncoding]:
         """:meth:`encode_photo` for many files, spread over all workers; results in input order."""
-        futures = [self._run(_encode_photo, os.fspath(path)) for path in paths]
-        return [future.result() for future in futures]
+        return self._results(_encode_photo, [os.fspath(path) for path in paths])
 
     def close(self) -> None:
         """Stop the workers (waiting for requests under way). The pool can be started again."""
@@ -130,11 +137,30 @@ class RecognitionPool:
     def __exit__(self, *exc_info) -> None:
         self.close()
 
-    def _run(self, function, argument):
+    def _results(self, function, arguments: list) -> list:
+        """Run ``function(settings, argument)`` in the workers for each argument.
+
+        A worker that dies (a crash in native code, the OOM killer) breaks the whole executor:
+        the request gets :class:`WorkerCrashedError` and fresh workers are started for the next.
+        """
         executor = self._executor
         if executor is None:
             raise RuntimeError("the recognition pool is not started (call start())")
-        return executor.submit(function, self._settings, argument)
+        try:
+            futures = [executor.submit(function, self._settings, argument) for argument in arguments]
+            return [future.result() for future in futures]
+        except BrokenProcessPool as exc:
+            self._restart(executor)
+            raise WorkerCrashedError("a recognition worker stopped abruptly; workers restarted") from exc
+
+    def _restart(self, broken: ProcessPoolExecutor) -> None:
+        with self._lock:
+            if self._executor is not broken:  # another thread restarted it already
+                return
+            self._executor = None
+        log.error("a recognition worker died; starting new workers")
+        broken.shutdown(wait=False, cancel_futures=True)
+        self.start()
 
 
 @dataclass(frozen=True)
