@@ -1,0 +1,351 @@
+"""Reports (db/reports.py, the views in schema.sql, the chart) against a real MariaDB/MySQL.
+
+A term of the sample students is written with plain INSERTs, and what every report should say
+is worked out again here, in plain Python (``Term.expected_*``), from the same marks.
+tests/test_report_cli.py uses the same term for the command line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import math
+import struct
+from dataclasses import dataclass
+from fractions import Fraction
+
+import pytest
+
+from db.connection import connect, transaction
+from db.report_render import CHART_DPI, render_chart
+from db.reports import LectureNotFound, build_report
+from tests.conftest import fresh_database
+
+LECTURE = "ea0017_1"
+TITLE = "Data Structures"
+EMPTY_LECTURE = "ea0017_2"  # students enrolled, no session yet
+OTHER_LECTURE = "cs1234_1"  # its marks must never show in LECTURE's report
+
+STUDENTS = {
+    "201911001": "Barack Obama",
+    "201911002": "Joe Biden",
+    "201911003": "김민수",
+    "201911004": "Kit Harington",
+    "201911005": "Rose Leslie",
+    "201911006": "Lin-Manuel Miranda",
+}
+TERM_START = datetime.date(2024, 3, 4)
+PAST_SESSIONS = [TERM_START + datetime.timedelta(weeks=k) for k in range(12)]  # Mondays to 05-20
+CLOSED = PAST_SESSIONS[:6]  # closed_at set; the others were never closed (it makes no difference)
+ENROLLED = {sid: datetime.datetime(2024, 2, 26, 9, 0) for sid in STUDENTS}
+ENROLLED["201911005"] = datetime.datetime(2024, 3, 27, 14, 30)  # mid-term: 3 sessions before
+
+# One character per past session: P L A E O = a row with that status, "." = no row at all.
+# 201911005 was marked present on 03-25, before enrolling on 03-27: the mark counts. Its rate,
+# (4 + 0.5) / 8 = 56.25%, is rounded half up to 56.3 (Python's f"{56.25:.1f}" would give 56.2).
+MARKS = {
+    "201911001": "PPPPLPPPPPPP",
+    "201911002": "PLAPP.PEPPLO",
+    "201911003": "PPLLAAPE.PPP",
+    "201911004": "A.APAEAPLA.A",
+    "201911005": "...PA.LPEPPA",
+    "201911006": "PPPPPPPPPPPO",
+}
+TODAY_MARKS = {"201911001": "P", "201911003": "L"}  # today's session is open: the rest is blank
+STATUS = {"P": "present", "L": "late", "A": "absent", "E": "excused", "O": "left_early"}
+SOURCES = ("checkin", "rollcall", "camera", "manual")
+
+
+@dataclass(frozen=True)
+class Expected:
+    present: int
+    late: int
+    absent: int
+    excused: int
+    left_early: int
+    rate: float | None
+
+
+@dataclass
+class Term:
+    """The term as written to the database, and the independent computation of the reports."""
+
+    today: datetime.date
+
+    @property
+    def sessions(self) -> list[datetime.date]:
+        return PAST_SESSIONS + [self.today]
+
+    def mark(self, sid: str, day: datetime.date) -> tuple[str, str] | None:
+        """(status, source) of the row written for this student and day, or None."""
+        if day == self.today:
+            letter = TODAY_MARKS.get(sid, ".")
+        else:
+            letter = MARKS[sid][PAST_SESSIONS.index(day)]
+        if letter == ".":
+            return None
+        k = self.sessions.index(day) + int(sid[-1])
+        return STATUS[letter], SOURCES[k % len(SOURCES)]
+
+    def cell(self, sid: str, day: datetime.date) -> str:
+        mark = self.mark(sid, day)
+        if mark is not None:
+            return {v: k for k, v in STATUS.items()}[mark[0]]
+        if day < ENROLLED[sid].date():
+            return "-"
+        if day == self.today:  # open (closed_at NULL) and dated today
+            return ""
+        return "A"  # not marked
+
+    def dates(self, date_from=None, date_to=None) -> list[datetime.date]:
+        return [d for d in self.sessions
+                if (date_from is None or d >= date_from) and (date_to is None or d <= date_to)]
+
+    def expected_cells(self, date_from=None, date_to=None) -> dict[str, list[str]]:
+        return {sid: [self.cell(sid, d) for d in self.dates(date_from, date_to)] for sid in STUDENTS}
+
+    def expected_tallies(self, late_weight=0.5, date_from=None, date_to=None) -> dict[str, Expected]:
+        return {sid: tally(cells, late_weight)
+                for sid, cells in self.expected_cells(date_from, date_to).items()}
+
+    def expected_session_tallies(self, late_weight=0.5) -> list[Expected]:
+        cells = self.expected_cells()
+        return [tally([cells[sid][i] for sid in STUDENTS], late_weight)
+                for i in range(len(self.sessions))]
+
+
+def tally(cells: list[str], late_weight: float) -> Expected:
+    n = {letter: cells.count(letter) for letter in "PLAEO"}
+    counted = n["P"] + n["L"] + n["O"] + n["A"]
+    rate = None
+    if counted:
+        exact = 100 * (n["P"] + Fraction(str(late_weight)) * (n["L"] + n["O"])) / counted
+        rate = float(Fraction(math.floor(exact * 10 + Fraction(1, 2)), 10))  # half up, 0.1
+    return Expected(n["P"], n["L"], n["A"], n["E"], n["O"], rate)
+
+
+def rate_text(rate: float | None) -> str:
+    return "" if rate is None else f"{rate:.1f}"
+
+
+def write_term(cur) -> Term:
+    """The term, by plain INSERTs. Returns the Term (today's date is the database's)."""
+    cur.execute("SELECT CURRENT_DATE")
+    term = Term(today=cur.fetchone()[0])
+    cur.executemany("INSERT INTO students (student_id, name) VALUES (%s, %s)", list(STUDENTS.items()))
+    cur.executemany(
+        "INSERT INTO lectures (code, title) VALUES (%s, %s)",
+        [(LECTURE, TITLE), (EMPTY_LECTURE, None), (OTHER_LECTURE, "Other")],
+    )
+    cur.execute("SELECT code, lecture_id FROM lectures")
+    ids = dict(cur.fetchall())
+    cur.executemany(
+        "INSERT INTO enrollments (lecture_id, student_id, enrolled_at) VALUES (%s, %s, %s)",
+        [(ids[LECTURE], sid, at) for sid, at in ENROLLED.items()]
+        + [(ids[EMPTY_LECTURE], sid, ENROLLED[sid]) for sid in ("201911001", "201911003")]
+        + [(ids[OTHER_LECTURE], sid, ENROLLED[sid]) for sid in ("201911001", "201911002")],
+    )
+    for day in term.sessions:
+        closed = datetime.datetime.combine(day, datetime.time(11)) if day in CLOSED else None
+        cur.execute(
+            "INSERT INTO class_sessions (lecture_id, session_date, closed_at) VALUES (%s, %s, %s)",
+            (ids[LECTURE], day, closed),
+        )
+        session_id = cur.lastrowid
+        rows = [(session_id, sid, *term.mark(sid, day)) for sid in STUDENTS if term.mark(sid, day)]
+        cur.executemany(
+            "INSERT INTO attendance (session_id, student_id, status, source, client_name)"
+            " VALUES (%s, %s, %s, %s, 'test')",
+            rows,
+        )
+    # The other lecture meets on the same days; 201911006 has a mark there without enrollment.
+    for day in PAST_SESSIONS[:2]:
+        cur.execute("INSERT INTO class_sessions (lecture_id, session_date) VALUES (%s, %s)",
+                    (ids[OTHER_LECTURE], day))
+        cur.executemany(
+            "INSERT INTO attendance (session_id, student_id, status, source, client_name)"
+            " VALUES (%s, %s, 'excused', 'manual', 'test')",
+            [(cur.lastrowid, sid) for sid in ("201911001", "201911002", "201911006")],
+        )
+    return term
+
+
+@contextlib.contextmanager
+def term_database(server_db_url):
+    """A fresh database holding the term; yields (url, term). Dropped at the end."""
+    with fresh_database(server_db_url) as url:
+        conn = connect(url)
+        with transaction(conn) as cur:
+            term = write_term(cur)
+        conn.close()
+        yield url, term
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """Width and height from a PNG's IHDR chunk (after checking the signature)."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+# -- fixtures ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def term_db(server_db_url):
+    """One database for the whole module: these tests only read it."""
+    with term_database(server_db_url) as (url, term):
+        yield url, term
+
+
+@pytest.fixture
+def cur(term_db):
+    conn = connect(term_db[0])
+    with transaction(conn) as cursor:
+        yield cursor
+    conn.close()
+
+
+@pytest.fixture
+def term(term_db) -> Term:
+    return term_db[1]
+
+
+# -- build_report ------------------------------------------------------------------------------
+
+
+def check_report(report, term: Term, late_weight=0.5, date_from=None, date_to=None):
+    dates = term.dates(date_from, date_to)
+    assert [s.date for s in report.sessions] == dates
+    assert [s.student_id for s in report.students] == sorted(STUDENTS)  # by student ID
+    cells = term.expected_cells(date_from, date_to)
+    tallies = term.expected_tallies(late_weight, date_from, date_to)
+    for student in report.students:
+        assert student.name == STUDENTS[student.student_id]
+        assert student.enrolled_on == ENROLLED[student.student_id].date()
+        assert list(student.cells) == cells[student.student_id], student.student_id
+        assert Expected(**vars(student.tally)) == tallies[student.student_id], student.student_id
+
+
+def test_report_matches_the_independent_computation(cur, term):
+    report = build_report(cur, LECTURE)
+    assert (report.lecture_code, report.title, report.late_weight) == (LECTURE, TITLE, 0.5)
+    check_report(report, term)
+    # A few cells spelled out, so that a reader sees the rules at work:
+    by_id = {s.student_id: s for s in report.students}
+    assert by_id["201911002"].cells[5] == "A"  # no row in a past session: absent
+    assert by_id["201911005"].cells[:6] == ("-", "-", "-", "P", "A", "A")  # enrolled on 03-27
+    assert by_id["201911005"].tally.rate == 56.3
+    assert by_id["201911005"].cells[-1] == ""  # today's open session, not marked yet
+    assert by_id["201911001"].tally.rate == 96.2  # 12 P and 1 L: (12 + 0.5) / 13 = 96.15...%
+
+
+def test_session_totals_count_the_enrolled_students_of_that_day(cur, term):
+    report = build_report(cur, LECTURE)
+    expected = term.expected_session_tallies()
+    assert [Expected(**vars(s.tally)) for s in report.sessions] == expected
+    assert [s.still_open for s in report.sessions] == [False] * 12 + [True]
+
+
+@pytest.mark.parametrize("late_weight", [0.0, 0.25, 1.0])
+def test_the_late_weight_is_configurable(cur, term, late_weight):
+    check_report(build_report(cur, LECTURE, late_weight=late_weight), term, late_weight)
+
+
+def test_dates_filter_the_sessions_inclusively(cur, term):
+    date_from, date_to = datetime.date(2024, 3, 18), datetime.date(2024, 4, 22)
+    report = build_report(cur, LECTURE, date_from, date_to)
+    assert len(report.sessions) == 6  # 03-18 and 04-22 included
+    check_report(report, term, date_from=date_from, date_to=date_to)
+    only_from = build_report(cur, LECTURE, date_from=datetime.date(2024, 5, 13))
+    check_report(only_from, term, date_from=datetime.date(2024, 5, 13))
+
+
+def test_the_warning_list_is_lowest_rate_first(cur, term):
+    report = build_report(cur, LECTURE)
+    tallies = term.expected_tallies()
+    for percent in (50, 75, 90, 100):
+        expected = sorted(
+            (t.rate, sid) for sid, t in tallies.items() if t.rate is not None and t.rate < percent
+        )
+        assert [(s.tally.rate, s.student_id) for s in report.below(percent)] == expected
+    assert [s.student_id for s in report.below(75)] == ["201911004", "201911005", "201911003", "201911002"]
+
+
+def test_the_other_lectures_marks_do_not_leak(cur):
+    report = build_report(cur, OTHER_LECTURE)
+    assert [s.student_id for s in report.students] == ["201911001", "201911002"]  # not 201911006
+    assert [s.cells for s in report.students] == [("E", "E"), ("E", "E")]
+    assert [s.tally.rate for s in report.students] == [None, None]  # excused only: no rate
+
+
+def test_an_empty_or_unknown_lecture(cur):
+    empty = build_report(cur, EMPTY_LECTURE)
+    assert empty.sessions == ()
+    assert [(s.student_id, s.cells, s.tally.rate) for s in empty.students] == [
+        ("201911001", (), None), ("201911003", (), None)]
+    assert build_report(cur, LECTURE, datetime.date(2030, 1, 1), datetime.date(2030, 2, 1)).sessions == ()
+    with pytest.raises(LectureNotFound):
+        build_report(cur, "zz9999_9")
+    with pytest.raises(ValueError):
+        build_report(cur, LECTURE, datetime.date(2024, 5, 1), datetime.date(2024, 4, 1))
+    with pytest.raises(ValueError):
+        build_report(cur, LECTURE, late_weight=1.5)
+
+
+# -- the views ---------------------------------------------------------------------------------
+
+
+def test_the_sessions_view_has_one_row_per_session_and_enrolled_student(cur, term):
+    cur.execute(
+        "SELECT session_date, student_id, student_name, status, source, counted"
+        " FROM attendance_sessions_v WHERE lecture_code = %s ORDER BY session_date, student_id",
+        (LECTURE,),
+    )
+    rows = cur.fetchall()
+    expected = []
+    for day in term.sessions:
+        for sid in sorted(STUDENTS):
+            mark = term.mark(sid, day)
+            status = {"": "unmarked", "-": "not_enrolled"}.get(term.cell(sid, day)) \
+                or STATUS[term.cell(sid, day)]
+            counted = int(status in ("present", "late", "left_early", "absent"))
+            expected.append((day, sid, STUDENTS[sid], status, mark[1] if mark else None, counted))
+    assert [tuple(r) for r in rows] == expected
+
+
+def test_the_summary_view_has_one_row_per_lecture_and_student(cur, term):
+    cur.execute(
+        "SELECT lecture_code, student_id, student_name, sessions, present, late, absent, excused,"
+        " left_early, attendance_rate FROM attendance_summary_v"
+        " WHERE lecture_code IN (%s, %s) ORDER BY lecture_code, student_id",
+        (LECTURE, EMPTY_LECTURE),
+    )
+    rows = [tuple(r) for r in cur.fetchall()]
+    expected = []
+    for sid, t in sorted(term.expected_tallies().items()):
+        applying = t.present + t.late + t.absent + t.excused + t.left_early
+        expected.append((LECTURE, sid, STUDENTS[sid], applying, t.present, t.late, t.absent,
+                         t.excused, t.left_early, t.rate))
+    expected += [(EMPTY_LECTURE, sid, STUDENTS[sid], 0, 0, 0, 0, 0, 0, None)
+                 for sid in ("201911001", "201911003")]
+    expected.sort()
+    assert [r[:9] + (None if r[9] is None else float(r[9]),) for r in rows] == expected
+
+
+# -- the chart ---------------------------------------------------------------------------------
+
+
+def test_the_chart_is_a_png_of_the_documented_size(cur, tmp_path):
+    report = build_report(cur, LECTURE)
+    path = tmp_path / "chart.png"
+    render_chart(report, path, below=75)
+    # docs/reports.md: 11.5 in wide; 4.5 in + 0.18 in per student rounded up to 0.25 in (min 1 in)
+    # high; 200 dpi. Six students: 1.08 -> 1.25 in, so 5.75 in.
+    assert CHART_DPI == 200
+    assert png_size(path.read_bytes()) == (2300, 1150)
+
+
+def test_an_empty_report_has_no_chart(cur, tmp_path):
+    with pytest.raises(ValueError, match="nothing to draw"):
+        render_chart(build_report(cur, EMPTY_LECTURE), tmp_path / "chart.png")
