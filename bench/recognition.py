@@ -34,8 +34,8 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from client.connection import FramedClient  # noqa: E402
-from db.connection import DatabaseUrl, connect, transaction, url_from_env  # noqa: E402
-from db.schema import create_database, init_schema  # noqa: E402
+from db.connection import DatabaseUrl, url_from_env  # noqa: E402
+from db.schema import recreate_database  # noqa: E402
 
 FACES = Path(os.environ.get("ATTENDANCE_FACES_DIR", REPO.parent / "shared" / "faces"))
 SMALL_MAX_SIDE = 854  # 480p (853x480 and smaller)
@@ -57,20 +57,6 @@ def known_encodings() -> np.ndarray:
         image = face_recognition.load_image_file(str(path))
         rows.extend(face_recognition.face_encodings(image)[:1])
     return np.array(rows)
-
-
-def fresh_database(server_url: DatabaseUrl) -> DatabaseUrl:
-    url = server_url.with_database("attendance_bench_recognition")
-    admin = connect(url, database=False)
-    with transaction(admin) as cur:
-        cur.execute("DROP DATABASE IF EXISTS attendance_bench_recognition")
-        create_database(cur, url.database)
-    admin.close()
-    conn = connect(url)
-    with transaction(conn) as cur:
-        init_schema(cur)
-    conn.close()
-    return url
 
 
 def start_server(url: DatabaseUrl, workers: int) -> tuple[subprocess.Popen, int]:
@@ -111,7 +97,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=1, help="server worker processes (default 1: one core each)")
     args = parser.parse_args()
 
-    url = fresh_database(DatabaseUrl.parse(url_from_env()))
+    url = recreate_database(DatabaseUrl.parse(url_from_env()), "attendance_bench_recognition")
     known = known_encodings()
     proc, port = start_server(url, args.workers)
     rows = []

@@ -30,7 +30,7 @@ sys.path.insert(0, str(REPO))
 
 from db.connection import DatabaseUrl, connect, transaction, url_from_env  # noqa: E402
 from db.reports import build_report  # noqa: E402
-from db.schema import create_database, init_schema  # noqa: E402
+from db.schema import recreate_database  # noqa: E402
 
 DATABASE = "attendance_bench_reports"
 TARGET_SECONDS = 1.0
@@ -49,20 +49,6 @@ def session_dates(count: int) -> list[datetime.date]:
             days.append(day)
         day += datetime.timedelta(days=1)
     return days
-
-
-def fresh_database(server_url: DatabaseUrl) -> DatabaseUrl:
-    url = server_url.with_database(DATABASE)
-    admin = connect(url, database=False)
-    with transaction(admin) as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
-        create_database(cur, DATABASE)
-    admin.close()
-    conn = connect(url)
-    with transaction(conn) as cur:
-        init_schema(cur)
-    conn.close()
-    return url
 
 
 def insert_chunks(cur, sql: str, rows: list[tuple]) -> None:
@@ -139,7 +125,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
 
-    url = fresh_database(DatabaseUrl.parse(url_from_env()))
+    url = recreate_database(DatabaseUrl.parse(url_from_env()), DATABASE)
     conn = connect(url, timeout=30)
     started = time.perf_counter()
     with transaction(conn) as cur:

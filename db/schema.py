@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from db.connection import DatabaseUrl, connect, transaction
+
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema.sql"
 
 
@@ -34,8 +36,40 @@ def init_schema(cursor) -> int:
 
 def create_database(cursor, name: str) -> None:
     """CREATE DATABASE IF NOT EXISTS for a name that is a plain identifier (checked, then quoted)."""
-    if not name.replace("_", "").isalnum() or not name.isascii():
-        raise ValueError(f"database name must be letters, digits and '_': {name!r}")
+    _check_identifier(name)
     cursor.execute(
         f"CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
     )
+
+
+def recreate_database(server_url: DatabaseUrl, name: str) -> DatabaseUrl:
+    """Drop database ``name`` if it exists, create it with the schema, return its URL.
+
+    For tests and benchmarks: never point it at a database whose data you want.
+    """
+    url = server_url.with_database(name)
+    admin = connect(url, database=False)
+    try:
+        with transaction(admin) as cur:
+            drop_database(cur, name)
+            create_database(cur, name)
+    finally:
+        admin.close()
+    conn = connect(url)
+    try:
+        with transaction(conn) as cur:
+            init_schema(cur)
+    finally:
+        conn.close()
+    return url
+
+
+def drop_database(cursor, name: str) -> None:
+    """DROP DATABASE IF EXISTS for a plain identifier (checked, then quoted)."""
+    _check_identifier(name)
+    cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+
+
+def _check_identifier(name: str) -> None:
+    if not name or not name.replace("_", "").isalnum() or not name.isascii():
+        raise ValueError(f"database name must be letters, digits and '_': {name!r}")

@@ -18,7 +18,7 @@ from typing import Iterator
 import pytest
 
 from db.connection import DatabaseUrl, connect, transaction, url_from_env
-from db.schema import create_database, init_schema
+from db.schema import drop_database, recreate_database
 
 REPO = Path(__file__).resolve().parent.parent
 FACES_ENV = "ATTENDANCE_FACES_DIR"
@@ -42,22 +42,16 @@ def server_db_url() -> DatabaseUrl:
 @contextlib.contextmanager
 def fresh_database(server_url: DatabaseUrl) -> Iterator[DatabaseUrl]:
     """Create a database with schema.sql loaded; drop it when the block ends."""
-    name = f"attendance_t{os.getpid()}_{next(_db_counter)}"
-    url = server_url.with_database(name)
-    admin = connect(url, database=False)
+    url = recreate_database(server_url, f"attendance_t{os.getpid()}_{next(_db_counter)}")
     try:
-        with transaction(admin) as cur:
-            cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
-            create_database(cur, name)
-        conn = connect(url)
-        with transaction(conn) as cur:
-            init_schema(cur)
-        conn.close()
         yield url
     finally:
-        with transaction(admin) as cur:
-            cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
-        admin.close()
+        admin = connect(url, database=False)
+        try:
+            with transaction(admin) as cur:
+                drop_database(cur, url.database)
+        finally:
+            admin.close()
 
 
 @pytest.fixture
