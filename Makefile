@@ -13,7 +13,7 @@ PIP := $(PY) -m pip --disable-pip-version-check
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: venv demo test bench db-start db-stop clean
+.PHONY: venv demo test bench screenshots translations db-start db-stop clean
 
 venv: $(STAMP)
 
@@ -41,6 +41,19 @@ bench: venv
 	@url=$$(DB_NAME=attendance_bench scripts/database.sh start) || exit 1; \
 	ATTENDANCE_DB_URL="$$url" $(PY) bench/recognition.py; rc=$$?; \
 	scripts/database.sh stop; exit $$rc
+
+# PNGs of the desktop app's screens into docs/, from a real run against a real server.
+screenshots: venv
+	@url=$$(DB_NAME=attendance_screenshots scripts/database.sh start) || exit 1; \
+	ATTENDANCE_DB_URL="$$url" QT_QPA_PLATFORM=offscreen $(PY) scripts/screenshots.py; rc=$$?; \
+	scripts/database.sh stop; exit $$rc
+
+# Refresh the Korean translation source from the code, then compile it (needs Debian's
+# qttools5-dev-tools for lrelease; the compiled .qm is committed).
+translations: venv
+	$(VENV)/bin/pylupdate5 -noobsolete client/desktop/*.py -ts client/desktop/i18n/attendance_ko.ts
+	@command -v lrelease >/dev/null || { echo "lrelease missing: apt-get install qttools5-dev-tools" >&2; exit 1; }
+	lrelease client/desktop/i18n/attendance_ko.ts
 
 db-start:
 	@scripts/database.sh start

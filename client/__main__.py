@@ -1,6 +1,9 @@
-"""``python -m client``: the desktop app once it exists; the headless client until then."""
+"""``python -m client``: the desktop app (``attendance-desktop``).
+
+The headless client is ``attendance-client`` (or ``python -m client.cli``).
+"""
 import sys
 
-from client.cli import main
+from client.desktop.app import main
 
 sys.exit(main())

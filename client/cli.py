@@ -89,3 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"attendance-client: cannot reach {host}:{port}: {exc}", file=sys.stderr)
         return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 def run_client(port: int, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "client", "--server", f"127.0.0.1:{port}", *args],
+        [sys.executable, "-m", "client.cli", "--server", f"127.0.0.1:{port}", *args],
         cwd=REPO, capture_output=True, text=True, timeout=120,
     )
 

@@ -1,0 +1,428 @@
+"""``attendance-desktop``: the main window (both screens), the command line, translations.
+
+    attendance-desktop [--server HOST:PORT] [--lecture CODE]
+                       [--camera N | --video FILE | --images DIR] [--lang ko] [--rollcall]
+
+Also ``python -m client``. Connection settings and the lecture are remembered (QSettings);
+``--server`` and ``--lecture`` override them for one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from PyQt5.QtCore import QLibraryInfo, QLocale, QSettings, QTranslator, pyqtSignal
+from PyQt5.QtGui import QKeySequence
+from PyQt5.QtWidgets import (
+    QAction,
+    QApplication,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QSpinBox,
+    QTabWidget,
+    QToolBar,
+)
+
+from client.connection import parse_address
+from client.desktop import settings as prefs_store
+from client.desktop.capture import SourceSpec
+from client.desktop.checkin import CheckinScreen
+from client.desktop.rollcall import RollCallScreen
+from client.desktop.workers import OutboxWorker, WorkerThread
+from protocol.identifiers import normalize_lecture_code
+
+log = logging.getLogger(__name__)
+
+I18N_DIR = Path(__file__).resolve().parent / "i18n"
+TRANSLATION_NAME = "attendance"
+
+
+@dataclass
+class Options:
+    """Everything the window needs from the command line (and from tests)."""
+
+    server: str | None = None  # HOST:PORT; None: the remembered one
+    lecture: str | None = None
+    source: SourceSpec | None = None
+    screen: str = "checkin"  # the screen shown first: checkin or rollcall
+    auto: int | None = None  # automatic marking after K recognitions in a row
+    retry_interval: float = 5.0  # seconds between resends of queued marks
+    status_interval: float = 15.0  # seconds between pings while idle
+    refresh_interval: float = 20.0  # seconds between roster reloads on the roll call screen
+    dwell: float = 1.5  # seconds each image of --images stays on screen (at least)
+    send_gap: float = 0.2  # seconds between one recognition result and the next send
+    data_dir: Path | None = None  # the queue folder; None: settings.data_dir()
+
+
+class ConnectionDialog(QDialog):
+    def __init__(self, host: str, port: int, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Connection settings"))
+        self.host_edit = QLineEdit(host)
+        self.port_spin = QSpinBox()
+        self.port_spin.setRange(1, 65535)
+        self.port_spin.setValue(port)
+        form = QFormLayout(self)
+        form.addRow(self.tr("Server host:"), self.host_edit)
+        form.addRow(self.tr("Port:"), self.port_spin)
+        note = QLabel(self.tr("The classroom PC and the professor's PC talk to the same attendance server."))
+        note.setWordWrap(True)
+        form.addRow(note)
+        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def values(self) -> tuple[str, int]:
+        return self.host_edit.text().strip() or prefs_store.DEFAULT_HOST, self.port_spin.value()
+
+
+class MainWindow(QMainWindow):
+    configureOutbox = pyqtSignal(str, int)
+
+    def __init__(self, options: Options | None = None, settings: QSettings | None = None):
+        super().__init__()
+        self.options = options = options or Options()
+        self.settings = settings if settings is not None else prefs_store.open_settings()
+        self.prefs = prefs_store.load(self.settings)
+        host, port = self.prefs.host, self.prefs.port
+        if options.server:
+            host, port = parse_address(options.server, self.prefs.port)
+        self.host, self.port = host, port
+        self._lecture = ""
+        self.pending_entries: list[dict] = []
+        self._closing = False
+
+        self.setWindowTitle(self.tr("Lecture attendance"))
+        self._build_toolbar()
+
+        auto = self.prefs.auto_mark if options.auto is None else options.auto > 0
+        streak = options.auto if options.auto else self.prefs.auto_streak
+        self.checkin = CheckinScreen(
+            host=host, port=port, source=options.source, lecture=self.lecture, auto=auto, streak=streak,
+            dwell=options.dwell, send_gap=options.send_gap,
+        )
+        self.rollcall = RollCallScreen(host=host, port=port, lecture=self.lecture,
+                                       refresh_interval=options.refresh_interval)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.checkin, self.tr("Face check-in"))
+        self.tabs.addTab(self.rollcall, self.tr("Roll call"))
+        self.setCentralWidget(self.tabs)
+        self.tabs.currentChanged.connect(self._tab_changed)
+
+        self.connection_label = QLabel()
+        self.pending_label = QLabel()
+        self.statusBar().addPermanentWidget(self.pending_label)
+        self.statusBar().addPermanentWidget(self.connection_label)
+        self._show_connection("unknown", f"{host}:{port}")
+        self._show_pending([])
+
+        data_dir = options.data_dir or prefs_store.data_dir()
+        self.outbox = OutboxWorker(host, port, data_dir, retry_interval=options.retry_interval,
+                                   status_interval=options.status_interval)
+        self.outbox.pendingChanged.connect(self._pending_changed)
+        self.outbox.delivered.connect(self._delivered)
+        self.outbox.rejected.connect(self._rejected)
+        self.outbox.deliveryFailed.connect(self._delivery_failed)
+        self.outbox.queueFailed.connect(self._queue_failed)
+        self.outbox.connectionChanged.connect(self._show_connection)
+        self.configureOutbox.connect(self.outbox.configure)
+        self.checkin.submitMark.connect(self.outbox.submit)
+        self.rollcall.submitBatch.connect(self.outbox.submit)
+        self.checkin.connectionChanged.connect(self._show_connection)
+        self.rollcall.connectionChanged.connect(self._show_connection)
+        self.checkin.message.connect(self._status_message)
+        self.rollcall.message.connect(self._status_message)
+        self.outbox_thread = WorkerThread(self.outbox, "outbox")
+
+        self.set_lecture(options.lecture if options.lecture is not None else self.prefs.lecture, remember=False)
+        if not self._lecture:
+            self.rollcall.refresh()  # says what to do
+        if options.screen == "rollcall":
+            self.tabs.setCurrentWidget(self.rollcall)
+        geometry = self.settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1180, 720)
+
+    # -- toolbar and menus ----------------------------------------------------------------------
+
+    def _build_toolbar(self) -> None:
+        toolbar = QToolBar(self.tr("Lecture"))
+        toolbar.setMovable(False)
+        self.addToolBar(toolbar)
+        toolbar.addWidget(QLabel(self.tr("Lecture code:") + " "))
+        self.lecture_edit = QLineEdit()
+        self.lecture_edit.setPlaceholderText("ea0017_1")
+        self.lecture_edit.setMaximumWidth(140)
+        self.lecture_edit.editingFinished.connect(self._lecture_edited)
+        toolbar.addWidget(self.lecture_edit)
+        toolbar.addSeparator()
+        self.connection_action = QAction(self.tr("Connection settings…"), self)
+        self.connection_action.triggered.connect(self.edit_connection)
+        toolbar.addAction(self.connection_action)
+
+        file_menu = self.menuBar().addMenu(self.tr("&File"))
+        file_menu.addAction(self.connection_action)
+        file_menu.addSeparator()
+        quit_action = QAction(self.tr("&Quit"), self)
+        quit_action.setShortcut(QKeySequence.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        help_menu = self.menuBar().addMenu(self.tr("&Help"))
+        about = QAction(self.tr("&About"), self)
+        about.triggered.connect(self._about)
+        help_menu.addAction(about)
+
+    def _about(self) -> None:
+        QMessageBox.about(
+            self, self.tr("About"),
+            self.tr("Lecture attendance by face recognition.\nFace check-in for the classroom PC and "
+                    "roll call for the professor."),
+        )
+
+    # -- lecture and connection -----------------------------------------------------------------
+
+    def lecture(self) -> str:
+        return self._lecture
+
+    def _lecture_edited(self) -> None:
+        if not self._closing:  # editingFinished also comes when the window goes away
+            self.set_lecture(self.lecture_edit.text())
+
+    def set_lecture(self, text: str, remember: bool = True) -> None:
+        text = (text or "").strip()
+        if text:
+            try:
+                code = normalize_lecture_code(text)
+            except ValueError:
+                self.lecture_edit.setStyleSheet("background: #fdecea;")
+                self._status_message(self.tr("%1 is not a lecture code (like ea0017_1).").replace("%1", text))
+                return
+        else:
+            code = ""
+        self.lecture_edit.setStyleSheet("")
+        self.lecture_edit.setText(code)
+        if code == self._lecture:
+            return
+        self._lecture = code
+        if remember:
+            self.prefs.lecture = code
+            prefs_store.save(self.settings, self.prefs)
+        self.checkin.lecture_changed()
+        self.rollcall.refresh()
+
+    def edit_connection(self) -> None:
+        dialog = ConnectionDialog(self.host, self.port, self)
+        if dialog.exec_() == QDialog.Accepted:
+            self.set_server(*dialog.values())
+
+    def set_server(self, host: str, port: int, remember: bool = True) -> None:
+        self.host, self.port = host, port
+        if remember:
+            self.prefs.host, self.prefs.port = host, port
+            prefs_store.save(self.settings, self.prefs)
+        self.checkin.configure_server(host, port)
+        self.rollcall.configure_server(host, port)
+        self.configureOutbox.emit(host, port)
+        self._show_connection("unknown", f"{host}:{port}")
+        self.rollcall.refresh()
+
+    # -- status bar -----------------------------------------------------------------------------
+
+    def _show_connection(self, state: str, address: str) -> None:
+        if state == "connected":
+            text, color = self.tr("● Connected to %1"), "#1b5e20"
+        elif state == "unknown":
+            text, color = self.tr("○ Server %1"), "#555555"
+        elif state == "no_reply":
+            text, color = self.tr("● %1 is not answering"), "#b26a00"
+        else:
+            text, color = self.tr("● Server unreachable: %1"), "#b00020"
+        self.connection_state = state
+        self.connection_label.setText(text.replace("%1", address))
+        self.connection_label.setStyleSheet(f"color: {color};")
+
+    def _status_message(self, text: str) -> None:
+        self.statusBar().showMessage(text, 15000)
+
+    def _show_pending(self, entries: list[dict]) -> None:
+        count = sum(len(e["marks"]) if e["kind"] == "batch" else 1 for e in entries)
+        self.pending_label.setVisible(count > 0)
+        self.pending_label.setText(self.tr("Marks pending: %1").replace("%1", str(count)))
+        self.pending_label.setStyleSheet("color: #b26a00; font-weight: bold;")
+
+    # -- outbox ---------------------------------------------------------------------------------
+
+    def _pending_changed(self, entries: list[dict]) -> None:
+        self.pending_entries = entries
+        self._show_pending(entries)
+        self.checkin.pending_changed(entries)
+        self.rollcall.pending_changed(entries)
+
+    def _delivered(self, entry: dict, reply) -> None:
+        self.checkin.mark_delivered(entry, reply)
+        self.rollcall.mark_delivered(entry, reply)
+
+    def _rejected(self, entry: dict, code: str, detail: str) -> None:
+        self.checkin.mark_rejected(entry, code, detail)
+        self.rollcall.mark_rejected(entry, code, detail)
+        self._status_message(self.tr("The server refused a mark (%1: %2); it was moved to the rejected log.")
+                             .replace("%1", code).replace("%2", detail))
+
+    def _delivery_failed(self, code: str, detail: str) -> None:
+        self.checkin.delivery_failed()
+        self.rollcall.delivery_failed(code, detail)
+
+    def _queue_failed(self, detail: str) -> None:
+        QMessageBox.warning(
+            self, self.tr("Cannot save marks"),
+            self.tr("The queue of unsent marks cannot be written (%1). Marks are kept in memory "
+                    "only until the server confirms them.").replace("%1", detail),
+        )
+
+    def _tab_changed(self, index: int) -> None:
+        if self.tabs.widget(index) is self.rollcall:
+            self.rollcall.refresh()
+
+    # -- closing --------------------------------------------------------------------------------
+
+    def ask_close_with_pending(self, count: int) -> bool:
+        """Asked before closing with unsent marks (tests replace this)."""
+        answer = QMessageBox.question(
+            self,
+            self.tr("Marks not sent yet"),
+            self.tr("Marks the server has not confirmed yet: %1. They are saved on this computer and "
+                    "will be sent the next time the app starts. Quit anyway?").replace("%1", str(count)),
+            QMessageBox.Yes | QMessageBox.No,
+            QMessageBox.No,
+        )
+        return answer == QMessageBox.Yes
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt name
+        count = sum(len(e["marks"]) if e["kind"] == "batch" else 1 for e in self.pending_entries)
+        unsent = len(self.rollcall.model.local_marks())
+        if count and not self.ask_close_with_pending(count):
+            event.ignore()
+            return
+        if unsent and not self.ask_close_with_unsent(unsent):
+            event.ignore()
+            return
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.prefs.auto_mark, self.prefs.auto_streak = self.checkin.auto, self.checkin.streak
+        prefs_store.save(self.settings, self.prefs)
+        self.shutdown()
+        event.accept()
+
+    def ask_close_with_unsent(self, count: int) -> bool:
+        """Asked before closing with roll call changes that Finish has not sent."""
+        answer = QMessageBox.question(
+            self,
+            self.tr("Roll call not finished"),
+            self.tr("Roll call changes not sent: %1 (press Finish to send them). Quit and "
+                    "discard them?").replace("%1", str(count)),
+            QMessageBox.Yes | QMessageBox.No,
+            QMessageBox.No,
+        )
+        return answer == QMessageBox.Yes
+
+    def shutdown(self) -> None:
+        """Stop every worker thread (idempotent)."""
+        if self._closing:
+            return
+        self._closing = True
+        self.checkin.shutdown()
+        self.rollcall.shutdown()
+        self.outbox_thread.stop()
+
+
+# -- translations ---------------------------------------------------------------------------------
+
+def install_translators(app: QApplication, lang: str | None) -> list[QTranslator]:
+    """Load the app's translation for ``lang`` (e.g. ``ko``) or the system locale, plus Qt's own
+    (standard buttons, dialogs). English needs none."""
+    locale = QLocale(lang) if lang else QLocale.system()
+    QLocale.setDefault(locale)
+    translators = []
+    ours = QTranslator(app)
+    if ours.load(locale, TRANSLATION_NAME, "_", str(I18N_DIR)):
+        app.installTranslator(ours)
+        translators.append(ours)
+    qt = QTranslator(app)
+    if qt.load(locale, "qtbase", "_", QLibraryInfo.location(QLibraryInfo.TranslationsPath)):
+        app.installTranslator(qt)
+        translators.append(qt)
+    return translators
+
+
+# -- command line ---------------------------------------------------------------------------------
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="attendance-desktop",
+        description="Lecture attendance: face check-in (classroom PC) and roll call (professor).",
+    )
+    parser.add_argument("--server", metavar="HOST:PORT", help="the attendance server (default: the remembered one, else 127.0.0.1:9009)")
+    parser.add_argument("--lecture", metavar="CODE", help="lecture code, e.g. ea0017_1 (default: the remembered one)")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--camera", type=int, metavar="N", help="webcam index (default: 0)")
+    source.add_argument("--video", type=Path, metavar="FILE", help="a video file instead of a webcam")
+    source.add_argument("--images", type=Path, metavar="DIR", help="a folder of images instead of a webcam")
+    parser.add_argument("--once", action="store_true", help="play --video/--images once instead of looping")
+    parser.add_argument("--no-camera", action="store_true", help="no check-in video (a roll call PC)")
+    parser.add_argument("--auto", type=int, metavar="K", help="mark automatically after K recognitions in a row (0: ask Yes/No)")
+    parser.add_argument("--rollcall", action="store_true", help="start on the roll call screen")
+    parser.add_argument("--lang", metavar="LANG", help="user interface language, e.g. ko or en (default: the system's)")
+    parser.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    args = parser.parse_args(argv)
+    if args.server:
+        try:
+            parse_address(args.server)
+        except ValueError as exc:
+            parser.error(str(exc))
+    if args.lecture:
+        try:
+            args.lecture = normalize_lecture_code(args.lecture)
+        except ValueError as exc:
+            parser.error(str(exc))
+    return args
+
+
+def options_from_args(args: argparse.Namespace) -> Options:
+    if args.no_camera:
+        source = None
+    elif args.video is not None:
+        source = SourceSpec("video", str(args.video), loop=not args.once)
+    elif args.images is not None:
+        source = SourceSpec("images", str(args.images), loop=not args.once)
+    else:
+        source = SourceSpec("camera", args.camera if args.camera is not None else 0)
+    return Options(
+        server=args.server,
+        lecture=args.lecture,
+        source=source,
+        screen="rollcall" if args.rollcall else "checkin",
+        auto=args.auto,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    QApplication.setOrganizationName(prefs_store.ORGANIZATION)
+    QApplication.setApplicationName(prefs_store.APPLICATION)
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    install_translators(app, args.lang)
+    window = MainWindow(options_from_args(args))
+    window.show()
+    return app.exec_()

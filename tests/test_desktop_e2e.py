@@ -1,0 +1,325 @@
+"""The desktop app against the real server (in this process, real sockets, real MariaDB):
+face check-in from a folder of images, the roll call in one batch request, marks that survive
+a server that is down (queued on disk, delivered exactly once), an unreachable or silent server.
+
+Qt runs offscreen; every network call of the app runs on its worker threads, so the tests wait
+with qtbot.waitUntil / waitSignal while the GUI event loop keeps running.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import json  # noqa: E402
+import logging  # noqa: E402
+import shutil  # noqa: E402
+import socket  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+from PyQt5.QtCore import QSettings, Qt, QTimer  # noqa: E402
+
+from client.connection import FramedClient  # noqa: E402
+from client.desktop import mark_queue  # noqa: E402
+from client.desktop.app import MainWindow, Options  # noqa: E402
+from client.desktop.capture import SourceSpec  # noqa: E402
+from client.desktop.roster_model import RosterModel, StateRole  # noqa: E402
+from server.app import AttendanceApp, ServerConfig  # noqa: E402
+from tests.conftest import fresh_database  # noqa: E402
+from tests.server_support import LECTURE, SMALL_LECTURE, running_server  # noqa: E402
+
+WAIT = 60_000  # ms: generous, for a slow CI machine; the tests normally take a few seconds each
+
+
+class Server:
+    """The module's server, which a test may stop and start again on the same port."""
+
+    def __init__(self, running, knowns: Path):
+        self.running = running
+        self.knowns = knowns
+        self.port = running.port
+        self.extra_app: AttendanceApp | None = None
+
+    def query(self, sql, args=()):
+        return self.running.query(sql, args)
+
+    def stop(self) -> None:
+        (self.extra_app or self.running.app).stop()
+
+    def start(self) -> None:
+        config = ServerConfig(db_url=self.running.db_url, knowns_dir=self.knowns, host="127.0.0.1",
+                              port=self.port, workers=1)
+        self.extra_app = AttendanceApp(config).start()
+        self.extra_app.serve_in_thread()
+
+
+@pytest.fixture(scope="module")
+def server(server_db_url, faces_dir):
+    with fresh_database(server_db_url) as url:
+        with running_server(url, faces_dir / "knowns", workers=1) as running:
+            holder = Server(running, faces_dir / "knowns")
+            yield holder
+            if holder.extra_app is not None:
+                holder.extra_app.stop()
+
+
+@pytest.fixture(autouse=True)
+def no_marks_yet(server):
+    for table in ("attendance", "applied_batches", "class_sessions"):
+        server.query(f"DELETE FROM {table}")
+
+
+@pytest.fixture
+def server_log(caplog):
+    caplog.set_level(logging.INFO, logger="server.handlers")
+
+    def requests(kind: str) -> list[str]:
+        return [r.getMessage() for r in caplog.records
+                if r.name == "server.handlers" and f"framed {kind} " in r.getMessage()]
+
+    return requests
+
+
+@pytest.fixture
+def make_window(qtbot, tmp_path):
+    windows = []
+
+    def make(port: int, **options) -> MainWindow:
+        settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
+        defaults = dict(server=f"127.0.0.1:{port}", data_dir=tmp_path / "data", retry_interval=0.3,
+                        status_interval=60.0, refresh_interval=60.0, dwell=0.05, send_gap=0.0)
+        window = MainWindow(Options(**{**defaults, **options}), settings)
+        window.show()
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.shutdown()
+        window.hide()
+        window.deleteLater()
+
+
+def marks(server, lecture=LECTURE) -> dict[str, tuple]:
+    rows = server.query(
+        "SELECT a.student_id, a.status, a.source, a.distance FROM attendance a"
+        " JOIN class_sessions s USING (session_id) JOIN lectures l USING (lecture_id) WHERE l.code = %s",
+        (lecture,),
+    )
+    return {sid: (status, source, distance) for sid, status, source, distance in rows}
+
+
+def queued_entries(tmp_path) -> list[dict]:
+    path = tmp_path / "data" / mark_queue.QUEUE_FILE
+    return json.loads(path.read_text(encoding="utf-8"))["entries"] if path.exists() else []
+
+
+# -- face check-in --------------------------------------------------------------------------------
+
+def test_checkin_over_the_probe_images_marks_the_recognized_students(
+    qtbot, server, server_log, make_window, faces_dir
+):
+    """Every probe photo once, automatic marking after one recognition, in the lecture with the
+    first three students: those three are marked; Kit Harington and Rose Leslie (not on this
+    roster) are shown as unknown and no mark is ever sent for them."""
+    window = make_window(server.port, lecture=SMALL_LECTURE, auto=1,
+                         source=SourceSpec("images", str(faces_dir / "probes"), loop=False))
+    screen = window.checkin
+    with qtbot.waitSignal(screen.capture.sourceEnded, timeout=WAIT):
+        pass
+    qtbot.waitUntil(lambda: screen._in_flight is None and not window.pending_entries, timeout=WAIT)
+    qtbot.waitUntil(lambda: len(marks(server, SMALL_LECTURE)) == 3, timeout=WAIT)
+
+    saved = marks(server, SMALL_LECTURE)
+    assert sorted(saved) == ["201911001", "201911002", "201911003"]
+    for status, source, distance in saved.values():
+        assert (status, source) == ("present", "checkin")
+        assert distance is not None and 0 <= distance <= 0.6
+
+    kinds = [d.kind for d in screen.results]
+    assert kinds.count("mark") == 3
+    unknown = [d for d in screen.results if d.kind == "unknown"]
+    assert len(unknown) >= 2 and all(d.face.student_id is None for d in unknown)
+    # a frame went out only for photos with exactly one face; a mark only for the three students
+    assert len(server_log("RecognizeRequest")) == len(screen.results) <= 17
+    assert len(server_log("MarkRequest")) == 3
+    assert window.connection_state == "connected"
+    assert queued_entries(Path(window.options.data_dir).parent) == []
+
+
+def test_checkin_asks_yes_or_no(qtbot, server, server_log, make_window, faces_dir, tmp_path):
+    folder = tmp_path / "camera"
+    folder.mkdir()
+    shutil.copy(faces_dir / "probes/biden_2.jpg", folder / "1.jpg")
+    shutil.copy(faces_dir / "negatives/dogs.jpg", folder / "2.jpg")  # no face: never sent
+    shutil.copy(faces_dir / "probes/kit_harington_2.jpg", folder / "3.jpg")
+    window = make_window(server.port, lecture=LECTURE, auto=0,
+                         source=SourceSpec("images", str(folder), loop=False))
+    screen = window.checkin
+
+    with qtbot.waitSignal(screen.resultShown, timeout=WAIT) as shown:
+        pass
+    assert shown.args[0] == "confirm" and shown.args[1].student_id == "201911002"
+    assert screen.student_id_label.text() == "201911002"
+    assert screen.name_label.text() == "biden"
+    assert screen.yes_button.isEnabled() and not screen.crop.pixmap().isNull()
+    with qtbot.waitSignal(window.outbox.delivered, timeout=WAIT):
+        qtbot.mouseClick(screen.yes_button, Qt.LeftButton)
+
+    with qtbot.waitSignal(screen.resultShown, timeout=WAIT) as shown:
+        pass
+    assert shown.args[0] == "confirm" and shown.args[1].student_id == "201911004"
+    qtbot.mouseClick(screen.no_button, Qt.LeftButton)
+    assert not screen.yes_button.isEnabled()
+
+    qtbot.waitUntil(lambda: screen.capture.faces_sent == 2 and screen._in_flight is None, timeout=WAIT)
+    assert {sid: v[:2] for sid, v in marks(server).items()} == {"201911002": ("present", "checkin")}
+    assert len(server_log("RecognizeRequest")) == 2
+    assert len(server_log("MarkRequest")) == 1
+    assert "checked in" in screen.history.item(0).text()
+
+
+# -- roll call ------------------------------------------------------------------------------------
+
+def test_rollcall_of_the_whole_roster_in_one_request(qtbot, server, server_log, make_window):
+    with FramedClient("127.0.0.1", server.port) as client:  # a face check-in earlier today
+        client.mark(LECTURE, "201911001", source="checkin", distance=0.31)
+    window = make_window(server.port, lecture=LECTURE, screen="rollcall")
+    screen = window.rollcall
+    model = screen.model
+    qtbot.waitUntil(lambda: model.rowCount() == 6, timeout=WAIT)
+    # the check-in shows in the table
+    assert model.index(0, RosterModel.STATUS).data() == "Present"
+    assert model.index(0, RosterModel.SOURCE).data() == "Face check-in"
+    assert model.counts().marked == 1
+
+    view = screen.view
+    view.setFocus()
+    assert view.currentIndex().row() == 0
+    for key in (Qt.Key_L, Qt.Key_P, Qt.Key_E, Qt.Key_Down, Qt.Key_A):  # rows 0,1,2; skip 3; row 4
+        qtbot.keyClick(view, key)
+    assert [model.row(n).status for n in range(6)] == ["late", "present", "excused", None, "absent", None]
+    assert "Marked 4 of 6" in screen.counter.text()
+    qtbot.mouseClick(screen.absent_button, Qt.LeftButton)
+    assert model.counts().unmarked == 0 and model.counts().changed == 6
+
+    assert server_log("BatchMarkRequest") == []
+    marks_before = len(server_log("MarkRequest"))  # the check-in above
+    with qtbot.waitSignal(window.outbox.delivered, timeout=WAIT) as delivered:
+        qtbot.mouseClick(screen.finish_button, Qt.LeftButton)
+    entry, reply = delivered.args
+    assert (reply.applied, reply.replayed) == (6, False)
+
+    assert len(server_log("BatchMarkRequest")) == 1  # the whole roll call in one round trip
+    assert len(server_log("MarkRequest")) == marks_before
+    assert {sid: v[:2] for sid, v in marks(server).items()} == {
+        "201911001": ("late", "rollcall"),
+        "201911002": ("present", "rollcall"),
+        "201911003": ("excused", "rollcall"),
+        "201911004": ("absent", "rollcall"),
+        "201911005": ("absent", "rollcall"),
+        "201911006": ("absent", "rollcall"),
+    }
+    assert server.query("SELECT batch_id FROM applied_batches") == [(entry["batch_id"],)]
+    # the table reloads and shows what the server has
+    qtbot.waitUntil(lambda: all(model.row(n).state == "saved" for n in range(6)), timeout=WAIT)
+    assert not screen.finish_button.isEnabled()
+
+
+def test_a_batch_applied_before_its_reply_was_lost_is_not_applied_again(qtbot, server, server_log, make_window, tmp_path):
+    entry = mark_queue.batch_entry(LECTURE, [("201911002", "late")])
+    with FramedClient("127.0.0.1", server.port) as client:  # the first send reached the server…
+        assert client.batch_mark(LECTURE, entry["batch_id"], [("201911002", "late")]).applied == 1
+        client.mark(LECTURE, "201911002", status="absent", source="manual")  # …then someone changed it
+    mark_queue.MarkQueue(tmp_path / "data").add(entry)  # …but the app never saw the reply
+
+    window = make_window(server.port)
+    with qtbot.waitSignal(window.outbox.delivered, timeout=WAIT) as delivered:
+        pass
+    assert delivered.args[1].replayed is True
+    qtbot.waitUntil(lambda: queued_entries(tmp_path) == [], timeout=WAIT)
+    assert marks(server)["201911002"][:2] == ("absent", "manual")  # the resend changed nothing
+    assert server.query("SELECT COUNT(*) FROM applied_batches") == [(1,)]
+
+
+# -- an unreachable or silent server ---------------------------------------------------------------
+
+def test_unreachable_server_is_reported(qtbot, make_window):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # nobody listens there once closed
+    window = make_window(port, lecture=LECTURE, screen="rollcall")
+    qtbot.waitUntil(lambda: window.rollcall.banner.isVisible(), timeout=WAIT)
+    assert f"Cannot reach the attendance server at 127.0.0.1:{port}" in window.rollcall.banner.text()
+    assert window.connection_state == "unreachable"
+    assert "unreachable" in window.connection_label.text()
+
+
+def test_gui_stays_responsive_while_the_server_does_not_answer(qtbot, make_window):
+    """A server that accepts connections and never answers: the roster request waits on its
+    worker thread; the GUI thread keeps running its timers; closing does not hang."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # the kernel accepts connections; nobody ever reads or answers
+        window = make_window(silent.getsockname()[1], lecture=LECTURE, screen="rollcall")
+        ticks = []
+        timer = QTimer()
+        timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+        timer.start(20)
+        qtbot.wait(1500)
+        timer.stop()
+        assert window.rollcall._loading  # still waiting for the reply
+        gaps = [b - a for a, b in zip(ticks, ticks[1:])]
+        assert len(ticks) > 40 and max(gaps) < 0.25
+        started = time.monotonic()
+        window.shutdown()  # interrupts the waiting call
+        assert time.monotonic() - started < 3
+
+
+def test_server_down_during_finish_marks_are_queued_then_delivered_once(
+    qtbot, server, server_log, make_window, tmp_path, monkeypatch
+):
+    window = make_window(server.port, lecture=LECTURE, screen="rollcall")
+    model = window.rollcall.model
+    qtbot.waitUntil(lambda: model.rowCount() == 6, timeout=WAIT)
+    model.set_status([0], "present")
+    qtbot.mouseClick(window.rollcall.absent_button, Qt.LeftButton)
+
+    server.stop()
+    with qtbot.waitSignal(window.outbox.deliveryFailed, timeout=WAIT):
+        qtbot.mouseClick(window.rollcall.finish_button, Qt.LeftButton)
+    # on disk before anything else, shown as pending
+    queued = queued_entries(tmp_path)
+    assert len(queued) == 1 and queued[0]["kind"] == "batch" and len(queued[0]["marks"]) == 6
+    batch_id = queued[0]["batch_id"]
+    assert window.pending_label.isVisible() and "Marks pending: 6" in window.pending_label.text()
+    assert all(model.index(n, 0).data(StateRole) == "pending" for n in range(6))
+    assert "saved on this PC" in window.rollcall.banner.text()
+
+    # closing with pending marks asks first
+    answers = []
+    monkeypatch.setattr(window, "ask_close_with_pending", lambda n: answers.append(n) or False)
+    window.close()
+    assert answers == [6] and window.isVisible()
+    monkeypatch.setattr(window, "ask_close_with_pending", lambda n: answers.append(n) or True)
+    window.close()
+    assert answers == [6, 6] and not window.isVisible()
+
+    # the next start shows them pending, and sends them once the server is back
+    again = make_window(server.port, lecture=LECTURE, screen="rollcall")
+    qtbot.waitUntil(lambda: [e["batch_id"] for e in again.pending_entries] == [batch_id], timeout=WAIT)
+    assert marks(server) == {}
+    with qtbot.waitSignal(again.outbox.delivered, timeout=WAIT) as delivered:
+        server.start()
+    assert delivered.args[1].replayed is False and delivered.args[1].applied == 6
+    qtbot.waitUntil(lambda: not again.pending_label.isVisible(), timeout=WAIT)
+    assert queued_entries(tmp_path) == []
+    saved = marks(server)
+    assert len(saved) == 6 and saved["201911001"][:2] == ("present", "rollcall")
+    assert all(saved[sid][:2] == ("absent", "rollcall") for sid in saved if sid != "201911001")
+    assert server.query("SELECT batch_id FROM applied_batches") == [(batch_id,)]
+    assert len(server_log("BatchMarkRequest")) == 1  # exactly once
+    qtbot.waitUntil(lambda: all(model_row.state == "saved" for model_row in again.rollcall.model.rows()), timeout=WAIT)
