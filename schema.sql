@@ -94,6 +94,46 @@ CREATE TABLE IF NOT EXISTS face_encodings (
     CONSTRAINT fk_encodings_student FOREIGN KEY (student_id) REFERENCES students (student_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
+-- Clients allowed to speak the framed protocol (classroom PCs, professors' apps), added with
+-- `attendance-db add-client NAME`. The token itself is never stored: token_sha256 is the hex
+-- SHA-256 of it (tokens are 256-bit random secrets, so no salt is needed; docs/deploy.md).
+-- A revoked client (revoked_at set) is refused on its next connection. name: attendance.client_name.
+CREATE TABLE IF NOT EXISTS clients (
+    client_id     INT          NOT NULL AUTO_INCREMENT,
+    name          VARCHAR(64)  NOT NULL,
+    token_sha256  CHAR(64)     NOT NULL,
+    created_at    DATETIME     NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    revoked_at    DATETIME     NULL,
+    PRIMARY KEY (client_id),
+    UNIQUE KEY uq_clients_name (name),
+    UNIQUE KEY uq_clients_token (token_sha256)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- Classroom camera (docs/camera.md). One row per presence sample a watcher sent: when the
+-- frame was taken (sampled_at, the lecture's time line), how many faces it showed, and who sent
+-- it. A retried sample (same session, client and sampled_at) is stored once.
+CREATE TABLE IF NOT EXISTS presence_samples (
+    sample_id    BIGINT       NOT NULL AUTO_INCREMENT,
+    session_id   INT          NOT NULL,
+    sampled_at   DATETIME(3)  NOT NULL,
+    faces        INT          NOT NULL,
+    client_name  VARCHAR(100) NOT NULL,
+    received_at  DATETIME(3)  NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+    PRIMARY KEY (sample_id),
+    UNIQUE KEY uq_samples_session_client_time (session_id, client_name, sampled_at),
+    CONSTRAINT fk_samples_session FOREIGN KEY (session_id) REFERENCES class_sessions (session_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- The enrolled students recognized in a presence sample (each at most once per sample).
+CREATE TABLE IF NOT EXISTS presence_sightings (
+    sample_id   BIGINT   NOT NULL,
+    student_id  CHAR(9)  NOT NULL,
+    PRIMARY KEY (sample_id, student_id),
+    KEY ix_sightings_student (student_id),
+    CONSTRAINT fk_sightings_sample FOREIGN KEY (sample_id) REFERENCES presence_samples (sample_id),
+    CONSTRAINT fk_sightings_student FOREIGN KEY (student_id) REFERENCES students (student_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
 -- Report views (docs/reports.md): plain SELECTs for staff, e.g.
 --   SELECT * FROM attendance_summary_v WHERE lecture_code = 'ea0017_1' ORDER BY student_id
 -- db/reports.py applies the same rules with a configurable late weight.

@@ -36,6 +36,7 @@ from PIL import Image  # noqa: E402
 from client.connection import FramedClient  # noqa: E402
 from db.connection import DatabaseUrl, url_from_env  # noqa: E402
 from db.schema import recreate_database  # noqa: E402
+from tests.server_support import add_client  # noqa: E402
 
 FACES = Path(os.environ.get("ATTENDANCE_FACES_DIR", REPO.parent / "shared" / "faces"))
 SMALL_MAX_SIDE = 854  # 480p (853x480 and smaller)
@@ -99,10 +100,11 @@ def main() -> int:
 
     url = recreate_database(DatabaseUrl.parse(url_from_env()), "attendance_bench_recognition")
     known = known_encodings()
+    token = add_client(url, "bench")
     proc, port = start_server(url, args.workers)
     rows = []
     try:
-        with FramedClient("127.0.0.1", port, timeout=120) as client:
+        with FramedClient("127.0.0.1", port, token=token, timeout=120) as client:
             for path in sample_images():
                 data = path.read_bytes()
                 client.recognize(data)  # warm the worker's caches for this size

@@ -4,9 +4,15 @@
     attendance-client --server H:P roster CODE
     attendance-client --server H:P mark CODE STUDENT_ID [--status present]
 
-``--legacy`` sends the request as a 2019 client would (one payload per connection) and prints
-the server's raw reply as {"reply": "..."}. Exit status: 0 answered, 1 error reply, 2 bad usage,
-3 server unreachable.
+The framed protocol needs the client's token (``attendance-db add-client NAME``): ``--token`` or
+the ATTENDANCE_TOKEN environment variable (better: it does not show in the process list).
+``--cafile CA.pem`` (or ``--tls`` for the system's authorities) speaks TLS and verifies the server.
+
+``--legacy`` sends the request as a 2019 client would (one payload per connection, no token) and
+prints the server's raw reply as {"reply": "..."}. Exit status: 0 answered, 1 error reply, 2 bad
+usage, 3 server unreachable (or its TLS certificate not trusted).
+
+Also ``python -m client.cli`` (``python -m client`` starts the desktop app).
 """
 
 from __future__ import annotations
@@ -14,10 +20,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 from pathlib import Path
 
-from client.connection import FramedClient, ServerError, legacy_request, parse_address
+from client.connection import TOKEN_ENV, FramedClient, ServerError, legacy_request, parse_address, tls_context
 from protocol.identifiers import STATUSES, check_student_id, normalize_lecture_code
 
 
@@ -26,6 +33,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--server", default="127.0.0.1:9009", help="HOST:PORT (default: %(default)s)")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for a reply")
     parser.add_argument("--legacy", action="store_true", help="speak the 2019 one-shot protocol")
+    parser.add_argument("--token", default=os.environ.get(TOKEN_ENV),
+                        help=f"client token from attendance-db add-client (default: ${TOKEN_ENV})")
+    parser.add_argument("--cafile", type=Path, help="speak TLS; trust the server certificate this CA (PEM) signed")
+    parser.add_argument("--tls", action="store_true", help="speak TLS; trust the system's certificate authorities")
     commands = parser.add_subparsers(dest="command", required=True)
     recognize = commands.add_parser("recognize", help="find and identify every face in an image")
     recognize.add_argument("image", type=Path)
@@ -66,9 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         host, port = parse_address(args.server)
-        if getattr(args, "lecture", None):
+        if getattr(args, "lecture", None) is not None:  # "" too: it is not a lecture code
             args.lecture = normalize_lecture_code(args.lecture)
-        if getattr(args, "student_id", None):
+        if getattr(args, "student_id", None) is not None:
             check_student_id(args.student_id)
         if args.command == "recognize" and not args.image.is_file():
             raise ValueError(f"no such image: {args.image}")
@@ -80,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
             reply = legacy_request(host, port, _legacy_payload(args), timeout=args.timeout)
             print(json.dumps({"reply": reply.decode("utf-8", "replace")}, ensure_ascii=False))
             return 0
-        with FramedClient(host, port, timeout=args.timeout) as client:
+        context = tls_context(args.cafile) if (args.cafile or args.tls) else None
+        with FramedClient(host, port, token=args.token, timeout=args.timeout, ssl_context=context) as client:
             print(json.dumps(_as_json(_framed_call(client, args)), ensure_ascii=False, indent=2))
         return 0
     except ServerError as exc:

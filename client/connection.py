@@ -1,18 +1,24 @@
 """Blocking connections to the attendance server, for scripts, tests and the desktop app's workers.
 
-- :class:`FramedClient`: the framed protocol, many requests over one connection.
+- :class:`FramedClient`: the framed protocol, many requests over one connection, optionally over
+  TLS; ``token=`` says ``hello`` with the client's token first (servers require it).
 - :func:`legacy_request`: one 2019-style payload on its own connection, as the original clients did.
 """
 
 from __future__ import annotations
 
+import datetime
 import itertools
+import os
 import socket
+import ssl
 from typing import Iterable
 
 from protocol import framed
 
 RECV_SIZE = 64 * 1024
+#: Environment variable the command-line client reads its token from.
+TOKEN_ENV = "ATTENDANCE_TOKEN"
 
 
 class ServerError(Exception):
@@ -34,18 +40,54 @@ def parse_address(text: str, default_port: int = 9009) -> tuple[str, int]:
     return host.strip("[]") or "127.0.0.1", int(port)
 
 
+def tls_context(cafile: str | os.PathLike | None = None) -> ssl.SSLContext:
+    """A client TLS context that verifies the server's certificate and host name, against
+    ``cafile`` (PEM, e.g. your own CA) or else the system's certificate authorities."""
+    context = ssl.create_default_context(cafile=os.fspath(cafile) if cafile else None)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
+
+
 class FramedClient:
     """One connection speaking the framed protocol; requests are answered in order.
 
-    Raises :class:`ServerError` for an error reply and ``OSError`` when the connection fails.
+    ``token``: the client token from ``attendance-db add-client``; when given, the constructor
+    says ``hello`` with it (and :attr:`client_name` is the name the server knows it by).
+    ``ssl_context`` (or ``cafile``, which makes one with :func:`tls_context`): speak TLS and
+    verify the server's certificate for ``host``.
+
+    Raises :class:`ServerError` for an error reply (also for the error a server sends before
+    closing: ``unauthorized``, ``busy``...) and ``OSError`` (``ssl.SSLError`` included) when the
+    connection fails.
     """
 
-    def __init__(self, host: str, port: int, *, timeout: float = 30.0):
-        self.sock = socket.create_connection((host, port), timeout=timeout)
-        self.sock.sendall(framed.PREAMBLE)
-        self.decoder = framed.FramedDecoder("client")
-        self._pending: list = []
-        self._ids = itertools.count(1)
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        token: str | None = None,
+        timeout: float = 30.0,
+        ssl_context: ssl.SSLContext | None = None,
+        cafile: str | os.PathLike | None = None,
+    ):
+        if ssl_context is None and cafile is not None:
+            ssl_context = tls_context(cafile)
+        sock = socket.create_connection((host, port), timeout=timeout)
+        try:
+            if ssl_context is not None:
+                sock = ssl_context.wrap_socket(sock, server_hostname=host)
+            self.sock = sock
+            self.sock.sendall(framed.PREAMBLE)
+            self.decoder = framed.FramedDecoder("client")
+            self._pending: list = []
+            self._ids = itertools.count(1)
+            self.client_name: str | None = None
+            if token is not None:
+                self.client_name = self.hello(token).client_name
+        except BaseException:
+            sock.close()
+            raise
 
     def __enter__(self) -> "FramedClient":
         return self
@@ -63,10 +105,10 @@ class FramedClient:
         """Send one request and return its response (an ErrorResponse raises ServerError)."""
         self.sock.sendall(framed.encode(request))
         response = self._receive()
+        if isinstance(response, framed.ErrorResponse) and response.request_id in (0, request.request_id):
+            raise ServerError(response.code, response.message)  # 0: about the connection
         if response.request_id != request.request_id:
             raise ConnectionError(f"reply to request {response.request_id}, expected {request.request_id}")
-        if isinstance(response, framed.ErrorResponse):
-            raise ServerError(response.code, response.message)
         return response
 
     def _receive(self):
@@ -81,6 +123,10 @@ class FramedClient:
         return self._pending.pop(0)
 
     # -- one method per request kind ---------------------------------------------------------
+
+    def hello(self, token: str) -> framed.WelcomeResponse:
+        """Identify this connection with a client token (done by the constructor's ``token=``)."""
+        return self.call(framed.HelloRequest(self.next_request_id(), token))
 
     def ping(self) -> framed.PongResponse:
         return self.call(framed.PingRequest(self.next_request_id()))
@@ -99,6 +145,37 @@ class FramedClient:
 
     def recognize(self, image: bytes, lecture: str | None = None) -> framed.RecognizeResponse:
         return self.call(framed.RecognizeRequest(self.next_request_id(), image, lecture))
+
+    # classroom camera (docs/camera.md)
+
+    def detect(self, image: bytes, *, min_face: int = 40) -> framed.DetectResponse:
+        return self.call(framed.DetectRequest(self.next_request_id(), image, min_face))
+
+    def identify(self, image: bytes, boxes: Iterable[tuple[int, int, int, int]],
+                 lecture: str | None = None) -> framed.RecognizeResponse:
+        items = tuple(framed.FaceBox(*box) for box in boxes)
+        return self.call(framed.IdentifyRequest(self.next_request_id(), image, items, lecture))
+
+    def presence(self, lecture: str, sampled_at: str, student_ids: Iterable[str],
+                 face_count: int) -> framed.PresenceResponse:
+        return self.call(framed.PresenceRequest(
+            self.next_request_id(), lecture, sampled_at, tuple(student_ids), face_count))
+
+    def close_session(self, lecture: str, session_date: str | None = None) -> framed.CloseSessionResponse:
+        return self.call(framed.CloseSessionRequest(self.next_request_id(), lecture, session_date))
+
+    # attendance report (docs/reports.md)
+
+    def report(self, lecture: str, date_from: str | datetime.date | None = None,
+               date_to: str | datetime.date | None = None, *,
+               late_weight: float = 0.5) -> framed.ReportResponse:
+        """The lecture's attendance report, dates included (None: no bound).
+        ``db.report_wire.from_response(reply)`` turns the reply into a LectureReport."""
+        def iso(day):
+            return day.isoformat() if isinstance(day, datetime.date) else day
+
+        return self.call(framed.ReportRequest(
+            self.next_request_id(), lecture, iso(date_from), iso(date_to), late_weight))
 
 
 def legacy_request(host: str, port: int, payload: bytes, *, timeout: float = 30.0) -> bytes:

@@ -9,7 +9,7 @@ treats its INSERT as a duplicate, so both end up with the same row and neither g
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from protocol.identifiers import SOURCES, STATUSES
 
@@ -54,6 +54,7 @@ def ensure_session(cur, lecture_id: int, day: datetime.date) -> int:
 class MarkResult:
     status: str  # the status now stored
     already_marked: bool  # the student had a mark in this session before this call
+    attendance_id: int | None = field(default=None, compare=False)  # the row's ID
 
 
 def mark(
@@ -90,26 +91,33 @@ def mark(
     if overwrite:
         # The new values are passed a second time rather than read with VALUES(col), which
         # MySQL 8 deprecates (and whose replacement, a row alias, MariaDB does not have).
+        # LAST_INSERT_ID(attendance_id) makes cur.lastrowid the existing row's ID on a duplicate.
         cur.execute(
             insert + " ON DUPLICATE KEY UPDATE status = %s, source = %s, distance = %s,"
-            " client_name = %s, marked_at = CURRENT_TIMESTAMP(3)",
+            " client_name = %s, marked_at = CURRENT_TIMESTAMP(3),"
+            " attendance_id = LAST_INSERT_ID(attendance_id)",
             values + (status, source, distance, client_name),
         )
         # Affected rows: 1 = inserted, 2 = existing row changed, 0 = existing row already equal.
-        return MarkResult(status, already_marked=cur.rowcount != 1)
+        return MarkResult(status, already_marked=cur.rowcount != 1, attendance_id=cur.lastrowid)
 
     cur.execute(insert + " ON DUPLICATE KEY UPDATE attendance_id = attendance_id", values)
     if cur.rowcount == 1:
-        return MarkResult(status, already_marked=False)
-    # Already marked: report the stored status. FOR UPDATE reads the latest committed row (maybe
-    # written by another connection after this transaction's first read); the INSERT above
-    # already holds the lock on it.
+        return MarkResult(status, already_marked=False, attendance_id=cur.lastrowid)
+    # Already marked: report the stored status.
+    stored_status, attendance_id = _stored_mark(cur, session_id, student_id)
+    return MarkResult(stored_status, already_marked=True, attendance_id=attendance_id)
+
+
+def _stored_mark(cur, session_id: int, student_id: str) -> tuple[str, int]:
+    """(status, attendance_id) of the stored mark. FOR UPDATE reads the latest committed row
+    (maybe written by another connection after this transaction's first read); the INSERT before
+    this already holds the lock on it."""
     cur.execute(
-        "SELECT status FROM attendance WHERE session_id = %s AND student_id = %s FOR UPDATE",
+        "SELECT status, attendance_id FROM attendance WHERE session_id = %s AND student_id = %s FOR UPDATE",
         (session_id, student_id),
     )
-    (stored_status,) = cur.fetchone()
-    return MarkResult(stored_status, already_marked=True)
+    return cur.fetchone()
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,14 @@
-"""``attendance-db`` (also ``python -m db``): set up the database and load rosters.
+"""``attendance-db`` (also ``python -m db``): set up the database, load rosters, manage clients.
 
     attendance-db [--db-url URL] [-v] init                    create the database and tables
     attendance-db [--db-url URL] [-v] import-roster FILE.csv  add lectures, students, enrollments
+    attendance-db [--db-url URL] add-client NAME              register a client, print its token
+    attendance-db [--db-url URL] revoke-client NAME           refuse that client from now on
+    attendance-db [--db-url URL] list-clients                 every client, active or revoked
+    attendance-db [--db-url URL] forget STUDENT_ID            delete a student's biometric data
+    attendance-db [--db-url URL] create-server-account NAME   the server's least-privilege account
+    attendance-db [--db-url URL] open-session CODE --start HH:MM --minutes N   a session's times
+    attendance-db [--db-url URL] close-session CODE | --due     classroom camera statuses
 
 Exit status: 0 done, 1 database problem (unreachable, refused, ...), 2 bad input (command line,
 roster file). Errors are one line on stderr, without traceback (``-v`` adds it).
@@ -16,6 +23,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import datetime
 import logging
 import sys
 from pathlib import Path
@@ -34,8 +42,11 @@ from db.connection import (
     transaction,
     url_from_env,
 )
+from db import accounts, clients, privacy
 from db.roster_import import RosterFormatError, import_roster, read_roster_csv
 from db.schema import create_database, init_schema
+from protocol.identifiers import check_client_name, check_student_id
+from protocol.identifiers import normalize_lecture_code
 
 PROG = "attendance-db"
 EXIT_OK, EXIT_DATABASE, EXIT_INPUT = 0, 1, 2
@@ -78,6 +89,61 @@ def build_parser() -> argparse.ArgumentParser:
     )
     roster.add_argument("file", type=Path, metavar="FILE.csv")
     roster.set_defaults(run=run_import_roster)
+
+    add = commands.add_parser(
+        "add-client",
+        help="register a classroom PC or professor's app; print its token once (stdout)",
+    )
+    add.add_argument("name", help="1-64 letters, digits, '_', '.', '-' (e.g. room-e203)")
+    add.set_defaults(run=run_add_client)
+
+    revoke = commands.add_parser("revoke-client", help="refuse this client's token from its next connection")
+    revoke.add_argument("name")
+    revoke.set_defaults(run=run_revoke_client)
+
+    listing = commands.add_parser("list-clients", help="every client, active or revoked")
+    listing.set_defaults(run=run_list_clients)
+
+    forget = commands.add_parser(
+        "forget",
+        help="delete a student's face encodings and enrollments (attendance history is kept)",
+    )
+    forget.add_argument("student_id")
+    forget.add_argument("--knowns", type=Path, metavar="DIR",
+                        help="also delete the student's enrollment photos from this folder")
+    forget.add_argument("--evidence", type=Path, metavar="DIR",
+                        help="also delete the student's evidence frames (the server's --keep-evidence DIR)")
+    forget.add_argument("--with-history", action="store_true",
+                        help="also delete the student's attendance records and name")
+    forget.set_defaults(run=run_forget)
+
+    account = commands.add_parser(
+        "create-server-account",
+        help="create the MySQL account attendance-server runs as, with only the privileges it needs",
+    )
+    account.add_argument("name", help="account name, e.g. attendance_server")
+    account.add_argument("--host", default="127.0.0.1",
+                         help="where the server connects from: an IP, a host name or %% (default: %(default)s)")
+    account.set_defaults(run=run_create_server_account)
+
+    # Classroom camera sessions (docs/camera.md).
+    opening = commands.add_parser("open-session", help="set when a lecture's session starts and how long it lasts")
+    opening.add_argument("code", metavar="CODE", help="lecture code, e.g. ea0017_1")
+    opening.add_argument("--date", type=_session_date_arg, default=None, help="YYYY-MM-DD (default: today)")
+    opening.add_argument("--start", type=_start_time_arg, required=True, metavar="HH:MM")
+    opening.add_argument("--minutes", type=int, required=True, metavar="N", help="length of the session")
+    opening.set_defaults(run=run_open_session)
+
+    closing = commands.add_parser(
+        "close-session",
+        help="compute the classroom camera's statuses of a session and write them (never over a person's mark)",
+    )
+    closing.add_argument("code", metavar="CODE", nargs="?", help="lecture code, e.g. ea0017_1")
+    closing.add_argument("--date", type=_session_date_arg, default=None, help="YYYY-MM-DD (default: today)")
+    closing.add_argument("--due", action="store_true",
+                         help="instead of CODE: every open session past its scheduled end + --margin (for cron)")
+    _add_presence_flags(closing)
+    closing.set_defaults(run=run_close_session)
     return parser
 
 
@@ -138,7 +204,203 @@ def run_import_roster(args: argparse.Namespace, url: DatabaseUrl) -> int:
     return EXIT_OK
 
 
+def run_add_client(args: argparse.Namespace, url: DatabaseUrl) -> int:
+    try:
+        check_client_name(args.name)
+    except ValueError as exc:
+        raise CommandError(str(exc), EXIT_INPUT) from exc
+    token = clients.new_token()
+    with open_database(url) as conn, transaction(conn) as cur:
+        try:
+            new = clients.add_client(cur, args.name, token)
+        except clients.ClientExistsError as exc:
+            raise CommandError(str(exc), EXIT_INPUT) from exc
+    what = "added" if new else "re-activated with a new token"
+    # The token alone on stdout (TOKEN=$(attendance-db add-client NAME)); the words on stderr.
+    print(f"client {args.name} {what}. Its token follows; it is shown only this once "
+          "(the database keeps only its SHA-256):", file=sys.stderr)
+    print(token)
+    return EXIT_OK
+
+
+def run_revoke_client(args: argparse.Namespace, url: DatabaseUrl) -> int:
+    with open_database(url) as conn, transaction(conn) as cur:
+        client = clients.revoke_client(cur, args.name)
+    if client is None:
+        raise CommandError(f"no client named {args.name!r} (see: attendance-db list-clients)", EXIT_INPUT)
+    print(f"client {client.name} revoked at {client.revoked_at:%Y-%m-%d %H:%M:%S}; "
+          "its next connection is refused")
+    return EXIT_OK
+
+
+def run_list_clients(args: argparse.Namespace, url: DatabaseUrl) -> int:
+    with open_database(url) as conn, transaction(conn) as cur:
+        rows = clients.list_clients(cur)
+    if not rows:
+        print("no clients (add one with: attendance-db add-client NAME)")
+    for client in rows:
+        state = "active" if client.active else f"revoked {client.revoked_at:%Y-%m-%d %H:%M:%S}"
+        print(f"{client.name:24}  added {client.created_at:%Y-%m-%d %H:%M:%S}  {state}")
+    return EXIT_OK
+
+
+def run_forget(args: argparse.Namespace, url: DatabaseUrl) -> int:
+    # Imported here: the file layouts belong to the server (knowns/ and --keep-evidence).
+    from server.evidence import delete_evidence
+    from server.recognition.enrollment import scan_knowns
+
+    try:
+        check_student_id(args.student_id)
+        for folder in (args.knowns, args.evidence):
+            if folder is not None and not folder.is_dir():
+                raise ValueError(f"no such folder: {folder}")
+    except ValueError as exc:
+        raise CommandError(str(exc), EXIT_INPUT) from exc
+    with open_database(url) as conn, transaction(conn) as cur:
+        report = privacy.forget_student(cur, args.student_id, with_history=args.with_history)
+    who = f"{report.student_id} ({report.name})" if report.name else report.student_id
+    print(f"student {who}:")
+    print(f"  deleted {_count(report.encodings, 'face encoding')}")
+    lectures = f": {', '.join(report.lectures)}" if report.lectures else ""
+    print(f"  deleted {_count(len(report.lectures), 'enrollment')}{lectures}")
+    if report.history_deleted:
+        print(f"  deleted {_count(report.attendance, 'attendance record')} and the student's name")
+    else:
+        print(f"  kept {_count(report.attendance, 'attendance record')} and the student's name "
+              "(attendance history; --with-history deletes them)")
+    if args.knowns is not None:
+        photos = [photo for photo in scan_knowns(args.knowns) if photo.student_id == args.student_id]
+        for photo in photos:
+            photo.path.unlink()
+            print(f"  deleted enrollment photo {photo.path}")
+            if photo.path.parent != args.knowns and not any(photo.path.parent.iterdir()):
+                photo.path.parent.rmdir()
+        if not photos:
+            print(f"  no enrollment photo of this student in {args.knowns}")
+    else:
+        print("  enrollment photos: not looked for (--knowns DIR deletes them; a photo left in the "
+              "server's knowns folder is encoded again at its next start)")
+    if args.evidence is not None:
+        print(f"  deleted {_count(delete_evidence(args.evidence, args.student_id), 'evidence frame')} "
+              f"from {args.evidence}")
+    print("  a running server stops recognizing this student within a minute (it reloads the encodings)")
+    return EXIT_OK
+
+
+def run_create_server_account(args: argparse.Namespace, url: DatabaseUrl) -> int:
+    try:
+        accounts.check_account(args.name, args.host)
+    except ValueError as exc:
+        raise CommandError(str(exc), EXIT_INPUT) from exc
+    password = clients.new_token()
+    with open_database(url) as conn, transaction(conn) as cur:
+        try:
+            created = accounts.create_server_account(
+                cur, database=url.database, user=args.name, host=args.host, password=password
+            )
+        except ValueError as exc:
+            raise CommandError(str(exc), EXIT_INPUT) from exc
+        grants = accounts.account_grants(cur, args.name, args.host)
+    server_url = DatabaseUrl(args.name, password, url.host, url.port, url.database, url.unix_socket)
+    print("\n".join(grants), file=sys.stderr)
+    if created:
+        print(f"created account '{args.name}'@'{args.host}'. The server's database URL follows; "
+              "the password is shown only this once:", file=sys.stderr)
+        print(server_url.to_url())
+    else:
+        print(f"account '{args.name}'@'{args.host}' exists: privileges granted again, password "
+              "unchanged", file=sys.stderr)
+    return EXIT_OK
+
+
+def run_open_session(args: argparse.Namespace, url: DatabaseUrl) -> int:
+    from server import presence  # here, so that the other commands do not load the server's code
+
+    if args.minutes <= 0:
+        raise CommandError(f"--minutes must be at least 1, not {args.minutes}", EXIT_INPUT)
+    code = _lecture_code(args.code)
+    day = args.date or datetime.date.today()
+    with open_database(url) as conn, transaction(conn) as cur:
+        starts_at, ends_at = _camera_call(presence.open_session, cur, code, day, args.start, args.minutes)
+    print(f"{code} on {day}: from {starts_at:%H:%M} to {ends_at:%H:%M}")
+    return EXIT_OK
+
+
+def run_close_session(args: argparse.Namespace, url: DatabaseUrl) -> int:
+    from server import presence  # here, so that the other commands do not load the server's code
+
+    if args.due == bool(args.code):
+        raise CommandError("give a lecture CODE or --due (not both)", EXIT_INPUT)
+    try:
+        settings = presence.PresenceSettings(args.late_after, args.leave_window, args.margin)
+    except ValueError as exc:
+        raise CommandError(str(exc), EXIT_INPUT) from exc
+    now = datetime.datetime.now()
+    with open_database(url) as conn:
+        if args.due:
+            outcomes = presence.close_due_sessions(lambda: transaction(conn), settings, now)
+        else:
+            with transaction(conn) as cur:
+                outcome = _camera_call(
+                    presence.close_session, cur, _lecture_code(args.code), args.date or now.date(),
+                    settings=settings, now=now, client_name=PROG,
+                )
+            outcomes = [outcome]
+    for outcome in outcomes:
+        counts = ", ".join(f"{status} {n}" for status, n in outcome.counts.items())
+        print(f"closed {outcome.lecture} on {outcome.session_date}: {outcome.samples} samples; "
+              f"{counts}; marks by people kept: {outcome.kept}")
+    if args.due and not outcomes:
+        print("no session is due")
+    return EXIT_OK
+
+
+def _add_presence_flags(parser: argparse.ArgumentParser) -> None:
+    """The thresholds of the camera rules (defaults: server.presence.PresenceSettings)."""
+    parser.add_argument("--late-after", type=float, default=10.0, metavar="MIN",
+                        help="first seen later than this after the start: late (default: %(default)s)")
+    parser.add_argument("--leave-window", type=float, default=15.0, metavar="MIN",
+                        help="not seen in this last part of the session: left early (default: %(default)s)")
+    parser.add_argument("--margin", type=float, default=10.0, metavar="MIN",
+                        help="with --due: close sessions this long after their end (default: %(default)s)")
+
+
+def _camera_call(function, *args, **kwargs):
+    """Call a server.presence function; its ServiceError becomes a one-line CommandError."""
+    from server.service import ServiceError
+
+    try:
+        return function(*args, **kwargs)
+    except ServiceError as exc:
+        raise CommandError(exc.message, EXIT_INPUT) from exc
+
+
+def _lecture_code(text: str) -> str:
+    try:
+        return normalize_lecture_code(text)
+    except ValueError as exc:
+        raise CommandError(str(exc), EXIT_INPUT) from exc
+
+
+def _session_date_arg(text: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date as YYYY-MM-DD: {text!r}") from None
+
+
+def _start_time_arg(text: str) -> datetime.time:
+    try:
+        return datetime.time.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a time as HH:MM: {text!r}") from None
+
+
 # -- helpers -----------------------------------------------------------------------------------
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 @contextlib.contextmanager

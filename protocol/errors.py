@@ -32,6 +32,13 @@ class ErrorCode:
     TIMEOUT = "timeout"
     #: A bug on the server.
     INTERNAL = "internal"
+    #: No valid client token: the first framed request was not a ``hello`` with a valid token,
+    #: the token is unknown or revoked, or the server requires TLS. The connection is closed.
+    UNAUTHORIZED = "unauthorized"
+    #: The client sent more requests per second than the server allows; try again later.
+    RATE_LIMITED = "rate_limited"
+    #: The server has as many connections as it allows; try again later. The connection is closed.
+    BUSY = "busy"
 
     #: Every code above, for validation.
     ALL = (
@@ -45,7 +52,13 @@ class ErrorCode:
         DB_UNAVAILABLE,
         TIMEOUT,
         INTERNAL,
+        UNAUTHORIZED,
+        RATE_LIMITED,
+        BUSY,
     )
+
+    #: Codes after which the server closes the connection (the others concern one request).
+    FATAL = (BAD_FRAME, FRAME_TOO_LARGE, UNSUPPORTED_VERSION, UNAUTHORIZED, BUSY)
 
 
 class ProtocolError(Exception):

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Union
 
 from protocol.errors import ErrorCode, LocalProtocolError, RemoteProtocolError
-from protocol.identifiers import SOURCES, STATUSES, is_lecture_code, is_student_id
+from protocol.identifiers import SOURCES, STATUSES, is_client_name, is_lecture_code, is_student_id
 
 MAGIC = b"\x00ATT"
 VERSION = 1
@@ -46,9 +46,23 @@ MAX_BATCH_MARKS = 2000
 _FRAME_LENGTH = struct.Struct(">I")  # N
 _BODY_PREFIX = struct.Struct(">II")  # request_id, header_len: the first 8 of the N bytes
 _BATCH_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+#: A client token: 1-256 visible ASCII characters (``attendance-db add-client`` makes 43).
+_TOKEN = re.compile(r"[\x21-\x7e]{1,256}")
 
 
 # -- messages: requests (client -> server) ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HelloRequest:
+    """op "hello": the client's token; the first request on every connection.
+
+    Answered by :class:`WelcomeResponse`, or by an ``unauthorized`` error after which the server
+    closes the connection. ``repr()`` never shows the token.
+    """
+
+    request_id: int
+    token: str = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -113,6 +127,15 @@ class RecognizeRequest:
 
 
 # -- messages: responses (server -> client) -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class WelcomeResponse:
+    """op "welcome": the answer to :class:`HelloRequest`: the name the token was issued to."""
+
+    request_id: int
+    client_name: str
+    server_version: str
 
 
 @dataclass(frozen=True)
@@ -209,15 +232,24 @@ class InvalidMessage:
     error: RemoteProtocolError
 
 
-Request = Union[PingRequest, RosterRequest, MarkRequest, BatchMarkRequest, RecognizeRequest]
+Request = Union[
+    HelloRequest, PingRequest, RosterRequest, MarkRequest, BatchMarkRequest, RecognizeRequest
+]
 Response = Union[
-    PongResponse, RosterResponse, MarkResponse, BatchMarkResponse, RecognizeResponse, ErrorResponse
+    WelcomeResponse,
+    PongResponse,
+    RosterResponse,
+    MarkResponse,
+    BatchMarkResponse,
+    RecognizeResponse,
+    ErrorResponse,
 ]
 Message = Union[Request, Response]
 Event = Union[Request, Response, InvalidMessage]
 
 #: op name -> message class, per direction. ("roster" exists in both directions.)
 REQUEST_TYPES: dict[str, type] = {
+    "hello": HelloRequest,
     "ping": PingRequest,
     "roster": RosterRequest,
     "mark": MarkRequest,
@@ -225,6 +257,7 @@ REQUEST_TYPES: dict[str, type] = {
     "recognize": RecognizeRequest,
 }
 RESPONSE_TYPES: dict[str, type] = {
+    "welcome": WelcomeResponse,
     "pong": PongResponse,
     "roster": RosterResponse,
     "marked": MarkResponse,
@@ -294,6 +327,19 @@ def _error_code(value: Any) -> str:
 def _batch_id(value: Any) -> str:
     if not isinstance(value, str) or _BATCH_ID.fullmatch(value) is None:
         raise ValueError(f"must be 1-64 characters of A-Z a-z 0-9 _ . : -, not {_shown(value)}")
+    return value
+
+
+def _token(value: Any) -> str:
+    """A client token. The message never repeats the value (it is a secret)."""
+    if not isinstance(value, str) or _TOKEN.fullmatch(value) is None:
+        raise ValueError("must be 1-256 visible ASCII characters")
+    return value
+
+
+def _client_name(value: Any) -> str:
+    if not isinstance(value, str) or not is_client_name(value):
+        raise ValueError(f"must be a client name (1-64 letters, digits, '_', '.', '-'), not {_shown(value)}")
     return value
 
 
@@ -395,6 +441,7 @@ def _faces(value: Any) -> tuple[RecognizedFace, ...]:
 
 #: For each message or item class: its fields (except request_id) and their checks.
 _FIELD_CHECKS: dict[type, dict[str, Callable[[Any], Any]]] = {
+    HelloRequest: {"token": _token},
     PingRequest: {},
     RosterRequest: {"lecture": _lecture},
     MarkRequest: {
@@ -412,6 +459,7 @@ _FIELD_CHECKS: dict[type, dict[str, Callable[[Any], Any]]] = {
         "source": _source,
     },
     RecognizeRequest: {"image": _image, "lecture": _optional(_lecture)},
+    WelcomeResponse: {"client_name": _client_name, "server_version": _text},
     PongResponse: {"server_version": _text},
     RosterEntry: {
         "student_id": _student_id,
@@ -449,6 +497,208 @@ _ITEM_TYPES: dict[str, type] = {
 }
 #: Fields that never appear in the JSON header.
 _NOT_IN_HEADER = ("request_id", "image")
+
+
+# -- classroom camera ops (docs/camera.md) ---------------------------------------------------
+# detect, identify, presence, close_session: additions to version 1 (a server without them
+# answers bad_request "unknown op"). Kept in one block; the tables above are extended here.
+
+#: Accepted ``min_face`` of a detect request, in pixels.
+DETECT_MIN_FACE_RANGE = (20, 1000)
+#: An identify request names 1 to MAX_FACE_BOXES boxes.
+MAX_FACE_BOXES = 500
+#: A presence sample names at most MAX_SIGHTINGS students.
+MAX_SIGHTINGS = 2000
+
+
+@dataclass(frozen=True)
+class FaceBox:
+    """A face's box in pixels of an image (an item of ``boxes``, not a message by itself)."""
+
+    top: int
+    right: int
+    bottom: int
+    left: int
+
+
+@dataclass(frozen=True)
+class DetectRequest:
+    """op "detect": the boxes of every face in a whole-room image (the blob), no recognition.
+
+    ``min_face``: width in pixels of the smallest faces to find (smaller is slower). Answered by
+    :class:`DetectResponse`.
+    """
+
+    request_id: int
+    image: bytes = field(repr=False)
+    min_face: int = 40
+
+
+@dataclass(frozen=True)
+class IdentifyRequest:
+    """op "identify": who are the faces at these boxes of the image (the blob)? No detection.
+
+    Answered by :class:`RecognizeResponse` with one face per box, in the same order, each
+    student given to at most one of them. ``lecture`` restricts matching as for recognize.
+    """
+
+    request_id: int
+    image: bytes = field(repr=False)
+    boxes: tuple[FaceBox, ...]
+    lecture: str | None = None
+
+
+@dataclass(frozen=True)
+class PresenceRequest:
+    """op "presence": the enrolled students a classroom camera saw at ``sampled_at``.
+
+    ``face_count``: faces seen in that frame, recognized or not. Answered by
+    :class:`PresenceResponse`.
+    """
+
+    request_id: int
+    lecture: str
+    sampled_at: str
+    student_ids: tuple[str, ...]
+    face_count: int
+
+
+@dataclass(frozen=True)
+class CloseSessionRequest:
+    """op "close_session": compute and write the camera statuses of a session.
+
+    ``session_date`` None: today (server time). Answered by :class:`CloseSessionResponse`.
+    """
+
+    request_id: int
+    lecture: str
+    session_date: str | None = None
+
+
+@dataclass(frozen=True)
+class DetectResponse:
+    """op "detected": the face boxes found (may be empty), in no particular order."""
+
+    request_id: int
+    boxes: tuple[FaceBox, ...]
+
+
+@dataclass(frozen=True)
+class PresenceResponse:
+    """op "presence_recorded": the sample's ID and session; ``closed`` when that session was
+    closed already (the sample is kept and counts if the session is closed again)."""
+
+    request_id: int
+    sample_id: int
+    session_date: str
+    closed: bool
+
+
+@dataclass(frozen=True)
+class CloseSessionResponse:
+    """op "session_closed": statuses written by the camera, per status; ``kept``: students whose
+    mark was made by a person and left as it was; ``samples``: presence samples used."""
+
+    request_id: int
+    lecture: str
+    session_date: str
+    samples: int
+    present: int
+    late: int
+    left_early: int
+    absent: int
+    kept: int
+
+
+def _min_face(value: Any) -> int:
+    low, high = DETECT_MIN_FACE_RANGE
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"must be an integer {low}-{high}, not {_shown(value)}")
+    return value
+
+
+def _box_list(min_count: int, max_count: int | None) -> Callable[[Any], tuple[FaceBox, ...]]:
+    def check(value: Any) -> tuple[FaceBox, ...]:
+        boxes = _items(FaceBox, value, min_count=min_count, max_count=max_count)
+        for index, box in enumerate(boxes):
+            if box.bottom <= box.top or box.right <= box.left:
+                raise ValueError(f"item {index}: an empty box (bottom <= top or right <= left)")
+        return boxes
+
+    return check
+
+
+def _student_id_list(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, (tuple, list)):
+        raise ValueError(f"must be a list, not {type(value).__name__}")
+    if len(value) > MAX_SIGHTINGS:
+        raise ValueError(f"must hold at most {MAX_SIGHTINGS} student IDs, not {len(value)}")
+    seen: set[str] = set()
+    for index, item in enumerate(value):
+        try:
+            _student_id(item)
+        except ValueError as exc:
+            raise ValueError(f"item {index}: {exc}") from None
+        if item in seen:
+            raise ValueError(f"student {item} appears twice")
+        seen.add(item)
+    return tuple(value)
+
+
+_CAMERA_REQUESTS = {
+    "detect": DetectRequest,
+    "identify": IdentifyRequest,
+    "presence": PresenceRequest,
+    "close_session": CloseSessionRequest,
+}
+_CAMERA_RESPONSES = {
+    "detected": DetectResponse,
+    "presence_recorded": PresenceResponse,
+    "session_closed": CloseSessionResponse,
+}
+REQUEST_TYPES.update(_CAMERA_REQUESTS)
+RESPONSE_TYPES.update(_CAMERA_RESPONSES)
+_OP_OF_TYPE.update({cls: op for op, cls in {**_CAMERA_REQUESTS, **_CAMERA_RESPONSES}.items()})
+_ITEM_TYPES["boxes"] = FaceBox
+_FIELD_CHECKS.update(
+    {
+        FaceBox: {
+            "top": _non_negative_int,
+            "right": _non_negative_int,
+            "bottom": _non_negative_int,
+            "left": _non_negative_int,
+        },
+        DetectRequest: {"image": _image, "min_face": _min_face},
+        IdentifyRequest: {
+            "image": _image,
+            "boxes": _box_list(1, MAX_FACE_BOXES),
+            "lecture": _optional(_lecture),
+        },
+        PresenceRequest: {
+            "lecture": _lecture,
+            "sampled_at": _iso_datetime,
+            "student_ids": _student_id_list,
+            "face_count": _non_negative_int,
+        },
+        CloseSessionRequest: {"lecture": _lecture, "session_date": _optional(_iso_date)},
+        DetectResponse: {"boxes": _box_list(0, None)},
+        PresenceResponse: {
+            "sample_id": _non_negative_int,
+            "session_date": _iso_date,
+            "closed": _flag,
+        },
+        CloseSessionResponse: {
+            "lecture": _lecture,
+            "session_date": _iso_date,
+            "samples": _non_negative_int,
+            "present": _non_negative_int,
+            "late": _non_negative_int,
+            "left_early": _non_negative_int,
+            "absent": _non_negative_int,
+            "kept": _non_negative_int,
+        },
+    }
+)
 
 
 def _validated(obj: Any) -> Any:
@@ -503,7 +753,7 @@ def encode(message: Message, max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES) -> 
     header_bytes = json.dumps(
         header, ensure_ascii=False, separators=(",", ":"), allow_nan=False
     ).encode("utf-8")
-    blob = message.image if isinstance(message, RecognizeRequest) else b""
+    blob = message.image if "image" in _FIELD_CHECKS[type(message)] else b""  # image ops
     length = _BODY_PREFIX.size + len(header_bytes) + len(blob)
     if length > max_frame_bytes:
         raise LocalProtocolError(
@@ -610,7 +860,7 @@ def decode_frame_content(
     if cls is None:
         raise ValueError(f"unknown op {_shown(op)} (expected one of {', '.join(types)})")
     given: dict[str, Any] = {"request_id": request_id}
-    if cls is RecognizeRequest:
+    if "image" in _FIELD_CHECKS[cls]:  # recognize, detect, identify
         given["image"] = blob
     elif blob:
         raise ValueError(f"op {op!r} takes no blob, got {len(blob)} bytes after the header")
@@ -753,3 +1003,196 @@ class FramedDecoder:
         except ValueError as exc:
             error = RemoteProtocolError(ErrorCode.BAD_REQUEST, str(exc), request_id)
             return InvalidMessage(request_id, error)
+
+
+# -- attendance report (docs/protocol.md, "report") ------------------------------------------
+# An addition to version 1 (a server without it answers bad_request "unknown op"), kept in one
+# block like the camera ops: the tables above are extended here.
+
+#: A cell of a report row (docs/reports.md): a status letter (P present, L late, A absent or not
+#: marked, E excused, O left early), "-" (not enrolled yet) or "" (session still open, no mark).
+REPORT_CELLS = ("P", "L", "A", "E", "O", "-", "")
+_PLAIN_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    """op "report": one lecture's attendance report. Answered by :class:`ReportResponse`.
+
+    ``date_from``, ``date_to``: ``"YYYY-MM-DD"``, both included; None: no bound. ``late_weight``
+    (0 to 1): what a late or left-early session counts for in the rate. A start date after the
+    end date is answered ``bad_request`` by the server.
+    """
+
+    request_id: int
+    lecture: str
+    date_from: str | None = None
+    date_to: str | None = None
+    late_weight: float = 0.5
+
+
+@dataclass(frozen=True)
+class ReportSession:
+    """One session (a column) of a :class:`ReportResponse`, not a message by itself.
+
+    ``still_open``: not closed and dated today or later (its unmarked cells are blank). The
+    totals and ``rate`` (percent, one decimal; None when nothing counts) are over the students
+    enrolled by that day.
+    """
+
+    session_id: int
+    date: str
+    still_open: bool
+    present: int
+    late: int
+    absent: int
+    excused: int
+    left_early: int
+    rate: float | None
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    """One enrolled student (a row) of a :class:`ReportResponse`, not a message by itself.
+
+    ``cells``: one per session of the response, in the same order (:data:`REPORT_CELLS`). The
+    totals and ``rate`` (percent, one decimal; None when no session counts) are the student's.
+    """
+
+    student_id: str
+    name: str
+    enrolled_on: str
+    cells: tuple[str, ...]
+    present: int
+    late: int
+    absent: int
+    excused: int
+    left_early: int
+    rate: float | None
+
+
+@dataclass(frozen=True)
+class ReportResponse:
+    """op "report": the lecture × session matrix, the totals and the rates (docs/reports.md).
+
+    ``date_from``, ``date_to``, ``late_weight``: as asked. ``sessions`` by date; ``rows``: every
+    enrolled student, by student ID, each with one cell per session. Empty lists are valid (no
+    session in the range yet, no student enrolled).
+    """
+
+    request_id: int
+    lecture: str
+    title: str | None
+    date_from: str | None
+    date_to: str | None
+    late_weight: float
+    sessions: tuple[ReportSession, ...]
+    rows: tuple[ReportRow, ...]
+
+
+def _plain_date(value: Any) -> str:
+    """A date written exactly ``YYYY-MM-DD`` (not the other ISO 8601 forms)."""
+    if not isinstance(value, str) or _PLAIN_DATE.fullmatch(value) is None:
+        raise ValueError(f"must be a date as YYYY-MM-DD, not {_shown(value)}")
+    try:
+        datetime.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"must be a date as YYYY-MM-DD, not {_shown(value)}") from None
+    return value
+
+
+def _number_between(low: float, high: float) -> Callable[[Any], float]:
+    """A number (integer or decimal, not a boolean) from ``low`` to ``high``, as a float."""
+
+    def check(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"must be a number, not {_shown(value)}")
+        try:
+            number = float(value)
+        except OverflowError:
+            raise ValueError(f"must be {low:g} to {high:g}, not a huge integer") from None
+        if not low <= number <= high:  # NaN fails too
+            raise ValueError(f"must be {low:g} to {high:g}, not {_shown(value)}")
+        return number
+
+    return check
+
+
+def _report_cells(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, (tuple, list)):
+        raise ValueError(f"must be a list, not {type(value).__name__}")
+    for index, cell in enumerate(value):
+        if not isinstance(cell, str) or cell not in REPORT_CELLS:
+            allowed = ", ".join(map(repr, REPORT_CELLS))
+            raise ValueError(f"item {index} must be one of {allowed}, not {_shown(cell)}")
+    return tuple(value)
+
+
+def _report_sessions(value: Any) -> tuple[ReportSession, ...]:
+    sessions = _items(ReportSession, value)
+    for before, after in zip(sessions, sessions[1:]):
+        if after.date <= before.date:
+            raise ValueError(
+                f"sessions must be in date order, one per day: {after.date} after {before.date}"
+            )
+    return sessions
+
+
+def _report_rows(value: Any) -> tuple[ReportRow, ...]:
+    rows = _items(ReportRow, value)
+    for before, after in zip(rows, rows[1:]):
+        if after.student_id <= before.student_id:
+            raise ValueError(
+                "rows must be by student ID, one per student: "
+                f"{after.student_id} after {before.student_id}"
+            )
+    return rows
+
+
+_late_weight = _number_between(0.0, 1.0)
+_rate = _optional(_number_between(0.0, 100.0))
+_REPORT_TOTALS = {
+    "present": _non_negative_int,
+    "late": _non_negative_int,
+    "absent": _non_negative_int,
+    "excused": _non_negative_int,
+    "left_early": _non_negative_int,
+    "rate": _rate,
+}
+
+REQUEST_TYPES["report"] = ReportRequest
+RESPONSE_TYPES["report"] = ReportResponse
+_OP_OF_TYPE.update({ReportRequest: "report", ReportResponse: "report"})
+_ITEM_TYPES.update({"sessions": ReportSession, "rows": ReportRow})
+_FIELD_CHECKS.update(
+    {
+        ReportRequest: {
+            "lecture": _lecture,
+            "date_from": _optional(_plain_date),
+            "date_to": _optional(_plain_date),
+            "late_weight": _late_weight,
+        },
+        ReportSession: {
+            "session_id": _non_negative_int,
+            "date": _plain_date,
+            "still_open": _flag,
+            **_REPORT_TOTALS,
+        },
+        ReportRow: {
+            "student_id": _student_id,
+            "name": _text,
+            "enrolled_on": _plain_date,
+            "cells": _report_cells,
+            **_REPORT_TOTALS,
+        },
+        ReportResponse: {
+            "lecture": _lecture,
+            "title": _optional(_text),
+            "date_from": _optional(_plain_date),
+            "date_to": _optional(_plain_date),
+            "late_weight": _late_weight,
+            "sessions": _report_sessions,
+            "rows": _report_rows,
+        },
+    }
+)

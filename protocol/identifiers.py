@@ -1,4 +1,4 @@
-"""Student IDs and lecture codes: the two identifiers every payload carries."""
+"""Student IDs and lecture codes (the two identifiers every payload carries), and client names."""
 
 from __future__ import annotations
 
@@ -14,6 +14,12 @@ STUDENT_ID_LENGTH = 9
 LECTURE_CODE_LENGTH = 8
 _LECTURE_CODE = re.compile(r"[A-Za-z]{2}[0-9]{4}_[0-9]\Z")
 _STUDENT_ID = re.compile(r"[0-9]{9}\Z")
+
+#: A client (classroom PC, professor's app) registered with ``attendance-db add-client``:
+#: 1-64 ASCII letters, digits, '_', '.', '-', starting with a letter or digit. No '@', so it
+#: never looks like the names the server gives unauthenticated peers (``legacy@10.0.0.7``).
+CLIENT_NAME_MAX_LENGTH = 64
+_CLIENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z")
 
 #: Attendance statuses and mark sources, as in schema.sql.
 STATUSES = ("present", "late", "absent", "excused", "left_early")
@@ -80,3 +86,17 @@ def is_lecture_code_prefix(text: str) -> bool:
         if expected == "_" and char != "_":
             return False
     return True
+
+
+def is_client_name(text: str) -> bool:
+    return isinstance(text, str) and _CLIENT_NAME.match(text) is not None
+
+
+def check_client_name(text: str) -> str:
+    """Return the client name unchanged, or raise ValueError naming what is wrong."""
+    if not is_client_name(text):
+        raise ValueError(
+            f"not a client name (1-{CLIENT_NAME_MAX_LENGTH} letters, digits, '_', '.', '-', "
+            f"starting with a letter or digit): {text!r}"
+        )
+    return text

@@ -1,7 +1,8 @@
 """``make demo``: the whole system once, end to end, on the sample photos.
 
-1. creates the tables (``attendance-db init``) and a roster for lecture ea0017_1
-   (``attendance-db import-roster``) with every student of the knowns folder;
+1. creates the tables (``attendance-db init``), a roster for lecture ea0017_1
+   (``attendance-db import-roster``) with every student of the knowns folder, and a client token
+   (``attendance-db add-client demo``);
 2. starts ``attendance-server`` on port 9009 (enrolling the knowns photos);
 3. sends the sample probes as a 2019 client would (image, then student ID + lecture code) and
    the group photos as a new client would (framed protocol, every face, then marks);
@@ -49,7 +50,17 @@ def attendance_db(*args: str) -> None:
     subprocess.run([sys.executable, "-m", "db", *args], cwd=REPO, check=True)
 
 
-def start_server(db_url: str, knowns: Path) -> subprocess.Popen:
+def demo_token(db_url: str) -> str:
+    """A new token for client "demo" (an earlier demo's token is revoked first)."""
+    subprocess.run([sys.executable, "-m", "db", "--db-url", db_url, "revoke-client", "demo"],
+                   cwd=REPO, capture_output=True)
+    print("$ attendance-db --db-url URL add-client demo", flush=True)
+    result = subprocess.run([sys.executable, "-m", "db", "--db-url", db_url, "add-client", "demo"],
+                            cwd=REPO, check=True, stdout=subprocess.PIPE, text=True)
+    return result.stdout.strip()
+
+
+def start_server(db_url: str, knowns: Path, token: str) -> subprocess.Popen:
     print(f"$ attendance-server --port {PORT} --knowns {knowns}", flush=True)
     proc = subprocess.Popen(
         [sys.executable, "-m", "server", "--host", "127.0.0.1", "--port", str(PORT),
@@ -61,7 +72,7 @@ def start_server(db_url: str, knowns: Path) -> subprocess.Popen:
         if proc.poll() is not None:
             sys.exit(f"demo: the server exited with status {proc.returncode}")
         try:
-            with FramedClient("127.0.0.1", PORT, timeout=5) as client:
+            with FramedClient("127.0.0.1", PORT, token=token, timeout=5) as client:
                 client.ping()
                 return proc
         except OSError:
@@ -85,9 +96,9 @@ def legacy_client_round(host: str, port: int) -> None:
               f"  {1000 * (time.monotonic() - started):.0f} ms")
 
 
-def framed_client_round(host: str, port: int) -> None:
+def framed_client_round(host: str, port: int, token: str) -> None:
     print("\n== new client: every face in a group photo, then a mark for each known face ==")
-    with FramedClient(host, port) as client:
+    with FramedClient(host, port, token=token) as client:
         for name in ("obama_biden_stranger.jpg", "kit_rose.jpg"):
             reply = client.recognize((FACES / "groups" / name).read_bytes(), LECTURE)
             for face in reply.faces:
@@ -97,8 +108,8 @@ def framed_client_round(host: str, port: int) -> None:
                     client.mark(LECTURE, face.student_id, distance=face.distance)
 
 
-def print_attendance(host: str, port: int) -> None:
-    with FramedClient(host, port) as client:
+def print_attendance(host: str, port: int, token: str) -> None:
+    with FramedClient(host, port, token=token) as client:
         roster = client.roster(LECTURE)
     print(f"\n== attendance of {roster.lecture} on {roster.session_date} ==")
     print(f"{'student ID':10}  {'name':22}  {'status':8}  {'source':8}  marked at")
@@ -118,11 +129,12 @@ def main() -> int:
             for photo in scan_knowns(knowns):
                 writer.writerow([LECTURE, photo.student_id, re.sub(r"\s+", " ", photo.name).title()])
         attendance_db("--db-url", db_url, "import-roster", str(roster_csv))
-    server = start_server(db_url, knowns)
+    token = demo_token(db_url)
+    server = start_server(db_url, knowns, token)
     try:
         legacy_client_round("127.0.0.1", PORT)
-        framed_client_round("127.0.0.1", PORT)
-        print_attendance("127.0.0.1", PORT)
+        framed_client_round("127.0.0.1", PORT, token)
+        print_attendance("127.0.0.1", PORT, token)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)

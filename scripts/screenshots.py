@@ -1,9 +1,9 @@
-"""``make screenshots``: PNGs of both desktop screens, for the README (docs/screenshot-*.png).
+"""``make screenshots``: PNGs of the desktop screens, for the README (docs/screenshot-*.png).
 
 Runs the real thing: a scratch database (``attendance_screenshots``, dropped and created again)
 on the server of ATTENDANCE_DB_URL, the attendance server in this process on a free port, and the
 desktop app fed with sample photos (``--images``), offscreen unless QT_QPA_PLATFORM says otherwise
-(e.g. ``xcb`` under Xvfb).
+(e.g. ``xcb`` under Xvfb). For the Report tab, a term of past sessions with marks is generated.
 
     ATTENDANCE_DB_URL=mysql://root@127.0.0.1:3306/x python scripts/screenshots.py [--lang ko]
 """
@@ -11,7 +11,9 @@ desktop app fed with sample photos (``--images``), offscreen unless QT_QPA_PLATF
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
+import random
 import re
 import shutil
 import sys
@@ -29,6 +31,7 @@ from PyQt5.QtWidgets import QApplication  # noqa: E402
 from client.desktop.app import MainWindow, Options, install_translators  # noqa: E402
 from client.desktop.capture import SourceSpec  # noqa: E402
 from client.desktop.roster_model import RosterModel  # noqa: E402
+from db import clients  # noqa: E402
 from db.connection import DatabaseUrl, connect, transaction, url_from_env  # noqa: E402
 from db.roster_import import RosterRow, import_roster  # noqa: E402
 from db.schema import recreate_database  # noqa: E402
@@ -71,6 +74,51 @@ def seed(url: DatabaseUrl, knowns: Path) -> None:
         conn.close()
 
 
+#: How often each sample student is in class in the generated term (by roster order); the fourth
+#: is below the 75 % warning line, the fifth enrolls in the fourth week.
+DILIGENCE = [0.97, 0.9, 0.86, 0.4, 0.8, 0.93]
+TERM_WEEKS = 10
+
+
+def seed_term(url: DatabaseUrl) -> None:
+    """Weekly sessions before today (the first half closed), with reproducible marks."""
+    rng = random.Random(2019)
+    today = datetime.date.today()
+    days = [today - datetime.timedelta(weeks=k) for k in range(TERM_WEEKS, 0, -1)]
+    conn = connect(url)
+    try:
+        with transaction(conn) as cur:
+            cur.execute("SELECT lecture_id FROM lectures WHERE code = %s", (LECTURE,))
+            (lecture_id,) = cur.fetchone()
+            cur.execute("SELECT student_id FROM enrollments WHERE lecture_id = %s ORDER BY student_id",
+                        (lecture_id,))
+            students = [row[0] for row in cur.fetchall()]
+            enrolled = {sid: days[3 if n == 4 else 0] - datetime.timedelta(days=3)
+                        for n, sid in enumerate(students)}
+            for sid, day in enrolled.items():
+                cur.execute("UPDATE enrollments SET enrolled_at = %s WHERE lecture_id = %s AND student_id = %s",
+                            (datetime.datetime.combine(day, datetime.time(10)), lecture_id, sid))
+            for k, day in enumerate(days):
+                closed = datetime.datetime.combine(day, datetime.time(12)) if k < TERM_WEEKS // 2 else None
+                cur.execute("INSERT INTO class_sessions (lecture_id, session_date, closed_at) VALUES (%s, %s, %s)",
+                            (lecture_id, day, closed))
+                session_id = cur.lastrowid
+                for n, sid in enumerate(students):
+                    if day < enrolled[sid]:
+                        continue
+                    roll = rng.random()
+                    if roll < DILIGENCE[n % len(DILIGENCE)]:
+                        status = "present" if rng.random() < 0.85 else rng.choice(["late", "left_early"])
+                    elif roll < 0.97:
+                        status = rng.choice(["absent", "absent", "excused"])
+                    else:
+                        continue  # never marked: counts as absent
+                    cur.execute("INSERT INTO attendance (session_id, student_id, status, source, client_name)"
+                                " VALUES (%s, %s, %s, 'rollcall', 'screenshots')", (session_id, sid, status))
+    finally:
+        conn.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lang", default="en", help="user interface language (ko needs a Korean font)")
@@ -83,6 +131,12 @@ def main() -> int:
         sys.exit(f"screenshots: no sample faces at {FACES} (set ATTENDANCE_FACES_DIR)")
     url = recreate_database(DatabaseUrl.parse(url_from_env()), DATABASE)
     seed(url, knowns)
+    seed_term(url)
+    token = clients.new_token()
+    conn = connect(url)
+    with transaction(conn) as cur:
+        clients.add_client(cur, "screenshots", token)
+    conn.close()
     server = AttendanceApp(ServerConfig(db_url=url, knowns_dir=knowns, host="127.0.0.1", port=0, workers=1)).start()
     server.serve_in_thread()
     tmp = Path(tempfile.mkdtemp(prefix="attendance-screens-"))
@@ -95,7 +149,7 @@ def main() -> int:
             shutil.copy(FACES / name, camera / f"{n}{Path(name).suffix}")
         options = Options(server="%s:%d" % server.address, lecture=LECTURE, auto=0, dwell=0.1, send_gap=0.0,
                           source=SourceSpec("images", str(camera), loop=False), data_dir=tmp / "data",
-                          retry_interval=1.0)
+                          retry_interval=1.0, token=token)
         window = MainWindow(options, QSettings(str(tmp / "settings.ini"), QSettings.IniFormat))
         window.resize(*SIZE)
         window.show()
@@ -124,8 +178,18 @@ def main() -> int:
         settle(app)
         rollcall_png = args.out / f"screenshot-rollcall{suffix}.png"
         window.grab().save(str(rollcall_png))
-        print(checkin_png.relative_to(REPO) if checkin_png.is_relative_to(REPO) else checkin_png)
-        print(rollcall_png.relative_to(REPO) if rollcall_png.is_relative_to(REPO) else rollcall_png)
+
+        # Report: the term so far, today's check-ins in the last (open) column, the chart below.
+        report = window.report
+        window.tabs.setCurrentWidget(report)
+        wait_until(app, lambda: report.model.rowCount() == 6 and report.chart.has_chart(), what="the report")
+        report.view.setCurrentIndex(report.model.index(0, 0))
+        report.view.clearSelection()
+        settle(app, 0.5)
+        report_png = args.out / f"screenshot-report{suffix}.png"
+        window.grab().save(str(report_png))
+        for png in (checkin_png, rollcall_png, report_png):
+            print(png.relative_to(REPO) if png.is_relative_to(REPO) else png)
         window.shutdown()
     finally:
         server.stop()

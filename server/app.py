@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import logging
 import socketserver
+import ssl
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,12 +17,17 @@ import pymysql
 
 from db.connection import UNAVAILABLE_ERRORS, ConnectionPool, DatabaseUrl, transaction
 from protocol.framed import DEFAULT_MAX_FRAME_BYTES
+from server.auth import TokenChecker
+from server.evidence import DEFAULT_RETENTION_DAYS, EvidenceKeeper
 from server.handlers import ConnectionHandler
+from server.limits import DEFAULT_LEGACY_NETWORKS, ConnectionLimit, NetworkAllowList, RateLimiter
 from server.recognition.enrollment import sync_knowns
 from server.recognition.faces import DEFAULT_DETECT_MAX_SIDE
 from server.recognition.gallery import DEFAULT_THRESHOLD
+from server.recognition.images import DEFAULT_MAX_PIXELS
 from server.recognition.pool import RecognitionPool
-from server.service import AttendanceService
+from server.presence import DueSessionCloser, PresenceService, PresenceSettings
+from server.service import AttendanceService, ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -44,20 +51,89 @@ class ServerConfig:
     idle_timeout: float = 10.0
     #: Seconds of silence that end a 2019 image whose JPEG/PNG structure cannot be followed.
     legacy_image_idle: float = 1.0
+    #: Largest framed frame (N, bytes after the length field) and largest 2019 image, in bytes.
     max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
     max_image_bytes: int = 20 * 2**20
+    #: Largest image in pixels (width x height), checked on the image header before decoding.
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    #: Connections served at once; more get a `busy` error (2019: `fail`) and are closed.
+    max_connections: int = 64
+    #: Requests per second per client (framed: per client name; 2019 payloads and hello: per IP
+    #: address), as a token bucket holding up to ``burst`` requests. 0: no limit.
+    rate: float = 20.0
+    burst: int = 40
+    #: The framed protocol requires a hello with a client token (False only for tests).
+    require_token: bool = True
+    #: Seconds after which an open connection's token is checked again (revocation).
+    token_recheck: float = 60.0
+    #: Networks 2019 payloads (which carry no token) are accepted from; legacy=False: nowhere.
+    legacy_from: tuple[str, ...] = DEFAULT_LEGACY_NETWORKS
+    legacy: bool = True
+    #: PEM certificate (chain) and private key: the framed protocol then requires TLS.
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    #: Folder for the frames that support marks (None: frames are never stored), and their age
+    #: limit in days.
+    keep_evidence: Path | None = None
+    evidence_days: float = DEFAULT_RETENTION_DAYS
+    #: Seconds between reloads of the face encodings (so `attendance-db forget` takes effect).
+    gallery_refresh: float = 60.0
+    #: Classroom camera rules: late, left early, closing margin (docs/camera.md).
+    presence: PresenceSettings = PresenceSettings()
+    #: Seconds between two checks for sessions past their scheduled end (0: never close them).
+    close_due_every: float = 60.0
 
 
 class AttendanceServer(socketserver.ThreadingTCPServer):
-    """A thread per connection; ``shutdown()`` then ``server_close()`` to stop."""
+    """A thread per connection, at most ``max_connections`` served; ``shutdown()`` then
+    ``server_close()`` to stop. Holds what the connection handlers share: the service, the
+    token checker, the limits and the TLS context."""
 
     allow_reuse_address = True
     daemon_threads = True
+    request_queue_size = 128  # listen backlog: many classroom PCs may connect at the same moment
 
-    def __init__(self, config: ServerConfig, service: AttendanceService):
+    def __init__(
+        self,
+        config: ServerConfig,
+        service: AttendanceService,
+        tokens: TokenChecker,
+        tls_context: ssl.SSLContext | None = None,
+    ):
         self.config = config
         self.service = service
+        self.tokens = tokens
+        self.tls_context = tls_context
+        self.connection_limit = ConnectionLimit(config.max_connections)
+        self.rate_limiter = RateLimiter(config.rate, config.burst)
+        self.legacy_networks = NetworkAllowList(config.legacy_from) if config.legacy else None
         super().__init__((config.host, config.port), ConnectionHandler)
+
+    def process_request(self, request, client_address) -> None:
+        """Start a thread for the connection, or close it at once when even the "busy" replies
+        are at their limit (see :class:`server.limits.ConnectionLimit`)."""
+        slot = self.connection_limit.enter()
+        if slot is None:
+            log.warning("%s:%d closed at once: too many connections", *client_address[:2])
+            self.shutdown_request(request)
+            return
+        thread = threading.Thread(
+            target=self._serve_connection, args=(request, client_address, slot), daemon=True
+        )
+        try:
+            thread.start()
+        except RuntimeError:  # cannot start a thread (out of memory)
+            self.connection_limit.leave(slot)
+            self.shutdown_request(request)
+
+    def _serve_connection(self, request, client_address, slot: str) -> None:
+        try:
+            ConnectionHandler(request, client_address, self, slot)
+        except Exception:  # noqa: BLE001 - logged; the server goes on
+            log.exception("%s:%d: unexpected error", *client_address[:2])
+        finally:
+            self.shutdown_request(request)
+            self.connection_limit.leave(slot)
 
 
 class AttendanceApp:
@@ -69,7 +145,11 @@ class AttendanceApp:
         self.db: ConnectionPool | None = None
         self.service: AttendanceService | None = None
         self.server: AttendanceServer | None = None
+        self.closer: DueSessionCloser | None = None
+        self.evidence: EvidenceKeeper | None = None
         self._serving = threading.Event()
+        self._stopping = threading.Event()
+        self._maintenance: threading.Thread | None = None
 
     @property
     def address(self) -> tuple[str, int]:
@@ -79,22 +159,80 @@ class AttendanceApp:
         """Load models, check the database, enroll ``knowns/``, load the gallery, bind the port."""
         config = self.config
         try:
-            self.recognizer = RecognitionPool(config.workers, detect_max_side=config.detect_max_side)
+            tls_context = self._tls_context()
+            if config.keep_evidence is not None:
+                self.evidence = EvidenceKeeper(config.keep_evidence, retention_days=config.evidence_days)
+                self.evidence.prepare()
+            self.recognizer = RecognitionPool(
+                config.workers, detect_max_side=config.detect_max_side, max_pixels=config.max_pixels
+            )
             self.recognizer.start()
             self.db = ConnectionPool(config.db_url)
             self._check_database()
             with self.db.connection() as conn:
                 report = sync_knowns(conn, config.knowns_dir, self.recognizer)
             log.info("enrollment from %s: %s", config.knowns_dir, report)
-            self.service = AttendanceService(self.db, self.recognizer, threshold=config.threshold)
+            self.service = AttendanceService(
+                self.db, self.recognizer, threshold=config.threshold, evidence=self.evidence
+            )
             gallery = self.service.reload_gallery()
             log.info("gallery: %d encodings of %d students", len(gallery), len(gallery.student_ids))
-            self.server = AttendanceServer(config, self.service)
+            self.server = AttendanceServer(config, self.service, TokenChecker(self.db), tls_context)
+            if config.close_due_every:  # close camera sessions at their scheduled end
+                presence = PresenceService(self.db, config.presence)
+                self.closer = DueSessionCloser(presence, config.close_due_every).start()
         except BaseException:
             self.close()
             raise
+        self._maintenance = threading.Thread(target=self._maintain, name="maintenance", daemon=True)
+        self._maintenance.start()
         log.info("listening on %s:%d", *self.address)
+        log.info(
+            "framed protocol: %s, %s; 2019 payloads: %s; limits: %d connections, %g requests/s "
+            "(burst %d), %d-byte frames, %d-pixel images, %g s idle; evidence: %s",
+            "TLS" if tls_context else "plain TCP",
+            "client token required" if config.require_token else "client token optional",
+            f"from {self.server.legacy_networks}" if config.legacy else "off",
+            config.max_connections, config.rate, config.burst, config.max_frame_bytes,
+            config.max_pixels, config.idle_timeout,
+            f"kept in {config.keep_evidence} for {config.evidence_days:g} days" if self.evidence else "not kept",
+        )
         return self
+
+    def _tls_context(self) -> ssl.SSLContext | None:
+        config = self.config
+        if config.tls_cert is None:
+            if config.tls_key is not None:
+                raise StartupError("--tls-key needs --tls-cert")
+            return None
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        try:
+            context.load_cert_chain(config.tls_cert, config.tls_key)
+        except (OSError, ssl.SSLError) as exc:
+            raise StartupError(f"cannot load the TLS certificate {config.tls_cert}: {exc}") from exc
+        return context
+
+    def _maintain(self) -> None:
+        """Every ``gallery_refresh`` seconds: reload the face encodings (so that `attendance-db
+        forget` takes effect); once a day: delete evidence files past their retention."""
+        last_purge = time.monotonic()
+        while not self._stopping.wait(self.config.gallery_refresh):
+            service = self.service
+            if service is None:
+                return
+            try:
+                before = len(service.gallery)
+                gallery = service.reload_gallery()
+                if len(gallery) != before:
+                    log.info("gallery reloaded: %d encodings of %d students", len(gallery), len(gallery.student_ids))
+            except ServiceError as exc:
+                log.warning("cannot reload the gallery: %s", exc)
+            except Exception:  # noqa: BLE001 - the next round tries again
+                log.exception("cannot reload the gallery")
+            if self.evidence is not None and time.monotonic() - last_purge >= 86400:
+                self.evidence.purge()
+                last_purge = time.monotonic()
 
     def _check_database(self) -> None:
         try:
@@ -127,6 +265,10 @@ class AttendanceApp:
         self.close()
 
     def close(self) -> None:
+        self._stopping.set()
+        if self.closer is not None:
+            self.closer.stop()
+            self.closer = None
         if self.server is not None:
             self.server.server_close()
             self.server = None

@@ -1,40 +1,69 @@
-"""One TCP connection: tell the protocols apart, then serve 2019 payloads or framed requests.
+"""One TCP connection: tell the protocols apart, check who is talking, then serve.
 
-The first byte decides: 0x00 starts the framed protocol's preamble (no 2019 payload can start
-with it); anything else is a 2019 one-shot payload. Bytes are turned into requests by the sans-IO
-decoders in :mod:`protocol`; this module only moves bytes and calls :class:`AttendanceService`.
+The first byte decides (it is peeked at, not read):
+
+- ``0x16`` (a TLS ClientHello) when the server has a certificate: TLS, then the framed protocol
+  inside it;
+- ``0x00``: the framed protocol's preamble (no 2019 payload can start with it). With a
+  certificate configured, the framed protocol is only accepted inside TLS;
+- anything else: a 2019 one-shot payload, accepted only from the configured networks.
+
+A framed connection must start with ``hello`` and a client token (see docs/protocol.md). Bytes
+are turned into requests by the sans-IO decoders in :mod:`protocol`; this module only moves bytes
+and calls :class:`AttendanceService`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import socket
 import socketserver
 import time
 
 from protocol import framed, legacy
 from protocol.errors import ErrorCode, RemoteProtocolError
+from protocol.errors import LocalProtocolError
+from db import report_wire
+from server.camera import CameraService
+from server.limits import ADMIT
+from server.presence import PresenceService
 from server.service import ServiceError, largest_recognized
 
 log = logging.getLogger(__name__)
 
 RECV_SIZE = 64 * 1024
 SERVER_VERSION = "attendance-server 0.1"
+#: First byte of a TLS record carrying a handshake (the ClientHello).
+TLS_HANDSHAKE = b"\x16"
+#: Seconds a connection refused for "busy" may take to send its first bytes.
+REFUSAL_TIMEOUT = 2.0
 
 
 class ConnectionHandler(socketserver.BaseRequestHandler):
-    """Serves one connection (one thread). ``self.server`` is an :class:`AttendanceServer`."""
+    """Serves one connection (one thread). ``self.server`` is an :class:`AttendanceServer`.
+
+    ``slot``: ADMIT, or REFUSE when the server already has ``max_connections`` connections
+    (the client then gets a ``busy`` error, or ``fail`` for a 2019 payload).
+    """
+
+    def __init__(self, request, client_address, server, slot: str = ADMIT):
+        self.slot = slot
+        super().__init__(request, client_address, server)
 
     def setup(self) -> None:
         self.config = self.server.config
         self.service = self.server.service
+        self.ip = self.client_address[0]
         self.peer = "%s:%d" % self.client_address[:2]
-        self.request.settimeout(self.config.idle_timeout)
+        self.sock = self.request  # becomes the TLS socket after a TLS handshake
+        self.request.settimeout(self.config.idle_timeout if self.slot == ADMIT else REFUSAL_TIMEOUT)
 
     def handle(self) -> None:
         try:
-            first = self.request.recv(RECV_SIZE)
+            first = self.request.recv(1, socket.MSG_PEEK)
         except TimeoutError:
-            log.info("%s connected and sent nothing for %.0f s; closing", self.peer, self.config.idle_timeout)
+            log.info("%s connected and sent nothing for %.0f s; closing", self.peer, self.request.gettimeout())
             return
         except OSError as exc:
             log.info("%s: connection error before any request: %s", self.peer, exc)
@@ -42,26 +71,44 @@ class ConnectionHandler(socketserver.BaseRequestHandler):
         if not first:
             return
         try:
-            if first[:1] == framed.MAGIC[:1]:
-                FramedSession(self).run(first)
+            if first == TLS_HANDSHAKE and self.server.tls_context is not None:
+                self.sock = self.server.tls_context.wrap_socket(self.request, server_side=True)
+                FramedSession(self, tls=True).run()
+            elif first == framed.MAGIC[:1]:
+                FramedSession(self, tls=False).run()
             else:
-                LegacySession(self).run(first)
-        except OSError as exc:  # the peer went away while we were answering
+                LegacySession(self).run()
+        except OSError as exc:  # the peer went away, or a failed TLS handshake
             log.info("%s: connection lost: %s", self.peer, exc)
+        finally:
+            if self.sock is not self.request:
+                self.sock.close()
 
 
 class LegacySession:
-    """A 2019 client: one payload with no length or end marker, one reply, then close."""
+    """A 2019 client: one payload with no length or end marker, one reply, then close.
+
+    Refused with ``fail`` (after reading the first bytes) when the server is busy, the peer is
+    outside the legacy networks (or 2019 payloads are turned off), or the peer's address sends
+    more payloads per second than the rate limit.
+    """
 
     def __init__(self, handler: ConnectionHandler):
+        self.handler = handler
         self.sock = handler.request
         self.peer = handler.peer
         self.config = handler.config
         self.service = handler.service
-        self.client_name = f"legacy@{handler.client_address[0]}"
+        self.client_name = f"legacy@{handler.ip}"
 
-    def run(self, first: bytes) -> None:
+    def run(self) -> None:
         started = time.monotonic()
+        first = self.sock.recv(RECV_SIZE)
+        refusal = self._refusal()
+        if refusal:
+            log.warning("%s legacy: %s; replying fail", self.peer, refusal)
+            self._send(legacy.FAIL)
+            return
         try:
             request = self._read_request(first)
         except RemoteProtocolError as exc:
@@ -74,6 +121,19 @@ class LegacySession:
             "%s legacy %s -> %r (%.0f ms)",
             self.peer, type(request).__name__, reply[:40], 1000 * (time.monotonic() - started),
         )
+
+    def _refusal(self) -> str | None:
+        """Why this connection gets ``fail`` without being read further, or None."""
+        server = self.handler.server
+        if self.handler.slot != ADMIT:
+            return f"busy ({self.config.max_connections} connections)"
+        if server.legacy_networks is None:
+            return "2019 payloads are turned off (--no-legacy)"
+        if not server.legacy_networks.allows(self.handler.ip):
+            return f"2019 payloads are accepted only from {server.legacy_networks} (--legacy-from)"
+        if not server.rate_limiter.allow(f"ip:{self.handler.ip}"):
+            return "rate limited"
+        return None
 
     def _read_request(self, data: bytes):
         decoder = legacy.LegacyDecoder(max_image_bytes=self.config.max_image_bytes)
@@ -101,7 +161,7 @@ class LegacySession:
                 return legacy.encode_roster_reply(
                     (line.student_id, line.name, line.status, line.marked_at) for line in roster.lines
                 )
-            faces = self.service.recognize(request.data)
+            faces = self.service.recognize(request.data, client_name=self.client_name)
             best = largest_recognized(faces)
             return best.student_id.encode("ascii") if best else legacy.UNKNOWN
         except ServiceError as exc:
@@ -119,14 +179,27 @@ class LegacySession:
 
 
 class FramedSession:
-    """A new client: preamble, then any number of framed requests answered in order."""
+    """A new client: preamble, ``hello`` with its token, then any number of framed requests
+    answered in order.
 
-    def __init__(self, handler: ConnectionHandler):
-        self.sock = handler.request
+    Before a successful ``hello`` every other frame is answered ``unauthorized`` and the
+    connection is closed (``ServerConfig.require_token=False``, for tests, lets a connection
+    without hello go on as ``framed@<address>``). Each request then takes one token of the
+    client's rate-limit bucket; an empty bucket answers ``rate_limited``. The token is checked
+    again every ``token_recheck`` seconds, so a revoked client loses an open connection too.
+    """
+
+    def __init__(self, handler: ConnectionHandler, *, tls: bool):
+        self.handler = handler
+        self.sock = handler.sock
+        self.tls = tls
         self.peer = handler.peer
         self.config = handler.config
         self.service = handler.service
-        self.client_name = f"framed@{handler.client_address[0]}"
+        self.server = handler.server
+        self.client_name = None if self.config.require_token else f"framed@{handler.ip}"
+        self.token: str | None = None
+        self.token_checked_at = 0.0
         self.decoder = framed.FramedDecoder("server", max_frame_bytes=self.config.max_frame_bytes)
         self.preamble_sent = False
         self.dispatch = {
@@ -135,57 +208,132 @@ class FramedSession:
             framed.MarkRequest: self._mark,
             framed.BatchMarkRequest: self._batch_mark,
             framed.RecognizeRequest: self._recognize,
+            # classroom camera (server/camera.py, docs/camera.md)
+            framed.DetectRequest: self._detect,
+            framed.IdentifyRequest: self._identify,
+            framed.PresenceRequest: self._presence,
+            framed.CloseSessionRequest: self._close_session,
+            framed.ReportRequest: self._report,  # attendance report (docs/reports.md)
         }
+        self.camera = CameraService(self.service, PresenceService(self.service.db, self.config.presence))
 
-    def run(self, data: bytes) -> None:
+    def run(self) -> None:
         while True:
-            try:
-                events = self.decoder.feed(data)
-            except RemoteProtocolError as exc:
-                log.warning("%s framed: %s; closing", self.peer, exc)
-                self._send_preamble()
-                self.sock.sendall(
-                    framed.encode(framed.ErrorResponse(exc.request_id or 0, exc.code, exc.message))
-                )
-                return
-            if self.decoder.preamble_received:
-                self._send_preamble()
-            for event in events:
-                self.sock.sendall(framed.encode(self._answer(event)))
             try:
                 data = self.sock.recv(RECV_SIZE)
             except TimeoutError:
-                log.info("%s framed: idle for %.0f s; closing", self.peer, self.config.idle_timeout)
+                log.info("%s framed: idle for %.0f s; closing", self.peer, self.sock.gettimeout())
                 return
             if not data:
                 if self.decoder.buffered:
                     log.warning("%s framed: closed in the middle of a frame (%d bytes)", self.peer, self.decoder.buffered)
                 return
+            try:
+                events = self.decoder.feed(data)
+            except RemoteProtocolError as exc:
+                log.warning("%s framed: %s; closing", self.peer, exc)
+                self._send(framed.ErrorResponse(exc.request_id or 0, exc.code, exc.message))
+                return
+            if self.decoder.preamble_received and not self.preamble_sent:
+                refusal = self._refusal()
+                if refusal is not None:
+                    log.warning("%s framed: %s; closing", self.peer, refusal.message)
+                    self._send(refusal)
+                    return
+                self.sock.sendall(framed.PREAMBLE)
+                self.preamble_sent = True
+            for event in events:
+                reply = self._answer(event)
+                self._send(reply)
+                if isinstance(reply, framed.ErrorResponse) and reply.code in ErrorCode.FATAL:
+                    return
 
-    def _send_preamble(self) -> None:
+    def _refusal(self) -> framed.ErrorResponse | None:
+        """The error that ends the connection before its first request, or None."""
+        if self.handler.slot != ADMIT:
+            return framed.ErrorResponse(
+                0, ErrorCode.BUSY,
+                f"the server has {self.config.max_connections} connections already; try again later",
+            )
+        if self.server.tls_context is not None and not self.tls:
+            return framed.ErrorResponse(
+                0, ErrorCode.UNAUTHORIZED, "this server accepts the framed protocol over TLS only"
+            )
+        return None
+
+    def _send(self, message) -> None:
+        """Send a message, preceded by the server's preamble the first time."""
+        data = framed.encode(message)
         if not self.preamble_sent:
-            self.sock.sendall(framed.PREAMBLE)
+            data = framed.PREAMBLE + data
             self.preamble_sent = True
+        self.sock.sendall(data)
 
     def _answer(self, event):
         started = time.monotonic()
-        if isinstance(event, framed.InvalidMessage):
-            log.warning("%s framed request %d refused: %s", self.peer, event.request_id, event.error)
-            return framed.ErrorResponse(event.request_id, event.error.code, event.error.message)
-        try:
-            reply = self.dispatch[type(event)](event)
-        except ServiceError as exc:
-            log.warning("%s framed %s: %s", self.peer, type(event).__name__, exc)
-            reply = framed.ErrorResponse(event.request_id, exc.code, exc.message)
-        except Exception:  # noqa: BLE001 - a bug must cost one reply, not the server
-            log.exception("%s framed %s: internal error", self.peer, type(event).__name__)
-            reply = framed.ErrorResponse(event.request_id, ErrorCode.INTERNAL, "internal server error")
+        request_id = event.request_id
+        if isinstance(event, framed.HelloRequest):
+            reply = self._hello(event)
+        elif self.client_name is None:
+            reply = framed.ErrorResponse(
+                request_id, ErrorCode.UNAUTHORIZED, "the first request must be hello with a valid client token"
+            )
+        elif not self._token_still_valid():
+            reply = framed.ErrorResponse(request_id, ErrorCode.UNAUTHORIZED, "the client token was revoked")
+        elif not self.server.rate_limiter.allow(self.client_name):
+            reply = framed.ErrorResponse(
+                request_id, ErrorCode.RATE_LIMITED,
+                f"more than {self.config.rate:g} requests per second; slow down",
+            )
+        elif isinstance(event, framed.InvalidMessage):
+            log.warning("%s framed request %d refused: %s", self.peer, request_id, event.error)
+            return framed.ErrorResponse(request_id, event.error.code, event.error.message)
+        else:
+            reply = self._call(event)
         log.info(
-            "%s framed %s #%d -> %s (%.0f ms)",
-            self.peer, type(event).__name__, event.request_id, type(reply).__name__,
+            "%s framed %s %s #%d -> %s%s (%.0f ms)",
+            self.peer, self.client_name or "-", type(event).__name__, request_id, type(reply).__name__,
+            f" {reply.code}" if isinstance(reply, framed.ErrorResponse) else "",
             1000 * (time.monotonic() - started),
         )
         return reply
+
+    def _call(self, event):
+        try:
+            return self.dispatch[type(event)](event)
+        except ServiceError as exc:
+            log.warning("%s framed %s: %s", self.peer, type(event).__name__, exc)
+            return framed.ErrorResponse(event.request_id, exc.code, exc.message)
+        except Exception:  # noqa: BLE001 - a bug must cost one reply, not the server
+            log.exception("%s framed %s: internal error", self.peer, type(event).__name__)
+            return framed.ErrorResponse(event.request_id, ErrorCode.INTERNAL, "internal server error")
+
+    def _hello(self, req: framed.HelloRequest):
+        if self.token is not None:
+            return framed.ErrorResponse(
+                req.request_id, ErrorCode.BAD_REQUEST, f"already identified as {self.client_name}"
+            )
+        if not self.server.rate_limiter.allow(f"ip:{self.handler.ip}"):
+            return framed.ErrorResponse(req.request_id, ErrorCode.RATE_LIMITED, "too many hello requests; slow down")
+        try:
+            name = self.server.tokens.client_name(req.token)
+        except ServiceError as exc:  # unauthorized (then the connection closes) or db_unavailable
+            return framed.ErrorResponse(req.request_id, exc.code, exc.message)
+        self.client_name, self.token, self.token_checked_at = name, req.token, time.monotonic()
+        return framed.WelcomeResponse(req.request_id, name, SERVER_VERSION)
+
+    def _token_still_valid(self) -> bool:
+        """Check the token again when the last check is older than ``token_recheck`` seconds.
+        A database that does not answer cannot tell: the connection goes on."""
+        if self.token is None or time.monotonic() - self.token_checked_at < self.config.token_recheck:
+            return True
+        try:
+            self.server.tokens.client_name(self.token)
+        except ServiceError as exc:
+            if exc.code == ErrorCode.UNAUTHORIZED:
+                return False
+        self.token_checked_at = time.monotonic()
+        return True
 
     def _ping(self, req: framed.PingRequest):
         return framed.PongResponse(req.request_id, SERVER_VERSION)
@@ -226,7 +374,7 @@ class FramedSession:
         return framed.BatchMarkResponse(req.request_id, outcome.batch_id, outcome.applied, outcome.replayed)
 
     def _recognize(self, req: framed.RecognizeRequest):
-        faces = self.service.recognize(req.image, req.lecture)
+        faces = self.service.recognize(req.image, req.lecture, client_name=self.client_name)
         return framed.RecognizeResponse(
             req.request_id,
             tuple(
@@ -235,3 +383,56 @@ class FramedSession:
             ),
         )
 
+    # -- classroom camera (server/camera.py) ---------------------------------------------------
+
+    def _detect(self, req: framed.DetectRequest):
+        boxes = self.camera.detect(req.image, req.min_face)
+        return framed.DetectResponse(req.request_id, tuple(framed.FaceBox(*box) for box in boxes))
+
+    def _identify(self, req: framed.IdentifyRequest):
+        boxes = [(box.top, box.right, box.bottom, box.left) for box in req.boxes]
+        faces = self.camera.identify(req.image, boxes, req.lecture)
+        return framed.RecognizeResponse(
+            req.request_id,
+            tuple(framed.RecognizedFace(*f.box, f.student_id, f.name, f.distance) for f in faces),
+        )
+
+    def _presence(self, req: framed.PresenceRequest):
+        outcome = self.camera.record_presence(
+            req.lecture,
+            dt.datetime.fromisoformat(req.sampled_at),
+            req.student_ids,
+            req.face_count,
+            client_name=self.client_name,
+        )
+        return framed.PresenceResponse(
+            req.request_id, outcome.sample_id, outcome.session_date.isoformat(), outcome.closed
+        )
+
+    def _close_session(self, req: framed.CloseSessionRequest):
+        day = dt.date.fromisoformat(req.session_date) if req.session_date else None
+        outcome = self.camera.close_session(req.lecture, day, client_name=self.client_name)
+        counts = outcome.counts
+        return framed.CloseSessionResponse(
+            req.request_id, outcome.lecture, outcome.session_date.isoformat(), outcome.samples,
+            counts["present"], counts["late"], counts["left_early"], counts["absent"], outcome.kept,
+        )
+
+
+    # -- attendance report (db/reports.py, docs/reports.md) -------------------------------------
+
+    def _report(self, req: framed.ReportRequest):
+        report = self.service.report(
+            req.lecture,
+            dt.date.fromisoformat(req.date_from) if req.date_from else None,
+            dt.date.fromisoformat(req.date_to) if req.date_to else None,
+            req.late_weight,
+        )
+        reply = report_wire.to_response(req.request_id, report)
+        try:
+            framed.encode(reply)  # a reply too big for one frame must not end the connection
+        except LocalProtocolError as exc:
+            raise ServiceError(
+                ErrorCode.BAD_REQUEST, f"the report is too large to send ({exc.message}); ask for fewer dates"
+            ) from None
+        return reply

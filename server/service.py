@@ -12,19 +12,23 @@ import datetime as dt
 import json
 import logging
 import threading
-from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
 
 import pymysql
 
 from db import attendance, lectures, students
 from db.connection import UNAVAILABLE_ERRORS, ConnectionPool, transaction
+from db.reports import LectureNotFound, LectureReport, build_report
 from protocol.errors import ErrorCode
 from server.recognition.enrollment import load_gallery
 from server.recognition.faces import MODEL_NAME, box_area
 from server.recognition.gallery import DEFAULT_THRESHOLD, Gallery
 from server.recognition.images import ImageDecodeError
 from server.recognition.pool import RecognitionPool, WorkerCrashedError
+
+if TYPE_CHECKING:
+    from server.evidence import EvidenceKeeper
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +67,7 @@ class MarkOutcome:
     student_id: str
     status: str
     already_marked: bool
+    attendance_id: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -92,11 +97,14 @@ class AttendanceService:
         *,
         threshold: float = DEFAULT_THRESHOLD,
         today: Callable[[], dt.date] = dt.date.today,
+        evidence: EvidenceKeeper | None = None,
     ):
+        """``evidence``: keeps the frames that support marks (``--keep-evidence``); None keeps none."""
         self.db = db
         self.recognizer = recognizer
         self.threshold = threshold
         self.today = today
+        self.evidence = evidence
         self._gallery = Gallery.empty()
         self._gallery_lock = threading.Lock()
 
@@ -147,11 +155,16 @@ class AttendanceService:
         source: str = "checkin",
         distance: float | None = None,
     ) -> MarkOutcome:
-        """Mark one student in today's session. A check-in never changes an existing mark."""
+        """Mark one student in today's session. A check-in never changes an existing mark.
+
+        With evidence keeping on, a new mark stores the frame this client recently sent in which
+        the student was recognized (see :mod:`server.evidence`).
+        """
+        day = self.today()
         with self._database() as conn, transaction(conn) as cur:
             lecture = self._lecture(cur, lecture_code)
             self._require_enrolled(cur, lecture, [student_id])
-            session_id = attendance.ensure_session(cur, lecture.lecture_id, self.today())
+            session_id = attendance.ensure_session(cur, lecture.lecture_id, day)
             result = attendance.mark(
                 cur,
                 session_id=session_id,
@@ -162,7 +175,14 @@ class AttendanceService:
                 distance=distance,
                 overwrite=source in _OVERWRITING_SOURCES,
             )
-        return MarkOutcome(lecture.code, student_id, result.status, result.already_marked)
+        if self.evidence is not None and not result.already_marked:
+            self.evidence.attach(
+                client_name, lecture=lecture.code, day=day, student_id=student_id,
+                attendance_id=result.attendance_id,
+            )
+        return MarkOutcome(
+            lecture.code, student_id, result.status, result.already_marked, result.attendance_id
+        )
 
     def batch_mark(
         self,
@@ -221,11 +241,13 @@ class AttendanceService:
             )
         return outcome
 
-    def recognize(self, image: bytes, lecture_code: str | None = None) -> list[FaceResult]:
+    def recognize(
+        self, image: bytes, lecture_code: str | None = None, *, client_name: str | None = None
+    ) -> list[FaceResult]:
         """Every face in the image with its student (or None), matched at the threshold.
 
         With a lecture code only that lecture's students are candidates. Each student is given
-        to at most one face.
+        to at most one face. ``client_name``: who asked (for evidence keeping).
         """
         allowed = None
         if lecture_code is not None:
@@ -244,6 +266,8 @@ class AttendanceService:
         matches = gallery.match(
             [face.encoding for face in faces], threshold=self.threshold, allowed=allowed
         )
+        if self.evidence is not None and client_name is not None:
+            self.evidence.remember(client_name, image, [m.student_id for m in matches if m.student_id])
         return [
             FaceResult(
                 tuple(int(v) for v in face.box),
@@ -253,6 +277,26 @@ class AttendanceService:
             )
             for face, match in zip(faces, matches)
         ]
+
+    def report(
+        self,
+        lecture_code: str,
+        date_from: dt.date | None = None,
+        date_to: dt.date | None = None,
+        late_weight: float = 0.5,
+    ) -> LectureReport:
+        """The lecture's attendance report (db/reports.py): student × session matrix and rates.
+
+        Read in one transaction, so the three queries see one snapshot. Unknown lecture:
+        ServiceError(not_found); start after end or a weight outside 0..1: bad_request.
+        """
+        with self._database() as conn, transaction(conn) as cur:
+            try:
+                return build_report(cur, lecture_code, date_from, date_to, late_weight)
+            except LectureNotFound:
+                raise ServiceError(ErrorCode.NOT_FOUND, f"no lecture {lecture_code}") from None
+            except ValueError as exc:
+                raise ServiceError(ErrorCode.BAD_REQUEST, str(exc)) from None
 
     # -- helpers -------------------------------------------------------------------------------
 

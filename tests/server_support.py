@@ -1,4 +1,5 @@
-"""Helpers for tests that run a real server: seeding a roster, a running app, raw sockets."""
+"""Helpers for tests that run a real server: seeding a roster, client tokens, a running app,
+raw sockets."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from client.connection import FramedClient
+from db import clients
 from db.connection import DatabaseUrl, connect, transaction
 from db.roster_import import RosterRow, import_roster
 from server.app import AttendanceApp, ServerConfig
@@ -17,6 +20,8 @@ from server.recognition.enrollment import scan_knowns
 LECTURE = "ea0017_1"
 #: A second lecture with only the first three sample students.
 SMALL_LECTURE = "cs0001_1"
+#: The client running_server registers; RunningServer.token is its token.
+TEST_CLIENT = "test-client"
 
 
 def seed_roster(url: DatabaseUrl, knowns_dir: Path) -> list[str]:
@@ -35,11 +40,31 @@ def seed_roster(url: DatabaseUrl, knowns_dir: Path) -> list[str]:
     return ids
 
 
+def add_client(url: DatabaseUrl, name: str) -> str:
+    """Register a client (as ``attendance-db add-client`` does); return its new token. A client
+    of that name gets a new token (its old one is revoked)."""
+    token = clients.new_token()
+    conn = connect(url)
+    try:
+        with transaction(conn) as cur:
+            clients.revoke_client(cur, name)
+            clients.add_client(cur, name, token)
+    finally:
+        conn.close()
+    return token
+
+
 @dataclass
 class RunningServer:
     app: AttendanceApp
     db_url: DatabaseUrl
     student_ids: list[str]
+    token: str  # of TEST_CLIENT
+
+    def client(self, **kwargs) -> FramedClient:
+        """A framed connection that has said hello as TEST_CLIENT (``token=None``: no hello)."""
+        kwargs.setdefault("token", self.token)
+        return FramedClient(self.host, self.port, **kwargs)
 
     @property
     def host(self) -> str:
@@ -61,13 +86,15 @@ class RunningServer:
 
 @contextlib.contextmanager
 def running_server(db_url: DatabaseUrl, knowns_dir: Path, **settings) -> Iterator[RunningServer]:
-    """Seed the roster, start the real server on a free loopback port, stop it afterwards."""
+    """Seed the roster, register TEST_CLIENT, start the real server on a free loopback port, stop
+    it afterwards. ``settings``: ServerConfig fields."""
     ids = seed_roster(db_url, knowns_dir)
+    token = add_client(db_url, TEST_CLIENT)
     config = ServerConfig(db_url=db_url, knowns_dir=knowns_dir, host="127.0.0.1", port=0, **settings)
     app = AttendanceApp(config).start()
     app.serve_in_thread()
     try:
-        yield RunningServer(app, db_url, ids)
+        yield RunningServer(app, db_url, ids, token)
     finally:
         app.stop()
 

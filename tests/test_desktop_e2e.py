@@ -78,19 +78,20 @@ def server_log(caplog):
 
     def requests(kind: str) -> list[str]:
         return [r.getMessage() for r in caplog.records
-                if r.name == "server.handlers" and f"framed {kind} " in r.getMessage()]
+                if r.name == "server.handlers" and f" {kind} #" in r.getMessage()]
 
     return requests
 
 
 @pytest.fixture
-def make_window(qtbot, tmp_path):
+def make_window(qtbot, tmp_path, server):
     windows = []
 
     def make(port: int, **options) -> MainWindow:
         settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
         defaults = dict(server=f"127.0.0.1:{port}", data_dir=tmp_path / "data", retry_interval=0.3,
-                        status_interval=60.0, refresh_interval=60.0, dwell=0.05, send_gap=0.0)
+                        status_interval=60.0, refresh_interval=60.0, dwell=0.05, send_gap=0.0,
+                        token=server.running.token)
         window = MainWindow(Options(**{**defaults, **options}), settings)
         window.show()
         windows.append(window)
@@ -185,7 +186,7 @@ def test_checkin_asks_yes_or_no(qtbot, server, server_log, make_window, faces_di
 # -- roll call ------------------------------------------------------------------------------------
 
 def test_rollcall_of_the_whole_roster_in_one_request(qtbot, server, server_log, make_window):
-    with FramedClient("127.0.0.1", server.port) as client:  # a face check-in earlier today
+    with FramedClient("127.0.0.1", server.port, token=server.running.token) as client:  # a face check-in earlier today
         client.mark(LECTURE, "201911001", source="checkin", distance=0.31)
     window = make_window(server.port, lecture=LECTURE, screen="rollcall")
     screen = window.rollcall
@@ -231,7 +232,7 @@ def test_rollcall_of_the_whole_roster_in_one_request(qtbot, server, server_log, 
 
 def test_a_batch_applied_before_its_reply_was_lost_is_not_applied_again(qtbot, server, server_log, make_window, tmp_path):
     entry = mark_queue.batch_entry(LECTURE, [("201911002", "late")])
-    with FramedClient("127.0.0.1", server.port) as client:  # the first send reached the server…
+    with FramedClient("127.0.0.1", server.port, token=server.running.token) as client:  # the first send reached the server…
         assert client.batch_mark(LECTURE, entry["batch_id"], [("201911002", "late")]).applied == 1
         client.mark(LECTURE, "201911002", status="absent", source="manual")  # …then someone changed it
     mark_queue.MarkQueue(tmp_path / "data").add(entry)  # …but the app never saw the reply
@@ -243,6 +244,23 @@ def test_a_batch_applied_before_its_reply_was_lost_is_not_applied_again(qtbot, s
     qtbot.waitUntil(lambda: queued_entries(tmp_path) == [], timeout=WAIT)
     assert marks(server)["201911002"][:2] == ("absent", "manual")  # the resend changed nothing
     assert server.query("SELECT COUNT(*) FROM applied_batches") == [(1,)]
+
+
+def test_a_refused_token_keeps_marks_queued_until_it_is_fixed(qtbot, server, make_window, tmp_path):
+    entry = mark_queue.batch_entry(LECTURE, [("201911003", "late")])
+    mark_queue.MarkQueue(tmp_path / "data").add(entry)
+    window = make_window(server.port, lecture=LECTURE, screen="rollcall", token="not-this-pcs-token")
+    with qtbot.waitSignal(window.outbox.deliveryFailed, timeout=WAIT) as failed:
+        pass
+    assert failed.args[0] == "unauthorized"
+    qtbot.waitUntil(lambda: "client token" in window.rollcall.banner.text(), timeout=WAIT)
+    assert [e["batch_id"] for e in queued_entries(tmp_path)] == [entry["batch_id"]]  # kept
+    assert marks(server) == {}
+
+    with qtbot.waitSignal(window.outbox.delivered, timeout=WAIT):
+        window.set_server("127.0.0.1", server.port, server.running.token)  # File > Connection settings
+    qtbot.waitUntil(lambda: queued_entries(tmp_path) == [], timeout=WAIT)
+    assert marks(server)["201911003"][:2] == ("late", "rollcall")
 
 
 # -- an unreachable or silent server ---------------------------------------------------------------

@@ -26,6 +26,7 @@ from protocol.framed import (
     BatchMarkResponse,
     ErrorResponse,
     FramedDecoder,
+    HelloRequest,
     InvalidMessage,
     MarkRequest,
     MarkResponse,
@@ -37,6 +38,7 @@ from protocol.framed import (
     RosterEntry,
     RosterRequest,
     RosterResponse,
+    WelcomeResponse,
     encode,
 )
 
@@ -61,6 +63,7 @@ REQUESTS = [
     ),
     RecognizeRequest(7, JPEG_BYTES),
     RecognizeRequest(8, b"\x00", "ea0017_1"),
+    HelloRequest(9, "Yf3kQ9zE_x-4p0l8mUjz1cHk2w7r5sTq8vN6bA0dGeI"),
 ]
 
 RESPONSES = [
@@ -93,6 +96,8 @@ RESPONSES = [
     ),
     ErrorResponse(0, ErrorCode.BAD_FRAME, "closing"),
     ErrorResponse(10, ErrorCode.NOT_ENROLLED, "201911009 is not enrolled in ea0017_1"),
+    WelcomeResponse(11, "room-e203.pc_1", "0.1.0"),
+    ErrorResponse(12, ErrorCode.UNAUTHORIZED, "unknown client token"),
 ]
 
 

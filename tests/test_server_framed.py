@@ -1,5 +1,5 @@
 """The framed protocol against a running server over real sockets; bad input; the database going
-away in the middle of a batch."""
+away in the middle of a batch. (Client tokens, TLS and limits: tests/test_trust_*.py.)"""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from client.connection import FramedClient, ServerError
+from client.connection import ServerError
 from db.connection import connect
 from protocol import framed
 from protocol.errors import ErrorCode
@@ -26,7 +26,7 @@ def server(server_db_url, faces_dir):
 
 @pytest.fixture
 def client(server):
-    with FramedClient(server.host, server.port) as c:
+    with server.client() as c:
         yield c
 
 
@@ -116,8 +116,10 @@ def test_batch_with_a_student_not_on_the_roster_writes_nothing(server, client):
 
 
 def raw_framed(server) -> socket.socket:
+    """A socket that sent the preamble and hello (request 1): the server's replies start with
+    its preamble and a welcome."""
     sock = socket.create_connection((server.host, server.port), timeout=10)
-    sock.sendall(framed.PREAMBLE)
+    sock.sendall(framed.PREAMBLE + framed.encode(framed.HelloRequest(1, server.token)))
     return sock
 
 
@@ -140,8 +142,8 @@ def test_invalid_request_gets_an_error_and_the_connection_goes_on(server):
         sock.sendall(bad + framed.encode(framed.PingRequest(78)))
         sock.shutdown(socket.SHUT_WR)
         events = decode_all(read_until_closed(sock))
-    assert [type(e) for e in events] == [framed.ErrorResponse, framed.PongResponse]
-    assert (events[0].request_id, events[0].code) == (77, ErrorCode.BAD_REQUEST)
+    assert [type(e) for e in events] == [framed.WelcomeResponse, framed.ErrorResponse, framed.PongResponse]
+    assert (events[1].request_id, events[1].code) == (77, ErrorCode.BAD_REQUEST)
     assert server.query("SELECT COUNT(*) FROM students")[0][0] == 6
 
 
@@ -152,13 +154,13 @@ def test_wrong_version_and_truncated_frames_leave_the_server_serving(server):
     assert events[-1].code == ErrorCode.UNSUPPORTED_VERSION
     with raw_framed(server) as sock:  # half a frame, then the client closes
         sock.sendall(framed.encode(framed.PingRequest(1))[:7])
-    with FramedClient(server.host, server.port) as c:
+    with server.client() as c:
         assert c.ping()
 
 
 def test_legacy_and_framed_clients_share_the_port(server):
     assert exchange(server.host, server.port, b"zz9999_9") == b"fail"
-    with FramedClient(server.host, server.port) as c:
+    with server.client() as c:
         assert c.roster(LECTURE).lecture == LECTURE
 
 

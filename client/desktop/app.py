@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,12 +33,14 @@ from PyQt5.QtWidgets import (
     QToolBar,
 )
 
-from client.connection import parse_address
+from client.connection import TOKEN_ENV, FramedClient, parse_address
 from client.desktop import settings as prefs_store
 from client.desktop.capture import SourceSpec
 from client.desktop.checkin import CheckinScreen
+from client.desktop.report_view import ReportScreen
 from client.desktop.rollcall import RollCallScreen
 from client.desktop.workers import OutboxWorker, WorkerThread
+from client.watch.qt_screen import WatchScreen
 from protocol.identifiers import normalize_lecture_code
 
 log = logging.getLogger(__name__)
@@ -61,19 +64,24 @@ class Options:
     dwell: float = 1.5  # seconds each image of --images stays on screen (at least)
     send_gap: float = 0.2  # seconds between one recognition result and the next send
     data_dir: Path | None = None  # the queue folder; None: settings.data_dir()
+    token: str | None = None  # client token; None: $ATTENDANCE_TOKEN, else the remembered one
 
 
 class ConnectionDialog(QDialog):
-    def __init__(self, host: str, port: int, parent=None):
+    def __init__(self, host: str, port: int, token: str = "", parent=None):
         super().__init__(parent)
         self.setWindowTitle(self.tr("Connection settings"))
         self.host_edit = QLineEdit(host)
         self.port_spin = QSpinBox()
         self.port_spin.setRange(1, 65535)
         self.port_spin.setValue(port)
+        self.token_edit = QLineEdit(token)
+        self.token_edit.setEchoMode(QLineEdit.Password)
+        self.token_edit.setPlaceholderText(self.tr("from attendance-db add-client"))
         form = QFormLayout(self)
         form.addRow(self.tr("Server host:"), self.host_edit)
         form.addRow(self.tr("Port:"), self.port_spin)
+        form.addRow(self.tr("Client token:"), self.token_edit)
         note = QLabel(self.tr("The classroom PC and the professor's PC talk to the same attendance server."))
         note.setWordWrap(True)
         form.addRow(note)
@@ -82,12 +90,13 @@ class ConnectionDialog(QDialog):
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
 
-    def values(self) -> tuple[str, int]:
-        return self.host_edit.text().strip() or prefs_store.DEFAULT_HOST, self.port_spin.value()
+    def values(self) -> tuple[str, int, str]:
+        host = self.host_edit.text().strip() or prefs_store.DEFAULT_HOST
+        return host, self.port_spin.value(), self.token_edit.text().strip()
 
 
 class MainWindow(QMainWindow):
-    configureOutbox = pyqtSignal(str, int)
+    configureOutbox = pyqtSignal(str, int, str)
 
     def __init__(self, options: Options | None = None, settings: QSettings | None = None):
         super().__init__()
@@ -98,6 +107,9 @@ class MainWindow(QMainWindow):
         if options.server:
             host, port = parse_address(options.server, self.prefs.port)
         self.host, self.port = host, port
+        self.token = options.token if options.token is not None else (
+            os.environ.get(TOKEN_ENV) or self.prefs.token
+        )
         self._lecture = ""
         self.pending_entries: list[dict] = []
         self._closing = False
@@ -109,13 +121,21 @@ class MainWindow(QMainWindow):
         streak = options.auto if options.auto else self.prefs.auto_streak
         self.checkin = CheckinScreen(
             host=host, port=port, source=options.source, lecture=self.lecture, auto=auto, streak=streak,
-            dwell=options.dwell, send_gap=options.send_gap,
+            dwell=options.dwell, send_gap=options.send_gap, token=self.token,
         )
         self.rollcall = RollCallScreen(host=host, port=port, lecture=self.lecture,
-                                       refresh_interval=options.refresh_interval)
+                                       refresh_interval=options.refresh_interval, token=self.token)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.checkin, self.tr("Face check-in"))
         self.tabs.addTab(self.rollcall, self.tr("Roll call"))
+        self.report = ReportScreen(host=host, port=port, lecture=self.lecture, token=self.token)
+        self.tabs.addTab(self.report, self.tr("Report"))
+        # The classroom camera (issue 4): watches the whole room through the lecture. Its worker
+        # threads call connect(), which reads the current server settings each time.
+        self.watch = WatchScreen(connect=self._new_framed_client, lecture=self.lecture())
+        self.tabs.addTab(self.watch, self.tr("Classroom camera"))
+        self.report.connectionChanged.connect(self._show_connection)
+        self.report.message.connect(self._status_message)
         self.setCentralWidget(self.tabs)
         self.tabs.currentChanged.connect(self._tab_changed)
 
@@ -127,7 +147,7 @@ class MainWindow(QMainWindow):
         self._show_pending([])
 
         data_dir = options.data_dir or prefs_store.data_dir()
-        self.outbox = OutboxWorker(host, port, data_dir, retry_interval=options.retry_interval,
+        self.outbox = OutboxWorker(host, port, data_dir, token=self.token, retry_interval=options.retry_interval,
                                    status_interval=options.status_interval)
         self.outbox.pendingChanged.connect(self._pending_changed)
         self.outbox.delivered.connect(self._delivered)
@@ -221,20 +241,30 @@ class MainWindow(QMainWindow):
             prefs_store.save(self.settings, self.prefs)
         self.checkin.lecture_changed()
         self.rollcall.refresh()
+        self.report.lecture_changed()
+        self.watch.set_lecture(self.lecture())
+
+    def _new_framed_client(self) -> FramedClient:
+        """A new connection to the current server (called on worker threads)."""
+        host, port, token = self.host, self.port, self.token
+        return FramedClient(host, port, token=token or None)
 
     def edit_connection(self) -> None:
-        dialog = ConnectionDialog(self.host, self.port, self)
+        dialog = ConnectionDialog(self.host, self.port, self.token, self)
         if dialog.exec_() == QDialog.Accepted:
             self.set_server(*dialog.values())
 
-    def set_server(self, host: str, port: int, remember: bool = True) -> None:
-        self.host, self.port = host, port
+    def set_server(self, host: str, port: int, token: str | None = None, remember: bool = True) -> None:
+        """Talk to another server (or with another client token; None keeps the current one)."""
+        token = self.token if token is None else token
+        self.host, self.port, self.token = host, port, token
         if remember:
-            self.prefs.host, self.prefs.port = host, port
+            self.prefs.host, self.prefs.port, self.prefs.token = host, port, token
             prefs_store.save(self.settings, self.prefs)
-        self.checkin.configure_server(host, port)
-        self.rollcall.configure_server(host, port)
-        self.configureOutbox.emit(host, port)
+        self.checkin.configure_server(host, port, token)
+        self.rollcall.configure_server(host, port, token)
+        self.report.configure_server(host, port, token)
+        self.configureOutbox.emit(host, port, token)
         self._show_connection("unknown", f"{host}:{port}")
         self.rollcall.refresh()
 
@@ -343,6 +373,8 @@ class MainWindow(QMainWindow):
         self._closing = True
         self.checkin.shutdown()
         self.rollcall.shutdown()
+        self.report.shutdown()
+        self.watch.shutdown()
         self.outbox_thread.stop()
 
 
@@ -373,6 +405,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         description="Lecture attendance: face check-in (classroom PC) and roll call (professor).",
     )
     parser.add_argument("--server", metavar="HOST:PORT", help="the attendance server (default: the remembered one, else 127.0.0.1:9009)")
+    parser.add_argument("--token", help="client token from `attendance-db add-client` (default: $ATTENDANCE_TOKEN, "
+                        "else the remembered one)")
     parser.add_argument("--lecture", metavar="CODE", help="lecture code, e.g. ea0017_1 (default: the remembered one)")
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--camera", type=int, metavar="N", help="webcam index (default: 0)")
@@ -413,6 +447,7 @@ def options_from_args(args: argparse.Namespace) -> Options:
         source=source,
         screen="rollcall" if args.rollcall else "checkin",
         auto=args.auto,
+        token=args.token,
     )
 
 

@@ -72,7 +72,7 @@ class CheckinScreen(QWidget):
     requestFace = pyqtSignal()
     cancelFace = pyqtSignal()
     requestRecognize = pyqtSignal(int, object, str)
-    configureServer = pyqtSignal(str, int)
+    configureServer = pyqtSignal(str, int, str)
     submitMark = pyqtSignal(object)
     #: A result was shown: the Decision's kind ("none", "unknown", "confirm", "mark", ...).
     resultShown = pyqtSignal(str, object)
@@ -82,6 +82,7 @@ class CheckinScreen(QWidget):
     connectionChanged = pyqtSignal(str, str)
 
     def __init__(self, *, host: str, port: int, source: SourceSpec | None, lecture: Callable[[], str],
+                 token: str = "",
                  auto: bool = False, streak: int = 3, dwell: float = 1.5, send_gap: float = 0.2,
                  retry_delay: float = 2.0, confirm_timeout: float = 20.0, parent=None):
         super().__init__(parent)
@@ -107,7 +108,7 @@ class CheckinScreen(QWidget):
         self._next_timer.setSingleShot(True)
         self._next_timer.timeout.connect(self._ask_for_face)
 
-        self.server = ServerWorker(host, port)
+        self.server = ServerWorker(host, port, token=token)
         self.server.recognized.connect(self._recognized)
         self.server.recognizeFailed.connect(self._recognize_failed)
         self.server.connectionChanged.connect(self.connectionChanged)
@@ -254,8 +255,8 @@ class CheckinScreen(QWidget):
         self.decider.configure(auto=self.auto, needed=self.streak)
         self.streak_spin.setEnabled(self.auto)
 
-    def configure_server(self, host: str, port: int) -> None:
-        self.configureServer.emit(host, port)
+    def configure_server(self, host: str, port: int, token: str = "") -> None:
+        self.configureServer.emit(host, port, token)
 
     def lecture_changed(self) -> None:
         """A new lecture: forget who checked in and drop a pending question."""

@@ -30,6 +30,11 @@ def failure_text(code: str, detail: str, address: str) -> str:
         "bad_request": QCoreApplication.translate("Messages", "The server refused the request as invalid."),
         "timeout": QCoreApplication.translate("Messages", "The server took too long to answer."),
         "internal": QCoreApplication.translate("Messages", "The server had an internal error."),
+        "unauthorized": QCoreApplication.translate(
+            "Messages", "The server does not accept this PC's client token. Enter the token from "
+            "attendance-db add-client in File > Connection settings; marks wait until then."),
+        "rate_limited": QCoreApplication.translate("Messages", "Too many requests; the server asks to slow down."),
+        "busy": QCoreApplication.translate("Messages", "The server is busy; try again in a moment."),
     }
     text = known.get(code, QCoreApplication.translate("Messages", "The server answered with an error."))
     return f"{text} ({code}: {detail})" if detail else text

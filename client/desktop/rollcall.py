@@ -70,7 +70,7 @@ class RosterView(QTableView):
 
 class RollCallScreen(QWidget):
     requestRoster = pyqtSignal(str)
-    configureServer = pyqtSignal(str, int)
+    configureServer = pyqtSignal(str, int, str)
     submitBatch = pyqtSignal(object)
     message = pyqtSignal(str)
     connectionChanged = pyqtSignal(str, str)
@@ -79,7 +79,8 @@ class RollCallScreen(QWidget):
     #: A roll call batch was handed to the outbox (the queue entry).
     batchSubmitted = pyqtSignal(object)
 
-    def __init__(self, *, host: str, port: int, lecture, refresh_interval: float = 20.0, parent=None):
+    def __init__(self, *, host: str, port: int, lecture, refresh_interval: float = 20.0, token: str = "",
+                 parent=None):
         super().__init__(parent)
         self.lecture = lecture
         self.model = RosterModel(self)
@@ -90,7 +91,7 @@ class RollCallScreen(QWidget):
         self._loading_lecture = ""
         self._build()
 
-        self.server = ServerWorker(host, port)
+        self.server = ServerWorker(host, port, token=token)
         self.server.rosterReady.connect(self._roster_ready)
         self.server.rosterFailed.connect(self._roster_failed)
         self.server.connectionChanged.connect(self.connectionChanged)
@@ -186,8 +187,8 @@ class RollCallScreen(QWidget):
         if self.isVisible() and not self._loading and self.lecture():
             self.requestRoster.emit(self.lecture())
 
-    def configure_server(self, host: str, port: int) -> None:
-        self.configureServer.emit(host, port)
+    def configure_server(self, host: str, port: int, token: str = "") -> None:
+        self.configureServer.emit(host, port, token)
 
     def _roster_ready(self, reply) -> None:
         self._loading = False

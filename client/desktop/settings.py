@@ -45,8 +45,8 @@ def open_settings() -> QSettings:
 
 @dataclass
 class Preferences:
-    """What the app remembers. ``token`` is for the client token of the security issue (not yet
-    sent: the framed protocol of this server version has no token)."""
+    """What the app remembers. ``token``: this PC's client token (``attendance-db add-client``),
+    said in a ``hello`` on every connection to the server."""
 
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT

@@ -35,7 +35,8 @@ log = logging.getLogger(__name__)
 
 #: Error codes after which a queued mark is sent again later; any other error reply means the
 #: server will never take it (unknown lecture, student not enrolled, bad request).
-TRANSIENT_CODES = frozenset({"db_unavailable", "timeout", "internal"})
+#: A refused token (unauthorized) is transient too: the mark waits until the token is fixed.
+TRANSIENT_CODES = frozenset({"db_unavailable", "timeout", "internal", "unauthorized", "rate_limited", "busy"})
 
 #: Pseudo error codes for failures that are not error replies.
 UNREACHABLE = "unreachable"
@@ -61,8 +62,10 @@ class Connection:
     again once on a new connection; every request the app sends is safe to repeat.
     """
 
-    def __init__(self, host: str, port: int, *, timeout: float = 30.0, connect_timeout: float = 5.0):
+    def __init__(self, host: str, port: int, *, token: str = "", timeout: float = 30.0,
+                 connect_timeout: float = 5.0):
         self.host, self.port = host, port
+        self.token = token  # from `attendance-db add-client`; said in a hello on each connection
         self.timeout = timeout
         self.connect_timeout = connect_timeout
         self._client: FramedClient | None = None
@@ -73,10 +76,10 @@ class Connection:
     def address(self) -> str:
         return f"{self.host}:{self.port}"
 
-    def configure(self, host: str, port: int) -> None:
-        if (host, port) != (self.host, self.port):
+    def configure(self, host: str, port: int, token: str) -> None:
+        if (host, port, token) != (self.host, self.port, self.token):
             self.close()
-            self.host, self.port = host, port
+            self.host, self.port, self.token = host, port, token
 
     def call(self, request: Callable[[FramedClient], Any]) -> Any:
         for attempt in range(2):
@@ -106,7 +109,13 @@ class Connection:
                 if self._closed:
                     client.close()
                     raise ConnectionAbortedError("the app is closing")
-                self._client = client
+                self._client = client  # from here on, interrupt() can end a waiting hello
+            if self.token:
+                try:
+                    client.client_name = client.hello(self.token).client_name
+                except BaseException:
+                    self.close()
+                    raise
         return self._client
 
     def close(self) -> None:
@@ -162,16 +171,16 @@ class ServerWorker(QObject):
     recognized = pyqtSignal(int, object)  # ticket, framed.RecognizeResponse
     recognizeFailed = pyqtSignal(int, str, str)  # ticket, code, detail
 
-    def __init__(self, host: str, port: int, *, timeout: float = 30.0):
+    def __init__(self, host: str, port: int, *, token: str = "", timeout: float = 30.0):
         super().__init__()
-        self.connection = Connection(host, port, timeout=timeout)
+        self.connection = Connection(host, port, token=token, timeout=timeout)
 
     def interrupt(self) -> None:
         self.connection.interrupt()
 
-    @pyqtSlot(str, int)
-    def configure(self, host: str, port: int) -> None:
-        self.connection.configure(host, port)
+    @pyqtSlot(str, int, str)
+    def configure(self, host: str, port: int, token: str) -> None:
+        self.connection.configure(host, port, token)
 
     @pyqtSlot(str)
     def loadRoster(self, lecture: str) -> None:
@@ -217,10 +226,10 @@ class OutboxWorker(QObject):
     queueFailed = pyqtSignal(str)  # the queue file cannot be written
     connectionChanged = pyqtSignal(str, str)
 
-    def __init__(self, host: str, port: int, folder: Path, *, retry_interval: float = 5.0,
+    def __init__(self, host: str, port: int, folder: Path, *, token: str = "", retry_interval: float = 5.0,
                  status_interval: float = 15.0, timeout: float = 15.0):
         super().__init__()
-        self.connection = Connection(host, port, timeout=timeout)
+        self.connection = Connection(host, port, token=token, timeout=timeout)
         self.folder = Path(folder)
         self.retry_interval = retry_interval
         self.status_interval = status_interval
@@ -253,9 +262,9 @@ class OutboxWorker(QObject):
     def _emit_pending(self) -> None:
         self.pendingChanged.emit(self.entries())
 
-    @pyqtSlot(str, int)
-    def configure(self, host: str, port: int) -> None:
-        self.connection.configure(host, port)
+    @pyqtSlot(str, int, str)
+    def configure(self, host: str, port: int, token: str) -> None:
+        self.connection.configure(host, port, token)
         self.flush()
 
     @pyqtSlot(object)

@@ -111,7 +111,7 @@ def detect_faces(
     scale_y = height / small.shape[0]
     scale_x = width / small.shape[1]
     return [
-        _clip(
+        clip_box(
             (round(top * scale_y), round(right * scale_x), round(bottom * scale_y), round(left * scale_x)),
             height,
             width,
@@ -165,7 +165,7 @@ def _shrink(image: np.ndarray, max_side: int | None) -> np.ndarray:
     return np.asarray(PIL.Image.fromarray(image).resize(size, PIL.Image.Resampling.BILINEAR))
 
 
-def _clip(box: Box, height: int, width: int) -> Box:
+def clip_box(box: Box, height: int, width: int) -> Box:
     """Keep a box inside the image, as face_recognition does (right and bottom may equal the size)."""
     top, right, bottom, left = box
     return max(top, 0), min(right, width), min(bottom, height), max(left, 0)

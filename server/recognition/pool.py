@@ -14,6 +14,7 @@ can leave the child with a lock held by a thread that does not exist there.
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
 import signal
@@ -26,7 +27,7 @@ from typing import Sequence
 
 import numpy as np
 
-from server.recognition import faces, images
+from server.recognition import faces, images, whole_room
 from server.recognition.faces import Box, ModelsUnavailableError
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,10 @@ DEFAULT_START_TIMEOUT = 120.0
 
 class WorkerCrashedError(RuntimeError):
     """A worker process died during the request (the workers have been restarted)."""
+
+
+class BoxOutsideImageError(ValueError):
+    """A face box given to :meth:`RecognitionPool.encode_boxes` has no pixel inside the image."""
 
 
 @dataclass(frozen=True)
@@ -123,6 +128,36 @@ class RecognitionPool:
     def encode_photos(self, paths: Sequence[str | os.PathLike]) -> list[PhotoEncoding]:
         """:meth:`encode_photo` for many files, spread over all workers; results in input order."""
         return self._results(_encode_photo, [os.fspath(path) for path in paths])
+
+    def detect_whole_room(self, image_bytes: bytes, min_face: int = whole_room.DEFAULT_MIN_FACE) -> list[Box]:
+        """Every face of a classroom picture down to ``min_face`` pixels wide, without encoding.
+
+        The work is cut into parts (:mod:`server.recognition.whole_room`) that run on all workers
+        at once; each worker decodes the image itself.
+
+        :raises ImageDecodeError: the bytes are not a usable image.
+        :raises ValueError: ``min_face`` is out of range.
+        """
+        whole_room.scale_for(1, 1, min_face)  # checks min_face before any work
+        parts = whole_room.plan_parts(self.processes)
+        found = self._results(_detect_part, [(image_bytes, part, min_face) for part in parts])
+        return whole_room.merge_parts([box for boxes in found for box in boxes])
+
+    def encode_boxes(self, image_bytes: bytes, boxes: Sequence[Box]) -> np.ndarray:
+        """The encodings of the faces at these boxes (no detection), shape (len(boxes), 128).
+
+        Many boxes are shared out among the workers (each decodes the image).
+
+        :raises ImageDecodeError: the bytes are not a usable image.
+        :raises BoxOutsideImageError: a box has no pixel inside the image.
+        """
+        boxes = [tuple(int(v) for v in box) for box in boxes]
+        if not boxes:
+            return np.empty((0, faces.ENCODING_SIZE), dtype=np.float64)
+        size = math.ceil(len(boxes) / self.processes)
+        chunks = [boxes[start:start + size] for start in range(0, len(boxes), size)]
+        encodings = self._results(_encode_boxes, [(image_bytes, chunk) for chunk in chunks])
+        return np.concatenate(encodings)
 
     def close(self) -> None:
         """Stop the workers (waiting for requests under way). The pool can be started again."""
@@ -220,3 +255,24 @@ def _encode_photo(settings: _Settings, path: str) -> PhotoEncoding:
         return PhotoEncoding(0, None)
     encoding = faces.encode_faces(image, [faces.largest_box(boxes)])[0]
     return PhotoEncoding(len(boxes), encoding)
+
+
+def _detect_part(settings: _Settings, task: tuple) -> list[Box]:
+    if _load_error is not None:
+        raise _load_error
+    image_bytes, part, min_face = task
+    image = images.decode_image(image_bytes, max_pixels=settings.max_pixels)
+    return whole_room.detect_part(image, part, min_face)
+
+
+def _encode_boxes(settings: _Settings, task: tuple) -> np.ndarray:
+    if _load_error is not None:
+        raise _load_error
+    image_bytes, boxes = task
+    image = images.decode_image(image_bytes, max_pixels=settings.max_pixels)
+    height, width = image.shape[:2]
+    clipped = [faces.clip_box(box, height, width) for box in boxes]
+    for box, inside in zip(boxes, clipped):
+        if faces.box_area(inside) == 0:
+            raise BoxOutsideImageError(f"face box {box} has no pixel inside the {width}x{height} image")
+    return faces.encode_faces(image, clipped)

@@ -1,0 +1,340 @@
+"""The classroom camera as a screen of the desktop app: the feed with a box and student ID on
+every face, and the roster with each student's status (a self-contained QWidget).
+
+Plugging it in (client/desktop/app.py)::
+
+    screen = WatchScreen(connect=lambda: FramedClient(host, port, token=token))
+    screen.set_lecture("ea0017_1")        # when the app's lecture changes
+    tabs.addTab(screen, screen.tr("Classroom camera"))
+    ...
+    screen.shutdown()                     # when the window closes
+
+``connect`` is called on the worker threads (each makes its own connection; a FramedClient is
+never shared between threads). The watching runs on a QThread (:class:`WatchWorker`); the GUI
+thread only gets signals. Closing the session (writing present / late / left early / absent)
+runs on the Qt thread pool, then the roster is read again to show the statuses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from typing import Callable
+
+import numpy as np
+from PyQt5.QtCore import QObject, Qt, QThread, pyqtSignal, pyqtSlot
+from PyQt5.QtGui import QImage, QPixmap
+from PyQt5.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSizePolicy,
+    QSpinBox,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from client.watch.connection import ReconnectingClient
+from client.watch.source import CameraSource, VideoFileSource
+from client.watch.watcher import SampleReport, Watcher, WatchSettings, draw_faces, watch
+
+#: Roster table columns.
+COL_ID, COL_NAME, COL_SEEN, COL_STATUS = range(4)
+
+
+def to_qimage(image_bgr: np.ndarray) -> QImage:
+    """A QImage copy of a BGR frame."""
+    rgb = np.ascontiguousarray(image_bgr[:, :, ::-1])
+    height, width = rgb.shape[:2]
+    return QImage(rgb.data, width, height, 3 * width, QImage.Format_RGB888).copy()
+
+
+class WatchWorker(QObject):
+    """Runs :func:`client.watch.watcher.watch` on its thread; reports through signals."""
+
+    frame = pyqtSignal(QImage)  # a preview frame with the last sample's boxes drawn
+    sampled = pyqtSignal(object)  # SampleReport
+    failed = pyqtSignal(str)  # the watching stopped on an error
+    sample_failed = pyqtSignal(str)  # one sample failed; watching goes on
+    finished = pyqtSignal(int)  # number of samples
+
+    def __init__(
+        self,
+        connect: Callable[[], object],
+        open_source: Callable[[], object],
+        lecture: str,
+        *,
+        every: float = 60.0,
+        settings: WatchSettings = WatchSettings(),
+        start: dt.datetime | None = None,
+    ):
+        super().__init__()
+        self._connect, self._open_source = connect, open_source
+        self.lecture, self.every, self.settings, self.start = lecture, every, settings, start
+        self._stop = threading.Event()
+        self._faces = ()
+
+    def stop(self) -> None:
+        """Ask the worker to stop after the sample under way (callable from any thread)."""
+        self._stop.set()
+
+    @pyqtSlot()
+    def run(self) -> None:
+        samples = 0
+        try:
+            with self._open_source() as source, ReconnectingClient(self._connect) as client:
+                watcher = Watcher(client, self.lecture, start=self.start, settings=self.settings)
+                samples = watch(
+                    source, watcher, every=self.every, stop=self._stop,
+                    on_sample=self._on_sample, on_frame=self._on_frame,
+                    on_error=lambda exc, _t: self.sample_failed.emit(str(exc)),
+                )
+        except Exception as exc:  # noqa: BLE001 - shown to the user; the thread must end cleanly
+            self.failed.emit(str(exc) or type(exc).__name__)
+        self.finished.emit(samples)
+
+    def _on_sample(self, report: SampleReport) -> None:
+        self._faces = report.faces
+        self.sampled.emit(report)
+
+    def _on_frame(self, image: np.ndarray, _media_seconds: float) -> None:
+        self.frame.emit(to_qimage(draw_faces(image, self._faces)))
+
+
+class _CallSignals(QObject):
+    """Carries the result of a call made on a plain thread back to the GUI thread."""
+
+    done = pyqtSignal(object)
+    failed = pyqtSignal(str)
+
+
+class WatchScreen(QWidget):
+    """Source choice, start/stop, the feed, the roster with statuses, close session."""
+
+    def __init__(self, connect: Callable[[], object], lecture: str = "", parent: QWidget | None = None):
+        super().__init__(parent)
+        self._connect = connect
+        self._lecture = lecture
+        self._thread: QThread | None = None
+        self._worker: WatchWorker | None = None
+        self._rows: dict[str, int] = {}
+        self._first_seen: dict[str, dt.datetime] = {}
+        self._build()
+
+    # -- public ---------------------------------------------------------------------------------
+
+    @property
+    def lecture(self) -> str:
+        return self._lecture
+
+    @pyqtSlot(str)
+    def set_lecture(self, code: str) -> None:
+        if code != self._lecture:
+            self._lecture = code
+            self.table.setRowCount(0)
+            self._rows.clear()
+            self._first_seen.clear()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None
+
+    def start(self, open_source: Callable[[], object] | None = None, *, start: dt.datetime | None = None) -> None:
+        """Start watching (``open_source``: a callable returning a frame source; default: the
+        camera or video chosen on screen)."""
+        if self.running or not self._lecture:
+            return
+        self._first_seen.clear()
+        self.load_roster()
+        worker = WatchWorker(
+            self._connect, open_source or self._chosen_source(), self._lecture,
+            every=self.every.value(), start=start,
+        )
+        thread = QThread(self)
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        worker.frame.connect(self._show_frame)
+        worker.sampled.connect(self.show_sample)
+        worker.sample_failed.connect(lambda text: self.status.setText(self.tr("Sample failed: %s") % text))
+        worker.failed.connect(lambda text: self.status.setText(self.tr("Stopped: %s") % text))
+        worker.finished.connect(self._finished)
+        self._thread, self._worker = thread, worker
+        self.start_button.setText(self.tr("Stop"))
+        thread.start()
+
+    def stop(self) -> None:
+        if self._worker is not None:
+            self._worker.stop()
+
+    def shutdown(self, timeout_ms: int = 10000) -> None:
+        """Stop watching and wait for the thread (call before the window closes)."""
+        self.stop()
+        if self._thread is not None:
+            self._thread.quit()
+            self._thread.wait(timeout_ms)
+
+    def load_roster(self) -> None:
+        """Read the lecture's roster (today's marks) from the server, off the GUI thread."""
+        lecture = self._lecture
+        self._run(lambda: self._with_client(lambda client: client.roster(lecture)), self.show_roster)
+
+    def close_session(self) -> None:
+        """Write the statuses of today's session (or the session of a video's start date), then
+        show them."""
+        lecture = self._lecture
+        day = self._session_day.isoformat() if self._session_day else None
+        self._run(lambda: self._with_client(lambda client: client.close_session(lecture, day)), self._closed)
+
+    # -- shown on screen ------------------------------------------------------------------------
+
+    @pyqtSlot(object)
+    def show_roster(self, roster) -> None:
+        self.table.setRowCount(len(roster.students))
+        self._rows = {}
+        for row, entry in enumerate(roster.students):
+            self._rows[entry.student_id] = row
+            values = (entry.student_id, entry.name, "", entry.status or "-")
+            for column, value in enumerate(values):
+                self.table.setItem(row, column, QTableWidgetItem(value))
+            if entry.source:
+                self.table.item(row, COL_STATUS).setToolTip(self.tr("marked by: %s") % entry.source)
+            if entry.student_id in self._first_seen:
+                self._set_seen(entry.student_id, self._first_seen[entry.student_id])
+
+    @pyqtSlot(object)
+    def show_sample(self, report: SampleReport) -> None:
+        self._session_day = report.sampled_at.date()
+        for student_id in report.students:
+            self._first_seen.setdefault(student_id, report.sampled_at)
+            self._set_seen(student_id, report.sampled_at)
+        self.status.setText(
+            self.tr("Sample %d at %s: %d faces, %d known, %d encoded")
+            % (report.number, report.sampled_at.strftime("%H:%M:%S"), len(report.faces),
+               len(report.students), report.encoded)
+        )
+
+    def _set_seen(self, student_id: str, when: dt.datetime) -> None:
+        row = self._rows.get(student_id)
+        if row is None:
+            return
+        first = self._first_seen.get(student_id, when)
+        text = first.strftime("%H:%M") if first == when else f"{first:%H:%M}-{when:%H:%M}"
+        self.table.setItem(row, COL_SEEN, QTableWidgetItem(text))
+
+    @pyqtSlot(QImage)
+    def _show_frame(self, image: QImage) -> None:
+        pixmap = QPixmap.fromImage(image)
+        self.feed.setPixmap(pixmap.scaled(self.feed.size(), Qt.KeepAspectRatio, Qt.SmoothTransformation))
+
+    def _closed(self, reply) -> None:
+        self.status.setText(
+            self.tr("Session closed: present %d, late %d, left early %d, absent %d; kept %d marks by people")
+            % (reply.present, reply.late, reply.left_early, reply.absent, reply.kept)
+        )
+        self.load_roster()
+
+    @pyqtSlot(int)
+    def _finished(self, samples: int) -> None:
+        if self._thread is not None:
+            self._thread.quit()
+            self._thread.wait()
+        self._thread, self._worker = None, None
+        self.start_button.setText(self.tr("Start"))
+        if not self.status.text().startswith(self.tr("Stopped")):
+            self.status.setText(self.tr("Finished after %d samples") % samples)
+
+    # -- building ------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self._session_day: dt.date | None = None
+        self.source_kind = QComboBox()
+        self.source_kind.addItems([self.tr("Camera"), self.tr("Video file")])
+        self.camera_index = QSpinBox()
+        self.camera_index.setRange(0, 9)
+        self.video_path = QLineEdit()
+        self.video_path.setPlaceholderText(self.tr("recorded lecture (.mp4, .avi)"))
+        browse = QPushButton(self.tr("Browse..."))
+        browse.clicked.connect(self._browse)
+        video_box = QWidget()
+        video_row = QHBoxLayout(video_box)
+        video_row.setContentsMargins(0, 0, 0, 0)
+        video_row.addWidget(self.video_path)
+        video_row.addWidget(browse)
+        self.source_stack = QStackedWidget()
+        self.source_stack.addWidget(self.camera_index)
+        self.source_stack.addWidget(video_box)
+        self.source_kind.currentIndexChanged.connect(self.source_stack.setCurrentIndex)
+        self.every = QDoubleSpinBox()
+        self.every.setRange(0.5, 3600)
+        self.every.setValue(60)
+        self.every.setSuffix(self.tr(" s"))
+        self.start_button = QPushButton(self.tr("Start"))
+        self.start_button.clicked.connect(lambda: self.stop() if self.running else self.start())
+        close_button = QPushButton(self.tr("Close session"))
+        close_button.clicked.connect(self.close_session)
+
+        controls = QHBoxLayout()
+        for widget in (self.source_kind, self.source_stack, QLabel(self.tr("every")), self.every,
+                       self.start_button, close_button):
+            controls.addWidget(widget)
+
+        self.feed = QLabel(self.tr("No picture yet"))
+        self.feed.setAlignment(Qt.AlignCenter)
+        self.feed.setMinimumSize(480, 270)
+        self.feed.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
+        self.table = QTableWidget(0, 4)
+        self.table.setHorizontalHeaderLabels([self.tr("Student ID"), self.tr("Name"), self.tr("Seen"), self.tr("Status")])
+        self.table.horizontalHeader().setSectionResizeMode(COL_NAME, QHeaderView.Stretch)
+        self.table.setEditTriggers(QTableWidget.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        middle = QHBoxLayout()
+        middle.addWidget(self.feed, 3)
+        middle.addWidget(self.table, 2)
+        self.status = QLabel()
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(controls)
+        layout.addLayout(middle, 1)
+        layout.addWidget(self.status)
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Recorded lecture"), "", self.tr("Videos (*.mp4 *.avi *.mkv *.mov)"))
+        if path:
+            self.video_path.setText(path)
+
+    def _chosen_source(self) -> Callable[[], object]:
+        if self.source_kind.currentIndex() == 0:
+            index = self.camera_index.value()
+            return lambda: CameraSource(index)
+        path = self.video_path.text()
+        return lambda: VideoFileSource(path)
+
+    def _with_client(self, function):
+        with self._connect() as client:
+            return function(client)
+
+    def _run(self, function: Callable[[], object], on_done: Callable[[object], None]) -> None:
+        """``function()`` on a short-lived thread; ``on_done(result)`` on the GUI thread."""
+        signals = _CallSignals(self)
+        signals.done.connect(on_done)
+        signals.failed.connect(lambda text: self.status.setText(self.tr("Server: %s") % text))
+        signals.done.connect(signals.deleteLater)
+        signals.failed.connect(signals.deleteLater)
+
+        def call() -> None:
+            try:
+                result = function()
+            except Exception as exc:  # noqa: BLE001 - reported on screen
+                signals.failed.emit(str(exc) or type(exc).__name__)
+            else:
+                signals.done.emit(result)
+
+        threading.Thread(target=call, name="watch-screen-call", daemon=True).start()

@@ -1,0 +1,343 @@
+"""Classroom camera rules: presence samples during a session, statuses when it is closed.
+
+A watcher (``attendance-watch``) recognizes the whole room every minute or so and sends a
+*presence sample*: the time the frame was taken and the enrolled students it saw. When the
+session is closed (``attendance-db close-session``, the framed ``close_session`` op, or by the
+server shortly after the session's scheduled end), each enrolled student gets a status:
+
+========== ==============================================================================
+absent     never seen
+late       first seen more than ``late_after_minutes`` (10) after the session started
+left_early seen on time, but not in the last ``leave_window_minutes`` (15) of the session
+present    seen on time and still seen in the last part of the session
+========== ==============================================================================
+
+Late takes precedence: a student who came late and left early is ``late``. Only the first and
+the last sighting matter, so a student missed by one sample (head down, hidden by a neighbour)
+loses nothing. The camera writes its status only where no person decided: a face check-in, a
+roll call or a manual mark is never overwritten, and the professor can override the camera's
+statuses afterwards with a roll call. Closing again recomputes the same statuses.
+
+Session times: the first sample opens the session. It starts at the lecture's scheduled time on
+that day (``lectures.starts_at``) and lasts ``duration_minutes``; without a schedule (or when the
+first sample comes after the scheduled end: a make-up lecture) it starts at the first sample.
+``attendance-db open-session`` sets both explicitly. The end used by the rules is the scheduled
+end, or the last sample when the camera stopped earlier (or there is no scheduled end): the
+camera judges only the time it watched. Sightings after the end do not count.
+
+All times are the server's local time, as every DATETIME column of the schema.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Callable, ContextManager, Iterable, Iterator, Mapping, Sequence
+
+from db import lectures, students
+from db import attendance as db_attendance
+from db import presence as db_presence
+from db.connection import UNAVAILABLE_ERRORS, ConnectionPool
+from db.connection import transaction as db_transaction
+from protocol.errors import ErrorCode
+from server.service import ServiceError
+
+log = logging.getLogger(__name__)
+
+#: The statuses the camera writes, in the order reports list them.
+CAMERA_STATUSES = ("present", "late", "left_early", "absent")
+
+
+@dataclass(frozen=True)
+class PresenceSettings:
+    """Thresholds of the rules, in minutes (server flags, ``attendance-db close-session`` flags)."""
+
+    #: First seen later than this after the start: late.
+    late_after_minutes: float = 10.0
+    #: Not seen in this last part of the session (after being on time): left early.
+    leave_window_minutes: float = 15.0
+    #: The server closes a session this long after its scheduled end.
+    close_margin_minutes: float = 10.0
+
+    def __post_init__(self):
+        for name in ("late_after_minutes", "leave_window_minutes", "close_margin_minutes"):
+            if not 0 <= getattr(self, name) <= 24 * 60:
+                raise ValueError(f"{name} must be 0-1440 minutes, not {getattr(self, name)}")
+
+
+# -- the rules (pure) ------------------------------------------------------------------------
+
+
+def decide_statuses(
+    student_ids: Iterable[str],
+    sightings: Mapping[str, Sequence[dt.datetime]],
+    *,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    settings: PresenceSettings = PresenceSettings(),
+) -> dict[str, str]:
+    """Each student's status from the times they were seen (see the module's table).
+
+    :param student_ids: the enrolled students; sightings of anyone else are ignored.
+    :param sightings: student ID -> times of the samples that saw them (any order).
+    :param starts_at, ends_at: the session as the camera watched it (:func:`effective_end`).
+    """
+    late_after = starts_at + dt.timedelta(minutes=settings.late_after_minutes)
+    leave_before = ends_at - dt.timedelta(minutes=settings.leave_window_minutes)
+    statuses = {}
+    for student_id in student_ids:
+        seen = [t for t in sightings.get(student_id, ()) if t <= ends_at]
+        if not seen:
+            statuses[student_id] = "absent"
+        elif min(seen) > late_after:
+            statuses[student_id] = "late"
+        elif max(seen) < leave_before:
+            statuses[student_id] = "left_early"
+        else:
+            statuses[student_id] = "present"
+    return statuses
+
+
+def effective_end(ends_at: dt.datetime | None, sample_times: Sequence[dt.datetime]) -> dt.datetime:
+    """The end the rules use: the scheduled end, or the last sample if the camera stopped
+    before it (or the session has no scheduled end). ``sample_times`` must not be empty."""
+    last_sample = max(sample_times)
+    return last_sample if ends_at is None else min(ends_at, last_sample)
+
+
+def implicit_times(
+    lecture: lectures.Lecture, first_sample: dt.datetime
+) -> tuple[dt.datetime, dt.datetime | None]:
+    """(starts_at, ends_at) of a session opened by its first sample (see the module docstring)."""
+    duration = dt.timedelta(minutes=lecture.duration_minutes) if lecture.duration_minutes else None
+    if lecture.starts_at is not None:
+        scheduled = dt.datetime.combine(first_sample.date(), lecture.starts_at)
+        if duration is None or first_sample <= scheduled + duration:
+            return scheduled, None if duration is None else scheduled + duration
+    return first_sample, None if duration is None else first_sample + duration
+
+
+def local_naive(moment: dt.datetime) -> dt.datetime:
+    """A datetime as the server's local time without tzinfo (as DATETIME columns hold them)."""
+    return moment if moment.tzinfo is None else moment.astimezone().replace(tzinfo=None)
+
+
+# -- in one transaction (a cursor from the caller) ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class SampleOutcome:
+    sample_id: int
+    session_date: dt.date
+    closed: bool  # the session was already closed
+
+
+@dataclass(frozen=True)
+class CloseOutcome:
+    lecture: str
+    session_date: dt.date
+    samples: int
+    counts: dict[str, int]  # camera status -> students given it now
+    kept: int  # students whose mark a person made: left as it was
+
+
+def record_sample(
+    cur,
+    lecture_code: str,
+    sampled_at: dt.datetime,
+    student_ids: Iterable[str],
+    faces: int,
+    client_name: str,
+) -> SampleOutcome:
+    """Store one presence sample; open the session if this is its first sample.
+
+    :raises ServiceError: not_found (no such lecture), not_enrolled (a student not on its roster).
+    """
+    sampled_at = local_naive(sampled_at)
+    student_ids = sorted(set(student_ids))
+    lecture = _lecture(cur, lecture_code)
+    for student_id in student_ids:
+        if not students.is_enrolled(cur, lecture.lecture_id, student_id):
+            raise ServiceError(ErrorCode.NOT_ENROLLED, f"student {student_id} is not on the roster of {lecture.code}")
+    session_id = db_attendance.ensure_session(cur, lecture.lecture_id, sampled_at.date())
+    session = db_presence.get_session(cur, session_id)
+    if session.starts_at is None:
+        db_presence.set_times_if_unset(cur, session_id, *implicit_times(lecture, sampled_at))
+    sample_id, _created = db_presence.insert_sample(
+        cur, session_id=session_id, sampled_at=sampled_at, faces=faces, client_name=client_name
+    )
+    db_presence.insert_sightings(cur, sample_id, student_ids)
+    return SampleOutcome(sample_id, session.session_date, closed=session.closed_at is not None)
+
+
+def open_session(cur, lecture_code: str, day: dt.date, start: dt.time, minutes: int) -> tuple[dt.datetime, dt.datetime]:
+    """Give the lecture's session on ``day`` an explicit start and length (creating it if
+    needed; a closed session is opened again). Returns (starts_at, ends_at)."""
+    if minutes <= 0:
+        raise ValueError(f"a session lasts at least one minute, not {minutes}")
+    lecture = _lecture(cur, lecture_code)
+    session_id = db_attendance.ensure_session(cur, lecture.lecture_id, day)
+    starts_at = dt.datetime.combine(day, start)
+    ends_at = starts_at + dt.timedelta(minutes=minutes)
+    db_presence.set_times(cur, session_id, starts_at, ends_at)
+    return starts_at, ends_at
+
+
+def close_session(
+    cur,
+    lecture_code: str,
+    day: dt.date,
+    *,
+    settings: PresenceSettings,
+    now: dt.datetime,
+    client_name: str,
+) -> CloseOutcome:
+    """Compute every enrolled student's status from the session's samples and write it.
+
+    A session without samples (no camera watched) is closed without writing any status.
+    Closing twice is harmless: the second close writes the same statuses again.
+
+    :raises ServiceError: not_found (no such lecture, or no session on that day).
+    """
+    lecture = _lecture(cur, lecture_code)
+    session_id = db_attendance.find_session(cur, lecture.lecture_id, day)
+    if session_id is None:
+        raise ServiceError(ErrorCode.NOT_FOUND, f"{lecture.code} has no session on {day}")
+    session = db_presence.get_session(cur, session_id, for_update=True)
+    times = db_presence.sample_times(cur, session_id)
+    counts = dict.fromkeys(CAMERA_STATUSES, 0)
+    kept = 0
+    if times:
+        starts_at = session.starts_at or min(times)
+        ends_at = effective_end(session.ends_at, times)
+        seen = db_presence.sightings(cur, session_id)
+        roster = [s.student_id for s in students.roster(cur, lecture.lecture_id)]
+        statuses = decide_statuses(roster, seen, starts_at=starts_at, ends_at=ends_at, settings=settings)
+        marks = db_attendance.session_marks(cur, session_id)
+        for student_id, status in sorted(statuses.items()):  # one lock order for every writer
+            mark = marks.get(student_id)
+            if mark is not None and mark.source != "camera":
+                kept += 1
+                continue
+            first_seen = min((t for t in seen.get(student_id, ()) if t <= ends_at), default=ends_at)
+            db_presence.write_camera_mark(
+                cur,
+                session_id=session_id,
+                student_id=student_id,
+                status=status,
+                marked_at=first_seen,  # when first seen; the end of the session for the absent
+                client_name=client_name,
+            )
+            counts[status] += 1
+    db_presence.set_closed(cur, session_id, now)
+    return CloseOutcome(lecture.code, day, len(times), counts, kept)
+
+
+def _lecture(cur, code: str) -> lectures.Lecture:
+    lecture = lectures.get_lecture(cur, code)
+    if lecture is None:
+        raise ServiceError(ErrorCode.NOT_FOUND, f"no lecture {code}")
+    return lecture
+
+
+# -- the service (for the server's threads) ----------------------------------------------------
+
+
+class PresenceService:
+    """The rules above over a connection pool, one transaction per call; thread-safe."""
+
+    def __init__(
+        self,
+        db: ConnectionPool,
+        settings: PresenceSettings = PresenceSettings(),
+        *,
+        now: Callable[[], dt.datetime] = dt.datetime.now,
+    ):
+        self.db = db
+        self.settings = settings
+        self.now = now
+
+    def record_sample(
+        self, lecture_code: str, sampled_at: dt.datetime, student_ids: Iterable[str], faces: int, *, client_name: str
+    ) -> SampleOutcome:
+        with self.transaction() as cur:
+            return record_sample(cur, lecture_code, sampled_at, student_ids, faces, client_name)
+
+    def close_session(self, lecture_code: str, day: dt.date | None = None, *, client_name: str) -> CloseOutcome:
+        now = self.now()
+        with self.transaction() as cur:
+            return close_session(
+                cur, lecture_code, day or now.date(), settings=self.settings, now=now, client_name=client_name
+            )
+
+    def close_due_sessions(self) -> list[CloseOutcome]:
+        """Close every open session whose scheduled end is more than the margin ago."""
+        return close_due_sessions(self.transaction, self.settings, self.now())
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator:
+        """A pooled connection and one transaction; an unreachable database (or one that goes
+        away mid-way: everything is rolled back) becomes ServiceError(db_unavailable)."""
+        try:
+            with self.db.connection() as conn, db_transaction(conn) as cur:
+                yield cur
+        except UNAVAILABLE_ERRORS as exc:
+            log.warning("database unavailable: %s", exc)
+            raise ServiceError(ErrorCode.DB_UNAVAILABLE, "the attendance database is not reachable") from exc
+
+
+def close_due_sessions(
+    transaction_factory: Callable[[], ContextManager], settings: PresenceSettings, now: dt.datetime
+) -> list[CloseOutcome]:
+    """Close each open session whose end is more than ``close_margin_minutes`` before ``now``,
+    each in its own transaction (``with transaction_factory() as cur``), so that one failing
+    session does not stop the others."""
+    ended_before = now - dt.timedelta(minutes=settings.close_margin_minutes)
+    with transaction_factory() as cur:
+        due = db_presence.due_sessions(cur, ended_before)
+    outcomes = []
+    for code, day in due:
+        try:
+            with transaction_factory() as cur:
+                outcomes.append(
+                    close_session(cur, code, day, settings=settings, now=now, client_name="scheduled-close")
+                )
+        except ServiceError as exc:
+            log.warning("closing %s of %s failed: %s", code, day, exc)
+    return outcomes
+
+
+class DueSessionCloser:
+    """A daemon thread that closes due sessions every ``every`` seconds (the scheduled end)."""
+
+    def __init__(self, presence: PresenceService, every: float = 60.0):
+        self.presence = presence
+        self.every = every
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> "DueSessionCloser":
+        self._thread = threading.Thread(target=self._run, name="close-due-sessions", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                for outcome in self.presence.close_due_sessions():
+                    log.info(
+                        "closed %s of %s at its scheduled end: %s (%d samples, %d kept)",
+                        outcome.lecture, outcome.session_date, outcome.counts, outcome.samples, outcome.kept,
+                    )
+            except ServiceError as exc:
+                log.warning("closing due sessions: %s", exc)
+            except Exception:  # noqa: BLE001 - the thread must survive a bug in one round
+                log.exception("closing due sessions failed")

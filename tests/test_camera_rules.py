@@ -1,0 +1,192 @@
+"""Classroom camera rules (pure: sightings -> statuses, session times) and the camera ops' messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from db.lectures import Lecture
+from protocol import framed
+from protocol.errors import LocalProtocolError
+from server.presence import PresenceSettings, decide_statuses, effective_end, implicit_times
+from server.recognition.whole_room import band_rows, merge_boxes, merge_parts, plan_parts, scale_for
+
+START = dt.datetime(2019, 11, 1, 9, 0)
+END = START + dt.timedelta(minutes=75)
+
+
+def at(minutes: float) -> dt.datetime:
+    return START + dt.timedelta(minutes=minutes)
+
+
+def every(first: float, last: float, step: float = 1) -> list[dt.datetime]:
+    times, m = [], first
+    while m <= last:
+        times.append(at(m))
+        m += step
+    return times
+
+
+def statuses(sightings, settings=PresenceSettings(), students=None, ends_at=END):
+    students = students or sorted(sightings)
+    return decide_statuses(students, sightings, starts_at=START, ends_at=ends_at, settings=settings)
+
+
+def test_each_status():
+    result = statuses(
+        {
+            "201911001": every(0, 75),  # there all along
+            "201911002": every(2, 40),  # on time, gone after 40 minutes
+            "201911003": every(25, 75),  # came 25 minutes late
+            "201911004": [],  # never seen
+            "201911005": every(10, 75),  # first seen exactly at the grace limit: on time
+            "201911006": every(0, 60),  # last seen exactly at the start of the leave window
+        }
+    )
+    assert result == {
+        "201911001": "present",
+        "201911002": "left_early",
+        "201911003": "late",
+        "201911004": "absent",
+        "201911005": "present",
+        "201911006": "present",
+    }
+
+
+def test_late_wins_over_left_early():
+    assert statuses({"201911001": every(30, 40)}) == {"201911001": "late"}
+
+
+def test_gaps_between_samples_do_not_count():
+    # Seen at the start and at the end only (head down, hidden): present, not absent.
+    assert statuses({"201911001": [at(1), at(70)]}) == {"201911001": "present"}
+
+
+def test_thresholds_are_settings():
+    sightings = {"201911001": every(12, 75), "201911002": every(0, 55)}
+    assert statuses(sightings) == {"201911001": "late", "201911002": "left_early"}
+    lenient = PresenceSettings(late_after_minutes=15, leave_window_minutes=25)
+    assert statuses(sightings, lenient) == {"201911001": "present", "201911002": "present"}
+
+
+def test_only_enrolled_students_and_sightings_before_the_end_count():
+    result = statuses({"201911001": [at(80)], "299999999": every(0, 75)}, students=["201911001"])
+    assert result == {"201911001": "absent"}
+
+
+def test_effective_end_is_the_last_sample_when_the_camera_stopped_early():
+    samples = every(0, 50)
+    assert effective_end(END, samples) == at(50)
+    assert effective_end(END, every(0, 90)) == END
+    assert effective_end(None, samples) == at(50)
+    # Camera stopped at 50 minutes: a student seen until 45 is not "left early".
+    result = statuses({"201911001": every(0, 45)}, ends_at=effective_end(END, samples))
+    assert result == {"201911001": "present"}
+
+
+def test_implicit_session_times():
+    scheduled = Lecture(1, "ea0017_1", None, dt.time(9, 0), 75)
+    assert implicit_times(scheduled, at(3)) == (START, END)
+    assert implicit_times(scheduled, at(-20)) == (START, END)  # camera on before the lecture
+    makeup = at(6 * 60)  # after the scheduled end: a make-up lecture starts at its first sample
+    assert implicit_times(scheduled, makeup) == (makeup, makeup + dt.timedelta(minutes=75))
+    unscheduled = Lecture(2, "cs0001_1", None, None, None)
+    assert implicit_times(unscheduled, at(3)) == (at(3), None)
+    length_only = Lecture(3, "cs0002_1", None, None, 50)
+    assert implicit_times(length_only, at(3)) == (at(3), at(53))
+
+
+def test_settings_are_checked():
+    with pytest.raises(ValueError):
+        PresenceSettings(late_after_minutes=-1)
+
+
+# -- whole-room detection: the pure parts ------------------------------------------------------
+
+
+def test_merge_boxes_keeps_one_box_per_face():
+    face = (100, 200, 200, 100)
+    same_face_other_part = (104, 203, 203, 102)
+    piece_of_it = (120, 160, 160, 120)
+    neighbour = (100, 320, 200, 220)
+    assert merge_parts([face, same_face_other_part, piece_of_it, neighbour]) == [face, neighbour]
+    assert merge_boxes([(0, 0, 0, 0), face]) == [face]
+
+
+def test_bands_overlap_more_than_the_coarse_parts_smallest_face():
+    height, width = 1080, 1920
+    assert [(p.band, p.bands) for p in plan_parts(1)] == [(0, 1)]  # one worker: the whole picture
+    parts = plan_parts(2)
+    assert [p.band for p in parts] == [None, 0, 1]
+    (t0, b0), (t1, b1) = band_rows(height, width, 0, 2), band_rows(height, width, 1, 2)
+    assert t0 == 0 and b1 == height
+    coarse_min_face = 40 * width / 800  # 96 px
+    assert b0 - t1 >= coarse_min_face
+    assert band_rows(height, width, 0, 1) == (0, height)
+
+
+def test_scale_for_small_faces_and_its_limits():
+    assert scale_for(1080, 1920, 40) == 2.0
+    assert scale_for(1080, 1920, 80) == 1.0
+    assert scale_for(4320, 7680, 40) < 2.0  # 8K: limited to MAX_SCALED_PIXELS
+    with pytest.raises(ValueError):
+        scale_for(100, 100, 10)
+
+
+# -- the camera ops on the wire ----------------------------------------------------------------
+
+
+CAMERA_MESSAGES = [
+    framed.DetectRequest(1, b"\xff\xd8jpeg", 32),
+    framed.IdentifyRequest(2, b"\xff\xd8jpeg", (framed.FaceBox(10, 60, 70, 5),), "ea0017_1"),
+    framed.PresenceRequest(3, "ea0017_1", "2019-11-01T09:01:00.000", ("201911001", "201911002"), 3),
+    framed.PresenceRequest(4, "ea0017_1", "2019-11-01T09:01:00+09:00", (), 0),
+    framed.CloseSessionRequest(5, "ea0017_1", "2019-11-01"),
+    framed.CloseSessionRequest(6, "ea0017_1"),
+]
+CAMERA_REPLIES = [
+    framed.DetectResponse(1, (framed.FaceBox(10, 60, 70, 5), framed.FaceBox(0, 40, 40, 0))),
+    framed.DetectResponse(2, ()),
+    framed.PresenceResponse(3, 17, "2019-11-01", False),
+    framed.CloseSessionResponse(5, "ea0017_1", "2019-11-01", 60, 20, 3, 2, 5, 1),
+]
+
+
+@pytest.mark.parametrize("message", CAMERA_MESSAGES, ids=lambda m: type(m).__name__)
+def test_camera_requests_round_trip(message):
+    decoder = framed.FramedDecoder("server", expect_preamble=False)
+    assert decoder.feed(framed.encode(message)) == [message]
+
+
+@pytest.mark.parametrize("message", CAMERA_REPLIES, ids=lambda m: type(m).__name__)
+def test_camera_replies_round_trip(message):
+    decoder = framed.FramedDecoder("client", expect_preamble=False)
+    assert decoder.feed(framed.encode(message)) == [message]
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        framed.DetectRequest(1, b"x", 10),  # min_face below 20
+        framed.DetectRequest(1, b"", 40),  # no image
+        framed.IdentifyRequest(1, b"x", ()),  # no box
+        framed.IdentifyRequest(1, b"x", (framed.FaceBox(10, 5, 20, 5),)),  # empty box
+        framed.PresenceRequest(1, "ea0017_1", "yesterday", (), 0),
+        framed.PresenceRequest(1, "ea0017_1", "2019-11-01T09:00", ("201911001", "201911001"), 1),
+        framed.PresenceRequest(1, "ea0017_1", "2019-11-01T09:00", ("12345",), 1),
+        framed.PresenceRequest(1, "ea0017_1", "2019-11-01T09:00", (), -1),
+        framed.CloseSessionRequest(1, "ea0017_1", "2019-13-01"),
+    ],
+)
+def test_invalid_camera_requests_are_refused(message):
+    with pytest.raises(LocalProtocolError):
+        framed.encode(message)
+
+
+def test_a_blob_is_refused_on_presence():
+    header = b'{"op":"presence","lecture":"ea0017_1","sampled_at":"2019-11-01T09:00","student_ids":[],"face_count":0}'
+    frame = len(header).to_bytes(4, "big")
+    data = (8 + len(header) + 3).to_bytes(4, "big") + (9).to_bytes(4, "big") + frame + header + b"abc"
+    [event] = framed.FramedDecoder("server", expect_preamble=False).feed(data)
+    assert isinstance(event, framed.InvalidMessage) and "blob" in event.error.message
