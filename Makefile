@@ -13,7 +13,7 @@ PIP := $(PY) -m pip --disable-pip-version-check
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: venv demo test bench screenshots translations db-start db-stop clean
+.PHONY: venv demo test bench trust server-account screenshots translations db-start db-stop clean
 
 venv: $(STAMP)
 
@@ -44,6 +44,22 @@ bench: venv
 	@url=$$(DB_NAME=attendance_bench scripts/database.sh start) || exit 1; rc=0; \
 	for b in $(BENCHES); do echo "== $$b"; ATTENDANCE_DB_URL="$$url" $(PY) $$b || rc=1; done; \
 	scripts/database.sh stop; exit $$rc
+
+# Fuzzing, load (50 clients x 60 s), database restart and SIGKILL checks (issue 6; ~6 minutes).
+trust: venv
+	@url=$$(DB_NAME=attendance_bench scripts/database.sh start) || exit 1; rc=0; \
+	ATTENDANCE_DB_URL="$$url" $(PY) bench/fuzz_server.py || rc=1; \
+	ATTENDANCE_DB_URL="$$url" $(PY) bench/load.py || rc=1; \
+	$(PY) bench/load.py --db-restart || rc=1; \
+	ATTENDANCE_DB_URL="$$url" $(PY) bench/load.py --sigkill || rc=1; \
+	scripts/database.sh stop; exit $$rc
+
+# A least-privilege MySQL account for the server (docs/deploy.md).
+ACCOUNT ?= attendance_server
+ACCOUNT_HOST ?= 127.0.0.1
+server-account: venv
+	@test -n "$(ADMIN_URL)" || { echo "usage: make server-account ADMIN_URL=mysql://root@HOST:PORT/DATABASE [ACCOUNT=...] [ACCOUNT_HOST=...]" >&2; exit 2; }
+	@$(PY) -m db --db-url "$(ADMIN_URL)" create-server-account "$(ACCOUNT)" --host "$(ACCOUNT_HOST)"
 
 # PNGs of the desktop app's screens into docs/, from a real run against a real server.
 screenshots: venv

@@ -112,15 +112,17 @@ def run_load(
     seconds: float,
     seed: int = 1,
     probes: list[tuple[bytes, str]] | None = None,
+    pause: float = 0.0,
 ) -> LoadResult:
-    """One thread per token, each a client making requests until ``seconds`` have passed."""
+    """One thread per token, each a client making requests until ``seconds`` have passed,
+    waiting 0 to 2 x ``pause`` seconds (random) between two requests."""
     probes = probes or sample_probes()
     result = LoadResult()
     deadline = time.monotonic() + seconds
     threads = [
         threading.Thread(
             target=_client_loop,
-            args=(host, port, token, seeded, probes, random.Random(seed * 1000 + n), deadline, result, n),
+            args=(host, port, token, seeded, probes, random.Random(seed * 1000 + n), deadline, result, n, pause),
             daemon=True,
         )
         for n, token in enumerate(tokens)
@@ -134,11 +136,16 @@ def run_load(
     return result
 
 
-def _client_loop(host, port, token, seeded, probes, rng, deadline, result: LoadResult, number: int) -> None:
+def _client_loop(host, port, token, seeded, probes, rng, deadline, result: LoadResult, number: int,
+                 pause: float) -> None:
     client: FramedClient | None = None
     batch_count = 0
     lectures = sorted(seeded.lectures)
     while time.monotonic() < deadline:
+        if pause:
+            time.sleep(rng.uniform(0, 2 * pause))
+            if time.monotonic() >= deadline:
+                break
         kind = rng.choices(KINDS, WEIGHTS)[0]
         lecture = rng.choice(lectures)
         if kind == "recognize":
@@ -493,6 +500,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=2, help="server recognition workers (default: 2)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--pause", type=float, default=0.0,
+                        help="each client waits 0 to 2 x PAUSE s between requests (default 0: as fast as answered)")
     parser.add_argument("--lectures", type=int, default=10, help="lectures in the load database (default: 10)")
     parser.add_argument("--students", type=int, default=2000,
                         help="made-up students enrolled in each lecture (default: 2000), so that the marks "
@@ -536,7 +545,8 @@ def main() -> int:
                            lectures=args.lectures, extra_students=args.students)
     tokens = [new_client(seeded.url, f"load-{n}") for n in range(args.clients)]
     with ServerProcess(seeded.url, knowns, "--rate", "0", workers=args.workers) as server:
-        result = run_load("127.0.0.1", server.port, tokens, seeded, seconds=args.seconds, seed=args.seed)
+        result = run_load("127.0.0.1", server.port, tokens, seeded, seconds=args.seconds, seed=args.seed,
+                          pause=args.pause)
     check = verify(seeded.url, result)
     print(report(result, check))
     return 0 if check.ok and not result.wrong_answers else 1
