@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from db.connection import DatabaseUrl, connect, transaction  # noqa: E402
+from db.connection import DatabaseUrl, connect, run_in_transaction  # noqa: E402
 from db.roster_import import RosterRow, import_roster  # noqa: E402
 from db.schema import recreate_database  # noqa: E402
 from server.recognition.enrollment import scan_knowns  # noqa: E402
@@ -146,23 +146,16 @@ def seed_database(
     ids = sorted(names)
     codes = [f"ld{n:04d}_1" for n in range(1, lectures + 1)]
     rows = [RosterRow(code, sid, names[sid], n) for code in codes for n, sid in enumerate(ids, 2)]
-    conn = connect(url)
-    try:
-        with transaction(conn) as cur:
-            import_roster(cur, rows)
-    finally:
-        conn.close()
+    run_in_transaction(url, lambda cur: import_roster(cur, rows))
     return SeededDatabase(url, {code: list(ids) for code in codes}, sorted({p.student_id for p in photos}))
 
 
 def query(url: DatabaseUrl, sql: str, args=()) -> list[tuple]:
-    conn = connect(url)
-    try:
-        with transaction(conn) as cur:
-            cur.execute(sql, args)
-            return list(cur.fetchall())
-    finally:
-        conn.close()
+    def fetch(cur):
+        cur.execute(sql, args)
+        return list(cur.fetchall())
+
+    return run_in_transaction(url, fetch)
 
 
 class ServerProcess:

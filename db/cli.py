@@ -28,7 +28,6 @@ import logging
 import sys
 from pathlib import Path
 from typing import Iterator
-from urllib.parse import urlsplit
 
 import pymysql
 
@@ -39,6 +38,8 @@ from db.connection import (
     DatabaseUrl,
     DatabaseUrlError,
     connect,
+    describe_error,
+    hide_password,
     transaction,
     url_from_env,
 )
@@ -54,10 +55,6 @@ EXIT_OK, EXIT_DATABASE, EXIT_INPUT = 0, 1, 2
 log = logging.getLogger(PROG)
 
 # MySQL error codes that deserve a hint on what to do.
-_HINTS = {
-    1049: "create it with: attendance-db --db-url URL init",  # unknown database
-    1146: "create the tables with: attendance-db --db-url URL init",  # table doesn't exist
-}
 
 
 class CommandError(Exception):
@@ -156,11 +153,11 @@ def main(argv: list[str] | None = None) -> int:
         url = DatabaseUrl.parse(args.db_url)
         return args.run(args, url)
     except DatabaseUrlError as exc:
-        return _fail(_without_password(str(exc), args.db_url), EXIT_INPUT)
+        return _fail(hide_password(str(exc), args.db_url), EXIT_INPUT)
     except CommandError as exc:
         return _fail(str(exc), exc.exit_code)
     except pymysql.err.MySQLError as exc:
-        return _fail(f"database error: {_reason(exc)}", EXIT_DATABASE)
+        return _fail(f"database error: {describe_error(exc)}", EXIT_DATABASE)
 
 
 # -- subcommands -------------------------------------------------------------------------------
@@ -412,7 +409,7 @@ def open_database(url: DatabaseUrl, *, select_database: bool = True) -> Iterator
     except UNAVAILABLE_ERRORS as exc:
         log.debug("connection failed", exc_info=True)
         # str(url) never shows the password, and the server's messages do not contain it.
-        raise CommandError(f"cannot connect to {url}: {_reason(exc)}", EXIT_DATABASE) from exc
+        raise CommandError(f"cannot connect to {url}: {describe_error(exc)}", EXIT_DATABASE) from exc
     try:
         yield conn
     finally:
@@ -424,23 +421,8 @@ def _table_names(cur) -> set[str]:
     return {name for (name,) in cur.fetchall()}
 
 
-def _reason(exc: BaseException) -> str:
-    """The server's message of a pymysql error (without its code), plus a hint when we have one."""
-    args = exc.args
-    if len(args) == 2 and isinstance(args[0], int):
-        code, message = args
-        hint = _HINTS.get(code)
-        return f"{message} ({hint})" if hint else str(message)
-    return str(exc) or type(exc).__name__
 
 
-def _without_password(message: str, raw_url: str) -> str:
-    """The message with the URL's password (if any) replaced by ***."""
-    try:
-        password = urlsplit(raw_url).password
-    except ValueError:
-        password = None
-    return message.replace(password, "***") if password else message
 
 
 def _fail(message: str, exit_code: int) -> int:

@@ -6,17 +6,45 @@ import contextlib
 import os
 import threading
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Callable, Iterator, TypeVar
 from urllib.parse import quote, unquote, urlsplit
 
 import pymysql
 import pymysql.cursors
+
+T = TypeVar("T")
 
 DEFAULT_DB_URL = "mysql://root@127.0.0.1:3306/attendance"
 DB_URL_ENV = "ATTENDANCE_DB_URL"
 
 #: Errors that mean "the database is not reachable right now" (as opposed to a bad query).
 UNAVAILABLE_ERRORS = (pymysql.err.OperationalError, pymysql.err.InterfaceError, ConnectionError)
+
+
+#: Hints for the MySQL errors a newcomer meets first.
+_ERROR_HINTS = {
+    1049: "create it with: attendance-db --db-url URL init",  # unknown database
+    1146: "create the tables with: attendance-db --db-url URL init",  # table doesn't exist
+}
+
+
+def describe_error(exc: BaseException) -> str:
+    """The server's message of a pymysql error (without its code), plus a hint when we have one."""
+    args = exc.args
+    if len(args) == 2 and isinstance(args[0], int):
+        code, message = args
+        hint = _ERROR_HINTS.get(code)
+        return f"{message} ({hint})" if hint else str(message)
+    return str(exc) or type(exc).__name__
+
+
+def hide_password(message: str, raw_url: str) -> str:
+    """The message with the URL's password (if any) replaced by ***."""
+    try:
+        password = urlsplit(raw_url).password
+    except ValueError:
+        password = None
+    return message.replace(password, "***") if password else message
 
 
 class DatabaseUrlError(ValueError):
@@ -177,3 +205,16 @@ class ConnectionPool:
         for conn in idle:
             with contextlib.suppress(Exception):
                 conn.close()
+
+
+def run_in_transaction(url: DatabaseUrl | str, work: Callable[[pymysql.cursors.Cursor], T]) -> T:
+    """Open a connection, run ``work(cursor)`` in one transaction, close the connection.
+
+    For scripts, tests and benchmarks; the server keeps its connections in a ConnectionPool.
+    """
+    conn = connect(url)
+    try:
+        with transaction(conn) as cur:
+            return work(cur)
+    finally:
+        conn.close()

@@ -19,7 +19,6 @@ import datetime
 import os
 import sys
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pymysql
 
@@ -30,6 +29,8 @@ from db.connection import (
     DatabaseUrl,
     DatabaseUrlError,
     connect,
+    describe_error,
+    hide_password,
     transaction,
     url_from_env,
 )
@@ -41,10 +42,6 @@ PROG = "attendance-report"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 # MySQL error codes that deserve a hint on what to do.
-_HINTS = {
-    1049: "create it with: attendance-db --db-url URL init",  # unknown database
-    1146: "create the tables with: attendance-db --db-url URL init",  # table doesn't exist
-}
 
 
 class ReportError(Exception):
@@ -86,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         url = DatabaseUrl.parse(args.db_url)
     except DatabaseUrlError as exc:
-        return _fail(_without_password(str(exc), args.db_url), EXIT_USAGE)
+        return _fail(hide_password(str(exc), args.db_url), EXIT_USAGE)
 
     try:
         report = load_report(url, args.lecture, args.date_from, args.date_to, args.late_weight)
@@ -116,14 +113,14 @@ def load_report(url: DatabaseUrl, code: str, date_from, date_to, late_weight: fl
         conn = connect(url)
     except UNAVAILABLE_ERRORS as exc:
         # str(url) never shows the password, and the server's messages do not contain it.
-        raise ReportError(f"cannot connect to {url}: {_reason(exc)}") from exc
+        raise ReportError(f"cannot connect to {url}: {describe_error(exc)}") from exc
     try:
         with transaction(conn) as cur:
             return build_report(cur, code, date_from, date_to, late_weight)
     except LectureNotFound as exc:
         raise ReportError(f"no lecture {code} in {url}") from exc
     except pymysql.err.MySQLError as exc:
-        raise ReportError(f"database error: {_reason(exc)}") from exc
+        raise ReportError(f"database error: {describe_error(exc)}") from exc
     finally:
         conn.close()
 
@@ -180,22 +177,8 @@ def _write_stdout(data: bytes) -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
-def _reason(exc: BaseException) -> str:
-    """The server's message of a pymysql error (without its code), plus a hint when we have one."""
-    args = exc.args
-    if len(args) == 2 and isinstance(args[0], int):
-        code, message = args
-        hint = _HINTS.get(code)
-        return f"{message} ({hint})" if hint else str(message)
-    return str(exc) or type(exc).__name__
 
 
-def _without_password(message: str, raw_url: str) -> str:
-    try:
-        password = urlsplit(raw_url).password
-    except ValueError:
-        password = None
-    return message.replace(password, "***") if password else message
 
 
 def _say(message: str) -> int:

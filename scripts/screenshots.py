@@ -32,7 +32,7 @@ from client.desktop.app import MainWindow, Options, install_translators  # noqa:
 from client.desktop.capture import SourceSpec  # noqa: E402
 from client.desktop.roster_model import RosterModel  # noqa: E402
 from db import clients  # noqa: E402
-from db.connection import DatabaseUrl, connect, transaction, url_from_env  # noqa: E402
+from db.connection import DatabaseUrl, connect, run_in_transaction, transaction, url_from_env  # noqa: E402
 from db.roster_import import RosterRow, import_roster  # noqa: E402
 from db.schema import recreate_database  # noqa: E402
 from server.app import AttendanceApp, ServerConfig  # noqa: E402
@@ -66,12 +66,7 @@ def seed(url: DatabaseUrl, knowns: Path) -> None:
     photos = sorted(scan_knowns(knowns), key=lambda p: p.student_id)
     rows = [RosterRow(LECTURE, p.student_id, re.sub(r"[\s_]+", " ", p.name).title(), n)
             for n, p in enumerate(photos, 2)]
-    conn = connect(url)
-    try:
-        with transaction(conn) as cur:
-            import_roster(cur, rows)
-    finally:
-        conn.close()
+    run_in_transaction(url, lambda cur: import_roster(cur, rows))
 
 
 #: How often each sample student is in class in the generated term (by roster order); the fourth
@@ -133,10 +128,7 @@ def main() -> int:
     seed(url, knowns)
     seed_term(url)
     token = clients.new_token()
-    conn = connect(url)
-    with transaction(conn) as cur:
-        clients.add_client(cur, "screenshots", token)
-    conn.close()
+    run_in_transaction(url, lambda cur: clients.add_client(cur, "screenshots", token))
     server = AttendanceApp(ServerConfig(db_url=url, knowns_dir=knowns, host="127.0.0.1", port=0, workers=1)).start()
     server.serve_in_thread()
     tmp = Path(tempfile.mkdtemp(prefix="attendance-screens-"))

@@ -11,7 +11,7 @@ from typing import Iterator
 
 from client.connection import FramedClient
 from db import clients
-from db.connection import DatabaseUrl, connect, transaction
+from db.connection import DatabaseUrl, connect, run_in_transaction, transaction
 from db.roster_import import RosterRow, import_roster
 from server.app import AttendanceApp, ServerConfig
 from server.recognition.enrollment import scan_knowns
@@ -31,12 +31,7 @@ def seed_roster(url: DatabaseUrl, knowns_dir: Path) -> list[str]:
     names = {photo.student_id: photo.name for photo in photos}
     rows = [RosterRow(LECTURE, sid, names[sid], n) for n, sid in enumerate(ids, 2)]
     rows += [RosterRow(SMALL_LECTURE, sid, names[sid], n) for n, sid in enumerate(ids[:3], 100)]
-    conn = connect(url)
-    try:
-        with transaction(conn) as cur:
-            import_roster(cur, rows)
-    finally:
-        conn.close()
+    run_in_transaction(url, lambda cur: import_roster(cur, rows))
     return ids
 
 
@@ -44,13 +39,12 @@ def add_client(url: DatabaseUrl, name: str) -> str:
     """Register a client (as ``attendance-db add-client`` does); return its new token. A client
     of that name gets a new token (its old one is revoked)."""
     token = clients.new_token()
-    conn = connect(url)
-    try:
-        with transaction(conn) as cur:
-            clients.revoke_client(cur, name)
-            clients.add_client(cur, name, token)
-    finally:
-        conn.close()
+
+    def register(cur):
+        clients.revoke_client(cur, name)
+        clients.add_client(cur, name, token)
+
+    run_in_transaction(url, register)
     return token
 
 
