@@ -341,3 +341,19 @@ def test_server_down_during_finish_marks_are_queued_then_delivered_once(
     assert server.query("SELECT batch_id FROM applied_batches") == [(batch_id,)]
     assert len(server_log("BatchMarkRequest")) == 1  # exactly once
     qtbot.waitUntil(lambda: all(model_row.state == "saved" for model_row in again.rollcall.model.rows()), timeout=WAIT)
+
+
+def test_the_classroom_camera_tab_follows_the_lecture_and_uses_the_token(qtbot, server, make_window):
+    window = make_window(server.port, lecture=SMALL_LECTURE, screen="rollcall")
+    titles = [window.tabs.tabText(n) for n in range(window.tabs.count())]
+    assert titles[-1] == "Classroom camera" and window.tabs.widget(len(titles) - 1) is window.watch
+    assert window.watch.lecture == SMALL_LECTURE
+    window.lecture_edit.setText(LECTURE)
+    window.lecture_edit.editingFinished.emit()
+    assert window.watch.lecture == LECTURE
+    client = window.watch._connect()  # what the camera's worker threads call
+    try:
+        assert client.client_name == "test-client"
+        assert len(client.roster(LECTURE).students) == 6
+    finally:
+        client.close()
