@@ -32,8 +32,9 @@ class ClientExistsError(ValueError):
 
 
 def new_token() -> str:
-    """A new client token: 43 URL-safe characters (32 random bytes)."""
-    return secrets.token_urlsafe(32)
+    """A new client token: 64 hex digits (32 random bytes). Hex, so that a token never starts
+    with '-' and can be given as ``--token VALUE`` on any command line."""
+    return secrets.token_hex(32)
 
 
 def token_hash(token: str) -> str:

@@ -132,7 +132,7 @@ def test_add_client_prints_the_token_once_and_stores_only_its_hash(db_url):
     result = attendance_db(db_url, "add-client", "prof-kim.laptop")
     assert result.returncode == 0, result.stderr
     token = result.stdout.strip()
-    assert len(token) == 43 and "\n" not in token  # the token alone on stdout
+    assert len(token) == 64 and int(token, 16) >= 0 and "\n" not in token  # the token alone on stdout
     assert "shown only this once" in result.stderr
     conn = connect(db_url)
     with transaction(conn) as cur:
