@@ -26,6 +26,7 @@ from server.recognition.faces import DEFAULT_DETECT_MAX_SIDE
 from server.recognition.gallery import DEFAULT_THRESHOLD
 from server.recognition.images import DEFAULT_MAX_PIXELS
 from server.recognition.pool import RecognitionPool
+from server.camera import CameraService
 from server.presence import DueSessionCloser, PresenceService, PresenceSettings
 from server.service import AttendanceService, ServiceError
 
@@ -97,11 +98,13 @@ class AttendanceServer(socketserver.ThreadingTCPServer):
         self,
         config: ServerConfig,
         service: AttendanceService,
+        camera: CameraService,
         tokens: TokenChecker,
         tls_context: ssl.SSLContext | None = None,
     ):
         self.config = config
         self.service = service
+        self.camera = camera
         self.tokens = tokens
         self.tls_context = tls_context
         self.connection_limit = ConnectionLimit(config.max_connections)
@@ -177,9 +180,10 @@ class AttendanceApp:
             )
             gallery = self.service.reload_gallery()
             log.info("gallery: %d encodings of %d students", len(gallery), len(gallery.student_ids))
-            self.server = AttendanceServer(config, self.service, TokenChecker(self.db), tls_context)
+            presence = PresenceService(self.db, config.presence)
+            camera = CameraService(self.service, presence)
+            self.server = AttendanceServer(config, self.service, camera, TokenChecker(self.db), tls_context)
             if config.close_due_every:  # close camera sessions at their scheduled end
-                presence = PresenceService(self.db, config.presence)
                 self.closer = DueSessionCloser(presence, config.close_due_every).start()
         except BaseException:
             self.close()

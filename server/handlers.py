@@ -22,12 +22,9 @@ import socketserver
 import time
 
 from protocol import framed, legacy
-from protocol.errors import ErrorCode, RemoteProtocolError
-from protocol.errors import LocalProtocolError
 from db import report_wire
-from server.camera import CameraService
+from protocol.errors import ErrorCode, LocalProtocolError, RemoteProtocolError
 from server.limits import ADMIT
-from server.presence import PresenceService
 from server.service import ServiceError, largest_recognized
 
 log = logging.getLogger(__name__)
@@ -215,7 +212,7 @@ class FramedSession:
             framed.CloseSessionRequest: self._close_session,
             framed.ReportRequest: self._report,  # attendance report (docs/reports.md)
         }
-        self.camera = CameraService(self.service, PresenceService(self.service.db, self.config.presence))
+        self.camera = handler.server.camera
 
     def run(self) -> None:
         while True:
@@ -262,8 +259,19 @@ class FramedSession:
         return None
 
     def _send(self, message) -> None:
-        """Send a message, preceded by the server's preamble the first time."""
-        data = framed.encode(message)
+        """Send a message, preceded by the server's preamble the first time. A reply larger than
+        ``max_frame_bytes`` (a report over many dates, say) is answered ``bad_request`` instead,
+        so the connection goes on."""
+        try:
+            data = framed.encode(message, max_frame_bytes=self.config.max_frame_bytes)
+        except LocalProtocolError as exc:
+            if isinstance(message, framed.ErrorResponse):
+                raise
+            log.warning("%s framed %s #%d: %s", self.peer, type(message).__name__, message.request_id, exc)
+            data = framed.encode(framed.ErrorResponse(
+                message.request_id, ErrorCode.BAD_REQUEST,
+                f"the reply is too large to send ({exc.message}); ask for less (e.g. fewer dates)",
+            ))
         if not self.preamble_sent:
             data = framed.PREAMBLE + data
             self.preamble_sent = True
@@ -418,7 +426,6 @@ class FramedSession:
             counts["present"], counts["late"], counts["left_early"], counts["absent"], outcome.kept,
         )
 
-
     # -- attendance report (db/reports.py, docs/reports.md) -------------------------------------
 
     def _report(self, req: framed.ReportRequest):
@@ -428,11 +435,4 @@ class FramedSession:
             dt.date.fromisoformat(req.date_to) if req.date_to else None,
             req.late_weight,
         )
-        reply = report_wire.to_response(req.request_id, report)
-        try:
-            framed.encode(reply)  # a reply too big for one frame must not end the connection
-        except LocalProtocolError as exc:
-            raise ServiceError(
-                ErrorCode.BAD_REQUEST, f"the report is too large to send ({exc.message}); ask for fewer dates"
-            ) from None
-        return reply
+        return report_wire.to_response(req.request_id, report)

@@ -164,3 +164,15 @@ def test_rate_limiter_token_bucket():
         many.allow(str(n))
         now[0] += 0.01
     assert many.keys <= RateLimiter.PRUNE_ABOVE + 1  # idle buckets are dropped: memory is bounded
+
+
+def test_a_reply_over_max_frame_bytes_is_an_error_and_the_connection_goes_on(db_url, faces_dir):
+    """The server sends no frame larger than its own limit: a roster of 6 students (about 700
+    bytes) does not fit in 400, and is answered bad_request on a connection that stays open."""
+    with running_server(db_url, faces_dir / "knowns", workers=1, max_frame_bytes=400) as small:
+        with small.client() as client:
+            with pytest.raises(ServerError) as err:
+                client.roster(LECTURE)
+            assert err.value.code == ErrorCode.BAD_REQUEST
+            assert "too large" in err.value.message
+            assert client.ping().server_version  # the same connection carries on
