@@ -20,7 +20,22 @@ class FrameSourceError(RuntimeError):
     """The camera or the video file cannot be opened."""
 
 
-class VideoFileSource:
+class _CaptureSource:
+    """What both sources share: an OpenCV ``VideoCapture`` in ``_capture``, released on close."""
+
+    _capture: cv2.VideoCapture
+
+    def close(self) -> None:
+        self._capture.release()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class VideoFileSource(_CaptureSource):
     """The frames of a video file, in order, at their own timestamps."""
 
     live = False
@@ -53,17 +68,8 @@ class VideoFileSource:
             raise FrameSourceError(f"{self.path}: cannot decode frame {self._index}")
         return image
 
-    def close(self) -> None:
-        self._capture.release()
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-
-class CameraSource:
+class CameraSource(_CaptureSource):
     """A camera (``/dev/video<index>``, or the index OpenCV gives it); media time is the time
     since it was opened."""
 
@@ -88,15 +94,6 @@ class CameraSource:
         if not ok:
             raise FrameSourceError(f"camera {self.index}: cannot decode a frame")
         return image
-
-    def close(self) -> None:
-        self._capture.release()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 class SampleClock:
