@@ -11,9 +11,8 @@ import contextlib
 import datetime as dt
 import json
 import logging
-import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 import pymysql
 
@@ -105,8 +104,7 @@ class AttendanceService:
         self.threshold = threshold
         self.today = today
         self.evidence = evidence
-        self._gallery = Gallery.empty()
-        self._gallery_lock = threading.Lock()
+        self._gallery = Gallery.empty()  # replaced whole by reload_gallery(), never changed
 
     # -- gallery -------------------------------------------------------------------------------
 
@@ -118,8 +116,7 @@ class AttendanceService:
         """Read every stored encoding of the current model into memory (after enrollment)."""
         with self._database() as conn:
             gallery = load_gallery(conn, MODEL_NAME)
-        with self._gallery_lock:
-            self._gallery = gallery
+        self._gallery = gallery  # one assignment: requests see the old gallery or the new one
         return gallery
 
     # -- requests ------------------------------------------------------------------------------
@@ -319,9 +316,15 @@ class AttendanceService:
         return lecture
 
     @staticmethod
-    def _require_enrolled(cur, lecture: lectures.Lecture, student_ids: Iterable[str]) -> None:
+    def _require_enrolled(cur, lecture: lectures.Lecture, student_ids: Sequence[str]) -> None:
+        """ServiceError(not_enrolled) naming the first student not on the roster. One query
+        for a single student; the whole roster, once, for a batch."""
+        if len(student_ids) == 1:
+            enrolled = {sid for sid in student_ids if students.is_enrolled(cur, lecture.lecture_id, sid)}
+        else:
+            enrolled = {student.student_id for student in students.roster(cur, lecture.lecture_id)}
         for student_id in student_ids:
-            if not students.is_enrolled(cur, lecture.lecture_id, student_id):
+            if student_id not in enrolled:
                 raise ServiceError(
                     ErrorCode.NOT_ENROLLED, f"student {student_id} is not on the roster of {lecture.code}"
                 )
