@@ -33,6 +33,7 @@ import face_recognition  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from bench import results  # noqa: E402
 from client.connection import FramedClient  # noqa: E402
 from db.connection import DatabaseUrl, url_from_env  # noqa: E402
 from db.schema import recreate_database  # noqa: E402
@@ -141,7 +142,25 @@ def main() -> int:
     print(f"over {LARGE_MIN_SIDE} px: {len(large)} images, ratio max {max(large):.2f}, "
           f"median {statistics.median(large):.2f} (target <= 0.50)")
     print("all targets met" if not missed else f"targets missed: {', '.join(missed)}")
+    save_results(rows, small, large, args)
     return 1 if missed else 0
+
+
+def save_results(rows, small: list[float], large: list[float], args) -> None:
+    lines = ["| image | size | faces | plain ms | server ms | ratio |", "|---|---|---|---|---|---|"]
+    for path, size, faces, plain, server in rows:
+        lines.append(f"| {path.parent.name}/{path.name} | {size[0]}x{size[1]} | {faces} | {1000 * plain:.0f} | "
+                     f"{1000 * server:.0f} | {server / plain:.2f} |")
+    lines.append(f"\nServer with {args.workers} worker process(es); medians of {args.repeat} alternating runs. "
+                 "Plain = `load_image_file` + `face_locations` + `face_encodings` + `face_distance` in one process.")
+    results.save("recognition", [
+        results.Row(f"one single-face image up to 480p, server round trip ({len(small)} images)",
+                    f"ratio max {max(small):.2f}, median {statistics.median(small):.2f}",
+                    baseline="plain face_recognition calls", target="<= 1.10x", met=max(small) <= 1.10),
+        results.Row(f"one image over {LARGE_MIN_SIDE} px ({len(large)} images)",
+                    f"ratio max {max(large):.2f}, median {statistics.median(large):.2f}",
+                    baseline="plain face_recognition calls", target="<= 0.5x", met=max(large) <= 0.5),
+    ], details="\n".join(lines))
 
 
 if __name__ == "__main__":

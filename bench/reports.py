@@ -28,6 +28,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench import results  # noqa: E402
 from db.connection import DatabaseUrl, connect, transaction, url_from_env  # noqa: E402
 from db.reports import build_report  # noqa: E402
 from db.schema import recreate_database  # noqa: E402
@@ -159,6 +160,12 @@ def main() -> int:
         chart_s = run_cli(url, code, "--format", "xlsx", "--out", f"{tmp}/r.xlsx", "--chart", f"{tmp}/r.png")
     print(f"attendance-report end to end (process start included): csv {1000 * csv_s:.0f} ms,"
           f" xlsx + chart {1000 * chart_s:.0f} ms")
+    results.save("reports", [
+        results.Row(f"report of one lecture ({cells} cells; {counts['attendance']} rows in the database)",
+                    results.seconds(report_s), target=f"< {TARGET_SECONDS:g} s", met=report_s <= TARGET_SECONDS),
+        results.Row("attendance-report end to end: csv / xlsx + chart",
+                    f"{results.seconds(csv_s)} / {results.seconds(chart_s)}"),
+    ], details=f"attendance_summary_v for one lecture: {results.seconds(view_s)} (median of {args.repeat}).")
     if report_s > TARGET_SECONDS:
         print("target MISSED")
         return 1

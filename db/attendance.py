@@ -57,6 +57,58 @@ class MarkResult:
     attendance_id: int | None = field(default=None, compare=False)  # the row's ID
 
 
+def mark_many(
+    cur,
+    *,
+    session_id: int,
+    marks: "list[tuple[str, str]]",
+    source: str,
+    client_name: str,
+) -> int:
+    """Record (student_id, status) marks in the session, replacing existing marks (a roll call):
+    what :func:`mark` with ``overwrite=True`` does for each, in a few statements instead of one
+    per student. Returns the number of marks written (one per distinct student ID).
+
+    One multi-row INSERT writes every missing row and locks every existing one, in student-ID
+    order (the lock order of every batch, so two batches cannot deadlock); then one UPDATE per
+    status rewrites the rows that existed, which this transaction already holds.
+    Raises ValueError for an unknown status or source or a student given twice with two
+    statuses, and pymysql.err.IntegrityError when the session or a student does not exist.
+    """
+    if source not in SOURCES:
+        raise ValueError(f"unknown mark source {source!r} (one of {', '.join(SOURCES)})")
+    wanted: dict[str, str] = {}
+    for student_id, status in marks:
+        if status not in STATUSES:
+            raise ValueError(f"unknown attendance status {status!r} (one of {', '.join(STATUSES)})")
+        if wanted.setdefault(student_id, status) != status:
+            raise ValueError(f"student {student_id} is marked twice with different statuses")
+    if not wanted:
+        return 0
+    ordered = sorted(wanted.items())
+    rows = ", ".join(["(%s, %s, %s, %s, NULL, %s)"] * len(ordered))
+    values = [v for student_id, status in ordered for v in (session_id, student_id, status, source, client_name)]
+    cur.execute(
+        "INSERT INTO attendance (session_id, student_id, status, source, distance, client_name)"
+        f" VALUES {rows} ON DUPLICATE KEY UPDATE attendance_id = attendance_id",
+        values,
+    )
+    if cur.rowcount == len(ordered):  # 1 per inserted row, 0 per existing one: all were new
+        return len(ordered)
+    by_status: dict[str, list[str]] = {}
+    for student_id, status in ordered:
+        by_status.setdefault(status, []).append(student_id)
+    for status, student_ids in sorted(by_status.items()):
+        placeholders = ", ".join(["%s"] * len(student_ids))
+        cur.execute(
+            "UPDATE attendance SET status = %s, source = %s, distance = NULL, client_name = %s,"
+            " marked_at = CURRENT_TIMESTAMP(3)"
+            f" WHERE session_id = %s AND student_id IN ({placeholders})",
+            [status, source, client_name, session_id, *student_ids],
+        )
+    return len(ordered)
+
+
 def mark(
     cur,
     *,

@@ -20,6 +20,21 @@ DB_URL_ENV = "ATTENDANCE_DB_URL"
 #: Errors that mean "the database is not reachable right now" (as opposed to a bad query).
 UNAVAILABLE_ERRORS = (pymysql.err.OperationalError, pymysql.err.InterfaceError, ConnectionError)
 
+#: MySQL error codes (raised as OperationalError) meaning "this transaction lost to a concurrent
+#: one and was rolled back; run it again": deadlock (1213, also Galera's certification failure),
+#: lock wait timeout (1205), Group Replication's certification failure (3101). The connection
+#: itself is fine.
+CONFLICT_ERROR_CODES = frozenset({1205, 1213, 3101})
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """Whether ``exc`` is a write conflict (see :data:`CONFLICT_ERROR_CODES`), not an outage."""
+    return (
+        isinstance(exc, pymysql.err.OperationalError)
+        and bool(exc.args)
+        and exc.args[0] in CONFLICT_ERROR_CODES
+    )
+
 
 #: Hints for the MySQL errors a newcomer meets first.
 _ERROR_HINTS = {
@@ -180,7 +195,10 @@ class ConnectionPool:
             conn = connect(self.url, timeout=self.timeout)
         try:
             yield conn
-        except UNAVAILABLE_ERRORS:
+        except UNAVAILABLE_ERRORS as exc:
+            if is_conflict(exc):  # the transaction lost a conflict; the connection is fine
+                self._give_back(conn)
+                raise
             with contextlib.suppress(Exception):
                 conn.close()
             raise

@@ -11,13 +11,15 @@ import contextlib
 import datetime as dt
 import json
 import logging
+import random
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 import pymysql
 
 from db import attendance, lectures, students
-from db.connection import UNAVAILABLE_ERRORS, ConnectionPool, transaction
+from db.connection import UNAVAILABLE_ERRORS, ConnectionPool, is_conflict, transaction
 from db.reports import LectureNotFound, LectureReport, build_report
 from protocol.errors import ErrorCode
 from server.recognition.enrollment import load_gallery
@@ -33,6 +35,8 @@ log = logging.getLogger(__name__)
 
 #: Sources whose marks replace an existing mark (a person's decision beats an automatic one).
 _OVERWRITING_SOURCES = frozenset({"rollcall", "manual"})
+#: Attempts of a write transaction that keeps losing conflicts (see write_transaction).
+WRITE_ATTEMPTS = 3
 
 
 class ServiceError(Exception):
@@ -42,6 +46,10 @@ class ServiceError(Exception):
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+
+
+class _WriteConflict(Exception):
+    """The transaction lost a conflict and was rolled back (its __cause__ says which); retried."""
 
 
 @dataclass(frozen=True)
@@ -158,11 +166,12 @@ class AttendanceService:
         the student was recognized (see :mod:`server.evidence`).
         """
         day = self.today()
-        with self._database() as conn, transaction(conn) as cur:
+
+        def write(cur):
             lecture = self._lecture(cur, lecture_code)
             self._require_enrolled(cur, lecture, [student_id])
             session_id = attendance.ensure_session(cur, lecture.lecture_id, day)
-            result = attendance.mark(
+            return lecture, attendance.mark(
                 cur,
                 session_id=session_id,
                 student_id=student_id,
@@ -172,6 +181,8 @@ class AttendanceService:
                 distance=distance,
                 overwrite=source in _OVERWRITING_SOURCES,
             )
+
+        lecture, result = self.write_transaction(write)
         if self.evidence is not None and not result.already_marked:
             self.evidence.attach(
                 client_name, lecture=lecture.code, day=day, student_id=student_id,
@@ -209,33 +220,27 @@ class AttendanceService:
             return _replayed(stored)
 
     def _apply_batch(self, lecture_code, batch_id, marks, client_name, source) -> BatchOutcome:
-        with self._database() as conn, transaction(conn) as cur:
-            stored = attendance.find_applied_batch(cur, batch_id)
-            if stored is not None:
-                log.info("batch %s already applied; replying as before", batch_id)
-                return _replayed(stored)
-            lecture = self._lecture(cur, lecture_code)
-            self._require_enrolled(cur, lecture, [student_id for student_id, _ in marks])
-            session_id = attendance.ensure_session(cur, lecture.lecture_id, self.today())
-            # One lock order for every batch (by student ID), so two batches cannot deadlock.
-            for student_id, status in sorted(marks):
-                attendance.mark(
-                    cur,
-                    session_id=session_id,
-                    student_id=student_id,
-                    status=status,
-                    source=source,
-                    client_name=client_name,
-                    overwrite=True,
-                )
-            outcome = BatchOutcome(batch_id, applied=len(marks), replayed=False)
-            attendance.record_batch(
-                cur,
-                batch_id=batch_id,
-                session_id=session_id,
-                client_name=client_name,
-                reply_json=json.dumps({"batch_id": batch_id, "applied": outcome.applied}),
-            )
+        return self.write_transaction(lambda cur: self._write_batch(cur, lecture_code, batch_id, marks,
+                                                                    client_name, source))
+
+    def _write_batch(self, cur, lecture_code, batch_id, marks, client_name, source) -> BatchOutcome:
+        stored = attendance.find_applied_batch(cur, batch_id)
+        if stored is not None:
+            log.info("batch %s already applied; replying as before", batch_id)
+            return _replayed(stored)
+        lecture = self._lecture(cur, lecture_code)
+        self._require_enrolled(cur, lecture, [student_id for student_id, _ in marks])
+        session_id = attendance.ensure_session(cur, lecture.lecture_id, self.today())
+        attendance.mark_many(cur, session_id=session_id, marks=list(marks), source=source,
+                             client_name=client_name)
+        outcome = BatchOutcome(batch_id, applied=len(marks), replayed=False)
+        attendance.record_batch(
+            cur,
+            batch_id=batch_id,
+            session_id=session_id,
+            client_name=client_name,
+            reply_json=json.dumps({"batch_id": batch_id, "applied": outcome.applied}),
+        )
         return outcome
 
     def recognize(
@@ -297,6 +302,26 @@ class AttendanceService:
 
     # -- helpers -------------------------------------------------------------------------------
 
+    def write_transaction(self, work):
+        """``work(cursor)`` in one transaction, run again (up to :data:`WRITE_ATTEMPTS` times in
+        all) when the database rolled it back for losing a conflict with a concurrent one
+        (deadlock, lock wait timeout, a Galera/Group Replication certification failure).
+
+        :raises ServiceError: db_unavailable when every attempt lost, or as :meth:`_database`.
+        """
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                with self._database() as conn, transaction(conn) as cur:
+                    return work(cur)
+            except _WriteConflict as exc:
+                if attempt == WRITE_ATTEMPTS:
+                    log.warning("write conflict, giving up after %d attempts: %s", attempt, exc.__cause__)
+                    # db_unavailable: every client retries it, and it keeps the connection open.
+                    raise ServiceError(ErrorCode.DB_UNAVAILABLE, "the database is busy with concurrent "
+                                                                 "writes; try again") from exc.__cause__
+                log.info("write conflict (attempt %d), running the transaction again: %s", attempt, exc.__cause__)
+                time.sleep(random.uniform(0.005, 0.02) * attempt)
+
     @contextlib.contextmanager
     def _database(self) -> Iterator[pymysql.connections.Connection]:
         """A pooled connection; a database that is unreachable or goes away mid-request becomes
@@ -305,6 +330,8 @@ class AttendanceService:
             with self.db.connection() as conn:
                 yield conn
         except UNAVAILABLE_ERRORS as exc:
+            if is_conflict(exc):
+                raise _WriteConflict() from exc
             log.warning("database unavailable: %s", exc)
             raise ServiceError(ErrorCode.DB_UNAVAILABLE, "the attendance database is not reachable") from exc
 

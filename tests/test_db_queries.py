@@ -261,6 +261,40 @@ def test_marking_again_with_overwrite_replaces_the_mark(db_conn, session_id):
     assert fresh == attendance.MarkResult("absent", already_marked=False)
 
 
+def test_mark_many_writes_new_marks_and_replaces_existing_ones(db_conn, session_id):
+    mark_kim(db_conn, session_id, status="present", source="checkin", client_name="room-101", distance=0.3)
+    before = in_transaction(db_conn, attendance.session_marks, session_id)[KIM]
+    time.sleep(0.01)  # marked_at has millisecond precision
+    written = in_transaction(
+        db_conn, attendance.mark_many, session_id=session_id,
+        marks=[(PARK, "absent"), (KIM, "late"), (LEE, "present")], source="rollcall", client_name="prof",
+    )
+    assert written == 3
+    marks = in_transaction(db_conn, attendance.session_marks, session_id)
+    assert {sid: (m.status, m.source, m.client_name, m.distance) for sid, m in marks.items()} == {
+        KIM: ("late", "rollcall", "prof", None),  # the check-in was replaced
+        LEE: ("present", "rollcall", "prof", None),
+        PARK: ("absent", "rollcall", "prof", None),
+    }
+    assert marks[KIM].marked_at > before.marked_at
+    assert row_count(db_conn, "attendance") == 3
+    # the same marks again: nothing new, nothing doubled
+    assert in_transaction(db_conn, attendance.mark_many, session_id=session_id,
+                          marks=[(KIM, "late"), (LEE, "present")], source="rollcall", client_name="prof") == 2
+    assert row_count(db_conn, "attendance") == 3
+    assert in_transaction(db_conn, attendance.mark_many, session_id=session_id, marks=[],
+                          source="rollcall", client_name="prof") == 0
+
+
+def test_mark_many_refuses_bad_marks_and_unknown_students_whole(db_conn, session_id):
+    for marks, error in [([(KIM, "here")], ValueError), ([(KIM, "late"), (KIM, "absent")], ValueError),
+                         ([(LEE, "present"), (UNKNOWN, "present")], pymysql.err.IntegrityError)]:
+        with pytest.raises(error):
+            in_transaction(db_conn, attendance.mark_many, session_id=session_id, marks=marks,
+                           source="rollcall", client_name="prof")
+    assert row_count(db_conn, "attendance") == 0  # the transaction rolled back LEE's mark too
+
+
 def test_marks_are_per_session(db_conn, lecture, session_id):
     other_day = in_transaction(db_conn, attendance.ensure_session, lecture.lecture_id, DAY + datetime.timedelta(7))
     mark_kim(db_conn, session_id)

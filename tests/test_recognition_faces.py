@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from server.recognition import faces
+from server.recognition import pool as pool_module
 from server.recognition.enrollment import scan_knowns
 from server.recognition.faces import ModelsUnavailableError, box_area, detect_faces, encode_faces, largest_box
 from server.recognition.gallery import Gallery
@@ -77,6 +78,17 @@ def test_analyze_returns_boxes_in_full_resolution_pixels(pool, faces_dir):
     assert 0 <= left < right <= 1920 and 0 <= top < bottom <= 1080
     assert box_area(face.box) > 200 * 200  # the face is large in this frame
     assert face.encoding.shape == (128,) and face.encoding.dtype == np.float64
+
+
+def test_many_faces_are_encoded_on_every_worker_with_the_same_result(pool, faces_dir):
+    path = faces_dir / "detection" / "bald_guys.jpg"  # 24 faces: more than ENCODE_IN_PLACE_MAX
+    detected = pool.analyze(path.read_bytes())
+    assert len(detected) > pool_module.ENCODE_IN_PLACE_MAX
+    image = load_image_file(path)
+    boxes = detect_faces(image)
+    assert [face.box for face in detected] == boxes  # the detector's order is kept
+    in_one_process = encode_faces(image, boxes)
+    assert np.allclose(np.array([face.encoding for face in detected]), in_one_process, atol=1e-6)
 
 
 def test_pool_refuses_bad_input_in_the_caller(pool, tmp_path):
