@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 import numpy as np
+import pymysql
 
 ENCODING_SIZE = 128
 _DTYPE = np.dtype("<f8")
@@ -59,6 +60,21 @@ def load_encodings(cur, model: str) -> list[EncodingRow]:
     ]
 
 
+def load_photo_hashes(cur, model: str) -> dict[str, str]:
+    """photo path -> SHA-256 (hex) of every row of this model: what enrollment compares the photos
+    with, without reading the encodings."""
+    cur.execute("SELECT photo_path, photo_sha256 FROM face_encodings WHERE model = %s", (model,))
+    return dict(cur.fetchall())
+
+
+_UPSERT = (
+    "INSERT INTO face_encodings (student_id, photo_path, photo_sha256, model, face_count, encoding)"
+    " VALUES (%s, %s, %s, %s, %s, %s)"
+    " ON DUPLICATE KEY UPDATE student_id = VALUES(student_id), photo_sha256 = VALUES(photo_sha256),"
+    " face_count = VALUES(face_count), encoding = VALUES(encoding), created_at = CURRENT_TIMESTAMP"
+)
+
+
 def upsert_encoding(
     cur,
     *,
@@ -70,14 +86,26 @@ def upsert_encoding(
     encoding,
 ) -> None:
     """Insert or replace the row of (photo_path, model). encoding: (128,) numbers, or None."""
-    blob = None if encoding is None else encoding_to_bytes(encoding)
-    cur.execute(
-        "INSERT INTO face_encodings (student_id, photo_path, photo_sha256, model, face_count, encoding)"
-        " VALUES (%s, %s, %s, %s, %s, %s)"
-        " ON DUPLICATE KEY UPDATE student_id = VALUES(student_id), photo_sha256 = VALUES(photo_sha256),"
-        " face_count = VALUES(face_count), encoding = VALUES(encoding), created_at = CURRENT_TIMESTAMP",
-        (student_id, photo_path, photo_sha256, model, face_count, blob),
-    )
+    upsert_encodings(cur, [EncodingRow(student_id, photo_path, photo_sha256, face_count, encoding)], model)
+
+
+def upsert_encodings(cur, rows: Iterable[EncodingRow], model: str) -> int:
+    """:func:`upsert_encoding` for many rows of this model at once (multi-row INSERT statements,
+    each under about 1 MB). Returns the number of rows given."""
+    values = [
+        (
+            row.student_id,
+            row.photo_path,
+            row.photo_sha256,
+            model,
+            row.face_count,
+            None if row.encoding is None else encoding_to_bytes(row.encoding),
+        )
+        for row in rows
+    ]
+    if values:
+        cur.executemany(_UPSERT, values)  # pymysql sends them as multi-row INSERTs
+    return len(values)
 
 
 def delete_encodings(cur, photo_paths: Iterable[str], model: str) -> int:
@@ -91,27 +119,43 @@ def delete_encodings(cur, photo_paths: Iterable[str], model: str) -> int:
     return deleted
 
 
-def load_gallery_rows(cur, model: str) -> tuple[list[str], np.ndarray, dict[str, str]]:
+def load_gallery_rows(
+    cur, model: str, *, dtype=np.float64, chunk_rows: int = 10_000
+) -> tuple[list[str], np.ndarray, dict[str, str]]:
     """The encodings to match against, with the students' names.
 
-    :return: (student ID of each encoding, (n, 128) float64 matrix, {student ID: name}); only rows
-        that have an encoding.
+    The rows are streamed (an unbuffered cursor on the same connection, so in the same
+    transaction) and converted ``chunk_rows`` at a time: 100,000 encodings need the result plus
+    about 15 MB, not the whole result set as Python objects as well (~135 MB).
+
+    :param dtype: of the returned matrix (the server's gallery asks for float32).
+    :return: (student ID of each encoding, (n, 128) matrix, {student ID: name}); only rows that
+        have an encoding, in the order they were stored.
     """
-    cur.execute(
-        "SELECT e.student_id, s.name, e.photo_path, e.encoding"
-        " FROM face_encodings AS e JOIN students AS s ON s.student_id = e.student_id"
-        " WHERE e.model = %s AND e.encoding IS NOT NULL ORDER BY e.student_id, e.photo_path",
-        (model,),
-    )
-    student_ids, names, blobs = [], {}, []
-    for student_id, name, photo_path, blob in cur.fetchall():
-        if len(blob) != ENCODING_BYTES:
-            _decode(blob, photo_path)  # raises, naming the photo
-        student_ids.append(student_id)
-        names[student_id] = name
-        blobs.append(blob)
-    matrix = np.frombuffer(b"".join(blobs), dtype=_DTYPE).reshape(len(blobs), ENCODING_SIZE)
-    return student_ids, matrix.astype(np.float64), names
+    student_ids, names, parts = [], {}, []
+    stream = cur.connection.cursor(pymysql.cursors.SSCursor)
+    try:
+        # In primary-key order: no sort of the (blob) rows on the database server.
+        stream.execute(
+            "SELECT e.student_id, s.name, e.photo_path, e.encoding"
+            " FROM face_encodings AS e JOIN students AS s ON s.student_id = e.student_id"
+            " WHERE e.model = %s AND e.encoding IS NOT NULL ORDER BY e.encoding_id",
+            (model,),
+        )
+        while rows := stream.fetchmany(chunk_rows):
+            blobs = []
+            for student_id, name, photo_path, blob in rows:
+                if len(blob) != ENCODING_BYTES:
+                    _decode(blob, photo_path)  # raises, naming the photo
+                student_ids.append(student_id)
+                names[student_id] = name
+                blobs.append(blob)
+            chunk = np.frombuffer(b"".join(blobs), dtype=_DTYPE).reshape(len(blobs), ENCODING_SIZE)
+            parts.append(chunk.astype(dtype))
+    finally:
+        stream.close()
+    matrix = np.concatenate(parts) if parts else np.empty((0, ENCODING_SIZE), dtype=dtype)
+    return student_ids, matrix, names
 
 
 def _decode(blob: bytes, photo_path: str) -> np.ndarray:

@@ -22,7 +22,7 @@ from server.evidence import DEFAULT_RETENTION_DAYS, EvidenceKeeper
 from server.handlers import ConnectionHandler
 from server.limits import DEFAULT_LEGACY_NETWORKS, ConnectionLimit, NetworkAllowList, RateLimiter
 from server.recognition.enrollment import sync_knowns
-from server.recognition.faces import DEFAULT_DETECT_MAX_SIDE
+from server.recognition.faces import DEFAULT_DETECT_MAX_SIDE, ModelsUnavailableError
 from server.recognition.gallery import DEFAULT_THRESHOLD
 from server.recognition.images import DEFAULT_MAX_PIXELS
 from server.recognition.pool import RecognitionPool
@@ -159,8 +159,14 @@ class AttendanceApp:
         return self.server.server_address[:2]
 
     def start(self) -> "AttendanceApp":
-        """Load models, check the database, enroll ``knowns/``, load the gallery, bind the port."""
+        """Start the workers, check the database, enroll ``knowns/``, load the gallery, bind the port.
+
+        The worker processes load the models (1-2 s each) while this process does the rest; it
+        waits for them only when photos must be encoded and before it binds the port, so when
+        start() returns every worker is ready (and a failure to load the models is raised here).
+        """
         config = self.config
+        started = time.monotonic()
         try:
             tls_context = self._tls_context()
             if config.keep_evidence is not None:
@@ -169,7 +175,7 @@ class AttendanceApp:
             self.recognizer = RecognitionPool(
                 config.workers, detect_max_side=config.detect_max_side, max_pixels=config.max_pixels
             )
-            self.recognizer.start()
+            self.recognizer.start(wait=False)
             self.db = ConnectionPool(config.db_url)
             self._check_database()
             with self.db.connection() as conn:
@@ -180,11 +186,20 @@ class AttendanceApp:
             )
             gallery = self.service.reload_gallery()
             log.info("gallery: %d encodings of %d students", len(gallery), len(gallery.student_ids))
+            own_work = time.monotonic() - started
+            self._wait_for_workers()
+            log.info(
+                "%d recognition workers ready %.2f s after start-up began (its own work took %.2f s)",
+                self.recognizer.processes, time.monotonic() - started, own_work,
+            )
             presence = PresenceService(self.db, config.presence)
             camera = CameraService(self.service, presence)
             self.server = AttendanceServer(config, self.service, camera, TokenChecker(self.db), tls_context)
             if config.close_due_every:  # close camera sessions at their scheduled end
                 self.closer = DueSessionCloser(presence, config.close_due_every).start()
+        except ModelsUnavailableError as exc:  # from the workers, while encoding or getting ready
+            self.close()
+            raise StartupError(f"the recognition workers cannot load the models: {exc}") from exc
         except BaseException:
             self.close()
             raise
@@ -238,10 +253,16 @@ class AttendanceApp:
                 self.evidence.purge()
                 last_purge = time.monotonic()
 
+    def _wait_for_workers(self) -> None:
+        try:
+            self.recognizer.start()  # started without waiting: now wait until every worker is ready
+        except TimeoutError as exc:
+            raise StartupError(f"{exc}; is the machine overloaded?") from exc
+
     def _check_database(self) -> None:
         try:
             with self.db.connection() as conn, transaction(conn) as cur:
-                cur.execute("SELECT COUNT(*) FROM face_encodings")
+                cur.execute("SELECT 1 FROM face_encodings LIMIT 1")  # the tables are there
         except UNAVAILABLE_ERRORS as exc:
             raise StartupError(f"cannot connect to {self.config.db_url}: {exc}") from exc
         except pymysql.err.ProgrammingError as exc:

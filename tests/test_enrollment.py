@@ -209,3 +209,48 @@ def test_encoding_rows_round_trip(db_conn):
     assert [r.photo_path for r in left] == ["a.jpg"]
     with pytest.raises(ValueError, match="128"):
         db_encodings.encoding_to_bytes(np.zeros(127))
+
+
+def test_many_encoding_rows_are_written_at_once_and_their_hashes_read_back(db_conn):
+    rng = np.random.default_rng(3)
+    ids = [str(203000000 + i) for i in range(1500)]
+    with transaction(db_conn) as cur:
+        cur.executemany("INSERT INTO students (student_id, name) VALUES (%s, %s)", [(s, f"s{s}") for s in ids])
+        rows = [
+            db_encodings.EncodingRow(sid, f"{sid}_s.jpg", f"{i:064x}", 1 if i % 7 else 0,
+                                     rng.normal(size=128) if i % 7 else None)
+            for i, sid in enumerate(ids)
+        ]
+        assert db_encodings.upsert_encodings(cur, rows, MODEL_NAME) == 1500  # > 1 MB: several statements
+        assert db_encodings.upsert_encodings(cur, [], MODEL_NAME) == 0
+        replaced = db_encodings.EncodingRow(ids[1], rows[1].photo_path, "f" * 64, 2, -rows[1].encoding)
+        db_encodings.upsert_encodings(cur, [replaced], MODEL_NAME)
+        hashes = db_encodings.load_photo_hashes(cur, MODEL_NAME)
+        stored = {row.photo_path: row for row in db_encodings.load_encodings(cur, MODEL_NAME)}
+    assert len(hashes) == 1500 and hashes[rows[0].photo_path] == rows[0].photo_sha256
+    assert hashes[rows[1].photo_path] == "f" * 64
+    assert stored[rows[0].photo_path].encoding is None and stored[rows[0].photo_path].face_count == 0
+    assert np.array_equal(stored[rows[1].photo_path].encoding, -rows[1].encoding)
+    assert stored[rows[1].photo_path].face_count == 2
+    assert np.array_equal(stored[rows[8].photo_path].encoding, rows[8].encoding)
+
+
+def test_gallery_rows_are_read_in_chunks_and_a_bad_row_is_named(db_conn):
+    rng = np.random.default_rng(4)
+    encodings = rng.normal(size=(25, 128))
+    with transaction(db_conn) as cur:
+        cur.executemany("INSERT INTO students (student_id, name) VALUES (%s, %s)",
+                        [(str(203000000 + i), f"n{i}") for i in range(25)])
+        db_encodings.upsert_encodings(cur, [
+            db_encodings.EncodingRow(str(203000000 + i), f"{i:02d}.jpg", "0" * 64, 1, encodings[i])
+            for i in range(25)
+        ], MODEL_NAME)
+        ids, matrix, names = db_encodings.load_gallery_rows(cur, MODEL_NAME, dtype=np.float32, chunk_rows=10)
+    assert ids == [str(203000000 + i) for i in range(25)] and names[ids[24]] == "n24"
+    assert matrix.dtype == np.float32 and np.array_equal(matrix, encodings.astype(np.float32))
+    with transaction(db_conn) as cur:
+        cur.execute("UPDATE face_encodings SET encoding = %s WHERE photo_path = '17.jpg'", (b"\0" * 1000,))
+        with pytest.raises(ValueError, match="17.jpg"):
+            db_encodings.load_gallery_rows(cur, MODEL_NAME, chunk_rows=10)
+        cur.execute("SELECT COUNT(*) FROM face_encodings")  # the connection is still usable
+        assert cur.fetchone() == (25,)

@@ -110,3 +110,54 @@ def test_matches_a_brute_force_reference_on_random_data():
         distances = np.linalg.norm(known - face, axis=1)
         nearest = int(np.argmin(distances))
         assert match == Match(student_ids[nearest], pytest.approx(distances[nearest], abs=1e-5))
+
+
+def _reference_match(student_ids, known, faces, threshold, allowed=None):
+    """The documented rules, by brute force in float64 on the float32-rounded encodings."""
+    known = np.asarray(known, dtype=np.float32).astype(np.float64)
+    faces = np.asarray(faces, dtype=np.float32).astype(np.float64)
+    candidates = sorted({s for s in student_ids if allowed is None or s in allowed})
+    if not candidates:
+        return [Match(None, None) for _ in faces]
+    distance = np.full((len(faces), len(candidates)), np.inf)
+    for column, student in enumerate(candidates):
+        rows = known[[i for i, s in enumerate(student_ids) if s == student]]
+        distance[:, column] = np.min(np.linalg.norm(faces[:, None, :] - rows[None, :, :], axis=2), axis=1)
+    matches = [Match(None, float(d)) for d in distance.min(axis=1)]
+    pairs = sorted((distance[f, c], f, c) for f in range(len(faces)) for c in range(len(candidates))
+                   if np.float32(distance[f, c]) <= np.float32(threshold))
+    taken_faces, taken_columns = set(), set()
+    for d, f, c in pairs:
+        if f not in taken_faces and c not in taken_columns:
+            taken_faces.add(f)
+            taken_columns.add(c)
+            matches[f] = Match(candidates[c], float(d))
+    return matches
+
+
+def test_matches_the_rules_on_a_shuffled_gallery_with_several_rows_per_student_and_rosters():
+    rng = np.random.default_rng(11)
+    students = [f"2020{i:05d}" for i in range(300)]
+    student_ids = [students[i] for i in rng.integers(0, len(students), size=900)]  # 1 to ~8 rows each
+    known = rng.normal(scale=0.09, size=(900, 128))
+    faces = known[rng.choice(900, size=6, replace=False)] + rng.normal(scale=0.02, size=(6, 128))
+    faces = np.vstack([faces, rng.normal(scale=0.09, size=(2, 128))])  # and two strangers
+    gallery = Gallery(student_ids, known)
+    roster = set(rng.choice(students, size=120, replace=False).tolist())
+    for allowed in (None, roster, set(student_ids[:3])):
+        for threshold in (0.6, 0.3):
+            for group in (faces, faces[:1], faces[3:4]):
+                got = gallery.match(group, threshold=threshold, allowed=allowed)
+                expected = _reference_match(student_ids, known, group, threshold, allowed)
+                assert [m.student_id for m in got] == [m.student_id for m in expected]
+                assert [m.distance for m in got] == pytest.approx([m.distance for m in expected], abs=1e-6)
+
+
+def test_the_callers_array_is_copied_and_the_gallery_is_read_only():
+    known = np.zeros((2, 128), dtype=np.float32)
+    known[1, 0] = 1.0
+    gallery = Gallery([A, B], known)
+    known[0, 0] = 5.0  # the caller changes its array afterwards
+    assert gallery.match([vec(0)]) == [Match(A, 0.0)]
+    with pytest.raises(ValueError, match="read-only"):
+        gallery._encodings[0, 0] = 1.0

@@ -14,11 +14,14 @@ so a server start with nothing new costs one hash per photo.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from db import encodings as db_encodings
 from db.connection import transaction
@@ -86,65 +89,62 @@ def sync_knowns(
     with encoding NULL (not encoded again until it changes); with several faces the largest is
     used. Both are logged as warnings. All writes happen in one transaction.
 
-    :param pool: a started :class:`server.recognition.pool.RecognitionPool`.
+    :param pool: a :class:`server.recognition.pool.RecognitionPool`, started (perhaps with
+        ``wait=False``: it is used only when there are photos to encode, which then wait for the
+        workers to be ready).
     """
     photos = scan_knowns(knowns_dir, logger=logger)
     hashes = {photo.rel_path: _sha256(photo.path) for photo in photos}
     with transaction(conn) as cur:
-        stored = {row.photo_path: row for row in db_encodings.load_encodings(cur, model)}
+        stored = db_encodings.load_photo_hashes(cur, model)  # photo path -> SHA-256
 
     new = [p for p in photos if p.rel_path not in stored]
-    changed = [
-        p for p in photos if p.rel_path in stored and stored[p.rel_path].photo_sha256 != hashes[p.rel_path]
-    ]
+    changed = [p for p in photos if p.rel_path in stored and stored[p.rel_path] != hashes[p.rel_path]]
     to_encode = new + changed
     gone = sorted(set(stored) - set(hashes))
+    report = SyncReport(
+        added=len(new), updated=len(changed), unchanged=len(photos) - len(to_encode), removed=0
+    )
     if to_encode:
         logger.info("encoding %d enrollment photos from %s", len(to_encode), knowns_dir)
-    results = pool.encode_photos([photo.path for photo in to_encode])
+    results = pool.encode_photos([photo.path for photo in to_encode])  # none: returns at once
+    if not to_encode and not gone:
+        return report  # nothing to write: every photo's student exists (see below)
 
-    no_face, multi_face = [], []
-    with transaction(conn) as cur:
-        for student_id, name in sorted({(p.student_id, p.name) for p in photos}):
-            ensure_student(cur, student_id, name)
-        for photo, result in zip(to_encode, results):
-            if result.error is not None:
-                logger.warning("enrollment photo %s cannot be used: %s", photo.rel_path, result.error)
-                no_face.append(photo.rel_path)
-            elif result.encoding is None:
-                logger.warning("enrollment photo %s: no face found; stored without encoding", photo.rel_path)
-                no_face.append(photo.rel_path)
-            elif result.face_count > 1:
-                logger.warning(
-                    "enrollment photo %s: %d faces found; the largest is used",
-                    photo.rel_path,
-                    result.face_count,
-                )
-                multi_face.append(photo.rel_path)
-            db_encodings.upsert_encoding(
-                cur,
-                student_id=photo.student_id,
-                photo_path=photo.rel_path,
-                photo_sha256=hashes[photo.rel_path],
-                model=model,
-                face_count=result.face_count,
-                encoding=result.encoding,
+    no_face, multi_face, rows = [], [], []
+    for photo, result in zip(to_encode, results):
+        if result.error is not None:
+            logger.warning("enrollment photo %s cannot be used: %s", photo.rel_path, result.error)
+            no_face.append(photo.rel_path)
+        elif result.encoding is None:
+            logger.warning("enrollment photo %s: no face found; stored without encoding", photo.rel_path)
+            no_face.append(photo.rel_path)
+        elif result.face_count > 1:
+            logger.warning(
+                "enrollment photo %s: %d faces found; the largest is used",
+                photo.rel_path,
+                result.face_count,
             )
+            multi_face.append(photo.rel_path)
+        rows.append(
+            db_encodings.EncodingRow(
+                photo.student_id, photo.rel_path, hashes[photo.rel_path], result.face_count, result.encoding
+            )
+        )
+    with transaction(conn) as cur:
+        # Only the students of the photos to (re)write may be missing: a photo that keeps its row
+        # has a student, as face_encodings.student_id is a foreign key to students.
+        for student_id, name in sorted({(p.student_id, p.name) for p in to_encode}):
+            ensure_student(cur, student_id, name)
+        db_encodings.upsert_encodings(cur, rows, model)
         removed = db_encodings.delete_encodings(cur, gone, model)
-    return SyncReport(
-        added=len(new),
-        updated=len(changed),
-        unchanged=len(photos) - len(to_encode),
-        removed=removed,
-        no_face=no_face,
-        multi_face=multi_face,
-    )
+    return dataclasses.replace(report, removed=removed, no_face=no_face, multi_face=multi_face)
 
 
 def load_gallery(conn, model: str = MODEL_NAME) -> Gallery:
     """Every stored encoding of this model, with the students' names, ready to match."""
     with transaction(conn) as cur:
-        student_ids, matrix, names = db_encodings.load_gallery_rows(cur, model)
+        student_ids, matrix, names = db_encodings.load_gallery_rows(cur, model, dtype=np.float32)
     return Gallery(student_ids, matrix, names)
 
 

@@ -19,6 +19,7 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 import logging
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -34,6 +35,11 @@ log = logging.getLogger(__name__)
 
 #: Seconds start() waits for every worker to import dlib and load the models (about 1-2 s each).
 DEFAULT_START_TIMEOUT = 120.0
+
+#: :meth:`RecognitionPool.analyze` encodes up to this many faces in the worker that found them;
+#: more are shared out among all workers (each decodes the image again, ~0.02 s per Mpx, while
+#: one encoding costs ~0.075 s), so a group photo is encoded on every core.
+ENCODE_IN_PLACE_MAX = 3
 
 
 class WorkerCrashedError(RuntimeError):
@@ -81,45 +87,71 @@ class RecognitionPool:
         :param max_pixels: see :func:`server.recognition.images.decode_image`.
         """
         self.processes = processes or os.cpu_count() or 1
-        self._settings = _Settings(detect_max_side, upsample, max_pixels)
+        self._settings = _Settings(
+            detect_max_side, upsample, max_pixels, ENCODE_IN_PLACE_MAX if self.processes > 1 else None
+        )
         self._executor: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
+        self._warm_ups: list = []  # until start() has seen every worker ready (see start())
+        self._ready_by = 0.0
 
-    def start(self, timeout: float = DEFAULT_START_TIMEOUT) -> "RecognitionPool":
+    def start(self, timeout: float = DEFAULT_START_TIMEOUT, *, wait: bool = True) -> "RecognitionPool":
         """Start every worker and wait until each has loaded the models. Does nothing if started.
+
+        With ``wait=False``, return as soon as the worker processes are launched, while they load
+        the models (1-2 s): requests made meanwhile wait in the queue behind the loading, and a
+        later ``start()`` waits until every worker is ready (or raises what went wrong). The
+        server does its own start-up work (database, enrollment photos, gallery) in the meantime.
 
         :raises ModelsUnavailableError: the workers cannot load dlib or the models.
         :raises TimeoutError: the workers did not get ready within ``timeout`` seconds.
         """
         with self._lock:
-            if self._executor is not None:
-                return self
-            context = multiprocessing.get_context("spawn")
-            # One warm-up task per worker, each waiting at this barrier until all workers hold one:
-            # so every worker (not just the quickest) has loaded the models when start() returns.
-            barrier = context.Barrier(self.processes)
-            executor = ProcessPoolExecutor(
-                self.processes,
-                mp_context=context,
-                initializer=_init_worker,
-                initargs=(barrier,),
-            )
-            try:
-                warm_ups = [executor.submit(_warm_up, timeout) for _ in range(self.processes)]
-                for future in warm_ups:
-                    future.result(timeout=timeout + 5)
-            except BaseException:
-                executor.shutdown(wait=False, cancel_futures=True)
-                raise
-            self._executor = executor
+            executor = self._executor
+            if executor is None:
+                context = multiprocessing.get_context("spawn")
+                # One warm-up task per worker, each waiting at this barrier until all workers hold
+                # one: so every worker (not just the quickest) has loaded the models once they are
+                # done. They are queued first, so any request waits behind them.
+                barrier = context.Barrier(self.processes)
+                executor = ProcessPoolExecutor(
+                    self.processes,
+                    mp_context=context,
+                    initializer=_init_worker,
+                    initargs=(barrier,),
+                )
+                self._warm_ups = [executor.submit(_warm_up, timeout) for _ in range(self.processes)]
+                self._ready_by = time.monotonic() + timeout + 5
+                self._executor = executor
+            warm_ups, ready_by = self._warm_ups, self._ready_by
+        if not wait or not warm_ups:
+            return self
+        try:
+            for future in warm_ups:
+                future.result(timeout=max(0.0, ready_by - time.monotonic()))
+        except BaseException:
+            with self._lock:
+                if self._executor is executor:
+                    self._executor, self._warm_ups = None, []
+            executor.shutdown(wait=False, cancel_futures=True)
+            raise
+        with self._lock:
+            if self._executor is executor:
+                self._warm_ups = []  # every worker is ready
         return self
 
     def analyze(self, image_bytes: bytes) -> list[DetectedFace]:
         """Every face in an image: its box and encoding, in the order the detector found them.
 
+        One worker decodes and detects; it also encodes when there are at most
+        :data:`ENCODE_IN_PLACE_MAX` faces, else the faces are encoded on all workers at once.
+
         :raises ImageDecodeError: the bytes are not a usable image.
         """
-        return self._results(_analyze, [image_bytes])[0]
+        boxes, encodings = self._results(_analyze, [image_bytes])[0]
+        if encodings is None:
+            encodings = self.encode_boxes(image_bytes, boxes)
+        return [DetectedFace(box, encoding) for box, encoding in zip(boxes, encodings)]
 
     def encode_photo(self, path: str | os.PathLike) -> PhotoEncoding:
         """The encoding of the largest face in an image file (see :class:`PhotoEncoding`)."""
@@ -203,6 +235,7 @@ class _Settings:
     detect_max_side: int | None
     upsample: int
     max_pixels: int
+    encode_in_place_max: int | None  # None: always encode in the detecting worker
 
 
 # -- in the worker processes ------------------------------------------------------------------
@@ -217,6 +250,9 @@ def _init_worker(barrier) -> None:
     global _barrier, _load_error
     # Ctrl-C in a terminal reaches the whole process group: let the server stop its workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # One worker per core already: a dlib built with OpenBLAS (make fast-dlib) must not also start
+    # a BLAS thread per core in every worker. Set before dlib is imported (by load_models).
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     _barrier = barrier
     try:
         faces.load_models()
@@ -234,13 +270,15 @@ def _warm_up(timeout: float) -> int:
     return os.getpid()
 
 
-def _analyze(settings: _Settings, image_bytes: bytes) -> list[DetectedFace]:
+def _analyze(settings: _Settings, image_bytes: bytes) -> tuple[list[Box], np.ndarray | None]:
+    """(boxes, their encodings), or (boxes, None) when there are too many faces to encode here."""
     if _load_error is not None:
         raise _load_error
     image = images.decode_image(image_bytes, max_pixels=settings.max_pixels)
     boxes = faces.detect_faces(image, detect_max_side=settings.detect_max_side, upsample=settings.upsample)
-    encodings = faces.encode_faces(image, boxes)
-    return [DetectedFace(box, encoding) for box, encoding in zip(boxes, encodings)]
+    if settings.encode_in_place_max is not None and len(boxes) > settings.encode_in_place_max:
+        return boxes, None
+    return boxes, faces.encode_faces(image, boxes)
 
 
 def _encode_photo(settings: _Settings, path: str) -> PhotoEncoding:

@@ -1,0 +1,95 @@
+"""Server start-up: the workers load the models while the server does the rest of its start-up.
+
+RecognitionPool.start(wait=False) returns while the workers are loading; requests wait for them;
+a later start() waits until every worker is ready or raises why they cannot start. AttendanceApp
+start() relies on it and still fails at start (StartupError, clear message) when the models
+cannot load.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+
+from server.app import AttendanceApp, ServerConfig, StartupError
+from server.recognition.faces import ModelsUnavailableError
+from server.recognition.pool import RecognitionPool
+from tests.server_support import seed_roster
+
+
+@pytest.fixture
+def models_missing(tmp_path, monkeypatch):
+    """Spawned workers (which start with the parent's sys.path) cannot import the models."""
+    fake = tmp_path / "fake_models"
+    fake.mkdir()
+    (fake / "face_recognition_models.py").write_text("raise ImportError('simulated: not installed')\n")
+    monkeypatch.syspath_prepend(str(fake))
+
+
+def test_start_without_waiting_returns_at_once_and_requests_wait_for_the_workers(faces_dir):
+    image = (faces_dir / "probes" / "obama_small.jpg").read_bytes()
+    pool = RecognitionPool(2)
+    try:
+        started = time.monotonic()
+        assert pool.start(wait=False) is pool
+        assert time.monotonic() - started < 1.0  # the workers are still loading the models
+        assert len(pool._warm_ups) == 2
+        assert len(pool.analyze(image)) == 1  # queued behind the loading, then served
+        executor = pool._executor
+        pool.start()  # now every worker is ready
+        assert pool._warm_ups == [] and pool._executor is executor
+        pool.start(wait=False)  # started: nothing to do
+        pool.start()
+        assert pool._executor is executor
+    finally:
+        pool.close()
+    with pytest.raises(RuntimeError, match="not started"):
+        pool.analyze(image)
+
+
+def test_start_without_waiting_then_waiting_raises_when_the_models_cannot_load(models_missing):
+    pool = RecognitionPool(1)
+    pool.start(wait=False)
+    with pytest.raises(ModelsUnavailableError, match="setuptools<81"):
+        pool.start(timeout=60)
+    with pytest.raises(RuntimeError, match="not started"):
+        pool.analyze(b"")
+
+
+def test_requests_made_while_the_models_cannot_load_get_the_reason(models_missing):
+    pool = RecognitionPool(1)
+    try:
+        pool.start(wait=False)
+        with pytest.raises(ModelsUnavailableError, match="setuptools<81"):
+            pool.encode_photos(["any.jpg"])
+    finally:
+        pool.close()
+
+
+def test_app_start_fails_clearly_when_the_models_cannot_load(db_url, faces_dir, models_missing):
+    seed_roster(db_url, faces_dir / "knowns")
+    app = AttendanceApp(ServerConfig(db_url=db_url, knowns_dir=faces_dir / "knowns", host="127.0.0.1",
+                                     port=0, workers=1))
+    with pytest.raises(StartupError, match="cannot load the models.*setuptools<81"):
+        app.start()
+    assert app.server is None and app.recognizer is None and app.db is None  # all released
+
+
+def test_app_start_with_photos_already_encoded_serves_at_once(db_url, faces_dir):
+    seed_roster(db_url, faces_dir / "knowns")
+    config = ServerConfig(db_url=db_url, knowns_dir=faces_dir / "knowns", host="127.0.0.1", port=0, workers=1)
+    first = AttendanceApp(config).start()  # encodes the six photos
+    first.close()
+    app = AttendanceApp(config).start()  # nothing to encode
+    try:
+        assert app.recognizer._warm_ups == []  # every worker ready before the port is bound
+        assert len(app.service.gallery) == 6
+        with socket.create_connection(app.address, timeout=5):
+            pass
+        image = (faces_dir / "probes" / "biden_2.jpg").read_bytes()
+        [face] = app.service.recognize(image)
+        assert face.student_id == "201911002"
+    finally:
+        app.close()
