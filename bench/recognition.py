@@ -95,7 +95,7 @@ def interleaved_medians(plain, server, repeat: int) -> tuple[float, float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--workers", type=int, default=1, help="server worker processes (default 1: one core each)")
     args = parser.parse_args()
 

@@ -130,7 +130,9 @@ def main() -> int:
     parser.add_argument("--results", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "benchmarks.md")
     args = parser.parse_args()
-    records = results.load_all(args.results)
+    order = list(TITLES)
+    records = sorted(results.load_all(args.results),
+                     key=lambda r: order.index(r["bench"]) if r["bench"] in order else len(order))
     if not records:
         print(f"no benchmark results in {args.results or results.results_dir()}", file=sys.stderr)
         return 1
