@@ -38,7 +38,7 @@ test: venv
 	ATTENDANCE_DB_URL="$$url" QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	scripts/database.sh stop; exit $$rc
 
-# Benchmarks with targets from the issues (~15 minutes); each exits 1 when its target is missed.
+# Benchmarks with targets from the issues (~12 minutes); each exits 1 when its target is missed.
 # Each saves its figures under .run/bench/; bench/write_report.py then prints the summary table
 # and writes docs/benchmarks.md. `make bench BENCHES=bench/throughput.py` runs one.
 BENCHES ?= bench/recognition.py bench/throughput.py bench/rollcall.py bench/startup.py \
