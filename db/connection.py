@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import random
 import threading
+import time
 from dataclasses import dataclass
 from typing import Callable, Iterator, TypeVar
 from urllib.parse import quote, unquote, urlsplit
@@ -13,6 +16,7 @@ import pymysql
 import pymysql.cursors
 
 T = TypeVar("T")
+_log = logging.getLogger(__name__)
 
 DEFAULT_DB_URL = "mysql://root@127.0.0.1:3306/attendance"
 DB_URL_ENV = "ATTENDANCE_DB_URL"
@@ -34,6 +38,21 @@ def is_conflict(exc: BaseException) -> bool:
         and bool(exc.args)
         and exc.args[0] in CONFLICT_ERROR_CODES
     )
+
+
+def retry_on_conflict(work: Callable[[], T], attempts: int = 3) -> T:
+    """``work()``, one whole transaction, called again (up to ``attempts`` calls in all) while it
+    raises a write conflict (:func:`is_conflict`): the database rolled that transaction back whole,
+    so running it again is safe. The last conflict, and any other error, is raised."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return work()
+        except pymysql.err.OperationalError as exc:
+            if not is_conflict(exc) or attempt == attempts:
+                raise
+            _log.info("write conflict (attempt %d of %d), running the transaction again: %s", attempt, attempts, exc)
+            time.sleep(random.uniform(0.005, 0.02) * attempt)
+    raise AssertionError("unreachable")
 
 
 #: Hints for the MySQL errors a newcomer meets first.

@@ -11,15 +11,13 @@ import contextlib
 import datetime as dt
 import json
 import logging
-import random
-import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 import pymysql
 
 from db import attendance, lectures, students
-from db.connection import UNAVAILABLE_ERRORS, ConnectionPool, is_conflict, transaction
+from db.connection import UNAVAILABLE_ERRORS, ConnectionPool, is_conflict, retry_on_conflict, transaction
 from db.reports import LectureNotFound, LectureReport, build_report
 from protocol.errors import ErrorCode
 from server.recognition.enrollment import load_gallery
@@ -48,8 +46,15 @@ class ServiceError(Exception):
         self.message = message
 
 
-class _WriteConflict(Exception):
-    """The transaction lost a conflict and was rolled back (its __cause__ says which); retried."""
+
+def unavailable_error(exc: BaseException) -> ServiceError:
+    """The db_unavailable reply for a database error (logged): every client retries it, and the
+    connection to the client stays open. A write conflict that outlasted its retries says so."""
+    if is_conflict(exc):
+        log.warning("write conflict, given up: %s", exc)
+        return ServiceError(ErrorCode.DB_UNAVAILABLE, "the database is busy with concurrent writes; try again")
+    log.warning("database unavailable: %s", exc)
+    return ServiceError(ErrorCode.DB_UNAVAILABLE, "the attendance database is not reachable")
 
 
 @dataclass(frozen=True)
@@ -309,18 +314,15 @@ class AttendanceService:
 
         :raises ServiceError: db_unavailable when every attempt lost, or as :meth:`_database`.
         """
-        for attempt in range(1, WRITE_ATTEMPTS + 1):
-            try:
-                with self._database() as conn, transaction(conn) as cur:
-                    return work(cur)
-            except _WriteConflict as exc:
-                if attempt == WRITE_ATTEMPTS:
-                    log.warning("write conflict, giving up after %d attempts: %s", attempt, exc.__cause__)
-                    # db_unavailable: every client retries it, and it keeps the connection open.
-                    raise ServiceError(ErrorCode.DB_UNAVAILABLE, "the database is busy with concurrent "
-                                                                 "writes; try again") from exc.__cause__
-                log.info("write conflict (attempt %d), running the transaction again: %s", attempt, exc.__cause__)
-                time.sleep(random.uniform(0.005, 0.02) * attempt)
+
+        def once():
+            with self.db.connection() as conn, transaction(conn) as cur:
+                return work(cur)
+
+        try:
+            return retry_on_conflict(once, WRITE_ATTEMPTS)
+        except UNAVAILABLE_ERRORS as exc:
+            raise unavailable_error(exc) from exc
 
     @contextlib.contextmanager
     def _database(self) -> Iterator[pymysql.connections.Connection]:
@@ -330,10 +332,7 @@ class AttendanceService:
             with self.db.connection() as conn:
                 yield conn
         except UNAVAILABLE_ERRORS as exc:
-            if is_conflict(exc):
-                raise _WriteConflict() from exc
-            log.warning("database unavailable: %s", exc)
-            raise ServiceError(ErrorCode.DB_UNAVAILABLE, "the attendance database is not reachable") from exc
+            raise unavailable_error(exc) from exc
 
     @staticmethod
     def _lecture(cur, code: str) -> lectures.Lecture:
