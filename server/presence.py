@@ -40,10 +40,10 @@ from typing import Callable, ContextManager, Iterable, Iterator, Mapping, Sequen
 from db import lectures, students
 from db import attendance as db_attendance
 from db import presence as db_presence
-from db.connection import UNAVAILABLE_ERRORS, ConnectionPool, retry_on_conflict
+from db.connection import UNAVAILABLE_ERRORS, ConnectionPool
 from db.connection import transaction as db_transaction
 from protocol.errors import ErrorCode
-from server.service import ServiceError, unavailable_error
+from server.service import ServiceError, unavailable_error, write_transaction
 
 log = logging.getLogger(__name__)
 
@@ -263,16 +263,10 @@ class PresenceService:
     def record_sample(
         self, lecture_code: str, sampled_at: dt.datetime, student_ids: Iterable[str], faces: int, *, client_name: str
     ) -> SampleOutcome:
-        student_ids = list(student_ids)
-
-        def once():
-            with self.db.connection() as conn, db_transaction(conn) as cur:
-                return record_sample(cur, lecture_code, sampled_at, student_ids, faces, client_name)
-
-        try:  # run again if it loses a write conflict (see AttendanceService.write_transaction)
-            return retry_on_conflict(once)
-        except UNAVAILABLE_ERRORS as exc:
-            raise unavailable_error(exc) from exc
+        student_ids = list(student_ids)  # read again if the transaction is run again
+        return write_transaction(
+            self.db, lambda cur: record_sample(cur, lecture_code, sampled_at, student_ids, faces, client_name)
+        )
 
     def close_session(self, lecture_code: str, day: dt.date | None = None, *, client_name: str) -> CloseOutcome:
         now = self.now()

@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence, TypeVar
 
 import pymysql
 
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from server.evidence import EvidenceKeeper
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: Sources whose marks replace an existing mark (a person's decision beats an automatic one).
 _OVERWRITING_SOURCES = frozenset({"rollcall", "manual"})
@@ -45,6 +46,24 @@ class ServiceError(Exception):
         self.code = code
         self.message = message
 
+
+def write_transaction(db: ConnectionPool, work: Callable[..., T]) -> T:
+    """``work(cursor)`` in one transaction on a pooled connection, run again (up to
+    :data:`WRITE_ATTEMPTS` times in all) when the database rolled it back for losing a conflict
+    with a concurrent one (deadlock, lock wait timeout, a Galera/Group Replication certification
+    failure).
+
+    :raises ServiceError: db_unavailable when every attempt lost or the database is unreachable.
+    """
+
+    def once():
+        with db.connection() as conn, transaction(conn) as cur:
+            return work(cur)
+
+    try:
+        return retry_on_conflict(once, WRITE_ATTEMPTS)
+    except UNAVAILABLE_ERRORS as exc:
+        raise unavailable_error(exc) from exc
 
 
 def unavailable_error(exc: BaseException) -> ServiceError:
@@ -212,7 +231,9 @@ class AttendanceService:
         with ``replayed=True``. A student not enrolled in the lecture refuses the whole batch.
         """
         try:
-            return self._apply_batch(lecture_code, batch_id, marks, client_name, source)
+            return self.write_transaction(
+                lambda cur: self._write_batch(cur, lecture_code, batch_id, marks, client_name, source)
+            )
         except ServiceError:
             raise
         except pymysql.err.IntegrityError:
@@ -223,10 +244,6 @@ class AttendanceService:
             if stored is None:
                 raise
             return _replayed(stored)
-
-    def _apply_batch(self, lecture_code, batch_id, marks, client_name, source) -> BatchOutcome:
-        return self.write_transaction(lambda cur: self._write_batch(cur, lecture_code, batch_id, marks,
-                                                                    client_name, source))
 
     def _write_batch(self, cur, lecture_code, batch_id, marks, client_name, source) -> BatchOutcome:
         stored = attendance.find_applied_batch(cur, batch_id)
@@ -308,21 +325,8 @@ class AttendanceService:
     # -- helpers -------------------------------------------------------------------------------
 
     def write_transaction(self, work):
-        """``work(cursor)`` in one transaction, run again (up to :data:`WRITE_ATTEMPTS` times in
-        all) when the database rolled it back for losing a conflict with a concurrent one
-        (deadlock, lock wait timeout, a Galera/Group Replication certification failure).
-
-        :raises ServiceError: db_unavailable when every attempt lost, or as :meth:`_database`.
-        """
-
-        def once():
-            with self.db.connection() as conn, transaction(conn) as cur:
-                return work(cur)
-
-        try:
-            return retry_on_conflict(once, WRITE_ATTEMPTS)
-        except UNAVAILABLE_ERRORS as exc:
-            raise unavailable_error(exc) from exc
+        """:func:`write_transaction` on this service's connection pool."""
+        return write_transaction(self.db, work)
 
     @contextlib.contextmanager
     def _database(self) -> Iterator[pymysql.connections.Connection]:
