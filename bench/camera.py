@@ -16,12 +16,8 @@ fresh database enrolled from the sample knowns):
 from __future__ import annotations
 
 import argparse
-import os
-import re
 import statistics
-import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -30,6 +26,7 @@ sys.path.insert(0, str(REPO))
 
 import cv2  # noqa: E402
 
+from bench.harness import FACES, ServerProcess, median_seconds  # noqa: E402
 from client.connection import FramedClient  # noqa: E402
 from client.watch.source import VideoFileSource  # noqa: E402
 from client.watch.watcher import Watcher, WatchSettings, watch  # noqa: E402
@@ -38,22 +35,6 @@ from db.schema import recreate_database  # noqa: E402
 from tests.server_support import LECTURE, add_client, seed_roster  # noqa: E402
 from tests.test_camera_detection import classroom, score, truth_boxes  # noqa: E402
 
-FACES = Path(os.environ.get("ATTENDANCE_FACES_DIR", REPO.parent / "shared" / "faces"))
-
-
-def start_server(url: DatabaseUrl, workers: int) -> tuple[subprocess.Popen, int]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "server", "--host", "127.0.0.1", "--port", "0", "--workers", str(workers),
-         "--db-url", url.to_url(), "--knowns", str(FACES / "knowns"), "--rate", "0",
-         "--close-due-every", "0", "--idle-timeout", "120", "--log-level", "INFO"],
-        cwd=REPO, stderr=subprocess.PIPE, text=True,
-    )
-    for line in proc.stderr:
-        found = re.search(r"listening on [\d.]+:(\d+)", line)
-        if found:
-            threading.Thread(target=proc.stderr.read, daemon=True).start()  # never block on the pipe
-            return proc, int(found.group(1))
-    raise SystemExit("the server did not start")
 
 
 def watch_clip(client: FramedClient, every: float, tracking: bool) -> tuple[int, int, int, float]:
@@ -66,15 +47,6 @@ def watch_clip(client: FramedClient, every: float, tracking: bool) -> tuple[int,
         elapsed = time.perf_counter() - started
     faces = sum(len(r.faces) for r in reports)
     return len(reports), faces, watcher.encoded, elapsed / len(reports)
-
-
-def median_seconds(function, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
 
 
 def whole_room(client: FramedClient, image: bytes) -> list:
@@ -91,42 +63,39 @@ def main() -> int:
     url = recreate_database(DatabaseUrl.parse(url_from_env()), "attendance_bench_camera")
     seed_roster(url, FACES / "knowns")
     token = add_client(url, "bench-camera")
-    proc, port = start_server(url, args.workers)
-    try:
-        with FramedClient("127.0.0.1", port, token=token, timeout=300) as client:
-            print(f"Tracking on the clip ({args.workers} server workers)\n")
-            print(f"{'every':>6} {'tracking':>8} {'samples':>7} {'faces':>5} {'encoded':>7} "
-                  f"{'enc/sample':>10} {'enc/face':>8} {'ms/sample':>9}")
-            for every in (1.0, 0.5):
-                for tracking in (True, False):
-                    runs = [watch_clip(client, every, tracking) for _ in range(args.repeat)]
-                    samples, faces, encoded, _ = runs[0]  # the same in every run
-                    per_sample = statistics.median(run[3] for run in runs)
-                    print(f"{every:5.1f}s {'yes' if tracking else 'no':>8} {samples:7d} {faces:5d} {encoded:7d} "
-                          f"{encoded / samples:10.2f} {encoded / max(faces, 1):8.2f} {1000 * per_sample:9.0f}")
+    server = ServerProcess(url, FACES / "knowns", "--rate", "0", "--close-due-every", "0", "--idle-timeout", "120",
+                           workers=args.workers, log_level="INFO")
+    with server, FramedClient("127.0.0.1", server.port, token=token, timeout=300) as client:
+        print(f"Tracking on the clip ({args.workers} server workers)\n")
+        print(f"{'every':>6} {'tracking':>8} {'samples':>7} {'faces':>5} {'encoded':>7} "
+              f"{'enc/sample':>10} {'enc/face':>8} {'ms/sample':>9}")
+        for every in (1.0, 0.5):
+            for tracking in (True, False):
+                runs = [watch_clip(client, every, tracking) for _ in range(args.repeat)]
+                samples, faces, encoded, _ = runs[0]  # the same in every run
+                per_sample = statistics.median(run[3] for run in runs)
+                print(f"{every:5.1f}s {'yes' if tracking else 'no':>8} {samples:7d} {faces:5d} {encoded:7d} "
+                      f"{encoded / samples:10.2f} {encoded / max(faces, 1):8.2f} {1000 * per_sample:9.0f}")
 
-            detection = FACES / "detection"
-            frame, truth = classroom(detection, truth_boxes(detection))
-            ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
-            pictures = {
-                "bald_guys.jpg (1986x1545)": ((detection / "bald_guys.jpg").read_bytes(), None),
-                "classroom (1920x1080)": (jpeg.tobytes(), truth),
-            }
-            print(f"\nOne whole-room frame, median of {args.repeat} (detect + identify every face, "
-                  f"vs. the default recognize)\n")
-            print(f"{'picture':28} {'way':>10} {'faces':>5} {'recall':>6} {'ms':>7}")
-            for name, (data, boxes) in pictures.items():
-                whole_room(client, data)  # warm up
-                for way, call in (("whole room", lambda: whole_room(client, data)),
-                                  ("recognize", lambda: list(client.recognize(data, LECTURE).faces))):
-                    seconds = median_seconds(call, args.repeat)
-                    found = call()
-                    recall = "" if boxes is None else "%.2f" % (
-                        score([(f.top, f.right, f.bottom, f.left) for f in found], boxes)[0] / len(boxes))
-                    print(f"{name:28} {way:>10} {len(found):5d} {recall:>6} {1000 * seconds:7.0f}")
-    finally:
-        proc.terminate()
-        proc.wait(30)
+        detection = FACES / "detection"
+        frame, truth = classroom(detection, truth_boxes(detection))
+        ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
+        pictures = {
+            "bald_guys.jpg (1986x1545)": ((detection / "bald_guys.jpg").read_bytes(), None),
+            "classroom (1920x1080)": (jpeg.tobytes(), truth),
+        }
+        print(f"\nOne whole-room frame, median of {args.repeat} (detect + identify every face, "
+              f"vs. the default recognize)\n")
+        print(f"{'picture':28} {'way':>10} {'faces':>5} {'recall':>6} {'ms':>7}")
+        for name, (data, boxes) in pictures.items():
+            whole_room(client, data)  # warm up
+            for way, call in (("whole room", lambda: whole_room(client, data)),
+                              ("recognize", lambda: list(client.recognize(data, LECTURE).faces))):
+                seconds = median_seconds(call, args.repeat)
+                found = call()
+                recall = "" if boxes is None else "%.2f" % (
+                    score([(f.top, f.right, f.bottom, f.left) for f in found], boxes)[0] / len(boxes))
+                print(f"{name:28} {way:>10} {len(found):5d} {recall:>6} {1000 * seconds:7.0f}")
     return 0
 
 

@@ -19,24 +19,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import FACES  # noqa: E402
-
-
-def median_seconds(function, repeat: int) -> float:
-    function()  # warm up
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+from bench.harness import FACES, median_seconds  # noqa: E402
 
 
 def main() -> int:
@@ -65,15 +53,15 @@ def main() -> int:
         "version": dlib.__version__,
         "blas": bool(dlib.DLIB_USE_BLAS),
         "avx": bool(dlib.USE_AVX_INSTRUCTIONS),
-        "hog_480p": median_seconds(lambda: face_recognition.face_locations(photo), args.repeat),
-        "resize_2x_480p": median_seconds(lambda: dlib.resize_image(photo, *doubled), args.repeat),
-        "hog_960p_no_upsample": median_seconds(lambda: detector(upsampled, 0), args.repeat),
-        "encode_one_face": median_seconds(lambda: face_recognition.face_encodings(photo, [box]), args.repeat),
-        "whole_room_detect": median_seconds(detect_room, max(3, args.repeat // 2)),
+        "hog_480p": median_seconds(lambda: face_recognition.face_locations(photo), args.repeat, warm_up=True),
+        "resize_2x_480p": median_seconds(lambda: dlib.resize_image(photo, *doubled), args.repeat, warm_up=True),
+        "hog_960p_no_upsample": median_seconds(lambda: detector(upsampled, 0), args.repeat, warm_up=True),
+        "encode_one_face": median_seconds(lambda: face_recognition.face_encodings(photo, [box]), args.repeat, warm_up=True),
+        "whole_room_detect": median_seconds(detect_room, max(3, args.repeat // 2), warm_up=True),
     }
     room_boxes = whole_room.merge_parts(room_boxes)
     figures["whole_room_faces"] = len(room_boxes)
-    figures["whole_room_encode"] = median_seconds(lambda: faces.encode_faces(room, room_boxes), max(3, args.repeat // 2))
+    figures["whole_room_encode"] = median_seconds(lambda: faces.encode_faces(room, room_boxes), max(3, args.repeat // 2), warm_up=True)
     print(json.dumps(figures))
     return 0
 

@@ -259,6 +259,21 @@ def new_client(url: DatabaseUrl, name: str) -> str:
     return add_client(url, name)
 
 
+def median_seconds(function, repeat: int, *, warm_up: bool = False) -> float:
+    """Median wall-clock seconds of ``repeat`` calls of ``function`` (after one untimed call
+    when ``warm_up``)."""
+    import statistics
+
+    if warm_up:
+        function()
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
 def percentile(values: list[float], fraction: float) -> float:
     """The value below which ``fraction`` of ``values`` fall (nearest rank); NaN when empty."""
     if not values:

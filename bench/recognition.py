@@ -17,12 +17,8 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
-import re
 import statistics
-import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -34,12 +30,12 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from bench import results  # noqa: E402
+from bench.harness import FACES, ServerProcess  # noqa: E402
 from client.connection import FramedClient  # noqa: E402
 from db.connection import DatabaseUrl, url_from_env  # noqa: E402
 from db.schema import recreate_database  # noqa: E402
 from tests.server_support import add_client  # noqa: E402
 
-FACES = Path(os.environ.get("ATTENDANCE_FACES_DIR", REPO.parent / "shared" / "faces"))
 SMALL_MAX_SIDE = 854  # 480p (853x480 and smaller)
 LARGE_MIN_SIDE = 1500
 
@@ -59,21 +55,6 @@ def known_encodings() -> np.ndarray:
         image = face_recognition.load_image_file(str(path))
         rows.extend(face_recognition.face_encodings(image)[:1])
     return np.array(rows)
-
-
-def start_server(url: DatabaseUrl, workers: int) -> tuple[subprocess.Popen, int]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "server", "--host", "127.0.0.1", "--port", "0", "--workers", str(workers),
-         "--db-url", url.to_url(), "--knowns", str(FACES / "knowns"), "--log-level", "INFO"],
-        cwd=REPO, stderr=subprocess.PIPE, text=True,
-    )
-    for line in proc.stderr:
-        found = re.search(r"listening on [\d.]+:(\d+)", line)
-        if found:
-            # Keep draining stderr so the server never blocks on a full pipe.
-            threading.Thread(target=proc.stderr.read, daemon=True).start()
-            return proc, int(found.group(1))
-    raise SystemExit("the server did not start")
 
 
 def sample_images() -> list[Path]:
@@ -102,23 +83,19 @@ def main() -> int:
     url = recreate_database(DatabaseUrl.parse(url_from_env()), "attendance_bench_recognition")
     known = known_encodings()
     token = add_client(url, "bench")
-    proc, port = start_server(url, args.workers)
     rows = []
-    try:
-        with FramedClient("127.0.0.1", port, token=token, timeout=120) as client:
-            for path in sample_images():
-                data = path.read_bytes()
-                client.recognize(data)  # warm the worker's caches for this size
-                plain, server = interleaved_medians(
-                    lambda: plain_recognize(path, known), lambda: client.recognize(data), args.repeat
-                )
-                faces = len(client.recognize(data).faces)
-                with Image.open(path) as im:
-                    size = im.size
-                rows.append((path, size, faces, plain, server))
-    finally:
-        proc.terminate()
-        proc.wait(30)
+    with ServerProcess(url, FACES / "knowns", workers=args.workers, log_level="INFO") as server, \
+            FramedClient("127.0.0.1", server.port, token=token, timeout=120) as client:
+        for path in sample_images():
+            data = path.read_bytes()
+            client.recognize(data)  # warm the worker's caches for this size
+            plain, served = interleaved_medians(
+                lambda: plain_recognize(path, known), lambda: client.recognize(data), args.repeat
+            )
+            faces = len(client.recognize(data).faces)
+            with Image.open(path) as im:
+                size = im.size
+            rows.append((path, size, faces, plain, served))
 
     print(f"{'image':34} {'size':>10} {'faces':>5} {'plain ms':>9} {'server ms':>9} {'ratio':>6}  target")
     missed = []

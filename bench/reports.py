@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench import results  # noqa: E402
+from bench.harness import median_seconds  # noqa: E402
 from db.connection import DatabaseUrl, connect, transaction, url_from_env  # noqa: E402
 from db.reports import build_report  # noqa: E402
 from db.schema import recreate_database  # noqa: E402
@@ -100,15 +100,6 @@ def generate(cur, lectures: int, students: int, sessions: int, seed: int = 5) ->
     cur.fetchall()
     return {"students": len(pool), "lectures": len(codes), "enrollments": len(enrollments),
             "class_sessions": len(class_sessions), "attendance": len(marks)}
-
-
-def median_seconds(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
 
 
 def run_cli(url: DatabaseUrl, code: str, *args: str) -> float:

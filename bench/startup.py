@@ -313,7 +313,7 @@ def main() -> int:
         table.append(f"| second #{n} | 0 | {results.seconds(start.ping)} | {results.seconds(start.recognize)} |")
     table.append(f"| **second, median** | 0 | **{results.seconds(ping_median)}** | "
                  f"**{results.seconds(recognize_median)}** |")
-    phases = ["", f"Where the median second start spent its time (server log, seconds after launch):", "",
+    phases = ["", "Where the median second start spent its time (server log, seconds after launch):", "",
               "| s after launch | server log |", "|---|---|"]
     for offset, message in median.log:
         if len(message) > 160:

@@ -31,12 +31,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import face_recognition  # noqa: E402
-import numpy as np  # noqa: E402
-
 from bench import results  # noqa: E402
 from bench.dlib_builds import available_builds, build_env  # noqa: E402
 from bench.harness import FACES, ServerProcess, new_client  # noqa: E402
+from bench.recognition import known_encodings, plain_recognize  # noqa: E402
 from client.connection import FramedClient  # noqa: E402
 from db.connection import DatabaseUrl, url_from_env  # noqa: E402
 from db.schema import recreate_database  # noqa: E402
@@ -44,14 +42,6 @@ from tests.server_support import LECTURE, seed_roster  # noqa: E402
 
 TARGET = 1.5
 PICTURE = FACES / "detection" / "bald_guys.jpg"
-
-
-def plain(known: np.ndarray) -> int:
-    image = face_recognition.load_image_file(str(PICTURE))
-    boxes = face_recognition.face_locations(image)
-    for encoding in face_recognition.face_encodings(image, boxes):
-        face_recognition.face_distance(known, encoding)
-    return len(boxes)
 
 
 def camera_way(client: FramedClient, data: bytes) -> int:
@@ -68,8 +58,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
 
-    known = np.array([face_recognition.face_encodings(face_recognition.load_image_file(str(p)))[0]
-                      for p in sorted((FACES / "knowns").glob("*_*.*"))])
+    known = known_encodings()
     url = recreate_database(DatabaseUrl.parse(url_from_env()), "attendance_bench_whole_room")
     seed_roster(url, FACES / "knowns")
     token = new_client(url, "bench-whole-room")
@@ -87,7 +76,7 @@ def main() -> int:
                 times = []
                 for _ in range(args.repeat):
                     started = time.perf_counter()
-                    faces = plain(known)
+                    faces = plain_recognize(PICTURE, known)
                     plain_times.append(time.perf_counter() - started)
                     started = time.perf_counter()
                     found = call(client, data)

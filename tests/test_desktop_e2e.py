@@ -20,15 +20,15 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
-from PyQt5.QtCore import QSettings, Qt, QTimer  # noqa: E402
+from PyQt5.QtCore import Qt, QTimer  # noqa: E402
 
 from client.connection import FramedClient  # noqa: E402
 from client.desktop import mark_queue  # noqa: E402
-from client.desktop.app import MainWindow, Options  # noqa: E402
 from client.desktop.capture import SourceSpec  # noqa: E402
 from client.desktop.roster_model import RosterModel, StateRole  # noqa: E402
 from server.app import AttendanceApp, ServerConfig  # noqa: E402
 from tests.conftest import fresh_database  # noqa: E402
+from tests.desktop_support import main_windows  # noqa: E402
 from tests.server_support import LECTURE, SMALL_LECTURE, running_server  # noqa: E402
 
 WAIT = 60_000  # ms: generous, for a slow CI machine; the tests normally take a few seconds each
@@ -85,23 +85,8 @@ def server_log(caplog):
 
 @pytest.fixture
 def make_window(qtbot, tmp_path, server):
-    windows = []
-
-    def make(port: int, **options) -> MainWindow:
-        settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
-        defaults = dict(server=f"127.0.0.1:{port}", data_dir=tmp_path / "data", retry_interval=0.3,
-                        status_interval=60.0, refresh_interval=60.0, dwell=0.05, send_gap=0.0,
-                        token=server.running.token)
-        window = MainWindow(Options(**{**defaults, **options}), settings)
-        window.show()
-        windows.append(window)
-        return window
-
-    yield make
-    for window in windows:
-        window.shutdown()
-        window.hide()
-        window.deleteLater()
+    with main_windows(tmp_path, server.running.token, dwell=0.05, send_gap=0.0) as make:
+        yield make
 
 
 def marks(server, lecture=LECTURE) -> dict[str, tuple]:

@@ -20,15 +20,15 @@ import struct  # noqa: E402
 import time  # noqa: E402
 
 import pytest  # noqa: E402
-from PyQt5.QtCore import QDate, QSettings, Qt, QThread, QTimer  # noqa: E402
+from PyQt5.QtCore import QDate, Qt, QThread, QTimer  # noqa: E402
 from PyQt5.QtGui import QColor  # noqa: E402
 
-from client.desktop.app import MainWindow, Options  # noqa: E402
 from client.desktop.report_model import ReportModel, ValueRole, WarningRole  # noqa: E402
 from client.desktop.report_view import SCREEN_DPI, chart_png  # noqa: E402
 from db.report_render import COLORS, render  # noqa: E402
 from db.reports import LectureReport, SessionColumn, StudentRow, Tally  # noqa: E402
 from tests.conftest import fresh_database  # noqa: E402
+from tests.desktop_support import main_windows  # noqa: E402
 from tests.report_support import generate_term, report_from_db  # noqa: E402
 from tests.server_support import LECTURE, SMALL_LECTURE, running_server  # noqa: E402
 
@@ -159,23 +159,8 @@ def server(server_db_url, faces_dir):
 
 @pytest.fixture
 def make_window(qtbot, tmp_path, server):
-    windows = []
-
-    def make(port: int, **options) -> MainWindow:
-        settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
-        defaults = dict(server=f"127.0.0.1:{port}", data_dir=tmp_path / "data", retry_interval=0.3,
-                        status_interval=60.0, refresh_interval=60.0, token=server.token)
-        window = MainWindow(Options(**{**defaults, **options}), settings)
-        window.resize(1200, 800)
-        window.show()
-        windows.append(window)
-        return window
-
-    yield make
-    for window in windows:
-        window.shutdown()
-        window.hide()
-        window.deleteLater()
+    with main_windows(tmp_path, server.token, size=(1200, 800)) as make:
+        yield make
 
 
 def open_report(qtbot, window):
