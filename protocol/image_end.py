@@ -1,4 +1,4 @@
-"""Where a JPEG or PNG ends, found by following the file's own structure.
+"""Where a JPEG, PNG or WebP ends, found by following the file's own structure.
 
 The 2019 clients send an image with no length and no end marker, so the server learns that the
 upload is complete only by parsing the image as it arrives. :class:`ImageEndFinder` does that
@@ -16,6 +16,18 @@ the image.
 
 PNG: the 8-byte signature, then chunks (4-byte big-endian data length, 4-byte ASCII-letter type,
 data, 4-byte CRC), the first being IHDR, up to and including IEND. CRCs are not checked.
+
+WebP (RIFF container, "WebP Container Specification"): ``RIFF``, a 4-byte little-endian size,
+``WEBP``; the file ends ``8 + size`` bytes from its start. The size counts ``WEBP`` and the chunks
+that follow it, each a 4-character code, a 4-byte little-endian data size, the data and one pad
+byte when that size is odd; so the size is even and at least 12 (``WEBP`` and one chunk header).
+The first chunk is ``VP8 `` (lossy), ``VP8L`` (lossless) or ``VP8X`` (extended). The chunks are
+followed up to the end the size gives, and must end exactly there.
+
+HEIC/HEIF is not followed here: an ISO-BMFF file has no length for the whole file, and its first
+byte (that of its first box's 4-byte size) is ``00``, which starts the framed protocol on the
+server's port. HEIC photos go through the framed protocol, whose frames carry their length
+(``docs/protocol.md``).
 """
 
 from __future__ import annotations
@@ -26,15 +38,37 @@ from dataclasses import dataclass
 
 JPEG_SIGNATURE = b"\xff\xd8\xff"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+RIFF_SIGNATURE = b"RIFF"
+WEBP_FORM_TYPE = b"WEBP"
+
+#: Each kind's signature as (offset, bytes) parts; the bytes between the parts may be anything
+#: (in a WebP, the 4-byte RIFF size).
+SIGNATURES = {
+    "jpeg": ((0, JPEG_SIGNATURE),),
+    "png": ((0, PNG_SIGNATURE),),
+    "webp": ((0, RIFF_SIGNATURE), (8, WEBP_FORM_TYPE)),
+}
+#: Bytes needed to tell every kind apart: where the longest signature (WebP's, 12) ends.
+SIGNATURE_LENGTH = max(offset + len(part) for parts in SIGNATURES.values() for offset, part in parts)
 
 #: A PNG chunk's length is at most 2**31 - 1 (PNG specification, section 5.3).
 PNG_MAX_CHUNK_LENGTH = 2**31 - 1
+
+#: Bytes of a RIFF chunk header: a 4-character code and a u32 little-endian data size. The file
+#: itself is one chunk, "RIFF" and its size.
+RIFF_CHUNK_HEADER_LENGTH = 8
+#: A WebP's RIFF size (bytes after the first 8) is at least "WEBP" plus one chunk header (4 + 8),
+#: and at most 2**32 - 10 (WebP container specification), so a WebP file is at most 2**32 - 2 bytes.
+WEBP_MIN_RIFF_SIZE = len(WEBP_FORM_TYPE) + RIFF_CHUNK_HEADER_LENGTH
+WEBP_MAX_LENGTH = RIFF_CHUNK_HEADER_LENGTH + 2**32 - 10
+#: The chunk a WebP starts with: lossy, lossless or extended format.
+WEBP_FIRST_CHUNKS = (b"VP8 ", b"VP8L", b"VP8X")
 
 
 class ImageState(str, enum.Enum):
     COMPLETE = "complete"  # the image ends at ImageEnd.length
     INCOMPLETE = "incomplete"  # the structure is fine so far; more bytes are needed
-    BROKEN = "broken"  # the bytes cannot be followed as a JPEG or PNG
+    BROKEN = "broken"  # the bytes cannot be followed as a JPEG, PNG or WebP
 
 
 COMPLETE = ImageState.COMPLETE
@@ -57,35 +91,37 @@ class ImageEnd:
 
 
 def image_kind(buf: bytes) -> str | None:
-    """Return ``"jpeg"`` or ``"png"`` when ``buf`` starts with that signature, else None.
+    """Return ``"jpeg"``, ``"png"`` or ``"webp"`` when ``buf`` starts with that signature, else None.
 
     A buffer too short to hold the whole signature gives None; see :func:`could_be_image`.
     """
-    if buf.startswith(JPEG_SIGNATURE):
-        return "jpeg"
-    if buf.startswith(PNG_SIGNATURE):
-        return "png"
+    for kind, parts in SIGNATURES.items():
+        if all(buf[offset : offset + len(part)] == part for offset, part in parts):
+            return kind
     return None
 
 
 def could_be_image(buf: bytes) -> bool:
-    """Return True when ``buf`` could be the start of a JPEG or PNG file (judging by signature).
+    """Return True when ``buf`` could be the start of a JPEG, PNG or WebP file (by signature).
 
-    ``b""`` and ``b"\\xff"`` could be; ``b"\\xff\\x00"`` and ``b"GIF8"`` could not.
+    ``b""``, ``b"\\xff"`` and ``b"RIFF\\x10\\x00"`` could be; ``b"\\xff\\x00"``, ``b"GIF8"`` and
+    ``b"RIFF\\x10\\x00\\x00\\x00WAVE"`` could not.
     """
-    for signature in (JPEG_SIGNATURE, PNG_SIGNATURE):
-        if buf.startswith(signature) or signature.startswith(buf):
-            return True
-    return False
+    return any(_could_start_with(buf, parts) for parts in SIGNATURES.values())
 
 
-def find_image_end(buf: bytes) -> ImageEnd:
-    """Parse ``buf`` from the start and say whether it holds a whole JPEG or PNG.
+def _could_start_with(buf: bytes, parts: tuple[tuple[int, bytes], ...]) -> bool:
+    """True when the bytes of ``buf`` agree with every signature part they reach."""
+    return all(part.startswith(buf[offset : offset + len(part)]) for offset, part in parts)
+
+
+def find_image_end(buf: bytes, *, max_length: int = WEBP_MAX_LENGTH) -> ImageEnd:
+    """Parse ``buf`` from the start and say whether it holds a whole JPEG, PNG or WebP.
 
     For bytes arriving in pieces, keep an :class:`ImageEndFinder` instead of calling this with a
-    growing buffer (each call re-parses from byte 0).
+    growing buffer (each call re-parses from byte 0). ``max_length``: see :class:`ImageEndFinder`.
     """
-    return ImageEndFinder().feed(buf)
+    return ImageEndFinder(max_length=max_length).feed(buf)
 
 
 class ImageEndFinder:
@@ -93,15 +129,19 @@ class ImageEndFinder:
 
     The finder keeps no copy of the bytes, only its position in the structure. Once the verdict
     is COMPLETE or BROKEN it never changes, and further chunks are ignored.
+
+    :param max_length: bytes; a WebP whose RIFF header declares a longer file is BROKEN at once
+        (default: the longest file the WebP container allows). JPEG and PNG declare no length.
     """
 
-    def __init__(self) -> None:
-        self._parser: _JpegParser | _PngParser | None = None
+    def __init__(self, *, max_length: int = WEBP_MAX_LENGTH) -> None:
+        self._max_length = max_length
+        self._parser: _JpegParser | _PngParser | _WebpParser | None = None
         self._verdict = ImageEnd(INCOMPLETE, 0)
 
     @property
     def kind(self) -> str | None:
-        """``"jpeg"``, ``"png"``, or None before the first byte (or when it is neither)."""
+        """``"jpeg"``, ``"png"``, ``"webp"``, or None before the first byte (or when it is none)."""
         if self._parser is None:
             return None
         return self._parser.kind
@@ -121,8 +161,10 @@ class ImageEndFinder:
                 self._parser = _JpegParser()
             elif data[0] == PNG_SIGNATURE[0]:
                 self._parser = _PngParser()
+            elif data[0] == RIFF_SIGNATURE[0]:
+                self._parser = _WebpParser(self._max_length)
             else:
-                reason = f"first byte 0x{data[0]:02x} starts no JPEG or PNG"
+                reason = f"first byte 0x{data[0]:02x} starts no JPEG, PNG or WebP"
                 self._verdict = ImageEnd(BROKEN, 0, reason)
                 return self._verdict
         self._verdict = self._parser.feed(data)
@@ -294,3 +336,103 @@ class _PngParser:
         self._skip_left = length + 4  # data, then the CRC
         self._state = "skip"
         return ""
+
+
+class _WebpParser:
+    """WebP structure walker. States (what the next bytes are):
+
+    - ``riff_header``: the 12 bytes ``RIFF``, size (u32 little-endian), ``WEBP``;
+    - ``chunk_header``: the 8 bytes of a chunk header, its code and data size (u32 little-endian);
+    - ``skip``: chunk data and pad byte, ``_skip_left`` bytes still to pass.
+    """
+
+    kind = "webp"
+
+    def __init__(self, max_length: int) -> None:
+        self._max_length = max_length
+        self._state = "riff_header"
+        self._offset = 0  # absolute offset of the first byte of the data being fed
+        self._pending = bytearray()  # RIFF or chunk header bytes collected so far
+        self._skip_left = 0
+        self._riff_end = 0  # where the file ends, once the RIFF header is read
+        self._chunks_seen = 0
+
+    def feed(self, data: bytes) -> ImageEnd:
+        """Walk the next chunk; return COMPLETE/BROKEN as soon as known, else INCOMPLETE."""
+        i = 0  # position in data
+        n = len(data)
+        while i < n:
+            if self._state == "skip":
+                step = min(self._skip_left, n - i)
+                i += step
+                self._skip_left -= step
+                verdict = self._after_chunk(self._offset + i) if self._skip_left == 0 else None
+            else:
+                self._pending.append(data[i])
+                i += 1
+                verdict = self._take_header_byte(self._offset + i)
+            if verdict is not None:
+                return verdict
+        self._offset += n
+        return ImageEnd(INCOMPLETE, self._offset)
+
+    def _take_header_byte(self, end: int) -> ImageEnd | None:
+        """Act on the header byte just collected (``end``: the offset after it)."""
+        if self._state == "riff_header":
+            if not _could_start_with(self._pending, SIGNATURES["webp"]):
+                return ImageEnd(BROKEN, end - 1, "not the WebP signature (RIFF, size, WEBP)")
+            if len(self._pending) < SIGNATURE_LENGTH:
+                return None
+            (riff_size,) = struct.unpack_from("<I", self._pending, 4)
+            self._pending.clear()
+            return self._start_riff(riff_size)
+        if len(self._pending) < RIFF_CHUNK_HEADER_LENGTH:
+            return None
+        code, size = struct.unpack("<4sI", self._pending)
+        self._pending.clear()
+        return self._start_chunk(code, size, end)
+
+    def _start_riff(self, riff_size: int) -> ImageEnd | None:
+        """Take the RIFF size; BROKEN when no WebP can have it (or the file would be too long)."""
+        reason = ""
+        if riff_size % 2:
+            reason = f"RIFF size {riff_size} is odd (every chunk is padded to an even length)"
+        elif riff_size < WEBP_MIN_RIFF_SIZE:
+            reason = f"RIFF size {riff_size} is below {WEBP_MIN_RIFF_SIZE} (WEBP and one chunk header)"
+        elif RIFF_CHUNK_HEADER_LENGTH + riff_size > self._max_length:
+            declared = RIFF_CHUNK_HEADER_LENGTH + riff_size
+            reason = f"the RIFF header declares {declared} bytes, more than {self._max_length}"
+        if reason:
+            return ImageEnd(BROKEN, len(RIFF_SIGNATURE), reason)  # the offset of the size
+        self._riff_end = RIFF_CHUNK_HEADER_LENGTH + riff_size
+        self._state = "chunk_header"
+        return None
+
+    def _start_chunk(self, code: bytes, size: int, data_start: int) -> ImageEnd | None:
+        """Take a chunk header (``data_start``: the offset after it); BROKEN when it is wrong."""
+        header_start = data_start - RIFF_CHUNK_HEADER_LENGTH
+        padded = size + size % 2
+        if self._chunks_seen == 0 and code not in WEBP_FIRST_CHUNKS:
+            return ImageEnd(BROKEN, header_start, f"first WebP chunk is {code!r}, not VP8, VP8L or VP8X")
+        if not all(0x20 <= value <= 0x7E for value in code):
+            return ImageEnd(BROKEN, header_start, f"WebP chunk code {code!r} is not four ASCII characters")
+        if data_start + padded > self._riff_end:
+            return ImageEnd(
+                BROKEN,
+                header_start,
+                f"WebP chunk {code!r} ends at {data_start + padded}, after the RIFF end at {self._riff_end}",
+            )
+        self._chunks_seen += 1
+        self._skip_left = padded
+        self._state = "skip"
+        return self._after_chunk(data_start) if padded == 0 else None
+
+    def _after_chunk(self, offset: int) -> ImageEnd | None:
+        """A chunk ended at ``offset``: COMPLETE at the RIFF end, else the next chunk header."""
+        left = self._riff_end - offset
+        if left == 0:
+            return ImageEnd(COMPLETE, offset)
+        if left < RIFF_CHUNK_HEADER_LENGTH:
+            return ImageEnd(BROKEN, offset, f"{left} bytes before the RIFF end: too few for a chunk header")
+        self._state = "chunk_header"
+        return None

@@ -8,11 +8,14 @@ bytes                          meaning                                     decod
 =============================  ==========================================  ===================
 ``201911001ea0017_1``          student ID (9 digits) + lecture code (8)    :class:`LegacyMark`
 ``ea0017_1``                   lecture code alone (8)                      :class:`LegacyRoster`
-JPEG or PNG file               a photo of the classroom or of a student    :class:`LegacyImage`
+JPEG, PNG or WebP file         a photo of the classroom or of a student    :class:`LegacyImage`
 =============================  ==========================================  ===================
 
 The first byte decides: a digit starts a mark, an ASCII letter a roster request, ``FF`` or ``89``
-an image. Anything else is refused at once.
+an image. Anything else is refused at once. One exception: a WebP starts with ``RIFF``, whose
+``R`` and ``I`` could begin a lecture code; its third byte ``F`` (no lecture code has a letter
+there) turns the payload into an image. HEIC photos cannot be 2019 payloads: their first byte is
+``00``, the framed protocol's (see :mod:`protocol.image_end`).
 
 Text payloads end after exactly 17 (mark) or 8 (roster) bytes; images end where their own
 structure says (:mod:`protocol.image_end`). When an image's structure cannot be followed, the
@@ -36,7 +39,7 @@ from protocol.identifiers import (
     is_student_id_prefix,
     normalize_lecture_code,
 )
-from protocol.image_end import BROKEN, COMPLETE, ImageEndFinder, could_be_image
+from protocol.image_end import BROKEN, COMPLETE, SIGNATURE_LENGTH, ImageEndFinder, could_be_image
 
 #: Replies (no terminator; the server closes the connection after them). A mark gets SUCCESS or
 #: FAIL; a roster request :func:`encode_roster_reply` or FAIL; an image the student ID of the
@@ -74,7 +77,7 @@ class LegacyRoster:
 
 @dataclass(frozen=True)
 class LegacyImage:
-    """Recognize the faces in ``data`` (JPEG or PNG bytes). Reply a student ID, UNKNOWN or FAIL."""
+    """Recognize the faces in ``data`` (JPEG, PNG or WebP). Reply a student ID, UNKNOWN or FAIL."""
 
     data: bytes = field(repr=False)
 
@@ -111,8 +114,8 @@ class LegacyDecoder:
     def __init__(self, max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES) -> None:
         self._max_image_bytes = max_image_bytes
         self._buf = bytearray()
-        self._kind: str | None = None  # "mark", "roster" or "image", from the first byte
-        self._finder = ImageEndFinder()
+        self._kind: str | None = None  # "mark", "roster" or "image", from the first byte (or "RIF")
+        self._finder = ImageEndFinder(max_length=max_image_bytes)
         self._idle_fallback = False
         self._done = False  # a request was returned
 
@@ -182,7 +185,7 @@ class LegacyDecoder:
             return "image"
         raise _bad_request(
             f"first byte {_describe_byte(first)} starts no payload "
-            "(expected a student ID digit, a lecture code letter, or a JPEG/PNG signature)"
+            "(expected a student ID digit, a lecture code letter, or a JPEG/PNG/WebP signature)"
         )
 
     def _feed_text(self, data: bytes) -> LegacyRequest | None:
@@ -190,9 +193,11 @@ class LegacyDecoder:
         expected = MARK_PAYLOAD_LENGTH if self._kind == "mark" else ROSTER_PAYLOAD_LENGTH
         needed = expected - len(self._buf)
         payload_part, rest = data[:needed], data[needed:]
-        for value in payload_part:
+        for index, value in enumerate(payload_part):
             self._buf.append(value)
             if not self._is_text_prefix(self._buf):
+                if could_be_image(bytes(self._buf)):
+                    return self._text_turned_image(payload_part[index + 1 :] + rest)
                 raise self._text_error(len(self._buf) - 1, value)
         if len(self._buf) < expected:
             return None
@@ -201,6 +206,12 @@ class LegacyDecoder:
         self._buf = bytearray()
         self._check_trailing(rest)
         return request
+
+    def _text_turned_image(self, data: bytes) -> LegacyImage | None:
+        """The text bytes so far start a WebP (``RI`` then ``F``); go on with them as an image."""
+        self._kind = "image"
+        head, self._buf = bytes(self._buf), bytearray()
+        return self._feed_image(head + data)
 
     def _text_error(self, offset: int, value: int) -> RemoteProtocolError:
         if self._kind == "mark":
@@ -239,8 +250,9 @@ class LegacyDecoder:
 
     def _feed_image(self, data: bytes) -> LegacyImage | None:
         self._buf += data
-        if not could_be_image(bytes(self._buf[:8])):
-            raise _bad_request(f"not a JPEG or PNG signature: {bytes(self._buf[:8])!r}")
+        signature = bytes(self._buf[:SIGNATURE_LENGTH])
+        if not could_be_image(signature):
+            raise _bad_request(f"not a JPEG, PNG or WebP signature: {signature!r}")
         if not self._idle_fallback:
             verdict = self._finder.feed(data)
             if verdict.state is COMPLETE and verdict.length <= self._max_image_bytes:

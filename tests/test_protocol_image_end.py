@@ -305,3 +305,153 @@ def test_complete_verdict_sticks() -> None:
     assert finder.feed(SOI + EOI).state is COMPLETE
     assert finder.feed(b"anything").length == 4
     assert finder.kind == "jpeg"
+
+
+# -- WebP (RIFF) ------------------------------------------------------------------------------
+
+
+def webp_chunk(code: bytes, data: bytes) -> bytes:
+    """A RIFF chunk: code, little-endian data size, data, and a 0 pad byte when the size is odd."""
+    return code + struct.pack("<I", len(data)) + data + b"\0" * (len(data) % 2)
+
+
+def riff(*chunks: bytes, size: int | None = None) -> bytes:
+    """``RIFF`` <size> ``WEBP`` and the chunks; ``size`` defaults to the right one."""
+    body = b"WEBP" + b"".join(chunks)
+    return b"RIFF" + struct.pack("<I", len(body) if size is None else size) + body
+
+
+def webp_layouts(faces_dir: Path) -> dict[str, bytes]:
+    """A real photo as lossy (VP8), lossless (VP8L) and extended WebP (VP8X + VP8 + EXIF + XMP)."""
+    with Image.open(faces_dir / "probes/obama_small.jpg") as photo:
+        exif = photo.getexif().tobytes()
+        translucent = photo.convert("RGBA")
+        translucent.putalpha(Image.linear_gradient("L").resize(photo.size))
+        layouts = {
+            "lossy": encoded(photo, "WEBP"),
+            "lossless": encoded(photo, "WEBP", lossless=True),
+            "extended": encoded(photo, "WEBP", exif=exif, xmp=b"<x:xmpmeta />"),  # 13 bytes: padded
+            "alpha": encoded(translucent, "WEBP"),
+        }
+    assert [data[12:16] for data in layouts.values()] == [b"VP8 ", b"VP8L", b"VP8X", b"VP8X"]
+    assert [code for code, _ in riff_chunks(layouts["alpha"])] == [b"VP8X", b"ALPH", b"VP8 "]
+    return layouts
+
+
+def riff_chunks(data: bytes) -> list[tuple[bytes, int]]:
+    """(code, data size) of each chunk of a WebP."""
+    chunks, offset = [], 12
+    while offset < len(data):
+        code, size = struct.unpack_from("<4sI", data, offset)
+        chunks.append((code, size))
+        offset += 8 + size + size % 2
+    return chunks
+
+
+def test_webp_photos_are_complete_at_their_size_and_exclude_trailing_bytes(faces_dir: Path) -> None:
+    for name, data in webp_layouts(faces_dir).items():
+        for trailing in (b"", b"\x00", b"RIFF", data[:100]):
+            result = find_image_end(data + trailing)
+            assert result.state is COMPLETE and result.length == len(data), (name, trailing)
+        assert find_image_end(data[:-1]).state is INCOMPLETE, name
+        assert image_kind(data) == "webp", name
+
+
+def test_extended_webp_has_several_chunks_and_a_padded_one(faces_dir: Path) -> None:
+    data = webp_layouts(faces_dir)["extended"]
+    codes = [code for code, _ in riff_chunks(data)]
+    assert codes[0] == b"VP8X" and b"EXIF" in codes and b"XMP " in codes
+    odd = [code for code, size in riff_chunks(data) if size % 2]
+    assert odd, riff_chunks(data)  # so the pad byte is followed too
+
+
+def test_a_webp_fed_byte_by_byte_is_incomplete_until_its_last_byte(faces_dir: Path) -> None:
+    data = webp_layouts(faces_dir)["extended"] + b"trailing"
+    finder = ImageEndFinder()
+    results = [finder.feed(data[i : i + 1]) for i in range(len(data))]
+    end = len(data) - len(b"trailing")
+    assert all(r.state is INCOMPLETE for r in results[: end - 1])
+    assert all(r.state is COMPLETE and r.length == end for r in results[end - 1 :])
+    assert finder.kind == "webp"
+
+
+@pytest.mark.parametrize("name", ["lossy", "alpha"])
+def test_sampled_prefixes_of_a_webp_are_incomplete(faces_dir: Path, name: str) -> None:
+    data = webp_layouts(faces_dir)[name]
+    for length in prefix_lengths(len(data)):
+        assert find_image_end(data[:length]).state is INCOMPLETE, length
+
+
+def test_every_prefix_of_a_hand_built_webp() -> None:
+    data = riff(webp_chunk(b"VP8X", b"\0" * 10), webp_chunk(b"ICCP", b"abc"), webp_chunk(b"VP8 ", b""),
+                webp_chunk(b"VP8L", b"x" * 7))
+    for length in range(len(data)):
+        assert find_image_end(data[:length]).state is INCOMPLETE, length
+    result = find_image_end(data + b"\x00tail")
+    assert result.state is COMPLETE and result.length == len(data)
+
+
+def test_max_length_refuses_a_webp_that_declares_more(faces_dir: Path) -> None:
+    data = webp_layouts(faces_dir)["lossy"]
+    assert find_image_end(data, max_length=len(data)).length == len(data)
+    result = find_image_end(data[:12], max_length=len(data) - 1)  # known from the header alone
+    assert result.state is BROKEN and result.length == 4
+    assert f"declares {len(data)} bytes" in result.reason
+    jpeg = encoded(noisy_image(), "JPEG")
+    assert find_image_end(jpeg, max_length=10).state is COMPLETE  # JPEG and PNG declare no length
+
+
+VP8 = webp_chunk(b"VP8 ", b"\0" * 10)
+
+
+@pytest.mark.parametrize(
+    "data, offset",
+    [
+        pytest.param(b"RIFX" + riff(VP8)[4:], 3, id="RIFX"),
+        pytest.param(b"RIFF\x0c\x00\x00\x00WAVE", 9, id="RIFF but WAVE"),
+        pytest.param(riff(VP8, size=len(riff(VP8)) - 8 + 1), 4, id="odd RIFF size"),
+        pytest.param(riff(size=4), 4, id="RIFF size 4: no chunk"),
+        pytest.param(riff(size=0), 4, id="RIFF size 0"),
+        pytest.param(riff(VP8, size=2**32 - 2), 4, id="RIFF size above 2**32-10"),
+        pytest.param(riff(webp_chunk(b"ICCP", b"\0" * 10)), 12, id="first chunk not VP8"),
+        pytest.param(riff(VP8, webp_chunk(b"EX\x00F", b"")), 30, id="chunk code not ASCII"),
+        pytest.param(riff(VP8, size=len(VP8) + 4 - 8), 12, id="chunk past the RIFF end"),
+        pytest.param(riff(VP8, b"\0" * 6), 30, id="6 bytes left: no room for a chunk header"),
+    ],
+)
+def test_broken_webp_structures(data: bytes, offset: int) -> None:
+    result = find_image_end(data + b"\0" * 40)
+    assert result.state is BROKEN, result
+    assert result.reason and result.length == offset, result
+    finder = ImageEndFinder()  # the same verdict byte by byte, and it sticks
+    for i in range(len(data) + 40):
+        finder.feed((data + b"\0" * 40)[i : i + 1])
+    assert finder.verdict == result
+    assert finder.feed(b"\0" * 100).state is BROKEN
+
+
+def test_webp_signature() -> None:
+    webp = riff(VP8)
+    assert image_kind(webp) == "webp"
+    assert image_kind(webp[:11]) is None  # too short to tell
+    for prefix in (b"R", b"RIFF", b"RIFF\xff\xff\xff\xff", webp[:10], webp[:12], webp):
+        assert could_be_image(prefix), prefix
+    for other in (b"RX", b"RIFX", b"RIFF\0\0\0\0WAVE", b"RIFF\0\0\0\0WEBQ", b"riff"):
+        assert not could_be_image(other), other
+
+
+from hypothesis import given, settings  # noqa: E402 - kept next to the one test that uses it
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=300, deadline=None)
+@given(size=st.integers(0, 2**32 - 1), rest=st.binary(max_size=200), chunk=st.integers(1, 50))
+def test_any_bytes_after_a_webp_header_give_a_verdict_that_chunking_does_not_change(size, rest, chunk):
+    data = b"RIFF" + struct.pack("<I", size) + b"WEBP" + rest
+    whole = find_image_end(data)
+    if whole.state is COMPLETE:
+        assert whole.length == 8 + size <= len(data)
+    finder = ImageEndFinder()
+    for start in range(0, len(data), chunk):
+        finder.feed(data[start : start + chunk])
+    assert finder.verdict == whole

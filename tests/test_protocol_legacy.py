@@ -275,6 +275,95 @@ def test_bad_image_signature_is_refused() -> None:
     refused(b"\x89PNG\r\n\x1a\x00")
 
 
+# -- WebP images ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def webp(faces_dir: Path) -> bytes:
+    """A real photo (320 x 240) as a WebP file."""
+    out = io.BytesIO()
+    with Image.open(faces_dir / "probes/obama_small.jpg") as photo:
+        photo.save(out, "WEBP")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 1000, 65536])
+def test_webp_fed_in_pieces_is_complete_at_its_last_byte(webp: bytes, chunk: int) -> None:
+    decoder = LegacyDecoder()
+    results = feed_chunks(decoder, webp, chunk)
+    assert results[:-1] == [None] * (len(results) - 1)
+    assert results[-1] == LegacyImage(webp)
+    assert not decoder.idle_fallback
+
+
+def test_webp_with_trailing_bytes_in_the_same_feed_and_later(webp: bytes) -> None:
+    assert LegacyDecoder().feed(webp + b"\x00\x01RIFFjunk") == LegacyImage(webp)
+    decoder = LegacyDecoder()
+    assert feed_bytewise(decoder, webp)[-1] == LegacyImage(webp)
+    assert decoder.feed(b"trailing data of the file") is None
+
+
+def test_webp_named_jpg_is_read_by_its_bytes(webp: bytes, tmp_path: Path) -> None:
+    path = tmp_path / "201911001_obama.jpg"  # a phone's or web page's WebP, saved as .jpg
+    path.write_bytes(webp)
+    assert LegacyDecoder().feed(path.read_bytes()) == LegacyImage(webp)
+
+
+@pytest.mark.parametrize("payload", [b"RI0017_1", b"ri0017_1", b"Ri0017_1"])
+def test_roster_codes_starting_with_ri_stay_rosters(payload: bytes) -> None:
+    """'R' and 'I' could start a WebP's RIFF or a lecture code: the third byte decides."""
+    assert LegacyDecoder().feed(payload) == LegacyRoster("ri0017_1")
+    results = feed_bytewise(LegacyDecoder(), payload)
+    assert results == [None] * 7 + [LegacyRoster("ri0017_1")]
+
+
+def test_ri_then_neither_digit_nor_f_is_refused_as_a_roster() -> None:
+    error = refused(b"RIx")
+    assert "byte 2 of a roster payload" in error.message
+    refused(b"riF")  # "riff" is not the (case-sensitive) RIFF signature
+
+
+@pytest.mark.parametrize("prefix", [b"RIFX", b"RIFF\x10\x00\x00\x00WA", b"RIFF\x10\x00\x00\x00WEBQ"])
+def test_bad_webp_signature_is_refused_at_its_first_wrong_byte(prefix: bytes) -> None:
+    error = refused(prefix)
+    assert "WebP" in error.message
+
+
+def test_incomplete_webp_times_out_instead_of_falling_back(webp: bytes) -> None:
+    decoder = LegacyDecoder()
+    assert decoder.feed(webp[:-1]) is None
+    assert not decoder.idle_fallback
+    with pytest.raises(RemoteProtocolError) as info:
+        decoder.on_idle()
+    assert info.value.code == ErrorCode.TIMEOUT
+
+
+def test_webp_declaring_more_than_max_image_bytes_falls_back_then_is_refused(webp: bytes) -> None:
+    assert LegacyDecoder(max_image_bytes=len(webp)).feed(webp) == LegacyImage(webp)
+    decoder = LegacyDecoder(max_image_bytes=len(webp) - 1)
+    assert decoder.feed(webp[:12]) is None  # its RIFF header declares len(webp) bytes
+    assert decoder.idle_fallback
+    with pytest.raises(RemoteProtocolError) as info:
+        decoder.feed(webp[12:])
+    assert info.value.code == ErrorCode.FRAME_TOO_LARGE
+
+
+def test_broken_webp_falls_back_to_idle(webp: bytes) -> None:
+    broken = webp[:12] + b"ICCP" + webp[16:]  # the first chunk must be VP8, VP8L or VP8X
+    decoder = LegacyDecoder()
+    assert decoder.feed(broken) is None
+    assert decoder.idle_fallback
+    assert decoder.on_idle() == LegacyImage(broken)
+
+
+def test_heic_is_not_a_2019_payload() -> None:
+    """An ISO-BMFF file starts with its first box's size, 00 00 00 xx: the framed protocol's
+    first byte. HEIC photos are sent with the framed protocol (docs/protocol.md)."""
+    with pytest.raises(RemoteProtocolError) as info:
+        LegacyDecoder().feed(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic")
+    assert info.value.code == ErrorCode.BAD_REQUEST
+
+
 # -- replies --------------------------------------------------------------------------------
 
 
@@ -315,7 +404,8 @@ from hypothesis import strategies as st  # noqa: E402
 
 legacy_pieces = st.one_of(
     st.binary(max_size=30),
-    st.sampled_from([MARK, ROSTER, b"\r\n", b"\xff\xd8\xff\xe0\x00\x10", b"\x89PNG\r\n\x1a\n"]),
+    st.sampled_from([MARK, ROSTER, b"\r\n", b"\xff\xd8\xff\xe0\x00\x10", b"\x89PNG\r\n\x1a\n",
+                     b"RIFF\x10\x00\x00\x00WEBPVP8 ", b"RI"]),
 )
 
 

@@ -5,13 +5,20 @@ or :func:`load_image_file` (an enrollment photo). Both return an array of shape 
 dtype uint8, RGB, already turned upright according to its EXIF orientation.
 
 The pixel limit is checked on the size written in the file header, before any pixel is decoded,
-so a small file that claims to be a huge image costs milliseconds, not gigabytes.
+so a small file that claims to be a huge image costs milliseconds, not gigabytes. For a WebP it is
+checked before Pillow even opens the file, as libwebp reserves the whole canvas when it does.
+
+HEIF/HEIC photos (iPhones) are read by the pillow-heif plugin, registered on the first decode.
+Their rotation is part of the container (``irot``/``imir``) and applied by libheif; pillow-heif then
+sets the EXIF orientation to 1, so that the picture is not turned twice.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import os
+import struct
 from typing import BinaryIO
 
 import numpy as np
@@ -19,12 +26,20 @@ import PIL
 import PIL.Image
 import PIL.ImageOps
 
+from protocol.image_end import image_kind
+
 #: Largest image accepted, in pixels (width * height). 40 Mpx is a 7700 x 5200 photo, whose RGB
 #: array takes 120 MB; phones and classroom cameras produce far less.
 DEFAULT_MAX_PIXELS = 40_000_000
 
-#: Formats we decode. Pillow knows many more (some, like EPS, run external programs).
-ALLOWED_FORMATS = ("JPEG", "PNG", "BMP", "GIF", "TIFF", "WEBP")
+#: Formats we decode. Pillow knows many more (some, like EPS, run external programs). HEIF comes
+#: from pillow-heif (see :func:`_register_heif_opener`).
+ALLOWED_FORMATS = ("JPEG", "PNG", "BMP", "GIF", "TIFF", "WEBP", "HEIF")
+#: The formats as error messages list them: "JPEG, PNG, ... or HEIF".
+_FORMAT_NAMES = ", ".join(ALLOWED_FORMATS[:-1]) + " or " + ALLOWED_FORMATS[-1]
+
+#: Bytes at the start of a WebP that hold its canvas size, whichever its first chunk.
+_WEBP_SIZE_HEADER_LENGTH = 30
 
 #: Background put behind transparent pixels (white, like an image viewer shows them).
 _BACKGROUND = (255, 255, 255)
@@ -35,7 +50,7 @@ class ImageDecodeError(ValueError):
 
 
 def decode_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
-    """Decode image bytes (JPEG, PNG, ...) into an upright RGB array.
+    """Decode image bytes (JPEG, PNG, WebP, HEIC, ...) into an upright RGB array.
 
     :param data: the whole file content.
     :param max_pixels: refuse images with more pixels (width * height) than this.
@@ -58,31 +73,78 @@ def load_image_file(path: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PI
 
 
 def _decode(file: BinaryIO, max_pixels: int, what: str) -> np.ndarray:
+    _register_heif_opener()
+    _check_webp_header(file, max_pixels, what)
     # face_recognition sets PIL.ImageFile.LOAD_TRUNCATED_IMAGES = True when imported, which makes
     # Pillow fill a truncated image with grey instead of failing; faces.load_models() resets it.
     try:
         image = PIL.Image.open(file, formats=ALLOWED_FORMATS)  # reads the header only
     except PIL.UnidentifiedImageError as exc:
-        raise ImageDecodeError(f"{what}: not a JPEG, PNG, BMP, GIF, TIFF or WebP image") from exc
+        raise ImageDecodeError(f"{what}: not a {_FORMAT_NAMES} image") from exc
     except PIL.Image.DecompressionBombError as exc:  # Pillow's own limit, if max_pixels is higher
         raise ImageDecodeError(f"{what}: too many pixels ({exc})") from exc
     except Exception as exc:  # noqa: BLE001 - Pillow raises many types for untrusted input
         raise ImageDecodeError(f"{what}: cannot read the image header ({exc})") from exc
     with image:
-        width, height = image.size
-        if width <= 0 or height <= 0:
-            raise ImageDecodeError(f"{what}: the image is empty ({width}x{height} pixels)")
-        if width * height > max_pixels:
-            raise ImageDecodeError(
-                f"{what}: {width}x{height} = {width * height:,} pixels, more than the limit of "
-                f"{max_pixels:,}"
-            )
+        _check_pixels(*image.size, max_pixels, what)
         try:
             image.load()
             PIL.ImageOps.exif_transpose(image, in_place=True)
             return np.array(_to_rgb(image), dtype=np.uint8)
         except Exception as exc:  # noqa: BLE001 - truncated or corrupt pixel data
             raise ImageDecodeError(f"{what}: cannot decode the {image.format} data ({exc})") from exc
+
+
+@functools.cache
+def _register_heif_opener() -> None:
+    """Let Pillow open HEIF/HEIC, once per process (importing pillow-heif loads libheif)."""
+    import pillow_heif  # noqa: PLC0415 - here, so that importing this module stays cheap
+
+    # Only the primary image is used: leave thumbnails, depth maps and auxiliary images unread.
+    pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
+
+
+def _check_webp_header(file: BinaryIO, max_pixels: int, what: str) -> None:
+    """When ``file`` is a WebP, check its canvas size against max_pixels; leave its position as is."""
+    start = file.tell()
+    size = _webp_canvas_size(file.read(_WEBP_SIZE_HEADER_LENGTH))
+    file.seek(start)
+    if size is not None:
+        _check_pixels(*size, max_pixels, what)
+
+
+def _webp_canvas_size(header: bytes) -> tuple[int, int] | None:
+    """(width, height) of a WebP from its first 30 bytes, or None when they are no WebP header.
+
+    Layouts (WebP container specification): lossy ``VP8 ``: 14-bit width and height after the
+    start code ``9D 01 2A``; lossless ``VP8L``: after the byte ``2F``, width - 1 and height - 1 in
+    14 bits each; extended ``VP8X``: canvas width - 1 and height - 1 in 24 bits each.
+    """
+    if len(header) < _WEBP_SIZE_HEADER_LENGTH or image_kind(header) != "webp":
+        return None
+    chunk = header[12:16]
+    if chunk == b"VP8 " and header[23:26] == b"\x9d\x01\x2a":
+        width, height = struct.unpack_from("<HH", header, 26)
+        return width & 0x3FFF, height & 0x3FFF
+    if chunk == b"VP8L" and header[20] == 0x2F:
+        (bits,) = struct.unpack_from("<I", header, 21)
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    if chunk == b"VP8X":
+        width = int.from_bytes(header[24:27], "little") + 1
+        height = int.from_bytes(header[27:30], "little") + 1
+        return width, height
+    return None
+
+
+def _check_pixels(width: int, height: int, max_pixels: int, what: str) -> None:
+    """Raise ImageDecodeError for an empty image or one of more than max_pixels pixels."""
+    if width <= 0 or height <= 0:
+        raise ImageDecodeError(f"{what}: the image is empty ({width}x{height} pixels)")
+    if width * height > max_pixels:
+        raise ImageDecodeError(
+            f"{what}: {width}x{height} = {width * height:,} pixels, more than the limit of "
+            f"{max_pixels:,}"
+        )
 
 
 def _to_rgb(image: PIL.Image.Image) -> PIL.Image.Image:
