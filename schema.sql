@@ -76,9 +76,15 @@ CREATE TABLE IF NOT EXISTS applied_batches (
     CONSTRAINT fk_batches_session FOREIGN KEY (session_id) REFERENCES class_sessions (session_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
--- Face encodings of enrollment photos. photo_path is relative to the knowns folder.
+-- Face encodings of enrollment photos.
+-- source: knowns (a photo in the server's knowns folder; photo_path is relative to it, and the
+-- server's start-up keeps these rows in line with the folder) or enrolled (the framed `enroll`
+-- op or `attendance-db enroll`; photo_path is 'enrolled:<student ID>:<SHA-256>', and no
+-- knowns sync touches these rows).
 -- encoding: 128 little-endian float64 (1024 bytes); NULL when the photo has no usable face,
 -- so that the photo is not encoded again at every start. face_count: faces found in the photo.
+-- photo: the enrolled photo itself, only when the server keeps enrolment photos
+-- (--keep-enrolment-photos); NULL otherwise. `attendance-db forget` deletes the rows.
 CREATE TABLE IF NOT EXISTS face_encodings (
     encoding_id   INT           NOT NULL AUTO_INCREMENT,
     student_id    CHAR(9)       NOT NULL,
@@ -87,6 +93,8 @@ CREATE TABLE IF NOT EXISTS face_encodings (
     model         VARCHAR(64)   NOT NULL,
     face_count    SMALLINT      NOT NULL,
     encoding      BLOB          NULL,
+    source        ENUM('knowns', 'enrolled') NOT NULL DEFAULT 'knowns',
+    photo         MEDIUMBLOB    NULL,
     created_at    DATETIME      NOT NULL DEFAULT CURRENT_TIMESTAMP,
     PRIMARY KEY (encoding_id),
     UNIQUE KEY uq_encodings_photo_model (photo_path, model),
@@ -144,6 +152,38 @@ CREATE TABLE IF NOT EXISTS presence_sightings (
 --   or 'absent' (the student was not marked).
 -- source, marked_at: the mark's, NULL without a mark.
 -- counted: 1 when the row counts in the attendance rate (present, late, left_early, absent).
+-- Uncertain check-ins (docs/recognition.md): a face near enrolled students but not clearly one
+-- of them, still uncertain after another try, waits here for the professor, who confirms it as
+-- a student (then marked with source checkin) or rejects it. Candidates: the students it may be,
+-- with the face's distance to each.
+CREATE TABLE IF NOT EXISTS pending_checkins (
+    pending_id           BIGINT       NOT NULL AUTO_INCREMENT,
+    session_id           INT          NOT NULL,
+    requested_at         DATETIME(3)  NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+    client_name          VARCHAR(100) NOT NULL,
+    frames               SMALLINT     NOT NULL,
+    resolution           ENUM('confirmed', 'rejected') NULL,
+    resolved_student_id  CHAR(9)      NULL,
+    resolved_by          VARCHAR(100) NULL,
+    resolved_at          DATETIME(3)  NULL,
+    PRIMARY KEY (pending_id),
+    KEY ix_pending_session (session_id, resolution),
+    KEY ix_pending_resolved_student (resolved_student_id),
+    CONSTRAINT fk_pending_session FOREIGN KEY (session_id) REFERENCES class_sessions (session_id),
+    CONSTRAINT fk_pending_student FOREIGN KEY (resolved_student_id) REFERENCES students (student_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+CREATE TABLE IF NOT EXISTS pending_candidates (
+    pending_id  BIGINT   NOT NULL,
+    student_id  CHAR(9)  NOT NULL,
+    distance    FLOAT    NOT NULL,
+    PRIMARY KEY (pending_id, student_id),
+    KEY ix_pending_candidates_student (student_id),
+    CONSTRAINT fk_candidates_pending FOREIGN KEY (pending_id) REFERENCES pending_checkins (pending_id)
+        ON DELETE CASCADE,
+    CONSTRAINT fk_candidates_student FOREIGN KEY (student_id) REFERENCES students (student_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
 CREATE OR REPLACE VIEW attendance_sessions_v AS
 SELECT l.lecture_id, l.code AS lecture_code, s.session_id, s.session_date,
        st.student_id, st.name AS student_name,

@@ -3,6 +3,10 @@
     attendance-client --server H:P recognize IMAGE [--lecture CODE]
     attendance-client --server H:P roster CODE
     attendance-client --server H:P mark CODE STUDENT_ID [--status present]
+    attendance-client --server H:P checkin CODE IMAGE [IMAGE ...] [--no-mark]
+    attendance-client --server H:P enroll STUDENT_ID PHOTO [PHOTO ...] [--name NAME] [--force]
+    attendance-client --server H:P pending CODE
+    attendance-client --server H:P resolve PENDING_ID (--student STUDENT_ID | --reject)
 
 The framed protocol needs the client's token (``attendance-db add-client NAME``): ``--token`` or
 the ATTENDANCE_TOKEN environment variable (better: it does not show in the process list).
@@ -48,7 +52,30 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     mark.add_argument("student_id")
     mark.add_argument("--status", default="present", choices=STATUSES)
     mark.add_argument("--source", default="checkin", choices=["checkin", "rollcall", "manual"])
+    checkin = commands.add_parser(
+        "checkin", help="check in with several frames of one face: accepted, uncertain or unknown")
+    checkin.add_argument("lecture")
+    checkin.add_argument("images", type=Path, nargs="+", metavar="IMAGE")
+    checkin.add_argument("--no-mark", action="store_true", help="decide only; write nothing")
+    enroll = commands.add_parser("enroll", help="enrol a student with about 5 photos")
+    enroll.add_argument("student_id")
+    enroll.add_argument("images", type=Path, nargs="+", metavar="PHOTO")
+    enroll.add_argument("--name", help="the student's name, for a student not known yet")
+    enroll.add_argument("--force", action="store_true",
+                        help="store photos that look like another student or unlike the student's others")
+    pending = commands.add_parser("pending", help="today's uncertain check-ins waiting for the professor")
+    pending.add_argument("lecture")
+    resolve = commands.add_parser("resolve", help="confirm or reject an uncertain check-in")
+    resolve.add_argument("pending_id", type=int)
+    who = resolve.add_mutually_exclusive_group(required=True)
+    who.add_argument("--student", dest="student_id", help="confirm it as this student")
+    who.add_argument("--reject", action="store_true", help="reject it")
+    resolve.add_argument("--status", default="present", choices=STATUSES)
     return parser.parse_args(argv)
+
+
+#: Commands the 2019 protocol has (the others exist only in the framed protocol).
+LEGACY_COMMANDS = ("recognize", "roster", "mark")
 
 
 def _legacy_payload(args: argparse.Namespace) -> bytes:
@@ -64,6 +91,16 @@ def _framed_call(client: FramedClient, args: argparse.Namespace):
         return client.recognize(args.image.read_bytes(), args.lecture)
     if args.command == "roster":
         return client.roster(args.lecture)
+    if args.command == "checkin":
+        return client.checkin(args.lecture, [path.read_bytes() for path in args.images], mark=not args.no_mark)
+    if args.command == "enroll":
+        return client.enroll(args.student_id, [path.read_bytes() for path in args.images],
+                             name=args.name, force=args.force)
+    if args.command == "pending":
+        return client.pending(args.lecture)
+    if args.command == "resolve":
+        return client.resolve_pending(args.pending_id, None if args.reject else args.student_id,
+                                      status=args.status)
     return client.mark(args.lecture, args.student_id, status=args.status, source=args.source)
 
 
@@ -81,8 +118,11 @@ def main(argv: list[str] | None = None) -> int:
             args.lecture = normalize_lecture_code(args.lecture)
         if getattr(args, "student_id", None) is not None:
             check_student_id(args.student_id)
-        if args.command == "recognize" and not args.image.is_file():
-            raise ValueError(f"no such image: {args.image}")
+        for image in [args.image] if args.command == "recognize" else getattr(args, "images", []):
+            if not image.is_file():
+                raise ValueError(f"no such image: {image}")
+        if args.legacy and args.command not in LEGACY_COMMANDS:
+            raise ValueError(f"2019 clients have no {args.command}; drop --legacy")
     except ValueError as exc:
         print(f"attendance-client: {exc}", file=sys.stderr)
         return 2

@@ -156,6 +156,13 @@ class FramedClient:
         items = tuple(framed.FaceBox(*box) for box in boxes)
         return self.call(framed.IdentifyRequest(self.next_request_id(), image, items, lecture))
 
+    def identify_room(self, image: bytes, tracks: Iterable[tuple[tuple[int, int, int, int], Iterable[str], bool]],
+                      lecture: str | None = None) -> framed.IdentifyRoomResponse:
+        """``tracks``: (box, kept encodings, encode now) of every face followed; ``image`` may
+        be b"" when no track is to be encoded now."""
+        items = tuple(framed.RoomTrack(*box, tuple(kept), encode) for box, kept, encode in tracks)
+        return self.call(framed.IdentifyRoomRequest(self.next_request_id(), image, items, lecture))
+
     def presence(self, lecture: str, sampled_at: str, student_ids: Iterable[str],
                  face_count: int) -> framed.PresenceResponse:
         return self.call(framed.PresenceRequest(
@@ -163,6 +170,26 @@ class FramedClient:
 
     def close_session(self, lecture: str, session_date: str | None = None) -> framed.CloseSessionResponse:
         return self.call(framed.CloseSessionRequest(self.next_request_id(), lecture, session_date))
+
+    # identification from several frames, enrolment (docs/recognition.md)
+
+    def checkin(self, lecture: str, images: Iterable[bytes], *, mark: bool = True,
+                queue_uncertain: bool = True) -> framed.CheckinResponse:
+        """Decide who the one face in these frames is; mark them when accepted (``mark``)."""
+        return self.call(framed.CheckinRequest(
+            self.next_request_id(), lecture, tuple(images), mark, queue_uncertain))
+
+    def enroll(self, student_id: str, images: Iterable[bytes], *, name: str | None = None,
+               force: bool = False) -> framed.EnrollResponse:
+        return self.call(framed.EnrollRequest(self.next_request_id(), student_id, tuple(images), name, force))
+
+    def pending(self, lecture: str) -> framed.PendingResponse:
+        return self.call(framed.PendingRequest(self.next_request_id(), lecture))
+
+    def resolve_pending(self, pending_id: int, student_id: str | None, *,
+                        status: str = "present") -> framed.ResolvePendingResponse:
+        """Confirm an uncertain check-in as ``student_id``, or reject it (None)."""
+        return self.call(framed.ResolvePendingRequest(self.next_request_id(), pending_id, student_id, status))
 
     # attendance report (docs/reports.md)
 

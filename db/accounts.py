@@ -23,6 +23,9 @@ SERVER_PRIVILEGES: dict[str, tuple[str, ...]] = {
     # classroom camera (docs/camera.md)
     "presence_samples": ("SELECT", "INSERT", "UPDATE"),
     "presence_sightings": ("SELECT", "INSERT", "UPDATE"),
+    # uncertain check-ins waiting for the professor (docs/recognition.md)
+    "pending_checkins": ("SELECT", "INSERT", "UPDATE"),
+    "pending_candidates": ("SELECT", "INSERT"),
 }
 
 _USER = re.compile(r"[A-Za-z0-9_]{1,32}\Z")

@@ -6,6 +6,7 @@
     attendance-db [--db-url URL] revoke-client NAME           refuse that client from now on
     attendance-db [--db-url URL] list-clients                 every client, active or revoked
     attendance-db [--db-url URL] forget STUDENT_ID            delete a student's biometric data
+    attendance-db [--db-url URL] enroll STUDENT_ID PHOTO...   store a student's face encodings
     attendance-db [--db-url URL] create-server-account NAME   the server's least-privilege account
     attendance-db [--db-url URL] open-session CODE --start HH:MM --minutes N   a session's times
     attendance-db [--db-url URL] close-session CODE | --due     classroom camera statuses
@@ -113,6 +114,20 @@ def build_parser() -> argparse.ArgumentParser:
     forget.add_argument("--with-history", action="store_true",
                         help="also delete the student's attendance records and name")
     forget.set_defaults(run=run_forget)
+
+    enroll = commands.add_parser(
+        "enroll",
+        help="encode about 5 photos of a student (straight, a little left, right, up, down) and store "
+             "the encodings, after the checks the server makes (docs/recognition.md)",
+    )
+    enroll.add_argument("student_id")
+    enroll.add_argument("photos", type=Path, nargs="+", metavar="PHOTO")
+    enroll.add_argument("--name", help="the student's name, for a student not in the database yet")
+    enroll.add_argument("--force", action="store_true",
+                        help="store photos that look like another student or unlike the student's other photos")
+    enroll.add_argument("--keep-photos", action="store_true",
+                        help="store the photos themselves too (default: only their encodings)")
+    enroll.set_defaults(run=run_enroll)
 
     account = commands.add_parser(
         "create-server-account",
@@ -349,6 +364,44 @@ def run_close_session(args: argparse.Namespace, url: DatabaseUrl) -> int:
               f"{counts}; marks by people kept: {outcome.kept}")
     if args.due and not outcomes:
         print("no session is due")
+    return EXIT_OK
+
+
+def run_enroll(args: argparse.Namespace, url: DatabaseUrl) -> int:
+    # Imported here: encoding faces needs the server's recognition code (dlib, one worker process).
+    from db.connection import ConnectionPool
+    from server.recognition.pool import RecognitionPool
+    from server.service import AttendanceService, ServiceError, describe_photo_problem
+
+    try:
+        check_student_id(args.student_id)
+        images = [path.read_bytes() for path in args.photos]
+    except ValueError as exc:
+        raise CommandError(str(exc), EXIT_INPUT) from exc
+    except OSError as exc:
+        raise CommandError(f"cannot read {exc.filename}: {exc.strerror}", EXIT_INPUT) from exc
+    db = ConnectionPool(url)
+    try:
+        with RecognitionPool(1) as recognizer:
+            service = AttendanceService(db, recognizer, keep_enrolment_photos=args.keep_photos)
+            try:
+                service.reload_gallery()
+                outcome = service.enroll(args.student_id, images, name=args.name, force=args.force)
+            except ServiceError as exc:
+                raise CommandError(exc.message, EXIT_DATABASE if exc.code == "db_unavailable" else EXIT_INPUT) from exc
+    finally:
+        db.close()
+    for path, photo in zip(args.photos, outcome.photos):
+        print(f"{path}: {describe_photo_problem(photo) if photo.problem else 'ok'}")
+    if not outcome.stored:
+        raise CommandError(
+            f"nothing stored for {args.student_id}"
+            + (" (--force stores photos that only look like another student or unlike the student's others)"
+               if not args.force else ""),
+            EXIT_INPUT,
+        )
+    print(f"student {args.student_id}: {_count(outcome.stored, 'photo')} enrolled, "
+          f"{_count(outcome.total, 'encoding')} in all (a running server loads them within a minute)")
     return EXIT_OK
 
 

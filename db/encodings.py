@@ -1,7 +1,9 @@
 """Face encodings of enrollment photos (table face_encodings). Functions take a cursor, never commit.
 
 An encoding is stored as 128 little-endian float64 (1024 bytes), or NULL for a photo in which no
-usable face was found (so that the photo is not encoded again at every start).
+usable face was found (so that the photo is not encoded again at every start). A row comes from
+the server's knowns/ folder (``source`` knowns) or from an enrolment (``enrolled``, see
+:func:`insert_enrolled`).
 """
 
 from __future__ import annotations
@@ -41,12 +43,13 @@ def encoding_from_bytes(data: bytes) -> np.ndarray:
     return np.frombuffer(data, dtype=_DTYPE).astype(np.float64)
 
 
-def load_encodings(cur, model: str) -> list[EncodingRow]:
-    """Every row of this model (with or without a face), ordered by photo path."""
+def load_encodings(cur, model: str, source: str | None = None) -> list[EncodingRow]:
+    """Every row of this model (with or without a face), ordered by photo path; only those of
+    ``source`` (knowns or enrolled) when given."""
     cur.execute(
         "SELECT student_id, photo_path, photo_sha256, face_count, encoding"
-        " FROM face_encodings WHERE model = %s ORDER BY photo_path",
-        (model,),
+        " FROM face_encodings WHERE model = %s AND (%s IS NULL OR source = %s) ORDER BY photo_path",
+        (model, source, source),
     )
     return [
         EncodingRow(
@@ -61,10 +64,47 @@ def load_encodings(cur, model: str) -> list[EncodingRow]:
 
 
 def load_photo_hashes(cur, model: str) -> dict[str, str]:
-    """photo path -> SHA-256 (hex) of every row of this model: what enrollment compares the photos
-    with, without reading the encodings."""
-    cur.execute("SELECT photo_path, photo_sha256 FROM face_encodings WHERE model = %s", (model,))
+    """photo path -> SHA-256 (hex) of every knowns/ row of this model: what enrollment compares
+    the photos with, without reading the encodings. Enrolled rows (``enroll``) are not included,
+    so the knowns sync never deletes them."""
+    cur.execute(
+        "SELECT photo_path, photo_sha256 FROM face_encodings WHERE model = %s AND source = 'knowns'",
+        (model,),
+    )
     return dict(cur.fetchall())
+
+
+def enrolled_photo_path(student_id: str, photo_sha256: str) -> str:
+    """The photo_path of an enrolled (not knowns/) photo: one row per student and photo content."""
+    return f"enrolled:{student_id}:{photo_sha256}"
+
+
+def insert_enrolled(cur, student_id: str, photos, model: str) -> int:
+    """Store enrolled photos of one student: ``photos`` is (SHA-256 hex, encoding, photo bytes or
+    None) per photo. The same photo enrolled again replaces its row. Returns the rows written."""
+    values = [
+        (student_id, enrolled_photo_path(student_id, sha256), sha256, model, 1, encoding_to_bytes(encoding), photo)
+        for sha256, encoding, photo in photos
+    ]
+    if values:
+        cur.executemany(
+            "INSERT INTO face_encodings"
+            " (student_id, photo_path, photo_sha256, model, face_count, encoding, source, photo)"
+            " VALUES (%s, %s, %s, %s, %s, %s, 'enrolled', %s)"
+            " ON DUPLICATE KEY UPDATE encoding = VALUES(encoding), photo = VALUES(photo),"
+            " created_at = CURRENT_TIMESTAMP",
+            values,
+        )
+    return len(values)
+
+
+def count_encodings(cur, student_id: str, model: str) -> int:
+    """The student's stored encodings of this model (knowns/ and enrolled, with a face)."""
+    cur.execute(
+        "SELECT COUNT(*) FROM face_encodings WHERE student_id = %s AND model = %s AND encoding IS NOT NULL",
+        (student_id, model),
+    )
+    return int(cur.fetchone()[0])
 
 
 _UPSERT = (

@@ -25,7 +25,7 @@ class ForgetReport:
 
 
 def forget_student(cur, student_id: str, *, with_history: bool = False) -> ForgetReport:
-    """Delete the student's face encodings and enrollments.
+    """Delete the student's face encodings (and enrolment photos) and enrollments.
 
     The attendance history (attendance rows, the classroom camera's sightings, and the students
     row they refer to, which holds the name) is kept unless ``with_history`` is true; then it is
@@ -35,8 +35,11 @@ def forget_student(cur, student_id: str, *, with_history: bool = False) -> Forge
     row = cur.fetchone()
     name = None if row is None else row[0]
 
+    # The encodings (from knowns/ or enrolled, with any enrolment photo kept in the same row),
+    # and the distances of uncertain check-ins to this student.
     cur.execute("DELETE FROM face_encodings WHERE student_id = %s", (student_id,))
     encodings = cur.rowcount
+    cur.execute("DELETE FROM pending_candidates WHERE student_id = %s", (student_id,))
 
     cur.execute(
         "SELECT l.code FROM enrollments e JOIN lectures l ON l.lecture_id = e.lecture_id"
@@ -50,6 +53,10 @@ def forget_student(cur, student_id: str, *, with_history: bool = False) -> Forge
     (attendance,) = cur.fetchone()
     if with_history:
         cur.execute("DELETE FROM presence_sightings WHERE student_id = %s", (student_id,))
+        cur.execute(
+            "UPDATE pending_checkins SET resolved_student_id = NULL WHERE resolved_student_id = %s",
+            (student_id,),
+        )
         cur.execute("DELETE FROM attendance WHERE student_id = %s", (student_id,))
         cur.execute("DELETE FROM students WHERE student_id = %s", (student_id,))
     return ForgetReport(student_id, name, encodings, lectures, attendance, with_history)

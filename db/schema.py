@@ -26,11 +26,30 @@ def schema_statements(path: Path = SCHEMA_PATH) -> list[str]:
     return statements
 
 
+#: Columns added to tables after their first release: (table, column, the ALTER TABLE clause).
+#: ``CREATE TABLE IF NOT EXISTS`` leaves an existing table as it was, so :func:`init_schema` adds
+#: these to a database made by an earlier version (numbered migrations would replace this list).
+ADDED_COLUMNS = (
+    ("face_encodings", "source",
+     "ADD COLUMN source ENUM('knowns', 'enrolled') NOT NULL DEFAULT 'knowns' AFTER encoding"),
+    ("face_encodings", "photo", "ADD COLUMN photo MEDIUMBLOB NULL AFTER source"),
+)
+
+
 def init_schema(cursor) -> int:
-    """Create every table that does not exist yet. Safe to run twice. Returns the statement count."""
+    """Create every table that does not exist yet, and add the columns of :data:`ADDED_COLUMNS`
+    that an older database lacks. Safe to run twice. Returns the statement count of schema.sql."""
     statements = schema_statements()
     for statement in statements:
         cursor.execute(statement)
+    for table, column, clause in ADDED_COLUMNS:
+        cursor.execute(
+            "SELECT COUNT(*) FROM information_schema.COLUMNS"
+            " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s AND COLUMN_NAME = %s",
+            (table, column),
+        )
+        if cursor.fetchone()[0] == 0:
+            cursor.execute(f"ALTER TABLE {table} {clause}")  # names from the constant above only
     return len(statements)
 
 

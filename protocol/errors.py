@@ -39,6 +39,8 @@ class ErrorCode:
     RATE_LIMITED = "rate_limited"
     #: The server has as many connections as it allows; try again later. The connection is closed.
     BUSY = "busy"
+    #: The frames of one check-in show different people (docs/recognition.md).
+    DIFFERENT_PEOPLE = "different_people"
 
     #: Every code above, for validation.
     ALL = (
@@ -55,6 +57,7 @@ class ErrorCode:
         UNAUTHORIZED,
         RATE_LIMITED,
         BUSY,
+        DIFFERENT_PEOPLE,
     )
 
     #: Codes after which the server closes the connection (the others concern one request).

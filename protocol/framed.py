@@ -20,6 +20,7 @@ content yields :class:`InvalidMessage` (code ``bad_request``).
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import datetime
 import json
@@ -193,7 +194,12 @@ class BatchMarkResponse:
 
 @dataclass(frozen=True)
 class RecognizedFace:
-    """One face of a :class:`RecognizeResponse`: box in pixels, and who (None when unknown)."""
+    """One face of a :class:`RecognizeResponse`: box in pixels, and who (None unless accepted).
+
+    ``decision``: accepted, uncertain or unknown (docs/recognition.md); ``candidates``: the
+    students an uncertain face may be, nearest first (the accepted student for an accepted one).
+    ``distance``: to the nearest student's template.
+    """
 
     top: int
     right: int
@@ -202,6 +208,8 @@ class RecognizedFace:
     student_id: str | None
     name: str | None
     distance: float | None
+    decision: str = "unknown"
+    candidates: tuple[Candidate, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -496,19 +504,29 @@ _ITEM_TYPES: dict[str, type] = {
     "faces": RecognizedFace,
 }
 #: Fields that never appear in the JSON header.
-_NOT_IN_HEADER = ("request_id", "image")
+_NOT_IN_HEADER = ("request_id", "image", "images")
+#: The header field that gives the sizes of the images of a several-image op (their bytes are
+#: the blob, one after the other).
+_IMAGE_SIZES = "image_sizes"
 
 
 # -- classroom camera ops (docs/camera.md) ---------------------------------------------------
-# detect, identify, presence, close_session: additions to version 1 (a server without them
-# answers bad_request "unknown op"). Kept in one block; the tables above are extended here.
+# detect, identify, identify_room, presence, close_session: additions to version 1 (a server
+# without them answers bad_request "unknown op"). Kept in one block; the tables above are
+# extended here.
 
 #: Accepted ``min_face`` of a detect request, in pixels.
 DETECT_MIN_FACE_RANGE = (20, 1000)
-#: An identify request names 1 to MAX_FACE_BOXES boxes.
+#: An identify request names 1 to MAX_FACE_BOXES boxes; an identify_room request as many tracks.
 MAX_FACE_BOXES = 500
 #: A presence sample names at most MAX_SIGHTINGS students.
 MAX_SIGHTINGS = 2000
+#: An identify_room track is decided from 1 to MAX_TRACK_FRAMES encodings: the ones it carries,
+#: plus its box's when it is encoded now.
+MAX_TRACK_FRAMES = 10
+#: A face encoding on the wire: 128 little-endian float32 (512 bytes) in base64, 684 characters.
+_ENCODING = struct.Struct("<128f")
+ENCODING_CHARACTERS = 4 * math.ceil(_ENCODING.size / 3)
 
 
 @dataclass(frozen=True)
@@ -610,6 +628,78 @@ class CloseSessionResponse:
     kept: int
 
 
+@dataclass(frozen=True)
+class RoomTrack:
+    """A face the camera follows across samples (an item of ``tracks``, not a message by
+    itself): its box in this sample's image, the ``encodings`` of its face kept from earlier
+    samples (oldest first, see :func:`pack_encoding`), and ``encode``: encode the box now too.
+    A track needs at least one encoding, kept or new, and at most :data:`MAX_TRACK_FRAMES`."""
+
+    top: int
+    right: int
+    bottom: int
+    left: int
+    encodings: tuple[str, ...] = field(default=(), repr=False)  # biometric data: not in logs
+    encode: bool = False
+
+
+@dataclass(frozen=True)
+class IdentifyRoomRequest:
+    """op "identify_room": who is each face the camera follows, the room decided as a whole.
+
+    Each track is decided from all its encodings together (the kept ones and, with ``encode``,
+    its box's in the image: the blob, which may be empty when no track is encoded now), and
+    each student is given to at most one track (the best overall assignment). ``lecture``
+    restricts matching as for recognize. Answered by :class:`IdentifyRoomResponse`.
+    """
+
+    request_id: int
+    image: bytes = field(repr=False)
+    tracks: tuple[RoomTrack, ...]
+    lecture: str | None = None
+
+
+@dataclass(frozen=True)
+class TrackDecision:
+    """The decision about one track of an identify_room request (an item of ``decisions``).
+
+    ``decision``, ``student_id``, ``name``, ``distance``, ``candidates``: as in
+    :class:`RecognizedFace`, for the mean of the track's frames. ``frames``: the track's
+    newest encodings the decision used (fewer than sent when the new one cannot be the same
+    person as the older ones: those are dropped). ``encoding``: the box's encoding, when the
+    track was encoded now (None otherwise), for the client to keep.
+    """
+
+    decision: str
+    student_id: str | None
+    name: str | None
+    distance: float | None
+    candidates: tuple[Candidate, ...]
+    frames: int
+    encoding: str | None = field(default=None, repr=False)  # biometric data: not in logs
+
+
+@dataclass(frozen=True)
+class IdentifyRoomResponse:
+    """op "room_identified": one decision per track of the request, in the same order."""
+
+    request_id: int
+    decisions: tuple[TrackDecision, ...]
+
+
+def pack_encoding(values) -> str:
+    """A face encoding (128 numbers) as it travels: base64 of 128 little-endian float32."""
+    values = [float(v) for v in values]
+    if len(values) != _ENCODING.size // 4:
+        raise ValueError(f"an encoding has {_ENCODING.size // 4} numbers, not {len(values)}")
+    return base64.b64encode(_ENCODING.pack(*values)).decode("ascii")
+
+
+def unpack_encoding(text: str) -> tuple[float, ...]:
+    """The 128 numbers of a checked encoding (see :func:`pack_encoding`)."""
+    return _ENCODING.unpack(base64.b64decode(text, validate=True))
+
+
 def _min_face(value: Any) -> int:
     low, high = DETECT_MIN_FACE_RANGE
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
@@ -645,21 +735,86 @@ def _student_id_list(value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _encoding(value: Any) -> str:
+    """One face encoding (:func:`pack_encoding`): 684 base64 characters, 128 finite numbers."""
+    if not isinstance(value, str) or len(value) != ENCODING_CHARACTERS:
+        raise ValueError(f"must be an encoding: {ENCODING_CHARACTERS} base64 characters")
+    try:
+        numbers = unpack_encoding(value)
+    except ValueError:  # binascii.Error, or not ASCII
+        raise ValueError("must be an encoding: not valid base64") from None
+    if not all(math.isfinite(number) for number in numbers):
+        raise ValueError("must be an encoding: it holds NaN or infinite numbers")
+    return value
+
+
+def _encoding_list(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, (tuple, list)):
+        raise ValueError(f"must be a list, not {type(value).__name__}")
+    if len(value) > MAX_TRACK_FRAMES:
+        raise ValueError(f"must hold at most {MAX_TRACK_FRAMES} encodings, not {len(value)}")
+    checked = []
+    for index, item in enumerate(value):
+        try:
+            checked.append(_encoding(item))
+        except ValueError as exc:
+            raise ValueError(f"item {index}: {exc}") from None
+    return tuple(checked)
+
+
+def _room_tracks(value: Any) -> tuple[RoomTrack, ...]:
+    """1 to MAX_FACE_BOXES tracks, each with a box and 1 to MAX_TRACK_FRAMES frames."""
+    tracks = _items(RoomTrack, value, min_count=1, max_count=MAX_FACE_BOXES)
+    for index, track in enumerate(tracks):
+        if track.bottom <= track.top or track.right <= track.left:
+            raise ValueError(f"item {index}: an empty box (bottom <= top or right <= left)")
+        frames = len(track.encodings) + track.encode
+        if not 1 <= frames <= MAX_TRACK_FRAMES:
+            raise ValueError(
+                f"item {index}: {frames} frames (encodings, plus 1 with encode); must be 1 to {MAX_TRACK_FRAMES}"
+            )
+    return tracks
+
+
+def _image_or_empty(value: Any) -> bytes:
+    """An image, or no bytes at all (identify_room without a track to encode)."""
+    if isinstance(value, (bytes, bytearray, memoryview)) and len(value) == 0:
+        return b""
+    return _image(value)
+
+
+def _track_frames(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_TRACK_FRAMES:
+        raise ValueError(f"must be an integer 1-{MAX_TRACK_FRAMES}, not {_shown(value)}")
+    return value
+
+
+# The outcomes and Candidate are defined with the check-in ops below (looked up when called).
+def _track_outcome(value: Any) -> str:
+    return _one_of(DECISIONS)(value)
+
+
+def _track_candidates(value: Any) -> tuple:
+    return _items(Candidate, value)
+
+
 _CAMERA_REQUESTS = {
     "detect": DetectRequest,
     "identify": IdentifyRequest,
+    "identify_room": IdentifyRoomRequest,
     "presence": PresenceRequest,
     "close_session": CloseSessionRequest,
 }
 _CAMERA_RESPONSES = {
     "detected": DetectResponse,
+    "room_identified": IdentifyRoomResponse,
     "presence_recorded": PresenceResponse,
     "session_closed": CloseSessionResponse,
 }
 REQUEST_TYPES.update(_CAMERA_REQUESTS)
 RESPONSE_TYPES.update(_CAMERA_RESPONSES)
 _OP_OF_TYPE.update({cls: op for op, cls in {**_CAMERA_REQUESTS, **_CAMERA_RESPONSES}.items()})
-_ITEM_TYPES["boxes"] = FaceBox
+_ITEM_TYPES.update({"boxes": FaceBox, "tracks": RoomTrack, "decisions": TrackDecision})
 _FIELD_CHECKS.update(
     {
         FaceBox: {
@@ -674,6 +829,29 @@ _FIELD_CHECKS.update(
             "boxes": _box_list(1, MAX_FACE_BOXES),
             "lecture": _optional(_lecture),
         },
+        RoomTrack: {
+            "top": _non_negative_int,
+            "right": _non_negative_int,
+            "bottom": _non_negative_int,
+            "left": _non_negative_int,
+            "encodings": _encoding_list,
+            "encode": _flag,
+        },
+        IdentifyRoomRequest: {
+            "image": _image_or_empty,
+            "tracks": _room_tracks,
+            "lecture": _optional(_lecture),
+        },
+        TrackDecision: {
+            "decision": _track_outcome,
+            "student_id": _optional(_student_id),
+            "name": _optional(_text),
+            "distance": _optional(_distance),
+            "candidates": _track_candidates,
+            "frames": _track_frames,
+            "encoding": _optional(_encoding),
+        },
+        IdentifyRoomResponse: {"decisions": lambda value: _items(TrackDecision, value)},
         PresenceRequest: {
             "lecture": _lecture,
             "sampled_at": _iso_datetime,
@@ -750,10 +928,10 @@ def encode(message: Message, max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES) -> 
         rid = request_id if isinstance(request_id, int) else None
         raise LocalProtocolError(ErrorCode.BAD_REQUEST, f"{op}: {exc}", rid) from None
     header = {"op": op, **_header_fields(message)}
+    blob = _blob_of(message, header)
     header_bytes = json.dumps(
         header, ensure_ascii=False, separators=(",", ":"), allow_nan=False
     ).encode("utf-8")
-    blob = message.image if "image" in _FIELD_CHECKS[type(message)] else b""  # image ops
     length = _BODY_PREFIX.size + len(header_bytes) + len(blob)
     if length > max_frame_bytes:
         raise LocalProtocolError(
@@ -769,7 +947,34 @@ def encode(message: Message, max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES) -> 
     )
 
 
+def _blob_of(message: Message, header: dict[str, Any]) -> bytes:
+    """The frame's blob: the image of an image op, or the images of a several-image op one
+    after the other (their sizes go into ``header``)."""
+    checks = _FIELD_CHECKS[type(message)]
+    if "image" in checks:  # recognize, detect, identify
+        return message.image
+    if "images" in checks:  # checkin, enroll
+        header[_IMAGE_SIZES] = [len(image) for image in message.images]
+        return b"".join(message.images)
+    return b""
+
+
 # -- decoding -------------------------------------------------------------------------------
+
+
+def _split_images(sizes: Any, blob: bytes) -> tuple[bytes, ...]:
+    """The images of a several-image op: ``blob`` cut at ``sizes`` (which must add up to it)."""
+    if not isinstance(sizes, list) or not all(
+        isinstance(size, int) and not isinstance(size, bool) and size > 0 for size in sizes
+    ):
+        raise ValueError(f"{_IMAGE_SIZES} must be a list of image sizes in bytes (integers > 0)")
+    if sum(sizes) != len(blob):
+        raise ValueError(f"{_IMAGE_SIZES} add up to {sum(sizes)} bytes, but the blob has {len(blob)}")
+    images, start = [], 0
+    for size in sizes:
+        images.append(blob[start:start + size])
+        start += size
+    return tuple(images)
 
 
 def _refuse_constant(name: str) -> None:
@@ -862,6 +1067,8 @@ def decode_frame_content(
     given: dict[str, Any] = {"request_id": request_id}
     if "image" in _FIELD_CHECKS[cls]:  # recognize, detect, identify
         given["image"] = blob
+    elif "images" in _FIELD_CHECKS[cls]:  # checkin, enroll
+        given["images"] = _split_images(fields.pop(_IMAGE_SIZES, None), blob)
     elif blob:
         raise ValueError(f"op {op!r} takes no blob, got {len(blob)} bytes after the header")
     try:
@@ -1193,6 +1400,307 @@ _FIELD_CHECKS.update(
             "late_weight": _late_weight,
             "sessions": _report_sessions,
             "rows": _report_rows,
+        },
+    }
+)
+
+
+# -- identification from several frames, enrolment, uncertain check-ins ----------------------
+# checkin, enroll, pending, resolve_pending (docs/protocol.md, docs/recognition.md): additions to
+# version 1, kept in one block like the camera and report ops. Several images travel as one blob,
+# the header's "image_sizes" giving each one's size.
+
+#: A check-in carries 1 to MAX_CHECKIN_FRAMES frames of one face.
+MAX_CHECKIN_FRAMES = 10
+#: An enrol request carries 1 to MAX_ENROLL_PHOTOS photos of one student.
+MAX_ENROLL_PHOTOS = 10
+#: The outcomes of a face's identification (server/recognition/decision.py).
+DECISIONS = ("accepted", "uncertain", "unknown")
+#: What a professor decides about an uncertain check-in.
+RESOLUTIONS = ("confirmed", "rejected")
+#: Why an enrolment photo is refused (EnrolledPhoto.problem).
+ENROLL_PROBLEMS = ("no_face", "several_faces", "unlike_student", "like_other_student", "bad_image")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A student a face may be, nearest first (an item, not a message by itself)."""
+
+    student_id: str
+    name: str | None
+    distance: float
+
+
+@dataclass(frozen=True)
+class CheckinRequest:
+    """op "checkin": who is the one face in these frames (1-2 s of a camera), and mark them.
+
+    ``images``: JPEG/PNG/WebP/HEIC frames of one face (the largest face of each frame is used).
+    ``mark``: write the mark when the face is accepted (False: decide only). ``queue_uncertain``:
+    an uncertain face (with ``mark``) waits for the professor's decision (op ``pending``);
+    False for a first try that the client will repeat. Frames of two different people are
+    answered ``different_people``. Answered by :class:`CheckinResponse`.
+    """
+
+    request_id: int
+    lecture: str
+    images: tuple[bytes, ...] = field(repr=False)
+    mark: bool = True
+    queue_uncertain: bool = True
+
+    def __repr__(self) -> str:
+        sizes = ", ".join(str(len(image)) for image in self.images)
+        return (
+            f"CheckinRequest(request_id={self.request_id!r}, lecture={self.lecture!r}, "
+            f"images=<{sizes} bytes>, mark={self.mark!r}, queue_uncertain={self.queue_uncertain!r})"
+        )
+
+
+@dataclass(frozen=True)
+class CheckinResponse:
+    """op "checked_in": the decision about the face of a :class:`CheckinRequest`.
+
+    ``student_id``/``name``: the accepted student, else None. ``distance``: from the frames'
+    mean to the nearest student (None when nobody is enrolled); ``threshold``: that student's
+    calibrated threshold. ``candidates``: the students the face may be (uncertain), or the
+    accepted one. ``status``/``already_marked``: the student's mark now, when marked.
+    ``pending_id``: the queued uncertain check-in, when queued. ``frames``: frames used.
+    """
+
+    request_id: int
+    lecture: str
+    decision: str
+    student_id: str | None
+    name: str | None
+    distance: float | None
+    threshold: float | None
+    candidates: tuple[Candidate, ...]
+    frames: int
+    status: str | None = None
+    already_marked: bool = False
+    pending_id: int | None = None
+
+
+@dataclass(frozen=True)
+class EnrollRequest:
+    """op "enroll": store the encodings of these photos of one student (about 5: straight, a
+    little left, right, up, down). ``name``: for a student not known yet. ``force``: store
+    photos that look like another student's (``like_other_student``) or unlike the student's
+    others (``unlike_student``). Answered by :class:`EnrollResponse`.
+    """
+
+    request_id: int
+    student_id: str
+    images: tuple[bytes, ...] = field(repr=False)
+    name: str | None = None
+    force: bool = False
+
+    def __repr__(self) -> str:
+        return (
+            f"EnrollRequest(request_id={self.request_id!r}, student_id={self.student_id!r}, "
+            f"images=<{len(self.images)}>, name={self.name!r}, force={self.force!r})"
+        )
+
+
+@dataclass(frozen=True)
+class EnrolledPhoto:
+    """The verdict on one photo of an :class:`EnrollRequest` (an item, not a message).
+
+    ``index``: 0-based position in the request. ``problem``: None (fine) or one of
+    :data:`ENROLL_PROBLEMS`; ``other_student``: the student it looks like
+    (``like_other_student``); ``distance``: to that student, or to the student's own template
+    (``unlike_student``).
+    """
+
+    index: int
+    problem: str | None
+    other_student: str | None = None
+    distance: float | None = None
+
+
+@dataclass(frozen=True)
+class EnrollResponse:
+    """op "enrolled": ``stored`` photos written (0 when any photo has a problem that ``force``
+    does not lift, or that was not forced: all or nothing); ``total``: the student's encodings
+    now; ``photos``: one verdict per photo of the request."""
+
+    request_id: int
+    student_id: str
+    stored: int
+    total: int
+    photos: tuple[EnrolledPhoto, ...]
+
+
+@dataclass(frozen=True)
+class PendingRequest:
+    """op "pending": today's uncertain check-ins of a lecture waiting for the professor.
+    Answered by :class:`PendingResponse`."""
+
+    request_id: int
+    lecture: str
+
+
+@dataclass(frozen=True)
+class PendingCheckin:
+    """One uncertain check-in (an item, not a message). ``requested_at``: ISO 8601."""
+
+    pending_id: int
+    requested_at: str
+    client_name: str
+    frames: int
+    candidates: tuple[Candidate, ...]
+
+
+@dataclass(frozen=True)
+class PendingResponse:
+    """op "pending": the unresolved uncertain check-ins of today's session, oldest first."""
+
+    request_id: int
+    lecture: str
+    session_date: str
+    checkins: tuple[PendingCheckin, ...]
+
+
+@dataclass(frozen=True)
+class ResolvePendingRequest:
+    """op "resolve_pending": the professor's decision about an uncertain check-in: ``student_id``
+    confirms it as that student (one of its candidates, or any enrolled student the professor
+    saw), who is marked ``status`` with source ``checkin``; None rejects it. Answered by
+    :class:`ResolvePendingResponse`; a check-in resolved already is answered ``not_found``."""
+
+    request_id: int
+    pending_id: int
+    student_id: str | None
+    status: str = "present"
+
+
+@dataclass(frozen=True)
+class ResolvePendingResponse:
+    """op "pending_resolved": ``resolution`` confirmed (with the mark now) or rejected."""
+
+    request_id: int
+    pending_id: int
+    resolution: str
+    student_id: str | None
+    status: str | None
+    already_marked: bool
+
+
+def _one_of(values: tuple[str, ...]) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or value not in values:
+            raise ValueError(f"must be one of {', '.join(values)}, not {_shown(value)}")
+        return value
+
+    return check
+
+
+def _image_list(max_count: int) -> Callable[[Any], tuple[bytes, ...]]:
+    def check(value: Any) -> tuple[bytes, ...]:
+        if not isinstance(value, (tuple, list)):
+            raise ValueError(f"must be a list of images, not {type(value).__name__}")
+        if not 1 <= len(value) <= max_count:
+            raise ValueError(f"must hold 1 to {max_count} images, not {len(value)}")
+        checked = []
+        for index, image in enumerate(value):
+            try:
+                checked.append(_image(image))
+            except ValueError as exc:
+                raise ValueError(f"image {index}: {exc}") from None
+        return tuple(checked)
+
+    return check
+
+
+def _student_name(value: Any) -> str:
+    text = _text(value).strip()
+    if not 1 <= len(text) <= 100:
+        raise ValueError("must be a name of 1 to 100 characters")
+    return text
+
+
+_candidates = lambda value: _items(Candidate, value)  # noqa: E731 - a check like the others
+_FIELD_CHECKS[RecognizedFace].update({"decision": _one_of(DECISIONS), "candidates": _candidates})
+_SEVERAL_IMAGE_REQUESTS = {
+    "checkin": CheckinRequest,
+    "enroll": EnrollRequest,
+    "pending": PendingRequest,
+    "resolve_pending": ResolvePendingRequest,
+}
+_SEVERAL_IMAGE_RESPONSES = {
+    "checked_in": CheckinResponse,
+    "enrolled": EnrollResponse,
+    "pending": PendingResponse,
+    "pending_resolved": ResolvePendingResponse,
+}
+REQUEST_TYPES.update(_SEVERAL_IMAGE_REQUESTS)
+RESPONSE_TYPES.update(_SEVERAL_IMAGE_RESPONSES)
+_OP_OF_TYPE.update({cls: op for table in (_SEVERAL_IMAGE_REQUESTS, _SEVERAL_IMAGE_RESPONSES) for op, cls in table.items()})
+_ITEM_TYPES.update({"candidates": Candidate, "photos": EnrolledPhoto, "checkins": PendingCheckin})
+_FIELD_CHECKS.update(
+    {
+        Candidate: {"student_id": _student_id, "name": _optional(_text), "distance": _distance},
+        CheckinRequest: {
+            "lecture": _lecture,
+            "images": _image_list(MAX_CHECKIN_FRAMES),
+            "mark": _flag,
+            "queue_uncertain": _flag,
+        },
+        CheckinResponse: {
+            "lecture": _lecture,
+            "decision": _one_of(DECISIONS),
+            "student_id": _optional(_student_id),
+            "name": _optional(_text),
+            "distance": _optional(_distance),
+            "threshold": _optional(_distance),
+            "candidates": _candidates,
+            "frames": _non_negative_int,
+            "status": _optional(_status),
+            "already_marked": _flag,
+            "pending_id": _optional(_non_negative_int),
+        },
+        EnrollRequest: {
+            "student_id": _student_id,
+            "images": _image_list(MAX_ENROLL_PHOTOS),
+            "name": _optional(_student_name),
+            "force": _flag,
+        },
+        EnrolledPhoto: {
+            "index": _non_negative_int,
+            "problem": _optional(_one_of(ENROLL_PROBLEMS)),
+            "other_student": _optional(_student_id),
+            "distance": _optional(_distance),
+        },
+        EnrollResponse: {
+            "student_id": _student_id,
+            "stored": _non_negative_int,
+            "total": _non_negative_int,
+            "photos": lambda value: _items(EnrolledPhoto, value),
+        },
+        PendingRequest: {"lecture": _lecture},
+        PendingCheckin: {
+            "pending_id": _non_negative_int,
+            "requested_at": _iso_datetime,
+            "client_name": _text,
+            "frames": _non_negative_int,
+            "candidates": _candidates,
+        },
+        PendingResponse: {
+            "lecture": _lecture,
+            "session_date": _iso_date,
+            "checkins": lambda value: _items(PendingCheckin, value),
+        },
+        ResolvePendingRequest: {
+            "pending_id": _non_negative_int,
+            "student_id": _optional(_student_id),
+            "status": _status,
+        },
+        ResolvePendingResponse: {
+            "pending_id": _non_negative_int,
+            "resolution": _one_of(RESOLUTIONS),
+            "student_id": _optional(_student_id),
+            "status": _optional(_status),
+            "already_marked": _flag,
         },
     }
 )

@@ -21,7 +21,11 @@ from server.auth import TokenChecker
 from server.evidence import DEFAULT_RETENTION_DAYS, EvidenceKeeper
 from server.handlers import ConnectionHandler
 from server.limits import DEFAULT_LEGACY_NETWORKS, ConnectionLimit, NetworkAllowList, RateLimiter
+from db import encodings as db_encodings
+from server.recognition.decision import DecisionRules
+from server.recognition.enrolment_checks import LIKE_OTHER_STUDENT, MAX_STARTUP_COMPARISONS, knowns_conflicts
 from server.recognition.enrollment import sync_knowns
+from server.recognition.faces import ENROLMENT_MODEL
 from server.recognition.faces import DEFAULT_DETECT_MAX_SIDE, ModelsUnavailableError
 from server.recognition.gallery import DEFAULT_THRESHOLD
 from server.recognition.images import DEFAULT_MAX_PIXELS
@@ -43,6 +47,7 @@ class ServerConfig:
     knowns_dir: Path
     host: str = "0.0.0.0"
     port: int = 9009
+    #: The ceiling of the decision rules: no face farther than this is ever accepted.
     threshold: float = DEFAULT_THRESHOLD
     #: Detect faces on a copy whose longest side is at most this (px); encode at full size.
     detect_max_side: int | None = DEFAULT_DETECT_MAX_SIDE
@@ -77,6 +82,8 @@ class ServerConfig:
     #: limit in days.
     keep_evidence: Path | None = None
     evidence_days: float = DEFAULT_RETENTION_DAYS
+    #: Store enrolled photos (the `enroll` op) in MySQL beside their encodings (else encodings only).
+    keep_enrolment_photos: bool = False
     #: Seconds between reloads of the face encodings (so `attendance-db forget` takes effect).
     gallery_refresh: float = 60.0
     #: Classroom camera rules: late, left early, closing margin (docs/camera.md).
@@ -182,10 +189,12 @@ class AttendanceApp:
                 report = sync_knowns(conn, config.knowns_dir, self.recognizer)
             log.info("enrollment from %s: %s", config.knowns_dir, report)
             self.service = AttendanceService(
-                self.db, self.recognizer, threshold=config.threshold, evidence=self.evidence
+                self.db, self.recognizer, rules=DecisionRules(ceiling=config.threshold),
+                evidence=self.evidence, keep_enrolment_photos=config.keep_enrolment_photos,
             )
             gallery = self.service.reload_gallery()
             log.info("gallery: %d encodings of %d students", len(gallery), len(gallery.student_ids))
+            self._list_knowns_conflicts(gallery)
             own_work = time.monotonic() - started
             self._wait_for_workers()
             log.info(
@@ -217,6 +226,24 @@ class AttendanceApp:
             f"kept in {config.keep_evidence} for {config.evidence_days:g} days" if self.evidence else "not kept",
         )
         return self
+
+    def _list_knowns_conflicts(self, gallery) -> None:
+        """Log the knowns/ photos that an enrolment would refuse: unlike the student's other
+        photos, or as close to another student as the decision rules accept (docs/recognition.md)."""
+        if len(gallery) * len(gallery.student_ids) > MAX_STARTUP_COMPARISONS:
+            log.info("knowns/: %d encodings, too many to compare each with every student at start-up", len(gallery))
+            return
+        with self.db.connection() as conn, transaction(conn) as cur:
+            rows = db_encodings.load_encodings(cur, ENROLMENT_MODEL, source="knowns")
+        photos = [(row.photo_path, row.student_id, row.encoding) for row in rows if row.encoding is not None]
+        conflicts = knowns_conflicts(gallery, photos)
+        for path, verdict in conflicts:
+            if verdict.problem == LIKE_OTHER_STUDENT:
+                log.warning("knowns/%s looks like student %s (distance %.3f): a look-alike, or one person "
+                            "under two IDs?", path, verdict.other_student, verdict.distance)
+            else:
+                log.warning("knowns/%s is unlike the student's other photos (distance %.3f to their mean): "
+                            "someone else's photo?", path, verdict.distance)
 
     def _tls_context(self) -> ssl.SSLContext | None:
         config = self.config
@@ -263,8 +290,15 @@ class AttendanceApp:
         try:
             with self.db.connection() as conn, transaction(conn) as cur:
                 cur.execute("SELECT 1 FROM face_encodings LIMIT 1")  # the tables are there
+                cur.execute("SELECT source FROM face_encodings LIMIT 1")  # ... of this version
+                cur.execute("SELECT 1 FROM pending_checkins LIMIT 1")
         except UNAVAILABLE_ERRORS as exc:
             raise StartupError(f"cannot connect to {self.config.db_url}: {exc}") from exc
+        except pymysql.err.OperationalError as exc:  # 1054 unknown column: an older schema
+            raise StartupError(
+                f"{self.config.db_url} has the tables of an earlier version ({exc.args[-1]}); "
+                f"add what is missing with: attendance-db --db-url URL init"
+            ) from exc
         except pymysql.err.ProgrammingError as exc:
             raise StartupError(
                 f"{self.config.db_url} has no attendance tables ({exc.args[-1]}); "

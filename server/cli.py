@@ -35,7 +35,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--knowns", type=Path, default=Path("knowns"),
                         help="enrollment photos, <student ID>_<name>.jpg (default: %(default)s)")
     parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
-                        help="largest face distance that still matches (default: %(default)s)")
+                        help="ceiling of the decision rules: no face farther than this is ever accepted; "
+                             "the rules calibrate a lower threshold from the enrolled faces "
+                             "(docs/recognition.md; default: %(default)s)")
     parser.add_argument("--detect-max-side", type=int, default=DEFAULT_DETECT_MAX_SIDE,
                         help="detect faces on a copy at most this many pixels wide/high; 0: full size "
                              "(default: %(default)s)")
@@ -69,6 +71,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                          help="keep the frame that supported each mark in DIR (default: keep no frame)")
     privacy.add_argument("--evidence-days", type=float, default=DEFAULT_RETENTION_DAYS,
                          help="delete kept frames after this many days (default: %(default)s)")
+    privacy.add_argument("--keep-enrolment-photos", action="store_true",
+                         help="store photos enrolled with the enroll op in MySQL beside their encodings "
+                              "(default: only the encodings)")
     camera = PresenceSettings()  # classroom camera rules (docs/camera.md)
     parser.add_argument("--late-after", type=float, default=camera.late_after_minutes, metavar="MIN",
                         help="camera: first seen later than this after the start is late (default: %(default)s)")
@@ -139,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         tls_key=args.tls_key,
         keep_evidence=args.keep_evidence,
         evidence_days=args.evidence_days,
+        keep_enrolment_photos=args.keep_enrolment_photos,
         presence=presence,
         close_due_every=args.close_due_every,
     )

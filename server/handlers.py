@@ -24,6 +24,7 @@ import time
 from protocol import framed, legacy
 from db import report_wire
 from protocol.errors import ErrorCode, LocalProtocolError, RemoteProtocolError
+from server.camera import TrackFrames, TrackResult
 from server.limits import ADMIT
 from server.service import ServiceError, largest_recognized
 
@@ -208,9 +209,15 @@ class FramedSession:
             # classroom camera (server/camera.py, docs/camera.md)
             framed.DetectRequest: self._detect,
             framed.IdentifyRequest: self._identify,
+            framed.IdentifyRoomRequest: self._identify_room,
             framed.PresenceRequest: self._presence,
             framed.CloseSessionRequest: self._close_session,
             framed.ReportRequest: self._report,  # attendance report (docs/reports.md)
+            # identification from several frames, enrolment (docs/recognition.md)
+            framed.CheckinRequest: self._checkin,
+            framed.EnrollRequest: self._enroll,
+            framed.PendingRequest: self._pending,
+            framed.ResolvePendingRequest: self._resolve_pending,
         }
         self.camera = handler.server.camera
 
@@ -383,12 +390,52 @@ class FramedSession:
 
     def _recognize(self, req: framed.RecognizeRequest):
         faces = self.service.recognize(req.image, req.lecture, client_name=self.client_name)
-        return framed.RecognizeResponse(
-            req.request_id,
+        return framed.RecognizeResponse(req.request_id, tuple(recognized_face(face) for face in faces))
+
+    # -- identification from several frames, enrolment (docs/recognition.md) -------------------
+
+    def _checkin(self, req: framed.CheckinRequest):
+        outcome = self.service.checkin(
+            req.lecture, req.images, client_name=self.client_name, mark=req.mark,
+            queue_uncertain=req.queue_uncertain,
+        )
+        decision = outcome.decision
+        return framed.CheckinResponse(
+            req.request_id, outcome.lecture, decision.outcome, decision.student_id, outcome.name,
+            decision.distance, decision.threshold, wire_candidates(outcome.candidates), decision.frames,
+            outcome.status, outcome.already_marked, outcome.pending_id,
+        )
+
+    def _enroll(self, req: framed.EnrollRequest):
+        outcome = self.service.enroll(req.student_id, req.images, name=req.name, force=req.force)
+        return framed.EnrollResponse(
+            req.request_id, outcome.student_id, outcome.stored, outcome.total,
             tuple(
-                framed.RecognizedFace(*face.box, face.student_id, face.name, face.distance)
-                for face in faces
+                framed.EnrolledPhoto(index, photo.problem, photo.other_student, photo.distance)
+                for index, photo in enumerate(outcome.photos)
             ),
+        )
+
+    def _pending(self, req: framed.PendingRequest):
+        listed = self.service.pending(req.lecture)
+        return framed.PendingResponse(
+            req.request_id, listed.lecture, listed.session_date.isoformat(),
+            tuple(
+                framed.PendingCheckin(
+                    c.pending_id, c.requested_at.isoformat(timespec="seconds"), c.client_name, c.frames,
+                    tuple(framed.Candidate(x.student_id, x.name, round(x.distance, 4)) for x in c.candidates),
+                )
+                for c in listed.checkins
+            ),
+        )
+
+    def _resolve_pending(self, req: framed.ResolvePendingRequest):
+        outcome = self.service.resolve_pending(
+            req.pending_id, req.student_id, client_name=self.client_name, status=req.status
+        )
+        return framed.ResolvePendingResponse(
+            req.request_id, outcome.pending_id, outcome.resolution, outcome.student_id, outcome.status,
+            outcome.already_marked,
         )
 
     # -- classroom camera (server/camera.py) ---------------------------------------------------
@@ -400,10 +447,12 @@ class FramedSession:
     def _identify(self, req: framed.IdentifyRequest):
         boxes = [(box.top, box.right, box.bottom, box.left) for box in req.boxes]
         faces = self.camera.identify(req.image, boxes, req.lecture)
-        return framed.RecognizeResponse(
-            req.request_id,
-            tuple(framed.RecognizedFace(*f.box, f.student_id, f.name, f.distance) for f in faces),
-        )
+        return framed.RecognizeResponse(req.request_id, tuple(recognized_face(face) for face in faces))
+
+    def _identify_room(self, req: framed.IdentifyRoomRequest):
+        tracks = [track_frames(track) for track in req.tracks]
+        results = self.camera.identify_room(req.image, tracks, req.lecture)
+        return framed.IdentifyRoomResponse(req.request_id, tuple(track_decision(result) for result in results))
 
     def _presence(self, req: framed.PresenceRequest):
         outcome = self.camera.record_presence(
@@ -436,3 +485,30 @@ class FramedSession:
             req.late_weight,
         )
         return report_wire.to_response(req.request_id, report)
+
+
+def recognized_face(face) -> framed.RecognizedFace:
+    """A :class:`server.service.FaceResult` as the framed protocol sends it."""
+    return framed.RecognizedFace(
+        *face.box, face.student_id, face.name, face.distance, face.decision, wire_candidates(face.candidates)
+    )
+
+
+def track_frames(track: framed.RoomTrack) -> TrackFrames:
+    """A track of an identify_room request as :class:`server.camera.CameraService` takes it."""
+    kept = [framed.unpack_encoding(encoding) for encoding in track.encodings]
+    return TrackFrames((track.top, track.right, track.bottom, track.left), kept, track.encode)
+
+
+def track_decision(result: TrackResult) -> framed.TrackDecision:
+    """A :class:`server.camera.TrackResult` as the framed protocol sends it."""
+    face = result.face
+    encoding = None if result.encoding is None else framed.pack_encoding(result.encoding)
+    return framed.TrackDecision(
+        face.decision, face.student_id, face.name, face.distance, wire_candidates(face.candidates), result.frames,
+        encoding,
+    )
+
+
+def wire_candidates(candidates) -> tuple[framed.Candidate, ...]:
+    return tuple(framed.Candidate(c.student_id, c.name, c.distance) for c in candidates)

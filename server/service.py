@@ -16,15 +16,29 @@ from typing import TYPE_CHECKING, Callable, Iterator, Sequence, TypeVar
 
 import pymysql
 
-from db import attendance, lectures, students
+import hashlib
+
+import numpy as np
+
+from db import attendance, lectures, pending, students
+from db import encodings as db_encodings
 from db.connection import UNAVAILABLE_ERRORS, ConnectionPool, is_conflict, retry_on_conflict, transaction
 from db.reports import LectureNotFound, LectureReport, build_report
 from protocol.errors import ErrorCode
+from server.recognition import enrolment_checks
+from server.recognition.decision import (
+    ACCEPTED,
+    UNCERTAIN,
+    Decision,
+    DecisionRules,
+    DifferentPeopleError,
+    check_one_person,
+)
 from server.recognition.enrollment import load_gallery
-from server.recognition.faces import MODEL_NAME, box_area
-from server.recognition.gallery import DEFAULT_THRESHOLD, Gallery
+from server.recognition.faces import ENROLMENT_MODEL, box_area
+from server.recognition.gallery import Gallery
 from server.recognition.images import ImageDecodeError
-from server.recognition.pool import RecognitionPool, WorkerCrashedError
+from server.recognition.pool import PhotoEncoding, RecognitionPool, WorkerCrashedError
 
 if TYPE_CHECKING:
     from server.evidence import EvidenceKeeper
@@ -109,13 +123,80 @@ class BatchOutcome:
 
 
 @dataclass(frozen=True)
+class Candidate:
+    student_id: str
+    name: str | None
+    distance: float
+
+
+@dataclass(frozen=True)
 class FaceResult:
-    """One face found in an image. box: (top, right, bottom, left) in pixels of the image sent."""
+    """One face found in an image. box: (top, right, bottom, left) in pixels of the image sent.
+
+    student_id/name: only for an accepted face. decision: accepted, uncertain or unknown;
+    candidates: the students an uncertain face may be (the accepted one first when accepted).
+    """
 
     box: tuple[int, int, int, int]
     student_id: str | None
     name: str | None
     distance: float | None
+    decision: str = "unknown"
+    candidates: tuple[Candidate, ...] = ()
+
+
+@dataclass(frozen=True)
+class CheckinOutcome:
+    """The answer to a check-in: the decision, and what was written.
+
+    status/already_marked: the accepted student's mark now (when marked). pending_id: the
+    uncertain check-in queued for the professor (when queued).
+    """
+
+    lecture: str
+    decision: Decision
+    name: str | None
+    candidates: tuple[Candidate, ...]
+    status: str | None = None
+    already_marked: bool = False
+    pending_id: int | None = None
+
+
+@dataclass(frozen=True)
+class PhotoProblem:
+    """The verdict on one enrolment photo (problem None: fine); see protocol.framed.EnrolledPhoto."""
+
+    problem: str | None
+    other_student: str | None = None
+    distance: float | None = None
+
+
+#: Problems that ``force`` lifts (staff checked the person); the others never are.
+FORCEABLE_PROBLEMS = frozenset({enrolment_checks.UNLIKE_STUDENT, enrolment_checks.LIKE_OTHER_STUDENT})
+
+
+@dataclass(frozen=True)
+class EnrolOutcome:
+    student_id: str
+    stored: int  # photos written (0 unless every photo is fine or forced)
+    total: int  # the student's encodings now
+    photos: tuple[PhotoProblem, ...]
+
+
+@dataclass(frozen=True)
+class PendingList:
+    lecture: str
+    session_date: dt.date
+    checkins: tuple[pending.PendingCheckin, ...]
+
+
+@dataclass(frozen=True)
+class ResolveOutcome:
+    pending_id: int
+    resolution: str  # confirmed or rejected
+    student_id: str | None
+    status: str | None
+    already_marked: bool
 
 
 class AttendanceService:
@@ -126,16 +207,21 @@ class AttendanceService:
         db: ConnectionPool,
         recognizer: RecognitionPool,
         *,
-        threshold: float = DEFAULT_THRESHOLD,
+        rules: DecisionRules = DecisionRules(),
         today: Callable[[], dt.date] = dt.date.today,
         evidence: EvidenceKeeper | None = None,
+        keep_enrolment_photos: bool = False,
     ):
-        """``evidence``: keeps the frames that support marks (``--keep-evidence``); None keeps none."""
+        """``rules``: how faces are decided (server/recognition/decision.py; ``--threshold`` is
+        their ceiling). ``evidence``: keeps the frames that support marks (``--keep-evidence``);
+        None keeps none. ``keep_enrolment_photos``: store enrolled photos in MySQL beside their
+        encodings (else only the encodings)."""
         self.db = db
         self.recognizer = recognizer
-        self.threshold = threshold
+        self.rules = rules
         self.today = today
         self.evidence = evidence
+        self.keep_enrolment_photos = keep_enrolment_photos
         self._gallery = Gallery.empty()  # replaced whole by reload_gallery(), never changed
 
     # -- gallery -------------------------------------------------------------------------------
@@ -147,7 +233,7 @@ class AttendanceService:
     def reload_gallery(self) -> Gallery:
         """Read every stored encoding of the current model into memory (after enrollment)."""
         with self._database() as conn:
-            gallery = load_gallery(conn, MODEL_NAME)
+            gallery = load_gallery(conn, ENROLMENT_MODEL)
         self._gallery = gallery  # one assignment: requests see the old gallery or the new one
         return gallery
 
@@ -268,39 +354,159 @@ class AttendanceService:
     def recognize(
         self, image: bytes, lecture_code: str | None = None, *, client_name: str | None = None
     ) -> list[FaceResult]:
-        """Every face in the image with its student (or None), matched at the threshold.
-
-        With a lecture code only that lecture's students are candidates. Each student is given
-        to at most one face. ``client_name``: who asked (for evidence keeping).
-        """
-        allowed = None
-        if lecture_code is not None:
-            with self._database() as conn, transaction(conn) as cur:
-                lecture = self._lecture(cur, lecture_code)
-                allowed = {s.student_id for s in students.roster(cur, lecture.lecture_id)}
-        try:
+        """Every face in the image, each decided (accepted, uncertain or unknown) against the
+        lecture's students (everyone enrolled without a lecture code). Each student is accepted
+        for at most one face. ``client_name``: who asked (for evidence keeping)."""
+        allowed = self.roster_ids(lecture_code) if lecture_code is not None else None
+        with recognition_errors():
             faces = self.recognizer.analyze(image)
-        except ImageDecodeError as exc:
-            raise ServiceError(ErrorCode.BAD_IMAGE, str(exc)) from exc
-        except WorkerCrashedError as exc:
-            raise ServiceError(ErrorCode.INTERNAL, str(exc)) from exc
         if not faces:
             return []
         gallery = self._gallery
-        matches = gallery.match(
-            [face.encoding for face in faces], threshold=self.threshold, allowed=allowed
-        )
+        decisions = gallery.roster_model(allowed, rules=self.rules).decide_room([face.encoding for face in faces])
         if self.evidence is not None and client_name is not None:
-            self.evidence.remember(client_name, image, [m.student_id for m in matches if m.student_id])
-        return [
-            FaceResult(
-                tuple(int(v) for v in face.box),
-                match.student_id,
-                gallery.name_of(match.student_id) if match.student_id else None,
-                None if match.distance is None else round(float(match.distance), 4),
+            self.evidence.remember(client_name, image, [d.student_id for d in decisions if d.accepted])
+        return [face_result(gallery, face.box, decision) for face, decision in zip(faces, decisions)]
+
+    def checkin(
+        self,
+        lecture_code: str,
+        images: Sequence[bytes],
+        *,
+        client_name: str,
+        mark: bool = True,
+        queue_uncertain: bool = True,
+    ) -> CheckinOutcome:
+        """Decide who the one face in these frames is (the largest face of each; frames without
+        a face are left out), against the lecture's roster, and mark them when accepted
+        (``mark``). An uncertain face is queued for the professor when ``mark`` and
+        ``queue_uncertain``.
+
+        :raises ServiceError: bad_image (a frame cannot be decoded, or no frame has a face),
+            different_people (the frames are not one person), not_found (no such lecture).
+        """
+        roster = self.roster_ids(lecture_code)
+        with recognition_errors():
+            frames = self.recognizer.encode_frames(images)
+        encodings = _frame_encodings(frames)
+        try:
+            check_one_person(encodings, self.rules.ceiling)
+        except DifferentPeopleError as exc:
+            raise ServiceError(ErrorCode.DIFFERENT_PEOPLE, str(exc)) from None
+        gallery = self._gallery
+        decision = gallery.roster_model(roster, rules=self.rules).decide(encodings)
+        candidates = tuple(_candidate(gallery, c) for c in decision.candidates)
+        name = gallery.name_of(decision.student_id) if decision.accepted else None
+        if decision.outcome == ACCEPTED and mark:
+            if self.evidence is not None:
+                self.evidence.remember(client_name, images[0], [decision.student_id])
+            marked = self.mark(lecture_code, decision.student_id, client_name=client_name,
+                               source="checkin", distance=decision.distance)
+            return CheckinOutcome(marked.lecture, decision, name, candidates, marked.status, marked.already_marked)
+        if decision.outcome == UNCERTAIN and mark and queue_uncertain:
+            pending_id = self.write_transaction(
+                lambda cur: self._queue_uncertain(cur, lecture_code, decision, client_name)
             )
-            for face, match in zip(faces, matches)
+            return CheckinOutcome(lecture_code, decision, None, candidates, pending_id=pending_id)
+        return CheckinOutcome(lecture_code, decision, name, candidates)
+
+    def _queue_uncertain(self, cur, lecture_code: str, decision: Decision, client_name: str) -> int:
+        lecture = self._lecture(cur, lecture_code)
+        session_id = attendance.ensure_session(cur, lecture.lecture_id, self.today())
+        return pending.add_pending(
+            cur, session_id=session_id, client_name=client_name, frames=decision.frames,
+            candidates=[(c.student_id, c.distance) for c in decision.candidates],
+        )
+
+    def enroll(
+        self, student_id: str, images: Sequence[bytes], *, name: str | None = None, force: bool = False
+    ) -> EnrolOutcome:
+        """Store the encodings of these photos of one student, all or none: each photo must show
+        one face, look like the student's other photos and not like another student (see
+        :mod:`server.recognition.enrolment_checks`; ``force`` lifts those two). The photos
+        themselves are stored only with ``keep_enrolment_photos``.
+
+        :raises ServiceError: not_found (a new student without ``name``).
+        """
+        if not name:
+            with self._database() as conn, transaction(conn) as cur:
+                if students.get_student(cur, student_id) is None:
+                    raise ServiceError(ErrorCode.NOT_FOUND, f"no student {student_id}; give their name to enrol them")
+        with recognition_errors():
+            results = self.recognizer.encode_enrolment(images)
+        problems = [_photo_problem(result) for result in results]
+        usable = [i for i, problem in enumerate(problems) if problem is None]
+        gallery = self._gallery
+        verdicts = enrolment_checks.check_new_photos(
+            gallery, student_id, [results[i].encoding for i in usable]
+        )
+        for i, verdict in zip(usable, verdicts):
+            problems[i] = PhotoProblem(verdict.problem, verdict.other_student, verdict.distance)
+        photos = tuple(problem or PhotoProblem(None) for problem in problems)
+        blocking = [p for p in photos if p.problem is not None and not (force and p.problem in FORCEABLE_PROBLEMS)]
+        if blocking:
+            return EnrolOutcome(student_id, 0, len(gallery.encodings_of(student_id)), photos)
+        rows = [
+            (hashlib.sha256(images[i]).hexdigest(), results[i].encoding,
+             images[i] if self.keep_enrolment_photos else None)
+            for i in usable
         ]
+
+        def write(cur):
+            if students.get_student(cur, student_id) is None:
+                if not name:
+                    raise ServiceError(ErrorCode.NOT_FOUND, f"no student {student_id}; give their name to enrol them")
+                students.ensure_student(cur, student_id, name)
+            db_encodings.insert_enrolled(cur, student_id, rows, ENROLMENT_MODEL)
+            return db_encodings.count_encodings(cur, student_id, ENROLMENT_MODEL)
+
+        total = self.write_transaction(write)
+        self.reload_gallery()
+        log.info("enrolled %d photos of %s (%d encodings now)", len(rows), student_id, total)
+        return EnrolOutcome(student_id, len(rows), total, photos)
+
+    def pending(self, lecture_code: str) -> PendingList:
+        """Today's uncertain check-ins of the lecture not resolved yet, oldest first."""
+        day = self.today()
+        with self._database() as conn, transaction(conn) as cur:
+            lecture = self._lecture(cur, lecture_code)
+            session_id = attendance.find_session(cur, lecture.lecture_id, day)
+            checkins = pending.unresolved(cur, session_id) if session_id else []
+        return PendingList(lecture.code, day, tuple(checkins))
+
+    def resolve_pending(
+        self, pending_id: int, student_id: str | None, *, client_name: str, status: str = "present"
+    ) -> ResolveOutcome:
+        """The professor confirms an uncertain check-in as ``student_id`` (marked ``status`` in
+        the check-in's session, source checkin, by the check-in's client) or rejects it (None).
+
+        :raises ServiceError: not_found (no such check-in, or resolved already), not_enrolled.
+        """
+
+        def write(cur):
+            checkin = pending.get_for_update(cur, pending_id)
+            if checkin is None or checkin.resolution is not None:
+                raise ServiceError(ErrorCode.NOT_FOUND, f"no unresolved uncertain check-in {pending_id}")
+            if student_id is None:
+                pending.resolve(cur, pending_id, resolution="rejected", student_id=None, resolved_by=client_name)
+                return ResolveOutcome(pending_id, "rejected", None, None, False)
+            if not students.is_enrolled(cur, checkin.lecture_id, student_id):
+                raise ServiceError(ErrorCode.NOT_ENROLLED, f"student {student_id} is not on the roster of this lecture")
+            distance = next((c.distance for c in checkin.candidates if c.student_id == student_id), None)
+            result = attendance.mark(
+                cur, session_id=checkin.session_id, student_id=student_id, status=status, source="checkin",
+                client_name=checkin.client_name, distance=distance, overwrite=False,
+            )
+            pending.resolve(cur, pending_id, resolution="confirmed", student_id=student_id, resolved_by=client_name)
+            return ResolveOutcome(pending_id, "confirmed", student_id, result.status, result.already_marked)
+
+        return self.write_transaction(write)
+
+    def roster_ids(self, lecture_code: str) -> set[str]:
+        """The student IDs on the lecture's roster. :raises ServiceError: not_found."""
+        with self._database() as conn, transaction(conn) as cur:
+            lecture = self._lecture(cur, lecture_code)
+            return {s.student_id for s in students.roster(cur, lecture.lecture_id)}
 
     def report(
         self,
@@ -358,6 +564,71 @@ class AttendanceService:
                 raise ServiceError(
                     ErrorCode.NOT_ENROLLED, f"student {student_id} is not on the roster of {lecture.code}"
                 )
+
+
+@contextlib.contextmanager
+def recognition_errors() -> Iterator[None]:
+    """Turn the recognition pool's exceptions into ServiceError (bad_image, internal)."""
+    try:
+        yield
+    except ImageDecodeError as exc:
+        raise ServiceError(ErrorCode.BAD_IMAGE, str(exc)) from exc
+    except WorkerCrashedError as exc:
+        raise ServiceError(ErrorCode.INTERNAL, str(exc)) from exc
+
+
+def face_result(gallery: Gallery, box, decision: Decision) -> FaceResult:
+    """A decided face as the service returns it (names from the gallery)."""
+    return FaceResult(
+        tuple(int(v) for v in box),
+        decision.student_id,
+        gallery.name_of(decision.student_id) if decision.accepted else None,
+        decision.distance,
+        decision.outcome,
+        tuple(_candidate(gallery, c) for c in decision.candidates),
+    )
+
+
+def _candidate(gallery: Gallery, candidate) -> Candidate:
+    return Candidate(candidate.student_id, gallery.name_of(candidate.student_id), candidate.distance)
+
+
+def _frame_encodings(frames: Sequence[PhotoEncoding]) -> np.ndarray:
+    """The encodings of the check-in frames that show a face, shape (F, 128).
+
+    :raises ServiceError: bad_image, naming a frame that cannot be decoded, or when no frame
+        shows a face.
+    """
+    for index, frame in enumerate(frames):
+        if frame.error is not None:
+            raise ServiceError(ErrorCode.BAD_IMAGE, f"frame {index + 1}: {frame.error}")
+    found = [frame.encoding for frame in frames if frame.encoding is not None]
+    if not found:
+        raise ServiceError(ErrorCode.BAD_IMAGE, f"no face found in any of the {len(frames)} frames")
+    return np.array(found)
+
+
+def describe_photo_problem(photo: PhotoProblem) -> str:
+    """One line of English for an enrolment photo's problem (command-line tools)."""
+    texts = {
+        "bad_image": "not an image that can be read",
+        "no_face": "no face found",
+        "several_faces": "more than one face",
+        enrolment_checks.UNLIKE_STUDENT: f"unlike this student's other photos (distance {photo.distance})",
+        enrolment_checks.LIKE_OTHER_STUDENT: f"looks like student {photo.other_student} (distance {photo.distance})",
+    }
+    return texts.get(photo.problem, photo.problem or "ok")
+
+
+def _photo_problem(photo: PhotoEncoding) -> PhotoProblem | None:
+    """The problem of an enrolment photo before any comparison (None: it has one face)."""
+    if photo.error is not None:
+        return PhotoProblem("bad_image")
+    if photo.encoding is None:
+        return PhotoProblem("no_face")
+    if photo.face_count > 1:
+        return PhotoProblem("several_faces")
+    return None
 
 
 def largest_recognized(faces: Sequence[FaceResult]) -> FaceResult | None:

@@ -18,7 +18,7 @@ import pytest
 from db import encodings as db_encodings
 from db.connection import transaction
 from server.recognition.enrollment import load_gallery, scan_knowns, sync_knowns
-from server.recognition.faces import MODEL_NAME
+from server.recognition.faces import ENROLMENT_MODEL, MODEL_NAME
 from server.recognition.pool import PhotoEncoding, RecognitionPool
 
 OBAMA, BIDEN = "201911001", "201911002"
@@ -65,7 +65,7 @@ def knowns(faces_dir, tmp_path) -> Path:
 
 def _rows(conn) -> dict[str, db_encodings.EncodingRow]:
     with transaction(conn) as cur:
-        return {row.photo_path: row for row in db_encodings.load_encodings(cur, MODEL_NAME)}
+        return {row.photo_path: row for row in db_encodings.load_encodings(cur, ENROLMENT_MODEL)}
 
 
 def test_first_run_adds_every_photo_and_second_run_encodes_nothing(db_conn, faces_dir, pool):
@@ -254,3 +254,82 @@ def test_gallery_rows_are_read_in_chunks_and_a_bad_row_is_named(db_conn):
             db_encodings.load_gallery_rows(cur, MODEL_NAME, chunk_rows=10)
         cur.execute("SELECT COUNT(*) FROM face_encodings")  # the connection is still usable
         assert cur.fetchone() == (25,)
+
+
+# -- WebP and HEIC/HEIF enrollment photos -------------------------------------------------------
+
+
+def _save_as(source: Path, target: Path, fmt: str) -> Path:
+    """Write the photo at ``source`` in ``fmt`` (WEBP, HEIF) to ``target`` (which may be
+    ``source``), whatever its suffix. Imported here: these tests are appended to the module."""
+    import PIL.Image
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()  # Pillow writes HEIF with pillow-heif's plugin
+    with PIL.Image.open(source) as image:
+        image.load()  # all read before target is overwritten
+        image.save(target, fmt, quality=60)
+    return target
+
+
+def test_webp_heic_and_heif_photos_are_scanned_in_any_case(faces_dir, tmp_path, caplog):
+    photo = (faces_dir / "knowns" / "201911001_obama.jpg").read_bytes()
+    for name in ["201911001_a.webp", "201911002_b.HEIC", "201911003_c.Heif", "201911004_d.gif"]:
+        (tmp_path / name).write_bytes(photo)  # the scan goes by name; the bytes do not matter here
+    (tmp_path / "201911005_e").mkdir()
+    for name in ["one.WEBP", "two.heic", "three.heif", "four.bmp"]:
+        (tmp_path / "201911005_e" / name).write_bytes(photo)
+    with caplog.at_level(logging.WARNING):
+        photos = scan_knowns(tmp_path)
+    assert [p.rel_path for p in photos] == [
+        "201911001_a.webp", "201911002_b.HEIC", "201911003_c.Heif",
+        "201911005_e/one.WEBP", "201911005_e/three.heif", "201911005_e/two.heic",
+    ]
+    warnings = [r.getMessage() for r in caplog.records]
+    assert len(warnings) == 2
+    assert all(".jpg/.jpeg/.png/.webp/.heic/.heif" in message for message in warnings)
+    assert "201911004_d.gif" in warnings[0] and "four.bmp" in warnings[1]
+
+
+def _stored_rows(conn) -> dict[str, tuple[str, int, str, np.ndarray | None]]:
+    """photo path -> (student ID, face count, SHA-256, encoding) of every face_encodings row
+    (whatever the model: a test's fresh database holds the rows of one sync only)."""
+    with transaction(conn) as cur:
+        cur.execute("SELECT photo_path, student_id, face_count, photo_sha256, encoding FROM face_encodings")
+        return {
+            path: (sid, count, sha, None if blob is None else db_encodings.encoding_from_bytes(blob))
+            for path, sid, count, sha, blob in cur.fetchall()
+        }
+
+
+def test_webp_and_heic_photos_enrol_like_the_jpeg(db_conn, faces_dir, knowns, pool):
+    """Obama as HEIC, Biden as WebP, Alex as a WebP named .jpg, Kit in a folder as .heif."""
+    jpegs = {sid: next(knowns.glob(f"{sid}_*.jpg")) for sid in ("201911001", "201911002", "201911003", "201911004")}
+    originals = {sid: path.read_bytes() for sid, path in jpegs.items()}
+    jpeg_results = dict(zip(jpegs, pool.encode_photos(list(jpegs.values()))))
+    _save_as(jpegs[OBAMA], knowns / "201911001_obama.heic", "HEIF")
+    _save_as(jpegs[BIDEN], knowns / "201911002_biden.webp", "WEBP")
+    _save_as(jpegs["201911003"], jpegs["201911003"], "WEBP")  # same name, WebP inside
+    folder = knowns / "201911004_kit_harington"
+    folder.mkdir()
+    _save_as(jpegs["201911004"], folder / "front.HEIF", "HEIF")
+    for sid in (OBAMA, BIDEN, "201911004"):
+        jpegs[sid].unlink()
+    assert (knowns / "201911003_alex_lacamoire.jpg").read_bytes()[8:12] == b"WEBP"
+
+    report = sync_knowns(db_conn, knowns, pool)
+    assert (report.added, report.no_face, report.multi_face) == (6, [], [])
+    rows = _stored_rows(db_conn)
+    converted = {
+        OBAMA: "201911001_obama.heic",
+        BIDEN: "201911002_biden.webp",
+        "201911003": "201911003_alex_lacamoire.jpg",
+        "201911004": "201911004_kit_harington/front.HEIF",
+    }
+    for sid, rel_path in converted.items():
+        student_id, face_count, sha256, encoding = rows[rel_path]
+        assert student_id == sid and face_count == 1, rel_path
+        assert sha256 != hashlib.sha256(originals[sid]).hexdigest()
+        distance = np.linalg.norm(encoding - jpeg_results[sid].encoding)
+        assert distance < 0.1, (rel_path, distance)  # the same face; the threshold is 0.6
+    assert len(load_gallery(db_conn)) == 6

@@ -6,6 +6,7 @@ the database is tested in test_enrollment.py.
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
@@ -14,6 +15,7 @@ import textwrap
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+import PIL.Image
 import pytest
 
 from server.recognition import faces
@@ -21,7 +23,7 @@ from server.recognition import pool as pool_module
 from server.recognition.enrollment import scan_knowns
 from server.recognition.faces import ModelsUnavailableError, box_area, detect_faces, encode_faces, largest_box
 from server.recognition.gallery import Gallery
-from server.recognition.images import ImageDecodeError, load_image_file
+from server.recognition.images import ImageDecodeError, decode_image, load_image_file
 from server.recognition.pool import RecognitionPool, WorkerCrashedError
 from tests.conftest import REPO
 
@@ -98,13 +100,42 @@ def test_pool_refuses_bad_input_in_the_caller(pool, tmp_path):
     assert missing.face_count == 0 and missing.encoding is None and "missing.jpg" in missing.error
 
 
-def test_encode_photo_uses_the_largest_face(pool, faces_dir):
+def test_encode_photo_uses_the_largest_face_with_its_mirror_image(pool, faces_dir):
     path = faces_dir / "groups" / "obama_biden_stranger.jpg"
     result = pool.encode_photo(path)
     assert result.face_count == 3 and result.error is None
     detected = pool.analyze(path.read_bytes())
     largest = max(detected, key=lambda face: box_area(face.box))
-    assert np.allclose(result.encoding, largest.encoding)
+    assert result.box == largest.box
+    image = load_image_file(path)
+    # An enrolment encoding: the mean of the face's encoding and its mirror image's.
+    mirror = np.ascontiguousarray(image[:, ::-1])
+    top, right, bottom, left = result.box
+    width = image.shape[1]
+    [plain] = encode_faces(image, [result.box])
+    [mirrored] = encode_faces(mirror, [(top, width - left, bottom, width - right)])
+    assert np.allclose(result.encoding, (plain + mirrored) / 2, atol=0.02)
+    assert np.allclose(encode_faces(image, [result.box], mirrored=True)[0], result.encoding)
+    assert not np.allclose(result.encoding, plain, atol=0.01)
+    assert np.allclose(plain, largest.encoding)
+
+
+def test_checkin_frames_look_for_large_faces_first_and_fall_back_to_upsampling(pool, faces_dir):
+    path = faces_dir / "probes" / "obama_720p.jpg"
+    [frame] = pool.encode_frames([path.read_bytes()])
+    [whole] = pool.analyze(path.read_bytes())
+    assert _overlap(frame.box, whole.box) > 0.7  # the same face, found without upsampling
+    assert np.linalg.norm(frame.encoding - whole.encoding) < 0.1
+    # obama_240p.jpg at 2/3 of its size: a face of ~48 px, found only when upsampling.
+    image = PIL.Image.open(faces_dir / "probes" / "obama_240p.jpg")
+    buffer = io.BytesIO()
+    image.resize((image.width * 2 // 3, image.height * 2 // 3)).save(buffer, "JPEG", quality=95)
+    small = buffer.getvalue()
+    assert detect_faces(decode_image(small), upsample=0) == []
+    [frame] = pool.encode_frames([small])
+    assert frame.face_count == 1 and frame.encoding is not None
+    [whole] = pool.analyze(small)
+    assert np.linalg.norm(frame.encoding - whole.encoding) < 0.05
 
 
 def test_detection_on_a_reduced_copy_finds_the_same_face(faces_dir):

@@ -2,7 +2,8 @@
 
 The knowns folder holds, for each student, either
 
-* a photo ``<student ID>_<name>.jpg`` (or .jpeg / .png, any case), e.g. ``201911001_barack_obama.jpg``, or
+* a photo ``<student ID>_<name>.jpg`` (or .jpeg / .png / .webp / .heic / .heif, any case), e.g.
+  ``201911001_barack_obama.jpg``, or
 * a folder ``<student ID>_<name>/`` with several photos of that student (any file names).
 
 The name is the part after ``<student ID>_`` with ``_`` read as a space. Anything else is skipped
@@ -27,12 +28,13 @@ from db import encodings as db_encodings
 from db.connection import transaction
 from db.students import ensure_student
 from protocol.identifiers import STUDENT_ID_LENGTH, is_student_id
-from server.recognition.faces import MODEL_NAME
+from server.recognition.faces import ENROLMENT_MODEL
 from server.recognition.gallery import Gallery
 
 log = logging.getLogger(__name__)
 
-PHOTO_EXTENSIONS = (".jpg", ".jpeg", ".png")
+PHOTO_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif")
+_PHOTO_EXTENSIONS_TEXT = "/".join(PHOTO_EXTENSIONS)  # for the skip warnings: ".jpg/.jpeg/..."
 MAX_NAME_LENGTH = 100  # students.name is VARCHAR(100)
 
 
@@ -66,7 +68,7 @@ def scan_knowns(knowns_dir: str | os.PathLike, *, logger: logging.Logger = log) 
         if entry.is_dir():
             photos.extend(_scan_student_folder(root, entry, logger))
         elif not _is_photo(entry):
-            logger.warning("skipping %s: not a .jpg/.jpeg/.png photo nor a student folder", entry)
+            logger.warning("skipping %s: not a %s photo nor a student folder", entry, _PHOTO_EXTENSIONS_TEXT)
         else:
             student = _parse_student(entry.stem, entry, logger)
             if student is not None:
@@ -79,7 +81,7 @@ def sync_knowns(
     knowns_dir: str | os.PathLike,
     pool,
     *,
-    model: str = MODEL_NAME,
+    model: str = ENROLMENT_MODEL,
     logger: logging.Logger = log,
 ) -> SyncReport:
     """Bring face_encodings (rows of ``model``) in line with the photos in knowns_dir.
@@ -141,7 +143,7 @@ def sync_knowns(
     return dataclasses.replace(report, removed=removed, no_face=no_face, multi_face=multi_face)
 
 
-def load_gallery(conn, model: str = MODEL_NAME) -> Gallery:
+def load_gallery(conn, model: str = ENROLMENT_MODEL) -> Gallery:
     """Every stored encoding of this model, with the students' names, ready to match."""
     with transaction(conn) as cur:
         student_ids, matrix, names = db_encodings.load_gallery_rows(cur, model, dtype=np.float32)
@@ -157,7 +159,7 @@ def _scan_student_folder(root: Path, folder: Path, logger: logging.Logger) -> li
         if _ignored(entry):
             continue
         if not _is_photo(entry):
-            logger.warning("skipping %s: not a .jpg/.jpeg/.png file", entry)
+            logger.warning("skipping %s: not a %s file", entry, _PHOTO_EXTENSIONS_TEXT)
             continue
         photos.append(KnownPhoto(*student, entry.relative_to(root).as_posix(), entry))
     return photos

@@ -29,6 +29,9 @@ import PIL.ImageFile
 
 #: Stored with each encoding, so that encodings of another model are never compared with these.
 MODEL_NAME = "dlib_face_recognition_resnet_model_v1"
+#: The model name of enrolment encodings: each is the mean of the face's encoding and its mirror
+#: image's (``encode_faces(..., mirrored=True)``), which makes a student's template steadier.
+ENROLMENT_MODEL = MODEL_NAME + "+mirror"
 
 #: Detect faces on a copy whose longest side is at most this many pixels (None or 0: full size).
 #: With upsample=1 the HOG detector finds faces from about 40 px wide in the copy, i.e. faces
@@ -44,6 +47,10 @@ DEFAULT_DETECT_MAX_SIDE = 800
 Box = tuple[int, int, int, int]
 
 ENCODING_SIZE = 128
+#: The face chip dlib's encoder reads: size in pixels and padding around the landmarks (dlib's
+#: compute_face_descriptor uses these).
+CHIP_SIZE = 150
+CHIP_PADDING = 0.25
 
 #: The two model files used, from the face_recognition_models package (the 5-point landmark model
 #: is what face_recognition uses with model="small"; its 68-point and CNN models are not needed).
@@ -64,6 +71,7 @@ class _Models:
     landmarks: object  # dlib.shape_predictor, 5 points
     encoder: object  # dlib.face_recognition_model_v1
     rectangle: type  # dlib.rectangle
+    face_chip: object  # dlib.get_face_chip
 
 
 def load_models() -> None:
@@ -112,6 +120,7 @@ def _load() -> _Models:
             landmarks=dlib.shape_predictor(str(models / LANDMARKS_FILE)),
             encoder=dlib.face_recognition_model_v1(str(models / ENCODER_FILE)),
             rectangle=dlib.rectangle,
+            face_chip=dlib.get_face_chip,
         )
     except RuntimeError as exc:  # dlib's "Unable to open ..." / a damaged file
         raise ModelsUnavailableError(f"cannot load the models in {models}: {exc}; {hint}") from exc
@@ -153,12 +162,17 @@ def detect_faces(
     ]
 
 
-def encode_faces(image: np.ndarray, boxes: Sequence[Box], *, num_jitters: int = 1) -> np.ndarray:
+def encode_faces(
+    image: np.ndarray, boxes: Sequence[Box], *, num_jitters: int = 1, mirrored: bool = False
+) -> np.ndarray:
     """The 128-number encoding of each face box (about 0.075 s per face at any image size).
 
     :param image: (height, width, 3) uint8 RGB, the full-resolution image the boxes refer to.
     :param boxes: (top, right, bottom, left) boxes, e.g. from :func:`detect_faces`.
     :param num_jitters: times each face is re-sampled and averaged; n costs n times as much.
+    :param mirrored: the mean of the face's encoding and its mirror image's (twice the cost):
+        what enrolment stores (:data:`ENROLMENT_MODEL`). On the Korean sample photos, templates
+        made of these accept about 1 point more check-ins at the same false accepts.
     :return: array of shape (len(boxes), 128), float64, one row per box in order.
     """
     _check_image(image)
@@ -168,8 +182,32 @@ def encode_faces(image: np.ndarray, boxes: Sequence[Box], *, num_jitters: int = 
     encodings = []
     for top, right, bottom, left in boxes:  # as face_recognition.face_encodings(model="small")
         shape = models.landmarks(image, models.rectangle(int(left), int(top), int(right), int(bottom)))
-        encodings.append(np.array(models.encoder.compute_face_descriptor(image, shape, num_jitters)))
+        if mirrored:
+            encodings.append(_face_views(models, image, shape, num_jitters)[1])
+        else:
+            encodings.append(np.array(models.encoder.compute_face_descriptor(image, shape, num_jitters)))
     return np.array(encodings, dtype=np.float64).reshape(len(boxes), ENCODING_SIZE)
+
+
+def encode_face_views(image: np.ndarray, box: Box) -> tuple[np.ndarray, np.ndarray]:
+    """(plain encoding, mirrored encoding) of one face, for the price of the mirrored one:
+    what a check-in frame and an enrolment photo of this face would give (the evaluation)."""
+    _check_image(image)
+    models = _loaded()
+    top, right, bottom, left = box
+    shape = models.landmarks(image, models.rectangle(int(left), int(top), int(right), int(bottom)))
+    return _face_views(models, image, shape, 1)
+
+
+def _face_views(models: _Models, image: np.ndarray, shape, num_jitters: int) -> tuple[np.ndarray, np.ndarray]:
+    """The encoding of the aligned 150 x 150 chip the encoder reads (the same numbers as
+    ``compute_face_descriptor(image, shape)``), and its mean with the mirrored chip's."""
+    chip = models.face_chip(image, shape, size=CHIP_SIZE, padding=CHIP_PADDING)
+    plain, flipped = (
+        np.array(models.encoder.compute_face_descriptor(view, num_jitters))
+        for view in (chip, np.ascontiguousarray(chip[:, ::-1]))
+    )
+    return plain, (plain + flipped) / 2
 
 
 def box_area(box: Box) -> int:

@@ -20,8 +20,11 @@ from typing import Collection, Mapping, Sequence
 
 import numpy as np
 
-#: Largest distance that still counts as the same person (face_recognition's usual tolerance).
-DEFAULT_THRESHOLD = 0.6
+from server.recognition.decision import DEFAULT_CEILING, DecisionRules, Population, RosterModel
+
+#: Largest distance that still counts as the same person (face_recognition's usual tolerance):
+#: the ceiling of the decision rules.
+DEFAULT_THRESHOLD = DEFAULT_CEILING
 
 ENCODING_SIZE = 128
 
@@ -74,9 +77,25 @@ class Gallery:
         # The rows of student i: _starts[i] to _starts[i] + _counts[i] (rows are grouped by student).
         self._starts = np.searchsorted(owner, np.arange(len(self._ids), dtype=np.int32)).astype(np.int32)
         self._counts = np.diff(np.append(self._starts, len(owner))).astype(np.int32)
-        for array_ in (self._owner, self._encodings, self._half_squared_norms, self._starts, self._counts):
+        # Per student, for the decision rules (server.recognition.decision): the template (mean
+        # encoding; the encodings themselves when every student has one, so no extra memory) and
+        # the sum of squared distances of their encodings to it.
+        if len(owner) == len(self._ids):
+            self._templates = self._encodings
+            self._within_squares = np.zeros(len(self._ids))
+        else:
+            sums = np.zeros((len(self._ids), ENCODING_SIZE))
+            np.add.at(sums, owner, self._encodings)
+            self._templates = (sums / np.maximum(self._counts, 1)[:, None]).astype(np.float32)
+            residual = self._encodings - self._templates[owner]
+            self._within_squares = np.bincount(
+                owner, weights=np.einsum("ij,ij->i", residual, residual).astype(np.float64), minlength=len(self._ids)
+            )
+        for array_ in (self._owner, self._encodings, self._half_squared_norms, self._starts, self._counts,
+                       self._templates, self._within_squares):
             array_.flags.writeable = False
         self._names = dict(names or {})
+        self._populations: dict[DecisionRules, Population] = {}  # see roster_model()
 
     @classmethod
     def empty(cls) -> "Gallery":
@@ -91,9 +110,32 @@ class Gallery:
         """The distinct students that have at least one encoding, sorted."""
         return self._ids
 
+    def encodings_of(self, student_id: str) -> np.ndarray:
+        """The student's encodings, shape (k, 128) float32 (k = 0 when not enrolled)."""
+        i = self._index.get(student_id)
+        if i is None:
+            return np.empty((0, ENCODING_SIZE), dtype=np.float32)
+        return self._encodings[self._starts[i]:self._starts[i] + self._counts[i]]
+
     def name_of(self, student_id: str) -> str | None:
         """The student's name, or None when the gallery was not given one."""
         return self._names.get(student_id)
+
+    def roster_model(
+        self, allowed: Collection[str] | None = None, *, rules: DecisionRules = DecisionRules()
+    ) -> RosterModel:
+        """The decision model of these students (a lecture's roster; None: everyone enrolled).
+        Thresholds are calibrated on everyone enrolled (:class:`Population`, built once per rules:
+        the gallery never changes); students without an encoding are left out."""
+        population = self._populations.get(rules)
+        if population is None:
+            population = self._populations[rules] = Population(
+                self._ids, self._templates, self._counts, self._within_squares, rules
+            )
+        if allowed is None:
+            return RosterModel(population)
+        members = sorted({self._index[s] for s in allowed if s in self._index})
+        return RosterModel(population, members)
 
     def match(
         self,
