@@ -1,27 +1,70 @@
 """The classroom camera's requests, for the framed protocol handler (docs/camera.md).
 
 - ``detect``: every face box of a whole-room frame (small faces included), no recognition;
-- ``identify``: who is at the given boxes (the watcher asks only for faces it does not track);
+- ``identify``: who is at the given boxes, each decided from this frame alone;
+- ``identify_room``: who is each face the watcher follows, each decided from the encodings of
+  several samples, the room as a whole (each student to at most one track);
 - ``presence``: store a presence sample; ``close_session``: compute and write the statuses.
 
 Recognition goes through the same worker processes and gallery as ``recognize``
 (:class:`server.service.AttendanceService`); presence rules live in :mod:`server.presence`.
+The server keeps nothing between requests: a track's encodings are kept by the watcher.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+from dataclasses import dataclass
 from typing import Iterable, Iterator, Sequence
 
-from db import lectures, students
+import numpy as np
+
 from protocol.errors import ErrorCode
 from server.presence import CloseOutcome, PresenceService, SampleOutcome
+from server.recognition.decision import as_encodings
 from server.recognition.faces import Box
 from server.recognition.images import ImageDecodeError
 from server.recognition.pool import WorkerCrashedError
 from server.recognition.whole_room import DEFAULT_MIN_FACE
-from server.service import AttendanceService, FaceResult, ServiceError
+from server.service import AttendanceService, FaceResult, ServiceError, face_result
+
+
+@dataclass(frozen=True)
+class TrackFrames:
+    """One track of an identify_room request: its box in the image, the encodings of its face
+    kept from earlier samples (oldest first; shape (k, 128), k >= 0), and whether to encode the
+    box now."""
+
+    box: Box
+    kept: Sequence[Sequence[float]]
+    encode: bool
+
+
+@dataclass(frozen=True)
+class TrackResult:
+    """The room decision about one track. ``frames``: the track's newest encodings it used;
+    ``encoding``: the box's, shape (128,), when the track was encoded now (else None)."""
+
+    face: FaceResult
+    frames: int
+    encoding: np.ndarray | None
+
+
+def same_person_frames(kept, new, ceiling: float) -> np.ndarray:
+    """The frames a track is decided from, shape (f, 128), oldest first: ``kept`` (k, 128) and
+    ``new`` (128,) or None. A new encoding farther than ``ceiling`` from the mean of the kept
+    ones cannot show the same person (the card's rule, as in
+    :func:`server.recognition.decision.check_one_person`; the mean, because single frames of
+    one person are sometimes that far apart): the kept encodings are dropped, as when another
+    student sat down in a tracked seat."""
+    kept = as_encodings(kept)
+    if new is None:
+        return kept
+    new = np.asarray(new, dtype=np.float64)[None, :]
+    if len(kept) and np.linalg.norm(kept.mean(axis=0) - new[0]) > ceiling:
+        return new
+    return np.vstack([kept, new])
 
 
 class CameraService:
@@ -43,16 +86,41 @@ class CameraService:
         with _recognition_errors():
             encodings = self.attendance.recognizer.encode_boxes(image, boxes)
         gallery = self.attendance.gallery
-        matches = gallery.match(encodings, threshold=self.attendance.threshold, allowed=allowed)
+        decisions = gallery.roster_model(allowed, rules=self.attendance.rules).decide_room(list(encodings))
+        return [face_result(gallery, box, decision) for box, decision in zip(boxes, decisions)]
+
+    def identify_room(
+        self, image: bytes, tracks: Sequence[TrackFrames], lecture_code: str | None = None
+    ) -> list[TrackResult]:
+        """Who is each track: one result per track, in order. The tracks with ``encode`` get
+        their box encoded in ``image``; each track is decided from its frames
+        (:func:`same_person_frames`), all tracks at once, each student given to at most one
+        (:meth:`server.recognition.decision.RosterModel.decide_room`). With a lecture code only
+        its students are candidates. ``image`` may be empty when no track is to be encoded."""
+        allowed = self._roster(lecture_code)
+        fresh = self._encode_now(image, tracks)
+        rules = self.attendance.rules
+        frames = [same_person_frames(t.kept, fresh.get(i), rules.ceiling) for i, t in enumerate(tracks)]
+        gallery = self.attendance.gallery
+        decisions = gallery.roster_model(allowed, rules=rules).decide_room(frames)
         return [
-            FaceResult(
-                tuple(int(v) for v in box),
-                match.student_id,
-                gallery.name_of(match.student_id) if match.student_id else None,
-                None if match.distance is None else round(float(match.distance), 4),
-            )
-            for box, match in zip(boxes, matches)
+            TrackResult(face_result(gallery, track.box, decision), len(used), fresh.get(i))
+            for i, (track, used, decision) in enumerate(zip(tracks, frames, decisions))
         ]
+
+    def _encode_now(self, image: bytes, tracks: Sequence[TrackFrames]) -> dict[int, np.ndarray]:
+        """Track index -> the encoding of its box, for the tracks to encode now. Rounded to
+        float32 as the wire carries them, so that the track decided again from its kept
+        encodings at the next sample gets the same distances."""
+        indexes = [i for i, track in enumerate(tracks) if track.encode]
+        if not indexes:
+            return {}
+        if not image:
+            raise ServiceError(ErrorCode.BAD_REQUEST, "tracks to encode, but no image")
+        with _recognition_errors():
+            encodings = self.attendance.recognizer.encode_boxes(image, [tracks[i].box for i in indexes])
+        rounded = encodings.astype(np.float32).astype(np.float64)
+        return dict(zip(indexes, rounded))
 
     def record_presence(
         self, lecture_code: str, sampled_at: dt.datetime, student_ids: Iterable[str], faces: int, *, client_name: str
@@ -63,13 +131,8 @@ class CameraService:
         return self.presence.close_session(lecture_code, day, client_name=client_name)
 
     def _roster(self, lecture_code: str | None) -> set[str] | None:
-        if lecture_code is None:
-            return None
-        with self.presence.transaction() as cur:
-            lecture = lectures.get_lecture(cur, lecture_code)
-            if lecture is None:
-                raise ServiceError(ErrorCode.NOT_FOUND, f"no lecture {lecture_code}")
-            return {s.student_id for s in students.roster(cur, lecture.lecture_id)}
+        """The lecture's students (None: no lecture, everyone enrolled is a candidate)."""
+        return None if lecture_code is None else self.attendance.roster_ids(lecture_code)
 
 
 @contextlib.contextmanager

@@ -137,9 +137,17 @@ def test_scale_for_small_faces_and_its_limits():
 # -- the camera ops on the wire ----------------------------------------------------------------
 
 
+ENCODING = framed.pack_encoding([0.01 * (i % 20) - 0.1 for i in range(128)])
+NAN_ENCODING = framed.pack_encoding([float("nan")] + [0.0] * 127)
 CAMERA_MESSAGES = [
     framed.DetectRequest(1, b"\xff\xd8jpeg", 32),
     framed.IdentifyRequest(2, b"\xff\xd8jpeg", (framed.FaceBox(10, 60, 70, 5),), "ea0017_1"),
+    framed.IdentifyRoomRequest(7, b"\xff\xd8jpeg", (
+        framed.RoomTrack(10, 60, 70, 5, (ENCODING,) * 9, True),
+        framed.RoomTrack(10, 160, 70, 105, (ENCODING,), False),
+        framed.RoomTrack(10, 260, 70, 205, (), True),
+    ), "ea0017_1"),
+    framed.IdentifyRoomRequest(8, b"", (framed.RoomTrack(10, 60, 70, 5, (ENCODING,) * 10),)),  # no image
     framed.PresenceRequest(3, "ea0017_1", "2019-11-01T09:01:00.000", ("201911001", "201911002"), 3),
     framed.PresenceRequest(4, "ea0017_1", "2019-11-01T09:01:00+09:00", (), 0),
     framed.CloseSessionRequest(5, "ea0017_1", "2019-11-01"),
@@ -148,6 +156,12 @@ CAMERA_MESSAGES = [
 CAMERA_REPLIES = [
     framed.DetectResponse(1, (framed.FaceBox(10, 60, 70, 5), framed.FaceBox(0, 40, 40, 0))),
     framed.DetectResponse(2, ()),
+    framed.IdentifyRoomResponse(7, (
+        framed.TrackDecision("accepted", "201911001", "Barack Obama", 0.41,
+                             (framed.Candidate("201911001", "Barack Obama", 0.41),), 10, ENCODING),
+        framed.TrackDecision("uncertain", None, None, 0.52, (framed.Candidate("201911002", None, 0.52),), 2),
+        framed.TrackDecision("unknown", None, None, None, (), 1, ENCODING),
+    )),
     framed.PresenceResponse(3, 17, "2019-11-01", False),
     framed.CloseSessionResponse(5, "ea0017_1", "2019-11-01", 60, 20, 3, 2, 5, 1),
 ]
@@ -177,6 +191,16 @@ def test_camera_replies_round_trip(message):
         framed.PresenceRequest(1, "ea0017_1", "2019-11-01T09:00", ("12345",), 1),
         framed.PresenceRequest(1, "ea0017_1", "2019-11-01T09:00", (), -1),
         framed.CloseSessionRequest(1, "ea0017_1", "2019-13-01"),
+        framed.IdentifyRoomRequest(1, b"x", ()),  # no track
+        framed.IdentifyRoomRequest(1, b"x", (framed.RoomTrack(10, 60, 70, 5),)),  # no frame at all
+        framed.IdentifyRoomRequest(1, b"x", (framed.RoomTrack(10, 5, 70, 5, (), True),)),  # empty box
+        framed.IdentifyRoomRequest(1, b"x", (framed.RoomTrack(10, 60, 70, 5, (ENCODING,) * 10, True),)),  # 11
+        framed.IdentifyRoomRequest(1, b"x", (framed.RoomTrack(10, 60, 70, 5, (ENCODING[:-4],)),)),  # short
+        framed.IdentifyRoomRequest(1, b"x", (framed.RoomTrack(10, 60, 70, 5, ("!" * 684,)),)),  # not base64
+        framed.IdentifyRoomRequest(1, b"x", (framed.RoomTrack(10, 60, 70, 5, (NAN_ENCODING,)),)),
+        framed.IdentifyRoomRequest(1, b"x", (framed.RoomTrack(10, 60, 70, 5, ENCODING),)),  # not a list
+        framed.IdentifyRoomRequest(
+            1, b"x", tuple(framed.RoomTrack(10, 60, 70, 5, (), True) for _ in range(framed.MAX_FACE_BOXES + 1))),
     ],
 )
 def test_invalid_camera_requests_are_refused(message):
@@ -190,3 +214,21 @@ def test_a_blob_is_refused_on_presence():
     data = (8 + len(header) + 3).to_bytes(4, "big") + (9).to_bytes(4, "big") + frame + header + b"abc"
     [event] = framed.FramedDecoder("server", expect_preamble=False).feed(data)
     assert isinstance(event, framed.InvalidMessage) and "blob" in event.error.message
+
+
+def test_encodings_travel_as_float32():
+    values = [0.1 * (i % 7) - 0.3 for i in range(128)]
+    text = framed.pack_encoding(values)
+    assert len(text) == framed.ENCODING_CHARACTERS == 684
+    assert framed.unpack_encoding(text) == pytest.approx(values, abs=1e-7)
+    with pytest.raises(ValueError):
+        framed.pack_encoding(values[:-1])
+    reply = framed.IdentifyRoomResponse(1, (framed.TrackDecision("unknown", None, None, None, (), 0),))
+    with pytest.raises(LocalProtocolError):  # a decision uses 1 to MAX_TRACK_FRAMES frames
+        framed.encode(reply)
+
+
+def test_encodings_are_kept_out_of_logs():
+    track = framed.RoomTrack(10, 60, 70, 5, (ENCODING,), True)
+    decision = framed.TrackDecision("unknown", None, None, None, (), 1, ENCODING)
+    assert ENCODING not in repr(framed.IdentifyRoomRequest(1, b"", (track,))) + repr(decision)

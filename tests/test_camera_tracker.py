@@ -1,4 +1,8 @@
-"""The classroom camera's face tracker and sample clock: pure code, synthetic boxes, no I/O."""
+"""The classroom camera's face tracker and sample clock: pure code, synthetic boxes, no I/O.
+
+The server's room decisions are given by hand here; tests/test_camera_room.py has the watcher
+against the server's real decision code.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,8 @@ import pytest
 
 from client.watch.appearance import histogram_distance, hsv_histogram
 from client.watch.source import SampleClock
-from client.watch.tracker import FaceTracker, TrackerSettings, iou
+from client.watch.tracker import ACCEPTED, UNCERTAIN, UNKNOWN, FaceTracker, TrackerSettings, iou
+from protocol.framed import MAX_TRACK_FRAMES, Candidate, TrackDecision
 
 A = (100, 200, 200, 100)  # (top, right, bottom, left): a 100 x 100 face
 B = (100, 500, 200, 400)
@@ -27,13 +32,27 @@ def tracker(**settings) -> FaceTracker:
     return FaceTracker(TrackerSettings(**settings), distance)
 
 
-def identify(t: FaceTracker, tracks, answers: dict[int, tuple[str | None, float | None]]) -> list[int]:
-    """Answer like the server for the tracks that need it; return the indexes asked."""
-    asked = [i for i, track in enumerate(tracks) if t.needs_identity(track)]
-    for i in asked:
-        student_id, dist = answers[i]
-        t.identified(tracks[i], student_id, None, dist)
-    return asked
+def decision(outcome: str, student_id: str | None = None, *, frames: int = 1, encoding: str | None = None,
+             candidates: tuple[str, ...] = ()) -> TrackDecision:
+    """A room decision as the server sends it (encodings are opaque to the tracker: any text)."""
+    return TrackDecision(outcome, student_id, None, 0.4, tuple(Candidate(c, None, 0.4) for c in candidates),
+                         frames, encoding)
+
+
+def decide(t: FaceTracker, tracks, answers: dict[int, tuple]) -> list[int]:
+    """Answer like the server for every track in view, giving a new encoding ("e<sample>.<index>")
+    to the tracks that need one; ``answers[i]`` is (outcome, student ID) or (outcome, student ID,
+    frames used). Return the indexes encoded."""
+    encoded = []
+    for i, track in enumerate(tracks):
+        now = t.needs_encoding(track)
+        sent = t.kept_encodings(track, now)
+        outcome, student_id, *frames = answers[i]
+        used = frames[0] if frames else len(sent) + now
+        t.decided(track, decision(outcome, student_id, frames=used, encoding=f"e{t.sample}.{i}" if now else None))
+        if now:
+            encoded.append(i)
+    return encoded
 
 
 def test_iou():
@@ -42,91 +61,121 @@ def test_iou():
     assert iou(A, A_MOVED) == pytest.approx(85 * 90 / (2 * 100 * 100 - 85 * 90))
 
 
-def test_a_confident_face_is_encoded_once_then_tracked():
+def test_an_accepted_face_is_encoded_once_then_decided_from_its_kept_encoding():
     t = tracker()
     tracks = t.update([A, B], [look(0.1), look(0.5)])
-    assert identify(t, tracks, {0: ("201911001", 0.35), 1: ("201911002", 0.40)}) == [0, 1]
-    for _ in range(5):  # students sit still: nothing is encoded again
+    assert decide(t, tracks, {0: (ACCEPTED, "201911001"), 1: (ACCEPTED, "201911002")}) == [0, 1]
+    for _ in range(5):  # students sit still: nothing is encoded again, the kept encoding is sent
         tracks = t.update([A_MOVED, B], [look(0.12), look(0.5)])
-        assert identify(t, tracks, {}) == []
+        assert [t.kept_encodings(track, t.needs_encoding(track)) for track in tracks] == [["e1.0"], ["e1.1"]]
+        assert decide(t, tracks, {0: (ACCEPTED, "201911001"), 1: (ACCEPTED, "201911002")}) == []
         assert [s.student_id for s in t.seen(tracks)] == ["201911001", "201911002"]
 
 
-def test_an_unsure_match_is_confirmed_by_a_second_agreeing_one():
+def test_a_face_not_accepted_gathers_an_encoding_at_every_sample_and_is_not_seen():
     t = tracker()
+    for sample in range(1, 4):
+        tracks = t.update([A], [look(0.1)])
+        assert t.kept_encodings(tracks[0], True) == [f"e{n}.0" for n in range(1, sample)]
+        assert decide(t, tracks, {0: (UNCERTAIN, None)}) == [0]
+        assert t.seen(tracks) == [] and tracks[0].student_id is None
+    assert tracks[0].encodings == ["e1.0", "e2.0", "e3.0"] and tracks[0].frames == 3
     tracks = t.update([A], [look(0.1)])
-    identify(t, tracks, {0: ("201911001", 0.55)})  # within 0.6, above confident_distance 0.5
-    assert not tracks[0].confirmed
-    assert [s.student_id for s in t.seen(tracks)] == ["201911001"]  # still counted as seen
-    tracks = t.update([A], [look(0.1)])
-    assert identify(t, tracks, {0: ("201911001", 0.57)}) == [0]
-    assert tracks[0].confirmed
-    assert identify(t, t.update([A], [look(0.1)]), {}) == []
+    decide(t, tracks, {0: (ACCEPTED, "201911001")})  # decided from four samples' encodings
+    assert [s.student_id for s in t.seen(tracks)] == ["201911001"] and tracks[0].frames == 4
 
 
-def test_unknown_faces_are_identified_at_every_sample():
+def test_a_track_keeps_its_newest_max_frames_encodings():
+    t = tracker(max_frames=3)
+    for _ in range(5):
+        tracks = t.update([A], [look(0.1)])
+        decide(t, tracks, {0: (UNKNOWN, None)})
+    assert tracks[0].encodings == ["e3.0", "e4.0", "e5.0"]
+    assert t.kept_encodings(tracks[0], True) == ["e4.0", "e5.0"]  # and the new one: 3 frames
+    assert t.kept_encodings(tracks[0], False) == ["e3.0", "e4.0", "e5.0"]
+    assert tracker(max_frames=1).kept_encodings(tracks[0], True) == []
+
+
+def test_the_server_drops_the_kept_encodings_of_another_person():
     t = tracker()
     for _ in range(3):
         tracks = t.update([A], [look(0.1)])
-        assert identify(t, tracks, {0: (None, 0.8)}) == [0]
-        assert t.seen(tracks) == []
+        decide(t, tracks, {0: (UNCERTAIN, None)})
+    assert tracks[0].encodings == ["e1.0", "e2.0", "e3.0"]
+    # The newest encoding cannot be the same person as the older ones: decided from it alone.
+    tracks = t.update([A], [look(0.1)])
+    decide(t, tracks, {0: (ACCEPTED, "201911003", 1)})
+    assert tracks[0].encodings == ["e4.0"] and tracks[0].student_id == "201911003"
+
+
+def test_the_latest_room_decision_says_who_a_track_is():
+    t = tracker()
+    tracks = t.update([A], [look(0.1)])
+    decide(t, tracks, {0: (ACCEPTED, "201911001")})
+    # Another face takes the student (the better overall assignment): this one is uncertain now,
+    # is not counted as seen, and gathers more evidence from the next sample on.
+    tracks = t.update([A, B], [look(0.1), look(0.5)])
+    assert decide(t, tracks, {0: (UNCERTAIN, None), 1: (ACCEPTED, "201911001")}) == [1]
+    assert [(s.box, s.student_id) for s in t.seen(tracks)] == [(B, "201911001")]
+    assert tracks[0].student_id is None and tracks[0].candidates == ()
+    tracks = t.update([A, B], [look(0.1), look(0.5)])
+    assert [t.needs_encoding(track) for track in tracks] == [True, False]
+
+
+def test_an_uncertain_track_carries_its_candidates():
+    t = tracker()
+    tracks = t.update([A], [look(0.1)])
+    t.decided(tracks[0], decision(UNCERTAIN, None, encoding="e", candidates=("201911002", "201911001")))
+    assert tracks[0].candidates == ("201911002", "201911001") and t.seen(tracks) == []
 
 
 def test_a_change_of_appearance_starts_a_new_track():
     t = tracker()
     first = t.update([A], [look(0.1)])
-    identify(t, first, {0: ("201911001", 0.3)})
-    # Same place, different look (another person sat down): identified anew.
+    decide(t, first, {0: (ACCEPTED, "201911001")})
+    # Same place, different look (another person sat down): a new track, without encodings.
     second = t.update([A], [look(0.9)])
-    assert second[0].track_id != first[0].track_id
-    assert identify(t, second, {0: ("201911003", 0.3)}) == [0]
+    assert second[0].track_id != first[0].track_id and second[0].encodings == []
+    assert decide(t, second, {0: (ACCEPTED, "201911003")}) == [0]
     assert [s.student_id for s in t.seen(second)] == ["201911003"]
 
 
 def test_a_face_that_moves_far_is_a_new_track():
     t = tracker()
     first = t.update([A], [look(0.1)])
-    identify(t, first, {0: ("201911001", 0.3)})
+    decide(t, first, {0: (ACCEPTED, "201911001")})
     moved = t.update([B], [look(0.1)])
     assert moved[0].track_id != first[0].track_id
-    assert identify(t, moved, {0: ("201911001", 0.3)}) == [0]
+    assert decide(t, moved, {0: (ACCEPTED, "201911001")}) == [0]
 
 
-def test_a_missed_face_is_not_seen_but_its_track_survives_briefly():
+def test_a_missed_face_is_not_seen_but_its_track_and_encodings_survive_briefly():
     t = tracker(max_misses=2)
     tracks = t.update([A, B], [look(0.1), look(0.5)])
-    identify(t, tracks, {0: ("201911001", 0.3), 1: ("201911002", 0.3)})
+    decide(t, tracks, {0: (ACCEPTED, "201911001"), 1: (ACCEPTED, "201911002")})
     gone = t.update([B], [look(0.5)])  # A's face not found (head down)
+    decide(t, gone, {0: (ACCEPTED, "201911002")})
     assert [s.student_id for s in t.seen(gone)] == ["201911002"]
     back = t.update([A, B], [look(0.1), look(0.5)])
-    assert identify(t, back, {}) == []  # A comes back at its place: not encoded again
-    assert back[0].track_id == tracks[0].track_id
+    assert back[0].track_id == tracks[0].track_id and back[0].encodings == ["e1.0"]
+    assert decide(t, back, {0: (ACCEPTED, "201911001"), 1: (ACCEPTED, "201911002")}) == []  # not encoded again
     for _ in range(3):  # gone for longer than max_misses: the track ends
         t.update([B], [look(0.5)])
     again = t.update([A, B], [look(0.1), look(0.5)])
     assert again[0].track_id != tracks[0].track_id
-    assert identify(t, again, {0: ("201911001", 0.3)}) == [0]
+    assert t.needs_encoding(again[0]) and again[0].encodings == []
 
 
-def test_confirmed_tracks_are_checked_again_every_refresh_every_samples():
+def test_accepted_tracks_are_encoded_again_every_refresh_every_samples():
     t = tracker(refresh_every=3)
     tracks = t.update([A], [look(0.1)])
-    identify(t, tracks, {0: ("201911001", 0.3)})
-    asked = [identify(t, t.update([A], [look(0.1)]), {0: ("201911001", 0.3)}) for _ in range(6)]
-    assert asked == [[], [], [0], [], [], [0]]
-
-
-def test_each_student_at_most_once_per_sample():
-    t = tracker()
-    tracks = t.update([A, B], [look(0.1), look(0.5)])
-    identify(t, tracks, {0: ("201911001", 0.45), 1: ("201911001", 0.30)})
-    seen = t.seen(tracks)
-    assert [(s.student_id, s.box) for s in seen] == [("201911001", B)]
-    assert tracks[0].student_id is None and not tracks[0].confirmed
-    # The loser is identified again at the next sample.
-    tracks = t.update([A, B], [look(0.1), look(0.5)])
-    assert identify(t, tracks, {0: ("201911003", 0.4)}) == [0]
-    assert [s.student_id for s in t.seen(tracks)] == ["201911001", "201911003"]
+    decide(t, tracks, {0: (ACCEPTED, "201911001")})
+    encoded = [decide(t, t.update([A], [look(0.1)]), {0: (ACCEPTED, "201911001")}) for _ in range(6)]
+    assert encoded == [[], [], [0], [], [], [0]]
+    assert tracks[0].encodings == ["e7.0"]  # a refresh starts the evidence again
+    never = tracker(refresh_every=0)
+    decide(never, never.update([A], [look(0.1)]), {0: (ACCEPTED, "201911001")})
+    assert not any(decide(never, never.update([A], [look(0.1)]), {0: (ACCEPTED, "201911001")}) for _ in range(20))
 
 
 def test_boxes_are_matched_one_to_one_by_best_overlap():
@@ -140,9 +189,18 @@ def test_boxes_are_matched_one_to_one_by_best_overlap():
 
 def test_forget_makes_every_face_new():
     t = tracker()
-    identify(t, t.update([A], [look(0.1)]), {0: ("201911001", 0.3)})
+    decide(t, t.update([A], [look(0.1)]), {0: (ACCEPTED, "201911001")})
     t.forget()
-    assert identify(t, t.update([A], [look(0.1)]), {0: ("201911001", 0.3)}) == [0]
+    assert decide(t, t.update([A], [look(0.1)]), {0: (ACCEPTED, "201911001")}) == [0]
+
+
+def test_tracker_settings_are_checked():
+    with pytest.raises(ValueError):
+        TrackerSettings(max_frames=0)
+    with pytest.raises(ValueError):
+        TrackerSettings(max_frames=MAX_TRACK_FRAMES + 1)
+    with pytest.raises(ValueError):
+        TrackerSettings(refresh_every=-1)
 
 
 def test_hsv_histograms_tell_a_shifted_face_from_a_recoloured_one(faces_dir):

@@ -7,10 +7,11 @@ The token (``attendance-db add-client NAME``) comes from $ATTENDANCE_TOKEN (or `
 the environment keeps it out of the process list). ``--cafile CA.pem`` or ``--tls``: speak TLS.
 
 Every ``--every`` seconds (60) of media time a frame is sent to the server, which finds the faces;
-faces not yet recognized are identified, and the students seen are recorded as a presence
-sample. One line per sample on stdout::
+each face is followed from sample to sample and decided from the encodings gathered so far, the
+room as a whole (faces not yet recognized are encoded again), and the students seen are recorded
+as a presence sample. One line per sample on stdout::
 
-    #3 09:02:00 (+120s) faces 24, known 22, encoded 2: 201911001 201911002 ...
+    #3 09:02:00 (+120s) faces 24, known 22, uncertain 1, encoded 2: 201911001 201911002 ...
 
 A video file is read at its own timestamps (a 10-minute file is 10 minutes of lecture, however
 fast it is read), starting at ``--start`` (default: now). ``--close`` closes the session at the
@@ -61,10 +62,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--close", action="store_true",
                         help="video: close the session at the end of the file (writes the statuses)")
     parser.add_argument("--no-tracking", action="store_true",
-                        help="identify every face at every sample (slower; for comparisons)")
+                        help="encode every face at every sample and decide it from that sample "
+                             "alone (slower; for comparisons)")
     parser.add_argument("--refresh-every", type=int, default=TrackerSettings.refresh_every, metavar="N",
-                        help="samples between two checks of a tracked face's identity; 0: never "
-                             "(default: %(default)s)")
+                        help="samples between two encodings of a recognized face (its identity is "
+                             "checked again); 0: never (default: %(default)s)")
     parser.add_argument("--token", default=os.environ.get(TOKEN_ENV),
                         help=f"client token from attendance-db add-client (default: ${TOKEN_ENV})")
     parser.add_argument("--cafile", metavar="PEM", help="speak TLS; trust the server certificate this CA (PEM) signed")
@@ -75,6 +77,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--every must be positive")
     if not 20 <= args.min_face <= 1000:
         parser.error("--min-face must be 20-1000")
+    if args.refresh_every < 0:
+        parser.error("--refresh-every must be >= 0")
     if (args.start or args.close) and args.video is None:
         parser.error("--start and --close apply to --video only")
     return args
@@ -87,7 +91,8 @@ def format_report(report: SampleReport) -> str:
     closed = "  (session already closed)" if report.session_closed else ""
     return (
         f"#{report.number} {report.sampled_at:%H:%M:%S} (+{report.media_seconds:.1f}s) "
-        f"faces {len(report.faces)}, known {known}, encoded {report.encoded}: {names}{closed}"
+        f"faces {len(report.faces)}, known {known}, uncertain {report.uncertain}, "
+        f"encoded {report.encoded}: {names}{closed}"
     )
 
 

@@ -2,9 +2,9 @@
 
 The server closes a connection that stays silent for its idle timeout (10 s by default), and a
 camera sends one sample a minute: so every sample may find its connection closed. The camera's
-requests are all safe to send twice (detect and identify change nothing; a presence sample is
-stored once per client and time; closing a session twice writes the same statuses), so a
-request that fails on a closed connection is sent once more on a new one.
+requests are all safe to send twice (detect, identify and identify_room change nothing; a
+presence sample is stored once per client and time; closing a session twice writes the same
+statuses), so a request that fails on a closed connection is sent once more on a new one.
 """
 
 from __future__ import annotations
@@ -44,6 +44,9 @@ class ReconnectingClient:
 
     def identify(self, image: bytes, boxes, lecture: str | None = None):
         return self._call("identify", image, boxes, lecture)
+
+    def identify_room(self, image: bytes, tracks, lecture: str | None = None):
+        return self._call("identify_room", image, tracks, lecture)
 
     def presence(self, lecture: str, sampled_at: str, student_ids, face_count: int):
         return self._call("presence", lecture, sampled_at, student_ids, face_count)

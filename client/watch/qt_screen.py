@@ -1,5 +1,6 @@
 """The classroom camera as a screen of the desktop app: the feed with a box and student ID on
-every face, and the roster with each student's status (a self-contained QWidget).
+every face (green: recognized; amber, with the nearest student and "?": uncertain, not counted
+as seen; red "?": unknown), and the roster with each student's status (a self-contained QWidget).
 
 Plugging it in (client/desktop/app.py)::
 
@@ -216,9 +217,9 @@ class WatchScreen(QWidget):
             self._first_seen.setdefault(student_id, report.sampled_at)
             self._set_seen(student_id, report.sampled_at)
         self.status.setText(
-            self.tr("Sample %d at %s: %d faces, %d known, %d encoded")
+            self.tr("Sample %d at %s: %d faces, %d known, %d uncertain, %d encoded")
             % (report.number, report.sampled_at.strftime("%H:%M:%S"), len(report.faces),
-               len(report.students), report.encoded)
+               len(report.students), report.uncertain, report.encoded)
         )
 
     def _set_seen(self, student_id: str, when: dt.datetime) -> None:
@@ -295,8 +296,12 @@ class WatchScreen(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(COL_NAME, QHeaderView.Stretch)
         self.table.setEditTriggers(QTableWidget.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
+        self.legend = QLabel(self.tr("Green: recognized. Amber: uncertain, not counted as seen. Red: unknown."))
+        feed_column = QVBoxLayout()
+        feed_column.addWidget(self.feed, 1)
+        feed_column.addWidget(self.legend)
         middle = QHBoxLayout()
-        middle.addWidget(self.feed, 3)
+        middle.addLayout(feed_column, 3)
         middle.addWidget(self.table, 2)
         self.status = QLabel()
 

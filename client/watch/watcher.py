@@ -1,12 +1,13 @@
 """One presence sample: the server finds the faces, the tracker follows them, the server
-identifies only new or changed faces, and the students seen are sent as a presence sample.
+decides every face in view from the encodings of its track (encoding again only the faces that
+need more evidence), and the students seen are sent as a presence sample.
 
     connect = lambda: FramedClient(host, port, token=token)
     with ReconnectingClient(connect) as client, VideoFileSource("lecture.mp4") as source:
         watcher = Watcher(client, "ea0017_1", start=datetime.datetime(2019, 11, 1, 9, 0))
         watch(source, watcher, every=60, on_sample=print)
 
-``client`` is anything with the framed client's ``detect``, ``identify`` and ``presence``
+``client`` is anything with the framed client's ``detect``, ``identify_room`` and ``presence``
 methods: :class:`client.watch.connection.ReconnectingClient` (which survives the server closing
 an idle connection between two samples), or a plain :class:`client.connection.FramedClient`.
 """
@@ -24,7 +25,8 @@ import numpy as np
 from client.connection import ServerError
 from client.watch.appearance import histogram_distance, hsv_histogram
 from client.watch.source import SampleClock
-from client.watch.tracker import Box, FaceTracker, Track, TrackerSettings
+from client.watch.tracker import ACCEPTED, UNCERTAIN, Box, FaceTracker, Track, TrackerSettings, box_area
+from protocol.framed import MAX_FACE_BOXES
 
 
 #: Error codes after which watching goes on with the next sample.
@@ -33,7 +35,7 @@ PASSING_ERRORS = frozenset({"db_unavailable", "timeout", "internal", "rate_limit
 
 class CameraClient(Protocol):
     def detect(self, image: bytes, *, min_face: int = 40): ...
-    def identify(self, image: bytes, boxes, lecture: str | None = None): ...
+    def identify_room(self, image: bytes, tracks, lecture: str | None = None): ...
     def presence(self, lecture: str, sampled_at: str, student_ids, face_count: int): ...
 
 
@@ -41,7 +43,8 @@ class CameraClient(Protocol):
 class WatchSettings:
     #: Width in pixels of the smallest faces to find (smaller is slower; see docs/camera.md).
     min_face: int = 40
-    #: False: every face is identified at every sample (for comparisons).
+    #: False: every face is a new track at every sample, decided from that sample alone and
+    #: encoded every time (for comparisons).
     tracking: bool = True
     #: Quality of the JPEG frames sent to the server.
     jpeg_quality: int = 90
@@ -50,14 +53,18 @@ class WatchSettings:
 
 @dataclass(frozen=True)
 class SeenFace:
-    """One face of a sample, as shown on screen."""
+    """One face of a sample, as shown on screen: the room decision about its track (see
+    :class:`client.watch.tracker.Track`; ``decision`` None: not decided at this sample)."""
 
     box: Box
     track_id: int
-    student_id: str | None
+    decision: str | None
+    student_id: str | None  # when accepted
     name: str | None
     distance: float | None
-    identified_now: bool  # sent to the server at this sample (else: known from tracking)
+    candidates: tuple[str, ...]  # the students an uncertain face may be, nearest first
+    frames: int  # encodings the decision used
+    encoded_now: bool  # its face was encoded at this sample (else: decided from kept encodings)
 
 
 @dataclass(frozen=True)
@@ -66,10 +73,15 @@ class SampleReport:
     media_seconds: float
     sampled_at: dt.datetime
     faces: tuple[SeenFace, ...]
-    students: tuple[str, ...]  # the enrolled students seen, sorted
+    students: tuple[str, ...]  # the enrolled students seen (accepted faces), sorted
     encoded: int  # faces the server encoded for this sample
     sample_id: int | None  # the server's presence sample ID
     session_closed: bool  # the server says the session was closed already
+
+    @property
+    def uncertain(self) -> int:
+        """Faces near a student but not accepted (not counted as seen)."""
+        return sum(face.decision == UNCERTAIN for face in self.faces)
 
 
 class Watcher:
@@ -104,30 +116,44 @@ class Watcher:
         if not self.settings.tracking:
             self.tracker.forget()
         tracks = self.tracker.update(boxes, [hsv_histogram(image_bgr, box) for box in boxes])
-        asked = [track for track in tracks if self.tracker.needs_identity(track)]
-        if asked:
-            reply = self.client.identify(jpeg, [track.box for track in asked], self.lecture)
-            for track, face in zip(asked, reply.faces):
-                self.tracker.identified(track, face.student_id, face.name, face.distance)
-        seen = self.tracker.seen(tracks)
+        decided = _largest(tracks, MAX_FACE_BOXES)
+        encoded = self._decide_room(jpeg, decided)
+        seen = self.tracker.seen(decided)
         sampled_at = self.start + dt.timedelta(seconds=media_seconds)
         students = tuple(track.student_id for track in seen)
         recorded = self.client.presence(
             self.lecture, sampled_at.isoformat(timespec="milliseconds"), students, len(boxes)
         )
         self.samples += 1
-        self.encoded += len(asked)
-        asked_ids = {track.track_id for track in asked}
+        self.encoded += len(encoded)
+        decided_ids = {track.track_id for track in decided}
+        encoded_ids = {track.track_id for track in encoded}
         return SampleReport(
             number=self.samples,
             media_seconds=media_seconds,
             sampled_at=sampled_at,
-            faces=tuple(_seen_face(track, track.track_id in asked_ids) for track in tracks),
+            faces=tuple(
+                _seen_face(track, track.track_id in decided_ids, track.track_id in encoded_ids) for track in tracks
+            ),
             students=students,
-            encoded=len(asked),
+            encoded=len(encoded),
             sample_id=recorded.sample_id,
             session_closed=recorded.closed,
         )
+
+    def _decide_room(self, jpeg: bytes, tracks: Sequence[Track]) -> list[Track]:
+        """Ask the server to decide these tracks as one room (encoding the faces that need it)
+        and record its decisions; return the tracks encoded."""
+        if not tracks:
+            return []
+        encode = [self.tracker.needs_encoding(track) for track in tracks]
+        requests = [
+            (track.box, self.tracker.kept_encodings(track, now), now) for track, now in zip(tracks, encode)
+        ]
+        reply = self.client.identify_room(jpeg if any(encode) else b"", requests, self.lecture)
+        for track, decision in zip(tracks, reply.decisions):
+            self.tracker.decided(track, decision)
+        return [track for track, now in zip(tracks, encode) if now]
 
 
 def watch(
@@ -174,14 +200,30 @@ def watch(
     return watcher.samples
 
 
+#: Box colours (BGR) by decision: accepted green, uncertain amber, unknown (or undecided) red.
+DECISION_COLOURS = {ACCEPTED: (60, 200, 60), UNCERTAIN: (0, 170, 255)}
+UNKNOWN_COLOUR = (40, 40, 230)
+
+
+def face_label(face: SeenFace) -> str:
+    """The student ID of an accepted face, the nearest candidate and "?" for an uncertain one
+    ("201911001?"), "?" for an unknown one."""
+    if face.decision == ACCEPTED:
+        return face.student_id
+    if face.decision == UNCERTAIN and face.candidates:
+        return f"{face.candidates[0]}?"
+    return "?"
+
+
 def draw_faces(image_bgr: np.ndarray, faces: Sequence[SeenFace]) -> np.ndarray:
-    """A copy of the frame with a box and the student ID (or "?") on every face."""
+    """A copy of the frame with a box and a label (:func:`face_label`) on every face, coloured
+    by its decision (:data:`DECISION_COLOURS`)."""
     out = image_bgr.copy()
     for face in faces:
         top, right, bottom, left = face.box
-        color = (60, 200, 60) if face.student_id else (40, 40, 230)  # green known, red unknown
+        color = DECISION_COLOURS.get(face.decision, UNKNOWN_COLOUR)
         cv2.rectangle(out, (left, top), (right, bottom), color, 2)
-        label = face.student_id or "?"
+        label = face_label(face)
         (width, height), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, 0.5, 1)
         cv2.rectangle(out, (left, max(0, top - height - 6)), (left + width + 4, top), color, -1)
         cv2.putText(out, label, (left + 2, max(height, top - 4)), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
@@ -189,5 +231,16 @@ def draw_faces(image_bgr: np.ndarray, faces: Sequence[SeenFace]) -> np.ndarray:
     return out
 
 
-def _seen_face(track: Track, identified_now: bool) -> SeenFace:
-    return SeenFace(track.box, track.track_id, track.student_id, track.name, track.distance, identified_now)
+def _largest(tracks: Sequence[Track], count: int) -> list[Track]:
+    """The ``count`` tracks with the largest boxes (all when there are fewer), in their order."""
+    if len(tracks) <= count:
+        return list(tracks)
+    kept = set(sorted(range(len(tracks)), key=lambda i: -box_area(tracks[i].box))[:count])
+    return [track for i, track in enumerate(tracks) if i in kept]
+
+
+def _seen_face(track: Track, decided_now: bool, encoded_now: bool) -> SeenFace:
+    if not decided_now:  # beyond the request's limit: shown as not decided
+        return SeenFace(track.box, track.track_id, None, None, None, None, (), 0, False)
+    return SeenFace(track.box, track.track_id, track.decision, track.student_id, track.name, track.distance,
+                    track.candidates, track.frames, encoded_now)
