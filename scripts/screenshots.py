@@ -3,7 +3,10 @@
 Runs the real thing: a scratch database (``attendance_screenshots``, dropped and created again)
 on the server of ATTENDANCE_DB_URL, the attendance server in this process on a free port, and the
 desktop app fed with sample photos (``--images``), offscreen unless QT_QPA_PLATFORM says otherwise
-(e.g. ``xcb`` under Xvfb). For the Report tab, a term of past sessions with marks is generated.
+(e.g. ``xcb`` under Xvfb). For the Report tab, a term of past sessions with marks is generated;
+for the roll call's list of uncertain check-ins, a classroom PC sends frames of the sample clip in
+which the enrolled person is far away (the server is not sure). Only the Western sample photos
+are used.
 
     ATTENDANCE_DB_URL=mysql://root@127.0.0.1:3306/x python scripts/screenshots.py [--lang ko]
 """
@@ -25,10 +28,12 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import cv2  # noqa: E402
 from PyQt5.QtCore import QSettings  # noqa: E402
 from PyQt5.QtWidgets import QApplication  # noqa: E402
 
 from client.desktop.app import MainWindow, Options, install_translators  # noqa: E402
+from client.connection import FramedClient  # noqa: E402
 from client.desktop.capture import SourceSpec  # noqa: E402
 from client.desktop.roster_model import RosterModel  # noqa: E402
 from db import clients  # noqa: E402
@@ -42,8 +47,17 @@ LECTURE = "ea0017_1"
 DATABASE = "attendance_screenshots"
 FACES = Path(os.environ.get("ATTENDANCE_FACES_DIR", REPO.parent / "shared" / "faces"))
 SIZE = (1200, 780)
-#: The photos the "camera" sees, in order: two students check in, the third is being asked.
+#: The photos the classroom "camera" sees, in order: three students check in.
 CAMERA = ["probes/alex_lacamoire_2.png", "probes/kit_harington_2.jpg", "probes/obama_2.jpg"]
+#: The staff PC's "camera" for the Enrol screen: Obama straight and turned to his left, enrolled
+#: again under a new student ID (the server refuses: he looks like student 201911001).
+ENROL_CAMERA = ["probes/obama_720p.jpg", "probes/obama_3.jpg"]
+ENROL_STUDENT = ("202012347", "Barack Obama")
+#: Frames of the sample clip (Lin-Manuel Miranda far away on the stage) for an uncertain
+#: check-in: a first try and a second one, as a classroom PC sends them.
+CLIP = "video/short_hamilton_clip.mp4"
+UNCERTAIN_FRAMES = [0, 4, 8, 12, 2, 6, 10, 14]
+CLASSROOM_PC = "room-301-pc"
 
 
 def wait_until(app: QApplication, condition, timeout: float = 120.0, what: str = "") -> None:
@@ -114,12 +128,51 @@ def seed_term(url: DatabaseUrl) -> None:
         conn.close()
 
 
+def clip_frames(numbers: list[int]) -> list[bytes]:
+    """Frames of the sample clip as JPEG, as the capture worker sends them."""
+    capture = cv2.VideoCapture(str(FACES / CLIP))
+    frames, number = {}, 0
+    while number <= max(numbers):
+        ok, frame = capture.read()
+        if not ok:
+            break
+        if number in numbers:
+            frames[number] = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes()
+        number += 1
+    capture.release()
+    return [frames[n] for n in numbers]
+
+
+def queue_uncertain_checkin(address: tuple[str, int], token: str) -> None:
+    """What a classroom PC sends for a face the server is not sure of: a first try, then a
+    second one with more frames (queued for the professor)."""
+    frames = clip_frames(UNCERTAIN_FRAMES)
+    with FramedClient(*address, token=token) as client:
+        first = client.checkin(LECTURE, frames[:4], queue_uncertain=False)
+        second = client.checkin(LECTURE, frames, queue_uncertain=True)
+    if (first.decision, second.decision) != ("uncertain", "uncertain") or second.pending_id is None:
+        sys.exit(f"screenshots: the clip's frames were expected to be uncertain: {first} {second}")
+
+
+def photo_folder(folder: Path, names: list[str]) -> SourceSpec:
+    folder.mkdir()
+    for n, name in enumerate(names):
+        shutil.copy(FACES / name, folder / f"{n}{Path(name).suffix}")
+    return SourceSpec("images", str(folder), loop=False)
+
+
+def save(window: MainWindow, path: Path) -> Path:
+    window.grab().save(str(path))
+    return path
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lang", default="en", help="user interface language (ko needs a Korean font)")
     parser.add_argument("--out", type=Path, default=REPO / "docs")
     args = parser.parse_args()
     suffix = "" if args.lang == "en" else f"-{args.lang}"
+    args.out.mkdir(parents=True, exist_ok=True)
 
     knowns = FACES / "knowns"
     if not knowns.is_dir():
@@ -127,49 +180,42 @@ def main() -> int:
     url = recreate_database(DatabaseUrl.parse(url_from_env()), DATABASE)
     seed(url, knowns)
     seed_term(url)
-    token = clients.new_token()
+    token, classroom_token = clients.new_token(), clients.new_token()
     run_in_transaction(url, lambda cur: clients.add_client(cur, "screenshots", token))
+    run_in_transaction(url, lambda cur: clients.add_client(cur, CLASSROOM_PC, classroom_token))
     server = AttendanceApp(ServerConfig(db_url=url, knowns_dir=knowns, host="127.0.0.1", port=0, workers=1)).start()
     server.serve_in_thread()
     tmp = Path(tempfile.mkdtemp(prefix="attendance-screens-"))
     app = QApplication([sys.argv[0]])
     install_translators(app, args.lang)
+    shots = []
     try:
-        camera = tmp / "camera"
-        camera.mkdir()
-        for n, name in enumerate(CAMERA):
-            shutil.copy(FACES / name, camera / f"{n}{Path(name).suffix}")
-        options = Options(server="%s:%d" % server.address, lecture=LECTURE, auto=0, dwell=0.1, send_gap=0.0,
-                          source=SourceSpec("images", str(camera), loop=False), data_dir=tmp / "data",
+        options = Options(server="%s:%d" % server.address, lecture=LECTURE, dwell=0.1, result_hold=0.2,
+                          source=photo_folder(tmp / "camera", CAMERA), data_dir=tmp / "data",
                           retry_interval=1.0, token=token)
         window = MainWindow(options, QSettings(str(tmp / "settings.ini"), QSettings.IniFormat))
         window.resize(*SIZE)
         window.show()
 
-        # Face check-in: the first two students say Yes; the third is being asked.
+        # Face check-in: three students are accepted and marked by the server, one after the other.
         screen = window.checkin
-        for step in range(len(CAMERA)):
-            wait_until(app, lambda: screen._confirming is not None, what=f"recognition {step + 1}")
-            if step < len(CAMERA) - 1:
-                screen.confirm_yes()
-        wait_until(app, lambda: not window.pending_entries and "✓" in screen.history.item(0).text(),
-                   what="the check-ins to be saved")
+        wait_until(app, lambda: len(screen.outcomes) == len(CAMERA), what="the check-ins")
         settle(app)
-        args.out.mkdir(parents=True, exist_ok=True)
-        checkin_png = args.out / f"screenshot-checkin{suffix}.png"
-        window.grab().save(str(checkin_png))
+        shots.append(save(window, args.out / f"screenshot-checkin{suffix}.png"))
 
-        # Roll call: the check-ins are in the table; the professor has marked two more (not sent).
+        # Roll call: the check-ins are in the table, an uncertain check-in waits under it, and the
+        # professor has marked two more students (not sent yet).
+        queue_uncertain_checkin(server.address, classroom_token)
         window.tabs.setCurrentWidget(window.rollcall)
-        model = window.rollcall.model
-        wait_until(app, lambda: model.rowCount() == 6 and model.counts().marked == 2, what="the roster")
+        rollcall, model = window.rollcall, window.rollcall.model
+        wait_until(app, lambda: model.rowCount() == 6 and model.counts().marked == 3
+                   and rollcall.pending_model.rowCount() == 1, what="the roster")
         model.set_status([model.find("201911002")], "late")
         model.set_status([model.find("201911005")], "excused")
-        window.rollcall.view.setFocus()
-        window.rollcall.view.setCurrentIndex(model.index(model.find("201911006"), RosterModel.STATUS))
+        rollcall.view.setFocus()
+        rollcall.view.setCurrentIndex(model.index(model.find("201911006"), RosterModel.STATUS))
         settle(app)
-        rollcall_png = args.out / f"screenshot-rollcall{suffix}.png"
-        window.grab().save(str(rollcall_png))
+        shots.append(save(window, args.out / f"screenshot-rollcall{suffix}.png"))
 
         # Report: the term so far, today's check-ins in the last (open) column, the chart below.
         report = window.report
@@ -178,11 +224,31 @@ def main() -> int:
         report.view.setCurrentIndex(report.model.index(0, 0))
         report.view.clearSelection()
         settle(app, 0.5)
-        report_png = args.out / f"screenshot-report{suffix}.png"
-        window.grab().save(str(report_png))
-        for png in (checkin_png, rollcall_png, report_png):
-            print(png.relative_to(REPO) if png.is_relative_to(REPO) else png)
+        shots.append(save(window, args.out / f"screenshot-report{suffix}.png"))
         window.shutdown()
+
+        # Enrol, on a staff PC: two poses taken, three skipped, sent: the server refuses them.
+        staff = MainWindow(Options(server="%s:%d" % server.address, lecture=LECTURE, dwell=0.1, enrol=True,
+                                   screen="enrol", source=photo_folder(tmp / "staff-camera", ENROL_CAMERA),
+                                   data_dir=tmp / "staff-data", token=token),
+                           QSettings(str(tmp / "staff-settings.ini"), QSettings.IniFormat))
+        staff.resize(*SIZE)
+        staff.show()
+        enrol = staff.enrol
+        wait_until(app, lambda: enrol.model.current() == len(ENROL_CAMERA), what="the enrolment photos")
+        while enrol.model.current() is not None:
+            enrol.skip_current()
+        enrol.student_id_edit.setText(ENROL_STUDENT[0])
+        enrol.name_edit.setText(ENROL_STUDENT[1])
+        replies = []
+        enrol.enrolFinished.connect(replies.append)
+        enrol.send()
+        wait_until(app, lambda: replies, what="the enrolment")
+        settle(app)
+        shots.append(save(staff, args.out / f"screenshot-enrol{suffix}.png"))
+        staff.shutdown()
+        for png in shots:
+            print(png.relative_to(REPO) if png.is_relative_to(REPO) else png)
     finally:
         server.stop()
         shutil.rmtree(tmp, ignore_errors=True)

@@ -1,5 +1,5 @@
 """The desktop app without a server: command line, remembered settings, translations, the
-capture worker."""
+capture worker (bursts of frames of one face, enrolment stills)."""
 
 from __future__ import annotations
 
@@ -15,11 +15,12 @@ import xml.etree.ElementTree as ET  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
-from PyQt5.QtCore import QCoreApplication, QSettings, QTranslator  # noqa: E402
+from PyQt5.QtCore import QCoreApplication, QSettings, Qt, QTranslator  # noqa: E402
 
 from client.desktop import settings as prefs_store  # noqa: E402
 from client.desktop.app import I18N_DIR, MainWindow, Options, install_translators, options_from_args, parse_args  # noqa: E402
 from client.desktop.capture import SourceSpec  # noqa: E402
+from client.desktop.checkin_logic import FRAMES_PER_TRY, overlap  # noqa: E402
 from client.desktop.workers import CaptureWorker, WorkerThread  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -45,10 +46,12 @@ def test_default_source_is_the_first_camera():
 
 def test_sources_and_options(tmp_path):
     options = options_from_args(parse_args(["--images", str(tmp_path), "--once", "--lecture", "EA0017_1",
-                                            "--server", "127.0.0.1:9100", "--auto", "3", "--rollcall"]))
+                                            "--server", "127.0.0.1:9100", "--rollcall"]))
     assert (options.source.kind, options.source.value, options.source.loop) == ("images", str(tmp_path), False)
     assert options.lecture == "ea0017_1" and options.server == "127.0.0.1:9100"
-    assert options.auto == 3 and options.screen == "rollcall"
+    assert options.screen == "rollcall" and not options.enrol
+    enrol = options_from_args(parse_args(["--enrol"]))
+    assert enrol.screen == "enrol" and enrol.enrol
     assert options_from_args(parse_args(["--video", "clip.mp4"])).source.kind == "video"
     assert options_from_args(parse_args(["--camera", "2"])).source.value == 2
     assert options_from_args(parse_args(["--no-camera"])).source is None
@@ -56,7 +59,8 @@ def test_sources_and_options(tmp_path):
 
 @pytest.mark.parametrize(
     "argv",
-    [["--camera", "0", "--video", "x.mp4"], ["--server", "host:99999"], ["--lecture", "ea0017"]],
+    [["--camera", "0", "--video", "x.mp4"], ["--server", "host:99999"], ["--lecture", "ea0017"],
+     ["--rollcall", "--enrol"]],
 )
 def test_bad_command_lines_are_refused(argv, capsys):
     with pytest.raises(SystemExit) as exit_info:
@@ -83,13 +87,11 @@ def test_data_dir_and_settings_follow_the_environment(tmp_path, monkeypatch):
 def test_preferences_round_trip_and_bad_values(tmp_path):
     settings = QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat)
     assert prefs_store.load(settings) == prefs_store.Preferences()
-    prefs = prefs_store.Preferences(host="127.0.0.1", port=9100, lecture="cs0001_1", auto_mark=True, auto_streak=4)
+    prefs = prefs_store.Preferences(host="127.0.0.1", port=9100, lecture="cs0001_1")
     prefs_store.save(settings, prefs)
     assert prefs_store.load(QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat)) == prefs
     settings.setValue("server/port", "not a port")
-    settings.setValue("checkin/auto_streak", 500)
-    loaded = prefs_store.load(settings)
-    assert loaded.port == prefs_store.DEFAULT_PORT and loaded.auto_streak == prefs_store.DEFAULT_STREAK
+    assert prefs_store.load(settings).port == prefs_store.DEFAULT_PORT
 
 
 @pytest.fixture
@@ -114,12 +116,10 @@ def test_connection_and_lecture_are_remembered(window_factory):
     assert (first.host, first.port) == ("127.0.0.1", 9009)
     first.set_server("127.0.0.1", port)
     first.set_lecture("CS0001_1")
-    first.checkin.set_mode(True, 4)
     first.close()
     second = window_factory()
     assert (second.host, second.port) == ("127.0.0.1", port)
     assert second.lecture() == "cs0001_1" and second.lecture_edit.text() == "cs0001_1"
-    assert second.checkin.auto and second.checkin.streak == 4
     third = window_factory(server=f"127.0.0.1:{closed_port()}", lecture="ea0017_1")  # for this run only
     assert third.port != port and third.lecture() == "ea0017_1"
     third.close()
@@ -196,20 +196,40 @@ def test_lang_ko_translates_the_window(qapp, window_factory):
 
 # -- the capture worker on its thread -------------------------------------------------------------
 
-def test_capture_worker_plays_a_video_and_hands_over_one_face(qtbot, faces_dir):
-    worker = CaptureWorker(SourceSpec("video", str(faces_dir / "video/short_hamilton_clip.mp4"), loop=False))
+def test_capture_worker_collects_frames_of_one_face_from_a_video(qtbot, faces_dir):
+    worker = CaptureWorker(SourceSpec("video", str(faces_dir / "video/short_hamilton_clip.mp4")))
     thread = WorkerThread(worker, "test-capture")
     try:
         with qtbot.waitSignal(worker.frameReady, timeout=20_000) as shown:
             pass
         assert shown.args[0].width() == 640
-        with qtbot.waitSignal(worker.faceFrame, timeout=20_000) as handed:
-            worker.requestFace()  # a flag the worker reads on its next frame
-        jpeg, frame = handed.args
-        assert jpeg[:3] == b"\xff\xd8\xff" and frame.width() == 640
-        assert worker.faces_sent == 1
-        qtbot.wait(300)
-        assert worker.faces_sent == 1  # one frame per request
+        with qtbot.waitSignal(worker.burstReady, timeout=30_000) as handed:
+            worker.requestBurst()  # a flag the worker reads on its next frame
+        frames = handed.args[0]
+        assert len(frames) == FRAMES_PER_TRY
+        assert all(f.jpeg[:3] == b"\xff\xd8\xff" and f.image.shape == (360, 640, 3) for f in frames)
+        assert all(overlap(a.box, b.box) > 0 for a, b in zip(frames, frames[1:]))  # the same face
+        assert len({f.jpeg for f in frames}) == FRAMES_PER_TRY  # different frames
+        assert worker.handovers == 1
+        qtbot.wait(500)
+        assert worker.handovers == 1  # one burst per request
+        with qtbot.waitSignal(worker.stillReady, timeout=30_000) as still:
+            worker.requestStill()
+        assert still.args[0].jpeg[:3] == b"\xff\xd8\xff" and worker.handovers == 2
+    finally:
+        assert thread.stop()
+
+
+def test_capture_worker_gives_one_frame_per_image_of_a_folder(qtbot, faces_dir):
+    worker = CaptureWorker(SourceSpec("images", str(faces_dir / "knowns"), loop=False), dwell=0.05)
+    thread = WorkerThread(worker, "test-capture")
+    try:
+        bursts = []
+        worker.burstReady.connect(bursts.append, Qt.DirectConnection)
+        for _ in range(2):
+            with qtbot.waitSignal(worker.burstReady, timeout=20_000):
+                worker.requestBurst()
+        assert [len(b) for b in bursts] == [1, 1] and bursts[0][0].jpeg != bursts[1][0].jpeg
     finally:
         assert thread.stop()
 

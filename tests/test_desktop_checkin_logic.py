@@ -1,5 +1,5 @@
-"""Check-in rules without Qt or a server: when a recognition becomes a mark; local face
-detection and frame sources on the sample photos."""
+"""Check-in rules without Qt or a server: which frames make a check-in, what an answer means;
+local face detection and frame sources on the sample photos."""
 
 from __future__ import annotations
 
@@ -9,73 +9,132 @@ import cv2
 import numpy as np
 import pytest
 
+from client.desktop import checkin_logic as rules
 from client.desktop.capture import ImageFolderSource, SourceError, SourceSpec, VideoFileSource, limit_size, open_source
-from client.desktop.checkin_logic import CheckinDecider, main_face
+from client.desktop.checkin_logic import CheckinFlow, FrameCollector, overlap
 from client.desktop.faces_local import FaceDetector
+from protocol.framed import MAX_CHECKIN_FRAMES
 
 
-def face(student_id=None, size=100, name=None, distance=0.4):
-    return SimpleNamespace(top=0, left=0, bottom=size, right=size, student_id=student_id,
-                           name=name or (student_id and f"name {student_id}"), distance=distance)
+# -- which frames make a check-in ---------------------------------------------------------------
+
+def test_overlap_of_boxes():
+    assert overlap((0, 0, 100, 100), (0, 0, 100, 100)) == 1.0
+    assert overlap((0, 0, 100, 100), (200, 0, 100, 100)) == 0.0
+    assert overlap((0, 0, 100, 100), (50, 0, 100, 100)) == pytest.approx(50 * 100 / (2 * 100 * 100 - 50 * 100))
 
 
-def test_main_face_is_the_largest():
-    small, big = face("201911001", 50), face("201911002", 120)
-    assert main_face([small, big]) is big
-    assert main_face([]) is None
+def feed_all(collector, frames):
+    """Feed (time, boxes) pairs; the items are the frame numbers; returns every completed burst."""
+    bursts = []
+    for number, (now, boxes) in enumerate(frames):
+        burst = collector.feed(now, boxes, lambda n=number: n)
+        if burst is not None:
+            bursts.append(burst)
+    return bursts
 
 
-def test_ask_mode_confirms_every_recognized_student():
-    decider = CheckinDecider(auto=False)
-    assert decider.on_result([face("201911001")]).kind == "confirm"
-    decider.declined()
-    assert decider.on_result([face("201911001")]).kind == "confirm"
-    decider.confirmed("201911001")
-    assert decider.on_result([face("201911001")]).kind == "already"
-    assert decider.on_result([face("201911002")]).kind == "confirm"
+FACE = (100, 80, 120, 120)
 
 
-def test_unknown_and_no_face_are_never_marked():
-    decider = CheckinDecider(auto=True, needed=1)
-    for _ in range(5):
-        assert decider.on_result([face(None, distance=0.8)]).kind == "unknown"
-        assert decider.on_result([]).kind == "none"
-    assert decider.checked_in == set()
+def moved(box, dx):
+    x, y, w, h = box
+    return (x + dx, y, w, h)
 
 
-def test_automatic_mode_needs_k_consecutive_recognitions():
-    decider = CheckinDecider(auto=True, needed=3)
-    kinds = [decider.on_result([face("201911001")]).kind for _ in range(3)]
-    assert kinds == ["wait", "wait", "mark"]
-    assert decider.on_result([face("201911001")]).kind == "already"
+def test_frames_of_one_face_spread_over_the_interval():
+    """15 frames a second of one face moving a little: 4 frames about 0.4 s apart, then a new burst."""
+    collector = FrameCollector(4, interval=0.39)
+    frames = [(n / 15, [moved(FACE, n)]) for n in range(40)]
+    bursts = feed_all(collector, frames)
+    assert bursts[0] == (0, 6, 12, 18)  # 1.2 s of frames
+    assert len(bursts) == 2 and bursts[1][0] > 18
 
 
-@pytest.mark.parametrize("breaker", ["other", "unknown", "none", "error"])
-def test_anything_else_breaks_the_chain(breaker):
-    decider = CheckinDecider(auto=True, needed=2)
-    assert decider.on_result([face("201911001")]).kind == "wait"
-    if breaker == "other":
-        assert decider.on_result([face("201911002")]).streak == 1
-    elif breaker == "unknown":
-        decider.on_result([face(None)])
-    elif breaker == "none":
-        decider.on_result([])
-    else:
-        decider.on_error()
-    decision = decider.on_result([face("201911001")])
-    assert (decision.kind, decision.streak) == ("wait", 1)
-    assert decider.on_result([face("201911001")]).kind == "mark"
+def test_a_second_face_or_a_jump_starts_again():
+    collector = FrameCollector(3, interval=0.2)
+    frames = [(0.0, [FACE]), (0.2, [FACE]), (0.3, [FACE, (400, 80, 120, 120)]),  # a second face
+              (0.4, [FACE]), (0.6, [FACE]), (0.7, [moved(FACE, 300)]),  # the face jumps
+              (0.9, [moved(FACE, 300)]), (1.1, [moved(FACE, 302)])]
+    assert feed_all(collector, frames) == [(5, 6, 7)]
+    assert collector.restarts == 2
 
 
-def test_new_lecture_and_refused_mark_allow_a_new_check_in():
-    decider = CheckinDecider(auto=True, needed=1)
-    assert decider.on_result([face("201911001")]).kind == "mark"
-    decider.forget("201911001")
-    assert decider.on_result([face("201911001")]).kind == "mark"
-    decider.reset()
-    assert decider.on_result([face("201911001")]).kind == "mark"
-    decider.configure(auto=False, needed=5)
-    assert decider.on_result([face("201911002")]).kind == "confirm"
+def test_a_short_miss_of_the_detector_is_tolerated_a_long_one_is_not():
+    collector = FrameCollector(3, interval=0.15, max_gap=0.5)
+    frames = [(0.0, [FACE]), (0.1, []), (0.2, []), (0.3, [FACE]), (0.5, [FACE])]
+    assert feed_all(collector, frames) == [(0, 3, 4)]
+    frames = [(1.0, [FACE]), (1.2, [FACE]), (1.3, []), (1.9, []), (2.0, [FACE]), (2.2, [FACE]), (2.4, [FACE])]
+    assert feed_all(collector, frames) == [(4, 5, 6)]
+
+
+def test_one_frame_is_a_burst_for_still_images():
+    collector = FrameCollector(1)
+    assert collector.feed(0.0, [FACE], lambda: "photo") == ("photo",)
+    assert collector.feed(0.0, [], lambda: "none") is None
+
+
+def test_nothing_is_taken_without_exactly_one_face():
+    taken = []
+    collector = FrameCollector(2, interval=0.0)
+    for now in range(5):
+        collector.feed(float(now), [], lambda: taken.append(1))
+        collector.feed(float(now), [FACE, moved(FACE, 200)], lambda: taken.append(1))
+    assert taken == [] and collector.collected == 0
+
+
+# -- what an answer means ---------------------------------------------------------------------------
+
+def reply(decision, student_id=None, pending_id=None, already=False):
+    return SimpleNamespace(decision=decision, student_id=student_id, pending_id=pending_id, already_marked=already)
+
+
+def frames(count, tag="a"):
+    return [f"{tag}{n}".encode() for n in range(count)]
+
+
+def test_accepted_and_unknown_end_the_check_in():
+    flow = CheckinFlow()
+    assert flow.request(frames(4)) == rules.CheckinRequest(tuple(frames(4)), queue_uncertain=False)
+    assert flow.on_reply(reply("accepted", "201911001")).kind == rules.ACCEPTED
+    assert not flow.retrying
+    assert flow.request(frames(4)).queue_uncertain is False
+    assert flow.on_reply(reply("unknown")).kind == rules.UNKNOWN
+    assert flow.request(frames(4, "b")).frames == tuple(frames(4, "b"))
+
+
+def test_uncertain_gets_a_second_try_with_all_frames_then_waits_for_the_professor():
+    flow = CheckinFlow()
+    flow.request(frames(4, "first"))
+    assert flow.on_reply(reply("uncertain")).kind == rules.RETRY and flow.retrying
+    second = flow.request(frames(4, "second"))
+    assert second.frames == tuple(frames(4, "first") + frames(4, "second")) and second.queue_uncertain
+    assert flow.on_reply(reply("uncertain", pending_id=7)).kind == rules.PENDING
+    assert not flow.retrying  # the frames are forgotten
+    assert flow.request(frames(4)).queue_uncertain is False
+
+
+def test_a_second_try_may_be_accepted_and_keeps_the_newest_frames():
+    flow = CheckinFlow()
+    flow.request(frames(8, "first"))
+    flow.on_reply(reply("uncertain"))
+    second = flow.request(frames(4, "second"))
+    assert len(second.frames) == MAX_CHECKIN_FRAMES
+    assert second.frames[-4:] == tuple(frames(4, "second"))
+    assert flow.on_reply(reply("accepted", "201911002")).kind == rules.ACCEPTED
+
+
+@pytest.mark.parametrize("code, kind", [
+    ("different_people", rules.DIFFERENT_PEOPLE), ("bad_image", rules.BAD_IMAGE),
+    ("not_found", rules.LECTURE_UNKNOWN), ("unreachable", rules.FAILED), ("db_unavailable", rules.FAILED),
+])
+def test_errors_start_the_check_in_again(code, kind):
+    flow = CheckinFlow()
+    flow.request(frames(4))
+    flow.on_reply(reply("uncertain"))
+    flow.request(frames(4, "again"))
+    assert flow.on_error(code).kind == kind
+    assert not flow.retrying and flow.request(frames(2)).frames == tuple(frames(2))
 
 
 # -- local face detection and frame sources ----------------------------------------------------

@@ -1,7 +1,7 @@
-"""``attendance-desktop``: the main window (both screens), the command line, translations.
+"""``attendance-desktop``: the main window (its screens), the command line, translations.
 
     attendance-desktop [--server HOST:PORT] [--lecture CODE]
-                       [--camera N | --video FILE | --images DIR] [--lang ko] [--rollcall]
+                       [--camera N | --video FILE | --images DIR] [--lang ko] [--rollcall | --enrol]
 
 Also ``python -m client``. Connection settings and the lecture are remembered (QSettings);
 ``--server`` and ``--lecture`` override them for one run.
@@ -37,9 +37,10 @@ from client.connection import TOKEN_ENV, FramedClient, parse_address
 from client.desktop import settings as prefs_store
 from client.desktop.capture import SourceSpec
 from client.desktop.checkin import CheckinScreen
+from client.desktop.enrol import EnrolScreen
 from client.desktop.report_view import ReportScreen
 from client.desktop.rollcall import RollCallScreen
-from client.desktop.workers import OutboxWorker, WorkerThread
+from client.desktop.workers import CaptureWorker, OutboxWorker, WorkerThread
 from client.watch.qt_screen import WatchScreen
 from protocol.identifiers import normalize_lecture_code
 
@@ -56,13 +57,13 @@ class Options:
     server: str | None = None  # HOST:PORT; None: the remembered one
     lecture: str | None = None
     source: SourceSpec | None = None
-    screen: str = "checkin"  # the screen shown first: checkin or rollcall
-    auto: int | None = None  # automatic marking after K recognitions in a row
+    screen: str = "checkin"  # the screen shown first: checkin, rollcall or enrol
+    enrol: bool = False  # show the Enrol screen (staff)
     retry_interval: float = 5.0  # seconds between resends of queued marks
     status_interval: float = 15.0  # seconds between pings while idle
     refresh_interval: float = 20.0  # seconds between roster reloads on the roll call screen
     dwell: float = 1.5  # seconds each image of --images stays on screen (at least)
-    send_gap: float = 0.2  # seconds between one recognition result and the next send
+    result_hold: float = 3.0  # seconds a check-in answer stays on screen before the next check-in
     data_dir: Path | None = None  # the queue folder; None: settings.data_dir()
     token: str | None = None  # client token; None: $ATTENDANCE_TOKEN, else the remembered one
 
@@ -117,17 +118,26 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(self.tr("Lecture attendance"))
         self._build_toolbar()
 
-        auto = self.prefs.auto_mark if options.auto is None else options.auto > 0
-        streak = options.auto if options.auto else self.prefs.auto_streak
+        # One camera (or video) for the check-in and Enrol screens; each takes frames only while shown.
+        # Its thread starts once both are connected to it (below).
+        self.capture = CaptureWorker(options.source, dwell=options.dwell) if options.source is not None else None
         self.checkin = CheckinScreen(
-            host=host, port=port, source=options.source, lecture=self.lecture, auto=auto, streak=streak,
-            dwell=options.dwell, send_gap=options.send_gap, token=self.token,
+            host=host, port=port, capture=self.capture, source=options.source, lecture=self.lecture,
+            result_hold=options.result_hold, token=self.token,
         )
         self.rollcall = RollCallScreen(host=host, port=port, lecture=self.lecture,
                                        refresh_interval=options.refresh_interval, token=self.token)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.checkin, self.tr("Face check-in"))
         self.tabs.addTab(self.rollcall, self.tr("Roll call"))
+        self.enrol: EnrolScreen | None = None
+        if options.enrol or options.screen == "enrol":
+            self.enrol = EnrolScreen(host=host, port=port, capture=self.capture, source=options.source,
+                                     token=self.token)
+            self.tabs.addTab(self.enrol, self.tr("Enrol"))
+            self.enrol.connectionChanged.connect(self._show_connection)
+            self.enrol.message.connect(self._status_message)
+        self.capture_thread = WorkerThread(self.capture, "capture") if self.capture is not None else None
         self.report = ReportScreen(host=host, port=port, lecture=self.lecture, token=self.token)
         self.tabs.addTab(self.report, self.tr("Report"))
         # The classroom camera (issue 4): watches the whole room through the lecture. Its worker
@@ -156,7 +166,6 @@ class MainWindow(QMainWindow):
         self.outbox.queueFailed.connect(self._queue_failed)
         self.outbox.connectionChanged.connect(self._show_connection)
         self.configureOutbox.connect(self.outbox.configure)
-        self.checkin.submitMark.connect(self.outbox.submit)
         self.rollcall.submitBatch.connect(self.outbox.submit)
         self.checkin.connectionChanged.connect(self._show_connection)
         self.rollcall.connectionChanged.connect(self._show_connection)
@@ -169,6 +178,8 @@ class MainWindow(QMainWindow):
             self.rollcall.refresh()  # says what to do
         if options.screen == "rollcall":
             self.tabs.setCurrentWidget(self.rollcall)
+        elif self.enrol is not None and options.screen == "enrol":
+            self.tabs.setCurrentWidget(self.enrol)
         geometry = self.settings.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
@@ -263,6 +274,8 @@ class MainWindow(QMainWindow):
             prefs_store.save(self.settings, self.prefs)
         self.checkin.configure_server(host, port, token)
         self.rollcall.configure_server(host, port, token)
+        if self.enrol is not None:
+            self.enrol.configure_server(host, port, token)
         self.report.configure_server(host, port, token)
         self.configureOutbox.emit(host, port, token)
         self._show_connection("unknown", f"{host}:{port}")
@@ -297,21 +310,17 @@ class MainWindow(QMainWindow):
     def _pending_changed(self, entries: list[dict]) -> None:
         self.pending_entries = entries
         self._show_pending(entries)
-        self.checkin.pending_changed(entries)
         self.rollcall.pending_changed(entries)
 
     def _delivered(self, entry: dict, reply) -> None:
-        self.checkin.mark_delivered(entry, reply)
         self.rollcall.mark_delivered(entry, reply)
 
     def _rejected(self, entry: dict, code: str, detail: str) -> None:
-        self.checkin.mark_rejected(entry, code, detail)
         self.rollcall.mark_rejected(entry, code, detail)
         self._status_message(self.tr("The server refused a mark (%1: %2); it was moved to the rejected log.")
                              .replace("%1", code).replace("%2", detail))
 
     def _delivery_failed(self, code: str, detail: str) -> None:
-        self.checkin.delivery_failed()
         self.rollcall.delivery_failed(code, detail)
 
     def _queue_failed(self, detail: str) -> None:
@@ -349,8 +358,6 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.settings.setValue("window/geometry", self.saveGeometry())
-        self.prefs.auto_mark, self.prefs.auto_streak = self.checkin.auto, self.checkin.streak
-        prefs_store.save(self.settings, self.prefs)
         self.shutdown()
         event.accept()
 
@@ -373,8 +380,12 @@ class MainWindow(QMainWindow):
         self._closing = True
         self.checkin.shutdown()
         self.rollcall.shutdown()
+        if self.enrol is not None:
+            self.enrol.shutdown()
         self.report.shutdown()
         self.watch.shutdown()
+        if self.capture_thread is not None:
+            self.capture_thread.stop()
         self.outbox_thread.stop()
 
 
@@ -402,7 +413,7 @@ def install_translators(app: QApplication, lang: str | None) -> list[QTranslator
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="attendance-desktop",
-        description="Lecture attendance: face check-in (classroom PC) and roll call (professor).",
+        description="Lecture attendance: face check-in (classroom PC), roll call (professor), enrolment (staff).",
     )
     parser.add_argument("--server", metavar="HOST:PORT", help="the attendance server (default: the remembered one, else 127.0.0.1:9009)")
     parser.add_argument("--token", help="client token from `attendance-db add-client` (default: $ATTENDANCE_TOKEN, "
@@ -414,8 +425,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     source.add_argument("--images", type=Path, metavar="DIR", help="a folder of images instead of a webcam")
     parser.add_argument("--once", action="store_true", help="play --video/--images once instead of looping")
     parser.add_argument("--no-camera", action="store_true", help="no check-in video (a roll call PC)")
-    parser.add_argument("--auto", type=int, metavar="K", help="mark automatically after K recognitions in a row (0: ask Yes/No)")
-    parser.add_argument("--rollcall", action="store_true", help="start on the roll call screen")
+    first = parser.add_mutually_exclusive_group()
+    first.add_argument("--rollcall", action="store_true", help="start on the roll call screen")
+    first.add_argument("--enrol", action="store_true", help="add the Enrol screen (staff: photograph and enrol "
+                       "students) and start on it")
     parser.add_argument("--lang", metavar="LANG", help="user interface language, e.g. ko or en (default: the system's)")
     parser.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     args = parser.parse_args(argv)
@@ -445,8 +458,8 @@ def options_from_args(args: argparse.Namespace) -> Options:
         server=args.server,
         lecture=args.lecture,
         source=source,
-        screen="rollcall" if args.rollcall else "checkin",
-        auto=args.auto,
+        screen="rollcall" if args.rollcall else "enrol" if args.enrol else "checkin",
+        enrol=args.enrol,
         token=args.token,
     )
 

@@ -1,13 +1,14 @@
-"""Frame sources for the check-in screen: a webcam, a video file or a folder of images.
+"""Frame sources for the check-in and Enrol screens: a webcam, a video file or a folder of images.
 
 A video file or a folder of images stands in for a webcam in demos and tests. Sources do
 blocking I/O (camera reads, decoding) and are used on the capture worker's thread only.
+:class:`FaceFrame` is what the capture worker hands over: a frame with exactly one face.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -18,6 +19,17 @@ log = logging.getLogger(__name__)
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 #: Frames are reduced to at most this many pixels on their longest side (a webcam's size).
 MAX_FRAME_SIDE = 1280
+
+
+@dataclass(frozen=True, eq=False)
+class FaceFrame:
+    """A frame in which this PC found exactly one face: the clean frame (BGR, at most
+    :data:`MAX_FRAME_SIDE` pixels on its longest side), the face's box (x, y, width, height) in
+    its pixels, and the frame as JPEG (what is sent to the server). Kept in memory only."""
+
+    image: np.ndarray = field(repr=False)
+    box: tuple[int, int, int, int]
+    jpeg: bytes = field(repr=False)
 
 
 class SourceError(Exception):

@@ -1,107 +1,181 @@
-"""When a face check-in becomes a mark: the rules, without Qt, sockets or cameras.
+"""The face check-in rules, without Qt, sockets or cameras.
 
-The check-in screen feeds every recognition result to :class:`CheckinDecider` and does what the
-returned :class:`Decision` says:
+Two parts, each fed by the check-in screen and its capture worker:
 
-- ``none``: the server found no face: keep looking;
-- ``unknown``: a face nobody on the roster matches: show it as unknown, never mark it;
-- ``already``: this student was checked in on this PC in this lecture already: say so;
-- ``confirm``: ask the student (Yes/No); :meth:`CheckinDecider.confirmed` after a Yes;
-- ``wait``: automatic mode, the student was recognized ``streak`` times in a row, not K yet;
-- ``mark``: automatic mode, recognized K times in consecutive sends: mark now.
-
-Any send that does not recognize the same student (another student, unknown, no face, an error)
-breaks the chain of consecutive recognitions.
+- :class:`FrameCollector` decides which camera frames make one check-in: ``count`` frames at
+  least ``interval`` seconds apart (4 frames over 0.75 s by default), taken while **exactly one
+  face** is in view and it stays **the same face**: its box overlaps the box of the previous
+  frame by at least ``min_overlap`` (intersection over union). A second face, a face that jumps,
+  or no face for longer than ``max_gap`` seconds starts the collection again.
+- :class:`CheckinFlow` turns the server's answers (op ``checkin``, which marks an accepted face
+  itself) into what the screen does next. An **uncertain** face gets one more try: new frames
+  are sent together with the first try's (at most :data:`MAX_CHECKIN_FRAMES`), this time asking
+  the server to queue the check-in for the professor when it is still uncertain. The first try's
+  frames are kept in memory only until that second answer (never on disk: biometric data).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Sequence
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence, TypeVar
+
+from protocol.framed import MAX_CHECKIN_FRAMES
+
+#: A face box on this PC: (x, y, width, height) in the frame's pixels.
+Box = tuple[int, int, int, int]
+T = TypeVar("T")
+
+#: Frames of one check-in try (a folder of still images gives one frame per image).
+FRAMES_PER_TRY = 4
+#: Seconds between two frames of a try: 4 frames span 0.75 s, about a second with the answer. In
+#: the sample clip (a film scene) the longest run of frames with one face is 0.9 s.
+FRAME_INTERVAL = 0.25
+#: Smallest overlap (intersection over union) of a face's box with the previous frame's box for
+#: the face to count as the same one. At 15 frames per second a face that moves stays above 0.6.
+MIN_OVERLAP = 0.3
+#: Seconds without a face (the local detector misses a frame now and then) before a collection
+#: starts again.
+MAX_GAP = 0.5
 
 
-def face_area(face: Any) -> int:
-    return max(0, face.bottom - face.top) * max(0, face.right - face.left)
+def overlap(a: Box, b: Box) -> float:
+    """Intersection over union of two (x, y, width, height) boxes: 0 (apart) to 1 (the same)."""
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    width = min(ax + aw, bx + bw) - max(ax, bx)
+    height = min(ay + ah, by + bh) - max(ay, by)
+    if width <= 0 or height <= 0:
+        return 0.0
+    inter = width * height
+    return inter / float(aw * ah + bw * bh - inter)
 
 
-def main_face(faces: Sequence[Any]) -> Any | None:
-    """The face the check-in is about: the largest one (the person closest to the camera)."""
-    return max(faces, key=face_area, default=None)
+class FrameCollector:
+    """Collects the frames of one face for one check-in try (see the module docstring)."""
+
+    def __init__(self, count: int = FRAMES_PER_TRY, *, interval: float = FRAME_INTERVAL,
+                 min_overlap: float = MIN_OVERLAP, max_gap: float = MAX_GAP):
+        if count < 1:
+            raise ValueError(f"count must be at least 1, not {count}")
+        self.count = count
+        self.interval = interval
+        self.min_overlap = min_overlap
+        self.max_gap = max_gap
+        self.restarts = 0  # collections started again (for the status line and tests)
+        self._items: list = []
+        self._last_box: Box | None = None
+        self._last_seen = 0.0
+        self._last_taken = 0.0
+
+    @property
+    def collected(self) -> int:
+        return len(self._items)
+
+    def restart(self) -> None:
+        """Drop what was collected; the next frame with one face starts a new collection."""
+        if self._items:
+            self.restarts += 1
+        self._items = []
+        self._last_box = None
+
+    def feed(self, now: float, boxes: Sequence[Box], take: Callable[[], T]) -> tuple[T, ...] | None:
+        """One frame: ``now`` in seconds (monotonic), ``boxes`` the faces found in it, ``take()``
+        makes what is kept of this frame (called only when it is taken). Returns the ``count``
+        items once collected (and starts afresh), else None."""
+        if len(boxes) > 1:
+            self.restart()
+            return None
+        if not boxes:
+            if self._last_box is not None and now - self._last_seen > self.max_gap:
+                self.restart()
+            return None
+        box = tuple(boxes[0])
+        if self._last_box is not None and (
+            now - self._last_seen > self.max_gap or overlap(box, self._last_box) < self.min_overlap
+        ):
+            self.restart()
+        self._last_box, self._last_seen = box, now
+        if self._items and now - self._last_taken < self.interval:
+            return None
+        self._items.append(take())
+        self._last_taken = now
+        if len(self._items) < self.count:
+            return None
+        items = tuple(self._items)
+        self._items, self._last_box = [], None
+        return items
+
+
+# -- what the screen does with the server's answer ------------------------------------------------
+
+#: Outcome kinds of :class:`CheckinFlow` (what the screen shows):
+ACCEPTED = "accepted"  # the server accepted and marked the student (reply.already_marked: before)
+RETRY = "retry"  # uncertain on the first try: collect new frames and send them with the first ones
+PENDING = "pending"  # still uncertain: queued for the professor's confirmation
+UNKNOWN = "unknown"  # nobody on the roster: never marked
+DIFFERENT_PEOPLE = "different_people"  # the frames show more than one person: a new try
+BAD_IMAGE = "bad_image"  # the server found no face in a frame: a new try
+LECTURE_UNKNOWN = "lecture_unknown"  # the server does not know the lecture: wait for another code
+FAILED = "failed"  # unreachable, timed out, refused...: nothing marked, a new try later
+
+#: Error codes of the check-in reply that have an outcome of their own.
+_ERROR_OUTCOMES = {"different_people": DIFFERENT_PEOPLE, "bad_image": BAD_IMAGE, "not_found": LECTURE_UNKNOWN}
 
 
 @dataclass(frozen=True)
-class Decision:
-    kind: str  # none | unknown | already | confirm | wait | mark
-    face: Any = None
-    streak: int = 0
-    needed: int = 1
+class Outcome:
+    """What a check-in answer means for the screen: ``kind`` (above) and the server's reply."""
+
+    kind: str
+    reply: Any = None
+
+
+@dataclass(frozen=True)
+class CheckinRequest:
+    """What to send: the frames (JPEG bytes) and whether the server should queue an uncertain
+    face for the professor (only on the second try)."""
+
+    frames: tuple[bytes, ...]
+    queue_uncertain: bool
+
+
+class CheckinFlow:
+    """One check-in at a time: a first try, and one more try when the face is uncertain."""
+
+    def __init__(self, max_frames: int = MAX_CHECKIN_FRAMES):
+        self.max_frames = max_frames
+        self._kept: tuple[bytes, ...] = ()  # the first try's frames while a second try is due
+        self._sending: tuple[bytes, ...] = ()
 
     @property
-    def student_id(self) -> str | None:
-        return getattr(self.face, "student_id", None)
+    def retrying(self) -> bool:
+        """True between an uncertain first answer and the second answer."""
+        return bool(self._kept)
 
+    def request(self, frames: Sequence[bytes]) -> CheckinRequest:
+        """The request for these new frames (with the first try's frames on a second try, the
+        newest ``max_frames`` in all)."""
+        self._sending = (self._kept + tuple(frames))[-self.max_frames:]
+        return CheckinRequest(self._sending, queue_uncertain=self.retrying)
 
-@dataclass
-class CheckinDecider:
-    auto: bool = False
-    needed: int = 3
-    checked_in: set[str] = field(default_factory=set)
-    _last: str | None = None
-    _streak: int = 0
+    def on_reply(self, reply) -> Outcome:
+        """The server's CheckinResponse for the last request."""
+        sent, second_try = self._sending, self.retrying
+        self.reset()
+        if reply.decision == "accepted":
+            return Outcome(ACCEPTED, reply)
+        if reply.decision == "uncertain":
+            if second_try:
+                return Outcome(PENDING, reply)
+            self._kept = sent
+            return Outcome(RETRY, reply)
+        return Outcome(UNKNOWN, reply)
 
-    def configure(self, *, auto: bool, needed: int) -> None:
-        self.auto = auto
-        self.needed = max(1, int(needed))
-        self.break_streak()
+    def on_error(self, code: str) -> Outcome:
+        """The request failed with this error code (a server error or a pseudo code)."""
+        self.reset()
+        return Outcome(_ERROR_OUTCOMES.get(code, FAILED))
 
     def reset(self) -> None:
-        """A new lecture: nobody is checked in on this PC yet."""
-        self.checked_in.clear()
-        self.break_streak()
-
-    def break_streak(self) -> None:
-        self._last = None
-        self._streak = 0
-
-    @property
-    def streak(self) -> int:
-        return self._streak
-
-    def on_result(self, faces: Sequence[Any]) -> Decision:
-        face = main_face(faces)
-        if face is None:
-            self.break_streak()
-            return Decision("none")
-        student_id = face.student_id
-        if student_id is None:
-            self.break_streak()
-            return Decision("unknown", face)
-        if student_id in self.checked_in:
-            self.break_streak()
-            return Decision("already", face)
-        if not self.auto:
-            return Decision("confirm", face, needed=1)
-        if student_id == self._last:
-            self._streak += 1
-        else:
-            self._last, self._streak = student_id, 1
-        if self._streak >= self.needed:
-            streak = self._streak
-            self.break_streak()
-            self.checked_in.add(student_id)
-            return Decision("mark", face, streak, self.needed)
-        return Decision("wait", face, self._streak, self.needed)
-
-    def on_error(self) -> None:
-        self.break_streak()
-
-    def confirmed(self, student_id: str) -> None:
-        self.checked_in.add(student_id)
-        self.break_streak()
-
-    def declined(self) -> None:
-        self.break_streak()
-
-    def forget(self, student_id: str) -> None:
-        """The server refused the mark: the student may check in again."""
-        self.checked_in.discard(student_id)
+        """Forget the frames of the current check-in (a new lecture, an answer, a failure)."""
+        self._kept = self._sending = ()

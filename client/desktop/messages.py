@@ -1,4 +1,4 @@
-"""User-facing texts for failures, shared by both screens (translated: context "Messages")."""
+"""User-facing texts for failures, shared by the screens (translated: context "Messages")."""
 
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ def failure_text(code: str, detail: str, address: str) -> str:
             "attendance-db add-client in File > Connection settings; marks wait until then."),
         "rate_limited": QCoreApplication.translate("Messages", "Too many requests; the server asks to slow down."),
         "busy": QCoreApplication.translate("Messages", "The server is busy; try again in a moment."),
+        "different_people": QCoreApplication.translate("Messages", "The pictures show more than one person."),
     }
     text = known.get(code, QCoreApplication.translate("Messages", "The server answered with an error."))
     return f"{text} ({code}: {detail})" if detail else text

@@ -7,6 +7,11 @@ click on the status), can mark every unmarked student absent at once, and presse
 change goes to the server in ONE batch request (one round trip, one transaction; the batch ID
 makes a retry harmless). When the server cannot be reached, the batch waits in the queue file
 and is sent again automatically.
+
+Under the roster: today's uncertain check-ins (:class:`PendingModel`, reloaded with the roster),
+each with its time and the students it may be. The professor confirms one as a candidate (or as
+any student of the roster, after a question), which the server marks present with source
+``checkin``, or rejects it.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from PyQt5.QtCore import Qt, QTimer, pyqtSignal
 from PyQt5.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -28,10 +34,15 @@ from PyQt5.QtWidgets import (
 
 from client.desktop.mark_queue import batch_entry
 from client.desktop.messages import failure_text
+from client.desktop.pending_model import PendingModel, confirm_choices
 from client.desktop.roster_model import ROLLCALL_STATUSES, RosterModel, StatusRole, status_label
-from client.desktop.workers import ServerWorker, WorkerThread
+from client.desktop.workers import PROTOCOL, TIMED_OUT, UNREACHABLE, ServerWorker, WorkerThread
 
 STATUS_KEYS = {Qt.Key_P: "present", Qt.Key_L: "late", Qt.Key_A: "absent", Qt.Key_E: "excused"}
+#: Failures that are not the server's answer (see client.desktop.workers.describe_failure).
+CONNECTION_FAILURES = frozenset({UNREACHABLE, TIMED_OUT, PROTOCOL})
+#: Rows of uncertain check-ins shown without scrolling.
+PENDING_ROWS_SHOWN = 4
 
 
 class StatusDelegate(QStyledItemDelegate):
@@ -70,6 +81,8 @@ class RosterView(QTableView):
 
 class RollCallScreen(QWidget):
     requestRoster = pyqtSignal(str)
+    requestPending = pyqtSignal(str)
+    requestResolve = pyqtSignal(int, object)  # pending ID, student ID (None: reject)
     configureServer = pyqtSignal(str, int, str)
     submitBatch = pyqtSignal(object)
     message = pyqtSignal(str)
@@ -78,6 +91,10 @@ class RollCallScreen(QWidget):
     rosterLoaded = pyqtSignal(str)
     #: A roll call batch was handed to the outbox (the queue entry).
     batchSubmitted = pyqtSignal(object)
+    #: Today's uncertain check-ins were loaded (the lecture).
+    pendingLoaded = pyqtSignal(str)
+    #: The server recorded the professor's decision (framed.ResolvePendingResponse).
+    pendingResolved = pyqtSignal(object)
 
     def __init__(self, *, host: str, port: int, lecture, refresh_interval: float = 20.0, token: str = "",
                  parent=None):
@@ -85,6 +102,8 @@ class RollCallScreen(QWidget):
         self.lecture = lecture
         self.model = RosterModel(self)
         self.model.countsChanged.connect(self._update_counts)
+        self.pending_model = PendingModel(self)
+        self._choices_for: int | None = None  # the check-in whose choices the list holds
         self._pending_entries: list[dict] = []
         self._my_batches: set[str] = set()
         self._loading = False
@@ -94,8 +113,14 @@ class RollCallScreen(QWidget):
         self.server = ServerWorker(host, port, token=token)
         self.server.rosterReady.connect(self._roster_ready)
         self.server.rosterFailed.connect(self._roster_failed)
+        self.server.pendingReady.connect(self._pending_ready)
+        self.server.pendingFailed.connect(self._pending_failed)
+        self.server.resolved.connect(self._resolved)
+        self.server.resolveFailed.connect(self._resolve_failed)
         self.server.connectionChanged.connect(self.connectionChanged)
         self.requestRoster.connect(self.server.loadRoster)
+        self.requestPending.connect(self.server.loadPending)
+        self.requestResolve.connect(self.server.resolvePending)
         self.configureServer.connect(self.server.configure)
         self.server_thread = WorkerThread(self.server, "rollcall-server")
 
@@ -166,26 +191,66 @@ class RollCallScreen(QWidget):
         layout.addWidget(self.banner)
         layout.addWidget(self.view, 1)
         layout.addLayout(buttons)
+        layout.addWidget(self._build_pending())
         layout.addLayout(footer)
         self._update_counts()
 
+    def _build_pending(self) -> QGroupBox:
+        self.pending_box = QGroupBox()
+        self.pending_view = QTableView()
+        self.pending_view.setModel(self.pending_model)
+        self.pending_view.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.pending_view.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.pending_view.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.pending_view.verticalHeader().hide()
+        self.pending_view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.pending_view.horizontalHeader().setSectionResizeMode(PendingModel.CANDIDATES, QHeaderView.Stretch)
+        self.pending_view.selectionModel().currentRowChanged.connect(self._pending_selected)
+        self.confirm_choice = QComboBox()
+        self.confirm_choice.setMinimumWidth(260)
+        self.confirm_button = QPushButton(self.tr("&Confirm"))
+        self.confirm_button.clicked.connect(self.confirm_pending)
+        self.reject_button = QPushButton(self.tr("Re&ject"))
+        self.reject_button.clicked.connect(self.reject_pending)
+        actions = QHBoxLayout()
+        actions.addWidget(QLabel(self.tr("Confirm as:")))
+        actions.addWidget(self.confirm_choice, 1)
+        actions.addWidget(self.confirm_button)
+        actions.addWidget(self.reject_button)
+        note = QLabel(self.tr("The server was not sure who these faces are. Look at the student: confirm "
+                              "the check-in as them (marked present), or reject it."))
+        note.setWordWrap(True)
+        note.setStyleSheet("color: #555555;")
+        box_layout = QVBoxLayout(self.pending_box)
+        box_layout.addWidget(note)
+        box_layout.addWidget(self.pending_view)
+        box_layout.addLayout(actions)
+        self.pending_box.hide()
+        return self.pending_box
+
     # -- loading --------------------------------------------------------------------------------
 
-    def refresh(self) -> None:
+    def refresh(self, force: bool = False) -> None:
+        """Load the roster and the uncertain check-ins again (``force``: even when a load of the
+        same lecture is on its way, whose answer may predate a change)."""
         lecture = self.lecture()
-        if self._loading and lecture == self._loading_lecture:
+        if self._loading and lecture == self._loading_lecture and not force:
             return  # that request is on its way
         if not lecture:
             self.model.clear()
+            self.pending_model.clear()
+            self._show_pending_box()
             self._show_banner(self.tr("Enter the lecture code at the top to load its roster."))
             return
         self._loading, self._loading_lecture = True, lecture
         self.session_label.setText(self.tr("Loading the roster of %1…").replace("%1", lecture))
         self.requestRoster.emit(lecture)
+        self.requestPending.emit(lecture)
 
     def _auto_refresh(self) -> None:
         if self.isVisible() and not self._loading and self.lecture():
             self.requestRoster.emit(self.lecture())
+            self.requestPending.emit(self.lecture())
 
     def configure_server(self, host: str, port: int, token: str = "") -> None:
         self.configureServer.emit(host, port, token)
@@ -201,6 +266,7 @@ class RollCallScreen(QWidget):
         )
         if self.view.currentIndex().row() < 0 and self.model.rowCount():
             self.view.setCurrentIndex(self.model.index(0, RosterModel.STATUS))
+        self._pending_selected()  # the roster's students are choices too
         self.rosterLoaded.emit(reply.lecture)
 
     def _roster_failed(self, lecture: str, code: str, detail: str) -> None:
@@ -215,6 +281,111 @@ class RollCallScreen(QWidget):
     def _show_banner(self, text: str) -> None:
         self.banner.setText(text)
         self.banner.show()
+
+    # -- uncertain check-ins --------------------------------------------------------------------
+
+    def _pending_ready(self, reply) -> None:
+        if reply.lecture != self.lecture():
+            return
+        current = self.selected_pending()
+        self.pending_model.set_checkins(reply.lecture, reply.checkins)
+        row = self.pending_model.find(current.pending_id) if current is not None else -1
+        if self.pending_model.rowCount():
+            self.pending_view.setCurrentIndex(self.pending_model.index(max(row, 0), PendingModel.CANDIDATES))
+        self._show_pending_box()
+        self.pendingLoaded.emit(reply.lecture)
+
+    def _pending_failed(self, lecture: str, code: str, detail: str) -> None:
+        """Said in the status bar when the server refused (a server that cannot be reached is
+        said by the roster's banner already)."""
+        if lecture == self.lecture() and code not in CONNECTION_FAILURES:
+            self.message.emit(self.tr("Uncertain check-ins: %1").replace(
+                "%1", failure_text(code, detail, self.server.connection.address)))
+
+    def _show_pending_box(self) -> None:
+        count = self.pending_model.rowCount()
+        self.pending_box.setTitle(self.tr("Uncertain check-ins waiting for you: %1").replace("%1", str(count)))
+        self.pending_box.setVisible(count > 0)
+        rows = min(max(count, 1), PENDING_ROWS_SHOWN)  # the list takes the height of its rows, up to a few
+        view = self.pending_view
+        view.setFixedHeight(view.horizontalHeader().sizeHint().height() + 2 * view.frameWidth()
+                            + rows * view.verticalHeader().defaultSectionSize())
+        self._pending_selected()
+
+    def selected_pending(self):
+        """The uncertain check-in chosen in the list (framed.PendingCheckin), or None."""
+        row = self.pending_view.currentIndex().row()
+        return self.pending_model.checkin(row) if 0 <= row < self.pending_model.rowCount() else None
+
+    def _pending_selected(self, *_) -> None:
+        """Offer the chosen check-in's candidates first, then the rest of the roster (keeping the
+        professor's choice when the list is filled again for the same check-in)."""
+        checkin = self.selected_pending()
+        kept = self.confirm_choice.currentData()
+        same = checkin is not None and checkin.pending_id == self._choices_for
+        self.confirm_choice.clear()
+        self._choices_for = checkin.pending_id if checkin is not None else None
+        for choice in confirm_choices(checkin, self.model.rows()) if checkin is not None else []:
+            text = f"{choice.name} ({choice.student_id})"
+            if choice.candidate:
+                text += " · " + self.tr("distance %1").replace("%1", f"{choice.distance:.2f}")
+            self.confirm_choice.addItem(text, choice)
+            if choice.student_id == getattr(kept, "student_id", None) and same:
+                self.confirm_choice.setCurrentIndex(self.confirm_choice.count() - 1)
+            if choice.candidate and self.confirm_choice.count() == len(checkin.candidates):
+                self.confirm_choice.insertSeparator(self.confirm_choice.count())
+        self.confirm_button.setEnabled(checkin is not None)
+        self.reject_button.setEnabled(checkin is not None)
+
+    def ask_confirm_other(self, name: str, student_id: str) -> bool:
+        """Asked before confirming a check-in as a student the server did not name (tests replace this)."""
+        answer = QMessageBox.question(
+            self,
+            self.tr("Not a candidate"),
+            self.tr("The server did not find this face near %1 (%2). Confirm the check-in as them anyway?")
+            .replace("%1", name).replace("%2", student_id),
+            QMessageBox.Yes | QMessageBox.No,
+            QMessageBox.No,
+        )
+        return answer == QMessageBox.Yes
+
+    def confirm_pending(self) -> None:
+        """Confirm the chosen check-in as the chosen student."""
+        checkin, choice = self.selected_pending(), self.confirm_choice.currentData()
+        if checkin is None or choice is None:
+            return
+        if not choice.candidate and not self.ask_confirm_other(choice.name, choice.student_id):
+            return
+        self._resolve(checkin.pending_id, choice.student_id)
+
+    def reject_pending(self) -> None:
+        checkin = self.selected_pending()
+        if checkin is not None:
+            self._resolve(checkin.pending_id, None)
+
+    def _resolve(self, pending_id: int, student_id: str | None) -> None:
+        self.confirm_button.setEnabled(False)
+        self.reject_button.setEnabled(False)
+        self.requestResolve.emit(pending_id, student_id)
+
+    def _resolved(self, reply) -> None:
+        if reply.resolution == "confirmed":
+            row = self.model.find(reply.student_id)
+            name = self.model.row(row).name if row >= 0 else reply.student_id
+            self.message.emit(self.tr("Check-in confirmed: %1 is marked %2.").replace("%1", name)
+                              .replace("%2", status_label(reply.status)))
+        else:
+            self.message.emit(self.tr("Check-in rejected: nobody was marked."))
+        self.pendingResolved.emit(reply)
+        self.refresh(force=True)
+
+    def _resolve_failed(self, pending_id: int, code: str, detail: str) -> None:
+        if code == "not_found":
+            self.message.emit(self.tr("That check-in was decided already (on another PC?)."))
+        else:
+            self._show_banner(failure_text(code, detail, self.server.connection.address))
+        self._pending_selected()
+        self.refresh(force=True)
 
     # -- marking --------------------------------------------------------------------------------
 

@@ -20,7 +20,6 @@ DATA_ENV = "ATTENDANCE_DESKTOP_DATA"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 9009
 DEFAULT_LECTURE = ""
-DEFAULT_STREAK = 3
 
 
 def data_dir() -> Path:
@@ -52,8 +51,6 @@ class Preferences:
     port: int = DEFAULT_PORT
     token: str = ""
     lecture: str = DEFAULT_LECTURE
-    auto_mark: bool = False
-    auto_streak: int = DEFAULT_STREAK
 
     @property
     def address(self) -> str:
@@ -68,22 +65,12 @@ def _int(value, default: int, low: int, high: int) -> int:
     return number if low <= number <= high else default
 
 
-def _bool(value, default: bool) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return default
-
-
 def load(settings: QSettings) -> Preferences:
     return Preferences(
         host=str(settings.value("server/host", DEFAULT_HOST) or DEFAULT_HOST),
         port=_int(settings.value("server/port", DEFAULT_PORT), DEFAULT_PORT, 1, 65535),
         token=str(settings.value("server/token", "") or ""),
         lecture=str(settings.value("lecture/code", DEFAULT_LECTURE) or ""),
-        auto_mark=_bool(settings.value("checkin/auto_mark", False), False),
-        auto_streak=_int(settings.value("checkin/auto_streak", DEFAULT_STREAK), DEFAULT_STREAK, 1, 20),
     )
 
 
@@ -92,6 +79,4 @@ def save(settings: QSettings, prefs: Preferences) -> None:
     settings.setValue("server/port", prefs.port)
     settings.setValue("server/token", prefs.token)
     settings.setValue("lecture/code", prefs.lecture)
-    settings.setValue("checkin/auto_mark", prefs.auto_mark)
-    settings.setValue("checkin/auto_streak", prefs.auto_streak)
     settings.sync()

@@ -4,11 +4,13 @@ The GUI thread never touches a socket or a camera. It talks to the workers throu
 signal/slot connections and gets results back as signals. Each worker that talks to the server
 owns its own :class:`Connection` (one FramedClient per thread, never shared).
 
-- :class:`ServerWorker`: roster loads and recognition requests;
-- :class:`OutboxWorker`: every mark goes through it: written to the durable queue first, then
-  sent; resent on a timer (and at the next start) until the server acknowledges it;
-- :class:`CaptureWorker`: reads frames, finds faces locally, hands over a frame with exactly
-  one face when the check-in screen asks for one.
+- :class:`ServerWorker`: one screen's requests (roster, uncertain check-ins, check-ins,
+  enrolments);
+- :class:`OutboxWorker`: every roll call batch goes through it: written to the durable queue
+  first, then sent; resent on a timer (and at the next start) until the server acknowledges it;
+- :class:`CaptureWorker`: reads frames, finds faces locally, hands over the frames of one face
+  when the check-in or Enrol screen asks;
+- :class:`EnrolCheckWorker`: checks enrolment photos (size, sharpness, eyes, pose).
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ from PyQt5.QtCore import QObject, Qt, QThread, QTimer, pyqtSignal, pyqtSlot
 from PyQt5.QtGui import QImage
 
 from client.connection import FramedClient, ServerError
-from client.desktop.capture import SourceError, SourceSpec, limit_size, open_source
+from client.desktop.capture import FaceFrame, SourceError, SourceSpec, limit_size, open_source
+from client.desktop.checkin_logic import FRAMES_PER_TRY, FrameCollector
+from client.desktop.enrol_checks import FaceMeasures, LandmarkModel, LandmarksUnavailable, check_photo, measure_face
 from client.desktop.faces_local import DetectorUnavailable, FaceDetector
 from client.desktop.mark_queue import MarkQueue
 from protocol.errors import ProtocolError
@@ -163,13 +167,21 @@ class WorkerThread:
 
 
 class ServerWorker(QObject):
-    """Roster loads and recognition requests, one at a time, on its own connection."""
+    """One screen's requests, one at a time, on its own connection: the roster, today's uncertain
+    check-ins and the professor's decisions (roll call), check-ins (face check-in), enrolments
+    (Enrol). Every result comes back as a signal; a failure as (code, detail)."""
 
     connectionChanged = pyqtSignal(str, str)  # "connected" or a failure code; "host:port"
     rosterReady = pyqtSignal(object)  # framed.RosterResponse
     rosterFailed = pyqtSignal(str, str, str)  # lecture, code, detail
-    recognized = pyqtSignal(int, object)  # ticket, framed.RecognizeResponse
-    recognizeFailed = pyqtSignal(int, str, str)  # ticket, code, detail
+    pendingReady = pyqtSignal(object)  # framed.PendingResponse
+    pendingFailed = pyqtSignal(str, str, str)  # lecture, code, detail
+    resolved = pyqtSignal(object)  # framed.ResolvePendingResponse
+    resolveFailed = pyqtSignal(int, str, str)  # pending ID, code, detail
+    checkedIn = pyqtSignal(int, object)  # ticket, framed.CheckinResponse
+    checkinFailed = pyqtSignal(int, str, str)  # ticket, code, detail
+    enrolled = pyqtSignal(int, object)  # ticket, framed.EnrollResponse
+    enrollFailed = pyqtSignal(int, str, str)  # ticket, code, detail
 
     def __init__(self, host: str, port: int, *, token: str = "", timeout: float = 30.0):
         super().__init__()
@@ -184,34 +196,57 @@ class ServerWorker(QObject):
 
     @pyqtSlot(str)
     def loadRoster(self, lecture: str) -> None:
+        self._request(lambda client: client.roster(lecture), self.rosterReady.emit,
+                      lambda code, detail: self.rosterFailed.emit(lecture, code, detail))
+
+    @pyqtSlot(str)
+    def loadPending(self, lecture: str) -> None:
+        self._request(lambda client: client.pending(lecture), self.pendingReady.emit,
+                      lambda code, detail: self.pendingFailed.emit(lecture, code, detail))
+
+    @pyqtSlot(int, object)
+    def resolvePending(self, pending_id: int, student_id: str | None) -> None:
+        """Confirm the uncertain check-in as ``student_id`` (marked present), or reject it (None)."""
+        self._request(lambda client: client.resolve_pending(pending_id, student_id), self.resolved.emit,
+                      lambda code, detail: self.resolveFailed.emit(pending_id, code, detail))
+
+    @pyqtSlot(int, object, str, bool)
+    def checkin(self, ticket: int, frames: tuple, lecture: str, queue_uncertain: bool) -> None:
+        """Frames (JPEG bytes) of one face: the server decides and marks an accepted face."""
+        self._request(
+            lambda client: client.checkin(lecture, frames, mark=True, queue_uncertain=queue_uncertain),
+            lambda reply: self.checkedIn.emit(ticket, reply),
+            lambda code, detail: self.checkinFailed.emit(ticket, code, detail),
+        )
+
+    @pyqtSlot(int, str, object, object, bool)
+    def enroll(self, ticket: int, student_id: str, photos: tuple, name: str | None, force: bool) -> None:
+        """Photos (JPEG bytes) of one student, stored by the server all or none."""
+        self._request(
+            lambda client: client.enroll(student_id, photos, name=name, force=force),
+            lambda reply: self.enrolled.emit(ticket, reply),
+            lambda code, detail: self.enrollFailed.emit(ticket, code, detail),
+        )
+
+    def _request(self, call: Callable[[FramedClient], Any], done: Callable[[Any], None],
+                 failed: Callable[[str, str], None]) -> None:
         try:
-            reply = self.connection.call(lambda client: client.roster(lecture))
+            reply = self.connection.call(call)
         except Exception as exc:  # noqa: BLE001 - reported to the GUI
-            self._failed(exc, lambda code, detail: self.rosterFailed.emit(lecture, code, detail))
+            code, detail = describe_failure(exc)
+            if not isinstance(exc, (ServerError, OSError, ProtocolError)):
+                log.exception("unexpected failure")
+            self.connectionChanged.emit("connected" if isinstance(exc, ServerError) else code, self.connection.address)
+            failed(code, detail)
             return
         self.connectionChanged.emit("connected", self.connection.address)
-        self.rosterReady.emit(reply)
-
-    @pyqtSlot(int, object, str)
-    def recognize(self, ticket: int, jpeg: bytes, lecture: str) -> None:
-        try:
-            reply = self.connection.call(lambda client: client.recognize(jpeg, lecture or None))
-        except Exception as exc:  # noqa: BLE001 - reported to the GUI
-            self._failed(exc, lambda code, detail: self.recognizeFailed.emit(ticket, code, detail))
-            return
-        self.connectionChanged.emit("connected", self.connection.address)
-        self.recognized.emit(ticket, reply)
-
-    def _failed(self, exc: Exception, emit: Callable[[str, str], None]) -> None:
-        code, detail = describe_failure(exc)
-        if not isinstance(exc, (ServerError, OSError, ProtocolError)):
-            log.exception("unexpected failure")
-        self.connectionChanged.emit("connected" if isinstance(exc, ServerError) else code, self.connection.address)
-        emit(code, detail)
+        done(reply)
 
 
 class OutboxWorker(QObject):
-    """The only path a mark takes to the server: queue file first, then the network.
+    """The path a roll call's marks take to the server: queue file first, then the network
+    (a face check-in is marked by the server itself; queued check-in marks of an older version
+    are still delivered).
 
     ``submit(entry)`` writes the entry to the durable queue and then tries to send every queued
     entry, oldest first. What the server does not acknowledge stays queued and is sent again
@@ -377,19 +412,28 @@ def to_qimage(frame_bgr: np.ndarray) -> QImage:
 
 
 class CaptureWorker(QObject):
-    """Reads frames, finds faces, shows every frame, and gives the check-in screen a frame when
-    it asked for one (``requestFace``) and exactly one face is in view.
+    """Reads frames, finds faces on this PC, shows every frame, and hands over frames with exactly
+    one face when a screen asks for them:
 
-    A folder of images shows each image for at least ``dwell`` seconds, and an image with exactly
-    one face until it has been handed over once (so every such image is sent, whatever the
-    server's speed).
+    - ``requestBurst``: the frames of one face for a check-in try
+      (:class:`~client.desktop.checkin_logic.FrameCollector`: 4 frames over 0.75 s of a camera or
+      video; one frame, the image, from a folder of images), as ``burstReady``;
+    - ``requestStill``: one frame for an enrolment photo, as ``stillReady``.
+
+    ``cancelRequest`` withdraws either. A folder of images shows each image for at least
+    ``dwell`` seconds, and an image with exactly one face until it has been handed over once (so
+    every such image is used, whatever the server's speed).
     """
 
     frameReady = pyqtSignal(QImage, int)  # the frame with face boxes drawn, number of faces
-    faceFrame = pyqtSignal(object, QImage)  # JPEG bytes of the clean frame, the clean frame
+    burstProgress = pyqtSignal(int, int)  # frames of the try collected, frames needed (on a change)
+    burstReady = pyqtSignal(object)  # tuple of FaceFrame: one check-in try
+    stillReady = pyqtSignal(object)  # FaceFrame: an enrolment photo to check
     sourceOpened = pyqtSignal(str)  # the detector backend in use
     sourceFailed = pyqtSignal(str)
     sourceEnded = pyqtSignal()
+
+    BURST, STILL = "burst", "still"
 
     def __init__(self, spec: SourceSpec, *, dwell: float = 1.5, fps: float = 15.0,
                  detector_backend: str | None = None, jpeg_quality: int = 90):
@@ -402,14 +446,15 @@ class CaptureWorker(QObject):
         self._source = None
         self._detector: FaceDetector | None = None
         self._timer: QTimer | None = None
-        self._want = False
+        self._wanted: str | None = None  # BURST, STILL or None
+        self._collector: FrameCollector | None = None
         self._frame: np.ndarray | None = None
         self._boxes: list = []
         self._shown_at = 0.0
-        self._sent = False
+        self._used = False  # the still image on show was handed over
         self._started_at = 0.0
         self.frames_shown = 0
-        self.faces_sent = 0
+        self.handovers = 0  # bursts and stills handed over
 
     @pyqtSlot()
     def start(self) -> None:
@@ -432,12 +477,17 @@ class CaptureWorker(QObject):
         self._tick()
 
     @pyqtSlot()
-    def requestFace(self) -> None:
-        self._want = True
+    def requestBurst(self) -> None:
+        if self._wanted != self.BURST:
+            self._wanted, self._collector = self.BURST, None
+
+    @pyqtSlot()
+    def requestStill(self) -> None:
+        self._wanted, self._collector = self.STILL, None
 
     @pyqtSlot()
     def cancelRequest(self) -> None:
-        self._want = False
+        self._wanted, self._collector = None, None
 
     @pyqtSlot()
     def stop(self) -> None:
@@ -463,7 +513,7 @@ class CaptureWorker(QObject):
 
     def _tick_still(self) -> None:
         now = time.monotonic()
-        due = now - self._shown_at >= self.dwell and (self._sent or len(self._boxes) != 1)
+        due = now - self._shown_at >= self.dwell and (self._used or len(self._boxes) != 1)
         if self._frame is None or due:
             frame = self._source.next_image()
             if frame is None:
@@ -471,23 +521,25 @@ class CaptureWorker(QObject):
                 return
             self._show(limit_size(frame))
             self._shown_at = now
-            self._sent = False
-        if self._want and len(self._boxes) == 1 and not self._sent:
-            self._hand_over()
-            self._sent = True
+            self._used = False
+        if self._wanted and len(self._boxes) == 1 and not self._used:
+            self._used = self._offer(now)
 
     def _tick_moving(self) -> None:
-        skip = 0
+        skip, now, before = 0, time.monotonic(), 0
         if not self._source.live:
-            due = int((time.monotonic() - self._started_at) * self._source.fps)
-            skip = max(0, due - self._source.position - 1)
+            before = self._source.position
+            due = int((now - self._started_at) * self._source.fps)
+            skip = max(0, due - before - 1)
         frame = self._source.read(skip) if skip else self._source.read()
         if frame is None:
             self._end()
             return
+        if not self._source.live and self._source.position <= before:  # a video file started again
+            self._started_at = now - self._source.position / self._source.fps
         self._show(limit_size(frame))
-        if self._want and len(self._boxes) == 1:
-            self._hand_over()
+        if self._wanted:
+            self._offer(time.monotonic())
 
     def _show(self, frame: np.ndarray) -> None:
         self._frame = frame
@@ -500,14 +552,60 @@ class CaptureWorker(QObject):
         self.frames_shown += 1
         self.frameReady.emit(to_qimage(shown), len(self._boxes))
 
-    def _hand_over(self) -> None:
+    def _offer(self, now: float) -> bool:
+        """Give the frame on show to the pending request; True when it was taken."""
+        if self._wanted == self.STILL:
+            if len(self._boxes) != 1:
+                return False
+            self._hand_over(self.stillReady, self._face_frame())
+            return True
+        if self._collector is None:
+            self._collector = FrameCollector(1 if self._source.still else FRAMES_PER_TRY)
+        collector = self._collector
+        before = collector.collected
+        burst = collector.feed(now, self._boxes, self._face_frame)
+        if burst is not None:
+            self.burstProgress.emit(len(burst), collector.count)
+            self._hand_over(self.burstReady, burst)
+            return True
+        if collector.collected != before:
+            self.burstProgress.emit(collector.collected, collector.count)
+        return collector.collected > before
+
+    def _face_frame(self) -> FaceFrame:
         ok, jpeg = cv2.imencode(".jpg", self._frame, [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality])
         if not ok:
-            return
-        self._want = False
-        self.faces_sent += 1
-        self.faceFrame.emit(jpeg.tobytes(), to_qimage(self._frame))
+            raise SourceError("a frame cannot be encoded as JPEG")
+        return FaceFrame(self._frame, tuple(int(v) for v in self._boxes[0]), jpeg.tobytes())
+
+    def _hand_over(self, signal, payload) -> None:
+        self._wanted, self._collector = None, None
+        self.handovers += 1
+        signal.emit(payload)
 
     def _end(self) -> None:
         self.stop()
         self.sourceEnded.emit()
+
+
+class EnrolCheckWorker(QObject):
+    """Checks enrolment photos (:mod:`client.desktop.enrol_checks`) on its own thread; the 68-point
+    landmark model is loaded when the first photo comes."""
+
+    checked = pyqtSignal(int, object)  # ticket, enrol_checks.PhotoCheck
+    checkFailed = pyqtSignal(int, str)  # ticket, why (the landmark model cannot be loaded)
+
+    def __init__(self, landmarks: LandmarkModel | None = None):
+        super().__init__()
+        self.landmarks = landmarks or LandmarkModel()
+
+    @pyqtSlot(int, object, str, object)
+    def check(self, ticket: int, frame: FaceFrame, pose: str, reference: FaceMeasures | None) -> None:
+        """Check ``frame`` for ``pose``; ``reference``: the straight photo's measures (the other
+        poses are measured from it)."""
+        try:
+            measures = measure_face(frame.image, frame.box, self.landmarks)
+        except LandmarksUnavailable as exc:
+            self.checkFailed.emit(ticket, str(exc))
+            return
+        self.checked.emit(ticket, check_photo(measures, pose, reference))

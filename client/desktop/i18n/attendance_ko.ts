@@ -4,376 +4,583 @@
 <context>
     <name>CheckinScreen</name>
     <message>
-        <location filename="../checkin.py" line="132"/>
-        <source>No camera or video source.
-Start with --camera N, --video FILE or --images DIR.</source>
-        <translation>카메라나 영상 입력이 없습니다.
---camera N, --video 파일 또는 --images 폴더로 시작하세요.</translation>
-    </message>
-    <message>
-        <location filename="../checkin.py" line="138"/>
-        <source>Starting the camera…</source>
-        <translation>카메라를 켜는 중…</translation>
-    </message>
-    <message>
-        <location filename="../checkin.py" line="266"/>
+        <location filename="../checkin.py" line="178"/>
         <source>Look at the camera to check in.</source>
         <translation>출석하려면 카메라를 보세요.</translation>
     </message>
     <message>
-        <location filename="../checkin.py" line="166"/>
-        <source>&amp;Yes, that is me</source>
-        <translation>예, 본인입니다(&amp;Y)</translation>
-    </message>
-    <message>
-        <location filename="../checkin.py" line="167"/>
-        <source>&amp;No</source>
-        <translation>아니요(&amp;N)</translation>
-    </message>
-    <message>
-        <location filename="../checkin.py" line="176"/>
+        <location filename="../checkin.py" line="128"/>
         <source>Student ID:</source>
         <translation>학번:</translation>
     </message>
     <message>
-        <location filename="../checkin.py" line="178"/>
+        <location filename="../checkin.py" line="130"/>
         <source>Name:</source>
         <translation>이름:</translation>
     </message>
     <message>
-        <location filename="../checkin.py" line="180"/>
+        <location filename="../checkin.py" line="132"/>
         <source>Distance:</source>
         <translation>거리:</translation>
     </message>
     <message>
-        <location filename="../checkin.py" line="187"/>
+        <location filename="../checkin.py" line="136"/>
         <source>Result</source>
         <translation>인식 결과</translation>
     </message>
     <message>
-        <location filename="../checkin.py" line="196"/>
-        <source>Marking</source>
-        <translation>출석 처리</translation>
-    </message>
-    <message>
-        <location filename="../checkin.py" line="197"/>
-        <source>Ask the student to confirm (Yes/No)</source>
-        <translation>학생에게 확인받기 (예/아니요)</translation>
-    </message>
-    <message>
-        <location filename="../checkin.py" line="212"/>
-        <source>recognitions in a row</source>
-        <translation>번 인식되면 출석</translation>
-    </message>
-    <message>
-        <location filename="../checkin.py" line="219"/>
+        <location filename="../checkin.py" line="150"/>
         <source>Check-ins on this PC</source>
         <translation>이 PC의 출석 기록</translation>
     </message>
     <message>
-        <location filename="../checkin.py" line="272"/>
-        <source>Source: %1 · local face detector: %2</source>
-        <translation>입력: %1 · 얼굴 검출기: %2</translation>
-    </message>
-    <message>
-        <location filename="../checkin.py" line="287"/>
-        <source>The video source cannot be used:
-%1</source>
-        <translation>영상 입력을 사용할 수 없습니다:
-%1</translation>
-    </message>
-    <message>
-        <location filename="../checkin.py" line="288"/>
-        <source>Video source: %1</source>
-        <translation>영상 입력: %1</translation>
-    </message>
-    <message>
-        <location filename="../checkin.py" line="306"/>
+        <location filename="../checkin.py" line="203"/>
         <source>Enter the lecture code at the top to start the check-in.</source>
         <translation>출석을 시작하려면 위에 강의 코드를 입력하세요.</translation>
     </message>
     <message>
-        <location filename="../checkin.py" line="329"/>
-        <source>No face recognized. Look straight at the camera.</source>
-        <translation>얼굴을 인식하지 못했습니다. 카메라를 똑바로 보세요.</translation>
-    </message>
-    <message>
-        <location filename="../checkin.py" line="332"/>
-        <source>Unknown face: not on this lecture&apos;s roster. Not marked.</source>
-        <translation>알 수 없는 얼굴: 이 강의의 수강생이 아닙니다. 출석 처리하지 않았습니다.</translation>
-    </message>
-    <message>
-        <location filename="../checkin.py" line="333"/>
-        <source>Unknown face (distance %1)</source>
-        <translation>알 수 없는 얼굴 (거리 %1)</translation>
-    </message>
-    <message>
-        <location filename="../checkin.py" line="336"/>
-        <source>%1 is already checked in.</source>
-        <translation>%1 학생은 이미 출석했습니다.</translation>
-    </message>
-    <message>
-        <location filename="../checkin.py" line="340"/>
-        <source>Is this you? Press Yes to check in.</source>
-        <translation>본인이 맞습니까? 출석하려면 예를 누르세요.</translation>
-    </message>
-    <message>
-        <location filename="../checkin.py" line="344"/>
-        <source>Recognized %1 of %2 times. Keep looking at the camera.</source>
-        <translation>%2번 중 %1번 인식했습니다. 카메라를 계속 보세요.</translation>
-    </message>
-    <message>
-        <location filename="../checkin.py" line="393"/>
-        <source>Not marked. Step up to the camera again.</source>
-        <translation>출석 처리하지 않았습니다. 다시 카메라 앞에 서세요.</translation>
-    </message>
-    <message>
-        <location filename="../checkin.py" line="400"/>
-        <source>No answer: not marked.</source>
-        <translation>응답이 없어 출석 처리하지 않았습니다.</translation>
-    </message>
-    <message>
-        <location filename="../checkin.py" line="418"/>
+        <location filename="../checkin.py" line="285"/>
         <source>Checked in: %1</source>
         <translation>출석 완료: %1</translation>
     </message>
     <message>
-        <location filename="../checkin.py" line="419"/>
-        <source>sending…</source>
-        <translation>보내는 중…</translation>
-    </message>
-    <message>
-        <location filename="../checkin.py" line="443"/>
-        <source>already marked (%1)</source>
-        <translation>이미 기록됨 (%1)</translation>
-    </message>
-    <message>
-        <location filename="../checkin.py" line="445"/>
+        <location filename="../checkin.py" line="286"/>
         <source>checked in ✓</source>
         <translation>출석 ✓</translation>
     </message>
     <message>
-        <location filename="../checkin.py" line="452"/>
-        <source>refused by the server (%1)</source>
-        <translation>서버가 거부함 (%1)</translation>
+        <location filename="../checkin.py" line="220"/>
+        <source>Hold still… (%1 of %2)</source>
+        <translation>움직이지 마세요… (%2장 중 %1장)</translation>
     </message>
     <message>
-        <location filename="../checkin.py" line="461"/>
-        <source>pending: saved on this PC, will be sent</source>
-        <translation>대기 중: 이 PC에 저장됨, 자동으로 보냄</translation>
+        <location filename="../checkin.py" line="233"/>
+        <source>Checking…</source>
+        <translation>확인하는 중…</translation>
     </message>
     <message>
-        <location filename="../checkin.py" line="476"/>
-        <source>unknown</source>
-        <translation>알 수 없음</translation>
+        <location filename="../checkin.py" line="259"/>
+        <source>Only one person in front of the camera, please. Try again.</source>
+        <translation>카메라 앞에는 한 사람만 서 주세요. 다시 시도하세요.</translation>
     </message>
     <message>
-        <location filename="../checkin.py" line="477"/>
-        <source>Unknown</source>
-        <translation>알 수 없음</translation>
+        <location filename="../checkin.py" line="261"/>
+        <source>The picture was not clear enough. Look at the camera again.</source>
+        <translation>사진이 충분히 선명하지 않습니다. 다시 카메라를 보세요.</translation>
     </message>
     <message>
-        <location filename="../checkin.py" line="198"/>
-        <source>Automatic:</source>
-        <translation>자동:</translation>
-    </message>
-    <message>
-        <location filename="../checkin.py" line="210"/>
-        <source>mark after</source>
-        <translation>연속</translation>
-    </message>
-    <message>
-        <location filename="../checkin.py" line="279"/>
-        <source>camera %1</source>
-        <translation>카메라 %1</translation>
-    </message>
-    <message>
-        <location filename="../checkin.py" line="280"/>
-        <source>video file %1</source>
-        <translation>영상 파일 %1</translation>
+        <location filename="../checkin.py" line="265"/>
+        <source>Nothing was marked: try again in a moment.</source>
+        <translation>출석 처리하지 않았습니다. 잠시 후 다시 시도하세요.</translation>
     </message>
     <message>
         <location filename="../checkin.py" line="281"/>
-        <source>image folder %1</source>
-        <translation>이미지 폴더 %1</translation>
+        <source>%1 was already checked in (%2).</source>
+        <translation>%1 학생은 이미 출석했습니다 (%2).</translation>
     </message>
     <message>
-        <location filename="../checkin.py" line="291"/>
-        <source>finished</source>
-        <translation>끝</translation>
+        <location filename="../checkin.py" line="283"/>
+        <source>already checked in</source>
+        <translation>이미 출석함</translation>
+    </message>
+    <message>
+        <location filename="../checkin.py" line="292"/>
+        <source>Almost: look straight at the camera once more.</source>
+        <translation>거의 다 됐습니다. 카메라를 한 번 더 똑바로 보세요.</translation>
+    </message>
+    <message>
+        <location filename="../checkin.py" line="294"/>
+        <source>Not sure who you are: your check-in waits for your professor&apos;s confirmation.</source>
+        <translation>누구인지 확실하지 않습니다. 교수님이 확인하면 출석 처리됩니다.</translation>
+    </message>
+    <message>
+        <location filename="../checkin.py" line="296"/>
+        <source>Face not recognized with certainty</source>
+        <translation>확실하게 인식하지 못한 얼굴</translation>
+    </message>
+    <message>
+        <location filename="../checkin.py" line="296"/>
+        <source>waiting for the professor</source>
+        <translation>교수님 확인 대기</translation>
+    </message>
+    <message>
+        <location filename="../checkin.py" line="298"/>
+        <source>Not recognized: this face is not on the lecture&apos;s roster. Not marked.</source>
+        <translation>인식하지 못했습니다. 이 강의 수강생의 얼굴이 아닙니다. 출석 처리하지 않았습니다.</translation>
+    </message>
+    <message>
+        <location filename="../checkin.py" line="299"/>
+        <source>Unknown face</source>
+        <translation>알 수 없는 얼굴</translation>
+    </message>
+    <message>
+        <location filename="../checkin.py" line="299"/>
+        <source>not marked</source>
+        <translation>출석 처리 안 함</translation>
+    </message>
+    <message>
+        <location filename="../checkin.py" line="332"/>
+        <source>%1 (accepted up to %2)</source>
+        <translation>%1 (%2까지 인정)</translation>
+    </message>
+    <message>
+        <location filename="../checkin.py" line="144"/>
+        <source>Stand alone in front of the camera and look at it for a second or two. Only a face the server is sure of is checked in; if it is not sure, your professor confirms the check-in.</source>
+        <translation>카메라 앞에 혼자 서서 1~2초 동안 카메라를 보세요. 서버가 확실히 알아본 얼굴만 출석 처리하며, 확실하지 않으면 교수님이 출석을 확인합니다.</translation>
     </message>
 </context>
 <context>
     <name>ConnectionDialog</name>
     <message>
-        <location filename="../app.py" line="73"/>
+        <location filename="../app.py" line="74"/>
         <source>Connection settings</source>
         <translation>연결 설정</translation>
     </message>
     <message>
-        <location filename="../app.py" line="82"/>
+        <location filename="../app.py" line="83"/>
         <source>Server host:</source>
         <translation>서버 주소:</translation>
     </message>
     <message>
-        <location filename="../app.py" line="83"/>
+        <location filename="../app.py" line="84"/>
         <source>Port:</source>
         <translation>포트:</translation>
     </message>
     <message>
-        <location filename="../app.py" line="85"/>
+        <location filename="../app.py" line="86"/>
         <source>The classroom PC and the professor&apos;s PC talk to the same attendance server.</source>
         <translation>강의실 PC와 교수용 PC는 같은 출석 서버에 연결합니다.</translation>
     </message>
     <message>
-        <location filename="../app.py" line="80"/>
+        <location filename="../app.py" line="81"/>
         <source>from attendance-db add-client</source>
         <translation>attendance-db add-client 로 받은 토큰</translation>
     </message>
     <message>
-        <location filename="../app.py" line="84"/>
+        <location filename="../app.py" line="85"/>
         <source>Client token:</source>
         <translation>클라이언트 토큰:</translation>
     </message>
 </context>
 <context>
+    <name>Enrol</name>
+    <message>
+        <location filename="../enrol_model.py" line="27"/>
+        <source>Straight</source>
+        <translation>정면</translation>
+    </message>
+    <message>
+        <location filename="../enrol_model.py" line="28"/>
+        <source>A little to the left</source>
+        <translation>왼쪽으로 조금</translation>
+    </message>
+    <message>
+        <location filename="../enrol_model.py" line="29"/>
+        <source>A little to the right</source>
+        <translation>오른쪽으로 조금</translation>
+    </message>
+    <message>
+        <location filename="../enrol_model.py" line="30"/>
+        <source>A little up</source>
+        <translation>위로 조금</translation>
+    </message>
+    <message>
+        <location filename="../enrol_model.py" line="31"/>
+        <source>A little down</source>
+        <translation>아래로 조금</translation>
+    </message>
+    <message>
+        <location filename="../enrol_model.py" line="39"/>
+        <source>Look straight at the camera.</source>
+        <translation>카메라를 정면으로 보세요.</translation>
+    </message>
+    <message>
+        <location filename="../enrol_model.py" line="40"/>
+        <source>Turn your head a little to your left.</source>
+        <translation>고개를 왼쪽으로 조금 돌리세요.</translation>
+    </message>
+    <message>
+        <location filename="../enrol_model.py" line="41"/>
+        <source>Turn your head a little to your right.</source>
+        <translation>고개를 오른쪽으로 조금 돌리세요.</translation>
+    </message>
+    <message>
+        <location filename="../enrol_model.py" line="42"/>
+        <source>Tilt your head up a little.</source>
+        <translation>고개를 조금 드세요.</translation>
+    </message>
+    <message>
+        <location filename="../enrol_model.py" line="43"/>
+        <source>Tilt your head down a little.</source>
+        <translation>고개를 조금 숙이세요.</translation>
+    </message>
+    <message>
+        <location filename="../enrol_model.py" line="51"/>
+        <source>Come closer to the camera.</source>
+        <translation>카메라에 더 가까이 오세요.</translation>
+    </message>
+    <message>
+        <location filename="../enrol_model.py" line="52"/>
+        <source>Hold still: the picture is blurred.</source>
+        <translation>움직이지 마세요. 사진이 흐립니다.</translation>
+    </message>
+    <message>
+        <location filename="../enrol_model.py" line="53"/>
+        <source>Open your eyes.</source>
+        <translation>눈을 뜨세요.</translation>
+    </message>
+    <message>
+        <location filename="../enrol_model.py" line="54"/>
+        <source>Turn a little more to your left.</source>
+        <translation>왼쪽으로 조금 더 돌리세요.</translation>
+    </message>
+    <message>
+        <location filename="../enrol_model.py" line="55"/>
+        <source>Turn a little more to your right.</source>
+        <translation>오른쪽으로 조금 더 돌리세요.</translation>
+    </message>
+    <message>
+        <location filename="../enrol_model.py" line="56"/>
+        <source>Tilt your head up a little more.</source>
+        <translation>고개를 조금 더 드세요.</translation>
+    </message>
+    <message>
+        <location filename="../enrol_model.py" line="57"/>
+        <source>Tilt your head down a little more.</source>
+        <translation>고개를 조금 더 숙이세요.</translation>
+    </message>
+    <message>
+        <location filename="../enrol_model.py" line="65"/>
+        <source>stored ✓</source>
+        <translation>저장됨 ✓</translation>
+    </message>
+    <message>
+        <location filename="../enrol_model.py" line="65"/>
+        <source>fine</source>
+        <translation>문제없음</translation>
+    </message>
+    <message>
+        <location filename="../enrol_model.py" line="68"/>
+        <source>the server found no face: take it again</source>
+        <translation>서버가 얼굴을 찾지 못함: 다시 찍으세요</translation>
+    </message>
+    <message>
+        <location filename="../enrol_model.py" line="69"/>
+        <source>the server found several faces: take it again</source>
+        <translation>서버가 여러 얼굴을 찾음: 다시 찍으세요</translation>
+    </message>
+    <message>
+        <location filename="../enrol_model.py" line="70"/>
+        <source>the server could not read the photo: take it again</source>
+        <translation>서버가 사진을 읽지 못함: 다시 찍으세요</translation>
+    </message>
+    <message>
+        <location filename="../enrol_model.py" line="71"/>
+        <source>unlike this student&apos;s other photos (distance %1)</source>
+        <translation>이 학생의 다른 사진과 다름 (거리 %1)</translation>
+    </message>
+    <message>
+        <location filename="../enrol_model.py" line="72"/>
+        <source>looks like student %1 (distance %2)</source>
+        <translation>학번 %1 학생과 닮음 (거리 %2)</translation>
+    </message>
+    <message>
+        <location filename="../enrol_model.py" line="76"/>
+        <source>stored anyway</source>
+        <translation>그래도 저장함</translation>
+    </message>
+    <message>
+        <location filename="../enrol_model.py" line="207"/>
+        <source>Server: %1</source>
+        <translation>서버: %1</translation>
+    </message>
+    <message>
+        <location filename="../enrol_model.py" line="209"/>
+        <source>skipped</source>
+        <translation>건너뜀</translation>
+    </message>
+    <message>
+        <location filename="../enrol_model.py" line="211"/>
+        <source>taken ✓</source>
+        <translation>촬영함 ✓</translation>
+    </message>
+    <message>
+        <location filename="../enrol_model.py" line="213"/>
+        <source>now: %1</source>
+        <translation>지금: %1</translation>
+    </message>
+    <message>
+        <location filename="../enrol_model.py" line="214"/>
+        <source>to do</source>
+        <translation>남음</translation>
+    </message>
+</context>
+<context>
+    <name>EnrolScreen</name>
+    <message>
+        <location filename="../enrol.py" line="110"/>
+        <source>only for a student not enrolled yet</source>
+        <translation>아직 등록되지 않은 학생만</translation>
+    </message>
+    <message>
+        <location filename="../enrol.py" line="112"/>
+        <source>Student</source>
+        <translation>학생</translation>
+    </message>
+    <message>
+        <location filename="../enrol.py" line="114"/>
+        <source>Student ID:</source>
+        <translation>학번:</translation>
+    </message>
+    <message>
+        <location filename="../enrol.py" line="115"/>
+        <source>Name:</source>
+        <translation>이름:</translation>
+    </message>
+    <message>
+        <location filename="../enrol.py" line="135"/>
+        <source>&amp;Retake</source>
+        <translation>다시 찍기(&amp;R)</translation>
+    </message>
+    <message>
+        <location filename="../enrol.py" line="136"/>
+        <source>Take the chosen pose again (the straight one: every pose again)</source>
+        <translation>선택한 자세를 다시 찍습니다 (정면을 다시 찍으면 모든 자세를 다시 찍습니다)</translation>
+    </message>
+    <message>
+        <location filename="../enrol.py" line="138"/>
+        <source>S&amp;kip this pose</source>
+        <translation>이 자세 건너뛰기(&amp;K)</translation>
+    </message>
+    <message>
+        <location filename="../enrol.py" line="140"/>
+        <source>&amp;New student</source>
+        <translation>다음 학생(&amp;N)</translation>
+    </message>
+    <message>
+        <location filename="../enrol.py" line="148"/>
+        <source>&amp;Send to the server</source>
+        <translation>서버로 보내기(&amp;S)</translation>
+    </message>
+    <message>
+        <location filename="../enrol.py" line="151"/>
+        <source>Enrol &amp;anyway…</source>
+        <translation>그래도 등록(&amp;A)…</translation>
+    </message>
+    <message>
+        <location filename="../enrol.py" line="159"/>
+        <source>Photos</source>
+        <translation>사진</translation>
+    </message>
+    <message>
+        <location filename="../enrol.py" line="215"/>
+        <source>Only the student may be in front of the camera.</source>
+        <translation>카메라 앞에는 등록할 학생만 있어야 합니다.</translation>
+    </message>
+    <message>
+        <location filename="../enrol.py" line="215"/>
+        <source>No face in view: look at the camera.</source>
+        <translation>얼굴이 보이지 않습니다. 카메라를 보세요.</translation>
+    </message>
+    <message>
+        <location filename="../enrol.py" line="243"/>
+        <source>Photo %1 taken.</source>
+        <translation>%1번 사진을 찍었습니다.</translation>
+    </message>
+    <message>
+        <location filename="../enrol.py" line="250"/>
+        <source>Photos cannot be checked on this PC: %1</source>
+        <translation>이 PC에서 사진을 검사할 수 없습니다: %1</translation>
+    </message>
+    <message>
+        <location filename="../enrol.py" line="292"/>
+        <source>All photos taken: check the student ID, then send.</source>
+        <translation>사진을 모두 찍었습니다. 학번을 확인하고 보내세요.</translation>
+    </message>
+    <message>
+        <location filename="../enrol.py" line="294"/>
+        <source>Photo %1 of %2: %3</source>
+        <translation>사진 %1/%2: %3</translation>
+    </message>
+    <message>
+        <location filename="../enrol.py" line="319"/>
+        <source>Sending %1 photos…</source>
+        <translation>사진 %1장을 보내는 중…</translation>
+    </message>
+    <message>
+        <location filename="../enrol.py" line="325"/>
+        <source>Enrol anyway?</source>
+        <translation>그래도 등록할까요?</translation>
+    </message>
+    <message>
+        <location filename="../enrol.py" line="325"/>
+        <source>Enrol these photos although the server found them unlike this student&apos;s other photos or like another student? Do it only after checking the student&apos;s identity (student card): photos of the wrong person let one student be checked in as another.</source>
+        <translation>서버가 이 학생의 다른 사진과 다르거나 다른 학생과 닮았다고 판단한 사진입니다. 그래도 등록하시겠습니까? 학생증으로 본인임을 확인한 다음에만 등록하세요. 다른 사람의 사진이 등록되면 한 학생이 다른 학생으로 출석 처리될 수 있습니다.</translation>
+    </message>
+    <message>
+        <location filename="../enrol.py" line="346"/>
+        <source>Enrolled %1: %2 photos stored (%3 in all). Press New student for the next one.</source>
+        <translation>%1 등록 완료: 사진 %2장 저장 (모두 %3장). 다음 학생을 등록하려면 다음 학생을 누르세요.</translation>
+    </message>
+    <message>
+        <location filename="../enrol.py" line="350"/>
+        <source>Not enrolled: take the photos the server could not use again, then send.</source>
+        <translation>등록하지 않았습니다. 서버가 쓸 수 없는 사진을 다시 찍은 다음 보내세요.</translation>
+    </message>
+    <message>
+        <location filename="../enrol.py" line="352"/>
+        <source>Not enrolled: the server found the problems shown on the photos. Retake them, or enrol anyway after checking the student&apos;s identity.</source>
+        <translation>등록하지 않았습니다. 서버가 사진에 표시된 문제를 찾았습니다. 다시 찍거나, 학생 본인임을 확인한 다음 그래도 등록하세요.</translation>
+    </message>
+    <message>
+        <location filename="../enrol.py" line="364"/>
+        <source>Student %1 is not enrolled yet: enter their name, then send again.</source>
+        <translation>학번 %1 학생은 아직 등록되지 않았습니다. 이름을 입력하고 다시 보내세요.</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
-        <location filename="../app.py" line="117"/>
+        <location filename="../app.py" line="118"/>
         <source>Lecture attendance</source>
         <translation>강의 출석</translation>
     </message>
     <message>
-        <location filename="../app.py" line="129"/>
+        <location filename="../app.py" line="131"/>
         <source>Face check-in</source>
         <translation>얼굴 인식 출석</translation>
     </message>
     <message>
-        <location filename="../app.py" line="130"/>
+        <location filename="../app.py" line="132"/>
         <source>Roll call</source>
         <translation>호명 출석</translation>
     </message>
     <message>
-        <location filename="../app.py" line="181"/>
+        <location filename="../app.py" line="192"/>
         <source>Lecture</source>
         <translation>강의</translation>
     </message>
     <message>
-        <location filename="../app.py" line="184"/>
+        <location filename="../app.py" line="195"/>
         <source>Lecture code:</source>
         <translation>강의 코드:</translation>
     </message>
     <message>
-        <location filename="../app.py" line="191"/>
+        <location filename="../app.py" line="202"/>
         <source>Connection settings…</source>
         <translation>연결 설정…</translation>
     </message>
     <message>
-        <location filename="../app.py" line="195"/>
+        <location filename="../app.py" line="206"/>
         <source>&amp;File</source>
         <translation>파일(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../app.py" line="198"/>
+        <location filename="../app.py" line="209"/>
         <source>&amp;Quit</source>
         <translation>종료(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../app.py" line="202"/>
+        <location filename="../app.py" line="213"/>
         <source>&amp;Help</source>
         <translation>도움말(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../app.py" line="203"/>
+        <location filename="../app.py" line="214"/>
         <source>&amp;About</source>
         <translation>정보(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../app.py" line="208"/>
+        <location filename="../app.py" line="219"/>
         <source>About</source>
         <translation>정보</translation>
     </message>
     <message>
-        <location filename="../app.py" line="208"/>
+        <location filename="../app.py" line="219"/>
         <source>Lecture attendance by face recognition.
 Face check-in for the classroom PC and roll call for the professor.</source>
         <translation>얼굴 인식 강의 출석.
 강의실 PC의 얼굴 인식 출석과 교수용 호명 출석.</translation>
     </message>
     <message>
-        <location filename="../app.py" line="230"/>
+        <location filename="../app.py" line="241"/>
         <source>%1 is not a lecture code (like ea0017_1).</source>
         <translation>%1은(는) 강의 코드가 아닙니다 (예: ea0017_1).</translation>
     </message>
     <message>
-        <location filename="../app.py" line="275"/>
+        <location filename="../app.py" line="288"/>
         <source>● Connected to %1</source>
         <translation>● 연결됨: %1</translation>
     </message>
     <message>
-        <location filename="../app.py" line="277"/>
+        <location filename="../app.py" line="290"/>
         <source>○ Server %1</source>
         <translation>○ 서버 %1</translation>
     </message>
     <message>
-        <location filename="../app.py" line="279"/>
+        <location filename="../app.py" line="292"/>
         <source>● %1 is not answering</source>
         <translation>● %1 응답 없음</translation>
     </message>
     <message>
-        <location filename="../app.py" line="281"/>
+        <location filename="../app.py" line="294"/>
         <source>● Server unreachable: %1</source>
         <translation>● 서버에 연결할 수 없음: %1</translation>
     </message>
     <message>
-        <location filename="../app.py" line="292"/>
+        <location filename="../app.py" line="305"/>
         <source>Marks pending: %1</source>
         <translation>전송 대기 중인 출석: %1</translation>
     </message>
     <message>
-        <location filename="../app.py" line="310"/>
+        <location filename="../app.py" line="320"/>
         <source>The server refused a mark (%1: %2); it was moved to the rejected log.</source>
         <translation>서버가 출석 기록을 거부했습니다 (%1: %2). 거부 기록 파일로 옮겼습니다.</translation>
     </message>
     <message>
-        <location filename="../app.py" line="318"/>
+        <location filename="../app.py" line="327"/>
         <source>Cannot save marks</source>
         <translation>출석 기록을 저장할 수 없음</translation>
     </message>
     <message>
-        <location filename="../app.py" line="318"/>
+        <location filename="../app.py" line="327"/>
         <source>The queue of unsent marks cannot be written (%1). Marks are kept in memory only until the server confirms them.</source>
         <translation>보내지 못한 출석 기록의 대기열 파일을 쓸 수 없습니다 (%1). 서버가 확인할 때까지 메모리에만 보관합니다.</translation>
     </message>
     <message>
-        <location filename="../app.py" line="332"/>
+        <location filename="../app.py" line="341"/>
         <source>Marks not sent yet</source>
         <translation>아직 보내지 못한 출석</translation>
     </message>
     <message>
-        <location filename="../app.py" line="332"/>
+        <location filename="../app.py" line="341"/>
         <source>Marks the server has not confirmed yet: %1. They are saved on this computer and will be sent the next time the app starts. Quit anyway?</source>
         <translation>서버가 아직 확인하지 않은 출석 기록: %1. 이 컴퓨터에 저장되어 있으며 다음에 프로그램을 시작할 때 보냅니다. 그래도 종료하시겠습니까?</translation>
     </message>
     <message>
-        <location filename="../app.py" line="359"/>
+        <location filename="../app.py" line="366"/>
         <source>Roll call not finished</source>
         <translation>호명 출석이 끝나지 않음</translation>
     </message>
     <message>
-        <location filename="../app.py" line="359"/>
+        <location filename="../app.py" line="366"/>
         <source>Roll call changes not sent: %1 (press Finish to send them). Quit and discard them?</source>
         <translation>보내지 않은 호명 출석 변경: %1 (보내려면 완료를 누르세요). 버리고 종료하시겠습니까?</translation>
     </message>
     <message>
-        <location filename="../app.py" line="132"/>
+        <location filename="../app.py" line="142"/>
         <source>Report</source>
         <translation>보고서</translation>
     </message>
     <message>
-        <location filename="../app.py" line="136"/>
+        <location filename="../app.py" line="146"/>
         <source>Classroom camera</source>
         <translation>강의실 카메라</translation>
+    </message>
+    <message>
+        <location filename="../app.py" line="137"/>
+        <source>Enrol</source>
+        <translation>얼굴 등록</translation>
     </message>
 </context>
 <context>
@@ -429,7 +636,7 @@ Face check-in for the classroom PC and roll call for the professor.</source>
         <translation>서버 내부 오류가 발생했습니다.</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="39"/>
+        <location filename="../messages.py" line="40"/>
         <source>The server answered with an error.</source>
         <translation>서버가 오류로 응답했습니다.</translation>
     </message>
@@ -447,6 +654,39 @@ Face check-in for the classroom PC and roll call for the professor.</source>
         <location filename="../messages.py" line="37"/>
         <source>The server is busy; try again in a moment.</source>
         <translation>서버가 바쁩니다. 잠시 후에 다시 시도하세요.</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="38"/>
+        <source>The pictures show more than one person.</source>
+        <translation>사진에 두 사람 이상이 있습니다.</translation>
+    </message>
+</context>
+<context>
+    <name>PendingModel</name>
+    <message>
+        <location filename="../pending_model.py" line="71"/>
+        <source>Time</source>
+        <translation>시각</translation>
+    </message>
+    <message>
+        <location filename="../pending_model.py" line="72"/>
+        <source>May be (nearest first)</source>
+        <translation>후보 (가까운 순)</translation>
+    </message>
+    <message>
+        <location filename="../pending_model.py" line="73"/>
+        <source>Frames</source>
+        <translation>프레임</translation>
+    </message>
+    <message>
+        <location filename="../pending_model.py" line="74"/>
+        <source>From</source>
+        <translation>보낸 PC</translation>
+    </message>
+    <message>
+        <location filename="../pending_model.py" line="92"/>
+        <source>The students this face is near, with the face distance (smaller: more alike). Look at the student, then confirm or reject.</source>
+        <translation>이 얼굴과 가까운 학생과 얼굴 거리입니다 (작을수록 닮음). 학생을 직접 보고 확인하거나 거부하세요.</translation>
     </message>
 </context>
 <context>
@@ -668,119 +908,179 @@ Face check-in for the classroom PC and roll call for the professor.</source>
 <context>
     <name>RollCallScreen</name>
     <message>
-        <location filename="../rollcall.py" line="109"/>
+        <location filename="../rollcall.py" line="134"/>
         <source>&amp;Refresh</source>
         <translation>새로 고침(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="135"/>
+        <location filename="../rollcall.py" line="160"/>
         <source>Present (P)</source>
         <translation>출석 (P)</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="136"/>
+        <location filename="../rollcall.py" line="161"/>
         <source>Late (L)</source>
         <translation>지각 (L)</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="137"/>
+        <location filename="../rollcall.py" line="162"/>
         <source>Absent (A)</source>
         <translation>결석 (A)</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="138"/>
+        <location filename="../rollcall.py" line="163"/>
         <source>Excused (E)</source>
         <translation>공결 (E)</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="147"/>
+        <location filename="../rollcall.py" line="172"/>
         <source>Undo change (Del)</source>
         <translation>변경 취소 (Del)</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="153"/>
+        <location filename="../rollcall.py" line="178"/>
         <source>Mark all unmarked as Absent</source>
         <translation>미체크 학생 모두 결석 처리</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="156"/>
+        <location filename="../rollcall.py" line="181"/>
         <source>&amp;Finish</source>
         <translation>완료(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="180"/>
+        <location filename="../rollcall.py" line="243"/>
         <source>Enter the lecture code at the top to load its roster.</source>
         <translation>수강생 명단을 불러오려면 위에 강의 코드를 입력하세요.</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="183"/>
+        <location filename="../rollcall.py" line="246"/>
         <source>Loading the roster of %1…</source>
         <translation>%1 수강생 명단을 불러오는 중…</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="199"/>
+        <location filename="../rollcall.py" line="264"/>
         <source>Lecture %1 · session of %2</source>
         <translation>강의 %1 · %2 수업</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="211"/>
+        <location filename="../rollcall.py" line="277"/>
         <source>Lecture %1</source>
         <translation>강의 %1</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="245"/>
+        <location filename="../rollcall.py" line="416"/>
         <source>Unmarked students marked absent: %1</source>
         <translation>결석 처리한 미체크 학생: %1</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="249"/>
+        <location filename="../rollcall.py" line="420"/>
         <source>Marked %1 of %2 · unmarked %3</source>
         <translation>%2명 중 %1명 체크 · 미체크 %3명</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="252"/>
+        <location filename="../rollcall.py" line="423"/>
         <source>not sent: %1</source>
         <translation>보내지 않음: %1</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="254"/>
+        <location filename="../rollcall.py" line="425"/>
         <source>pending: %1</source>
         <translation>대기 중: %1</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="262"/>
+        <location filename="../rollcall.py" line="433"/>
         <source>Unmarked students</source>
         <translation>미체크 학생</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="262"/>
+        <location filename="../rollcall.py" line="433"/>
         <source>Students without a mark: %1. Send the roll call anyway?</source>
         <translation>출결이 체크되지 않은 학생: %1명. 그래도 보내시겠습니까?</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="276"/>
+        <location filename="../rollcall.py" line="447"/>
         <source>No changes to send.</source>
         <translation>보낼 변경 사항이 없습니다.</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="286"/>
+        <location filename="../rollcall.py" line="457"/>
         <source>Sending the roll call (marks: %1)…</source>
         <translation>호명 출석을 보내는 중 (%1건)…</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="300"/>
+        <location filename="../rollcall.py" line="471"/>
         <source>Roll call saved (marks: %1).</source>
         <translation>호명 출석을 저장했습니다 (%1건).</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="305"/>
+        <location filename="../rollcall.py" line="476"/>
         <source>Marks saved on this PC, sent automatically when the server answers: %1.</source>
         <translation>이 PC에 저장되어 서버가 응답하면 자동으로 보낼 출석 기록: %1건.</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="312"/>
+        <location filename="../rollcall.py" line="483"/>
         <source>The server refused the roll call: %1</source>
         <translation>서버가 호명 출석을 거부했습니다: %1</translation>
+    </message>
+    <message>
+        <location filename="../rollcall.py" line="211"/>
+        <source>&amp;Confirm</source>
+        <translation>확인(&amp;C)</translation>
+    </message>
+    <message>
+        <location filename="../rollcall.py" line="213"/>
+        <source>Re&amp;ject</source>
+        <translation>거부(&amp;J)</translation>
+    </message>
+    <message>
+        <location filename="../rollcall.py" line="216"/>
+        <source>Confirm as:</source>
+        <translation>출석 처리할 학생:</translation>
+    </message>
+    <message>
+        <location filename="../rollcall.py" line="220"/>
+        <source>The server was not sure who these faces are. Look at the student: confirm the check-in as them (marked present), or reject it.</source>
+        <translation>서버가 누구인지 확실히 알지 못한 얼굴입니다. 학생을 직접 보고 그 학생으로 확인(출석 처리)하거나 거부하세요.</translation>
+    </message>
+    <message>
+        <location filename="../rollcall.py" line="302"/>
+        <source>Uncertain check-ins: %1</source>
+        <translation>확인이 필요한 출석: %1</translation>
+    </message>
+    <message>
+        <location filename="../rollcall.py" line="307"/>
+        <source>Uncertain check-ins waiting for you: %1</source>
+        <translation>확인을 기다리는 출석: %1</translation>
+    </message>
+    <message>
+        <location filename="../rollcall.py" line="331"/>
+        <source>distance %1</source>
+        <translation>거리 %1</translation>
+    </message>
+    <message>
+        <location filename="../rollcall.py" line="342"/>
+        <source>Not a candidate</source>
+        <translation>후보가 아님</translation>
+    </message>
+    <message>
+        <location filename="../rollcall.py" line="342"/>
+        <source>The server did not find this face near %1 (%2). Confirm the check-in as them anyway?</source>
+        <translation>서버는 이 얼굴이 %1 (%2) 학생과 가깝다고 보지 않았습니다. 그래도 이 학생으로 출석 처리하시겠습니까?</translation>
+    </message>
+    <message>
+        <location filename="../rollcall.py" line="375"/>
+        <source>Check-in confirmed: %1 is marked %2.</source>
+        <translation>출석 확인: %1 학생을 %2(으)로 처리했습니다.</translation>
+    </message>
+    <message>
+        <location filename="../rollcall.py" line="378"/>
+        <source>Check-in rejected: nobody was marked.</source>
+        <translation>출석 거부: 아무도 출석 처리하지 않았습니다.</translation>
+    </message>
+    <message>
+        <location filename="../rollcall.py" line="384"/>
+        <source>That check-in was decided already (on another PC?).</source>
+        <translation>이미 처리된 출석입니다 (다른 PC에서 처리했을 수 있습니다).</translation>
     </message>
 </context>
 <context>
@@ -847,6 +1147,58 @@ Face check-in for the classroom PC and roll call for the professor.</source>
     </message>
 </context>
 <context>
+    <name>SourcePanel</name>
+    <message>
+        <location filename="../video_panel.py" line="56"/>
+        <source>No camera or video source.
+Start with --camera N, --video FILE or --images DIR.</source>
+        <translation>카메라나 영상 입력이 없습니다.
+--camera N, --video 파일 또는 --images 폴더로 시작하세요.</translation>
+    </message>
+    <message>
+        <location filename="../video_panel.py" line="58"/>
+        <source>Starting the camera…</source>
+        <translation>카메라를 켜는 중…</translation>
+    </message>
+    <message>
+        <location filename="../video_panel.py" line="68"/>
+        <source>Source: %1 · local face detector: %2</source>
+        <translation>입력: %1 · 얼굴 검출기: %2</translation>
+    </message>
+    <message>
+        <location filename="../video_panel.py" line="74"/>
+        <source>camera %1</source>
+        <translation>카메라 %1</translation>
+    </message>
+    <message>
+        <location filename="../video_panel.py" line="75"/>
+        <source>video file %1</source>
+        <translation>영상 파일 %1</translation>
+    </message>
+    <message>
+        <location filename="../video_panel.py" line="76"/>
+        <source>image folder %1</source>
+        <translation>이미지 폴더 %1</translation>
+    </message>
+    <message>
+        <location filename="../video_panel.py" line="82"/>
+        <source>The video source cannot be used:
+%1</source>
+        <translation>영상 입력을 사용할 수 없습니다:
+%1</translation>
+    </message>
+    <message>
+        <location filename="../video_panel.py" line="83"/>
+        <source>Video source: %1</source>
+        <translation>영상 입력: %1</translation>
+    </message>
+    <message>
+        <location filename="../video_panel.py" line="86"/>
+        <source>finished</source>
+        <translation>끝</translation>
+    </message>
+</context>
+<context>
     <name>Status</name>
     <message>
         <location filename="../roster_model.py" line="35"/>
@@ -902,124 +1254,129 @@ Face check-in for the classroom PC and roll call for the professor.</source>
 <context>
     <name>WatchScreen</name>
     <message>
-        <location filename="../../watch/qt_screen.py" line="166"/>
+        <location filename="../../watch/qt_screen.py" line="167"/>
         <source>Sample failed: %s</source>
         <translation>샘플 실패: %s</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="167"/>
+        <location filename="../../watch/qt_screen.py" line="168"/>
         <source>Stopped: %s</source>
         <translation>중지됨: %s</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="170"/>
+        <location filename="../../watch/qt_screen.py" line="171"/>
         <source>Stop</source>
         <translation>중지</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="208"/>
+        <location filename="../../watch/qt_screen.py" line="209"/>
         <source>marked by: %s</source>
         <translation>기록 주체: %s</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="218"/>
-        <source>Sample %d at %s: %d faces, %d known, %d encoded</source>
-        <translation>샘플 %d (%s): 얼굴 %d개, 인식 %d명, 인코딩 %d개</translation>
-    </message>
-    <message>
-        <location filename="../../watch/qt_screen.py" line="238"/>
+        <location filename="../../watch/qt_screen.py" line="239"/>
         <source>Session closed: present %d, late %d, left early %d, absent %d; kept %d marks by people</source>
         <translation>수업 종료: 출석 %d, 지각 %d, 조퇴 %d, 결석 %d; 사람이 남긴 기록 %d건 유지</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="279"/>
+        <location filename="../../watch/qt_screen.py" line="280"/>
         <source>Start</source>
         <translation>시작</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="251"/>
+        <location filename="../../watch/qt_screen.py" line="252"/>
         <source>Stopped</source>
         <translation>중지됨</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="252"/>
+        <location filename="../../watch/qt_screen.py" line="253"/>
         <source>Finished after %d samples</source>
         <translation>샘플 %d개 후 종료</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="259"/>
+        <location filename="../../watch/qt_screen.py" line="260"/>
         <source>Camera</source>
         <translation>카메라</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="259"/>
+        <location filename="../../watch/qt_screen.py" line="260"/>
         <source>Video file</source>
         <translation>동영상 파일</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="263"/>
+        <location filename="../../watch/qt_screen.py" line="264"/>
         <source>recorded lecture (.mp4, .avi)</source>
         <translation>녹화된 강의 (.mp4, .avi)</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="264"/>
+        <location filename="../../watch/qt_screen.py" line="265"/>
         <source>Browse...</source>
         <translation>찾아보기...</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="278"/>
+        <location filename="../../watch/qt_screen.py" line="279"/>
         <source> s</source>
         <translation> 초</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="281"/>
+        <location filename="../../watch/qt_screen.py" line="282"/>
         <source>Close session</source>
         <translation>수업 종료</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="285"/>
+        <location filename="../../watch/qt_screen.py" line="286"/>
         <source>every</source>
         <translation>간격</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="289"/>
+        <location filename="../../watch/qt_screen.py" line="290"/>
         <source>No picture yet</source>
         <translation>아직 화면이 없습니다</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="294"/>
+        <location filename="../../watch/qt_screen.py" line="295"/>
         <source>Student ID</source>
         <translation>학번</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="294"/>
+        <location filename="../../watch/qt_screen.py" line="295"/>
         <source>Name</source>
         <translation>이름</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="294"/>
+        <location filename="../../watch/qt_screen.py" line="295"/>
         <source>Seen</source>
         <translation>확인 시각</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="294"/>
+        <location filename="../../watch/qt_screen.py" line="295"/>
         <source>Status</source>
         <translation>상태</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="309"/>
+        <location filename="../../watch/qt_screen.py" line="314"/>
         <source>Recorded lecture</source>
         <translation>녹화된 강의</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="309"/>
+        <location filename="../../watch/qt_screen.py" line="314"/>
         <source>Videos (*.mp4 *.avi *.mkv *.mov)</source>
         <translation>동영상 (*.mp4 *.avi *.mkv *.mov)</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="328"/>
+        <location filename="../../watch/qt_screen.py" line="333"/>
         <source>Server: %s</source>
         <translation>서버: %s</translation>
+    </message>
+    <message>
+        <location filename="../../watch/qt_screen.py" line="219"/>
+        <source>Sample %d at %s: %d faces, %d known, %d uncertain, %d encoded</source>
+        <translation>샘플 %d (%s): 얼굴 %d개, 인식 %d명, 불확실 %d명, 인코딩 %d개</translation>
+    </message>
+    <message>
+        <location filename="../../watch/qt_screen.py" line="299"/>
+        <source>Green: recognized. Amber: uncertain, not counted as seen. Red: unknown.</source>
+        <translation>초록: 인식됨. 주황: 불확실(출석으로 세지 않음). 빨강: 알 수 없음.</translation>
     </message>
 </context>
 </TS>
