@@ -63,11 +63,11 @@ class DecisionRules:
     #: Largest distance ever accepted, whatever the calibration says.
     ceiling: float = DEFAULT_CEILING
     #: Weight of the expected same-person squared distance, s²(1/F + 1/K), in t².
-    noise_weight: float = 0.45
+    noise_weight: float = 0.2
     #: Weight of the separation Δ² in t², for many frames ...
-    separation_weight: float = 0.32
+    separation_weight: float = 0.36
     #: ... plus this much divided by the number of frames (one frame: the sum of both).
-    separation_weight_per_frame: float = 0.12
+    separation_weight_per_frame: float = 0.24
     #: The nearest student's distance must be at most this times the second nearest's.
     ratio: float = 0.9
     #: A face not accepted but within this times the threshold (and the ceiling) is uncertain.
@@ -209,6 +209,7 @@ class Population:
         return len(self.student_ids)
 
     def index_of(self, student_id: str) -> int | None:
+        """The student's row in :attr:`templates` (None: not enrolled)."""
         return self._index.get(student_id)
 
     def squared_distances(self, probe, rows: np.ndarray | None = None) -> np.ndarray:
@@ -258,12 +259,19 @@ class RosterModel:
         """``members``: the population's rows that are on this roster (None: everyone)."""
         self.population = population
         self.rules = population.rules
-        self._members = np.arange(len(population)) if members is None else np.asarray(members, dtype=np.intp)
-        self.student_ids = tuple(population.student_ids[i] for i in self._members)
-        self.templates = population.templates[self._members]
-        self.photo_counts = population.photo_counts[self._members]
-        self._squared_norms = population.squared_norms[self._members]
-        self._index = {student_id: i for i, student_id in enumerate(self.student_ids)}
+        # None: everyone, whose arrays are used as they are (100,000 templates are 51 MB: a
+        # copy per request would cost more than the matching).
+        self._members = None if members is None else np.asarray(members, dtype=np.intp)
+        if self._members is None:
+            self.student_ids = population.student_ids
+            self.templates, self.photo_counts = population.templates, population.photo_counts
+        else:
+            self.student_ids = tuple(population.student_ids[i] for i in self._members)
+            self.templates = population.templates[self._members]
+            self.photo_counts = population.photo_counts[self._members]
+        self._index = population._index if self._members is None else {
+            student_id: i for i, student_id in enumerate(self.student_ids)
+        }
         self._scale = 1.0  # see scaled()
 
     @classmethod
