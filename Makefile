@@ -41,7 +41,7 @@ test: venv
 # Benchmarks with targets from the issues (~12 minutes); each exits 1 when its target is missed.
 # Each saves its figures under .run/bench/; bench/write_report.py then prints the summary table
 # and writes docs/benchmarks.md. `make bench BENCHES=bench/throughput.py` runs one.
-BENCHES ?= bench/recognition.py bench/throughput.py bench/rollcall.py bench/startup.py \
+BENCHES ?= bench/recognition.py bench/checkin.py bench/throughput.py bench/rollcall.py bench/startup.py \
 	bench/gallery.py bench/dlib_builds.py bench/whole_room.py bench/scale_out.py bench/reports.py
 bench: venv
 	@url=$$(DB_NAME=attendance_bench scripts/database.sh start) || exit 1; rc=0; \

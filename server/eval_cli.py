@@ -130,7 +130,7 @@ def format_results(results: list[Result], photos: EncodedPhotos, splits: int) ->
 
 def _cell(tally: Tally, field: str) -> str:
     total = tally.strangers if field.startswith("strangers") else tally.checkins
-    return f"{getattr(tally, field)}/{total} ({100 * tally.rate(field):.1f}%)"
+    return f"{getattr(tally, field)}/{total} ({100 * tally.rate(field):.2f}%)"
 
 
 def plot(results: list[Result], path: Path) -> None:
