@@ -161,8 +161,15 @@ def proc_status(pid: int) -> dict[str, int]:
 
 
 def gallery_bytes(gallery) -> tuple[int, int]:
-    """(bytes of the gallery's numpy arrays, bytes of its ID and name tables), by accounting."""
-    arrays = sum(a.nbytes for a in vars(gallery).values() if isinstance(a, np.ndarray))
+    """(bytes of the gallery's numpy arrays, bytes of its ID and name tables), by accounting.
+    An array that is a view of another (the templates of one-photo students are the encodings
+    themselves) is counted once."""
+    buffers = {}
+    for array in vars(gallery).values():
+        if isinstance(array, np.ndarray):
+            owner = array if array.base is None else array.base
+            buffers[id(owner)] = max(buffers.get(id(owner), 0), array.nbytes)
+    arrays = sum(buffers.values())
     tables = sys.getsizeof(gallery._ids) + sum(sys.getsizeof(s) for s in gallery._ids)
     tables += sys.getsizeof(gallery._index) + sys.getsizeof(gallery._names)
     tables += sum(sys.getsizeof(name) for name in gallery._names.values())  # keys: the ID strings

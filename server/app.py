@@ -194,7 +194,6 @@ class AttendanceApp:
             )
             gallery = self.service.reload_gallery()
             log.info("gallery: %d encodings of %d students", len(gallery), len(gallery.student_ids))
-            self._list_knowns_conflicts(gallery)
             own_work = time.monotonic() - started
             self._wait_for_workers()
             log.info(
@@ -260,8 +259,14 @@ class AttendanceApp:
         return context
 
     def _maintain(self) -> None:
-        """Every ``gallery_refresh`` seconds: reload the face encodings (so that `attendance-db
-        forget` takes effect); once a day: delete evidence files past their retention."""
+        """First list the knowns/ photos an enrolment would refuse (a log for the staff, which
+        need not delay the port opening); then every ``gallery_refresh`` seconds: reload the face
+        encodings (so that `attendance-db forget` takes effect); once a day: delete evidence
+        files past their retention."""
+        try:
+            self._list_knowns_conflicts(self.service.gallery)
+        except Exception:  # noqa: BLE001 - a log line; serving goes on
+            log.exception("cannot compare the knowns/ photos")
         last_purge = time.monotonic()
         while not self._stopping.wait(self.config.gallery_refresh):
             service = self.service

@@ -13,10 +13,9 @@ The server keeps nothing between requests: a track's encodings are kept by the w
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -24,10 +23,8 @@ from protocol.errors import ErrorCode
 from server.presence import CloseOutcome, PresenceService, SampleOutcome
 from server.recognition.decision import as_encodings
 from server.recognition.faces import Box
-from server.recognition.images import ImageDecodeError
-from server.recognition.pool import WorkerCrashedError
 from server.recognition.whole_room import DEFAULT_MIN_FACE
-from server.service import AttendanceService, FaceResult, ServiceError, face_result
+from server.service import AttendanceService, FaceResult, ServiceError, face_result, recognition_errors
 
 
 @dataclass(frozen=True)
@@ -76,14 +73,14 @@ class CameraService:
 
     def detect(self, image: bytes, min_face: int = DEFAULT_MIN_FACE) -> list[Box]:
         """The box of every face in a whole-room image, down to ``min_face`` pixels wide."""
-        with _recognition_errors():
+        with recognition_errors():
             return self.attendance.recognizer.detect_whole_room(image, min_face)
 
     def identify(self, image: bytes, boxes: Sequence[Box], lecture_code: str | None = None) -> list[FaceResult]:
         """Who is at each face box (no detection): one result per box, in order; each student is
         given to at most one box. With a lecture code only its students are candidates."""
         allowed = self._roster(lecture_code)
-        with _recognition_errors():
+        with recognition_errors():
             encodings = self.attendance.recognizer.encode_boxes(image, boxes)
         gallery = self.attendance.gallery
         decisions = gallery.roster_model(allowed, rules=self.attendance.rules).decide_room(list(encodings))
@@ -117,7 +114,7 @@ class CameraService:
             return {}
         if not image:
             raise ServiceError(ErrorCode.BAD_REQUEST, "tracks to encode, but no image")
-        with _recognition_errors():
+        with recognition_errors():
             encodings = self.attendance.recognizer.encode_boxes(image, [tracks[i].box for i in indexes])
         rounded = encodings.astype(np.float32).astype(np.float64)
         return dict(zip(indexes, rounded))
@@ -133,16 +130,3 @@ class CameraService:
     def _roster(self, lecture_code: str | None) -> set[str] | None:
         """The lecture's students (None: no lecture, everyone enrolled is a candidate)."""
         return None if lecture_code is None else self.attendance.roster_ids(lecture_code)
-
-
-@contextlib.contextmanager
-def _recognition_errors() -> Iterator[None]:
-    """Turn the recognition pool's exceptions into ServiceError."""
-    try:
-        yield
-    except ImageDecodeError as exc:  # (a ValueError: caught first)
-        raise ServiceError(ErrorCode.BAD_IMAGE, str(exc)) from exc
-    except WorkerCrashedError as exc:
-        raise ServiceError(ErrorCode.INTERNAL, str(exc)) from exc
-    except ValueError as exc:  # BoxOutsideImageError, or min_face out of range
-        raise ServiceError(ErrorCode.BAD_REQUEST, str(exc)) from exc

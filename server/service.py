@@ -1,4 +1,5 @@
-"""The attendance rules, independent of the wire format: roster, mark, batch mark, recognize.
+"""The attendance rules, independent of the wire format: roster, mark, batch mark, recognize,
+check-in from several frames, enrolment, uncertain check-ins for the professor.
 
 Both protocol handlers (2019 one-shot payloads and the framed protocol) call these methods and
 turn :class:`ServiceError` into their own error replies. Every database write happens in one
@@ -8,17 +9,16 @@ transaction; a database that is unreachable becomes ``ServiceError(db_unavailabl
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
+import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterator, Sequence, TypeVar
 
-import pymysql
-
-import hashlib
-
 import numpy as np
+import pymysql
 
 from db import attendance, lectures, pending, students
 from db import encodings as db_encodings
@@ -29,6 +29,7 @@ from server.recognition import enrolment_checks
 from server.recognition.decision import (
     ACCEPTED,
     UNCERTAIN,
+    Candidate,
     Decision,
     DecisionRules,
     DifferentPeopleError,
@@ -120,13 +121,6 @@ class BatchOutcome:
     batch_id: str
     applied: int
     replayed: bool
-
-
-@dataclass(frozen=True)
-class Candidate:
-    student_id: str
-    name: str | None
-    distance: float
 
 
 @dataclass(frozen=True)
@@ -428,10 +422,8 @@ class AttendanceService:
 
         :raises ServiceError: not_found (a new student without ``name``).
         """
-        if not name:
-            with self._database() as conn, transaction(conn) as cur:
-                if students.get_student(cur, student_id) is None:
-                    raise ServiceError(ErrorCode.NOT_FOUND, f"no student {student_id}; give their name to enrol them")
+        with self._database() as conn, transaction(conn) as cur:
+            _require_known_or_named(cur, student_id, name)  # before the encoding work
         with recognition_errors():
             results = self.recognizer.encode_enrolment(images)
         problems = [_photo_problem(result) for result in results]
@@ -453,10 +445,9 @@ class AttendanceService:
         ]
 
         def write(cur):
-            if students.get_student(cur, student_id) is None:
-                if not name:
-                    raise ServiceError(ErrorCode.NOT_FOUND, f"no student {student_id}; give their name to enrol them")
-                students.ensure_student(cur, student_id, name)
+            _require_known_or_named(cur, student_id, name)
+            if name:
+                students.ensure_student(cur, student_id, name)  # an existing student keeps theirs
             db_encodings.insert_enrolled(cur, student_id, rows, ENROLMENT_MODEL)
             return db_encodings.count_encodings(cur, student_id, ENROLMENT_MODEL)
 
@@ -568,13 +559,16 @@ class AttendanceService:
 
 @contextlib.contextmanager
 def recognition_errors() -> Iterator[None]:
-    """Turn the recognition pool's exceptions into ServiceError (bad_image, internal)."""
+    """Turn the recognition pool's exceptions into ServiceError: bad_image (not a usable image),
+    internal (a worker died), bad_request (a box outside the image, min_face out of range)."""
     try:
         yield
-    except ImageDecodeError as exc:
+    except ImageDecodeError as exc:  # (a ValueError: caught first)
         raise ServiceError(ErrorCode.BAD_IMAGE, str(exc)) from exc
     except WorkerCrashedError as exc:
         raise ServiceError(ErrorCode.INTERNAL, str(exc)) from exc
+    except ValueError as exc:  # BoxOutsideImageError, or min_face out of range
+        raise ServiceError(ErrorCode.BAD_REQUEST, str(exc)) from exc
 
 
 def face_result(gallery: Gallery, box, decision: Decision) -> FaceResult:
@@ -589,8 +583,14 @@ def face_result(gallery: Gallery, box, decision: Decision) -> FaceResult:
     )
 
 
-def _candidate(gallery: Gallery, candidate) -> Candidate:
-    return Candidate(candidate.student_id, gallery.name_of(candidate.student_id), candidate.distance)
+def _candidate(gallery: Gallery, candidate: Candidate) -> Candidate:
+    return dataclasses.replace(candidate, name=gallery.name_of(candidate.student_id))
+
+
+def _require_known_or_named(cur, student_id: str, name: str | None) -> None:
+    """:raises ServiceError: not_found, for a student not in the database and no name to add them."""
+    if not name and students.get_student(cur, student_id) is None:
+        raise ServiceError(ErrorCode.NOT_FOUND, f"no student {student_id}; give their name to enrol them")
 
 
 def _frame_encodings(frames: Sequence[PhotoEncoding]) -> np.ndarray:

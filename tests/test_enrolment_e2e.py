@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import time
 
 import pytest
 
@@ -170,8 +171,11 @@ def test_start_up_lists_knowns_photos_that_an_enrolment_would_refuse(server_db_u
     shutil.copytree(faces_dir / "knowns", knowns)
     (knowns / "201911007_impostor").mkdir()
     shutil.copy(faces_dir / "probes" / "obama_2.jpg", knowns / "201911007_impostor" / "a.jpg")
+    expected = "knowns/201911007_impostor/a.jpg looks like student 201911001"
     with fresh_database(server_db_url) as url, caplog.at_level(logging.WARNING, logger="server.app"):
         with running_server(url, knowns, workers=1):
-            pass
+            deadline = time.monotonic() + 30  # listed by the maintenance thread, after the port opens
+            while time.monotonic() < deadline and not any(expected in r.getMessage() for r in caplog.records):
+                time.sleep(0.1)
     conflicts = [r.getMessage() for r in caplog.records if "looks like student" in r.getMessage()]
-    assert any("201911007_impostor/a.jpg looks like student 201911001" in m for m in conflicts), conflicts
+    assert any(expected in m for m in conflicts), conflicts

@@ -96,8 +96,12 @@ class DecisionRules:
 
 @dataclass(frozen=True)
 class Candidate:
+    """A student a face may be: distance from the face (its frames' mean) to their template.
+    ``name``: filled in by whoever knows the names (the server's gallery)."""
+
     student_id: str
     distance: float
+    name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -467,7 +471,11 @@ def _assign(distances: np.ndarray, acceptable: np.ndarray) -> dict[int, int]:
     """face -> student for the most acceptable pairs, then the smallest total distance."""
     if not acceptable.any():
         return {}
-    from scipy.optimize import linear_sum_assignment  # imported here: only rooms need it
+    if (acceptable.sum(axis=0) <= 1).all() and (acceptable.sum(axis=1) <= 1).all():
+        # No face and no student with two choices (one face, or no contention): nothing to assign.
+        faces, students = np.nonzero(acceptable)
+        return {int(face): int(student) for face, student in zip(faces, students)}
+    from scipy.optimize import linear_sum_assignment  # imported here: only contended rooms need it
 
     faces = np.flatnonzero(acceptable.any(axis=1))
     students = np.flatnonzero(acceptable.any(axis=0))
