@@ -423,7 +423,7 @@ class FramedSession:
             tuple(
                 framed.PendingCheckin(
                     c.pending_id, c.requested_at.isoformat(timespec="seconds"), c.client_name, c.frames,
-                    tuple(framed.Candidate(x.student_id, x.name, round(x.distance, 4)) for x in c.candidates),
+                    wire_candidates(c.candidates),
                 )
                 for c in listed.checkins
             ),
@@ -511,4 +511,6 @@ def track_decision(result: TrackResult) -> framed.TrackDecision:
 
 
 def wire_candidates(candidates) -> tuple[framed.Candidate, ...]:
-    return tuple(framed.Candidate(c.student_id, c.name, c.distance) for c in candidates)
+    """Candidates (of a decision, or of a queued check-in) as the framed protocol sends them;
+    distances to 4 decimals (the database stores them as FLOAT)."""
+    return tuple(framed.Candidate(c.student_id, c.name, round(float(c.distance), 4)) for c in candidates)

@@ -9,7 +9,6 @@ Real photos, real worker processes, a real server on real sockets, a real MariaD
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
