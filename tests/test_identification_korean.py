@@ -9,6 +9,7 @@ Real photos, real worker processes, a real server on real sockets, a real MariaD
 from __future__ import annotations
 
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -91,23 +92,31 @@ def korean_server(server_db_url, faces_dir, korean, split, tmp_path_factory):
 
 def test_the_server_decides_each_checkin_as_the_simulation(korean_server, split):
     _, ids, decided = split
-    outcomes = {"right": 0, "wrong": 0, "strangers accepted": 0, "checkins": 0}
-    with korean_server.client() as client:
-        for person, photos, expected in decided[3]:
-            frames = [korean_server.photo_paths[i].read_bytes() for i in photos]
+
+    def check_in(checkin):
+        person, photos, expected = checkin
+        frames = [korean_server.photo_paths[i].read_bytes() for i in photos]
+        with korean_server.client() as client:
             try:
-                reply = client.checkin(LECTURE, frames, mark=False)
+                return person, expected, client.checkin(LECTURE, frames, mark=False)
             except ServerError as exc:  # photos of other days may be refused as two people
-                assert (exc.code, expected.reason) == ("different_people", "different people"), person
-                continue
-            assert (reply.decision, reply.student_id) == (expected.outcome, expected.student_id), person
-            assert reply.distance == pytest.approx(expected.distance, abs=2e-4)
-            assert reply.frames == 3 and reply.status is None and reply.pending_id is None
-            outcomes["checkins"] += 1
-            if reply.student_id is not None:
-                key = "right" if ids.get(person) == reply.student_id else (
-                    "wrong" if person in ids else "strangers accepted")
-                outcomes[key] += 1
+                return person, expected, exc
+
+    with ThreadPoolExecutor(2) as clients:  # two classroom PCs at once: one per server worker
+        replies = list(clients.map(check_in, decided[3]))
+    outcomes = {"right": 0, "wrong": 0, "strangers accepted": 0, "checkins": 0}
+    for person, expected, reply in replies:
+        if isinstance(reply, ServerError):
+            assert (reply.code, expected.reason) == ("different_people", "different people"), person
+            continue
+        assert (reply.decision, reply.student_id) == (expected.outcome, expected.student_id), person
+        assert reply.distance == pytest.approx(expected.distance, abs=2e-4)
+        assert reply.frames == 3 and reply.status is None and reply.pending_id is None
+        outcomes["checkins"] += 1
+        if reply.student_id is not None:
+            key = "right" if ids.get(person) == reply.student_id else (
+                "wrong" if person in ids else "strangers accepted")
+            outcomes[key] += 1
     assert outcomes["wrong"] == 0 and outcomes["strangers accepted"] == 0, outcomes
     expected_right = sum(d.student_id is not None and ids.get(p) == d.student_id for p, _, d in decided[3])
     assert outcomes["right"] == expected_right > 0, outcomes
@@ -116,12 +125,17 @@ def test_the_server_decides_each_checkin_as_the_simulation(korean_server, split)
 
 def test_2019_clients_get_a_student_id_only_for_an_accepted_face(korean_server, split):
     _, ids, decided = split
-    replies = []
-    for person, photos, expected in decided[1]:
-        [photo] = photos
+
+    def send(checkin):
+        person, [photo], expected = checkin
         reply = exchange(korean_server.host, korean_server.port, korean_server.photo_paths[photo].read_bytes())
-        assert reply == (expected.student_id or "Unknown").encode(), person
-        replies.append((person, reply))
+        return person, reply, (expected.student_id or "Unknown").encode()
+
+    with ThreadPoolExecutor(2) as clients:  # two classroom PCs at once: one per server worker
+        sent = list(clients.map(send, decided[1]))
+    for person, reply, expected in sent:
+        assert reply == expected, person
+    replies = [(person, reply) for person, reply, _ in sent]
     strangers = [reply for person, reply in replies if person not in ids]
     students = [(ids[person], reply) for person, reply in replies if person in ids]
     assert strangers and all(reply == b"Unknown" for reply in strangers)
@@ -209,15 +223,17 @@ def test_frames_of_two_people_in_one_checkin_are_refused(korean_server, split, k
 
 
 def test_the_attendance_eval_command_prints_both_rules(faces_dir, tmp_path, capsys):
-    # Four people of the Korean set, few splits: the command's own path, end to end.
+    # Eight photos of four people of the Korean set, few splits: the command's own path.
     folder = tmp_path / "photos"
     for person in ("jimin", "jin", "lia", "yeji"):
-        shutil.copytree(faces_dir / "korean" / person, folder / person)
+        (folder / person).mkdir(parents=True)
+        for photo in sorted((faces_dir / "korean" / person).iterdir())[:8]:
+            shutil.copy(photo, folder / person / photo.name)
     plot = tmp_path / "tradeoff.png"
     assert eval_cli.main([str(folder), "--enrolled", "5", "--frames", "3", "--splits", "3",
                           "--plot", str(plot), "--workers", "2"]) == 0
     out = capsys.readouterr().out
-    assert "100 photos of 4 people (0 skipped); 3 splits, each with 2 people enrolled and 2 strangers" in out
+    assert "32 photos of 4 people (0 skipped); 3 splits, each with 2 people enrolled and 2 strangers" in out
     assert "| 5 | 3 | ours |" in out and "| 5 | 3 | plain (1 photo, 0.6) |" in out
     assert plot.stat().st_size > 10_000 and plot.read_bytes()[:4] == b"\x89PNG"
     assert eval_cli.main([str(tmp_path / "missing")]) == 2
