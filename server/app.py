@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pymysql
+from pymysql.constants import ER
 
 from db.connection import UNAVAILABLE_ERRORS, ConnectionPool, DatabaseUrl, transaction
 from protocol.framed import DEFAULT_MAX_FRAME_BYTES
@@ -298,12 +299,12 @@ class AttendanceApp:
                 cur.execute("SELECT source FROM face_encodings LIMIT 1")  # ... of this version
                 cur.execute("SELECT 1 FROM pending_checkins LIMIT 1")
         except UNAVAILABLE_ERRORS as exc:
+            if exc.args and exc.args[0] == ER.BAD_FIELD_ERROR:  # an unknown column: an older schema
+                raise StartupError(
+                    f"{self.config.db_url} has the tables of an earlier version ({exc.args[-1]}); "
+                    f"add what is missing with: attendance-db --db-url URL init"
+                ) from exc
             raise StartupError(f"cannot connect to {self.config.db_url}: {exc}") from exc
-        except pymysql.err.OperationalError as exc:  # 1054 unknown column: an older schema
-            raise StartupError(
-                f"{self.config.db_url} has the tables of an earlier version ({exc.args[-1]}); "
-                f"add what is missing with: attendance-db --db-url URL init"
-            ) from exc
         except pymysql.err.ProgrammingError as exc:
             raise StartupError(
                 f"{self.config.db_url} has no attendance tables ({exc.args[-1]}); "

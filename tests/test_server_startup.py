@@ -13,6 +13,8 @@ import time
 
 import pytest
 
+from db import cli as db_cli
+from db.connection import connect, transaction
 from server.app import AttendanceApp, ServerConfig, StartupError
 from server.recognition.faces import ModelsUnavailableError
 from server.recognition.pool import RecognitionPool
@@ -93,3 +95,31 @@ def test_app_start_with_photos_already_encoded_serves_at_once(db_url, faces_dir)
         assert face.student_id == "201911002"
     finally:
         app.close()
+
+
+def test_app_refuses_an_older_schema_until_attendance_db_init_upgrades_it(db_url, faces_dir):
+    """A database made before enrolled encodings and uncertain check-ins existed: the server says
+    to run `attendance-db init`, which adds the missing columns (and tables) and keeps the rows."""
+    conn = connect(db_url)
+    try:
+        with transaction(conn) as cur:
+            cur.execute("INSERT INTO students (student_id, name) VALUES ('201911001', 'Obama')")
+            cur.execute("ALTER TABLE face_encodings DROP COLUMN photo, DROP COLUMN source")
+            cur.execute("DROP TABLE pending_candidates, pending_checkins")
+            cur.execute("INSERT INTO face_encodings (student_id, photo_path, photo_sha256, model, face_count)"
+                        " VALUES ('201911001', 'old.jpg', %s, 'm', 0)", ("0" * 64,))
+    finally:
+        conn.close()
+    config = ServerConfig(db_url=db_url, knowns_dir=faces_dir / "knowns", host="127.0.0.1", port=0, workers=1)
+    with pytest.raises(StartupError, match="earlier version.*attendance-db --db-url URL init"):
+        AttendanceApp(config).start()
+    assert db_cli.main(["--db-url", str(db_url), "init"]) == 0
+    conn = connect(db_url)
+    try:
+        with transaction(conn) as cur:
+            cur.execute("SELECT photo_path, source FROM face_encodings")
+            assert cur.fetchall() == (("old.jpg", "knowns"),)
+            cur.execute("SELECT COUNT(*) FROM pending_checkins")
+            assert cur.fetchone() == (0,)
+    finally:
+        conn.close()
