@@ -26,6 +26,7 @@ SERVER_PRIVILEGES: dict[str, tuple[str, ...]] = {
     # uncertain check-ins waiting for the professor (docs/recognition.md)
     "pending_checkins": ("SELECT", "INSERT", "UPDATE"),
     "pending_candidates": ("SELECT", "INSERT"),
+    "schema_migrations": ("SELECT",),  # the server checks the schema version at start
 }
 
 _USER = re.compile(r"[A-Za-z0-9_]{1,32}\Z")

@@ -1,6 +1,9 @@
 """``attendance-db`` (also ``python -m db``): set up the database, load rosters, manage clients.
 
     attendance-db [--db-url URL] [-v] init                    create the database and tables
+    attendance-db [--db-url URL] upgrade [--dry-run]          apply the schema's new migrations
+    attendance-db [--db-url URL] backup FILE                  dump the tables, with the schema version
+    attendance-db [--db-url URL] restore FILE                 replace the tables with a backup's
     attendance-db [--db-url URL] [-v] import-roster FILE.csv  add lectures, students, enrollments
     attendance-db [--db-url URL] add-client NAME              register a client, print its token
     attendance-db [--db-url URL] revoke-client NAME           refuse that client from now on
@@ -44,9 +47,9 @@ from db.connection import (
     transaction,
     url_from_env,
 )
-from db import accounts, clients, privacy
+from db import accounts, backup, clients, privacy, schema
 from db.roster_import import RosterFormatError, import_roster, read_roster_csv
-from db.schema import create_database, init_schema
+from db.schema import SchemaError, create_database, init_schema, upgrade
 from protocol.identifiers import check_client_name, check_student_id
 from protocol.identifiers import normalize_lecture_code
 
@@ -78,8 +81,34 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log what is done, with tracebacks")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    init = commands.add_parser("init", help="create the database (if missing) and its tables; safe to repeat")
+    init = commands.add_parser(
+        "init",
+        help="create the database (if missing) and its tables; safe to repeat; an existing database "
+             "of an earlier version is left alone (see upgrade)",
+    )
     init.set_defaults(run=run_init)
+
+    # Schema versions and backups (docs/maintenance.md).
+    upgrade_help = ("apply, in order, the schema migrations the database lacks, each once, printing "
+                    "each (back up first; stop attendance-server); refuses a database newer than this "
+                    "code (docs/maintenance.md)")
+    upgrading = commands.add_parser("upgrade", help=upgrade_help, description=upgrade_help)
+    upgrading.add_argument("--dry-run", action="store_true", help="only print what would be applied")
+    upgrading.set_defaults(run=run_upgrade)
+
+    backup_help = ("write every table and view of the database, with its schema version, to FILE "
+                   "(mariadb-dump or mysqldump, one consistent snapshot; the file is readable by you only)")
+    dump = commands.add_parser("backup", help=backup_help, description=backup_help)
+    dump.add_argument("file", type=Path, metavar="FILE", help="the backup file to write (replaced if it exists)")
+    dump.set_defaults(run=run_backup)
+
+    restore_help = ("load a FILE made by backup into the database (created if missing): REPLACES the "
+                    "project's tables and views there, and their rows, with the backup's (other "
+                    "tables are left alone); refuses a backup newer than this code; stop "
+                    "attendance-server first")
+    load = commands.add_parser("restore", help=restore_help, description=restore_help)
+    load.add_argument("file", type=Path, metavar="FILE", help="a file made by attendance-db backup")
+    load.set_defaults(run=run_restore)
 
     roster = commands.add_parser(
         "import-roster",
@@ -190,12 +219,63 @@ def run_init(args: argparse.Namespace, url: DatabaseUrl) -> int:
 
     with open_database(url) as conn, transaction(conn) as cur:
         before = _table_names(cur)
-        statements = init_schema(cur)  # CREATE TABLE IF NOT EXISTS ...
+        try:
+            statements = init_schema(cur)  # on an empty database only
+        except SchemaError as exc:
+            raise CommandError(f"{url.database}: {exc}", EXIT_DATABASE) from exc
         created = sorted(_table_names(cur) - before)
-    if created:
+        version = schema.read_status(cur).version
+    if statements:
         print(f"created {len(created)} tables: {', '.join(created)}")
+        print(f"schema version {version}")
     else:
-        print(f"all {statements} tables already exist")
+        print(f"schema version {version}: up to date, nothing to do")
+    return EXIT_OK
+
+
+def run_upgrade(args: argparse.Namespace, url: DatabaseUrl) -> int:
+    with open_database(url) as conn:
+        try:
+            upgrade(conn, dry_run=args.dry_run, report=print)
+        except SchemaError as exc:
+            raise CommandError(f"{url.database}: {exc}", EXIT_DATABASE) from exc
+    return EXIT_OK
+
+
+def run_backup(args: argparse.Namespace, url: DatabaseUrl) -> int:
+    with open_database(url) as conn, transaction(conn) as cur:  # a clear error when unreachable
+        status = schema.read_status(cur)
+    try:
+        size = backup.backup(url, args.file, status)
+    except backup.BackupFileError as exc:
+        raise CommandError(str(exc), EXIT_INPUT) from exc
+    except backup.BackupError as exc:
+        raise CommandError(str(exc), EXIT_DATABASE) from exc
+    print(f"backed up {url.database} ({status.describe()}) to {args.file}: {size} bytes")
+    return EXIT_OK
+
+
+def run_restore(args: argparse.Namespace, url: DatabaseUrl) -> int:
+    try:
+        header = backup.read_header(args.file)
+    except backup.BackupFileError as exc:
+        raise CommandError(str(exc), EXIT_INPUT) from exc
+    with open_database(url, select_database=False) as conn, transaction(conn) as cur:
+        try:
+            create_database(cur, url.database)  # CREATE DATABASE IF NOT EXISTS
+        except ValueError as exc:
+            raise CommandError(str(exc), EXIT_INPUT) from exc
+    try:
+        backup.restore(url, args.file, header)
+    except backup.BackupFileError as exc:
+        raise CommandError(str(exc), EXIT_INPUT) from exc
+    except backup.BackupError as exc:
+        raise CommandError(str(exc), EXIT_DATABASE) from exc
+    with open_database(url) as conn, transaction(conn) as cur:
+        status = schema.read_status(cur)
+    print(f"restored {args.file} (made {header.made}) into {url.database}: {status.describe()}")
+    if status.state in ("older", "unversioned"):
+        print("an earlier version: bring it to this code's with attendance-db upgrade")
     return EXIT_OK
 
 

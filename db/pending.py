@@ -12,7 +12,7 @@ import datetime
 from dataclasses import dataclass
 from typing import Sequence
 
-#: What a professor decides (schema.sql, pending_checkins.resolution).
+#: What a professor decides (db/schema.sql, pending_checkins.resolution).
 RESOLUTIONS = ("confirmed", "rejected")
 
 

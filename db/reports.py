@@ -15,7 +15,7 @@ Excused sessions, ``-`` and blank cells are not in the denominator. No counted s
 
 The database does the work: three queries (sessions with their totals, students with their
 totals, the cells) share one common table expression, ``cells`` below. Python only places the
-cells in the matrix. The views in schema.sql apply the same rules with late_weight 0.5.
+cells in the matrix. The views in db/schema.sql apply the same rules with late_weight 0.5.
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ class LectureReport:
 
 # One row per (enrolled student, session of the lecture in the date range): the cell's state, a
 # status or 'not_enrolled' / 'unmarked'. The mark wins over everything else. The same CASE is in
-# the attendance_sessions_v view (schema.sql).
+# the attendance_sessions_v view (db/schema.sql).
 _CELLS = """
 WITH cells AS (
     SELECT e.student_id, s.session_id,

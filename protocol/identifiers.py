@@ -21,7 +21,7 @@ _STUDENT_ID = re.compile(r"[0-9]{9}\Z")
 CLIENT_NAME_MAX_LENGTH = 64
 _CLIENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z")
 
-#: Attendance statuses and mark sources, as in schema.sql.
+#: Attendance statuses and mark sources, as in db/schema.sql.
 STATUSES = ("present", "late", "absent", "excused", "left_early")
 SOURCES = ("checkin", "rollcall", "camera", "manual")
 

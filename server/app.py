@@ -13,9 +13,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import pymysql
-from pymysql.constants import ER
-
 from db.connection import UNAVAILABLE_ERRORS, ConnectionPool, DatabaseUrl, transaction
 from protocol.framed import DEFAULT_MAX_FRAME_BYTES
 from server.auth import TokenChecker
@@ -23,6 +20,7 @@ from server.evidence import DEFAULT_RETENTION_DAYS, EvidenceKeeper
 from server.handlers import ConnectionHandler
 from server.limits import DEFAULT_LEGACY_NETWORKS, ConnectionLimit, NetworkAllowList, RateLimiter
 from db import encodings as db_encodings
+from db.schema import read_status
 from server.recognition.decision import DecisionRules
 from server.recognition.enrolment_checks import LIKE_OTHER_STUDENT, MAX_STARTUP_COMPARISONS, knowns_conflicts
 from server.recognition.enrollment import sync_knowns
@@ -293,23 +291,33 @@ class AttendanceApp:
             raise StartupError(f"{exc}; is the machine overloaded?") from exc
 
     def _check_database(self) -> None:
+        """Refuse to serve a database whose schema version is not the code's (db/schema.py)."""
         try:
             with self.db.connection() as conn, transaction(conn) as cur:
-                cur.execute("SELECT 1 FROM face_encodings LIMIT 1")  # the tables are there
-                cur.execute("SELECT source FROM face_encodings LIMIT 1")  # ... of this version
-                cur.execute("SELECT 1 FROM pending_checkins LIMIT 1")
+                status = read_status(cur)
         except UNAVAILABLE_ERRORS as exc:
-            if exc.args and exc.args[0] == ER.BAD_FIELD_ERROR:  # an unknown column: an older schema
-                raise StartupError(
-                    f"{self.config.db_url} has the tables of an earlier version ({exc.args[-1]}); "
-                    f"add what is missing with: attendance-db --db-url URL init"
-                ) from exc
             raise StartupError(f"cannot connect to {self.config.db_url}: {exc}") from exc
-        except pymysql.err.ProgrammingError as exc:
+        url, state = self.config.db_url, status.state
+        if state == "empty":
+            raise StartupError(f"{url} has no attendance tables; create them with: attendance-db --db-url URL init")
+        if state == "unversioned":
             raise StartupError(
-                f"{self.config.db_url} has no attendance tables ({exc.args[-1]}); "
-                f"create them with: attendance-db --db-url URL init"
-            ) from exc
+                f"{url} has the tables of an earlier version (no schema version); back them up and upgrade "
+                f"them with: attendance-db --db-url URL upgrade (docs/maintenance.md). Already upgraded? "
+                f"Then the server's account cannot read schema_migrations: grant it again with "
+                f"attendance-db create-server-account NAME"
+            )
+        if state == "older":
+            raise StartupError(
+                f"{url} has the tables of an earlier version (schema version {status.version}, this "
+                f"server needs {status.latest}); back them up and upgrade them with: "
+                f"attendance-db --db-url URL upgrade (docs/maintenance.md)"
+            )
+        if state == "newer":
+            raise StartupError(
+                f"{url} has schema version {status.version}, newer than this server's {status.latest}: "
+                f"attendance-server is older than the database; run the release that upgraded it"
+            )
 
     def serve_forever(self) -> None:
         self._serving.set()

@@ -2,7 +2,7 @@
 
 The database server comes from ATTENDANCE_DB_URL (the Makefile sets it, starting a private
 MariaDB when needed). Each test that asks for ``db_url`` gets a database of its own, created
-from schema.sql and dropped afterwards.
+from db/schema.sql and dropped afterwards.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def server_db_url() -> DatabaseUrl:
 
 @contextlib.contextmanager
 def fresh_database(server_url: DatabaseUrl) -> Iterator[DatabaseUrl]:
-    """Create a database with schema.sql loaded; drop it when the block ends."""
+    """Create a database with db/schema.sql loaded; drop it when the block ends."""
     url = recreate_database(server_url, f"attendance_t{os.getpid()}_{next(_db_counter)}")
     try:
         yield url

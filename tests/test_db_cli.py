@@ -65,10 +65,12 @@ def test_init_creates_the_database_and_tables_and_is_safe_to_repeat(new_database
     expected = len(schema_statements())  # every statement creates one table or view
     assert f"created {expected} tables" in first.stdout
 
+    assert "schema version 1" in first.stdout
+
     second = attendance_db("--db-url", url, "init")
     assert second.returncode == 0, second.stderr
     assert f"database {new_database_url.database} already exists" in second.stdout
-    assert f"all {expected} tables already exist" in second.stdout
+    assert "schema version 1: up to date, nothing to do" in second.stdout
 
     with connect(new_database_url) as conn, transaction(conn) as cur:
         cur.execute("SHOW TABLES")

@@ -1,14 +1,16 @@
 from db.connection import DatabaseUrl, transaction
-from db.schema import init_schema, schema_statements
+from db.schema import init_schema, read_status, schema_objects
 
 
 def test_schema_creates_every_table_and_is_idempotent(db_conn):
     with transaction(db_conn) as cur:
-        assert init_schema(cur) == len(schema_statements())  # second run: no error
+        assert init_schema(cur) == 0  # second run (db_conn's database has the schema): nothing to do
+        assert read_status(cur).state == "current"
         cur.execute("SHOW TABLES")
         tables = {row[0] for row in cur.fetchall()}
-    assert {"students", "lectures", "enrollments", "class_sessions", "attendance",
-            "applied_batches", "face_encodings"} <= tables
+    assert tables == set(schema_objects())
+    assert {"students", "lectures", "enrollments", "class_sessions", "attendance", "applied_batches",
+            "face_encodings", "schema_migrations"} <= tables
 
 
 def test_database_url_parsing():

@@ -1,4 +1,4 @@
-"""Reports (db/reports.py, the views in schema.sql, the chart) against a real MariaDB/MySQL.
+"""Reports (db/reports.py, the views in db/schema.sql, the chart) against a real MariaDB/MySQL.
 
 A term of the sample students is written with plain INSERTs, and what every report should say
 is worked out again here, in plain Python (``Term.expected_*``), from the same marks.

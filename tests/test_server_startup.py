@@ -15,10 +15,13 @@ import pytest
 
 from db import cli as db_cli
 from db.connection import connect, transaction
+from db.schema import find_migrations
 from server.app import AttendanceApp, ServerConfig, StartupError
 from server.recognition.faces import ModelsUnavailableError
 from server.recognition.pool import RecognitionPool
 from tests.server_support import seed_roster
+
+LATEST = find_migrations()[-1].version
 
 
 @pytest.fixture
@@ -97,23 +100,25 @@ def test_app_start_with_photos_already_encoded_serves_at_once(db_url, faces_dir)
         app.close()
 
 
-def test_app_refuses_an_older_schema_until_attendance_db_init_upgrades_it(db_url, faces_dir):
-    """A database made before enrolled encodings and uncertain check-ins existed: the server says
-    to run `attendance-db init`, which adds the missing columns (and tables) and keeps the rows."""
+def test_app_refuses_an_older_schema_until_attendance_db_upgrade_upgrades_it(db_url, faces_dir):
+    """A database made before enrolled encodings, uncertain check-ins and schema versions: the
+    server says to run `attendance-db upgrade`, which adds the missing columns (and tables) and
+    keeps the rows."""
     conn = connect(db_url)
     try:
         with transaction(conn) as cur:
             cur.execute("INSERT INTO students (student_id, name) VALUES ('201911001', 'Obama')")
             cur.execute("ALTER TABLE face_encodings DROP COLUMN photo, DROP COLUMN source")
-            cur.execute("DROP TABLE pending_candidates, pending_checkins")
+            cur.execute("DROP TABLE pending_candidates, pending_checkins, schema_migrations")
             cur.execute("INSERT INTO face_encodings (student_id, photo_path, photo_sha256, model, face_count)"
                         " VALUES ('201911001', 'old.jpg', %s, 'm', 0)", ("0" * 64,))
     finally:
         conn.close()
     config = ServerConfig(db_url=db_url, knowns_dir=faces_dir / "knowns", host="127.0.0.1", port=0, workers=1)
-    with pytest.raises(StartupError, match="earlier version.*attendance-db --db-url URL init"):
+    with pytest.raises(StartupError, match="earlier version.*attendance-db --db-url URL upgrade"):
         AttendanceApp(config).start()
-    assert db_cli.main(["--db-url", str(db_url), "init"]) == 0
+    assert db_cli.main(["--db-url", db_url.to_url(), "init"]) == 1  # init leaves it alone
+    assert db_cli.main(["--db-url", db_url.to_url(), "upgrade"]) == 0
     conn = connect(db_url)
     try:
         with transaction(conn) as cur:
@@ -123,3 +128,22 @@ def test_app_refuses_an_older_schema_until_attendance_db_init_upgrades_it(db_url
             assert cur.fetchone() == (0,)
     finally:
         conn.close()
+
+
+@pytest.mark.parametrize("version, message", [
+    (LATEST - 1, f"earlier version \\(schema version {LATEST - 1}, this server needs {LATEST}\\).*attendance-db --db-url URL upgrade"),
+    (LATEST + 1, f"schema version {LATEST + 1}, newer than this server's {LATEST}: attendance-server is older than the database"),
+])
+def test_app_refuses_a_schema_version_other_than_its_own(db_url, faces_dir, version, message):
+    conn = connect(db_url)
+    try:
+        with transaction(conn) as cur:
+            cur.execute("DELETE FROM schema_migrations")
+            cur.execute("INSERT INTO schema_migrations (version, name) VALUES (%s, 'test')", (version,))
+    finally:
+        conn.close()
+    config = ServerConfig(db_url=db_url, knowns_dir=faces_dir / "knowns", host="127.0.0.1", port=0, workers=1)
+    app = AttendanceApp(config)
+    with pytest.raises(StartupError, match=message):
+        app.start()
+    assert app.server is None  # the port never opened

@@ -1,0 +1,242 @@
+-- Version 1 of the schema, frozen: release 0.1.0 plus the schema_migrations table. Only
+-- 0001_baseline.py runs it, on a database made before schema versioning. Never edit this file:
+-- a change to the schema is a new migration (docs/maintenance.md), and db/schema.sql holds the
+-- latest schema. Every statement is idempotent (IF NOT EXISTS, OR REPLACE).
+-- Statements are separated by a semicolon at the end of a line (db/schema.py splits on that).
+
+-- The schema version: one row per migration applied (db/migrations/NNNN_name.sql or .py).
+-- The version of a database is MAX(version); attendance-server refuses any other than its own.
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    version     INT          NOT NULL,
+    name        VARCHAR(100) NOT NULL,
+    applied_at  DATETIME     NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    PRIMARY KEY (version)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+CREATE TABLE IF NOT EXISTS students (
+    student_id   CHAR(9)      NOT NULL,
+    name         VARCHAR(100) NOT NULL,
+    created_at   DATETIME     NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    PRIMARY KEY (student_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- code: two letters, four digits, '_', one digit; always stored lower case (ea0017_1).
+-- starts_at / duration_minutes: the usual schedule of one session (optional).
+CREATE TABLE IF NOT EXISTS lectures (
+    lecture_id        INT          NOT NULL AUTO_INCREMENT,
+    code              CHAR(8)      NOT NULL,
+    title             VARCHAR(200) NULL,
+    starts_at         TIME         NULL,
+    duration_minutes  SMALLINT     NULL,
+    created_at        DATETIME     NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    PRIMARY KEY (lecture_id),
+    UNIQUE KEY uq_lectures_code (code)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+CREATE TABLE IF NOT EXISTS enrollments (
+    lecture_id   INT       NOT NULL,
+    student_id   CHAR(9)   NOT NULL,
+    enrolled_at  DATETIME  NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    PRIMARY KEY (lecture_id, student_id),
+    KEY ix_enrollments_student (student_id),
+    CONSTRAINT fk_enrollments_lecture FOREIGN KEY (lecture_id) REFERENCES lectures (lecture_id),
+    CONSTRAINT fk_enrollments_student FOREIGN KEY (student_id) REFERENCES students (student_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- One row per lecture per day it meets.
+CREATE TABLE IF NOT EXISTS class_sessions (
+    session_id    INT       NOT NULL AUTO_INCREMENT,
+    lecture_id    INT       NOT NULL,
+    session_date  DATE      NOT NULL,
+    starts_at     DATETIME  NULL,
+    ends_at       DATETIME  NULL,
+    closed_at     DATETIME  NULL,
+    PRIMARY KEY (session_id),
+    UNIQUE KEY uq_sessions_lecture_date (lecture_id, session_date),
+    CONSTRAINT fk_sessions_lecture FOREIGN KEY (lecture_id) REFERENCES lectures (lecture_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- One row per (session, student): the unique key is what makes a mark idempotent.
+-- source: checkin (face check-in / student ID), rollcall (professor), camera (classroom camera),
+--         manual (staff).  client_name: which client made the mark.
+CREATE TABLE IF NOT EXISTS attendance (
+    attendance_id  BIGINT       NOT NULL AUTO_INCREMENT,
+    session_id     INT          NOT NULL,
+    student_id     CHAR(9)      NOT NULL,
+    status         ENUM('present', 'late', 'absent', 'excused', 'left_early') NOT NULL,
+    source         ENUM('checkin', 'rollcall', 'camera', 'manual') NOT NULL,
+    distance       FLOAT        NULL,
+    marked_at      DATETIME(3)  NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+    client_name    VARCHAR(100) NOT NULL,
+    PRIMARY KEY (attendance_id),
+    UNIQUE KEY uq_attendance_session_student (session_id, student_id),
+    KEY ix_attendance_student (student_id),
+    CONSTRAINT fk_attendance_session FOREIGN KEY (session_id) REFERENCES class_sessions (session_id),
+    CONSTRAINT fk_attendance_student FOREIGN KEY (student_id) REFERENCES students (student_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- Batch marks already applied, so that a retried batch (same client-chosen batch_id) is applied
+-- once. reply holds the JSON answer given the first time, sent again on a retry.
+CREATE TABLE IF NOT EXISTS applied_batches (
+    batch_id     VARCHAR(64)  NOT NULL,
+    session_id   INT          NOT NULL,
+    client_name  VARCHAR(100) NOT NULL,
+    applied_at   DATETIME(3)  NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+    reply        TEXT         NOT NULL,
+    PRIMARY KEY (batch_id),
+    CONSTRAINT fk_batches_session FOREIGN KEY (session_id) REFERENCES class_sessions (session_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- Face encodings of enrollment photos.
+-- source: knowns (a photo in the server's knowns folder; photo_path is relative to it, and the
+-- server's start-up keeps these rows in line with the folder) or enrolled (the framed `enroll`
+-- op or `attendance-db enroll`; photo_path is 'enrolled:<student ID>:<SHA-256>', and no
+-- knowns sync touches these rows).
+-- encoding: 128 little-endian float64 (1024 bytes); NULL when the photo has no usable face,
+-- so that the photo is not encoded again at every start. face_count: faces found in the photo.
+-- photo: the enrolled photo itself, only when the server keeps enrolment photos
+-- (--keep-enrolment-photos); NULL otherwise. `attendance-db forget` deletes the rows.
+CREATE TABLE IF NOT EXISTS face_encodings (
+    encoding_id   INT           NOT NULL AUTO_INCREMENT,
+    student_id    CHAR(9)       NOT NULL,
+    photo_path    VARCHAR(255)  NOT NULL,
+    photo_sha256  CHAR(64)      NOT NULL,
+    model         VARCHAR(64)   NOT NULL,
+    face_count    SMALLINT      NOT NULL,
+    encoding      BLOB          NULL,
+    source        ENUM('knowns', 'enrolled') NOT NULL DEFAULT 'knowns',
+    photo         MEDIUMBLOB    NULL,
+    created_at    DATETIME      NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    PRIMARY KEY (encoding_id),
+    UNIQUE KEY uq_encodings_photo_model (photo_path, model),
+    KEY ix_encodings_student (student_id),
+    CONSTRAINT fk_encodings_student FOREIGN KEY (student_id) REFERENCES students (student_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- Clients allowed to speak the framed protocol (classroom PCs, professors' apps), added with
+-- `attendance-db add-client NAME`. The token itself is never stored: token_sha256 is the hex
+-- SHA-256 of it (tokens are 256-bit random secrets, so no salt is needed; docs/deploy.md).
+-- A revoked client (revoked_at set) is refused on its next connection. name: attendance.client_name.
+CREATE TABLE IF NOT EXISTS clients (
+    client_id     INT          NOT NULL AUTO_INCREMENT,
+    name          VARCHAR(64)  NOT NULL,
+    token_sha256  CHAR(64)     NOT NULL,
+    created_at    DATETIME     NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    revoked_at    DATETIME     NULL,
+    PRIMARY KEY (client_id),
+    UNIQUE KEY uq_clients_name (name),
+    UNIQUE KEY uq_clients_token (token_sha256)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- Classroom camera (docs/camera.md). One row per presence sample a watcher sent: when the
+-- frame was taken (sampled_at, the lecture's time line), how many faces it showed, and who sent
+-- it. A retried sample (same session, client and sampled_at) is stored once.
+CREATE TABLE IF NOT EXISTS presence_samples (
+    sample_id    BIGINT       NOT NULL AUTO_INCREMENT,
+    session_id   INT          NOT NULL,
+    sampled_at   DATETIME(3)  NOT NULL,
+    faces        INT          NOT NULL,
+    client_name  VARCHAR(100) NOT NULL,
+    received_at  DATETIME(3)  NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+    PRIMARY KEY (sample_id),
+    UNIQUE KEY uq_samples_session_client_time (session_id, client_name, sampled_at),
+    CONSTRAINT fk_samples_session FOREIGN KEY (session_id) REFERENCES class_sessions (session_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- The enrolled students recognized in a presence sample (each at most once per sample).
+CREATE TABLE IF NOT EXISTS presence_sightings (
+    sample_id   BIGINT   NOT NULL,
+    student_id  CHAR(9)  NOT NULL,
+    PRIMARY KEY (sample_id, student_id),
+    KEY ix_sightings_student (student_id),
+    CONSTRAINT fk_sightings_sample FOREIGN KEY (sample_id) REFERENCES presence_samples (sample_id),
+    CONSTRAINT fk_sightings_student FOREIGN KEY (student_id) REFERENCES students (student_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- Report views (docs/reports.md): plain SELECTs for staff, e.g.
+--   SELECT * FROM attendance_summary_v WHERE lecture_code = 'ea0017_1' ORDER BY student_id
+-- db/reports.py applies the same rules with a configurable late weight.
+--
+-- attendance_sessions_v: one row per (lecture, session, enrolled student).
+-- status: the mark's status when there is a mark; else 'not_enrolled' (session before the
+--   enrollment date), 'unmarked' (session still open: closed_at NULL, dated today or later),
+--   or 'absent' (the student was not marked).
+-- source, marked_at: the mark's, NULL without a mark.
+-- counted: 1 when the row counts in the attendance rate (present, late, left_early, absent).
+-- Uncertain check-ins (docs/recognition.md): a face near enrolled students but not clearly one
+-- of them, still uncertain after another try, waits here for the professor, who confirms it as
+-- a student (then marked with source checkin) or rejects it. Candidates: the students it may be,
+-- with the face's distance to each.
+CREATE TABLE IF NOT EXISTS pending_checkins (
+    pending_id           BIGINT       NOT NULL AUTO_INCREMENT,
+    session_id           INT          NOT NULL,
+    requested_at         DATETIME(3)  NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+    client_name          VARCHAR(100) NOT NULL,
+    frames               SMALLINT     NOT NULL,
+    resolution           ENUM('confirmed', 'rejected') NULL,
+    resolved_student_id  CHAR(9)      NULL,
+    resolved_by          VARCHAR(100) NULL,
+    resolved_at          DATETIME(3)  NULL,
+    PRIMARY KEY (pending_id),
+    KEY ix_pending_session (session_id, resolution),
+    KEY ix_pending_resolved_student (resolved_student_id),
+    CONSTRAINT fk_pending_session FOREIGN KEY (session_id) REFERENCES class_sessions (session_id),
+    CONSTRAINT fk_pending_student FOREIGN KEY (resolved_student_id) REFERENCES students (student_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+CREATE TABLE IF NOT EXISTS pending_candidates (
+    pending_id  BIGINT   NOT NULL,
+    student_id  CHAR(9)  NOT NULL,
+    distance    FLOAT    NOT NULL,
+    PRIMARY KEY (pending_id, student_id),
+    KEY ix_pending_candidates_student (student_id),
+    CONSTRAINT fk_candidates_pending FOREIGN KEY (pending_id) REFERENCES pending_checkins (pending_id)
+        ON DELETE CASCADE,
+    CONSTRAINT fk_candidates_student FOREIGN KEY (student_id) REFERENCES students (student_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+CREATE OR REPLACE VIEW attendance_sessions_v AS
+SELECT l.lecture_id, l.code AS lecture_code, s.session_id, s.session_date,
+       st.student_id, st.name AS student_name,
+       CASE
+           WHEN a.status IS NOT NULL THEN a.status
+           WHEN s.session_date < DATE(e.enrolled_at) THEN 'not_enrolled'
+           WHEN s.closed_at IS NULL AND s.session_date >= CURRENT_DATE THEN 'unmarked'
+           ELSE 'absent'
+       END AS status,
+       a.source, a.marked_at,
+       CASE
+           WHEN a.status IS NOT NULL THEN a.status <> 'excused'
+           WHEN s.session_date < DATE(e.enrolled_at) THEN 0
+           WHEN s.closed_at IS NULL AND s.session_date >= CURRENT_DATE THEN 0
+           ELSE 1
+       END AS counted
+FROM enrollments e
+JOIN lectures l ON l.lecture_id = e.lecture_id
+JOIN students st ON st.student_id = e.student_id
+JOIN class_sessions s ON s.lecture_id = e.lecture_id
+LEFT JOIN attendance a ON a.session_id = s.session_id AND a.student_id = e.student_id;
+
+-- attendance_summary_v: one row per (lecture, enrolled student), also when the lecture has no
+-- session yet. sessions: the sessions that apply to the student (present + late + absent +
+-- excused + left_early). attendance_rate: percent, rounded to 0.1, late and left_early count
+-- 0.5, excused sessions left out; NULL when no session counts.
+CREATE OR REPLACE VIEW attendance_summary_v AS
+SELECT l.lecture_id, l.code AS lecture_code, st.student_id, st.name AS student_name,
+       e.enrolled_at,
+       COUNT(CASE WHEN v.status IN ('present', 'late', 'absent', 'excused', 'left_early') THEN 1 END)
+           AS sessions,
+       COUNT(CASE WHEN v.status = 'present' THEN 1 END) AS present,
+       COUNT(CASE WHEN v.status = 'late' THEN 1 END) AS late,
+       COUNT(CASE WHEN v.status = 'absent' THEN 1 END) AS absent,
+       COUNT(CASE WHEN v.status = 'excused' THEN 1 END) AS excused,
+       COUNT(CASE WHEN v.status = 'left_early' THEN 1 END) AS left_early,
+       ROUND(100 * SUM(CASE WHEN v.status = 'present' THEN 1
+                            WHEN v.status IN ('late', 'left_early') THEN 0.5
+                            ELSE 0 END)
+                 / NULLIF(SUM(v.counted), 0), 1) AS attendance_rate
+FROM enrollments e
+JOIN lectures l ON l.lecture_id = e.lecture_id
+JOIN students st ON st.student_id = e.student_id
+LEFT JOIN attendance_sessions_v v ON v.lecture_id = e.lecture_id AND v.student_id = e.student_id
+GROUP BY l.lecture_id, l.code, st.student_id, st.name, e.enrolled_at;
