@@ -138,3 +138,13 @@ def test_an_account_that_cannot_see_every_table_is_refused(db_url, tmp_path, cap
     finally:
         with connect(db_url) as conn, transaction(conn) as cur:
             cur.execute("DROP USER IF EXISTS 'backup_test_acct'@'127.0.0.1'")
+
+
+def test_an_unreachable_database_is_one_line_and_exit_1_for_backup_restore_and_upgrade(tmp_path, capsys):
+    file = tmp_path / "attendance.sql"
+    file.write_text(f"{HEADER_PREFIX}schema version 1, database x, made 2026-01-01T00:00:00\n")
+    for command in (["backup", str(tmp_path / "new.sql")], ["restore", str(file)], ["upgrade"]):
+        assert cli.main(["--db-url", "mysql://root:s3cret@127.0.0.1:1/attendance", *command]) == 1
+        err = capsys.readouterr().err
+        assert "cannot connect" in err and "s3cret" not in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "new.sql").exists()
