@@ -35,6 +35,7 @@ from typing import Iterator
 
 import pymysql
 
+from db.config_file import ConfigFileError, resolve_database_url
 from db.connection import (
     DB_URL_ENV,
     DEFAULT_DB_URL,
@@ -45,7 +46,6 @@ from db.connection import (
     describe_error,
     hide_password,
     transaction,
-    url_from_env,
 )
 from db import accounts, backup, clients, privacy, schema
 from db.roster_import import RosterFormatError, import_roster, read_roster_csv
@@ -72,12 +72,13 @@ class CommandError(Exception):
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="Set up the attendance database and load rosters.")
     parser.add_argument(
-        "--db-url",
-        default=url_from_env(),
-        metavar="URL",
+        "--db-url", metavar="URL",
         # The help shows the built-in default, never $ATTENDANCE_DB_URL (it may hold a password).
-        help=f"mysql://user[:password]@host[:port]/database (default: ${DB_URL_ENV}, else {DEFAULT_DB_URL})",
+        help=f"mysql://user[:password]@host[:port]/database (default: the --config file's [database] url, "
+             f"else ${DB_URL_ENV}, else {DEFAULT_DB_URL})",
     )
+    parser.add_argument("--config", type=Path, metavar="FILE",
+                        help="TOML file with a [database] url, e.g. the server's (docs/deploy.md)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what is done, with tracebacks")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -193,6 +194,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING, format="%(name)s: %(message)s"
     )
+    try:
+        args.db_url = resolve_database_url(args.db_url, args.config)  # --db-url > --config > environment
+    except ConfigFileError as exc:
+        return _fail(str(exc), EXIT_INPUT)
     try:
         url = DatabaseUrl.parse(args.db_url)
         return args.run(args, url)

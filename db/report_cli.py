@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pymysql
 
+from db.config_file import ConfigFileError, resolve_database_url
 from db.connection import (
     DB_URL_ENV,
     DEFAULT_DB_URL,
@@ -32,7 +33,6 @@ from db.connection import (
     describe_error,
     hide_password,
     transaction,
-    url_from_env,
 )
 from db.report_render import FORMATS, render, render_chart
 from db.reports import DEFAULT_LATE_WEIGHT, LectureNotFound, LectureReport, build_report
@@ -51,10 +51,13 @@ class ReportError(Exception):
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="Print one lecture's attendance report.")
     parser.add_argument(
-        "--db-url", default=url_from_env(), metavar="URL",
+        "--db-url", metavar="URL",
         # The help shows the built-in default, never $ATTENDANCE_DB_URL (it may hold a password).
-        help=f"mysql://user[:password]@host[:port]/database (default: ${DB_URL_ENV}, else {DEFAULT_DB_URL})",
+        help=f"mysql://user[:password]@host[:port]/database (default: the --config file's [database] url, "
+             f"else ${DB_URL_ENV}, else {DEFAULT_DB_URL})",
     )
+    parser.add_argument("--config", type=Path, metavar="FILE",
+                        help="TOML file with a [database] url, e.g. the server's (docs/deploy.md)")
     parser.add_argument("--lecture", required=True, type=_lecture_code, metavar="CODE",
                         help="lecture code, e.g. EA0017_1")
     parser.add_argument("--from", dest="date_from", type=_iso_date, metavar="DATE",
@@ -80,6 +83,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--format xlsx needs --out FILE")
     if args.date_from and args.date_to and args.date_from > args.date_to:
         parser.error(f"--from {args.date_from} is after --to {args.date_to}")
+    try:
+        args.db_url = resolve_database_url(args.db_url, args.config)  # --db-url > --config > environment
+    except ConfigFileError as exc:
+        return _fail(str(exc), EXIT_USAGE)
     try:
         url = DatabaseUrl.parse(args.db_url)
     except DatabaseUrlError as exc:

@@ -158,6 +158,8 @@ class AttendanceApp:
         self.evidence: EvidenceKeeper | None = None
         self._serving = threading.Event()
         self._stopping = threading.Event()
+        self._reload_requested = threading.Event()
+        self._wake_maintenance = threading.Event()  # set by request_reload() and close()
         self._maintenance: threading.Thread | None = None
 
     @property
@@ -257,20 +259,66 @@ class AttendanceApp:
             raise StartupError(f"cannot load the TLS certificate {config.tls_cert}: {exc}") from exc
         return context
 
+    def request_reload(self) -> None:
+        """Ask the maintenance thread to :meth:`reload` (safe from a signal handler: SIGHUP).
+        A request made during start-up is served once the server is up."""
+        self._reload_requested.set()
+        self._wake_maintenance.set()
+
+    def reload(self) -> bool:
+        """Bring face_encodings in line with knowns/ (new, changed and removed photos, as at
+        start-up), then reload the gallery; log what changed. On failure the gallery in use
+        stays (the sync is one transaction) and the reason is logged. Returns whether it worked."""
+        service = self.service
+        if service is None or self.db is None:
+            return False
+        before = set(service.gallery.student_ids)
+        try:
+            with self.db.connection() as conn:
+                report = sync_knowns(conn, self.config.knowns_dir, self.recognizer)
+            gallery = service.reload_gallery()
+        except (OSError, pymysql.err.MySQLError, ServiceError, ModelsUnavailableError) as exc:
+            log.error("reload failed; the gallery in use stays (%d encodings): %s", len(service.gallery), exc)
+            return False
+        except Exception:  # noqa: BLE001 - logged; serving goes on with the old gallery
+            log.exception("reload failed; the gallery in use stays (%d encodings)", len(service.gallery))
+            return False
+        after = set(gallery.student_ids)
+        log.info(
+            "reloaded: enrollment from %s: %s; gallery: %d encodings of %d students (students added: %s; removed: %s)",
+            self.config.knowns_dir, report, len(gallery), len(after),
+            " ".join(sorted(after - before)) or "none", " ".join(sorted(before - after)) or "none",
+        )
+        if report.added or report.updated:
+            try:
+                self._list_knowns_conflicts(gallery)
+            except Exception:  # noqa: BLE001 - a log line; serving goes on
+                log.exception("cannot compare the knowns/ photos")
+        return True
+
     def _maintain(self) -> None:
         """First list the knowns/ photos an enrolment would refuse (a log for the staff, which
-        need not delay the port opening); then every ``gallery_refresh`` seconds: reload the face
-        encodings (so that `attendance-db forget` takes effect); once a day: delete evidence
-        files past their retention."""
+        need not delay the port opening); then :meth:`reload` when asked (SIGHUP); every
+        ``gallery_refresh`` seconds: reload the face encodings (so that `attendance-db forget`
+        takes effect); once a day: delete evidence files past their retention."""
         try:
             self._list_knowns_conflicts(self.service.gallery)
         except Exception:  # noqa: BLE001 - a log line; serving goes on
             log.exception("cannot compare the knowns/ photos")
         last_purge = time.monotonic()
-        while not self._stopping.wait(self.config.gallery_refresh):
+        next_refresh = time.monotonic() + self.config.gallery_refresh
+        while not self._stopping.is_set():
+            self._wake_maintenance.wait(max(0.0, next_refresh - time.monotonic()))
+            self._wake_maintenance.clear()
             service = self.service
-            if service is None:
+            if service is None or self._stopping.is_set():
                 return
+            if self._reload_requested.is_set():
+                self._reload_requested.clear()
+                self.reload()
+            if time.monotonic() < next_refresh:
+                continue
+            next_refresh = time.monotonic() + self.config.gallery_refresh
             try:
                 before = len(service.gallery)
                 gallery = service.reload_gallery()
@@ -339,6 +387,7 @@ class AttendanceApp:
 
     def close(self) -> None:
         self._stopping.set()
+        self._wake_maintenance.set()
         if self.closer is not None:
             self.closer.stop()
             self.closer = None
