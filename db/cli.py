@@ -32,6 +32,7 @@ from typing import Iterator
 
 import pymysql
 
+from attendance_version import add_version_option
 from db.connection import (
     DB_URL_ENV,
     DEFAULT_DB_URL,
@@ -68,6 +69,7 @@ class CommandError(Exception):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="Set up the attendance database and load rosters.")
+    add_version_option(parser)
     parser.add_argument(
         "--db-url",
         default=url_from_env(),

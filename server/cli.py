@@ -10,6 +10,7 @@ import sys
 import threading
 from pathlib import Path
 
+from attendance_version import add_version_option
 from db.connection import DatabaseUrl, DatabaseUrlError, url_from_env
 from protocol.framed import DEFAULT_MAX_FRAME_BYTES
 from server.app import AttendanceApp, ServerConfig, StartupError
@@ -28,6 +29,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         prog="attendance-server",
         description="Lecture attendance server: 2019 one-shot payloads and the framed protocol over TCP.",
     )
+    add_version_option(parser)
     parser.add_argument("--host", default="0.0.0.0", help="address to listen on (default: %(default)s)")
     parser.add_argument("--port", type=int, default=9009, help="TCP port; 0 picks a free one (default: %(default)s)")
     parser.add_argument("--db-url", default=url_from_env(),
