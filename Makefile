@@ -13,27 +13,34 @@ PIP := $(PY) -m pip --disable-pip-version-check
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: venv demo test bench scale-out fast-dlib default-dlib trust server-account screenshots translations db-start db-stop clean
+.PHONY: help venv dist demo test bench scale-out fast-dlib default-dlib trust server-account screenshots translations db-start db-stop clean
 
-venv: $(STAMP)
+venv: $(STAMP)  ## build .venv/: the package (editable), its dependencies at the tested pins, dev tools
 
-# face_recognition 1.3.0 declares `dlib`, whose source build takes ~10 minutes: its real needs
-# (dlib-bin provides the `dlib` module) are in requirements.txt, and it goes in with --no-deps.
-$(STAMP): requirements.txt requirements-dev.txt setup.cfg pyproject.toml
+# The package (editable) with the dependencies setup.cfg declares, at the versions requirements.txt
+# pins, and the dev tools; then face_recognition, with --no-deps (requirements-nodeps.txt says why).
+$(STAMP): requirements.txt requirements-dev.txt requirements-nodeps.txt setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -q -r requirements.txt -r requirements-dev.txt
-	$(PIP) install -q --no-deps face_recognition==1.3.0
-	$(PIP) install -q --no-deps --no-build-isolation -e .
+	$(PIP) install -q -c requirements.txt -r requirements-dev.txt -e .
+	$(PIP) install -q --no-deps -r requirements-nodeps.txt
 	if [ -f $(VENV)/.fast-dlib ]; then scripts/fast_dlib.sh $(PY) $(FAST_DLIB_VERSION) $(WHEEL_CACHE); fi
 	$(PY) -c "from server.recognition.faces import load_models; load_models()"
 	touch $@
 
-demo: venv
+# The sdist and wheel into dist/ (docs/install.md).
+dist: venv  ## build the sdist and the wheel into dist/
+	$(PY) -m build --outdir dist .
+	rm -rf build *.egg-info  # left in the tree by setuptools; the egg-info would shadow .venv's metadata
+
+help:  ## list the targets
+	@awk -F':.*## ' '/^[a-z][a-z-]*:.*## / {printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+demo: venv  ## set everything up, run the server on sample photos, print today's attendance
 	@url=$$(scripts/database.sh start) || exit 1; \
 	ATTENDANCE_DB_URL="$$url" $(PY) scripts/demo.py; rc=$$?; \
 	scripts/database.sh stop; exit $$rc
 
-test: venv
+test: venv  ## run the test suite against a real MariaDB (started under .run/ when none answers)
 	@url=$$(DB_NAME=attendance_test scripts/database.sh start) || exit 1; \
 	ATTENDANCE_DB_URL="$$url" QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	scripts/database.sh stop; exit $$rc
@@ -43,14 +50,14 @@ test: venv
 # and writes docs/benchmarks.md. `make bench BENCHES=bench/throughput.py` runs one.
 BENCHES ?= bench/recognition.py bench/checkin.py bench/throughput.py bench/rollcall.py bench/startup.py \
 	bench/gallery.py bench/dlib_builds.py bench/whole_room.py bench/scale_out.py bench/reports.py
-bench: venv
+bench: venv  ## the benchmarks with targets (~12 minutes); writes docs/benchmarks.md
 	@url=$$(DB_NAME=attendance_bench scripts/database.sh start) || exit 1; rc=0; \
 	for b in $(BENCHES); do echo "== $$b"; ATTENDANCE_DB_URL="$$url" $(PY) $$b || rc=1; done; \
 	ATTENDANCE_DB_URL="$$url" $(PY) bench/write_report.py || rc=1; \
 	scripts/database.sh stop; exit $$rc
 
 # Two servers behind HAProxy sharing one database; 20 clients; one server killed (docs/scaling.md).
-scale-out: venv
+scale-out: venv  ## two servers behind HAProxy sharing one database, one killed (docs/scaling.md)
 	@url=$$(DB_NAME=attendance_bench scripts/database.sh start) || exit 1; \
 	ATTENDANCE_DB_URL="$$url" $(PY) bench/scale_out.py; rc=$$?; \
 	scripts/database.sh stop; exit $$rc
@@ -60,17 +67,17 @@ scale-out: venv
 # whenever `make venv` reinstalls; `make default-dlib` goes back to the dlib-bin wheel.
 FAST_DLIB_VERSION := 20.0.1
 WHEEL_CACHE ?= $(HOME)/.cache/attendance-wheels
-fast-dlib: venv
+fast-dlib: venv  ## build dlib with OpenBLAS (~11 minutes once) and use it instead of dlib-bin
 	scripts/fast_dlib.sh $(PY) $(FAST_DLIB_VERSION) $(WHEEL_CACHE)
 	touch $(VENV)/.fast-dlib
 
-default-dlib: venv
+default-dlib: venv  ## go back to the dlib-bin wheel
 	rm -f $(VENV)/.fast-dlib
 	$(PIP) uninstall -q -y dlib
 	$(PIP) install -q --force-reinstall --no-deps $$(grep -E '^dlib-bin==' requirements.txt)
 
 # Fuzzing, load (50 clients x 60 s), database restart and SIGKILL checks (issue 6; ~6 minutes).
-trust: venv
+trust: venv  ## fuzzing, load, database restart and SIGKILL checks (~6 minutes)
 	@url=$$(DB_NAME=attendance_bench scripts/database.sh start) || exit 1; rc=0; \
 	ATTENDANCE_DB_URL="$$url" $(PY) bench/fuzz_server.py || rc=1; \
 	ATTENDANCE_DB_URL="$$url" $(PY) bench/load.py || rc=1; \
@@ -81,28 +88,28 @@ trust: venv
 # A least-privilege MySQL account for the server (docs/deploy.md).
 ACCOUNT ?= attendance_server
 ACCOUNT_HOST ?= 127.0.0.1
-server-account: venv
+server-account: venv  ## the server's least-privilege MySQL account: make server-account ADMIN_URL=...
 	@test -n "$(ADMIN_URL)" || { echo "usage: make server-account ADMIN_URL=mysql://root@HOST:PORT/DATABASE [ACCOUNT=...] [ACCOUNT_HOST=...]" >&2; exit 2; }
 	@$(PY) -m db --db-url "$(ADMIN_URL)" create-server-account "$(ACCOUNT)" --host "$(ACCOUNT_HOST)"
 
 # PNGs of the desktop app's screens into docs/, from a real run against a real server.
-screenshots: venv
+screenshots: venv  ## the desktop app's screenshots into docs/
 	@url=$$(DB_NAME=attendance_screenshots scripts/database.sh start) || exit 1; \
 	ATTENDANCE_DB_URL="$$url" QT_QPA_PLATFORM=offscreen $(PY) scripts/screenshots.py; rc=$$?; \
 	scripts/database.sh stop; exit $$rc
 
 # Refresh the Korean translation source from the code, then compile it (needs Debian's
 # qttools5-dev-tools for lrelease; the compiled .qm is committed).
-translations: venv
+translations: venv  ## refresh and compile the Korean translation (needs qttools5-dev-tools)
 	$(VENV)/bin/pylupdate5 -noobsolete client/desktop/*.py client/watch/qt_screen.py -ts client/desktop/i18n/attendance_ko.ts
 	@command -v lrelease >/dev/null || { echo "lrelease missing: apt-get install qttools5-dev-tools" >&2; exit 1; }
 	lrelease client/desktop/i18n/attendance_ko.ts
 
-db-start:
+db-start:  ## start (or find) the database; prints its URL
 	@scripts/database.sh start
 
-db-stop:
+db-stop:  ## stop the private database started under .run/
 	@scripts/database.sh stop
 
-clean:
-	rm -rf $(VENV) .run .pytest_cache .hypothesis *.egg-info
+clean:  ## remove .venv/, .run/, dist/, build/ and caches
+	rm -rf $(VENV) .run dist build .pytest_cache .hypothesis *.egg-info

@@ -28,12 +28,14 @@ import os
 import sys
 from pathlib import Path
 
+from attendance_version import add_version_option
 from client.connection import TOKEN_ENV, FramedClient, ServerError, legacy_request, parse_address, tls_context
 from protocol.identifiers import STATUSES, check_student_id, normalize_lecture_code
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="attendance-client", description=__doc__.split("\n\n")[0])
+    add_version_option(parser)
     parser.add_argument("--server", default="127.0.0.1:9009", help="HOST:PORT (default: %(default)s)")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for a reply")
     parser.add_argument("--legacy", action="store_true", help="speak the 2019 one-shot protocol")

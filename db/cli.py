@@ -35,6 +35,7 @@ from typing import Iterator
 
 import pymysql
 
+from attendance_version import add_version_option
 from db.config_file import ConfigFileError, resolve_database_url
 from db.connection import (
     DB_URL_ENV,
@@ -71,6 +72,7 @@ class CommandError(Exception):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="Set up the attendance database and load rosters.")
+    add_version_option(parser)
     parser.add_argument(
         "--db-url", metavar="URL",
         # The help shows the built-in default, never $ATTENDANCE_DB_URL (it may hold a password).

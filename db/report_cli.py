@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pymysql
 
+from attendance_version import add_version_option
 from db.config_file import ConfigFileError, resolve_database_url
 from db.connection import (
     DB_URL_ENV,
@@ -50,6 +51,7 @@ class ReportError(Exception):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="Print one lecture's attendance report.")
+    add_version_option(parser)
     parser.add_argument(
         "--db-url", metavar="URL",
         # The help shows the built-in default, never $ATTENDANCE_DB_URL (it may hold a password).

@@ -14,6 +14,7 @@ import sys
 import threading
 from pathlib import Path
 
+from attendance_version import add_version_option
 from db.config_file import ConfigFileError, read_config
 from server import settings
 from server.app import AttendanceApp, StartupError
@@ -29,6 +30,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                     "Each setting is a flag or a key of the --config file; a flag overrides the file, "
                     "the file overrides the default (docs/deploy.md).",
     )
+    add_version_option(parser)
     parser.add_argument("--config", type=Path, metavar="FILE",
                         help="TOML config file (deploy/server.toml.example); its relative paths are "
                              "relative to its folder")

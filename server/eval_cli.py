@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from attendance_version import add_version_option
 from server.recognition.enrollment import PHOTO_EXTENSIONS
 from server.recognition.evaluation import (
     DEFAULT_CHECKIN_FRAMES,
@@ -173,6 +174,7 @@ def _numbers(text: str) -> tuple[int, ...]:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
+    add_version_option(parser)
     parser.add_argument("folder", type=Path, help="one sub-folder of photos per person, or manifest.csv")
     parser.add_argument("--enrolled", type=_numbers, default=DEFAULT_ENROLLED_PHOTOS, metavar="K,...",
                         help="enrolment photos per student (default: %(default)s)")

@@ -33,6 +33,7 @@ from PyQt5.QtWidgets import (
     QToolBar,
 )
 
+from attendance_version import add_version_option
 from client.connection import TOKEN_ENV, FramedClient, parse_address
 from client.desktop import settings as prefs_store
 from client.desktop.capture import SourceSpec
@@ -415,6 +416,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         prog="attendance-desktop",
         description="Lecture attendance: face check-in (classroom PC), roll call (professor), enrolment (staff).",
     )
+    add_version_option(parser)
     parser.add_argument("--server", metavar="HOST:PORT", help="the attendance server (default: the remembered one, else 127.0.0.1:9009)")
     parser.add_argument("--token", help="client token from `attendance-db add-client` (default: $ATTENDANCE_TOKEN, "
                         "else the remembered one)")

@@ -31,6 +31,7 @@ import signal
 import sys
 import threading
 
+from attendance_version import add_version_option
 from client.connection import TOKEN_ENV, FramedClient, ServerError, parse_address, tls_context
 from client.watch.connection import ReconnectingClient
 from client.watch.source import CameraSource, FrameSourceError, VideoFileSource
@@ -48,6 +49,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         description="The classroom camera: recognize the whole room every minute, record who is "
         "there; closing the session writes present, late, left early and absent.",
     )
+    add_version_option(parser)
     parser.add_argument("--server", default="127.0.0.1:9009", help="HOST:PORT (default: %(default)s)")
     parser.add_argument("--lecture", required=True, help="lecture code, e.g. ea0017_1")
     source = parser.add_mutually_exclusive_group(required=True)
