@@ -108,6 +108,7 @@ class SchemaStatus:
     version: int | None  # the highest migration recorded; None: no schema_migrations table
     has_tables: bool     # any of the project's tables (schema_migrations aside)
     latest: int          # the highest migration the code has
+    missing: tuple[str, ...] = ()  # the project's tables and views that are not there
 
     @property
     def state(self) -> str:
@@ -131,19 +132,28 @@ def read_status(cursor, migrations_dir: Path = MIGRATIONS_DIR) -> SchemaStatus:
     if VERSION_TABLE in present:
         cursor.execute(f"SELECT COALESCE(MAX(version), 0) FROM {VERSION_TABLE}")
         version = cursor.fetchone()[0]
-    has_tables = bool(present & (set(schema_objects()) - {VERSION_TABLE}))
-    return SchemaStatus(version, has_tables, find_migrations(migrations_dir)[-1].version)
+    objects = schema_objects()
+    has_tables = bool(present & (set(objects) - {VERSION_TABLE}))
+    missing = tuple(name for name in objects if name not in present)
+    return SchemaStatus(version, has_tables, find_migrations(migrations_dir)[-1].version, missing)
 
 
 def init_schema(cursor, migrations_dir: Path = MIGRATIONS_DIR) -> int:
     """Create the latest schema in an empty database and record every migration as applied.
 
     Returns the number of statements run: 0 for a database already at the code's version (safe
-    to run twice). Raises :class:`SchemaError` for any other database: init never changes one.
+    to run twice). At the code's version with tables or views missing (dropped by hand), it runs
+    schema.sql again, whose statements create only what is missing. Raises :class:`SchemaError`
+    for any other database: init never changes one.
     """
     status = read_status(cursor, migrations_dir)
     if status.state == "current":
-        return 0
+        if not status.missing:
+            return 0
+        statements = schema_statements()
+        for statement in statements:
+            cursor.execute(statement)
+        return len(statements)
     if status.state != "empty":
         raise SchemaError(_refusal(status, "init"))
     statements = schema_statements()

@@ -361,6 +361,11 @@ class AttendanceApp:
                 f"server needs {status.latest}); back them up and upgrade them with: "
                 f"attendance-db --db-url URL upgrade (docs/maintenance.md)"
             )
+        if state == "current" and status.missing:
+            raise StartupError(
+                f"{url} lacks {', '.join(status.missing)}; restore a backup (docs/maintenance.md) or create "
+                f"the missing tables, empty, with: attendance-db --db-url URL init"
+            )
         if state == "newer":
             raise StartupError(
                 f"{url} has schema version {status.version}, newer than this server's {status.latest}: "
