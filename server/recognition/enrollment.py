@@ -11,8 +11,8 @@ with a warning, except hidden files (``.gitkeep``) and README files, skipped sil
 
 :func:`sync_knowns` encodes only photos that are new or changed (by SHA-256) since the last run,
 so a server start with nothing new costs one hash per photo; while it encodes, an
-:class:`EncodingProgress` logs ``encoded 40/63 photos`` lines (encoding takes about 0.4 s a photo
-per core, and the server's port stays closed meanwhile).
+:class:`EncodingProgress` logs ``encoded 40/63 photos`` lines (63 photos take about 24 s on 2
+cores, and the server's port stays closed meanwhile).
 """
 
 from __future__ import annotations
