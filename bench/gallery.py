@@ -106,7 +106,7 @@ class GeneratedPool:
         self.pool = pool
         self.vectors = vectors
 
-    def encode_photos(self, paths) -> list[PhotoEncoding]:
+    def encode_photos(self, paths, progress=None) -> list[PhotoEncoding]:  # progress: not reported
         paths = [Path(p) for p in paths]
         real = [p for p in paths if "_generated_" not in p.name]
         encoded = dict(zip(real, self.pool.encode_photos(real)))

@@ -40,7 +40,7 @@ from db.config_file import ConfigFileError, resolve_database_url
 from db.connection import (
     DB_URL_ENV,
     DEFAULT_DB_URL,
-    UNAVAILABLE_ERRORS,
+    DatabaseConnectError,
     DatabaseUrl,
     DatabaseUrlError,
     connect,
@@ -457,6 +457,7 @@ def run_close_session(args: argparse.Namespace, url: DatabaseUrl) -> int:
 def run_enroll(args: argparse.Namespace, url: DatabaseUrl) -> int:
     # Imported here: encoding faces needs the server's recognition code (dlib, one worker process).
     from db.connection import ConnectionPool
+    from server.recognition.enrollment import EncodingProgress
     from server.recognition.pool import RecognitionPool
     from server.service import AttendanceService, ServiceError, describe_photo_problem
 
@@ -467,13 +468,17 @@ def run_enroll(args: argparse.Namespace, url: DatabaseUrl) -> int:
         raise CommandError(str(exc), EXIT_INPUT) from exc
     except OSError as exc:
         raise CommandError(f"cannot read {exc.filename}: {exc.strerror}", EXIT_INPUT) from exc
+    with open_database(url):  # a wrong URL is said at once, before the worker loads the models
+        pass
+    progress = EncodingProgress(len(images), lambda line: print(line, file=sys.stderr, flush=True))
     db = ConnectionPool(url)
     try:
         with RecognitionPool(1) as recognizer:
             service = AttendanceService(db, recognizer, keep_enrolment_photos=args.keep_photos)
             try:
                 service.reload_gallery()
-                outcome = service.enroll(args.student_id, images, name=args.name, force=args.force)
+                outcome = service.enroll(args.student_id, images, name=args.name, force=args.force,
+                                         progress=progress)
             except ServiceError as exc:
                 raise CommandError(exc.message, EXIT_DATABASE if exc.code == "db_unavailable" else EXIT_INPUT) from exc
     finally:
@@ -546,10 +551,9 @@ def open_database(url: DatabaseUrl, *, select_database: bool = True) -> Iterator
     log.info("connecting to %s", url)
     try:
         conn = connect(url, database=select_database)
-    except UNAVAILABLE_ERRORS as exc:
+    except DatabaseConnectError as exc:
         log.debug("connection failed", exc_info=True)
-        # str(url) never shows the password, and the server's messages do not contain it.
-        raise CommandError(f"cannot connect to {url}: {describe_error(exc)}", EXIT_DATABASE) from exc
+        raise CommandError(str(exc), EXIT_DATABASE) from exc  # one line, never the password
     try:
         yield conn
     finally:

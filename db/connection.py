@@ -64,6 +64,8 @@ _ERROR_HINTS = {
 
 def describe_error(exc: BaseException) -> str:
     """The server's message of a pymysql error (without its code), plus a hint when we have one."""
+    if isinstance(exc, DatabaseConnectError):
+        return str(exc)  # one line already, hint included
     args = exc.args
     if len(args) == 2 and isinstance(args[0], int):
         code, message = args
@@ -79,6 +81,45 @@ def hide_password(message: str, raw_url: str) -> str:
     except ValueError:
         password = None
     return message.replace(password, "***") if password else message
+
+
+#: MySQL error codes of a refused login: access denied (1045), to this database (1044).
+_LOGIN_ERROR_CODES = frozenset({1044, 1045})
+_UNKNOWN_DATABASE = 1049
+
+
+class DatabaseConnectError(pymysql.err.OperationalError):
+    """Connecting failed; ``str()`` is one line saying where, as whom and why, never the password.
+
+    An OperationalError, so code that treats :data:`UNAVAILABLE_ERRORS` as "the database is not
+    reachable now" (the server's pool, the services) goes on working; ``args[0]`` is the MySQL
+    error code (2003 when nothing answers).
+    """
+
+    def __str__(self) -> str:
+        return self.args[1]
+
+
+def connect_error(url: "DatabaseUrl", exc: BaseException) -> DatabaseConnectError:
+    """The one-line :class:`DatabaseConnectError` for an error pymysql raised while connecting:
+    ``cannot connect to MySQL at HOST:PORT: <reason>``, ``cannot log in to MySQL at HOST:PORT as
+    USER: ...`` or ``database X does not exist on HOST:PORT; ...``."""
+    where = url.unix_socket or f"{url.host}:{url.port}"
+    args = exc.args if isinstance(exc, pymysql.err.MySQLError) else ()
+    code, message = args if len(args) == 2 and isinstance(args[0], int) else (2003, str(exc))
+    message = str(message)
+    if code in _LOGIN_ERROR_CODES:
+        text = f"cannot log in to MySQL at {where} as {url.user}: {message}"
+    elif code == _UNKNOWN_DATABASE:
+        text = f"database {url.database} does not exist on {where}; create it with: attendance-db --db-url URL init"
+    else:
+        # pymysql wraps a socket error as "Can't connect to MySQL server on 'host' ([Errno 111]
+        # Connection refused)": keep only the socket's reason.
+        original = getattr(exc, "original_exception", None) or (exc if isinstance(exc, OSError) else None)
+        if isinstance(original, OSError):
+            message = original.strerror or str(original) or type(original).__name__
+        text = f"cannot connect to MySQL at {where}: {message}"
+    return DatabaseConnectError(code, " ".join(text.split()))
 
 
 class DatabaseUrlError(ValueError):
@@ -147,9 +188,18 @@ def connect(url: DatabaseUrl | str, *, database: bool = True, timeout: float = 5
     """Open a connection (autocommit off, utf8mb4, dict rows off).
 
     ``database=False`` connects to the server without selecting the database, for creating it.
+
+    :raises DatabaseConnectError: nothing answers, the login or the database is refused.
     """
     if isinstance(url, str):
         url = DatabaseUrl.parse(url)
+    try:
+        return _connect(url, database, timeout)
+    except (pymysql.err.MySQLError, OSError) as exc:
+        raise connect_error(url, exc) from exc
+
+
+def _connect(url: DatabaseUrl, database: bool, timeout: float) -> pymysql.connections.Connection:
     return pymysql.connect(
         host=url.host,
         port=url.port,

@@ -27,7 +27,7 @@ from db.config_file import ConfigFileError, resolve_database_url
 from db.connection import (
     DB_URL_ENV,
     DEFAULT_DB_URL,
-    UNAVAILABLE_ERRORS,
+    DatabaseConnectError,
     DatabaseUrl,
     DatabaseUrlError,
     connect,
@@ -120,9 +120,8 @@ def load_report(url: DatabaseUrl, code: str, date_from, date_to, late_weight: fl
     """build_report on a connection of its own; database failures become one-line ReportErrors."""
     try:
         conn = connect(url)
-    except UNAVAILABLE_ERRORS as exc:
-        # str(url) never shows the password, and the server's messages do not contain it.
-        raise ReportError(f"cannot connect to {url}: {describe_error(exc)}") from exc
+    except DatabaseConnectError as exc:
+        raise ReportError(str(exc)) from exc  # one line, never the password
     try:
         with transaction(conn) as cur:
             return build_report(cur, code, date_from, date_to, late_weight)

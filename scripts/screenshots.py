@@ -5,8 +5,8 @@ on the server of ATTENDANCE_DB_URL, the attendance server in this process on a f
 desktop app fed with sample photos (``--images``), offscreen unless QT_QPA_PLATFORM says otherwise
 (e.g. ``xcb`` under Xvfb). For the Report tab, a term of past sessions with marks is generated;
 for the roll call's list of uncertain check-ins, a classroom PC sends frames of the sample clip in
-which the enrolled person is far away (the server is not sure). Only the Western sample photos
-are used.
+which the enrolled person is far away (the server is not sure); the Classroom camera tab watches
+that clip. Only the Western sample photos are used.
 
     ATTENDANCE_DB_URL=mysql://root@127.0.0.1:3306/x python scripts/screenshots.py [--lang ko]
 """
@@ -225,6 +225,22 @@ def main() -> int:
         report.view.clearSelection()
         settle(app, 0.5)
         shots.append(save(window, args.out / f"screenshot-report{suffix}.png"))
+
+        # Classroom camera: the sample clip watched as the room's camera (its first sample, at
+        # 09:00 today, recognizes the student on the stage), then the session closed: the sample's
+        # boxes on the feed, who was seen when, and the statuses written.
+        watch = window.watch
+        window.tabs.setCurrentWidget(watch)
+        watch.source_kind.setCurrentIndex(1)
+        watch.video_path.setText(str(FACES / CLIP))
+        watch.start(start=datetime.datetime.combine(datetime.date.today(), datetime.time(9, 0)))
+        watch._worker.sampled.connect(lambda _report: watch.stop())  # after the first sample
+        wait_until(app, lambda: not watch.running, what="the classroom camera")
+        finished = watch.status.text()
+        watch.close_session()
+        wait_until(app, lambda: watch.status.text() != finished, what="closing the session")
+        settle(app, 1.0)  # the roster is read again, with the statuses
+        shots.append(save(window, args.out / f"screenshot-camera{suffix}.png"))
         window.shutdown()
 
         # Enrol, on a staff PC: two poses taken, three skipped, sent: the server refuses them.

@@ -13,7 +13,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from db.connection import UNAVAILABLE_ERRORS, ConnectionPool, DatabaseUrl, transaction
+import pymysql
+
+from db.connection import UNAVAILABLE_ERRORS, ConnectionPool, DatabaseConnectError, DatabaseUrl, transaction
 from protocol.framed import DEFAULT_MAX_FRAME_BYTES
 from server.auth import TokenChecker
 from server.evidence import DEFAULT_RETENTION_DAYS, EvidenceKeeper
@@ -184,10 +186,11 @@ class AttendanceApp:
                 config.workers, detect_max_side=config.detect_max_side, max_pixels=config.max_pixels
             )
             self.recognizer.start(wait=False)
-            self.db = ConnectionPool(config.db_url)
+            self.db = self._open_database()
             self._check_database()
             with self.db.connection() as conn:
-                report = sync_knowns(conn, config.knowns_dir, self.recognizer)
+                report = sync_knowns(conn, config.knowns_dir, self.recognizer,
+                                     encoding_note="the port opens when done")
             log.info("enrollment from %s: %s", config.knowns_dir, report)
             self.service = AttendanceService(
                 self.db, self.recognizer, rules=DecisionRules(ceiling=config.threshold),
@@ -214,7 +217,7 @@ class AttendanceApp:
             raise
         self._maintenance = threading.Thread(target=self._maintain, name="maintenance", daemon=True)
         self._maintenance.start()
-        log.info("listening on %s:%d", *self.address)
+        log.info("listening on %s:%d (gallery loaded: %d students)", *self.address, len(gallery.student_ids))
         log.info(
             "framed protocol: %s, %s; 2019 payloads: %s; limits: %d connections, %g requests/s "
             "(burst %d), %d-byte frames, %d-pixel images, %g s idle; evidence: %s",
@@ -244,6 +247,19 @@ class AttendanceApp:
             else:
                 log.warning("knowns/%s is unlike the student's other photos (distance %.3f to their mean): "
                             "someone else's photo?", path, verdict.distance)
+
+    def _open_database(self) -> ConnectionPool:
+        """The connection pool, its first connection made: a database that cannot be reached (or
+        refuses the login) is a one-line StartupError, e.g. ``cannot connect to MySQL at HOST:PORT:
+        Connection refused``."""
+        pool = ConnectionPool(self.config.db_url)
+        try:
+            with pool.connection():
+                pass  # kept in the pool for what follows
+        except DatabaseConnectError as exc:
+            pool.close()
+            raise StartupError(str(exc)) from exc
+        return pool
 
     def _tls_context(self) -> ssl.SSLContext | None:
         config = self.config

@@ -413,19 +413,22 @@ class AttendanceService:
         )
 
     def enroll(
-        self, student_id: str, images: Sequence[bytes], *, name: str | None = None, force: bool = False
+        self, student_id: str, images: Sequence[bytes], *, name: str | None = None, force: bool = False,
+        progress: Callable[[int], None] | None = None,
     ) -> EnrolOutcome:
         """Store the encodings of these photos of one student, all or none: each photo must show
         one face, look like the student's other photos and not like another student (see
         :mod:`server.recognition.enrolment_checks`; ``force`` lifts those two). The photos
         themselves are stored only with ``keep_enrolment_photos``.
 
+        ``progress(done)`` is called as each photo is encoded (``attendance-db enroll`` prints it).
+
         :raises ServiceError: not_found (a new student without ``name``).
         """
         with self._database() as conn, transaction(conn) as cur:
             _require_known_or_named(cur, student_id, name)  # before the encoding work
         with recognition_errors():
-            results = self.recognizer.encode_enrolment(images)
+            results = self.recognizer.encode_enrolment(images, progress=progress)
         problems = [_photo_problem(result) for result in results]
         usable = [i for i, problem in enumerate(problems) if problem is None]
         gallery = self._gallery

@@ -17,7 +17,7 @@ import pytest
 
 from db import encodings as db_encodings
 from db.connection import transaction
-from server.recognition.enrollment import load_gallery, scan_knowns, sync_knowns
+from server.recognition.enrollment import EncodingProgress, load_gallery, scan_knowns, sync_knowns
 from server.recognition.faces import ENROLMENT_MODEL, MODEL_NAME
 from server.recognition.pool import PhotoEncoding, RecognitionPool
 
@@ -32,7 +32,7 @@ class CachingPool:
         self.cache = cache  # SHA-256 of the file -> result
         self.asked: list[str] = []
 
-    def encode_photos(self, paths) -> list[PhotoEncoding]:
+    def encode_photos(self, paths, progress=None) -> list[PhotoEncoding]:  # progress: not reported
         paths = [Path(p) for p in paths]
         self.asked = [p.name for p in paths]
         keys = [hashlib.sha256(p.read_bytes()).hexdigest() for p in paths]
@@ -333,3 +333,63 @@ def test_webp_and_heic_photos_enrol_like_the_jpeg(db_conn, faces_dir, knowns, po
         distance = np.linalg.norm(encoding - jpeg_results[sid].encoding)
         assert distance < 0.1, (rel_path, distance)  # the same face; the threshold is 0.6
     assert len(load_gallery(db_conn)) == 6
+
+
+class FakeClock:
+    """Seconds that pass only when the test says so (EncodingProgress is pure code)."""
+
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_progress_of_a_small_set_is_a_line_per_photo():
+    lines, clock = [], FakeClock()
+    progress = EncodingProgress(5, lines.append, clock=clock)
+    for done in range(1, 6):
+        clock.now += 2
+        progress(done)
+    assert lines == [
+        "encoded 1/5 photos, about 8 s left",
+        "encoded 2/5 photos, about 6 s left",
+        "encoded 3/5 photos, about 4 s left",
+        "encoded 4/5 photos, about 2 s left",
+        "encoded 5/5 photos in 10 s",
+    ]
+
+
+def test_progress_of_a_large_set_is_a_line_per_tenth_and_at_least_every_ten_seconds():
+    lines, clock = [], FakeClock()
+    progress = EncodingProgress(63, lines.append, clock=clock)  # a line every 7 photos
+    for done in range(1, 64):
+        clock.now += 0.4
+        progress(done)
+    assert [line.split(",")[0] for line in lines] == [f"encoded {n}/63 photos" for n in range(7, 63, 7)] + [
+        "encoded 63/63 photos in 25 s"]
+    assert lines[0] == "encoded 7/63 photos, about 22 s left"
+
+    lines.clear()
+    slow = EncodingProgress(1000, lines.append, clock=clock)  # every 100 photos, or 10 s of silence
+    for done in range(1, 61):
+        clock.now += 1.0  # one photo a second
+        slow(done)
+    assert [line.split(",")[0] for line in lines] == [f"encoded {n}/1000 photos" for n in (10, 20, 30, 40, 50, 60)]
+
+
+def test_sync_knowns_says_how_many_photos_it_encodes_then_progress(db_conn, knowns, real_pool, caplog):
+    (knowns / "201911002_biden.jpg").unlink()
+    with caplog.at_level(logging.INFO, logger="server.recognition.enrollment"):
+        sync_knowns(db_conn, knowns, real_pool, encoding_note="the port opens when done")
+    messages = [r.getMessage() for r in caplog.records if r.name == "server.recognition.enrollment"]
+    assert messages[0] == f"{knowns}: encoding 5 new or changed photos (0 unchanged); the port opens when done"
+    assert [m.split(",")[0].split(" in ")[0] for m in messages[1:]] == [f"encoded {n}/5 photos" for n in range(1, 6)]
+
+    shutil.copyfile(knowns / "201911001_obama.jpg", knowns / "201911002_biden.jpg")
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="server.recognition.enrollment"):
+        sync_knowns(db_conn, knowns, real_pool)
+    messages = [r.getMessage() for r in caplog.records if r.name == "server.recognition.enrollment"]
+    assert messages[0] == f"{knowns}: encoding 1 new or changed photo (5 unchanged)"
+    assert messages[1].startswith("encoded 1/1 photos in ")

@@ -148,7 +148,9 @@ def test_attendance_db_enroll_and_forget(db_url, faces_dir, tmp_path, capsys):
     assert db_cli.main(["--db-url", url, "enroll", "201911030", *map(str, files[:3])]) == 2  # no name yet
     assert "give their name" in capsys.readouterr().err
     assert db_cli.main(["--db-url", url, "enroll", "201911030", *map(str, files), "--name", "Choi Jisu"]) == 0
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
+    progress = [line.split(",")[0].split(" in ")[0] for line in err.splitlines() if line.startswith("encoded")]
+    assert progress == [f"encoded {n}/4 photos" for n in range(1, 5)], err  # on stderr, as they are done
     assert out.count(": ok") == 4 and "4 photos enrolled, 4 encodings in all" in out
     rows = query(db_url, "SELECT source, photo IS NULL FROM face_encodings WHERE student_id = '201911030'")
     assert rows == [("enrolled", 1)] * 4  # no --keep-photos: the encodings only

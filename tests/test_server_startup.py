@@ -8,8 +8,13 @@ cannot load.
 
 from __future__ import annotations
 
+import re
+import shutil
 import socket
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -147,3 +152,37 @@ def test_app_refuses_a_schema_version_other_than_its_own(db_url, faces_dir, vers
     with pytest.raises(StartupError, match=message):
         app.start()
     assert app.server is None  # the port never opened
+
+
+def test_server_logs_the_photos_to_encode_their_progress_then_that_the_port_is_open(db_url, faces_dir, tmp_path):
+    """attendance-server as a real process: while it encodes knowns/ its stderr says how many photos,
+    that the port opens when they are done, and their progress; the port-open line comes last."""
+    knowns = Path(shutil.copytree(faces_dir / "knowns", tmp_path / "knowns"))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "server", "--host", "127.0.0.1", "--port", "0", "--workers", "1",
+         "--db-url", db_url.to_url(), "--knowns", str(knowns)],
+        cwd=Path(__file__).resolve().parent.parent, stderr=subprocess.PIPE, text=True,
+    )
+    lines = []
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            line = proc.stderr.readline()
+            if not line:
+                break
+            lines.append(line.rstrip("\n"))
+            if "listening on" in line:
+                break
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    text = "\n".join(lines)
+    announced = [i for i, line in enumerate(lines)
+                 if line.endswith(f"{knowns}: encoding 6 new or changed photos (0 unchanged); the port opens when done")]
+    progress = [i for i, line in enumerate(lines) if re.search(r"encoded \d/6 photos", line)]
+    listening = [i for i, line in enumerate(lines)
+                 if re.search(r"listening on 127\.0\.0\.1:\d+ \(gallery loaded: 6 students\)$", line)]
+    assert len(announced) == 1 and len(listening) == 1, text
+    assert [re.search(r"encoded (\d)/6", lines[i]).group(1) for i in progress] == list("123456"), text
+    assert announced[0] < progress[0] and progress[-1] < listening[0], text
+    assert re.search(r"encoded 6/6 photos in \d+ s$", lines[progress[-1]]), text

@@ -293,6 +293,7 @@ class WatchScreen(QWidget):
         self.feed.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
         self.table = QTableWidget(0, 4)
         self.table.setHorizontalHeaderLabels([self.tr("Student ID"), self.tr("Name"), self.tr("Seen"), self.tr("Status")])
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
         self.table.horizontalHeader().setSectionResizeMode(COL_NAME, QHeaderView.Stretch)
         self.table.setEditTriggers(QTableWidget.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)

@@ -10,7 +10,9 @@ The name is the part after ``<student ID>_`` with ``_`` read as a space. Anythin
 with a warning, except hidden files (``.gitkeep``) and README files, skipped silently.
 
 :func:`sync_knowns` encodes only photos that are new or changed (by SHA-256) since the last run,
-so a server start with nothing new costs one hash per photo.
+so a server start with nothing new costs one hash per photo; while it encodes, an
+:class:`EncodingProgress` logs ``encoded 40/63 photos`` lines (63 photos take about 24 s on 2
+cores, and the server's port stays closed meanwhile).
 """
 
 from __future__ import annotations
@@ -18,9 +20,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import math
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -58,6 +63,41 @@ class SyncReport:
     multi_face: list[str] = field(default_factory=list)
 
 
+class EncodingProgress:
+    """``progress(done)`` after each of ``total`` photos is encoded; says ``encoded 40/63 photos,
+    about 9 s left`` through ``say`` for every tenth of the photos (so every photo of a small set,
+    about ten lines for a large one), whenever ``max_silence`` seconds passed without a line, and
+    at the end (``encoded 63/63 photos in 24 s``)."""
+
+    def __init__(
+        self,
+        total: int,
+        say: Callable[[str], None],
+        *,
+        max_silence: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.total = total
+        self.say = say
+        self.step = max(1, math.ceil(total / 10))
+        self.max_silence = max_silence
+        self.clock = clock
+        self.started = self.last_said = clock()
+        self.last_done = 0
+
+    def __call__(self, done: int) -> None:
+        now = self.clock()
+        if done < self.total and done - self.last_done < self.step and now - self.last_said < self.max_silence:
+            return
+        elapsed = now - self.started
+        if done >= self.total:
+            self.say(f"encoded {done}/{self.total} photos in {elapsed:.0f} s")
+        else:
+            left = elapsed / done * (self.total - done) if done else None
+            self.say(f"encoded {done}/{self.total} photos" + (f", about {left:.0f} s left" if left is not None else ""))
+        self.last_done, self.last_said = done, now
+
+
 def scan_knowns(knowns_dir: str | os.PathLike, *, logger: logging.Logger = log) -> list[KnownPhoto]:
     """The enrollment photos in knowns_dir, sorted by rel_path. Badly named entries are logged."""
     root = Path(knowns_dir)
@@ -83,6 +123,7 @@ def sync_knowns(
     *,
     model: str = ENROLMENT_MODEL,
     logger: logging.Logger = log,
+    encoding_note: str = "",
 ) -> SyncReport:
     """Bring face_encodings (rows of ``model``) in line with the photos in knowns_dir.
 
@@ -94,6 +135,10 @@ def sync_knowns(
     :param pool: a :class:`server.recognition.pool.RecognitionPool`, started (perhaps with
         ``wait=False``: it is used only when there are photos to encode, which then wait for the
         workers to be ready).
+    :param encoding_note: added to the line that says how many photos are to be encoded, e.g.
+        what waits for them (the server: "the port opens when done").
+
+    While encoding, ``logger`` gets :class:`EncodingProgress` lines.
     """
     photos = scan_knowns(knowns_dir, logger=logger)
     hashes = {photo.rel_path: _sha256(photo.path) for photo in photos}
@@ -107,9 +152,12 @@ def sync_knowns(
     report = SyncReport(
         added=len(new), updated=len(changed), unchanged=len(photos) - len(to_encode), removed=0
     )
+    progress = None
     if to_encode:
-        logger.info("encoding %d enrollment photos from %s", len(to_encode), knowns_dir)
-    results = pool.encode_photos([photo.path for photo in to_encode])  # none: returns at once
+        logger.info("%s: encoding %d new or changed photo%s (%d unchanged)%s", knowns_dir, len(to_encode),
+                    "" if len(to_encode) == 1 else "s", report.unchanged, f"; {encoding_note}" if encoding_note else "")
+        progress = EncodingProgress(len(to_encode), lambda line: logger.info("%s", line))
+    results = pool.encode_photos([photo.path for photo in to_encode], progress=progress)  # none: at once
     if not to_encode and not gone:
         return report  # nothing to write: every photo's student exists (see below)
 

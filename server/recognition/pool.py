@@ -22,10 +22,10 @@ import signal
 import threading
 import time
 import logging
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -176,14 +176,20 @@ class RecognitionPool:
         and its mirror image's (:data:`server.recognition.faces.ENROLMENT_MODEL`)."""
         return self._results(_encode_photo, [os.fspath(path)])[0]
 
-    def encode_photos(self, paths: Sequence[str | os.PathLike]) -> list[PhotoEncoding]:
-        """:meth:`encode_photo` for many files, spread over all workers; results in input order."""
-        return self._results(_encode_photo, [os.fspath(path) for path in paths])
+    def encode_photos(
+        self, paths: Sequence[str | os.PathLike], progress: Callable[[int], None] | None = None
+    ) -> list[PhotoEncoding]:
+        """:meth:`encode_photo` for many files, spread over all workers; results in input order.
+        ``progress(done)`` is called in this thread each time one more photo is encoded."""
+        return self._results(_encode_photo, [os.fspath(path) for path in paths], progress)
 
-    def encode_enrolment(self, images_: Sequence[bytes]) -> list[PhotoEncoding]:
+    def encode_enrolment(
+        self, images_: Sequence[bytes], progress: Callable[[int], None] | None = None
+    ) -> list[PhotoEncoding]:
         """:meth:`encode_photo` for images sent by a client (the ``enroll`` op); an image that
-        cannot be decoded gets its ``error`` (the others are still encoded)."""
-        return self._results(_encode_largest, [(image, True) for image in images_])
+        cannot be decoded gets its ``error`` (the others are still encoded). ``progress``: as
+        for :meth:`encode_photos`."""
+        return self._results(_encode_largest, [(image, True) for image in images_], progress)
 
     def encode_frames(self, images_: Sequence[bytes]) -> list[PhotoEncoding]:
         """The largest face of each frame of a check-in (a photo of one person close to the
@@ -238,8 +244,9 @@ class RecognitionPool:
     def __exit__(self, *exc_info) -> None:
         self.close()
 
-    def _results(self, function, arguments: list) -> list:
-        """Run ``function(settings, argument)`` in the workers for each argument.
+    def _results(self, function, arguments: list, progress: Callable[[int], None] | None = None) -> list:
+        """Run ``function(settings, argument)`` in the workers for each argument; ``progress(done)``
+        after each one finishes.
 
         A worker that dies (a crash in native code, the OOM killer) breaks the whole executor:
         the request gets :class:`WorkerCrashedError` and fresh workers are started for the next.
@@ -249,6 +256,9 @@ class RecognitionPool:
             raise RuntimeError("the recognition pool is not started (call start())")
         try:
             futures = [executor.submit(function, self._settings, argument) for argument in arguments]
+            if progress is not None:
+                for done, _ in enumerate(as_completed(futures), 1):
+                    progress(done)
             return [future.result() for future in futures]
         except BrokenProcessPool as exc:
             self._restart(executor)
