@@ -35,6 +35,7 @@ VERSION_TABLE = "schema_migrations"
 
 _MIGRATION_FILE = re.compile(r"(\d{4})_([a-z0-9_]+)\.(sql|py)\Z")
 _SCHEMA_OBJECT = re.compile(r"CREATE (?:TABLE IF NOT EXISTS|OR REPLACE VIEW) (\w+)", re.IGNORECASE)
+_SCHEMA_TABLE = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+)", re.IGNORECASE)
 
 
 class SchemaError(Exception):
@@ -62,6 +63,12 @@ def schema_objects(path: Path = SCHEMA_PATH) -> list[str]:
     """The tables and views schema.sql creates, in its order (the project's tables)."""
     return [match.group(1) for statement in schema_statements(path)
             if (match := _SCHEMA_OBJECT.match(statement))]
+
+
+def schema_tables(path: Path = SCHEMA_PATH) -> list[str]:
+    """The tables (not the views) schema.sql creates, in its order."""
+    return [match.group(1) for statement in schema_statements(path)
+            if (match := _SCHEMA_TABLE.match(statement))]
 
 
 # -- migrations --------------------------------------------------------------------------------
@@ -108,7 +115,8 @@ class SchemaStatus:
     version: int | None  # the highest migration recorded; None: no schema_migrations table
     has_tables: bool     # any of the project's tables (schema_migrations aside)
     latest: int          # the highest migration the code has
-    missing: tuple[str, ...] = ()  # the project's tables and views that are not there
+    #: The project's tables that are not there (views aside: the server's account cannot see them).
+    missing: tuple[str, ...] = ()
 
     @property
     def state(self) -> str:
@@ -134,7 +142,7 @@ def read_status(cursor, migrations_dir: Path = MIGRATIONS_DIR) -> SchemaStatus:
         version = cursor.fetchone()[0]
     objects = schema_objects()
     has_tables = bool(present & (set(objects) - {VERSION_TABLE}))
-    missing = tuple(name for name in objects if name not in present)
+    missing = tuple(name for name in schema_tables() if name not in present)
     return SchemaStatus(version, has_tables, find_migrations(migrations_dir)[-1].version, missing)
 
 

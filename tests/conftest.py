@@ -40,18 +40,37 @@ def server_db_url() -> DatabaseUrl:
 
 
 @contextlib.contextmanager
-def fresh_database(server_url: DatabaseUrl) -> Iterator[DatabaseUrl]:
-    """Create a database with db/schema.sql loaded; drop it when the block ends."""
-    url = recreate_database(server_url, f"attendance_t{os.getpid()}_{next(_db_counter)}")
+def dropped_afterwards(server_url: DatabaseUrl, name: str) -> Iterator[str]:
+    """Drop database ``name`` (if it exists) on ``server_url`` when the block ends."""
     try:
-        yield url
+        yield name
     finally:
-        admin = connect(url, database=False)
+        admin = connect(server_url, database=False)
         try:
             with transaction(admin) as cur:
-                drop_database(cur, url.database)
+                drop_database(cur, name)
         finally:
             admin.close()
+
+
+def unique_database_name() -> str:
+    """A database name no other test (nor another test process) uses."""
+    return f"attendance_t{os.getpid()}_{next(_db_counter)}"
+
+
+@contextlib.contextmanager
+def fresh_database(server_url: DatabaseUrl) -> Iterator[DatabaseUrl]:
+    """Create a database with db/schema.sql loaded; drop it when the block ends."""
+    url = recreate_database(server_url, unique_database_name())
+    with dropped_afterwards(server_url, url.database):
+        yield url
+
+
+@pytest.fixture
+def database_name(server_db_url: DatabaseUrl) -> Iterator[str]:
+    """The name of a database that does not exist yet (the test creates it); dropped afterwards."""
+    with dropped_afterwards(server_db_url, unique_database_name()) as name:
+        yield name
 
 
 @pytest.fixture

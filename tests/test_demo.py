@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from db.connection import connect, transaction
-from db.schema import drop_database
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -26,15 +25,9 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def demo_database(server_db_url):
-    name = f"attendance_demo_t{os.getpid()}"
-    yield server_db_url.with_database(name)
-    admin = connect(server_db_url, database=False)
-    try:
-        with transaction(admin) as cur:
-            drop_database(cur, name)
-    finally:
-        admin.close()
+def demo_database(server_db_url, database_name):
+    """The demo's database: a name no other test uses, dropped afterwards."""
+    return server_db_url.with_database(database_name)
 
 
 def run_demo(url, faces_dir) -> subprocess.CompletedProcess:

@@ -4,32 +4,16 @@ applied twice, when the database is stopped and started, or the server SIGKILLed
 from __future__ import annotations
 
 import math
-import os
 
 import pytest
 
 from bench.harness import PrivateMariaDB, ServerProcess, new_client, seed_database
 from bench.load import kill_during_batch, report, run_load, run_with_db_restart, verify
-from db.connection import connect, transaction
-from db.schema import drop_database
 
 
 @pytest.fixture(scope="module")
 def knowns(faces_dir):
     return faces_dir / "knowns"
-
-
-@pytest.fixture
-def database_name(server_db_url):
-    """A database name for seed_database on the shared server; dropped afterwards."""
-    name = f"attendance_t{os.getpid()}_faults"
-    yield name
-    admin = connect(server_db_url, database=False)
-    try:
-        with transaction(admin) as cur:
-            drop_database(cur, name)
-    finally:
-        admin.close()
 
 
 def test_short_load_loses_nothing_and_duplicates_nothing(server_db_url, knowns, database_name):
