@@ -90,7 +90,7 @@ ACCOUNT ?= attendance_server
 ACCOUNT_HOST ?= 127.0.0.1
 server-account: venv  ## the server's least-privilege MySQL account: make server-account ADMIN_URL=...
 	@test -n "$(ADMIN_URL)" || { echo "usage: make server-account ADMIN_URL=mysql://root@HOST:PORT/DATABASE [ACCOUNT=...] [ACCOUNT_HOST=...]" >&2; exit 2; }
-	@$(PY) -m db --db-url "$(ADMIN_URL)" create-server-account "$(ACCOUNT)" --host "$(ACCOUNT_HOST)"
+	@$(PY) -m admin --db-url "$(ADMIN_URL)" create-server-account "$(ACCOUNT)" --host "$(ACCOUNT_HOST)"
 
 # PNGs of the desktop app's screens into docs/, from a real run against a real server.
 screenshots: venv  ## the desktop app's screenshots into docs/

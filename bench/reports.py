@@ -104,7 +104,7 @@ def generate(cur, lectures: int, students: int, sessions: int, seed: int = 5) ->
 
 def run_cli(url: DatabaseUrl, code: str, *args: str) -> float:
     started = time.perf_counter()
-    command = [sys.executable, "-m", "db.report_cli", "--db-url", url.to_url(), "--lecture", code, *args]
+    command = [sys.executable, "-m", "reports", "--db-url", url.to_url(), "--lecture", code, *args]
     subprocess.run(command, cwd=REPO, check=True, stdout=subprocess.DEVNULL)
     return time.perf_counter() - started
 

@@ -1,103 +1,39 @@
-"""Attendance reports: one lecture's student × session matrix, per-student totals and rates.
+"""The SQL of an attendance report (reports/domain.py has the types and the rules).
 
     report = build_report(cur, "ea0017_1", date_from=None, date_to=None, late_weight=0.5)
 
-The rules (docs/reports.md) in short. Each (enrolled student, session) cell is:
-
-- the student's mark when there is one: P present, L late, A absent, E excused, O left early;
-- ``-`` for a session before the student's enrollment date, when the student has no mark there;
-- blank (``""``) for a session still open (closed_at NULL, dated today or later) without a mark;
-- A (absent) for any other session without a mark: the student was not marked.
-
-Attendance rate, in percent, rounded to 0.1:
-``(present + late_weight × (late + left_early)) / (present + late + left_early + absent)``.
-Excused sessions, ``-`` and blank cells are not in the denominator. No counted session: None.
-
 The database does the work: three queries (sessions with their totals, students with their
-totals, the cells) share one common table expression, ``cells`` below. Python only places the
-cells in the matrix. The views in db/schema.sql apply the same rules with late_weight 0.5.
+totals, the cells) share one common table expression, ``cells`` below, which applies the cell
+rules of reports/domain.py. Python only places the cells in the matrix. The views in
+db/schema.sql apply the same rules with late_weight 0.5.
 """
 
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
 from decimal import Decimal
 
-DEFAULT_LATE_WEIGHT = 0.5
-
-#: The matrix letter of each status; NOT_ENROLLED and UNMARKED are the two cells without a status.
-LETTERS = {"present": "P", "late": "L", "absent": "A", "excused": "E", "left_early": "O"}
-NOT_ENROLLED = "-"
-UNMARKED = ""
+from reports.domain import (
+    DEFAULT_LATE_WEIGHT,
+    LectureNotFound,
+    LectureReport,
+    SessionColumn,
+    StudentRow,
+    Tally,
+    check_report_range,
+    place_cells,
+)
 
 # Stand-ins for "no bound" in --from/--to: the DATE range of MySQL.
 _FIRST_DATE = datetime.date(1000, 1, 1)
 _LAST_DATE = datetime.date(9999, 12, 31)
 
 
-class LectureNotFound(LookupError):
-    """No lecture has this code."""
-
-
-@dataclass(frozen=True)
-class Tally:
-    """How many cells of each status, and the attendance rate they give."""
-
-    present: int
-    late: int
-    absent: int
-    excused: int
-    left_early: int
-    rate: float | None  # percent, rounded to 0.1; None when no session counts
-
-    @property
-    def counted(self) -> int:
-        """The rate's denominator: sessions that count (excused ones do not)."""
-        return self.present + self.late + self.left_early + self.absent
-
-
-@dataclass(frozen=True)
-class SessionColumn:
-    session_id: int
-    date: datetime.date
-    still_open: bool  # closed_at is NULL and the date is today or later: unmarked cells are blank
-    tally: Tally  # over the students enrolled by that day (the session's rate is for the chart)
-
-
-@dataclass(frozen=True)
-class StudentRow:
-    student_id: str
-    name: str
-    enrolled_on: datetime.date
-    cells: tuple[str, ...]  # one per session of the report, in date order: a LETTERS value, "-" or ""
-    tally: Tally
-
-
-@dataclass(frozen=True)
-class LectureReport:
-    lecture_code: str
-    title: str | None
-    date_from: datetime.date | None  # as asked (None: from the first session)
-    date_to: datetime.date | None  # as asked (None: up to the last session)
-    late_weight: float
-    sessions: tuple[SessionColumn, ...]  # by date
-    students: tuple[StudentRow, ...]  # every enrolled student, by student ID
-
-    def below(self, percent: float) -> list[StudentRow]:
-        """The warning list: students whose rate is under ``percent``, lowest rate first.
-
-        Students without a counted session (rate None) are not listed.
-        """
-        low = [s for s in self.students if s.tally.rate is not None and s.tally.rate < percent]
-        return sorted(low, key=lambda s: (s.tally.rate, s.student_id))
-
-
 # -- the queries -------------------------------------------------------------------------------
 
 # One row per (enrolled student, session of the lecture in the date range): the cell's state, a
 # status or 'not_enrolled' / 'unmarked'. The mark wins over everything else. The same CASE is in
-# the attendance_sessions_v view (db/schema.sql).
+# the attendance_sessions_v view (db/schema.sql); the states are reports.domain.cell_letter's.
 _CELLS = """
 WITH cells AS (
     SELECT e.student_id, s.session_id,
@@ -174,10 +110,7 @@ def build_report(
     late_weight outside 0..1. A lecture without sessions (in the range) or without students gives
     a report with no sessions or no students: the caller decides what to say.
     """
-    if date_from and date_to and date_from > date_to:
-        raise ValueError(f"the start date {date_from} is after the end date {date_to}")
-    if not 0 <= late_weight <= 1:
-        raise ValueError(f"the late weight must be between 0 and 1, got {late_weight}")
+    check_report_range(date_from, date_to, late_weight)
 
     cur.execute("SELECT lecture_id, title FROM lectures WHERE code = %s", (lecture_code,))
     row = cur.fetchone()
@@ -199,13 +132,8 @@ def build_report(
     cur.execute(_CELL_ROWS, params)
     cell_rows = cur.fetchall()
 
-    column = {s.session_id: i for i, s in enumerate(sessions)}
-    cells = {r[0]: [UNMARKED] * len(sessions) for r in student_rows}
-    for student_id, session_id, state in cell_rows:
-        cells[student_id][column[session_id]] = _letter(state)
-    students = [
-        StudentRow(r[0], r[1], r[2], tuple(cells[r[0]]), _tally(r[3:])) for r in student_rows
-    ]
+    cells = place_cells(sessions, [r[0] for r in student_rows], cell_rows)
+    students = [StudentRow(r[0], r[1], r[2], cells[r[0]], _tally(r[3:])) for r in student_rows]
     return LectureReport(
         lecture_code=lecture_code,
         title=title,
@@ -215,14 +143,6 @@ def build_report(
         sessions=tuple(sessions),
         students=tuple(students),
     )
-
-
-def _letter(state: str) -> str:
-    if state == "not_enrolled":
-        return NOT_ENROLLED
-    if state == "unmarked":
-        return UNMARKED
-    return LETTERS[state]
 
 
 def _tally(row) -> Tally:

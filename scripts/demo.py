@@ -102,7 +102,7 @@ def attendance_db(*args: str, stdout=None) -> str:
     """Run attendance-db; on failure exit (it printed why, in one line)."""
     shown = ["URL" if arg.startswith("mysql://") else arg for arg in args]
     print("$ attendance-db", " ".join(shown), flush=True)
-    result = subprocess.run([sys.executable, "-m", "db", *args], cwd=REPO, stdout=stdout, text=True)
+    result = subprocess.run([sys.executable, "-m", "admin", *args], cwd=REPO, stdout=stdout, text=True)
     if result.returncode != 0:
         sys.exit(result.returncode)
     return result.stdout or ""

@@ -22,7 +22,7 @@ import socketserver
 import time
 
 from protocol import framed, legacy
-from db import report_wire
+from reports import wire as report_wire
 from protocol.errors import ErrorCode, LocalProtocolError, RemoteProtocolError
 from server.camera import TrackFrames, TrackResult
 from server.limits import ADMIT

@@ -23,8 +23,9 @@ import pymysql
 from db import attendance, lectures, pending, students
 from db import encodings as db_encodings
 from db.connection import UNAVAILABLE_ERRORS, ConnectionPool, is_conflict, retry_on_conflict, transaction
-from db.reports import LectureNotFound, LectureReport, build_report
+from db.reports import build_report
 from protocol.errors import ErrorCode
+from reports.domain import LectureNotFound, LectureReport
 from server.recognition import enrolment_checks
 from server.recognition.decision import (
     ACCEPTED,
@@ -509,7 +510,7 @@ class AttendanceService:
         date_to: dt.date | None = None,
         late_weight: float = 0.5,
     ) -> LectureReport:
-        """The lecture's attendance report (db/reports.py): student × session matrix and rates.
+        """The lecture's attendance report (reports/domain.py, db/reports.py): student × session matrix and rates.
 
         Read in one transaction, so the three queries see one snapshot. Unknown lecture:
         ServiceError(not_found); start after end or a weight outside 0..1: bad_request.

@@ -6,7 +6,8 @@ import datetime
 import random
 
 from db.connection import DatabaseUrl, connect, transaction
-from db.reports import LectureReport, build_report
+from db.reports import build_report
+from reports.domain import LectureReport
 
 STATUSES = ("present", "present", "present", "present", "late", "absent", "excused", "left_early")
 SOURCES = ("checkin", "rollcall", "camera", "manual")

@@ -28,7 +28,7 @@ from client.watch.connection import ReconnectingClient  # noqa: E402
 from client.watch.source import VideoFileSource  # noqa: E402
 from client.watch.watcher import Watcher, watch  # noqa: E402
 from db import attendance as db_attendance  # noqa: E402
-from db import cli as db_cli  # noqa: E402
+from admin import cli as db_cli  # noqa: E402
 from db.connection import connect, transaction  # noqa: E402
 from protocol.errors import ErrorCode  # noqa: E402
 from server import presence  # noqa: E402

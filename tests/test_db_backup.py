@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import stat
 
-from db import cli
+from admin import cli
 from db.backup import HEADER_PREFIX
 from db.connection import DatabaseUrl, connect, transaction
 from db.schema import drop_database, find_migrations

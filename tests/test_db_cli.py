@@ -1,4 +1,4 @@
-"""``attendance-db``, run as a real command (``python -m db``) against a real MariaDB/MySQL."""
+"""``attendance-db``, run as a real command (``python -m admin``) against a real MariaDB/MySQL."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from db.schema import schema_statements
 
 from db import students
-from db.cli import main
+from admin.cli import main
 from db.connection import DatabaseUrl, connect, transaction
 
 REPO = Path(__file__).resolve().parent.parent
@@ -30,7 +30,7 @@ def url_text(url: DatabaseUrl) -> str:
 def attendance_db(*args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     return subprocess.run(
-        [sys.executable, "-m", "db", *args],
+        [sys.executable, "-m", "admin", *args],
         cwd=REPO, env=env, capture_output=True, text=True, encoding="utf-8", timeout=120,
     )
 

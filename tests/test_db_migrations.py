@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from db import cli
+from admin import cli
 from db.connection import connect, transaction
 from db.schema import SchemaError, find_migrations, init_schema, read_status, recreate_database, upgrade
 from tests.schema_support import (

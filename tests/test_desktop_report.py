@@ -25,8 +25,8 @@ from PyQt5.QtGui import QColor  # noqa: E402
 
 from client.desktop.report_model import ReportModel, ValueRole, WarningRole  # noqa: E402
 from client.desktop.report_view import SCREEN_DPI, chart_png  # noqa: E402
-from db.report_render import COLORS, render  # noqa: E402
-from db.reports import LectureReport, SessionColumn, StudentRow, Tally  # noqa: E402
+from reports.domain import LectureReport, SessionColumn, StudentRow, Tally  # noqa: E402
+from reports.render import COLORS, render  # noqa: E402
 from tests.conftest import fresh_database  # noqa: E402
 from tests.desktop_support import main_windows  # noqa: E402
 from tests.report_support import generate_term, report_from_db  # noqa: E402

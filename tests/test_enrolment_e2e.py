@@ -14,7 +14,7 @@ import pytest
 
 from client import cli as client_cli
 from client.connection import ServerError
-from db import cli as db_cli
+from admin import cli as db_cli
 from tests.conftest import fresh_database
 from db.connection import run_in_transaction
 from tests.server_support import LECTURE, running_server

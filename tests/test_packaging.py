@@ -29,7 +29,7 @@ from packaging.utils import canonicalize_name
 from db.connection import connect, transaction
 
 REPO = Path(__file__).resolve().parent.parent
-PACKAGES = ("protocol", "server", "client", "db")
+PACKAGES = ("protocol", "server", "client", "db", "reports", "admin")
 #: Every command the issue names; each must answer --version.
 COMMANDS = ("attendance-db", "attendance-server", "attendance-client", "attendance-report",
             "attendance-desktop", "attendance-watch", "attendance-eval")
@@ -220,8 +220,8 @@ def test_every_installed_command_prints_its_version(installed, tmp_path):
 
 
 def test_checkout_commands_print_the_same_version():
-    """``python -m db`` in the checkout (the editable install) says what setup.cfg says."""
-    shown = subprocess.run([sys.executable, "-m", "db", "--version"], cwd=REPO,
+    """``python -m admin`` in the checkout (the editable install) says what setup.cfg says."""
+    shown = subprocess.run([sys.executable, "-m", "admin", "--version"], cwd=REPO,
                            capture_output=True, text=True, timeout=60)
     assert (shown.returncode, shown.stdout) == (0, f"attendance-db {declared_version()}\n")
 

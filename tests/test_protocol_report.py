@@ -1,5 +1,5 @@
 """protocol.framed, op "report": round trips, invalid fields, and the LectureReport conversion
-(db/report_wire.py) both ways."""
+(reports/wire.py) both ways."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from db import report_wire
-from db.reports import LectureReport, SessionColumn, StudentRow, Tally
+from reports import wire as report_wire
+from reports.domain import LectureReport, SessionColumn, StudentRow, Tally
 from protocol import framed
 from protocol.errors import ErrorCode, LocalProtocolError
 from protocol.framed import (
@@ -260,7 +260,7 @@ def test_encoding_an_invalid_report_message_raises(message: object) -> None:
     assert info.value.code == ErrorCode.BAD_REQUEST
 
 
-# -- LectureReport <-> ReportResponse (db/report_wire.py) ---------------------------------------
+# -- LectureReport <-> ReportResponse (reports/wire.py) -----------------------------------------
 
 D = datetime.date
 REPORT = LectureReport(

@@ -1,4 +1,4 @@
-"""``attendance-report`` run as a real command (``python -m db.report_cli``) on the term of
+"""``attendance-report`` run as a real command (``python -m reports``) on the term of
 tests/test_reports.py: every output format read back cell by cell and compared with the term's
 independent computation (``Term.expected_*``)."""
 
@@ -30,7 +30,7 @@ TOTAL_LETTERS = ["P", "L", "A", "E", "O", "rate %"]
 def attendance_report(*args: str) -> subprocess.CompletedProcess:
     """Run the command; stdout and stderr as bytes (the CSV starts with a BOM)."""
     return subprocess.run(
-        [sys.executable, "-m", "db.report_cli", *args],
+        [sys.executable, "-m", "reports", *args],
         cwd=REPO, env={**os.environ, "PYTHONIOENCODING": "utf-8"}, capture_output=True, timeout=120,
     )
 

@@ -1,4 +1,4 @@
-"""Reports (db/reports.py, the views in db/schema.sql, the chart) against a real MariaDB/MySQL.
+"""Reports (db/reports.py, reports/domain.py, the views in db/schema.sql, the chart) against a real MariaDB/MySQL.
 
 A term of the sample students is written with plain INSERTs, and what every report should say
 is worked out again here, in plain Python (``Term.expected_*``), from the same marks.
@@ -17,8 +17,9 @@ from fractions import Fraction
 import pytest
 
 from db.connection import connect, transaction
-from db.report_render import CHART_DPI, render_chart
-from db.reports import LectureNotFound, build_report
+from db.reports import build_report
+from reports.domain import LectureNotFound
+from reports.render import CHART_DPI, render_chart
 from tests.conftest import fresh_database
 
 LECTURE = "ea0017_1"

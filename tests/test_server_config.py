@@ -150,20 +150,20 @@ def test_attendance_db_and_report_take_the_database_url_from_the_config_file(db_
     config = tmp_path / "server.toml"
     config.write_text(f'[server]\nport = 9009\n[database]\nurl = "{db_url.to_url()}"\n', encoding="utf-8")
     env = {**without_db_env(), "ATTENDANCE_DB_URL": "mysql://nobody@127.0.0.1:1/none"}  # the file wins
-    added = run("db", "--config", str(config), "add-client", "room-e203", env=env)
+    added = run("admin", "--config", str(config), "add-client", "room-e203", env=env)
     assert added.returncode == 0, added.stderr
-    listed = run("db", "--config", str(config), "list-clients", env=env)
+    listed = run("admin", "--config", str(config), "list-clients", env=env)
     assert "room-e203" in listed.stdout
 
     seed_roster(db_url, faces_dir / "knowns")
-    report = run("db.report_cli", "--config", str(config), "--lecture", LECTURE, env=env)
+    report = run("reports", "--config", str(config), "--lecture", LECTURE, env=env)
     assert report.returncode == 0, report.stderr
     assert "no sessions" in report.stdout + report.stderr
 
     bad = tmp_path / "bad.toml"
     bad.write_text('[database]\nuri = "mysql://root@127.0.0.1/x"\n', encoding="utf-8")
-    for module in ("db", "db.report_cli"):
-        extra = ["list-clients"] if module == "db" else ["--lecture", LECTURE]
+    for module in ("admin", "reports"):
+        extra = ["list-clients"] if module == "admin" else ["--lecture", LECTURE]
         result = run(module, "--config", str(bad), *extra, env=env)
         assert result.returncode == 2 and f"{bad}: unknown key database.uri" in result.stderr
         assert "Traceback" not in result.stderr

@@ -8,8 +8,8 @@ import datetime
 import pytest
 
 from client.connection import ServerError
-from db import report_wire
-from db.reports import LectureReport
+from reports import wire as report_wire
+from reports.domain import LectureReport
 from protocol import framed
 from protocol.errors import ErrorCode
 from tests.conftest import fresh_database

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from db import cli as db_cli
+from admin import cli as db_cli
 from db.connection import connect, transaction
 from db.schema import find_migrations
 from server.app import AttendanceApp, ServerConfig, StartupError

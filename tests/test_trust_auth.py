@@ -37,7 +37,7 @@ def server(server_db_url, faces_dir):
 
 def attendance_db(url, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "db", "--db-url", url.to_url(), *args],
+        [sys.executable, "-m", "admin", "--db-url", url.to_url(), *args],
         cwd=REPO, capture_output=True, text=True, timeout=60,
     )
 
@@ -168,7 +168,7 @@ def test_only_the_newest_token_of_a_re_added_client_works(server):
 
 
 def test_bad_client_names_are_refused(db_url, capsys):
-    from db.cli import main
+    from admin.cli import main
 
     for name in ["", "x" * 65, "room 101", "a'b", "a;b", "a--b\x00", "강의실", "legacy@1.2.3.4"]:
         assert main(["--db-url", db_url.to_url(), "add-client", name]) == 2

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from client.cli import main as attendance_client
-from db.cli import main as attendance_db
+from admin.cli import main as attendance_db
 from db.connection import connect, transaction
 from protocol import framed, legacy
 from protocol.errors import ErrorCode

@@ -168,7 +168,7 @@ def test_frames_held_in_memory_are_bounded_and_expire():
 
 
 def attendance_db(url, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "db", "--db-url", url.to_url(), *args],
+    return subprocess.run([sys.executable, "-m", "admin", "--db-url", url.to_url(), *args],
                           cwd=REPO, capture_output=True, text=True, timeout=60)
 
 

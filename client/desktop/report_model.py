@@ -1,8 +1,8 @@
-"""A lecture's attendance report (db/reports.py LectureReport) as a Qt table model.
+"""A lecture's attendance report (reports/domain.py LectureReport) as a Qt table model.
 
 One row per enrolled student, by student ID; the columns: student ID, name, one per session
 (date order), the totals P L A E O and the attendance rate. Session cells are colored as in the
-chart (db/report_render.COLORS). The students below the warning percentage are highlighted.
+chart (reports/render.COLORS). The students below the warning percentage are highlighted.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from PyQt5.QtCore import QAbstractTableModel, QCoreApplication, QModelIndex, Qt
 from PyQt5.QtGui import QBrush, QColor, QFont
 
 from client.desktop.roster_model import status_label
-from db.report_render import COLORS
-from db.reports import LETTERS, NOT_ENROLLED, UNMARKED, LectureReport, StudentRow
+from reports.domain import LETTERS, NOT_ENROLLED, UNMARKED, LectureReport, StudentRow
+from reports.render import COLORS
 
 #: The total columns after the sessions, in this order (as in the CSV), then the rate.
 TOTALS = ("present", "late", "absent", "excused", "left_early")

@@ -3,8 +3,8 @@
 The same report as ``attendance-report`` (docs/reports.md), asked from the server (op
 ``report``; the app never talks to MySQL): the student × session matrix with the totals and the
 rate (:class:`~client.desktop.report_model.ReportModel`), the warning list of the students below
-a percentage, and the chart (rate per session + heat map, ``db.report_render.build_figure``).
-"Save…" writes the matrix as CSV or XLSX with ``db.report_render.render``.
+a percentage, and the chart (rate per session + heat map, ``reports.render.build_figure``).
+"Save…" writes the matrix as CSV or XLSX with ``reports.render.render``.
 
 The request and the drawing of the chart run on :class:`ReportWorker`'s thread; the GUI thread
 only shows the results (the chart as a PNG in a label: no OpenGL, no pyplot, works offscreen).
@@ -41,10 +41,10 @@ from client.connection import ServerError
 from client.desktop.messages import failure_text
 from client.desktop.report_model import ReportModel, format_rate
 from client.desktop.workers import PROTOCOL, Connection, WorkerThread, describe_failure
-from db import report_wire
-from db.report_render import build_figure, render
-from db.reports import DEFAULT_LATE_WEIGHT, LectureReport
 from protocol.errors import ProtocolError
+from reports import wire as report_wire
+from reports.domain import DEFAULT_LATE_WEIGHT, LectureReport
+from reports.render import build_figure, render
 
 log = logging.getLogger(__name__)
 

@@ -1,11 +1,11 @@
-"""A :class:`~db.reports.LectureReport` as the framed protocol's ``report`` reply, and back.
+"""A :class:`~reports.domain.LectureReport` as the framed protocol's ``report`` reply, and back.
 
     reply = to_response(request_id, report)   # the server, after build_report()
     report = from_response(reply)             # the desktop app: the same LectureReport again
 
 ``from_response(to_response(n, report)) == report``: the client gets the very dataclasses the
-server built, so ``db.report_render`` (the CSV/XLSX writers, the chart) works on either side.
-Only pure dataclasses are involved (db/reports.py imports no database driver); nothing here
+server built, so ``reports.render`` (the CSV/XLSX writers, the chart) works on either side.
+Only pure dataclasses are involved (reports/domain.py imports no database driver); nothing here
 touches a database.
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime
 
-from db.reports import LectureReport, SessionColumn, StudentRow, Tally
+from reports.domain import LectureReport, SessionColumn, StudentRow, Tally
 from protocol import framed
 
 

@@ -1,4 +1,4 @@
-"""``attendance-db`` (also ``python -m db``): set up the database, load rosters, manage clients.
+"""``attendance-db`` (also ``python -m admin``): set up the database, load rosters, manage clients.
 
     attendance-db [--db-url URL] [-v] init                    create the database and tables
     attendance-db [--db-url URL] upgrade [--dry-run]          apply the schema's new migrations

@@ -1,4 +1,4 @@
-"""``attendance-report`` (also ``python -m db.report_cli``): one lecture's attendance report.
+"""``attendance-report`` (also ``python -m reports``): one lecture's attendance report.
 
     attendance-report [--db-url URL] --lecture CODE [--from DATE] [--to DATE] [--late-weight W]
                       [--format table|csv|xlsx|md] [--out FILE] [--chart FILE.png]
@@ -35,9 +35,10 @@ from db.connection import (
     hide_password,
     transaction,
 )
-from db.report_render import FORMATS, render, render_chart
-from db.reports import DEFAULT_LATE_WEIGHT, LectureNotFound, LectureReport, build_report
+from db.reports import build_report
 from protocol.identifiers import normalize_lecture_code
+from reports.domain import DEFAULT_LATE_WEIGHT, LectureNotFound, LectureReport
+from reports.render import FORMATS, render, render_chart
 
 PROG = "attendance-report"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2

@@ -1,4 +1,4 @@
-"""Writing a LectureReport (db/reports.py): text table, Markdown, CSV, XLSX, and the PNG chart.
+"""Writing a LectureReport (reports/domain.py): text table, Markdown, CSV, XLSX, and the PNG chart.
 
     data = render(report, "csv")              # bytes, ready for a file or stdout
     data = render(report, "table", below=75)  # the warning list instead of the matrix
@@ -18,7 +18,7 @@ import math
 import unicodedata
 from dataclasses import dataclass, field
 
-from db.reports import LETTERS, NOT_ENROLLED, UNMARKED, LectureReport, SessionColumn, StudentRow
+from reports.domain import LETTERS, NOT_ENROLLED, UNMARKED, LectureReport, SessionColumn, StudentRow
 
 FORMATS = ("table", "csv", "xlsx", "md")
 TOTALS = ("present", "late", "absent", "excused", "left_early")  # the order of the total columns

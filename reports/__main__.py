@@ -1,0 +1,7 @@
+"""``python -m reports``: the ``attendance-report`` command (see reports/cli.py)."""
+
+import sys
+
+from reports.cli import main
+
+sys.exit(main())
