@@ -197,7 +197,7 @@ class FramedClient:
                date_to: str | datetime.date | None = None, *,
                late_weight: float = 0.5) -> framed.ReportResponse:
         """The lecture's attendance report, dates included (None: no bound).
-        ``db.report_wire.from_response(reply)`` turns the reply into a LectureReport."""
+        ``reports.wire.from_response(reply)`` turns the reply into a LectureReport."""
         def iso(day):
             return day.isoformat() if isinstance(day, datetime.date) else day
 
