@@ -98,8 +98,8 @@ class CameraService:
         fresh = self._encode_now(image, tracks)
         ceiling = self.faces.rules.ceiling
         frames = [same_person_frames(t.kept, fresh.get(i), ceiling) for i, t in enumerate(tracks)]
-        faces = self.faces.match([track.box for track in tracks], frames, allowed)
-        return [TrackResult(face, len(used), fresh.get(i)) for i, (face, used) in enumerate(zip(faces, frames))]
+        results = self.faces.match([track.box for track in tracks], frames, allowed)
+        return [TrackResult(face, len(used), fresh.get(i)) for i, (face, used) in enumerate(zip(results, frames))]
 
     def _encode_now(self, image: bytes, tracks: Sequence[TrackFrames]) -> dict[int, np.ndarray]:
         """Track index -> the encoding of its box, for the tracks to encode now. Rounded to

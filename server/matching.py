@@ -85,13 +85,13 @@ class FaceMatcher:
 
     # -- deciding ----------------------------------------------------------------------------
 
-    def match(self, boxes: Sequence[Box], faces: Sequence, allowed: set[str] | None) -> list[FaceResult]:
-        """Decide the faces of one room all at once: each face (at ``boxes[i]``) from its
-        encodings ``faces[i]`` (one, shape (128,), or several frames, (f, 128)), against the
+    def match(self, boxes: Sequence[Box], encodings: Sequence, allowed: set[str] | None) -> list[FaceResult]:
+        """Decide the faces of one image all at once: the face at ``boxes[i]`` from
+        ``encodings[i]`` (one, shape (128,), or several frames of it, (f, 128)), against the
         students in ``allowed`` (None: everyone enrolled); each student is accepted for at most
         one face."""
         gallery = self._gallery
-        decisions = gallery.roster_model(allowed, rules=self.rules).decide_room(list(faces))
+        decisions = gallery.roster_model(allowed, rules=self.rules).decide_room(list(encodings))
         return [_face_result(gallery, box, decision) for box, decision in zip(boxes, decisions)]
 
     def decide_person(
