@@ -17,6 +17,7 @@ import pymysql
 
 from db.connection import UNAVAILABLE_ERRORS, ConnectionPool, DatabaseConnectError, DatabaseUrl, transaction
 from protocol.framed import DEFAULT_MAX_FRAME_BYTES
+from protocol.legacy import DEFAULT_MAX_IMAGE_BYTES, IDLE_SECONDS
 from server.auth import TokenChecker
 from server.evidence import DEFAULT_RETENTION_DAYS, EvidenceKeeper
 from server.handlers import ConnectionHandler
@@ -57,10 +58,10 @@ class ServerConfig:
     #: Seconds a connection may stay silent before it is closed (or a 2019 payload fails).
     idle_timeout: float = 10.0
     #: Seconds of silence that end a 2019 image whose JPEG/PNG structure cannot be followed.
-    legacy_image_idle: float = 1.0
+    legacy_image_idle: float = IDLE_SECONDS
     #: Largest framed frame (N, bytes after the length field) and largest 2019 image, in bytes.
     max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
-    max_image_bytes: int = 20 * 2**20
+    max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES
     #: Largest image in pixels (width x height), checked on the image header before decoding.
     max_pixels: int = DEFAULT_MAX_PIXELS
     #: Connections served at once; more get a `busy` error (2019: `fail`) and are closed.
@@ -93,13 +94,16 @@ class ServerConfig:
     close_due_every: float = 60.0
 
 
-class AttendanceServer(socketserver.ThreadingTCPServer):
+class AttendanceServer(socketserver.TCPServer):
     """A thread per connection, at most ``max_connections`` served; ``shutdown()`` then
     ``server_close()`` to stop. Holds what the connection handlers share: the service, the
-    token checker, the limits and the TLS context."""
+    token checker, the limits and the TLS context.
+
+    Not a ThreadingMixIn: its process_request is replaced here (each thread takes a slot of
+    the connection limit, and the handler gets the slot), so only TCPServer's accept loop is
+    used. The connection threads are daemons: ``server_close()`` does not wait for them."""
 
     allow_reuse_address = True
-    daemon_threads = True
     request_queue_size = 128  # listen backlog: many classroom PCs may connect at the same moment
 
     def __init__(

@@ -6,8 +6,9 @@
   several samples, the room as a whole (each student to at most one track);
 - ``presence``: store a presence sample; ``close_session``: compute and write the statuses.
 
-Recognition goes through the same worker processes and gallery as ``recognize``
-(:class:`server.service.AttendanceService`); presence rules live in :mod:`server.presence`.
+Recognition goes through the attendance service's :class:`server.matching.FaceMatcher` (the
+worker processes, gallery and decision rules of ``recognize``); presence rules live in
+:mod:`server.presence`.
 The server keeps nothing between requests: a track's encodings are kept by the watcher.
 """
 
@@ -20,11 +21,13 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from protocol.errors import ErrorCode
+from server.errors import ServiceError
+from server.matching import FaceResult
 from server.presence import CloseOutcome, PresenceService, SampleOutcome
 from server.recognition.decision import as_encodings
 from server.recognition.faces import Box
 from server.recognition.whole_room import DEFAULT_MIN_FACE
-from server.service import AttendanceService, FaceResult, ServiceError, face_result, recognition_errors
+from server.service import AttendanceService
 
 
 @dataclass(frozen=True)
@@ -68,23 +71,20 @@ class CameraService:
     """Stateless: cheap to build, safe for many threads (like the services it uses)."""
 
     def __init__(self, attendance: AttendanceService, presence: PresenceService):
+        """``attendance``: for its face matcher and its rosters."""
+        self.faces = attendance.faces
         self.attendance = attendance
         self.presence = presence
 
     def detect(self, image: bytes, min_face: int = DEFAULT_MIN_FACE) -> list[Box]:
         """The box of every face in a whole-room image, down to ``min_face`` pixels wide."""
-        with recognition_errors():
-            return self.attendance.recognizer.detect_whole_room(image, min_face)
+        return self.faces.detect_whole_room(image, min_face)
 
     def identify(self, image: bytes, boxes: Sequence[Box], lecture_code: str | None = None) -> list[FaceResult]:
         """Who is at each face box (no detection): one result per box, in order; each student is
         given to at most one box. With a lecture code only its students are candidates."""
         allowed = self._roster(lecture_code)
-        with recognition_errors():
-            encodings = self.attendance.recognizer.encode_boxes(image, boxes)
-        gallery = self.attendance.gallery
-        decisions = gallery.roster_model(allowed, rules=self.attendance.rules).decide_room(list(encodings))
-        return [face_result(gallery, box, decision) for box, decision in zip(boxes, decisions)]
+        return self.faces.match(boxes, list(self.faces.encode_boxes(image, boxes)), allowed)
 
     def identify_room(
         self, image: bytes, tracks: Sequence[TrackFrames], lecture_code: str | None = None
@@ -96,14 +96,10 @@ class CameraService:
         its students are candidates. ``image`` may be empty when no track is to be encoded."""
         allowed = self._roster(lecture_code)
         fresh = self._encode_now(image, tracks)
-        rules = self.attendance.rules
-        frames = [same_person_frames(t.kept, fresh.get(i), rules.ceiling) for i, t in enumerate(tracks)]
-        gallery = self.attendance.gallery
-        decisions = gallery.roster_model(allowed, rules=rules).decide_room(frames)
-        return [
-            TrackResult(face_result(gallery, track.box, decision), len(used), fresh.get(i))
-            for i, (track, used, decision) in enumerate(zip(tracks, frames, decisions))
-        ]
+        ceiling = self.faces.rules.ceiling
+        frames = [same_person_frames(t.kept, fresh.get(i), ceiling) for i, t in enumerate(tracks)]
+        results = self.faces.match([track.box for track in tracks], frames, allowed)
+        return [TrackResult(face, len(used), fresh.get(i)) for i, (face, used) in enumerate(zip(results, frames))]
 
     def _encode_now(self, image: bytes, tracks: Sequence[TrackFrames]) -> dict[int, np.ndarray]:
         """Track index -> the encoding of its box, for the tracks to encode now. Rounded to
@@ -114,8 +110,7 @@ class CameraService:
             return {}
         if not image:
             raise ServiceError(ErrorCode.BAD_REQUEST, "tracks to encode, but no image")
-        with recognition_errors():
-            encodings = self.attendance.recognizer.encode_boxes(image, [tracks[i].box for i in indexes])
+        encodings = self.faces.encode_boxes(image, [tracks[i].box for i in indexes])
         rounded = encodings.astype(np.float32).astype(np.float64)
         return dict(zip(indexes, rounded))
 

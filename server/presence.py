@@ -30,20 +30,18 @@ All times are the server's local time, as every DATETIME column of the schema.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
 import threading
 from dataclasses import dataclass
-from typing import Callable, ContextManager, Iterable, Iterator, Mapping, Sequence
+from typing import Callable, ContextManager, Iterable, Mapping, Sequence
 
 from db import lectures, students
 from db import attendance as db_attendance
 from db import presence as db_presence
-from db.connection import UNAVAILABLE_ERRORS, ConnectionPool
-from db.connection import transaction as db_transaction
+from db.connection import ConnectionPool
 from protocol.errors import ErrorCode
-from server.service import ServiceError, unavailable_error, write_transaction
+from server.service import ServiceError, pooled_transaction, require_lecture, write_transaction
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +156,7 @@ def record_sample(
     """
     sampled_at = local_naive(sampled_at)
     student_ids = sorted(set(student_ids))
-    lecture = _lecture(cur, lecture_code)
+    lecture = require_lecture(cur, lecture_code)
     for student_id in student_ids:
         if not students.is_enrolled(cur, lecture.lecture_id, student_id):
             raise ServiceError(ErrorCode.NOT_ENROLLED, f"student {student_id} is not on the roster of {lecture.code}")
@@ -178,7 +176,7 @@ def open_session(cur, lecture_code: str, day: dt.date, start: dt.time, minutes: 
     needed; a closed session is opened again). Returns (starts_at, ends_at)."""
     if minutes <= 0:
         raise ValueError(f"a session lasts at least one minute, not {minutes}")
-    lecture = _lecture(cur, lecture_code)
+    lecture = require_lecture(cur, lecture_code)
     session_id = db_attendance.ensure_session(cur, lecture.lecture_id, day)
     starts_at = dt.datetime.combine(day, start)
     ends_at = starts_at + dt.timedelta(minutes=minutes)
@@ -202,7 +200,7 @@ def close_session(
 
     :raises ServiceError: not_found (no such lecture, or no session on that day).
     """
-    lecture = _lecture(cur, lecture_code)
+    lecture = require_lecture(cur, lecture_code)
     session_id = db_attendance.find_session(cur, lecture.lecture_id, day)
     if session_id is None:
         raise ServiceError(ErrorCode.NOT_FOUND, f"{lecture.code} has no session on {day}")
@@ -234,13 +232,6 @@ def close_session(
             counts[status] += 1
     db_presence.set_closed(cur, session_id, now)
     return CloseOutcome(lecture.code, day, len(times), counts, kept)
-
-
-def _lecture(cur, code: str) -> lectures.Lecture:
-    lecture = lectures.get_lecture(cur, code)
-    if lecture is None:
-        raise ServiceError(ErrorCode.NOT_FOUND, f"no lecture {code}")
-    return lecture
 
 
 # -- the service (for the server's threads) ----------------------------------------------------
@@ -279,15 +270,9 @@ class PresenceService:
         """Close every open session whose scheduled end is more than the margin ago."""
         return close_due_sessions(self.transaction, self.settings, self.now())
 
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator:
-        """A pooled connection and one transaction; an unreachable database (or one that goes
-        away mid-way: everything is rolled back) becomes ServiceError(db_unavailable)."""
-        try:
-            with self.db.connection() as conn, db_transaction(conn) as cur:
-                yield cur
-        except UNAVAILABLE_ERRORS as exc:
-            raise unavailable_error(exc) from exc
+    def transaction(self) -> ContextManager:
+        """:func:`server.service.pooled_transaction` on this service's connection pool."""
+        return pooled_transaction(self.db)
 
 
 def close_due_sessions(
@@ -314,7 +299,7 @@ def close_due_sessions(
 class DueSessionCloser:
     """A daemon thread that closes due sessions every ``every`` seconds (the scheduled end)."""
 
-    def __init__(self, presence: PresenceService, every: float = 60.0):
+    def __init__(self, presence: PresenceService, every: float):
         self.presence = presence
         self.every = every
         self._stop = threading.Event()

@@ -2,14 +2,14 @@
 check-in from several frames, enrolment, uncertain check-ins for the professor.
 
 Both protocol handlers (2019 one-shot payloads and the framed protocol) call these methods and
-turn :class:`ServiceError` into their own error replies. Every database write happens in one
-transaction; a database that is unreachable becomes ``ServiceError(db_unavailable)``.
+turn :class:`ServiceError` (server/errors.py) into their own error replies. Every database write
+happens in one transaction; a database that is unreachable becomes ``ServiceError(db_unavailable)``.
+Faces are found and decided by the :class:`server.matching.FaceMatcher` the camera shares.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -22,10 +22,12 @@ import pymysql
 
 from db import attendance, lectures, pending, students
 from db import encodings as db_encodings
-from db.connection import UNAVAILABLE_ERRORS, ConnectionPool, is_conflict, retry_on_conflict, transaction
+from db.connection import ConnectionPool, retry_on_conflict, transaction
 from db.reports import build_report
 from protocol.errors import ErrorCode
 from reports.domain import LectureNotFound, LectureReport
+from server.errors import ServiceError, database_errors
+from server.matching import FaceMatcher, FaceResult
 from server.recognition import enrolment_checks
 from server.recognition.decision import (
     ACCEPTED,
@@ -39,8 +41,7 @@ from server.recognition.decision import (
 from server.recognition.enrollment import load_gallery
 from server.recognition.faces import ENROLMENT_MODEL, box_area
 from server.recognition.gallery import Gallery
-from server.recognition.images import ImageDecodeError
-from server.recognition.pool import PhotoEncoding, RecognitionPool, WorkerCrashedError
+from server.recognition.pool import PhotoEncoding, RecognitionPool
 
 if TYPE_CHECKING:
     from server.evidence import EvidenceKeeper
@@ -52,15 +53,6 @@ T = TypeVar("T")
 _OVERWRITING_SOURCES = frozenset({"rollcall", "manual"})
 #: Attempts of a write transaction that keeps losing conflicts (see write_transaction).
 WRITE_ATTEMPTS = 3
-
-
-class ServiceError(Exception):
-    """A request that cannot be served; ``code`` is one of :class:`protocol.errors.ErrorCode`."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
 
 
 def write_transaction(db: ConnectionPool, work: Callable[..., T]) -> T:
@@ -76,20 +68,24 @@ def write_transaction(db: ConnectionPool, work: Callable[..., T]) -> T:
         with db.connection() as conn, transaction(conn) as cur:
             return work(cur)
 
-    try:
+    with database_errors():
         return retry_on_conflict(once, WRITE_ATTEMPTS)
-    except UNAVAILABLE_ERRORS as exc:
-        raise unavailable_error(exc) from exc
 
 
-def unavailable_error(exc: BaseException) -> ServiceError:
-    """The db_unavailable reply for a database error (logged): every client retries it, and the
-    connection to the client stays open. A write conflict that outlasted its retries says so."""
-    if is_conflict(exc):
-        log.warning("write conflict, given up: %s", exc)
-        return ServiceError(ErrorCode.DB_UNAVAILABLE, "the database is busy with concurrent writes; try again")
-    log.warning("database unavailable: %s", exc)
-    return ServiceError(ErrorCode.DB_UNAVAILABLE, "the attendance database is not reachable")
+@contextlib.contextmanager
+def pooled_transaction(db: ConnectionPool) -> Iterator[pymysql.cursors.Cursor]:
+    """One transaction on a pooled connection (not run again on a conflict: reads, and writes
+    that lock first). :raises ServiceError: db_unavailable, see :func:`server.errors.database_errors`."""
+    with database_errors(), db.connection() as conn, transaction(conn) as cur:
+        yield cur
+
+
+def require_lecture(cur, code: str) -> lectures.Lecture:
+    """The lecture with this code. :raises ServiceError: not_found."""
+    lecture = lectures.get_lecture(cur, code)
+    if lecture is None:
+        raise ServiceError(ErrorCode.NOT_FOUND, f"no lecture {code}")
+    return lecture
 
 
 @dataclass(frozen=True)
@@ -122,22 +118,6 @@ class BatchOutcome:
     batch_id: str
     applied: int
     replayed: bool
-
-
-@dataclass(frozen=True)
-class FaceResult:
-    """One face found in an image. box: (top, right, bottom, left) in pixels of the image sent.
-
-    student_id/name: only for an accepted face. decision: accepted, uncertain or unknown;
-    candidates: the students an uncertain face may be (the accepted one first when accepted).
-    """
-
-    box: tuple[int, int, int, int]
-    student_id: str | None
-    name: str | None
-    distance: float | None
-    decision: str = "unknown"
-    candidates: tuple[Candidate, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -195,7 +175,7 @@ class ResolveOutcome:
 
 
 class AttendanceService:
-    """Serves requests for many threads at once (the pool and the gallery are thread-safe)."""
+    """Serves requests for many threads at once (the pool and the matcher are thread-safe)."""
 
     def __init__(
         self,
@@ -207,29 +187,28 @@ class AttendanceService:
         evidence: EvidenceKeeper | None = None,
         keep_enrolment_photos: bool = False,
     ):
-        """``rules``: how faces are decided (server/recognition/decision.py; ``--threshold`` is
-        their ceiling). ``evidence``: keeps the frames that support marks (``--keep-evidence``);
+        """``recognizer`` and ``rules``: the :attr:`faces` matcher's (``--threshold`` is the
+        rules' ceiling). ``evidence``: keeps the frames that support marks (``--keep-evidence``);
         None keeps none. ``keep_enrolment_photos``: store enrolled photos in MySQL beside their
         encodings (else only the encodings)."""
         self.db = db
-        self.recognizer = recognizer
-        self.rules = rules
+        #: Recognize and match; shared with the camera (server/camera.py).
+        self.faces = FaceMatcher(recognizer, rules)
         self.today = today
         self.evidence = evidence
         self.keep_enrolment_photos = keep_enrolment_photos
-        self._gallery = Gallery.empty()  # replaced whole by reload_gallery(), never changed
 
     # -- gallery -------------------------------------------------------------------------------
 
     @property
     def gallery(self) -> Gallery:
-        return self._gallery
+        return self.faces.gallery
 
     def reload_gallery(self) -> Gallery:
         """Read every stored encoding of the current model into memory (after enrollment)."""
-        with self._database() as conn:
+        with database_errors(), self.db.connection() as conn:
             gallery = load_gallery(conn, ENROLMENT_MODEL)
-        self._gallery = gallery  # one assignment: requests see the old gallery or the new one
+        self.faces.use_gallery(gallery)
         return gallery
 
     # -- requests ------------------------------------------------------------------------------
@@ -237,8 +216,8 @@ class AttendanceService:
     def roster(self, lecture_code: str) -> Roster:
         """The lecture's students with today's marks (unmarked students have status None)."""
         day = self.today()
-        with self._database() as conn, transaction(conn) as cur:
-            lecture = self._lecture(cur, lecture_code)
+        with self.transaction() as cur:
+            lecture = require_lecture(cur, lecture_code)
             session_id = attendance.find_session(cur, lecture.lecture_id, day)
             marks = attendance.session_marks(cur, session_id) if session_id else {}
             lines = []
@@ -273,7 +252,7 @@ class AttendanceService:
         day = self.today()
 
         def write(cur):
-            lecture = self._lecture(cur, lecture_code)
+            lecture = require_lecture(cur, lecture_code)
             self._require_enrolled(cur, lecture, [student_id])
             session_id = attendance.ensure_session(cur, lecture.lecture_id, day)
             return lecture, attendance.mark(
@@ -320,7 +299,7 @@ class AttendanceService:
         except pymysql.err.IntegrityError:
             # A concurrent copy of this batch committed first (applied_batches primary key):
             # ours was rolled back whole. Answer what the first one answered.
-            with self._database() as conn, transaction(conn) as cur:
+            with self.transaction() as cur:
                 stored = attendance.find_applied_batch(cur, batch_id)
             if stored is None:
                 raise
@@ -331,7 +310,7 @@ class AttendanceService:
         if stored is not None:
             log.info("batch %s already applied; replying as before", batch_id)
             return _replayed(stored)
-        lecture = self._lecture(cur, lecture_code)
+        lecture = require_lecture(cur, lecture_code)
         self._require_enrolled(cur, lecture, [student_id for student_id, _ in marks])
         session_id = attendance.ensure_session(cur, lecture.lecture_id, self.today())
         attendance.mark_many(cur, session_id=session_id, marks=list(marks), source=source,
@@ -353,15 +332,13 @@ class AttendanceService:
         lecture's students (everyone enrolled without a lecture code). Each student is accepted
         for at most one face. ``client_name``: who asked (for evidence keeping)."""
         allowed = self.roster_ids(lecture_code) if lecture_code is not None else None
-        with recognition_errors():
-            faces = self.recognizer.analyze(image)
-        if not faces:
+        found = self.faces.find_faces(image)
+        if not found:
             return []
-        gallery = self._gallery
-        decisions = gallery.roster_model(allowed, rules=self.rules).decide_room([face.encoding for face in faces])
+        results = self.faces.match([face.box for face in found], [face.encoding for face in found], allowed)
         if self.evidence is not None and client_name is not None:
-            self.evidence.remember(client_name, image, [d.student_id for d in decisions if d.accepted])
-        return [face_result(gallery, face.box, decision) for face, decision in zip(faces, decisions)]
+            self.evidence.remember(client_name, image, [r.student_id for r in results if r.decision == ACCEPTED])
+        return results
 
     def checkin(
         self,
@@ -381,17 +358,12 @@ class AttendanceService:
             different_people (the frames are not one person), not_found (no such lecture).
         """
         roster = self.roster_ids(lecture_code)
-        with recognition_errors():
-            frames = self.recognizer.encode_frames(images)
-        encodings = _frame_encodings(frames)
+        encodings = _frame_encodings(self.faces.encode_frames(images))
         try:
-            check_one_person(encodings, self.rules.ceiling)
+            check_one_person(encodings, self.faces.rules.ceiling)
         except DifferentPeopleError as exc:
             raise ServiceError(ErrorCode.DIFFERENT_PEOPLE, str(exc)) from None
-        gallery = self._gallery
-        decision = gallery.roster_model(roster, rules=self.rules).decide(encodings)
-        candidates = tuple(_candidate(gallery, c) for c in decision.candidates)
-        name = gallery.name_of(decision.student_id) if decision.accepted else None
+        decision, name, candidates = self.faces.decide_person(encodings, roster)
         if decision.outcome == ACCEPTED and mark:
             if self.evidence is not None:
                 self.evidence.remember(client_name, images[0], [decision.student_id])
@@ -406,7 +378,7 @@ class AttendanceService:
         return CheckinOutcome(lecture_code, decision, name, candidates)
 
     def _queue_uncertain(self, cur, lecture_code: str, decision: Decision, client_name: str) -> int:
-        lecture = self._lecture(cur, lecture_code)
+        lecture = require_lecture(cur, lecture_code)
         session_id = attendance.ensure_session(cur, lecture.lecture_id, self.today())
         return pending.add_pending(
             cur, session_id=session_id, client_name=client_name, frames=decision.frames,
@@ -426,13 +398,12 @@ class AttendanceService:
 
         :raises ServiceError: not_found (a new student without ``name``).
         """
-        with self._database() as conn, transaction(conn) as cur:
+        with self.transaction() as cur:
             _require_known_or_named(cur, student_id, name)  # before the encoding work
-        with recognition_errors():
-            results = self.recognizer.encode_enrolment(images, progress=progress)
+        results = self.faces.encode_enrolment(images, progress=progress)
         problems = [_photo_problem(result) for result in results]
         usable = [i for i, problem in enumerate(problems) if problem is None]
-        gallery = self._gallery
+        gallery = self.faces.gallery
         verdicts = enrolment_checks.check_new_photos(
             gallery, student_id, [results[i].encoding for i in usable]
         )
@@ -463,8 +434,8 @@ class AttendanceService:
     def pending(self, lecture_code: str) -> PendingList:
         """Today's uncertain check-ins of the lecture not resolved yet, oldest first."""
         day = self.today()
-        with self._database() as conn, transaction(conn) as cur:
-            lecture = self._lecture(cur, lecture_code)
+        with self.transaction() as cur:
+            lecture = require_lecture(cur, lecture_code)
             session_id = attendance.find_session(cur, lecture.lecture_id, day)
             checkins = pending.unresolved(cur, session_id) if session_id else []
         return PendingList(lecture.code, day, tuple(checkins))
@@ -499,8 +470,8 @@ class AttendanceService:
 
     def roster_ids(self, lecture_code: str) -> set[str]:
         """The student IDs on the lecture's roster. :raises ServiceError: not_found."""
-        with self._database() as conn, transaction(conn) as cur:
-            lecture = self._lecture(cur, lecture_code)
+        with self.transaction() as cur:
+            lecture = require_lecture(cur, lecture_code)
             return {s.student_id for s in students.roster(cur, lecture.lecture_id)}
 
     def report(
@@ -515,7 +486,7 @@ class AttendanceService:
         Read in one transaction, so the three queries see one snapshot. Unknown lecture:
         ServiceError(not_found); start after end or a weight outside 0..1: bad_request.
         """
-        with self._database() as conn, transaction(conn) as cur:
+        with self.transaction() as cur:
             try:
                 return build_report(cur, lecture_code, date_from, date_to, late_weight)
             except LectureNotFound:
@@ -529,22 +500,9 @@ class AttendanceService:
         """:func:`write_transaction` on this service's connection pool."""
         return write_transaction(self.db, work)
 
-    @contextlib.contextmanager
-    def _database(self) -> Iterator[pymysql.connections.Connection]:
-        """A pooled connection; a database that is unreachable or goes away mid-request becomes
-        ServiceError(db_unavailable) (the transaction was rolled back; nothing half-written)."""
-        try:
-            with self.db.connection() as conn:
-                yield conn
-        except UNAVAILABLE_ERRORS as exc:
-            raise unavailable_error(exc) from exc
-
-    @staticmethod
-    def _lecture(cur, code: str) -> lectures.Lecture:
-        lecture = lectures.get_lecture(cur, code)
-        if lecture is None:
-            raise ServiceError(ErrorCode.NOT_FOUND, f"no lecture {code}")
-        return lecture
+    def transaction(self):
+        """:func:`pooled_transaction` on this service's connection pool."""
+        return pooled_transaction(self.db)
 
     @staticmethod
     def _require_enrolled(cur, lecture: lectures.Lecture, student_ids: Sequence[str]) -> None:
@@ -559,36 +517,6 @@ class AttendanceService:
                 raise ServiceError(
                     ErrorCode.NOT_ENROLLED, f"student {student_id} is not on the roster of {lecture.code}"
                 )
-
-
-@contextlib.contextmanager
-def recognition_errors() -> Iterator[None]:
-    """Turn the recognition pool's exceptions into ServiceError: bad_image (not a usable image),
-    internal (a worker died), bad_request (a box outside the image, min_face out of range)."""
-    try:
-        yield
-    except ImageDecodeError as exc:  # (a ValueError: caught first)
-        raise ServiceError(ErrorCode.BAD_IMAGE, str(exc)) from exc
-    except WorkerCrashedError as exc:
-        raise ServiceError(ErrorCode.INTERNAL, str(exc)) from exc
-    except ValueError as exc:  # BoxOutsideImageError, or min_face out of range
-        raise ServiceError(ErrorCode.BAD_REQUEST, str(exc)) from exc
-
-
-def face_result(gallery: Gallery, box, decision: Decision) -> FaceResult:
-    """A decided face as the service returns it (names from the gallery)."""
-    return FaceResult(
-        tuple(int(v) for v in box),
-        decision.student_id,
-        gallery.name_of(decision.student_id) if decision.accepted else None,
-        decision.distance,
-        decision.outcome,
-        tuple(_candidate(gallery, c) for c in decision.candidates),
-    )
-
-
-def _candidate(gallery: Gallery, candidate: Candidate) -> Candidate:
-    return dataclasses.replace(candidate, name=gallery.name_of(candidate.student_id))
 
 
 def _require_known_or_named(cur, student_id: str, name: str | None) -> None:

@@ -19,6 +19,7 @@ from client.watch.watcher import Watcher, WatchSettings
 from protocol import framed
 from server.camera import CameraService, same_person_frames
 from server.handlers import track_decision, track_frames
+from server.matching import FaceMatcher
 from server.recognition.decision import DEFAULT_CEILING, DecisionRules
 from server.recognition.gallery import Gallery
 
@@ -42,9 +43,9 @@ class Room:
         self.rng = np.random.default_rng(seed)
         self.templates = dict(zip(STUDENTS, self.rng.normal(0, 0.85 / 16, (len(STUDENTS), 128))))
         self.gallery = Gallery(list(self.templates), list(self.templates.values()))
-        attendance = SimpleNamespace(
-            gallery=self.gallery, rules=DecisionRules(), recognizer=self, roster_ids=lambda code: set(STUDENTS)
-        )
+        faces = FaceMatcher(self, DecisionRules())  # the server's matcher, this room as its pool
+        faces.use_gallery(self.gallery)
+        attendance = SimpleNamespace(faces=faces, roster_ids=lambda code: set(STUDENTS))
         self.camera = CameraService(attendance, presence=None)
         self.faces: dict[tuple, np.ndarray] = {}  # box -> the encoding of the face there now
         self.samples: list[tuple[str, ...]] = []  # the students of each presence sample
