@@ -112,12 +112,13 @@ class FramedConnection:
         self._preamble_sent = True
         return PREAMBLE
 
-    def send(self, message: Any) -> bytes:
+    def send(self, message: Any, max_frame_bytes: int | None = None) -> bytes:
         """The bytes of ``message``, preceded by the preamble if it was not sent yet.
 
         Raises :class:`LocalProtocolError` when the message is invalid or larger than
-        ``max_frame_bytes`` (nothing is sent; the state does not change), or when the state
-        does not allow it (CLOSED; ERROR allows only an ErrorResponse).
+        ``max_frame_bytes`` (default: the connection's; nothing is sent and the state does not
+        change), or when the state does not allow it (CLOSED; ERROR allows only an
+        ErrorResponse).
         """
         if self._state is State.CLOSED or (
             self._state is State.ERROR and not isinstance(message, ErrorResponse)
@@ -125,7 +126,7 @@ class FramedConnection:
             raise LocalProtocolError(
                 ErrorCode.BAD_REQUEST, f"cannot send {type(message).__name__}: the connection is {self._state.value}"
             )
-        data = encode(message, max_frame_bytes=self.max_frame_bytes)
+        data = encode(message, max_frame_bytes=max_frame_bytes or self.max_frame_bytes)
         if not self._preamble_sent:
             data = self.send_preamble() + data
         if self.role == SERVER:
