@@ -78,8 +78,8 @@ class FramedClient:
             if ssl_context is not None:
                 sock = ssl_context.wrap_socket(sock, server_hostname=host)
             self.sock = sock
-            self.sock.sendall(framed.PREAMBLE)
-            self.decoder = framed.FramedDecoder("client")
+            self.conn = framed.FramedConnection(framed.CLIENT, require_hello=token is not None)
+            self.sock.sendall(self.conn.send_preamble())
             self._pending: list = []
             self._ids = itertools.count(1)
             self.client_name: str | None = None
@@ -103,10 +103,12 @@ class FramedClient:
 
     def call(self, request):
         """Send one request and return its response (an ErrorResponse raises ServerError)."""
-        self.sock.sendall(framed.encode(request))
+        if self.conn.state is framed.State.CLOSED:  # the server sent a fatal error
+            raise ConnectionError("the server closed the connection")
+        self.sock.sendall(self.conn.send(request))
         response = self._receive()
-        if isinstance(response, framed.ErrorResponse) and response.request_id in (0, request.request_id):
-            raise ServerError(response.code, response.message)  # 0: about the connection
+        if self.conn.concerns(response, request.request_id):  # about this request or the connection
+            raise ServerError(response.code, response.message)
         if response.request_id != request.request_id:
             raise ConnectionError(f"reply to request {response.request_id}, expected {request.request_id}")
         return response
@@ -116,7 +118,7 @@ class FramedClient:
             data = self.sock.recv(RECV_SIZE)
             if not data:
                 raise ConnectionError("the server closed the connection")
-            for event in self.decoder.feed(data):
+            for event in self.conn.receive_data(data):
                 if isinstance(event, framed.InvalidMessage):
                     raise ConnectionError(f"the server sent an invalid message: {event.error}")
                 self._pending.append(event)

@@ -198,8 +198,9 @@ class FramedSession:
         self.client_name = None if self.config.require_token else f"framed@{handler.ip}"
         self.token: str | None = None
         self.token_checked_at = 0.0
-        self.decoder = framed.FramedDecoder("server", max_frame_bytes=self.config.max_frame_bytes)
-        self.preamble_sent = False
+        self.conn = framed.FramedConnection(
+            framed.SERVER, require_hello=self.config.require_token, max_frame_bytes=self.config.max_frame_bytes
+        )
         self.dispatch = {
             framed.PingRequest: self._ping,
             framed.RosterRequest: self._roster,
@@ -229,40 +230,36 @@ class FramedSession:
                 log.info("%s framed: idle for %.0f s; closing", self.peer, self.sock.gettimeout())
                 return
             if not data:
-                if self.decoder.buffered:
-                    log.warning("%s framed: closed in the middle of a frame (%d bytes)", self.peer, self.decoder.buffered)
+                if self.conn.buffered:
+                    log.warning("%s framed: closed in the middle of a frame (%d bytes)", self.peer, self.conn.buffered)
                 return
             try:
-                events = self.decoder.feed(data)
+                events = self.conn.receive_data(data)
             except RemoteProtocolError as exc:
                 log.warning("%s framed: %s; closing", self.peer, exc)
-                self._send(framed.ErrorResponse(exc.request_id or 0, exc.code, exc.message))
+                self._send(self.conn.error_for(exc))
                 return
-            if self.decoder.preamble_received and not self.preamble_sent:
+            if self.conn.preamble_received and not self.conn.preamble_sent:
                 refusal = self._refusal()
                 if refusal is not None:
                     log.warning("%s framed: %s; closing", self.peer, refusal.message)
                     self._send(refusal)
                     return
-                self.sock.sendall(framed.PREAMBLE)
-                self.preamble_sent = True
+                self.sock.sendall(self.conn.send_preamble())
             for event in events:
-                reply = self._answer(event)
-                self._send(reply)
-                if isinstance(reply, framed.ErrorResponse) and reply.code in ErrorCode.FATAL:
+                self._send(self._answer(event))
+                if self.conn.state is framed.State.CLOSED:  # a fatal error was sent
                     return
 
     def _refusal(self) -> framed.ErrorResponse | None:
         """The error that ends the connection before its first request, or None."""
         if self.handler.slot != ADMIT:
-            return framed.ErrorResponse(
-                0, ErrorCode.BUSY,
+            return self.conn.refusal(
+                ErrorCode.BUSY,
                 f"the server has {self.config.max_connections} connections already; try again later",
             )
         if self.server.tls_context is not None and not self.tls:
-            return framed.ErrorResponse(
-                0, ErrorCode.UNAUTHORIZED, "this server accepts the framed protocol over TLS only"
-            )
+            return self.conn.refusal(ErrorCode.UNAUTHORIZED, "this server accepts the framed protocol over TLS only")
         return None
 
     def _send(self, message) -> None:
@@ -270,18 +267,15 @@ class FramedSession:
         ``max_frame_bytes`` (a report over many dates, say) is answered ``bad_request`` instead,
         so the connection goes on."""
         try:
-            data = framed.encode(message, max_frame_bytes=self.config.max_frame_bytes)
+            data = self.conn.send(message)
         except LocalProtocolError as exc:
             if isinstance(message, framed.ErrorResponse):
                 raise
             log.warning("%s framed %s #%d: %s", self.peer, type(message).__name__, message.request_id, exc)
-            data = framed.encode(framed.ErrorResponse(
+            data = self.conn.send(framed.ErrorResponse(
                 message.request_id, ErrorCode.BAD_REQUEST,
                 f"the reply is too large to send ({exc.message}); ask for less (e.g. fewer dates)",
-            ))
-        if not self.preamble_sent:
-            data = framed.PREAMBLE + data
-            self.preamble_sent = True
+            ), max_frame_bytes=framed.DEFAULT_MAX_FRAME_BYTES)
         self.sock.sendall(data)
 
     def _answer(self, event):
@@ -289,10 +283,8 @@ class FramedSession:
         request_id = event.request_id
         if isinstance(event, framed.HelloRequest):
             reply = self._hello(event)
-        elif self.client_name is None:
-            reply = framed.ErrorResponse(
-                request_id, ErrorCode.UNAUTHORIZED, "the first request must be hello with a valid client token"
-            )
+        elif (refusal := self.conn.before_hello(event)) is not None:
+            reply = refusal
         elif not self._token_still_valid():
             reply = framed.ErrorResponse(request_id, ErrorCode.UNAUTHORIZED, "the client token was revoked")
         elif not self.server.rate_limiter.allow(self.client_name):

@@ -133,12 +133,6 @@ def test_a_term_of_300_students_and_45_sessions_fits_easily() -> None:
     assert FramedDecoder("client", expect_preamble=False).feed(frame) == [message]
 
 
-def test_every_report_field_has_a_check() -> None:
-    for cls in (ReportRequest, ReportResponse, ReportSession, ReportRow):
-        names = {f.name for f in dataclasses.fields(cls)} - {"request_id"}
-        assert set(framed._FIELD_CHECKS[cls]) == names, cls
-
-
 # -- invalid content: InvalidMessage, and the connection goes on -------------------------------
 
 REQUEST = {"op": "report", "lecture": "ea0017_1"}

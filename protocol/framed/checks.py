@@ -1,0 +1,352 @@
+"""Checks of one field's value: each takes a value and returns it normalized, or raises
+ValueError saying what it must be (the caller puts the field's name in front).
+
+A message declares which check each of its fields uses (:mod:`protocol.framed.fields`). The
+same checks run when a message is encoded and when one is decoded.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import math
+import re
+import struct
+from collections.abc import Callable
+from typing import Any
+
+from protocol.errors import ErrorCode
+from protocol.identifiers import SOURCES, STATUSES, is_client_name, is_lecture_code, is_student_id
+
+Check = Callable[[Any], Any]
+
+#: A batch ID: what makes a retried batch_mark harmless.
+BATCH_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+#: A client token: 1-256 visible ASCII characters (``attendance-db add-client`` makes 43).
+TOKEN = re.compile(r"[\x21-\x7e]{1,256}")
+_PLAIN_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+#: A face encoding on the wire: 128 little-endian float32 (512 bytes) in base64, 684 characters.
+_ENCODING = struct.Struct("<128f")
+ENCODING_CHARACTERS = 4 * math.ceil(_ENCODING.size / 3)
+
+
+def shown(value: Any) -> str:
+    """``repr(value)``, cut to 60 characters: error messages stay short whatever the peer sent."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# -- combinators --------------------------------------------------------------------------
+
+
+def optional(check: Check) -> Check:
+    """The same check, but None is allowed too."""
+
+    def check_or_none(value: Any) -> Any:
+        return None if value is None else check(value)
+
+    return check_or_none
+
+
+def one_of(values: tuple[str, ...]) -> Check:
+    """One of the strings ``values``."""
+
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or value not in values:
+            raise ValueError(f"must be one of {', '.join(values)}, not {shown(value)}")
+        return value
+
+    return check
+
+
+def int_between(low: int, high: int) -> Check:
+    """A whole number from ``low`` to ``high`` (JSON booleans are refused)."""
+
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(f"must be an integer {low}-{high}, not {shown(value)}")
+        return value
+
+    return check
+
+
+def number_between(low: float, high: float) -> Check:
+    """A number (integer or decimal, not a boolean) from ``low`` to ``high``, as a float."""
+
+    def check(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"must be a number, not {shown(value)}")
+        try:
+            number = float(value)
+        except OverflowError:
+            raise ValueError(f"must be {low:g} to {high:g}, not a huge integer") from None
+        if not low <= number <= high:  # NaN fails too
+            raise ValueError(f"must be {low:g} to {high:g}, not {shown(value)}")
+        return number
+
+    return check
+
+
+# -- text and identifiers -------------------------------------------------------------------
+
+
+def text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"must be a string, not {type(value).__name__}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("contains a lone surrogate (not encodable as UTF-8)") from None
+    return value
+
+
+def lecture(value: Any) -> str:
+    """A lecture code, returned lower case."""
+    if not isinstance(value, str) or not is_lecture_code(value):
+        raise ValueError(
+            "must be a lecture code (two letters, four digits, '_', one digit), "
+            f"not {shown(value)}"
+        )
+    return value.lower()
+
+
+def student_id(value: Any) -> str:
+    if not isinstance(value, str) or not is_student_id(value):
+        raise ValueError(f"must be a student ID (9 digits, 2xxxxxxxx), not {shown(value)}")
+    return value
+
+
+def student_name(value: Any) -> str:
+    """A student's name for enrolment, stripped: 1 to 100 characters."""
+    name = text(value).strip()
+    if not 1 <= len(name) <= 100:
+        raise ValueError("must be a name of 1 to 100 characters")
+    return name
+
+
+def status(value: Any) -> str:
+    if value not in STATUSES or not isinstance(value, str):
+        raise ValueError(f"must be one of {', '.join(STATUSES)}, not {shown(value)}")
+    return value
+
+
+def source(value: Any) -> str:
+    if value not in SOURCES or not isinstance(value, str):
+        raise ValueError(f"must be one of {', '.join(SOURCES)}, not {shown(value)}")
+    return value
+
+
+def error_code(value: Any) -> str:
+    if value not in ErrorCode.ALL or not isinstance(value, str):
+        raise ValueError(f"must be one of {', '.join(ErrorCode.ALL)}, not {shown(value)}")
+    return value
+
+
+def batch_id(value: Any) -> str:
+    if not isinstance(value, str) or BATCH_ID.fullmatch(value) is None:
+        raise ValueError(f"must be 1-64 characters of A-Z a-z 0-9 _ . : -, not {shown(value)}")
+    return value
+
+
+def token(value: Any) -> str:
+    """A client token. The message never repeats the value (it is a secret)."""
+    if not isinstance(value, str) or TOKEN.fullmatch(value) is None:
+        raise ValueError("must be 1-256 visible ASCII characters")
+    return value
+
+
+def client_name(value: Any) -> str:
+    if not isinstance(value, str) or not is_client_name(value):
+        raise ValueError(f"must be a client name (1-64 letters, digits, '_', '.', '-'), not {shown(value)}")
+    return value
+
+
+def student_ids(max_count: int) -> Check:
+    """A list of at most ``max_count`` student IDs, none twice."""
+
+    def check(value: Any) -> tuple[str, ...]:
+        if not isinstance(value, (tuple, list)):
+            raise ValueError(f"must be a list, not {type(value).__name__}")
+        if len(value) > max_count:
+            raise ValueError(f"must hold at most {max_count} student IDs, not {len(value)}")
+        seen: set[str] = set()
+        for index, item in enumerate(value):
+            try:
+                student_id(item)
+            except ValueError as exc:
+                raise ValueError(f"item {index}: {exc}") from None
+            if item in seen:
+                raise ValueError(f"student {item} appears twice")
+            seen.add(item)
+        return tuple(value)
+
+    return check
+
+
+def list_of_one_of(values: tuple[str, ...]) -> Check:
+    """A list whose every item is one of the strings ``values`` (a report row's cells)."""
+
+    def check(value: Any) -> tuple[str, ...]:
+        if not isinstance(value, (tuple, list)):
+            raise ValueError(f"must be a list, not {type(value).__name__}")
+        for index, item in enumerate(value):
+            if not isinstance(item, str) or item not in values:
+                allowed = ", ".join(map(repr, values))
+                raise ValueError(f"item {index} must be one of {allowed}, not {shown(item)}")
+        return tuple(value)
+
+    return check
+
+
+# -- numbers --------------------------------------------------------------------------------
+
+
+def non_negative_int(value: Any) -> int:
+    """A whole number >= 0 (JSON booleans are refused)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"must be an integer >= 0, not {shown(value)}")
+    return value
+
+
+def flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"must be true or false, not {shown(value)}")
+    return value
+
+
+def distance(value: Any) -> float:
+    """A face distance: a finite number >= 0 (no unit; 0.6 is the match threshold)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"must be a number, not {shown(value)}")
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond the float range
+        raise ValueError("must be finite, not a huge integer") from None
+    if not math.isfinite(number) or number < 0:
+        raise ValueError(f"must be finite and >= 0, not {shown(value)}")
+    return number
+
+
+def request_id(value: Any, max_request_id: int) -> int:
+    """A request ID: 0 to ``max_request_id``. (Not a field check: the frame carries it.)"""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= max_request_id:
+        raise ValueError(f"request_id must be an integer 0-{max_request_id}, not {shown(value)}")
+    return value
+
+
+# -- dates ----------------------------------------------------------------------------------
+
+
+def iso_date(value: Any) -> str:
+    try:
+        datetime.date.fromisoformat(text(value))
+    except ValueError:
+        raise ValueError(f"must be a date as YYYY-MM-DD, not {shown(value)}") from None
+    return value
+
+
+def iso_datetime(value: Any) -> str:
+    try:
+        datetime.datetime.fromisoformat(text(value))
+    except ValueError:
+        raise ValueError(f"must be an ISO 8601 date and time, not {shown(value)}") from None
+    return value
+
+
+def plain_date(value: Any) -> str:
+    """A date written exactly ``YYYY-MM-DD`` (not the other ISO 8601 forms)."""
+    if not isinstance(value, str) or _PLAIN_DATE.fullmatch(value) is None:
+        raise ValueError(f"must be a date as YYYY-MM-DD, not {shown(value)}")
+    try:
+        datetime.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"must be a date as YYYY-MM-DD, not {shown(value)}") from None
+    return value
+
+
+# -- images (the frame's blob) --------------------------------------------------------------
+
+
+def image(value: Any) -> bytes:
+    if isinstance(value, (bytearray, memoryview)):
+        value = bytes(value)
+    if not isinstance(value, bytes):
+        raise ValueError(f"must be bytes, not {type(value).__name__}")
+    if not value:
+        raise ValueError("is empty")
+    return value
+
+
+def image_or_empty(value: Any) -> bytes:
+    """An image, or no bytes at all (identify_room without a track to encode)."""
+    if isinstance(value, (bytes, bytearray, memoryview)) and len(value) == 0:
+        return b""
+    return image(value)
+
+
+def image_list(max_count: int) -> Check:
+    """1 to ``max_count`` images."""
+
+    def check(value: Any) -> tuple[bytes, ...]:
+        if not isinstance(value, (tuple, list)):
+            raise ValueError(f"must be a list of images, not {type(value).__name__}")
+        if not 1 <= len(value) <= max_count:
+            raise ValueError(f"must hold 1 to {max_count} images, not {len(value)}")
+        checked = []
+        for index, item in enumerate(value):
+            try:
+                checked.append(image(item))
+            except ValueError as exc:
+                raise ValueError(f"image {index}: {exc}") from None
+        return tuple(checked)
+
+    return check
+
+
+# -- face encodings -------------------------------------------------------------------------
+
+
+def pack_encoding(values) -> str:
+    """A face encoding (128 numbers) as it travels: base64 of 128 little-endian float32."""
+    values = [float(v) for v in values]
+    if len(values) != _ENCODING.size // 4:
+        raise ValueError(f"an encoding has {_ENCODING.size // 4} numbers, not {len(values)}")
+    return base64.b64encode(_ENCODING.pack(*values)).decode("ascii")
+
+
+def unpack_encoding(text: str) -> tuple[float, ...]:
+    """The 128 numbers of a checked encoding (see :func:`pack_encoding`)."""
+    return _ENCODING.unpack(base64.b64decode(text, validate=True))
+
+
+def encoding(value: Any) -> str:
+    """One face encoding (:func:`pack_encoding`): 684 base64 characters, 128 finite numbers."""
+    if not isinstance(value, str) or len(value) != ENCODING_CHARACTERS:
+        raise ValueError(f"must be an encoding: {ENCODING_CHARACTERS} base64 characters")
+    try:
+        numbers = unpack_encoding(value)
+    except ValueError:  # binascii.Error, or not ASCII
+        raise ValueError("must be an encoding: not valid base64") from None
+    if not all(math.isfinite(number) for number in numbers):
+        raise ValueError("must be an encoding: it holds NaN or infinite numbers")
+    return value
+
+
+def encodings(max_count: int) -> Check:
+    """A list of at most ``max_count`` face encodings."""
+
+    def check(value: Any) -> tuple[str, ...]:
+        if not isinstance(value, (tuple, list)):
+            raise ValueError(f"must be a list, not {type(value).__name__}")
+        if len(value) > max_count:
+            raise ValueError(f"must hold at most {max_count} encodings, not {len(value)}")
+        checked = []
+        for index, item in enumerate(value):
+            try:
+                checked.append(encoding(item))
+            except ValueError as exc:
+                raise ValueError(f"item {index}: {exc}") from None
+        return tuple(checked)
+
+    return check
