@@ -28,7 +28,7 @@ import cv2  # noqa: E402
 
 from bench.harness import FACES, ServerProcess, median_seconds  # noqa: E402
 from client.connection import FramedClient  # noqa: E402
-from client.watch.source import VideoFileSource  # noqa: E402
+from client.frame_source import VideoFileSource  # noqa: E402
 from client.watch.watcher import Watcher, WatchSettings, watch  # noqa: E402
 from db.connection import DatabaseUrl, url_from_env  # noqa: E402
 from db.schema import recreate_database  # noqa: E402

@@ -34,7 +34,7 @@ from PyQt5.QtWidgets import QApplication  # noqa: E402
 
 from client.desktop.app import MainWindow, Options, install_translators  # noqa: E402
 from client.connection import FramedClient  # noqa: E402
-from client.desktop.capture import SourceSpec  # noqa: E402
+from client.frame_source import SourceSpec  # noqa: E402
 from client.desktop.roster_model import RosterModel  # noqa: E402
 from db import clients  # noqa: E402
 from db.connection import DatabaseUrl, connect, run_in_transaction, transaction, url_from_env  # noqa: E402

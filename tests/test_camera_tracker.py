@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from client.watch.appearance import histogram_distance, hsv_histogram
-from client.watch.source import SampleClock
+from client.watch.watcher import SampleClock
 from client.watch.tracker import ACCEPTED, UNCERTAIN, UNKNOWN, FaceTracker, TrackerSettings, iou
 from protocol.framed import MAX_TRACK_FRAMES, Candidate, TrackDecision
 

@@ -25,7 +25,7 @@ from PyQt5.QtCore import Qt, QTimer  # noqa: E402
 
 from client.connection import FramedClient  # noqa: E402
 from client.desktop import mark_queue  # noqa: E402
-from client.desktop.capture import SourceSpec  # noqa: E402
+from client.frame_source import SourceSpec  # noqa: E402
 from client.desktop.roster_model import RosterModel, StateRole  # noqa: E402
 from server.app import AttendanceApp, ServerConfig  # noqa: E402
 from tests.conftest import fresh_database  # noqa: E402
@@ -363,9 +363,9 @@ def test_the_classroom_camera_tab_follows_the_lecture_and_uses_the_token(qtbot, 
     window.lecture_edit.setText(LECTURE)
     window.lecture_edit.editingFinished.emit()
     assert window.watch.lecture == LECTURE
-    client = window.watch._connect()  # what the camera's worker threads call
+    client = window.watch._new_connection()  # what the camera's worker thread uses
     try:
-        assert client.client_name == "test-client"
         assert len(client.roster(LECTURE).students) == 6
+        assert client.call(lambda framed: framed.client_name) == "test-client"
     finally:
         client.close()

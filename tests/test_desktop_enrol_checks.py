@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from client.desktop import enrol_checks as checks
-from client.desktop.capture import limit_size, read_image
+from client.frame_source import limit_size, read_image
 from client.desktop.enrol_checks import LandmarkModel, LandmarksUnavailable, check_photo, measure_face
 from client.desktop.faces_local import FaceDetector
 

@@ -36,7 +36,8 @@ from client.desktop.mark_queue import batch_entry
 from client.desktop.messages import failure_text
 from client.desktop.pending_model import PendingModel, confirm_choices
 from client.desktop.roster_model import ROLLCALL_STATUSES, RosterModel, StatusRole, status_label
-from client.desktop.workers import PROTOCOL, TIMED_OUT, UNREACHABLE, ServerWorker, WorkerThread
+from client.desktop.workers import PROTOCOL, TIMED_OUT, UNREACHABLE, ServerCalls
+from protocol.errors import ErrorCode
 
 STATUS_KEYS = {Qt.Key_P: "present", Qt.Key_L: "late", Qt.Key_A: "absent", Qt.Key_E: "excused"}
 #: Failures that are not the server's answer (see client.desktop.workers.describe_failure).
@@ -80,10 +81,6 @@ class RosterView(QTableView):
 
 
 class RollCallScreen(QWidget):
-    requestRoster = pyqtSignal(str)
-    requestPending = pyqtSignal(str)
-    requestResolve = pyqtSignal(int, object)  # pending ID, student ID (None: reject)
-    configureServer = pyqtSignal(str, int, str)
     submitBatch = pyqtSignal(object)
     message = pyqtSignal(str)
     connectionChanged = pyqtSignal(str, str)
@@ -110,19 +107,8 @@ class RollCallScreen(QWidget):
         self._loading_lecture = ""
         self._build()
 
-        self.server = ServerWorker(host, port, token=token)
-        self.server.rosterReady.connect(self._roster_ready)
-        self.server.rosterFailed.connect(self._roster_failed)
-        self.server.pendingReady.connect(self._pending_ready)
-        self.server.pendingFailed.connect(self._pending_failed)
-        self.server.resolved.connect(self._resolved)
-        self.server.resolveFailed.connect(self._resolve_failed)
+        self.server = ServerCalls(host, port, token=token, parent=self)
         self.server.connectionChanged.connect(self.connectionChanged)
-        self.requestRoster.connect(self.server.loadRoster)
-        self.requestPending.connect(self.server.loadPending)
-        self.requestResolve.connect(self.server.resolvePending)
-        self.configureServer.connect(self.server.configure)
-        self.server_thread = WorkerThread(self.server, "rollcall-server")
 
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setInterval(int(refresh_interval * 1000))
@@ -244,16 +230,21 @@ class RollCallScreen(QWidget):
             return
         self._loading, self._loading_lecture = True, lecture
         self.session_label.setText(self.tr("Loading the roster of %1…").replace("%1", lecture))
-        self.requestRoster.emit(lecture)
-        self.requestPending.emit(lecture)
+        self._load(lecture)
 
     def _auto_refresh(self) -> None:
         if self.isVisible() and not self._loading and self.lecture():
-            self.requestRoster.emit(self.lecture())
-            self.requestPending.emit(self.lecture())
+            self._load(self.lecture())
+
+    def _load(self, lecture: str) -> None:
+        """Ask for the roster and the uncertain check-ins of ``lecture``."""
+        self.server.request(lambda client: client.roster(lecture), self._roster_ready,
+                            lambda code, detail: self._roster_failed(lecture, code, detail))
+        self.server.request(lambda client: client.pending(lecture), self._pending_ready,
+                            lambda code, detail: self._pending_failed(lecture, code, detail))
 
     def configure_server(self, host: str, port: int, token: str = "") -> None:
-        self.configureServer.emit(host, port, token)
+        self.server.configure(host, port, token)
 
     def _roster_ready(self, reply) -> None:
         self._loading = False
@@ -366,7 +357,9 @@ class RollCallScreen(QWidget):
     def _resolve(self, pending_id: int, student_id: str | None) -> None:
         self.confirm_button.setEnabled(False)
         self.reject_button.setEnabled(False)
-        self.requestResolve.emit(pending_id, student_id)
+        self.server.request(  # confirm as student_id (marked present), or reject (None)
+            lambda client: client.resolve_pending(pending_id, student_id), self._resolved,
+            lambda code, detail: self._resolve_failed(pending_id, code, detail))
 
     def _resolved(self, reply) -> None:
         if reply.resolution == "confirmed":
@@ -380,7 +373,7 @@ class RollCallScreen(QWidget):
         self.refresh(force=True)
 
     def _resolve_failed(self, pending_id: int, code: str, detail: str) -> None:
-        if code == "not_found":
+        if code == ErrorCode.NOT_FOUND:
             self.message.emit(self.tr("That check-in was decided already (on another PC?)."))
         else:
             self._show_banner(failure_text(code, detail, self.server.connection.address))
@@ -488,4 +481,4 @@ class RollCallScreen(QWidget):
 
     def shutdown(self) -> None:
         self._refresh_timer.stop()
-        self.server_thread.stop()
+        self.server.shutdown()
