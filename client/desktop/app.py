@@ -39,6 +39,7 @@ from client.desktop import settings as prefs_store
 from client.desktop.checkin import CheckinScreen
 from client.desktop.enrol import EnrolScreen
 from client.desktop.report_view import ReportScreen
+from client.desktop.mark_queue import QueueEntry
 from client.desktop.rollcall import RollCallScreen
 from client.desktop.workers import CaptureWorker, OutboxWorker
 from client.frame_source import SourceSpec
@@ -296,8 +297,8 @@ class MainWindow(QMainWindow):
     def _status_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 15000)
 
-    def _show_pending(self, entries: list[dict]) -> None:
-        count = sum(len(e["marks"]) if e["kind"] == "batch" else 1 for e in entries)
+    def _show_pending(self, entries: list[QueueEntry]) -> None:
+        count = sum(e.mark_count for e in entries)
         self.pending_label.setVisible(count > 0)
         self.pending_label.setText(self.tr("Marks pending: %1").replace("%1", str(count)))
         self.pending_label.setStyleSheet("color: #b26a00; font-weight: bold;")
@@ -346,7 +347,7 @@ class MainWindow(QMainWindow):
         return answer == QMessageBox.Yes
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt name
-        count = sum(len(e["marks"]) if e["kind"] == "batch" else 1 for e in self.pending_entries)
+        count = sum(e.mark_count for e in self.pending_entries)
         unsent = len(self.rollcall.model.local_marks())
         if count and not self.ask_close_with_pending(count):
             event.ignore()

@@ -32,7 +32,7 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from client.desktop.mark_queue import batch_entry
+from client.desktop.mark_queue import BatchEntry, QueueEntry, batch_entry
 from client.desktop.messages import failure_text
 from client.desktop.pending_model import PendingModel, confirm_choices
 from client.desktop.roster_model import ROLLCALL_STATUSES, RosterModel, StatusRole, status_label
@@ -101,7 +101,7 @@ class RollCallScreen(QWidget):
         self.model.countsChanged.connect(self._update_counts)
         self.pending_model = PendingModel(self)
         self._choices_for: int | None = None  # the check-in whose choices the list holds
-        self._pending_entries: list[dict] = []
+        self._pending_entries: list[QueueEntry] = []
         self._my_batches: set[str] = set()
         self._loading = False
         self._loading_lecture = ""
@@ -432,7 +432,7 @@ class RollCallScreen(QWidget):
         )
         return answer == QMessageBox.Yes
 
-    def finish(self) -> dict | None:
+    def finish(self) -> BatchEntry | None:
         """Send every change in one batch (queued first); returns the queue entry, or None."""
         marks = self.model.local_marks()
         lecture = self.model.lecture
@@ -443,7 +443,7 @@ class RollCallScreen(QWidget):
         if unmarked and not self.ask_finish_with_unmarked(unmarked):
             return None
         entry = batch_entry(lecture, marks, source="rollcall")
-        self._my_batches.add(entry["id"])
+        self._my_batches.add(entry.id)
         self._pending_entries.append(entry)
         self.model.set_pending(self._pending_entries)
         self.model.clear_local()
@@ -452,27 +452,27 @@ class RollCallScreen(QWidget):
         self.batchSubmitted.emit(entry)
         return entry
 
-    def pending_changed(self, entries: list[dict]) -> None:
+    def pending_changed(self, entries: list[QueueEntry]) -> None:
         self._pending_entries = list(entries)
         self.model.set_pending(entries)
 
-    def mark_delivered(self, entry: dict, reply) -> None:
-        if entry.get("lecture") == self.model.lecture:
+    def mark_delivered(self, entry: QueueEntry, reply) -> None:
+        if entry.lecture == self.model.lecture:
             self.refresh()
-        if entry["kind"] == "batch":
-            self._my_batches.discard(entry["id"])
+        if isinstance(entry, BatchEntry):
+            self._my_batches.discard(entry.id)
             self.message.emit(self.tr("Roll call saved (marks: %1).").replace("%1", str(reply.applied)))
 
     def delivery_failed(self, code: str, detail: str) -> None:
-        pending = sum(len(e["marks"]) for e in self._pending_entries if e["kind"] == "batch")
+        pending = sum(e.mark_count for e in self._pending_entries if isinstance(e, BatchEntry))
         if pending:
             self._show_banner(
                 failure_text(code, detail, self.server.connection.address) + " " +
                 self.tr("Marks saved on this PC, sent automatically when the server answers: %1.").replace("%1", str(pending))
             )
 
-    def mark_rejected(self, entry: dict, code: str, detail: str) -> None:
-        if entry["kind"] == "batch":
+    def mark_rejected(self, entry: QueueEntry, code: str, detail: str) -> None:
+        if isinstance(entry, BatchEntry):
             self._show_banner(
                 self.tr("The server refused the roll call: %1").replace(
                     "%1", failure_text(code, detail, self.server.connection.address))

@@ -29,7 +29,7 @@ from client.connection import FramedClient, ServerError
 from client.desktop.checkin_logic import FRAMES_PER_TRY, FrameCollector
 from client.desktop.enrol_checks import FaceMeasures, LandmarkModel, PhotoCheck, check_photo, measure_face
 from client.desktop.faces_local import DetectorUnavailable, FaceDetector
-from client.desktop.mark_queue import MarkQueue
+from client.desktop.mark_queue import BatchEntry, MarkQueue, QueueEntry
 from client.frame_source import FaceFrame, SourceError, SourceSpec, limit_size, open_source, to_qimage
 from client.qt_worker import WorkerThread, create_worker, serial_pool
 from client.reconnecting import ReconnectingClient
@@ -128,7 +128,7 @@ class OutboxWorker(QObject):
     pings the server every ``status_interval`` seconds so the status bar stays true.
     """
 
-    pendingChanged = pyqtSignal(object)  # list of queued entries (dicts)
+    pendingChanged = pyqtSignal(object)  # list of queued entries (mark_queue.QueueEntry)
     delivered = pyqtSignal(object, object)  # entry, the server's reply
     rejected = pyqtSignal(object, str, str)  # entry, code, detail: the server refuses it for good
     deliveryFailed = pyqtSignal(str, str)  # code, detail: kept, sent again later
@@ -143,7 +143,7 @@ class OutboxWorker(QObject):
         self.retry_interval = retry_interval
         self.status_interval = status_interval
         self.queue: MarkQueue | None = None
-        self._volatile: list[dict] = []  # entries the queue file could not take (disk trouble)
+        self._volatile: list[QueueEntry] = []  # entries the queue file could not take (disk trouble)
         self._timer: QTimer | None = None
         self._last_contact = 0.0
         self._failing = False
@@ -165,8 +165,8 @@ class OutboxWorker(QObject):
         self._emit_pending()
         self.flush()
 
-    def entries(self) -> list[dict]:
-        return (self.queue.entries() if self.queue else []) + [dict(e) for e in self._volatile]
+    def entries(self) -> list[QueueEntry]:
+        return (self.queue.entries() if self.queue else []) + list(self._volatile)
 
     def _emit_pending(self) -> None:
         self.pendingChanged.emit(self.entries())
@@ -177,7 +177,7 @@ class OutboxWorker(QObject):
         self.flush()
 
     @pyqtSlot(object)
-    def submit(self, entry: dict) -> None:
+    def submit(self, entry: QueueEntry) -> None:
         try:
             if self.queue is None:
                 raise OSError("the queue folder cannot be used")
@@ -185,7 +185,7 @@ class OutboxWorker(QObject):
         except OSError as exc:
             log.error("cannot write the queue file: %s", exc)
             self.queueFailed.emit(str(exc))
-            self._volatile.append(dict(entry))
+            self._volatile.append(entry)
         self._emit_pending()
         self.flush()
 
@@ -221,13 +221,13 @@ class OutboxWorker(QObject):
                 if exc.code in TRANSIENT_CODES:
                     self._fail(exc)
                     return
-                log.warning("server refuses queued %s %s: %s", entry["kind"], entry["id"], exc)
+                log.warning("server refuses queued %s %s: %s", entry.kind, entry.id, exc)
                 self._forget(entry, reject=(exc.code, exc.message))
                 self.rejected.emit(entry, exc.code, exc.message)
                 continue
             except Exception as exc:  # noqa: BLE001 - unreachable, timed out, protocol trouble
                 if not isinstance(exc, (OSError, ProtocolError)):
-                    log.exception("unexpected failure sending %s", entry["id"])
+                    log.exception("unexpected failure sending %s", entry.id)
                 self._fail(exc)
                 return
             self._contact()
@@ -243,32 +243,27 @@ class OutboxWorker(QObject):
         self._failing = True
         self.deliveryFailed.emit(code, detail)
 
-    def _forget(self, entry: dict, reject: tuple[str, str] | None = None) -> None:
-        volatile = [e for e in self._volatile if e["id"] != entry["id"]]
+    def _forget(self, entry: QueueEntry, reject: tuple[str, str] | None = None) -> None:
+        volatile = [e for e in self._volatile if e.id != entry.id]
         if len(volatile) != len(self._volatile):
             self._volatile = volatile
         elif self.queue is not None:
             try:
                 if reject:
-                    self.queue.reject(entry["id"], *reject)
+                    self.queue.reject(entry.id, *reject)
                 else:
-                    self.queue.remove(entry["id"])
+                    self.queue.remove(entry.id)
             except OSError as exc:
                 # Still on disk: it will be sent again, which the server treats as a repeat.
                 self.queueFailed.emit(str(exc))
         self._emit_pending()
 
     @staticmethod
-    def _send(client: FramedClient, entry: dict):
-        if entry["kind"] == "batch":
-            return client.batch_mark(
-                entry["lecture"], entry["batch_id"], [tuple(m) for m in entry["marks"]],
-                source=entry.get("source", "rollcall"),
-            )
-        return client.mark(
-            entry["lecture"], entry["student_id"], status=entry.get("status", "present"),
-            source=entry.get("source", "checkin"), distance=entry.get("distance"),
-        )
+    def _send(client: FramedClient, entry: QueueEntry):
+        if isinstance(entry, BatchEntry):
+            return client.batch_mark(entry.lecture, entry.batch_id, entry.marks, source=entry.source)
+        return client.mark(entry.lecture, entry.student_id, status=entry.status, source=entry.source,
+                           distance=entry.distance)
 
     @pyqtSlot()
     def stop(self) -> None:
