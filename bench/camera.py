@@ -36,7 +36,6 @@ from tests.server_support import LECTURE, add_client, seed_roster  # noqa: E402
 from tests.test_camera_detection import classroom, score, truth_boxes  # noqa: E402
 
 
-
 def watch_clip(client: FramedClient, every: float, tracking: bool) -> tuple[int, int, int, float]:
     """(samples, faces seen, faces encoded, seconds per sample) for one pass over the clip."""
     reports = []

@@ -23,9 +23,9 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from client.connection import ServerError  # noqa: E402
-from client.watch import cli as watch_cli  # noqa: E402
-from client.reconnecting import ReconnectingClient  # noqa: E402
 from client.frame_source import VideoFileSource  # noqa: E402
+from client.reconnecting import ReconnectingClient  # noqa: E402
+from client.watch import cli as watch_cli  # noqa: E402
 from client.watch.watcher import Watcher, watch  # noqa: E402
 from db import attendance as db_attendance  # noqa: E402
 from db import cli as db_cli  # noqa: E402

@@ -25,8 +25,8 @@ from PyQt5.QtCore import Qt, QTimer  # noqa: E402
 
 from client.connection import FramedClient  # noqa: E402
 from client.desktop import mark_queue  # noqa: E402
-from client.frame_source import SourceSpec  # noqa: E402
 from client.desktop.roster_model import RosterModel, StateRole  # noqa: E402
+from client.frame_source import SourceSpec  # noqa: E402
 from server.app import AttendanceApp, ServerConfig  # noqa: E402
 from tests.conftest import fresh_database  # noqa: E402
 from tests.desktop_support import main_windows  # noqa: E402

@@ -23,8 +23,8 @@ import pytest  # noqa: E402
 from PyQt5.QtCore import Qt  # noqa: E402
 
 from client.desktop import checkin_logic as rules  # noqa: E402
-from client.frame_source import SourceSpec  # noqa: E402
 from client.desktop.roster_model import RosterModel  # noqa: E402
+from client.frame_source import SourceSpec  # noqa: E402
 from tests.conftest import fresh_database  # noqa: E402
 from tests.desktop_support import main_windows  # noqa: E402
 from tests.server_support import LECTURE, running_server  # noqa: E402

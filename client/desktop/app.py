@@ -38,8 +38,8 @@ from client.connection import TOKEN_ENV, parse_address
 from client.desktop import settings as prefs_store
 from client.desktop.checkin import CheckinScreen
 from client.desktop.enrol import EnrolScreen
-from client.desktop.report_view import ReportScreen
 from client.desktop.mark_queue import QueueEntry
+from client.desktop.report_view import ReportScreen
 from client.desktop.rollcall import RollCallScreen
 from client.desktop.workers import CaptureWorker, OutboxWorker
 from client.frame_source import SourceSpec

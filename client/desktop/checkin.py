@@ -33,13 +33,12 @@ from PyQt5.QtWidgets import (
 )
 
 from client.desktop import checkin_logic as rules
-from client.frame_source import SourceSpec
 from client.desktop.checkin_logic import CheckinFlow, Outcome
 from client.desktop.messages import failure_text
 from client.desktop.roster_model import status_label
 from client.desktop.video_panel import SourcePanel, face_crop
 from client.desktop.workers import ServerCalls
-from client.frame_source import to_qimage
+from client.frame_source import SourceSpec, to_qimage
 
 CROP_SIZE = 150
 #: Most lines kept in the list of check-ins on this PC.

@@ -32,13 +32,12 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from client.frame_source import SourceSpec
 from client.desktop.enrol_checks import POSE_NAMES, LandmarkModel
 from client.desktop.enrol_model import THUMBNAIL_SIZE, EnrolModel, pose_instruction, problem_text
 from client.desktop.messages import failure_text
 from client.desktop.video_panel import SourcePanel, face_crop
 from client.desktop.workers import ServerCalls, check_enrol_photo
-from client.frame_source import to_qimage
+from client.frame_source import SourceSpec, to_qimage
 from client.qt_worker import create_worker, serial_pool
 from protocol.errors import ErrorCode
 from protocol.identifiers import is_student_id

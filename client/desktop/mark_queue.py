@@ -28,8 +28,8 @@ import os
 import tempfile
 import threading
 import uuid
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar, Iterable, Union
 
 log = logging.getLogger(__name__)

@@ -31,7 +31,8 @@ from client.desktop.enrol_checks import FaceMeasures, LandmarkModel, PhotoCheck,
 from client.desktop.faces_local import DetectorUnavailable, FaceDetector
 from client.desktop.mark_queue import BatchEntry, MarkQueue, QueueEntry
 from client.frame_source import FaceFrame, SourceError, SourceSpec, limit_size, open_source, to_qimage
-from client.qt_worker import WorkerThread, create_worker, serial_pool
+from client.qt_worker import WorkerThread as WorkerThread  # re-exported: report_view.py imports it from here
+from client.qt_worker import create_worker, serial_pool
 from client.reconnecting import ReconnectingClient
 from protocol.errors import ErrorCode, ProtocolError
 
@@ -64,10 +65,8 @@ def describe_failure(exc: BaseException) -> tuple[str, str]:
     return UNREACHABLE, str(exc) or type(exc).__name__
 
 
-#: report_view.py imports these from here (WorkerThread is from client.qt_worker); the new
-#: name of Connection is client.reconnecting.ReconnectingClient.
+#: The name report_view.py imports (until its imports move to client.reconnecting and client.qt_worker).
 Connection = ReconnectingClient
-__all__ = ["Connection", "WorkerThread"]
 
 
 class ServerCalls(QObject):

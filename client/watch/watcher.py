@@ -28,7 +28,6 @@ from client.watch.tracker import ACCEPTED, UNCERTAIN, Box, FaceTracker, Track, T
 from protocol.errors import ErrorCode
 from protocol.framed import MAX_FACE_BOXES
 
-
 #: Error codes after which watching goes on with the next sample.
 PASSING_ERRORS = frozenset({
     ErrorCode.DB_UNAVAILABLE, ErrorCode.TIMEOUT, ErrorCode.INTERNAL, ErrorCode.RATE_LIMITED, ErrorCode.BAD_IMAGE,
