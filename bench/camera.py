@@ -28,13 +28,12 @@ import cv2  # noqa: E402
 
 from bench.harness import FACES, ServerProcess, median_seconds  # noqa: E402
 from client.connection import FramedClient  # noqa: E402
-from client.watch.source import VideoFileSource  # noqa: E402
+from client.frame_source import VideoFileSource  # noqa: E402
 from client.watch.watcher import Watcher, WatchSettings, watch  # noqa: E402
 from db.connection import DatabaseUrl, url_from_env  # noqa: E402
 from db.schema import recreate_database  # noqa: E402
 from tests.server_support import LECTURE, add_client, seed_roster  # noqa: E402
 from tests.test_camera_detection import classroom, score, truth_boxes  # noqa: E402
-
 
 
 def watch_clip(client: FramedClient, every: float, tracking: bool) -> tuple[int, int, int, float]:

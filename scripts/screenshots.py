@@ -29,13 +29,13 @@ sys.path.insert(0, str(REPO))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import cv2  # noqa: E402
-from PyQt5.QtCore import QSettings  # noqa: E402
+from PyQt5.QtCore import QSettings, Qt  # noqa: E402
 from PyQt5.QtWidgets import QApplication  # noqa: E402
 
-from client.desktop.app import MainWindow, Options, install_translators  # noqa: E402
 from client.connection import FramedClient  # noqa: E402
-from client.desktop.capture import SourceSpec  # noqa: E402
+from client.desktop.app import MainWindow, Options, install_translators  # noqa: E402
 from client.desktop.roster_model import RosterModel  # noqa: E402
+from client.frame_source import SourceSpec  # noqa: E402
 from db import clients  # noqa: E402
 from db.connection import DatabaseUrl, connect, run_in_transaction, transaction, url_from_env  # noqa: E402
 from db.roster_import import RosterRow, import_roster  # noqa: E402
@@ -234,7 +234,9 @@ def main() -> int:
         watch.source_kind.setCurrentIndex(1)
         watch.video_path.setText(str(FACES / CLIP))
         watch.start(start=datetime.datetime.combine(datetime.date.today(), datetime.time(9, 0)))
-        watch._worker.sampled.connect(lambda _report: watch.stop())  # after the first sample
+        # Stopped after the first sample, from the watcher's own thread (a stop queued to this
+        # thread would come a few preview frames later, by chance).
+        watch._worker.sampled.connect(lambda _report: watch.stop(), Qt.DirectConnection)
         wait_until(app, lambda: not watch.running, what="the classroom camera")
         finished = watch.status.text()
         watch.close_session()

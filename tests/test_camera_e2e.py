@@ -23,9 +23,9 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from client.connection import ServerError  # noqa: E402
+from client.frame_source import VideoFileSource  # noqa: E402
+from client.reconnecting import ReconnectingClient  # noqa: E402
 from client.watch import cli as watch_cli  # noqa: E402
-from client.watch.connection import ReconnectingClient  # noqa: E402
-from client.watch.source import VideoFileSource  # noqa: E402
 from client.watch.watcher import Watcher, watch  # noqa: E402
 from db import attendance as db_attendance  # noqa: E402
 from admin import cli as db_cli  # noqa: E402
@@ -145,7 +145,7 @@ def test_a_synthetic_lecture_ends_with_late_left_early_and_absent(server, faces_
     day = dt.date(2019, 11, 1)
     video = build_lecture(faces_dir, tmp_path / "lecture.avi")
     reports = []
-    with ReconnectingClient(server.client) as client, VideoFileSource(video) as source:
+    with ReconnectingClient(server.host, server.port, token=server.token) as client, VideoFileSource(video) as source:
         watcher = Watcher(client, LECTURE, start=dt.datetime.combine(day, dt.time(9, 0)))
         assert watch(source, watcher, every=FRAME_SECONDS, on_sample=reports.append) == FRAMES
         assert [r.media_seconds for r in reports] == pytest.approx([k * FRAME_SECONDS for k in range(FRAMES)], abs=0.01)
@@ -269,17 +269,11 @@ def test_camera_ops_errors(server, faces_dir):
 
 
 def test_a_connection_the_server_closed_is_opened_again(server):
-    opened = []
-
-    def connect():
-        opened.append(server.client())
-        return opened[-1]
-
-    with ReconnectingClient(connect) as client:
+    with ReconnectingClient(server.host, server.port, token=server.token) as client:
         first = client.presence(LECTURE, "2019-11-07T09:00:00", [OBAMA], 1)
         time.sleep(2.5)  # the server closes connections idle for 2 s (a camera samples every minute)
         again = client.presence(LECTURE, "2019-11-07T09:00:00", [OBAMA], 1)  # the same sample, resent
-    assert len(opened) == 2
+    assert client.connections_opened == 2
     assert again.sample_id == first.sample_id  # stored once
     assert server.query("SELECT COUNT(*) FROM presence_samples WHERE sampled_at = '2019-11-07 09:00:00'") == [(1,)]
 
@@ -290,7 +284,7 @@ def test_a_connection_the_server_closed_is_opened_again(server):
 def test_the_camera_screen_watches_a_video_and_closes_the_session(server, faces_dir, qtbot):
     from client.watch.qt_screen import COL_SEEN, WatchScreen
 
-    screen = WatchScreen(connect=server.client, lecture=LECTURE)
+    screen = WatchScreen(server.host, server.port, token=server.token, lecture=LECTURE)
     qtbot.addWidget(screen)
     screen.every.setValue(2)
     clip = faces_dir / "video" / "short_hamilton_clip.mp4"

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from client.connection import ServerError
-from client.watch.connection import ReconnectingClient
+from client.reconnecting import ReconnectingClient
 from client.watch.watcher import Watcher
 from protocol import framed
 from protocol.errors import ErrorCode
@@ -68,7 +68,7 @@ def who_is_where(report, faces: dict[str, tuple[int, int]]) -> dict[str, str | N
 
 def test_a_room_of_group_photos_gives_each_student_the_right_face(server, faces_dir):
     picture, faces = room_picture(faces_dir)
-    with ReconnectingClient(server.client) as client:
+    with ReconnectingClient(server.host, server.port, token=server.token) as client:
         watcher = Watcher(client, LECTURE, start=DAY)
         reports = [watcher.sample(picture, 60.0 * k) for k in range(3)]
     for report in reports:

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from client.watch.appearance import histogram_distance, hsv_histogram
-from client.watch.source import SampleClock
 from client.watch.tracker import ACCEPTED, UNCERTAIN, UNKNOWN, FaceTracker, TrackerSettings, iou
+from client.watch.watcher import SampleClock
 from protocol.framed import MAX_TRACK_FRAMES, Candidate, TrackDecision
 
 A = (100, 200, 200, 100)  # (top, right, bottom, left): a 100 x 100 face

@@ -19,9 +19,10 @@ from PyQt5.QtCore import QCoreApplication, QSettings, Qt, QTranslator  # noqa: E
 
 from client.desktop import settings as prefs_store  # noqa: E402
 from client.desktop.app import I18N_DIR, MainWindow, Options, install_translators, options_from_args, parse_args  # noqa: E402
-from client.desktop.capture import SourceSpec  # noqa: E402
 from client.desktop.checkin_logic import FRAMES_PER_TRY, overlap  # noqa: E402
-from client.desktop.workers import CaptureWorker, WorkerThread  # noqa: E402
+from client.desktop.workers import CaptureWorker  # noqa: E402
+from client.frame_source import SourceSpec  # noqa: E402
+from client.qt_worker import WorkerThread  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 TS_FILE = I18N_DIR / "attendance_ko.ts"

@@ -10,11 +10,10 @@ import numpy as np
 import pytest
 
 from client.desktop import checkin_logic as rules
-from client.desktop.capture import ImageFolderSource, SourceError, SourceSpec, VideoFileSource, limit_size, open_source
 from client.desktop.checkin_logic import CheckinFlow, FrameCollector, overlap
 from client.desktop.faces_local import FaceDetector
+from client.frame_source import ImageFolderSource, SourceError, SourceSpec, VideoFileSource, limit_size, open_source
 from protocol.framed import MAX_CHECKIN_FRAMES
-
 
 # -- which frames make a check-in ---------------------------------------------------------------
 

@@ -25,8 +25,8 @@ from PyQt5.QtCore import Qt, QTimer  # noqa: E402
 
 from client.connection import FramedClient  # noqa: E402
 from client.desktop import mark_queue  # noqa: E402
-from client.desktop.capture import SourceSpec  # noqa: E402
 from client.desktop.roster_model import RosterModel, StateRole  # noqa: E402
+from client.frame_source import SourceSpec  # noqa: E402
 from server.app import AttendanceApp, ServerConfig  # noqa: E402
 from tests.conftest import fresh_database  # noqa: E402
 from tests.desktop_support import main_windows  # noqa: E402
@@ -236,7 +236,7 @@ def test_rollcall_of_the_whole_roster_in_one_request(qtbot, server, server_log, 
         "201911005": ("absent", "rollcall"),
         "201911006": ("absent", "rollcall"),
     }
-    assert server.query("SELECT batch_id FROM applied_batches") == [(entry["batch_id"],)]
+    assert server.query("SELECT batch_id FROM applied_batches") == [(entry.batch_id,)]
     # the table reloads and shows what the server has
     qtbot.waitUntil(lambda: all(model.row(n).state == "saved" for n in range(6)), timeout=WAIT)
     assert not screen.finish_button.isEnabled()
@@ -245,7 +245,7 @@ def test_rollcall_of_the_whole_roster_in_one_request(qtbot, server, server_log, 
 def test_a_batch_applied_before_its_reply_was_lost_is_not_applied_again(qtbot, server, server_log, make_window, tmp_path):
     entry = mark_queue.batch_entry(LECTURE, [("201911002", "late")])
     with FramedClient("127.0.0.1", server.port, token=server.running.token) as client:  # the first send reached the server…
-        assert client.batch_mark(LECTURE, entry["batch_id"], [("201911002", "late")]).applied == 1
+        assert client.batch_mark(LECTURE, entry.batch_id, [("201911002", "late")]).applied == 1
         client.mark(LECTURE, "201911002", status="absent", source="manual")  # …then someone changed it
     mark_queue.MarkQueue(tmp_path / "data").add(entry)  # …but the app never saw the reply
 
@@ -266,7 +266,7 @@ def test_a_refused_token_keeps_marks_queued_until_it_is_fixed(qtbot, server, mak
         pass
     assert failed.args[0] == "unauthorized"
     qtbot.waitUntil(lambda: "client token" in window.rollcall.banner.text(), timeout=WAIT)
-    assert [e["batch_id"] for e in queued_entries(tmp_path)] == [entry["batch_id"]]  # kept
+    assert [e["batch_id"] for e in queued_entries(tmp_path)] == [entry.batch_id]  # kept
     assert marks(server) == {}
 
     with qtbot.waitSignal(window.outbox.delivered, timeout=WAIT):
@@ -340,7 +340,7 @@ def test_server_down_during_finish_marks_are_queued_then_delivered_once(
 
     # the next start shows them pending, and sends them once the server is back
     again = make_window(server.port, lecture=LECTURE, screen="rollcall")
-    qtbot.waitUntil(lambda: [e["batch_id"] for e in again.pending_entries] == [batch_id], timeout=WAIT)
+    qtbot.waitUntil(lambda: [e.batch_id for e in again.pending_entries] == [batch_id], timeout=WAIT)
     assert marks(server) == {}
     with qtbot.waitSignal(again.outbox.delivered, timeout=WAIT) as delivered:
         server.start()
@@ -363,9 +363,9 @@ def test_the_classroom_camera_tab_follows_the_lecture_and_uses_the_token(qtbot, 
     window.lecture_edit.setText(LECTURE)
     window.lecture_edit.editingFinished.emit()
     assert window.watch.lecture == LECTURE
-    client = window.watch._connect()  # what the camera's worker threads call
+    client = window.watch._new_connection()  # what the camera's worker thread uses
     try:
-        assert client.client_name == "test-client"
         assert len(client.roster(LECTURE).students) == 6
+        assert client.call(lambda framed: framed.client_name) == "test-client"
     finally:
         client.close()

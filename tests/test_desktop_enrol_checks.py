@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from client.desktop import enrol_checks as checks
-from client.desktop.capture import limit_size, read_image
 from client.desktop.enrol_checks import LandmarkModel, LandmarksUnavailable, check_photo, measure_face
 from client.desktop.faces_local import FaceDetector
+from client.frame_source import limit_size, read_image
 
 #: The sample photos of one person in the five poses, straight first (test data, never shown).
 FIVE_POSES = ["v/bts_v_23.jpg", "v/bts_v_07.jpg", "v/bts_v_06.jpg", "v/bts_v_17.jpg", "v/bts_v_09.jpg"]

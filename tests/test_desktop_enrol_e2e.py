@@ -13,7 +13,7 @@ import shutil  # noqa: E402
 import pytest  # noqa: E402
 from PyQt5.QtCore import Qt  # noqa: E402
 
-from client.desktop.capture import SourceSpec  # noqa: E402
+from client.frame_source import SourceSpec  # noqa: E402
 from tests.conftest import fresh_database  # noqa: E402
 from tests.desktop_support import main_windows  # noqa: E402
 from tests.server_support import running_server  # noqa: E402
@@ -124,8 +124,8 @@ def test_a_new_student_without_a_name_is_asked_for_it(qtbot, server, make_window
     for _ in range(4):
         screen.skip_current()
     qtbot.keyClicks(screen.student_id_edit, "202012399")
-    with qtbot.waitSignal(screen.server.enrollFailed, timeout=WAIT) as failed:
+    with qtbot.waitSignal(screen.server.failed, timeout=WAIT) as failed:
         screen.send(force=True)  # past the photo checks: the server needs a name for a new student
-    assert failed.args[1] == "not_found"
+    assert failed.args[0] == "not_found"
     assert "enter their name" in screen.feedback.text()
     assert encodings_of(server, "202012399") == 0

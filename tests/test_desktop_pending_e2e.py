@@ -23,8 +23,8 @@ import pytest  # noqa: E402
 from PyQt5.QtCore import Qt  # noqa: E402
 
 from client.desktop import checkin_logic as rules  # noqa: E402
-from client.desktop.capture import SourceSpec  # noqa: E402
 from client.desktop.roster_model import RosterModel  # noqa: E402
+from client.frame_source import SourceSpec  # noqa: E402
 from tests.conftest import fresh_database  # noqa: E402
 from tests.desktop_support import main_windows  # noqa: E402
 from tests.server_support import LECTURE, running_server  # noqa: E402
@@ -168,9 +168,9 @@ def test_a_check_in_decided_on_another_pc_is_said_and_dropped(qtbot, server, mak
     qtbot.waitUntil(lambda: rollcall.pending_model.rowCount() == 1, timeout=WAIT)
     with server.client() as client:
         client.resolve_pending(pending_id, None)  # the other PC was quicker
-    with qtbot.waitSignal(rollcall.server.resolveFailed, timeout=WAIT) as failed:
+    with qtbot.waitSignal(rollcall.server.failed, timeout=WAIT) as failed:
         qtbot.mouseClick(rollcall.confirm_button, Qt.LeftButton)
-    assert failed.args[1] == "not_found"
+    assert failed.args[0] == "not_found"
     assert "decided already" in window.statusBar().currentMessage()
     qtbot.waitUntil(lambda: rollcall.pending_model.rowCount() == 0, timeout=WAIT)
     assert marks(server) == {}

@@ -14,10 +14,10 @@ import pytest  # noqa: E402
 from PyQt5.QtCore import Qt  # noqa: E402
 from PyQt5.QtGui import QImage  # noqa: E402
 
-from client.desktop.capture import FaceFrame  # noqa: E402
 from client.desktop.enrol_checks import FaceMeasures, PhotoCheck  # noqa: E402
 from client.desktop.enrol_model import EnrolModel  # noqa: E402
 from client.desktop.pending_model import PendingIdRole, PendingModel, confirm_choices  # noqa: E402
+from client.frame_source import FaceFrame  # noqa: E402
 from protocol.framed import Candidate, EnrolledPhoto, EnrollResponse, PendingCheckin  # noqa: E402
 
 CHECKINS = [

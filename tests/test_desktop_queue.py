@@ -29,17 +29,17 @@ def test_entries_survive_a_new_queue_object(tmp_path):
     queue.add(first)  # the same id again: no duplicate
     again = MarkQueue(tmp_path)
     assert again.entries() == [first, second]
-    assert again.remove(first["id"]) and not again.remove(first["id"])
+    assert again.remove(first.id) and not again.remove(first.id)
     assert MarkQueue(tmp_path).entries() == [second]
 
 
 def test_batch_ids_follow_the_protocol(tmp_path):
     entry = batch_entry("ea0017_1", [("201911001", "late")])
-    assert entry["batch_id"] == entry["id"]
-    assert len(entry["batch_id"]) <= 64
-    assert set(entry["batch_id"]) <= set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:-")
-    assert entry["marks"] == [["201911001", "late"]]
-    assert batch_entry("ea0017_1", [])["id"] != entry["id"]
+    assert entry.batch_id == entry.id
+    assert len(entry.batch_id) <= 64
+    assert set(entry.batch_id) <= set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:-")
+    assert entry.marks == (("201911001", "late"),)
+    assert batch_entry("ea0017_1", []).id != entry.id
 
 
 def test_file_is_json_with_every_entry(tmp_path):
@@ -47,7 +47,69 @@ def test_file_is_json_with_every_entry(tmp_path):
     entry = mark_entry("ea0017_1", "201911001")
     queue.add(entry)
     document = json.loads((tmp_path / mark_queue.QUEUE_FILE).read_text(encoding="utf-8"))
-    assert document["format"] == mark_queue.FORMAT and document["entries"] == [entry]
+    assert document["format"] == mark_queue.FORMAT and document["entries"] == [mark_queue.entry_to_json(entry)]
+
+
+#: A queue file as the desktop wrote it when entries were plain dicts (before they were dataclasses).
+EARLIER_FILE = """{
+ "format": "attendance-desktop-queue",
+ "version": 1,
+ "entries": [
+  {
+   "kind": "batch",
+   "id": "rc-ea0017_1-20191101-0123456789abcdef0123456789abcdef",
+   "lecture": "ea0017_1",
+   "batch_id": "rc-ea0017_1-20191101-0123456789abcdef0123456789abcdef",
+   "marks": [
+    [
+     "201911001",
+     "present"
+    ],
+    [
+     "201911002",
+     "absent"
+    ]
+   ],
+   "source": "rollcall",
+   "created": "2019-11-01T09:05:00"
+  },
+  {
+   "kind": "mark",
+   "id": "5f0c1e9a2b3d4c5e6f708192a3b4c5d6",
+   "lecture": "ea0017_1",
+   "student_id": "201911003",
+   "status": "present",
+   "source": "checkin",
+   "distance": 0.41,
+   "created": "2019-11-01T09:05:00"
+  }
+ ]
+}
+"""
+
+
+def test_a_file_written_by_the_earlier_version_loads_and_is_written_back_the_same(tmp_path):
+    (tmp_path / mark_queue.QUEUE_FILE).write_text(EARLIER_FILE, encoding="utf-8")
+    queue = MarkQueue(tmp_path)
+    batch, mark = queue.entries()
+    assert batch == mark_queue.BatchEntry(
+        "rc-ea0017_1-20191101-0123456789abcdef0123456789abcdef", "ea0017_1",
+        "rc-ea0017_1-20191101-0123456789abcdef0123456789abcdef",
+        (("201911001", "present"), ("201911002", "absent")), "rollcall", "2019-11-01T09:05:00")
+    assert mark == mark_queue.MarkEntry("5f0c1e9a2b3d4c5e6f708192a3b4c5d6", "ea0017_1", "201911003",
+                                        "present", "checkin", 0.41, "2019-11-01T09:05:00")
+    assert not list(tmp_path.glob("*.unreadable-*"))
+    queue.add(mark_entry("ea0017_1", "201911004"))
+    queue.remove(queue.entries()[-1].id)  # rewrites the file with the two entries read
+    assert (tmp_path / mark_queue.QUEUE_FILE).read_text(encoding="utf-8") == EARLIER_FILE
+
+
+def test_an_entry_missing_a_field_makes_the_file_unreadable_and_kept_aside(tmp_path):
+    broken = EARLIER_FILE.replace('   "student_id": "201911003",\n', "")
+    (tmp_path / mark_queue.QUEUE_FILE).write_text(broken, encoding="utf-8")
+    assert MarkQueue(tmp_path).entries() == []
+    aside = list(tmp_path.glob("*.unreadable-*"))
+    assert len(aside) == 1 and aside[0].read_text(encoding="utf-8") == broken
 
 
 def test_write_is_fsynced_then_renamed(tmp_path, monkeypatch):
@@ -98,7 +160,7 @@ def test_reject_moves_the_entry_to_the_rejected_log(tmp_path):
     queue = MarkQueue(tmp_path)
     entry = mark_entry("ea0017_1", "209999999")
     queue.add(entry)
-    assert queue.reject(entry["id"], "not_enrolled", "student 209999999 is not on the roster")
+    assert queue.reject(entry.id, "not_enrolled", "student 209999999 is not on the roster")
     assert MarkQueue(tmp_path).entries() == []
     lines = (tmp_path / mark_queue.REJECTED_FILE).read_text(encoding="utf-8").splitlines()
     record = json.loads(lines[0])
@@ -140,6 +202,6 @@ def test_killed_writer_leaves_a_complete_file(tmp_path):
         proc.stdout.close()
         queue = MarkQueue(folder)  # raises nothing, keeps nothing aside
         assert not list(folder.glob("*.unreadable-*"))
-        assert all(len(e["marks"]) == 1500 for e in queue.entries())
+        assert all(len(e.marks) == 1500 for e in queue.entries())
         seen.append(len(queue))
     assert seen == sorted(seen) and seen[-1] > seen[0]  # the writers made progress between kills

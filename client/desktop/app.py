@@ -34,14 +34,16 @@ from PyQt5.QtWidgets import (
 )
 
 from attendance_version import add_version_option
-from client.connection import TOKEN_ENV, FramedClient, parse_address
+from client.connection import TOKEN_ENV, parse_address
 from client.desktop import settings as prefs_store
-from client.desktop.capture import SourceSpec
 from client.desktop.checkin import CheckinScreen
 from client.desktop.enrol import EnrolScreen
+from client.desktop.mark_queue import QueueEntry
 from client.desktop.report_view import ReportScreen
 from client.desktop.rollcall import RollCallScreen
-from client.desktop.workers import CaptureWorker, OutboxWorker, WorkerThread
+from client.desktop.workers import CaptureWorker, OutboxWorker
+from client.frame_source import SourceSpec
+from client.qt_worker import WorkerThread
 from client.watch.qt_screen import WatchScreen
 from protocol.identifiers import normalize_lecture_code
 
@@ -141,9 +143,8 @@ class MainWindow(QMainWindow):
         self.capture_thread = WorkerThread(self.capture, "capture") if self.capture is not None else None
         self.report = ReportScreen(host=host, port=port, lecture=self.lecture, token=self.token)
         self.tabs.addTab(self.report, self.tr("Report"))
-        # The classroom camera (issue 4): watches the whole room through the lecture. Its worker
-        # threads call connect(), which reads the current server settings each time.
-        self.watch = WatchScreen(connect=self._new_framed_client, lecture=self.lecture())
+        # The classroom camera (issue 4): watches the whole room through the lecture.
+        self.watch = WatchScreen(host, port, token=self.token or None, lecture=self.lecture())
         self.tabs.addTab(self.watch, self.tr("Classroom camera"))
         self.report.connectionChanged.connect(self._show_connection)
         self.report.message.connect(self._status_message)
@@ -256,11 +257,6 @@ class MainWindow(QMainWindow):
         self.report.lecture_changed()
         self.watch.set_lecture(self.lecture())
 
-    def _new_framed_client(self) -> FramedClient:
-        """A new connection to the current server (called on worker threads)."""
-        host, port, token = self.host, self.port, self.token
-        return FramedClient(host, port, token=token or None)
-
     def edit_connection(self) -> None:
         dialog = ConnectionDialog(self.host, self.port, self.token, self)
         if dialog.exec_() == QDialog.Accepted:
@@ -278,6 +274,7 @@ class MainWindow(QMainWindow):
         if self.enrol is not None:
             self.enrol.configure_server(host, port, token)
         self.report.configure_server(host, port, token)
+        self.watch.configure_server(host, port, token or None)
         self.configureOutbox.emit(host, port, token)
         self._show_connection("unknown", f"{host}:{port}")
         self.rollcall.refresh()
@@ -300,8 +297,8 @@ class MainWindow(QMainWindow):
     def _status_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 15000)
 
-    def _show_pending(self, entries: list[dict]) -> None:
-        count = sum(len(e["marks"]) if e["kind"] == "batch" else 1 for e in entries)
+    def _show_pending(self, entries: list[QueueEntry]) -> None:
+        count = sum(e.mark_count for e in entries)
         self.pending_label.setVisible(count > 0)
         self.pending_label.setText(self.tr("Marks pending: %1").replace("%1", str(count)))
         self.pending_label.setStyleSheet("color: #b26a00; font-weight: bold;")
@@ -350,7 +347,7 @@ class MainWindow(QMainWindow):
         return answer == QMessageBox.Yes
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt name
-        count = sum(len(e["marks"]) if e["kind"] == "batch" else 1 for e in self.pending_entries)
+        count = sum(e.mark_count for e in self.pending_entries)
         unsent = len(self.rollcall.model.local_marks())
         if count and not self.ask_close_with_pending(count):
             event.ignore()

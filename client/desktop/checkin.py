@@ -33,12 +33,12 @@ from PyQt5.QtWidgets import (
 )
 
 from client.desktop import checkin_logic as rules
-from client.desktop.capture import SourceSpec
 from client.desktop.checkin_logic import CheckinFlow, Outcome
 from client.desktop.messages import failure_text
 from client.desktop.roster_model import status_label
 from client.desktop.video_panel import SourcePanel, face_crop
-from client.desktop.workers import ServerWorker, WorkerThread, to_qimage
+from client.desktop.workers import ServerCalls
+from client.frame_source import SourceSpec, to_qimage
 
 CROP_SIZE = 150
 #: Most lines kept in the list of check-ins on this PC.
@@ -49,8 +49,6 @@ GREEN, ORANGE, RED, BLACK = "#1b5e20", "#b26a00", "#b00020", "#000000"
 class CheckinScreen(QWidget):
     requestBurst = pyqtSignal()
     cancelRequest = pyqtSignal()
-    requestCheckin = pyqtSignal(int, object, str, bool)  # ticket, frames, lecture, queue_uncertain
-    configureServer = pyqtSignal(str, int, str)
     #: An answer was shown: the outcome kind (client.desktop.checkin_logic) and the server's
     #: CheckinResponse (None after a failure).
     resultShown = pyqtSignal(str, object)
@@ -81,13 +79,8 @@ class CheckinScreen(QWidget):
         self._next_timer.setSingleShot(True)
         self._next_timer.timeout.connect(self._collect)
 
-        self.server = ServerWorker(host, port, token=token)
-        self.server.checkedIn.connect(self._checked_in)
-        self.server.checkinFailed.connect(self._checkin_failed)
+        self.server = ServerCalls(host, port, token=token, parent=self)
         self.server.connectionChanged.connect(self.connectionChanged)
-        self.requestCheckin.connect(self.server.checkin)
-        self.configureServer.connect(self.server.configure)
-        self.server_thread = WorkerThread(self.server, "checkin-server")
 
         if capture is not None:
             capture.burstReady.connect(self._burst)
@@ -169,7 +162,7 @@ class CheckinScreen(QWidget):
     # -- settings -------------------------------------------------------------------------------
 
     def configure_server(self, host: str, port: int, token: str = "") -> None:
-        self.configureServer.emit(host, port, token)
+        self.server.configure(host, port, token)
 
     def lecture_changed(self) -> None:
         """A new lecture: drop a check-in under way and start again."""
@@ -231,7 +224,12 @@ class CheckinScreen(QWidget):
         self._ticket += 1
         self._in_flight, self._sent_lecture, self._preview = self._ticket, lecture, frames[-1]
         self._show_headline(self.tr("Checking…"))
-        self.requestCheckin.emit(self._ticket, request.frames, lecture, request.queue_uncertain)
+        ticket = self._ticket
+        self.server.request(  # the server decides, and marks an accepted face
+            lambda client: client.checkin(lecture, request.frames, mark=True, queue_uncertain=request.queue_uncertain),
+            lambda reply: self._checked_in(ticket, reply),
+            lambda code, detail: self._checkin_failed(ticket, code, detail),
+        )
 
     def _checked_in(self, ticket: int, reply) -> None:
         if ticket != self._in_flight:
@@ -336,4 +334,4 @@ class CheckinScreen(QWidget):
 
     def shutdown(self) -> None:
         self._next_timer.stop()
-        self.server_thread.stop()
+        self.server.shutdown()

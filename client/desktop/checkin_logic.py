@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence, TypeVar
 
+from protocol.errors import ErrorCode
 from protocol.framed import MAX_CHECKIN_FRAMES
 
 #: A face box on this PC: (x, y, width, height) in the frame's pixels.
@@ -119,7 +120,9 @@ LECTURE_UNKNOWN = "lecture_unknown"  # the server does not know the lecture: wai
 FAILED = "failed"  # unreachable, timed out, refused...: nothing marked, a new try later
 
 #: Error codes of the check-in reply that have an outcome of their own.
-_ERROR_OUTCOMES = {"different_people": DIFFERENT_PEOPLE, "bad_image": BAD_IMAGE, "not_found": LECTURE_UNKNOWN}
+_ERROR_OUTCOMES = {
+    ErrorCode.DIFFERENT_PEOPLE: DIFFERENT_PEOPLE, ErrorCode.BAD_IMAGE: BAD_IMAGE, ErrorCode.NOT_FOUND: LECTURE_UNKNOWN,
+}
 
 
 @dataclass(frozen=True)

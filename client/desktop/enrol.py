@@ -32,12 +32,14 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from client.desktop.capture import SourceSpec
-from client.desktop.enrol_checks import POSE_NAMES
+from client.desktop.enrol_checks import POSE_NAMES, LandmarkModel
 from client.desktop.enrol_model import THUMBNAIL_SIZE, EnrolModel, pose_instruction, problem_text
 from client.desktop.messages import failure_text
 from client.desktop.video_panel import SourcePanel, face_crop
-from client.desktop.workers import EnrolCheckWorker, ServerWorker, WorkerThread, to_qimage
+from client.desktop.workers import ServerCalls, check_enrol_photo
+from client.frame_source import SourceSpec, to_qimage
+from client.qt_worker import create_worker, serial_pool
+from protocol.errors import ErrorCode
 from protocol.identifiers import is_student_id
 
 #: Milliseconds between a refused frame and the next one checked (about 5 checks a second).
@@ -48,9 +50,6 @@ GREEN, ORANGE, RED = "#1b5e20", "#b26a00", "#b00020"
 class EnrolScreen(QWidget):
     requestStill = pyqtSignal()
     cancelRequest = pyqtSignal()
-    requestCheck = pyqtSignal(int, object, str, object)  # ticket, FaceFrame, pose, straight measures
-    requestEnroll = pyqtSignal(int, str, object, object, bool)  # ticket, student ID, photos, name, force
-    configureServer = pyqtSignal(str, int, str)
     #: A photo was taken for this step (its row).
     photoTaken = pyqtSignal(int)
     #: The server answered an enrolment (framed.EnrollResponse).
@@ -74,19 +73,10 @@ class EnrolScreen(QWidget):
         self._next_timer.setSingleShot(True)
         self._next_timer.timeout.connect(self._ask)
 
-        self.checker = EnrolCheckWorker()
-        self.checker.checked.connect(self._checked)
-        self.checker.checkFailed.connect(self._check_failed)
-        self.requestCheck.connect(self.checker.check)
-        self.checker_thread = WorkerThread(self.checker, "enrol-checks")
-
-        self.server = ServerWorker(host, port, token=token)
-        self.server.enrolled.connect(self._enrolled)
-        self.server.enrollFailed.connect(self._enroll_failed)
+        self.landmarks = LandmarkModel()  # loaded on the check thread, with the first photo
+        self.check_pool = serial_pool(self)
+        self.server = ServerCalls(host, port, token=token, parent=self)
         self.server.connectionChanged.connect(self.connectionChanged)
-        self.requestEnroll.connect(self.server.enroll)
-        self.configureServer.connect(self.server.configure)
-        self.server_thread = WorkerThread(self.server, "enrol-server")
 
         if capture is not None:
             capture.stillReady.connect(self._still)
@@ -178,7 +168,7 @@ class EnrolScreen(QWidget):
     # -- settings and visibility ----------------------------------------------------------------
 
     def configure_server(self, host: str, port: int, token: str = "") -> None:
-        self.configureServer.emit(host, port, token)
+        self.server.configure(host, port, token)
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt name
         super().showEvent(event)
@@ -224,7 +214,11 @@ class EnrolScreen(QWidget):
             return
         self._ticket += 1
         self._checking = (self._ticket, row, frame)
-        self.requestCheck.emit(self._ticket, frame, POSE_NAMES[row], self.model.reference())
+        ticket = self._ticket
+        worker = create_worker(check_enrol_photo, frame, POSE_NAMES[row], self.model.reference(), self.landmarks)
+        worker.returned.connect(lambda check: self._checked(ticket, check))
+        worker.errored.connect(lambda exc: self._check_failed(ticket, str(exc)))
+        worker.start(self.check_pool)
 
     def _checked(self, ticket: int, check) -> None:
         if self._checking is None or self._checking[0] != ticket:
@@ -318,7 +312,12 @@ class EnrolScreen(QWidget):
         self.force_button.hide()
         self._show_feedback(self.tr("Sending %1 photos…").replace("%1", str(len(photos))), "#000000")
         self._update()
-        self.requestEnroll.emit(self._ticket, self.student_id(), photos, name, force)
+        ticket, student_id = self._ticket, self.student_id()
+        self.server.request(
+            lambda client: client.enroll(student_id, photos, name=name, force=force),
+            lambda reply: self._enrolled(ticket, reply),
+            lambda code, detail: self._enroll_failed(ticket, code, detail),
+        )
 
     def ask_enrol_anyway(self) -> bool:
         """Asked before Enrol anyway (tests replace this)."""
@@ -360,7 +359,7 @@ class EnrolScreen(QWidget):
         if ticket != self._sending:
             return
         self._sending = None
-        if code == "not_found":
+        if code == ErrorCode.NOT_FOUND:
             self._show_feedback(self.tr("Student %1 is not enrolled yet: enter their name, then send again.")
                               .replace("%1", self.student_id()), RED)
             self.name_edit.setFocus()
@@ -374,5 +373,6 @@ class EnrolScreen(QWidget):
 
     def shutdown(self) -> None:
         self._next_timer.stop()
-        self.checker_thread.stop()
-        self.server_thread.stop()
+        self.server.shutdown()
+        self.check_pool.clear()
+        self.check_pool.waitForDone(5000)

@@ -103,7 +103,7 @@ class LandmarksUnavailable(RuntimeError):
 
 class LandmarkModel:
     """dlib's 68-point face landmarks, loaded on first use (about 100 MB, 1 s). Not thread-safe:
-    one per thread. ``path``: the model file (default: the one of face_recognition_models)."""
+    used by one thread at a time. ``path``: the model file (default: the one of face_recognition_models)."""
 
     def __init__(self, path: str | Path | None = None):
         self.path = path

@@ -12,7 +12,7 @@ from PyQt5.QtCore import QAbstractListModel, QCoreApplication, QModelIndex, QSiz
 from PyQt5.QtGui import QBrush, QColor, QImage, QPixmap
 
 from client.desktop import enrol_checks as checks
-from client.desktop.capture import FaceFrame
+from client.frame_source import FaceFrame
 
 #: The server's problems that "Enrol anyway" (force) lifts; the others need a new photo.
 FORCEABLE_PROBLEMS = frozenset({"unlike_student", "like_other_student"})

@@ -5,7 +5,8 @@ temporary file in the same folder: write, flush, ``fsync``, ``os.replace`` over 
 then ``fsync`` the folder. A crash at any moment therefore leaves either the old file or the new
 one, complete, never a mix or half a file.
 
-Entries are plain JSON objects (dicts) with at least ``id`` (unique) and ``kind``:
+Entries are :class:`MarkEntry` and :class:`BatchEntry` (frozen dataclasses); on disk, JSON
+objects with ``kind`` first, then the fields in their declared order:
 
 - ``{"kind": "mark", "id", "lecture", "student_id", "status", "source", "distance", "created"}``:
   one check-in. Sending it twice is harmless: a check-in never changes an existing mark.
@@ -19,7 +20,7 @@ The class is thread-safe (one lock); it does file I/O, so the app calls it from 
 from __future__ import annotations
 
 import contextlib
-import copy
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -27,8 +28,9 @@ import os
 import tempfile
 import threading
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, ClassVar, Iterable, Union
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +40,73 @@ QUEUE_FILE = "pending-marks.json"
 REJECTED_FILE = "rejected-marks.jsonl"
 _TMP_PREFIX = ".pending-marks-"
 
-Entry = dict[str, Any]
 
 
 class QueueFileError(Exception):
     """The queue file exists but cannot be read as a queue (it is kept aside, not deleted)."""
+
+
+@dataclass(frozen=True)
+class MarkEntry:
+    """A queued single mark (a face check-in of an older version: the server marks them now)."""
+
+    kind: ClassVar[str] = "mark"
+    id: str
+    lecture: str
+    student_id: str
+    status: str = "present"
+    source: str = "checkin"
+    distance: float | None = None
+    created: str = ""
+
+    @property
+    def mark_count(self) -> int:
+        return 1
+
+
+@dataclass(frozen=True)
+class BatchEntry:
+    """A queued roll call: (student ID, status) marks sent in one request with ``batch_id``."""
+
+    kind: ClassVar[str] = "batch"
+    id: str
+    lecture: str
+    batch_id: str
+    marks: tuple[tuple[str, str], ...]
+    source: str = "rollcall"
+    created: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "marks", tuple((sid, status) for sid, status in self.marks))
+
+    @property
+    def mark_count(self) -> int:
+        return len(self.marks)
+
+
+QueueEntry = Union[MarkEntry, BatchEntry]
+ENTRY_TYPES: dict[str, type[MarkEntry] | type[BatchEntry]] = {MarkEntry.kind: MarkEntry, BatchEntry.kind: BatchEntry}
+
+
+def entry_to_json(entry: QueueEntry) -> dict[str, Any]:
+    """The entry as stored: ``kind`` first, then its fields (marks as lists)."""
+    document: dict[str, Any] = {"kind": entry.kind}
+    for field in dataclasses.fields(entry):
+        value = getattr(entry, field.name)
+        document[field.name] = [list(mark) for mark in value] if field.name == "marks" else value
+    return document
+
+
+def entry_from_json(document: Any) -> QueueEntry:
+    """An entry read back; QueueFileError when it is not one (unknown kind, missing fields)."""
+    entry_type = ENTRY_TYPES.get(document.get("kind")) if isinstance(document, dict) else None
+    if entry_type is None or not isinstance(document.get("id"), str):
+        raise QueueFileError("malformed entries")
+    names = {field.name for field in dataclasses.fields(entry_type)}
+    try:
+        return entry_type(**{key: value for key, value in document.items() if key in names})
+    except (TypeError, ValueError) as exc:
+        raise QueueFileError(f"malformed entries: {exc}") from exc
 
 
 def new_id() -> str:
@@ -54,33 +118,16 @@ def now_text() -> str:
 
 
 def mark_entry(lecture: str, student_id: str, *, status: str = "present", source: str = "checkin",
-               distance: float | None = None) -> Entry:
-    """A queued single mark (a face check-in)."""
-    return {
-        "kind": "mark",
-        "id": new_id(),
-        "lecture": lecture,
-        "student_id": student_id,
-        "status": status,
-        "source": source,
-        "distance": distance,
-        "created": now_text(),
-    }
+               distance: float | None = None) -> MarkEntry:
+    """A new queued single mark (a face check-in)."""
+    return MarkEntry(new_id(), lecture, student_id, status, source, distance, now_text())
 
 
 def batch_entry(lecture: str, marks: Iterable[tuple[str, str]], *, source: str = "rollcall",
-                batch_id: str | None = None) -> Entry:
-    """A queued roll call: every mark in one request with a batch ID the server applies once."""
+                batch_id: str | None = None) -> BatchEntry:
+    """A new queued roll call: every mark in one request with a batch ID the server applies once."""
     batch_id = batch_id or f"rc-{lecture}-{dt.date.today():%Y%m%d}-{new_id()}"
-    return {
-        "kind": "batch",
-        "id": batch_id,
-        "lecture": lecture,
-        "batch_id": batch_id,
-        "marks": [[student_id, status] for student_id, status in marks],
-        "source": source,
-        "created": now_text(),
-    }
+    return BatchEntry(batch_id, lecture, batch_id, tuple(marks), source, now_text())
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -115,12 +162,12 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def _encode(entries: list[Entry]) -> bytes:
-    document = {"format": FORMAT, "version": VERSION, "entries": entries}
+def _encode(entries: list[QueueEntry]) -> bytes:
+    document = {"format": FORMAT, "version": VERSION, "entries": [entry_to_json(e) for e in entries]}
     return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
 
-def _decode(data: bytes) -> list[Entry]:
+def _decode(data: bytes) -> list[QueueEntry]:
     try:
         document = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
@@ -130,12 +177,9 @@ def _decode(data: bytes) -> list[Entry]:
     if document.get("version") != VERSION:
         raise QueueFileError(f"queue file version {document.get('version')!r}, expected {VERSION}")
     entries = document.get("entries")
-    if not isinstance(entries, list) or not all(
-        isinstance(e, dict) and isinstance(e.get("id"), str) and e.get("kind") in ("mark", "batch")
-        for e in entries
-    ):
+    if not isinstance(entries, list):
         raise QueueFileError("malformed entries")
-    return entries
+    return [entry_from_json(e) for e in entries]
 
 
 class MarkQueue:
@@ -146,9 +190,9 @@ class MarkQueue:
         self.path = self.folder / QUEUE_FILE
         self.rejected_path = self.folder / REJECTED_FILE
         self._lock = threading.Lock()
-        self._entries: list[Entry] = self._load()
+        self._entries: list[QueueEntry] = self._load()
 
-    def _load(self) -> list[Entry]:
+    def _load(self) -> list[QueueEntry]:
         # Temporary files of an interrupted write are never the queue: drop them.
         if self.folder.is_dir():
             for stale in self.folder.glob(_TMP_PREFIX + "*.tmp"):
@@ -167,28 +211,28 @@ class MarkQueue:
             log.error("queue file %s cannot be read (%s); kept as %s", self.path, exc, aside)
             return []
 
-    def entries(self) -> list[Entry]:
-        """A copy of the entries, oldest first."""
+    def entries(self) -> list[QueueEntry]:
+        """The entries, oldest first (a new list; the entries are immutable)."""
         with self._lock:
-            return copy.deepcopy(self._entries)
+            return list(self._entries)
 
     def __len__(self) -> int:
         with self._lock:
             return len(self._entries)
 
-    def add(self, entry: Entry) -> None:
+    def add(self, entry: QueueEntry) -> None:
         """Persist one entry (on disk when this returns). Adding an ``id`` again is a no-op."""
         with self._lock:
-            if any(e["id"] == entry["id"] for e in self._entries):
+            if any(e.id == entry.id for e in self._entries):
                 return
-            entries = self._entries + [copy.deepcopy(entry)]
+            entries = self._entries + [entry]
             write_atomically(self.path, _encode(entries))
             self._entries = entries
 
     def remove(self, entry_id: str) -> bool:
         """Forget an acknowledged entry; False when it was not queued."""
         with self._lock:
-            entries = [e for e in self._entries if e["id"] != entry_id]
+            entries = [e for e in self._entries if e.id != entry_id]
             if len(entries) == len(self._entries):
                 return False
             write_atomically(self.path, _encode(entries))
@@ -201,16 +245,16 @@ class MarkQueue:
         The rejected log (JSON lines) keeps it for a person; the queue stops resending it.
         """
         with self._lock:
-            entry = next((e for e in self._entries if e["id"] == entry_id), None)
+            entry = next((e for e in self._entries if e.id == entry_id), None)
             if entry is None:
                 return False
-            record = dict(entry, rejected={"code": code, "message": message, "at": now_text()})
+            record = dict(entry_to_json(entry), rejected={"code": code, "message": message, "at": now_text()})
             self.folder.mkdir(parents=True, exist_ok=True)
             with open(self.rejected_path, "a", encoding="utf-8") as f:
                 f.write(json.dumps(record, ensure_ascii=False) + "\n")
                 f.flush()
                 os.fsync(f.fileno())
-            entries = [e for e in self._entries if e["id"] != entry_id]
+            entries = [e for e in self._entries if e.id != entry_id]
             write_atomically(self.path, _encode(entries))
             self._entries = entries
             return True

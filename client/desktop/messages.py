@@ -5,6 +5,7 @@ from __future__ import annotations
 from PyQt5.QtCore import QCoreApplication
 
 from client.desktop.workers import PROTOCOL, TIMED_OUT, UNREACHABLE
+from protocol.errors import ErrorCode
 
 
 def failure_text(code: str, detail: str, address: str) -> str:
@@ -23,19 +24,19 @@ def failure_text(code: str, detail: str, address: str) -> str:
             "Messages", "The program at %1 does not speak the attendance protocol (%2)."
         ).replace("%1", address).replace("%2", detail)
     known = {
-        "not_found": QCoreApplication.translate("Messages", "The server does not know this lecture code."),
-        "not_enrolled": QCoreApplication.translate("Messages", "This student is not on the lecture's roster."),
-        "bad_image": QCoreApplication.translate("Messages", "The server could not read the picture."),
-        "db_unavailable": QCoreApplication.translate("Messages", "The server cannot reach its database; try again in a moment."),
-        "bad_request": QCoreApplication.translate("Messages", "The server refused the request as invalid."),
-        "timeout": QCoreApplication.translate("Messages", "The server took too long to answer."),
-        "internal": QCoreApplication.translate("Messages", "The server had an internal error."),
-        "unauthorized": QCoreApplication.translate(
+        ErrorCode.NOT_FOUND: QCoreApplication.translate("Messages", "The server does not know this lecture code."),
+        ErrorCode.NOT_ENROLLED: QCoreApplication.translate("Messages", "This student is not on the lecture's roster."),
+        ErrorCode.BAD_IMAGE: QCoreApplication.translate("Messages", "The server could not read the picture."),
+        ErrorCode.DB_UNAVAILABLE: QCoreApplication.translate("Messages", "The server cannot reach its database; try again in a moment."),
+        ErrorCode.BAD_REQUEST: QCoreApplication.translate("Messages", "The server refused the request as invalid."),
+        ErrorCode.TIMEOUT: QCoreApplication.translate("Messages", "The server took too long to answer."),
+        ErrorCode.INTERNAL: QCoreApplication.translate("Messages", "The server had an internal error."),
+        ErrorCode.UNAUTHORIZED: QCoreApplication.translate(
             "Messages", "The server does not accept this PC's client token. Enter the token from "
             "attendance-db add-client in File > Connection settings; marks wait until then."),
-        "rate_limited": QCoreApplication.translate("Messages", "Too many requests; the server asks to slow down."),
-        "busy": QCoreApplication.translate("Messages", "The server is busy; try again in a moment."),
-        "different_people": QCoreApplication.translate("Messages", "The pictures show more than one person."),
+        ErrorCode.RATE_LIMITED: QCoreApplication.translate("Messages", "Too many requests; the server asks to slow down."),
+        ErrorCode.BUSY: QCoreApplication.translate("Messages", "The server is busy; try again in a moment."),
+        ErrorCode.DIFFERENT_PEOPLE: QCoreApplication.translate("Messages", "The pictures show more than one person."),
     }
     text = known.get(code, QCoreApplication.translate("Messages", "The server answered with an error."))
     return f"{text} ({code}: {detail})" if detail else text

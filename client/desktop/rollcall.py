@@ -32,11 +32,12 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from client.desktop.mark_queue import batch_entry
+from client.desktop.mark_queue import BatchEntry, QueueEntry, batch_entry
 from client.desktop.messages import failure_text
 from client.desktop.pending_model import PendingModel, confirm_choices
 from client.desktop.roster_model import ROLLCALL_STATUSES, RosterModel, StatusRole, status_label
-from client.desktop.workers import PROTOCOL, TIMED_OUT, UNREACHABLE, ServerWorker, WorkerThread
+from client.desktop.workers import PROTOCOL, TIMED_OUT, UNREACHABLE, ServerCalls
+from protocol.errors import ErrorCode
 
 STATUS_KEYS = {Qt.Key_P: "present", Qt.Key_L: "late", Qt.Key_A: "absent", Qt.Key_E: "excused"}
 #: Failures that are not the server's answer (see client.desktop.workers.describe_failure).
@@ -80,10 +81,6 @@ class RosterView(QTableView):
 
 
 class RollCallScreen(QWidget):
-    requestRoster = pyqtSignal(str)
-    requestPending = pyqtSignal(str)
-    requestResolve = pyqtSignal(int, object)  # pending ID, student ID (None: reject)
-    configureServer = pyqtSignal(str, int, str)
     submitBatch = pyqtSignal(object)
     message = pyqtSignal(str)
     connectionChanged = pyqtSignal(str, str)
@@ -104,25 +101,14 @@ class RollCallScreen(QWidget):
         self.model.countsChanged.connect(self._update_counts)
         self.pending_model = PendingModel(self)
         self._choices_for: int | None = None  # the check-in whose choices the list holds
-        self._pending_entries: list[dict] = []
+        self._pending_entries: list[QueueEntry] = []
         self._my_batches: set[str] = set()
         self._loading = False
         self._loading_lecture = ""
         self._build()
 
-        self.server = ServerWorker(host, port, token=token)
-        self.server.rosterReady.connect(self._roster_ready)
-        self.server.rosterFailed.connect(self._roster_failed)
-        self.server.pendingReady.connect(self._pending_ready)
-        self.server.pendingFailed.connect(self._pending_failed)
-        self.server.resolved.connect(self._resolved)
-        self.server.resolveFailed.connect(self._resolve_failed)
+        self.server = ServerCalls(host, port, token=token, parent=self)
         self.server.connectionChanged.connect(self.connectionChanged)
-        self.requestRoster.connect(self.server.loadRoster)
-        self.requestPending.connect(self.server.loadPending)
-        self.requestResolve.connect(self.server.resolvePending)
-        self.configureServer.connect(self.server.configure)
-        self.server_thread = WorkerThread(self.server, "rollcall-server")
 
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setInterval(int(refresh_interval * 1000))
@@ -244,16 +230,21 @@ class RollCallScreen(QWidget):
             return
         self._loading, self._loading_lecture = True, lecture
         self.session_label.setText(self.tr("Loading the roster of %1…").replace("%1", lecture))
-        self.requestRoster.emit(lecture)
-        self.requestPending.emit(lecture)
+        self._load(lecture)
 
     def _auto_refresh(self) -> None:
         if self.isVisible() and not self._loading and self.lecture():
-            self.requestRoster.emit(self.lecture())
-            self.requestPending.emit(self.lecture())
+            self._load(self.lecture())
+
+    def _load(self, lecture: str) -> None:
+        """Ask for the roster and the uncertain check-ins of ``lecture``."""
+        self.server.request(lambda client: client.roster(lecture), self._roster_ready,
+                            lambda code, detail: self._roster_failed(lecture, code, detail))
+        self.server.request(lambda client: client.pending(lecture), self._pending_ready,
+                            lambda code, detail: self._pending_failed(lecture, code, detail))
 
     def configure_server(self, host: str, port: int, token: str = "") -> None:
-        self.configureServer.emit(host, port, token)
+        self.server.configure(host, port, token)
 
     def _roster_ready(self, reply) -> None:
         self._loading = False
@@ -366,7 +357,9 @@ class RollCallScreen(QWidget):
     def _resolve(self, pending_id: int, student_id: str | None) -> None:
         self.confirm_button.setEnabled(False)
         self.reject_button.setEnabled(False)
-        self.requestResolve.emit(pending_id, student_id)
+        self.server.request(  # confirm as student_id (marked present), or reject (None)
+            lambda client: client.resolve_pending(pending_id, student_id), self._resolved,
+            lambda code, detail: self._resolve_failed(pending_id, code, detail))
 
     def _resolved(self, reply) -> None:
         if reply.resolution == "confirmed":
@@ -380,7 +373,7 @@ class RollCallScreen(QWidget):
         self.refresh(force=True)
 
     def _resolve_failed(self, pending_id: int, code: str, detail: str) -> None:
-        if code == "not_found":
+        if code == ErrorCode.NOT_FOUND:
             self.message.emit(self.tr("That check-in was decided already (on another PC?)."))
         else:
             self._show_banner(failure_text(code, detail, self.server.connection.address))
@@ -439,7 +432,7 @@ class RollCallScreen(QWidget):
         )
         return answer == QMessageBox.Yes
 
-    def finish(self) -> dict | None:
+    def finish(self) -> BatchEntry | None:
         """Send every change in one batch (queued first); returns the queue entry, or None."""
         marks = self.model.local_marks()
         lecture = self.model.lecture
@@ -450,7 +443,7 @@ class RollCallScreen(QWidget):
         if unmarked and not self.ask_finish_with_unmarked(unmarked):
             return None
         entry = batch_entry(lecture, marks, source="rollcall")
-        self._my_batches.add(entry["id"])
+        self._my_batches.add(entry.id)
         self._pending_entries.append(entry)
         self.model.set_pending(self._pending_entries)
         self.model.clear_local()
@@ -459,27 +452,27 @@ class RollCallScreen(QWidget):
         self.batchSubmitted.emit(entry)
         return entry
 
-    def pending_changed(self, entries: list[dict]) -> None:
+    def pending_changed(self, entries: list[QueueEntry]) -> None:
         self._pending_entries = list(entries)
         self.model.set_pending(entries)
 
-    def mark_delivered(self, entry: dict, reply) -> None:
-        if entry.get("lecture") == self.model.lecture:
+    def mark_delivered(self, entry: QueueEntry, reply) -> None:
+        if entry.lecture == self.model.lecture:
             self.refresh()
-        if entry["kind"] == "batch":
-            self._my_batches.discard(entry["id"])
+        if isinstance(entry, BatchEntry):
+            self._my_batches.discard(entry.id)
             self.message.emit(self.tr("Roll call saved (marks: %1).").replace("%1", str(reply.applied)))
 
     def delivery_failed(self, code: str, detail: str) -> None:
-        pending = sum(len(e["marks"]) for e in self._pending_entries if e["kind"] == "batch")
+        pending = sum(e.mark_count for e in self._pending_entries if isinstance(e, BatchEntry))
         if pending:
             self._show_banner(
                 failure_text(code, detail, self.server.connection.address) + " " +
                 self.tr("Marks saved on this PC, sent automatically when the server answers: %1.").replace("%1", str(pending))
             )
 
-    def mark_rejected(self, entry: dict, code: str, detail: str) -> None:
-        if entry["kind"] == "batch":
+    def mark_rejected(self, entry: QueueEntry, code: str, detail: str) -> None:
+        if isinstance(entry, BatchEntry):
             self._show_banner(
                 self.tr("The server refused the roll call: %1").replace(
                     "%1", failure_text(code, detail, self.server.connection.address))
@@ -488,4 +481,4 @@ class RollCallScreen(QWidget):
 
     def shutdown(self) -> None:
         self._refresh_timer.stop()
-        self.server_thread.stop()
+        self.server.shutdown()

@@ -13,6 +13,8 @@ from typing import Iterable, Sequence
 from PyQt5.QtCore import QAbstractTableModel, QCoreApplication, QModelIndex, Qt, pyqtSignal
 from PyQt5.QtGui import QBrush, QColor, QFont
 
+from client.desktop.mark_queue import BatchEntry, QueueEntry
+
 #: The statuses a professor gives at roll call (``left_early`` is shown when the server has it).
 ROLLCALL_STATUSES = ("present", "late", "absent", "excused")
 ALL_STATUSES = ROLLCALL_STATUSES + ("left_early",)
@@ -244,7 +246,7 @@ class RosterModel(QAbstractTableModel):
         self.endResetModel()
         self.countsChanged.emit()
 
-    def set_pending(self, entries: Sequence[dict]) -> None:
+    def set_pending(self, entries: Sequence[QueueEntry]) -> None:
         """Show the queued, unacknowledged marks (queue entries of any lecture)."""
         self._pending_entries = list(entries)
         self._apply_pending()
@@ -255,13 +257,13 @@ class RosterModel(QAbstractTableModel):
     def _apply_pending(self) -> None:
         pending: dict[str, tuple[str, str]] = {}
         for entry in self._pending_entries:
-            if entry.get("lecture") != self.lecture:
+            if entry.lecture != self.lecture:
                 continue
-            if entry["kind"] == "batch":
-                for student_id, status in entry["marks"]:
-                    pending[student_id] = (status, entry.get("source", "rollcall"))
+            if isinstance(entry, BatchEntry):
+                for student_id, status in entry.marks:
+                    pending[student_id] = (status, entry.source)
             else:
-                pending[entry["student_id"]] = (entry["status"], entry.get("source", "checkin"))
+                pending[entry.student_id] = (entry.status, entry.source)
         for row in self._rows:
             row.pending_status, row.pending_source = pending.get(row.student_id, (None, None))
 

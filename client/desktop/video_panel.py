@@ -6,7 +6,7 @@ from PyQt5.QtCore import QRect, QSize, Qt, pyqtSignal
 from PyQt5.QtGui import QImage, QPixmap
 from PyQt5.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from client.desktop.capture import SourceSpec
+from client.frame_source import SourceSpec
 
 
 class VideoView(QLabel):

@@ -1,47 +1,53 @@
-"""Everything that waits: network calls and camera capture, as QObjects living on QThreads.
+"""Everything in the desktop app that waits on the server, a camera or the landmark model.
 
-The GUI thread never touches a socket or a camera. It talks to the workers through queued
-signal/slot connections and gets results back as signals. Each worker that talks to the server
-owns its own :class:`Connection` (one FramedClient per thread, never shared).
+The GUI thread never touches a socket or a camera. Each screen's requests are create_worker
+calls (client.qt_worker) on its own thread and connection (:class:`ServerCalls`, a
+:class:`~client.reconnecting.ReconnectingClient`, never shared); the long-lived workers are
+QObjects on a :class:`~client.qt_worker.WorkerThread` of their own:
 
-- :class:`ServerWorker`: one screen's requests (roster, uncertain check-ins, check-ins,
-  enrolments);
+- :class:`ServerCalls`: one screen's requests (roster, uncertain check-ins, check-ins, enrolments);
 - :class:`OutboxWorker`: every roll call batch goes through it: written to the durable queue
   first, then sent; resent on a timer (and at the next start) until the server acknowledges it;
 - :class:`CaptureWorker`: reads frames, finds faces locally, hands over the frames of one face
   when the check-in or Enrol screen asks;
-- :class:`EnrolCheckWorker`: checks enrolment photos (size, sharpness, eyes, pose).
+- :func:`check_enrol_photo`: checks an enrolment photo (size, sharpness, eyes, pose).
 """
 
 from __future__ import annotations
 
 import logging
-import socket
-import threading
 import time
 from pathlib import Path
 from typing import Any, Callable
 
 import cv2
 import numpy as np
-from PyQt5.QtCore import QObject, Qt, QThread, QTimer, pyqtSignal, pyqtSlot
+from PyQt5.QtCore import QObject, QTimer, pyqtSignal, pyqtSlot
 from PyQt5.QtGui import QImage
 
 from client.connection import FramedClient, ServerError
-from client.desktop.capture import FaceFrame, SourceError, SourceSpec, limit_size, open_source
 from client.desktop.checkin_logic import FRAMES_PER_TRY, FrameCollector
-from client.desktop.enrol_checks import FaceMeasures, LandmarkModel, LandmarksUnavailable, check_photo, measure_face
+from client.desktop.enrol_checks import FaceMeasures, LandmarkModel, PhotoCheck, check_photo, measure_face
 from client.desktop.faces_local import DetectorUnavailable, FaceDetector
-from client.desktop.mark_queue import MarkQueue
-from protocol.errors import ProtocolError
+from client.desktop.mark_queue import BatchEntry, MarkQueue, QueueEntry
+from client.frame_source import FaceFrame, SourceError, SourceSpec, limit_size, open_source, to_qimage
+from client.qt_worker import WorkerThread as WorkerThread  # re-exported: report_view.py imports it from here
+from client.qt_worker import create_worker, serial_pool
+from client.reconnecting import ReconnectingClient
+from protocol.errors import ErrorCode, ProtocolError
 
 log = logging.getLogger(__name__)
 
 #: Error codes after which a queued mark is sent again later; any other error reply means the
 #: server will never take it (unknown lecture, student not enrolled, bad request).
 #: A refused token (unauthorized) is transient too: the mark waits until the token is fixed.
-TRANSIENT_CODES = frozenset({"db_unavailable", "timeout", "internal", "unauthorized", "rate_limited", "busy"})
+TRANSIENT_CODES = frozenset({
+    ErrorCode.DB_UNAVAILABLE, ErrorCode.TIMEOUT, ErrorCode.INTERNAL, ErrorCode.UNAUTHORIZED,
+    ErrorCode.RATE_LIMITED, ErrorCode.BUSY,
+})
 
+#: What the status bar is told after an answer (an error reply included).
+CONNECTED = "connected"
 #: Pseudo error codes for failures that are not error replies.
 UNREACHABLE = "unreachable"
 TIMED_OUT = "no_reply"
@@ -59,188 +65,55 @@ def describe_failure(exc: BaseException) -> tuple[str, str]:
     return UNREACHABLE, str(exc) or type(exc).__name__
 
 
-class Connection:
-    """A FramedClient for one thread, connected on first use and again after a failure.
-
-    A request on a connection the server has closed meanwhile (it closes idle ones) is sent
-    again once on a new connection; every request the app sends is safe to repeat.
-    """
-
-    def __init__(self, host: str, port: int, *, token: str = "", timeout: float = 30.0,
-                 connect_timeout: float = 5.0):
-        self.host, self.port = host, port
-        self.token = token  # from `attendance-db add-client`; said in a hello on each connection
-        self.timeout = timeout
-        self.connect_timeout = connect_timeout
-        self._client: FramedClient | None = None
-        self._lock = threading.Lock()
-        self._closed = False
-
-    @property
-    def address(self) -> str:
-        return f"{self.host}:{self.port}"
-
-    def configure(self, host: str, port: int, token: str) -> None:
-        if (host, port, token) != (self.host, self.port, self.token):
-            self.close()
-            self.host, self.port, self.token = host, port, token
-
-    def call(self, request: Callable[[FramedClient], Any]) -> Any:
-        for attempt in range(2):
-            reused = self._client is not None
-            client = self._connect()
-            try:
-                return request(client)
-            except ServerError:
-                raise
-            except TimeoutError:
-                self.close()
-                raise
-            except (OSError, ProtocolError):
-                self.close()
-                if not reused or attempt or self._closed:
-                    raise
-                log.debug("connection to %s went stale; reconnecting", self.address)
-        raise AssertionError("unreachable")
-
-    def _connect(self) -> FramedClient:
-        if self._closed:
-            raise ConnectionAbortedError("the app is closing")
-        if self._client is None:
-            client = FramedClient(self.host, self.port, timeout=self.connect_timeout)
-            client.sock.settimeout(self.timeout)
-            with self._lock:
-                if self._closed:
-                    client.close()
-                    raise ConnectionAbortedError("the app is closing")
-                self._client = client  # from here on, interrupt() can end a waiting hello
-            if self.token:
-                try:
-                    client.client_name = client.hello(self.token).client_name
-                except BaseException:
-                    self.close()
-                    raise
-        return self._client
-
-    def close(self) -> None:
-        with self._lock:
-            client, self._client = self._client, None
-        if client is not None:
-            try:
-                client.close()
-            except OSError:
-                pass
-
-    def interrupt(self) -> None:
-        """From any thread: end a call that is waiting for the server (used when closing)."""
-        with self._lock:
-            self._closed = True
-            client = self._client
-        if client is not None:
-            try:
-                client.sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+#: The name report_view.py imports (until its imports move to client.reconnecting and client.qt_worker).
+Connection = ReconnectingClient
 
 
-class WorkerThread:
-    """A worker QObject on a QThread of its own; ``stop()`` ends both and waits."""
-
-    def __init__(self, worker: QObject, name: str):
-        self.worker = worker
-        self.thread = QThread()
-        self.thread.setObjectName(name)
-        worker.moveToThread(self.thread)
-        if hasattr(worker, "start"):
-            self.thread.started.connect(worker.start)
-        if hasattr(worker, "stop"):
-            # Runs on the worker's own thread as it ends: its timers die where they were born.
-            self.thread.finished.connect(worker.stop, Qt.DirectConnection)
-        self.thread.start()
-
-    def stop(self, wait_ms: int = 5000) -> bool:
-        interrupt = getattr(self.worker, "interrupt", None)
-        if interrupt is not None:
-            interrupt()  # thread-safe: unblocks a socket wait
-        self.thread.quit()
-        return self.thread.wait(wait_ms)
-
-
-class ServerWorker(QObject):
-    """One screen's requests, one at a time, on its own connection: the roster, today's uncertain
-    check-ins and the professor's decisions (roll call), check-ins (face check-in), enrolments
-    (Enrol). Every result comes back as a signal; a failure as (code, detail)."""
+class ServerCalls(QObject):
+    """One screen's requests to the server (roster, uncertain check-ins, check-ins, enrolments):
+    each is a :func:`~client.qt_worker.create_worker` call, run one at a time on the screen's
+    own thread and connection. The reply or the failure's (code, detail) comes back to the
+    callbacks given to :meth:`request`, on the GUI thread."""
 
     connectionChanged = pyqtSignal(str, str)  # "connected" or a failure code; "host:port"
-    rosterReady = pyqtSignal(object)  # framed.RosterResponse
-    rosterFailed = pyqtSignal(str, str, str)  # lecture, code, detail
-    pendingReady = pyqtSignal(object)  # framed.PendingResponse
-    pendingFailed = pyqtSignal(str, str, str)  # lecture, code, detail
-    resolved = pyqtSignal(object)  # framed.ResolvePendingResponse
-    resolveFailed = pyqtSignal(int, str, str)  # pending ID, code, detail
-    checkedIn = pyqtSignal(int, object)  # ticket, framed.CheckinResponse
-    checkinFailed = pyqtSignal(int, str, str)  # ticket, code, detail
-    enrolled = pyqtSignal(int, object)  # ticket, framed.EnrollResponse
-    enrollFailed = pyqtSignal(int, str, str)  # ticket, code, detail
+    failed = pyqtSignal(str, str)  # code, detail of any failed request, after its own callback
 
-    def __init__(self, host: str, port: int, *, token: str = "", timeout: float = 30.0):
-        super().__init__()
-        self.connection = Connection(host, port, token=token, timeout=timeout)
+    def __init__(self, host: str, port: int, *, token: str = "", timeout: float = 30.0,
+                 parent: QObject | None = None):
+        super().__init__(parent)
+        self.connection = ReconnectingClient(host, port, token=token, timeout=timeout)
+        self.pool = serial_pool(self)
 
-    def interrupt(self) -> None:
-        self.connection.interrupt()
-
-    @pyqtSlot(str, int, str)
     def configure(self, host: str, port: int, token: str) -> None:
-        self.connection.configure(host, port, token)
+        """Another server or token, from the next request on (in turn with the requests)."""
+        create_worker(self.connection.configure, host, port, token, _start_on=self.pool)
 
-    @pyqtSlot(str)
-    def loadRoster(self, lecture: str) -> None:
-        self._request(lambda client: client.roster(lecture), self.rosterReady.emit,
-                      lambda code, detail: self.rosterFailed.emit(lecture, code, detail))
+    def request(self, call: Callable[[FramedClient], Any], on_reply: Callable[[Any], None],
+                on_failure: Callable[[str, str], None]) -> None:
+        """``call(client)`` on the screen's connection; ``on_reply(reply)`` or
+        ``on_failure(code, detail)`` (see :func:`describe_failure`) after."""
+        worker = create_worker(self.connection.call, call)
+        worker.returned.connect(lambda reply: self._answered(reply, on_reply))
+        worker.errored.connect(lambda exc: self._failed(exc, on_failure))
+        worker.start(self.pool)
 
-    @pyqtSlot(str)
-    def loadPending(self, lecture: str) -> None:
-        self._request(lambda client: client.pending(lecture), self.pendingReady.emit,
-                      lambda code, detail: self.pendingFailed.emit(lecture, code, detail))
+    def _answered(self, reply, on_reply: Callable[[Any], None]) -> None:
+        self.connectionChanged.emit(CONNECTED, self.connection.address)
+        on_reply(reply)
 
-    @pyqtSlot(int, object)
-    def resolvePending(self, pending_id: int, student_id: str | None) -> None:
-        """Confirm the uncertain check-in as ``student_id`` (marked present), or reject it (None)."""
-        self._request(lambda client: client.resolve_pending(pending_id, student_id), self.resolved.emit,
-                      lambda code, detail: self.resolveFailed.emit(pending_id, code, detail))
+    def _failed(self, exc: Exception, on_failure: Callable[[str, str], None]) -> None:
+        code, detail = describe_failure(exc)
+        if not isinstance(exc, (ServerError, OSError, ProtocolError)):
+            log.error("unexpected failure", exc_info=exc)
+        self.connectionChanged.emit(CONNECTED if isinstance(exc, ServerError) else code, self.connection.address)
+        on_failure(code, detail)
+        self.failed.emit(code, detail)
 
-    @pyqtSlot(int, object, str, bool)
-    def checkin(self, ticket: int, frames: tuple, lecture: str, queue_uncertain: bool) -> None:
-        """Frames (JPEG bytes) of one face: the server decides and marks an accepted face."""
-        self._request(
-            lambda client: client.checkin(lecture, frames, mark=True, queue_uncertain=queue_uncertain),
-            lambda reply: self.checkedIn.emit(ticket, reply),
-            lambda code, detail: self.checkinFailed.emit(ticket, code, detail),
-        )
-
-    @pyqtSlot(int, str, object, object, bool)
-    def enroll(self, ticket: int, student_id: str, photos: tuple, name: str | None, force: bool) -> None:
-        """Photos (JPEG bytes) of one student, stored by the server all or none."""
-        self._request(
-            lambda client: client.enroll(student_id, photos, name=name, force=force),
-            lambda reply: self.enrolled.emit(ticket, reply),
-            lambda code, detail: self.enrollFailed.emit(ticket, code, detail),
-        )
-
-    def _request(self, call: Callable[[FramedClient], Any], done: Callable[[Any], None],
-                 failed: Callable[[str, str], None]) -> None:
-        try:
-            reply = self.connection.call(call)
-        except Exception as exc:  # noqa: BLE001 - reported to the GUI
-            code, detail = describe_failure(exc)
-            if not isinstance(exc, (ServerError, OSError, ProtocolError)):
-                log.exception("unexpected failure")
-            self.connectionChanged.emit("connected" if isinstance(exc, ServerError) else code, self.connection.address)
-            failed(code, detail)
-            return
-        self.connectionChanged.emit("connected", self.connection.address)
-        done(reply)
+    def shutdown(self, wait_ms: int = 5000) -> bool:
+        """End a request waiting for the server, drop the ones not started, wait for the thread."""
+        self.connection.interrupt()
+        self.pool.clear()
+        return self.pool.waitForDone(wait_ms)
 
 
 class OutboxWorker(QObject):
@@ -254,7 +127,7 @@ class OutboxWorker(QObject):
     pings the server every ``status_interval`` seconds so the status bar stays true.
     """
 
-    pendingChanged = pyqtSignal(object)  # list of queued entries (dicts)
+    pendingChanged = pyqtSignal(object)  # list of queued entries (mark_queue.QueueEntry)
     delivered = pyqtSignal(object, object)  # entry, the server's reply
     rejected = pyqtSignal(object, str, str)  # entry, code, detail: the server refuses it for good
     deliveryFailed = pyqtSignal(str, str)  # code, detail: kept, sent again later
@@ -264,12 +137,12 @@ class OutboxWorker(QObject):
     def __init__(self, host: str, port: int, folder: Path, *, token: str = "", retry_interval: float = 5.0,
                  status_interval: float = 15.0, timeout: float = 15.0):
         super().__init__()
-        self.connection = Connection(host, port, token=token, timeout=timeout)
+        self.connection = ReconnectingClient(host, port, token=token, timeout=timeout)
         self.folder = Path(folder)
         self.retry_interval = retry_interval
         self.status_interval = status_interval
         self.queue: MarkQueue | None = None
-        self._volatile: list[dict] = []  # entries the queue file could not take (disk trouble)
+        self._volatile: list[QueueEntry] = []  # entries the queue file could not take (disk trouble)
         self._timer: QTimer | None = None
         self._last_contact = 0.0
         self._failing = False
@@ -291,8 +164,8 @@ class OutboxWorker(QObject):
         self._emit_pending()
         self.flush()
 
-    def entries(self) -> list[dict]:
-        return (self.queue.entries() if self.queue else []) + [dict(e) for e in self._volatile]
+    def entries(self) -> list[QueueEntry]:
+        return (self.queue.entries() if self.queue else []) + list(self._volatile)
 
     def _emit_pending(self) -> None:
         self.pendingChanged.emit(self.entries())
@@ -303,7 +176,7 @@ class OutboxWorker(QObject):
         self.flush()
 
     @pyqtSlot(object)
-    def submit(self, entry: dict) -> None:
+    def submit(self, entry: QueueEntry) -> None:
         try:
             if self.queue is None:
                 raise OSError("the queue folder cannot be used")
@@ -311,7 +184,7 @@ class OutboxWorker(QObject):
         except OSError as exc:
             log.error("cannot write the queue file: %s", exc)
             self.queueFailed.emit(str(exc))
-            self._volatile.append(dict(entry))
+            self._volatile.append(entry)
         self._emit_pending()
         self.flush()
 
@@ -334,7 +207,7 @@ class OutboxWorker(QObject):
 
     def _contact(self) -> None:
         self._last_contact = time.monotonic()
-        self.connectionChanged.emit("connected", self.connection.address)
+        self.connectionChanged.emit(CONNECTED, self.connection.address)
 
     @pyqtSlot()
     def flush(self) -> None:
@@ -347,13 +220,13 @@ class OutboxWorker(QObject):
                 if exc.code in TRANSIENT_CODES:
                     self._fail(exc)
                     return
-                log.warning("server refuses queued %s %s: %s", entry["kind"], entry["id"], exc)
+                log.warning("server refuses queued %s %s: %s", entry.kind, entry.id, exc)
                 self._forget(entry, reject=(exc.code, exc.message))
                 self.rejected.emit(entry, exc.code, exc.message)
                 continue
             except Exception as exc:  # noqa: BLE001 - unreachable, timed out, protocol trouble
                 if not isinstance(exc, (OSError, ProtocolError)):
-                    log.exception("unexpected failure sending %s", entry["id"])
+                    log.exception("unexpected failure sending %s", entry.id)
                 self._fail(exc)
                 return
             self._contact()
@@ -369,32 +242,27 @@ class OutboxWorker(QObject):
         self._failing = True
         self.deliveryFailed.emit(code, detail)
 
-    def _forget(self, entry: dict, reject: tuple[str, str] | None = None) -> None:
-        volatile = [e for e in self._volatile if e["id"] != entry["id"]]
+    def _forget(self, entry: QueueEntry, reject: tuple[str, str] | None = None) -> None:
+        volatile = [e for e in self._volatile if e.id != entry.id]
         if len(volatile) != len(self._volatile):
             self._volatile = volatile
         elif self.queue is not None:
             try:
                 if reject:
-                    self.queue.reject(entry["id"], *reject)
+                    self.queue.reject(entry.id, *reject)
                 else:
-                    self.queue.remove(entry["id"])
+                    self.queue.remove(entry.id)
             except OSError as exc:
                 # Still on disk: it will be sent again, which the server treats as a repeat.
                 self.queueFailed.emit(str(exc))
         self._emit_pending()
 
     @staticmethod
-    def _send(client: FramedClient, entry: dict):
-        if entry["kind"] == "batch":
-            return client.batch_mark(
-                entry["lecture"], entry["batch_id"], [tuple(m) for m in entry["marks"]],
-                source=entry.get("source", "rollcall"),
-            )
-        return client.mark(
-            entry["lecture"], entry["student_id"], status=entry.get("status", "present"),
-            source=entry.get("source", "checkin"), distance=entry.get("distance"),
-        )
+    def _send(client: FramedClient, entry: QueueEntry):
+        if isinstance(entry, BatchEntry):
+            return client.batch_mark(entry.lecture, entry.batch_id, entry.marks, source=entry.source)
+        return client.mark(entry.lecture, entry.student_id, status=entry.status, source=entry.source,
+                           distance=entry.distance)
 
     @pyqtSlot()
     def stop(self) -> None:
@@ -403,12 +271,6 @@ class OutboxWorker(QObject):
             self._timer.setParent(None)
             self._timer = None
         self.connection.close()
-
-
-def to_qimage(frame_bgr: np.ndarray) -> QImage:
-    rgb = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB)
-    height, width = rgb.shape[:2]
-    return QImage(rgb.data, width, height, 3 * width, QImage.Format_RGB888).copy()
 
 
 class CaptureWorker(QObject):
@@ -588,24 +450,9 @@ class CaptureWorker(QObject):
         self.sourceEnded.emit()
 
 
-class EnrolCheckWorker(QObject):
-    """Checks enrolment photos (:mod:`client.desktop.enrol_checks`) on its own thread; the 68-point
-    landmark model is loaded when the first photo comes."""
-
-    checked = pyqtSignal(int, object)  # ticket, enrol_checks.PhotoCheck
-    checkFailed = pyqtSignal(int, str)  # ticket, why (the landmark model cannot be loaded)
-
-    def __init__(self, landmarks: LandmarkModel | None = None):
-        super().__init__()
-        self.landmarks = landmarks or LandmarkModel()
-
-    @pyqtSlot(int, object, str, object)
-    def check(self, ticket: int, frame: FaceFrame, pose: str, reference: FaceMeasures | None) -> None:
-        """Check ``frame`` for ``pose``; ``reference``: the straight photo's measures (the other
-        poses are measured from it)."""
-        try:
-            measures = measure_face(frame.image, frame.box, self.landmarks)
-        except LandmarksUnavailable as exc:
-            self.checkFailed.emit(ticket, str(exc))
-            return
-        self.checked.emit(ticket, check_photo(measures, pose, reference))
+def check_enrol_photo(frame: FaceFrame, pose: str, reference: FaceMeasures | None,
+                      landmarks: LandmarkModel) -> PhotoCheck:
+    """Check ``frame`` for ``pose`` (:mod:`client.desktop.enrol_checks`); ``reference``: the
+    straight photo's measures (the other poses are measured from it). Slow (the landmark model
+    loads with the first photo): run with create_worker. Raises LandmarksUnavailable."""
+    return check_photo(measure_face(frame.image, frame.box, landmarks), pose, reference)

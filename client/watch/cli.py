@@ -32,9 +32,9 @@ import sys
 import threading
 
 from attendance_version import add_version_option
-from client.connection import TOKEN_ENV, FramedClient, ServerError, parse_address, tls_context
-from client.watch.connection import ReconnectingClient
-from client.watch.source import CameraSource, FrameSourceError, VideoFileSource
+from client.connection import TOKEN_ENV, ServerError, parse_address, tls_context
+from client.frame_source import CameraSource, SourceError, VideoFileSource
+from client.reconnecting import ReconnectingClient
 from client.watch.tracker import TrackerSettings
 from client.watch.watcher import SampleReport, Watcher, WatchSettings, watch
 from protocol.identifiers import normalize_lecture_code
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         host, port = parse_address(args.server)
         lecture = normalize_lecture_code(args.lecture)
         source = VideoFileSource(args.video) if args.video else CameraSource(args.camera)
-    except (ValueError, FrameSourceError) as exc:
+    except (ValueError, SourceError) as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     stop = threading.Event()
@@ -120,11 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         context = tls_context(args.cafile) if args.cafile or args.tls else None
-
-        def connect() -> FramedClient:
-            return FramedClient(host, port, token=args.token, timeout=args.timeout, ssl_context=context)
-
-        with source, ReconnectingClient(connect) as client:
+        connection = ReconnectingClient(host, port, token=args.token, timeout=args.timeout,
+                                        connect_timeout=args.timeout, ssl_context=context)
+        with source, connection as client:
             watcher = Watcher(client, lecture, start=args.start, settings=settings)
             samples = watch(
                 source, watcher, every=args.every, stop=stop,

@@ -4,16 +4,16 @@ as seen; red "?": unknown), and the roster with each student's status (a self-co
 
 Plugging it in (client/desktop/app.py)::
 
-    screen = WatchScreen(connect=lambda: FramedClient(host, port, token=token))
+    screen = WatchScreen(host, port, token=token)
     screen.set_lecture("ea0017_1")        # when the app's lecture changes
+    screen.configure_server(host, port, token)  # when the app's server changes
     tabs.addTab(screen, screen.tr("Classroom camera"))
     ...
     screen.shutdown()                     # when the window closes
 
-``connect`` is called on the worker threads (each makes its own connection; a FramedClient is
-never shared between threads). The watching runs on a QThread (:class:`WatchWorker`); the GUI
-thread only gets signals. Closing the session (writing present / late / left early / absent)
-runs on the Qt thread pool, then the roster is read again to show the statuses.
+The watching runs on a QThread of its own (:class:`WatchWorker`, with its own connection); the
+GUI thread only gets signals. Reading the roster and closing the session (writing present /
+late / left early / absent) are create_worker calls on the screen's own thread and connection.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import threading
 from typing import Callable
 
 import numpy as np
-from PyQt5.QtCore import QObject, Qt, QThread, pyqtSignal, pyqtSlot
+from PyQt5.QtCore import QObject, Qt, pyqtSignal, pyqtSlot
 from PyQt5.QtGui import QImage, QPixmap
 from PyQt5.QtWidgets import (
     QComboBox,
@@ -43,23 +43,18 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from client.watch.connection import ReconnectingClient
-from client.watch.source import CameraSource, VideoFileSource
+from client.frame_source import CameraSource, VideoFileSource, to_qimage
+from client.qt_worker import WorkerThread, create_worker, serial_pool
+from client.reconnecting import ReconnectingClient
 from client.watch.watcher import SampleReport, Watcher, WatchSettings, draw_faces, watch
 
 #: Roster table columns.
 COL_ID, COL_NAME, COL_SEEN, COL_STATUS = range(4)
 
 
-def to_qimage(image_bgr: np.ndarray) -> QImage:
-    """A QImage copy of a BGR frame."""
-    rgb = np.ascontiguousarray(image_bgr[:, :, ::-1])
-    height, width = rgb.shape[:2]
-    return QImage(rgb.data, width, height, 3 * width, QImage.Format_RGB888).copy()
-
-
 class WatchWorker(QObject):
-    """Runs :func:`client.watch.watcher.watch` on its thread; reports through signals."""
+    """Runs :func:`client.watch.watcher.watch` on its thread (:class:`WorkerThread` calls
+    :meth:`start`); reports through signals."""
 
     frame = pyqtSignal(QImage)  # a preview frame with the last sample's boxes drawn
     sampled = pyqtSignal(object)  # SampleReport
@@ -69,7 +64,7 @@ class WatchWorker(QObject):
 
     def __init__(
         self,
-        connect: Callable[[], object],
+        connection: ReconnectingClient,
         open_source: Callable[[], object],
         lecture: str,
         *,
@@ -78,21 +73,21 @@ class WatchWorker(QObject):
         start: dt.datetime | None = None,
     ):
         super().__init__()
-        self._connect, self._open_source = connect, open_source
-        self.lecture, self.every, self.settings, self.start = lecture, every, settings, start
+        self.connection, self._open_source = connection, open_source
+        self.lecture, self.every, self.settings, self.lecture_start = lecture, every, settings, start
         self._stop = threading.Event()
         self._faces = ()
 
-    def stop(self) -> None:
+    def interrupt(self) -> None:
         """Ask the worker to stop after the sample under way (callable from any thread)."""
         self._stop.set()
 
     @pyqtSlot()
-    def run(self) -> None:
+    def start(self) -> None:
         samples = 0
         try:
-            with self._open_source() as source, ReconnectingClient(self._connect) as client:
-                watcher = Watcher(client, self.lecture, start=self.start, settings=self.settings)
+            with self._open_source() as source, self.connection as client:
+                watcher = Watcher(client, self.lecture, start=self.lecture_start, settings=self.settings)
                 samples = watch(
                     source, watcher, every=self.every, stop=self._stop,
                     on_sample=self._on_sample, on_frame=self._on_frame,
@@ -110,21 +105,17 @@ class WatchWorker(QObject):
         self.frame.emit(to_qimage(draw_faces(image, self._faces)))
 
 
-class _CallSignals(QObject):
-    """Carries the result of a call made on a plain thread back to the GUI thread."""
-
-    done = pyqtSignal(object)
-    failed = pyqtSignal(str)
-
-
 class WatchScreen(QWidget):
     """Source choice, start/stop, the feed, the roster with statuses, close session."""
 
-    def __init__(self, connect: Callable[[], object], lecture: str = "", parent: QWidget | None = None):
+    def __init__(self, host: str, port: int, *, token: str | None = None, lecture: str = "",
+                 parent: QWidget | None = None):
         super().__init__(parent)
-        self._connect = connect
+        self._server = (host, port, token)
+        self.connection = ReconnectingClient(host, port, token=token)  # the screen's own calls
+        self.pool = serial_pool(self)
         self._lecture = lecture
-        self._thread: QThread | None = None
+        self._thread: WorkerThread | None = None
         self._worker: WatchWorker | None = None
         self._rows: dict[str, int] = {}
         self._first_seen: dict[str, dt.datetime] = {}
@@ -144,6 +135,11 @@ class WatchScreen(QWidget):
             self._rows.clear()
             self._first_seen.clear()
 
+    def configure_server(self, host: str, port: int, token: str | None) -> None:
+        """Another server or token, from the next call (and the next watching) on."""
+        self._server = (host, port, token)
+        create_worker(self.connection.configure, host, port, token, _start_on=self.pool)
+
     @property
     def running(self) -> bool:
         return self._thread is not None
@@ -156,43 +152,42 @@ class WatchScreen(QWidget):
         self._first_seen.clear()
         self.load_roster()
         worker = WatchWorker(
-            self._connect, open_source or self._chosen_source(), self._lecture,
+            self._new_connection(), open_source or self._chosen_source(), self._lecture,
             every=self.every.value(), start=start,
         )
-        thread = QThread(self)
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
         worker.frame.connect(self._show_frame)
         worker.sampled.connect(self.show_sample)
         worker.sample_failed.connect(lambda text: self.status.setText(self.tr("Sample failed: %s") % text))
         worker.failed.connect(lambda text: self.status.setText(self.tr("Stopped: %s") % text))
         worker.finished.connect(self._finished)
-        self._thread, self._worker = thread, worker
+        self._worker = worker
         self.start_button.setText(self.tr("Stop"))
-        thread.start()
+        self._thread = WorkerThread(worker, "watch")
 
     def stop(self) -> None:
         if self._worker is not None:
-            self._worker.stop()
+            self._worker.interrupt()
 
     def shutdown(self, timeout_ms: int = 10000) -> None:
-        """Stop watching and wait for the thread (call before the window closes)."""
+        """Stop watching and wait for the threads (call before the window closes)."""
         self.stop()
         if self._thread is not None:
-            self._thread.quit()
-            self._thread.wait(timeout_ms)
+            self._thread.stop(timeout_ms)
+        self.connection.interrupt()
+        self.pool.clear()
+        self.pool.waitForDone(timeout_ms)
 
     def load_roster(self) -> None:
         """Read the lecture's roster (today's marks) from the server, off the GUI thread."""
         lecture = self._lecture
-        self._run(lambda: self._with_client(lambda client: client.roster(lecture)), self.show_roster)
+        self._run(lambda client: client.roster(lecture), self.show_roster)
 
     def close_session(self) -> None:
         """Write the statuses of today's session (or the session of a video's start date), then
         show them."""
         lecture = self._lecture
         day = self._session_day.isoformat() if self._session_day else None
-        self._run(lambda: self._with_client(lambda client: client.close_session(lecture, day)), self._closed)
+        self._run(lambda client: client.close_session(lecture, day), self._closed)
 
     # -- shown on screen ------------------------------------------------------------------------
 
@@ -245,8 +240,7 @@ class WatchScreen(QWidget):
     @pyqtSlot(int)
     def _finished(self, samples: int) -> None:
         if self._thread is not None:
-            self._thread.quit()
-            self._thread.wait()
+            self._thread.stop()
         self._thread, self._worker = None, None
         self.start_button.setText(self.tr("Start"))
         if not self.status.text().startswith(self.tr("Stopped")):
@@ -323,24 +317,15 @@ class WatchScreen(QWidget):
         path = self.video_path.text()
         return lambda: VideoFileSource(path)
 
-    def _with_client(self, function):
-        with self._connect() as client:
-            return function(client)
+    def _new_connection(self) -> ReconnectingClient:
+        """A connection to the current server, for the watching thread."""
+        host, port, token = self._server
+        return ReconnectingClient(host, port, token=token)
 
-    def _run(self, function: Callable[[], object], on_done: Callable[[object], None]) -> None:
-        """``function()`` on a short-lived thread; ``on_done(result)`` on the GUI thread."""
-        signals = _CallSignals(self)
-        signals.done.connect(on_done)
-        signals.failed.connect(lambda text: self.status.setText(self.tr("Server: %s") % text))
-        signals.done.connect(signals.deleteLater)
-        signals.failed.connect(signals.deleteLater)
-
-        def call() -> None:
-            try:
-                result = function()
-            except Exception as exc:  # noqa: BLE001 - reported on screen
-                signals.failed.emit(str(exc) or type(exc).__name__)
-            else:
-                signals.done.emit(result)
-
-        threading.Thread(target=call, name="watch-screen-call", daemon=True).start()
+    def _run(self, request: Callable[[object], object], on_done: Callable[[object], None]) -> None:
+        """``request(client)`` on the screen's thread and connection; ``on_done(result)`` on the
+        GUI thread."""
+        worker = create_worker(self.connection.call, request)
+        worker.returned.connect(on_done)
+        worker.errored.connect(lambda exc: self.status.setText(self.tr("Server: %s") % (str(exc) or type(exc).__name__)))
+        worker.start(self.pool)

@@ -2,19 +2,19 @@
 decides every face in view from the encodings of its track (encoding again only the faces that
 need more evidence), and the students seen are sent as a presence sample.
 
-    connect = lambda: FramedClient(host, port, token=token)
-    with ReconnectingClient(connect) as client, VideoFileSource("lecture.mp4") as source:
+    with ReconnectingClient(host, port, token=token) as client, VideoFileSource("lecture.mp4") as source:
         watcher = Watcher(client, "ea0017_1", start=datetime.datetime(2019, 11, 1, 9, 0))
         watch(source, watcher, every=60, on_sample=print)
 
 ``client`` is anything with the framed client's ``detect``, ``identify_room`` and ``presence``
-methods: :class:`client.watch.connection.ReconnectingClient` (which survives the server closing
+methods: :class:`client.reconnecting.ReconnectingClient` (which survives the server closing
 an idle connection between two samples), or a plain :class:`client.connection.FramedClient`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import threading
 from dataclasses import dataclass, field
 from typing import Callable, Protocol, Sequence
@@ -24,13 +24,14 @@ import numpy as np
 
 from client.connection import ServerError
 from client.watch.appearance import histogram_distance, hsv_histogram
-from client.watch.source import SampleClock
 from client.watch.tracker import ACCEPTED, UNCERTAIN, Box, FaceTracker, Track, TrackerSettings, box_area
+from protocol.errors import ErrorCode
 from protocol.framed import MAX_FACE_BOXES
 
-
 #: Error codes after which watching goes on with the next sample.
-PASSING_ERRORS = frozenset({"db_unavailable", "timeout", "internal", "rate_limited", "bad_image"})
+PASSING_ERRORS = frozenset({
+    ErrorCode.DB_UNAVAILABLE, ErrorCode.TIMEOUT, ErrorCode.INTERNAL, ErrorCode.RATE_LIMITED, ErrorCode.BAD_IMAGE,
+})
 
 
 class CameraClient(Protocol):
@@ -154,6 +155,24 @@ class Watcher:
         for track, decision in zip(tracks, reply.decisions):
             self.tracker.decided(track, decision)
         return [track for track, now in zip(tracks, encode) if now]
+
+
+class SampleClock:
+    """Decides which frames are samples: the first frame, then the first frame at or after each
+    multiple of ``every`` seconds of media time (a late frame does not shift the next ones)."""
+
+    def __init__(self, every: float):
+        if not every > 0:
+            raise ValueError(f"the sampling interval must be positive, not {every}")
+        self.every = every
+        self.next_due = 0.0
+
+    def due(self, media_seconds: float) -> bool:
+        # A small tolerance: 59.9999 s of a video's timestamps is the 60 s sample.
+        if media_seconds + 1e-3 < self.next_due:
+            return False
+        self.next_due = (math.floor((media_seconds + 1e-3) / self.every) + 1) * self.every
+        return True
 
 
 def watch(

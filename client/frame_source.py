@@ -1,13 +1,24 @@
-"""Frame sources for the check-in and Enrol screens: a webcam, a video file or a folder of images.
+"""Where frames come from: a camera, a video file or a folder of images (one module for the
+desktop's check-in and Enrol screens and for the classroom watcher).
 
-A video file or a folder of images stands in for a webcam in demos and tests. Sources do
-blocking I/O (camera reads, decoding) and are used on the capture worker's thread only.
-:class:`FaceFrame` is what the capture worker hands over: a frame with exactly one face.
+Two ways to read a camera or a video file, for the two kinds of reader:
+
+- :meth:`read` (the desktop: every frame is shown): the next frame; a video file can skip
+  frames to keep to its own speed, and starts again at its end when ``loop`` is set;
+- :meth:`grab` then :meth:`retrieve` (the watcher: a frame is decoded only when it is a
+  sample or a preview): ``grab`` takes the next frame and tells its media time, in seconds from
+  the first frame: a video's own timestamps (a 10-minute file is 10 minutes of lecture, however
+  fast it is read), or the time since a camera was opened.
+
+A folder of images stands in for a webcam in demos and tests (:meth:`ImageFolderSource.next_image`).
+Sources do blocking I/O (camera reads, decoding): use one on one worker thread.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,8 +28,12 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
-#: Frames are reduced to at most this many pixels on their longest side (a webcam's size).
+#: The desktop reduces frames to at most this many pixels on their longest side (a webcam's size).
 MAX_FRAME_SIDE = 1280
+
+
+class SourceError(RuntimeError):
+    """The source cannot be opened or read."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -32,10 +47,6 @@ class FaceFrame:
     jpeg: bytes = field(repr=False)
 
 
-class SourceError(Exception):
-    """The source cannot be opened or read."""
-
-
 @dataclass(frozen=True)
 class SourceSpec:
     """What to capture from: ``kind`` is ``camera`` (value: index), ``video`` or ``images``
@@ -44,6 +55,16 @@ class SourceSpec:
     kind: str
     value: str | int
     loop: bool = True
+
+
+def open_source(spec: SourceSpec):
+    if spec.kind == "camera":
+        return CameraSource(int(spec.value))
+    if spec.kind == "video":
+        return VideoFileSource(Path(spec.value), loop=spec.loop)
+    if spec.kind == "images":
+        return ImageFolderSource(Path(spec.value), loop=spec.loop)
+    raise ValueError(f"unknown source kind {spec.kind!r}")
 
 
 def limit_size(frame: np.ndarray, max_side: int = MAX_FRAME_SIDE) -> np.ndarray:
@@ -65,46 +86,85 @@ def read_image(path: Path) -> np.ndarray | None:
     return cv2.imdecode(data, cv2.IMREAD_COLOR)
 
 
-class CameraSource:
-    live = True
-    still = False
+def to_qimage(frame_bgr: np.ndarray):
+    """A QImage copy of a BGR frame (Qt is imported here: the command-line watcher has no GUI)."""
+    from PyQt5.QtGui import QImage  # noqa: PLC0415
 
-    def __init__(self, index: int):
+    rgb = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB)
+    height, width = rgb.shape[:2]
+    return QImage(rgb.data, width, height, 3 * width, QImage.Format_RGB888).copy()
+
+
+class _CaptureSource:
+    """What a camera and a video file share: an OpenCV ``VideoCapture``, released on close."""
+
+    still = False
+    capture: cv2.VideoCapture
+
+    def close(self) -> None:
+        self.capture.release()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class CameraSource(_CaptureSource):
+    """A camera (``/dev/video<index>``, or the index OpenCV gives it); media time is the time
+    since it was opened."""
+
+    live = True
+
+    def __init__(self, index: int, *, clock=time.monotonic):
         self.index = index
         self.capture = cv2.VideoCapture(index)
         if not self.capture.isOpened():
             self.capture.release()
             raise SourceError(f"camera {index} cannot be opened")
         self.fps = 15.0
+        self._clock = clock
+        self._opened_at = clock()
 
-    def read(self) -> np.ndarray | None:
+    def read(self) -> np.ndarray:
         ok, frame = self.capture.read()
         if not ok:
             raise SourceError(f"camera {self.index} gave no picture")
         return frame
 
-    def close(self) -> None:
-        self.capture.release()
+    def grab(self) -> float | None:
+        """Wait for the next frame; return its time in seconds, or None when the camera fails."""
+        if not self.capture.grab():
+            return None
+        return self._clock() - self._opened_at
+
+    def retrieve(self) -> np.ndarray:
+        ok, image = self.capture.retrieve()
+        if not ok:
+            raise SourceError(f"camera {self.index}: cannot decode a frame")
+        return image
 
 
-class VideoFileSource:
-    """A video file played at its own speed (frames are skipped when reading is slower)."""
+class VideoFileSource(_CaptureSource):
+    """The frames of a video file, in order, at their own speed or timestamps. ``loop``: read()
+    starts again at the end (grab() reads the file once)."""
 
     live = False
-    still = False
 
-    def __init__(self, path: Path, loop: bool = True):
+    def __init__(self, path: str | Path, loop: bool = False):
         self.path = Path(path)
         if not self.path.is_file():
             raise SourceError(f"no such video file: {self.path}")
         self.capture = cv2.VideoCapture(str(self.path))
         if not self.capture.isOpened():
             self.capture.release()
-            raise SourceError(f"cannot play {self.path}")
+            raise SourceError(f"cannot read {self.path} as a video")
         fps = self.capture.get(cv2.CAP_PROP_FPS)
-        self.fps = fps if 1.0 <= fps <= 120.0 else 25.0
+        self._own_fps = fps if fps and math.isfinite(fps) and fps > 0 else None  # for timestamps
+        self.fps = fps if 1.0 <= fps <= 120.0 else 25.0  # for playing
         self.loop = loop
-        self.position = 0  # frames read or skipped so far
+        self.position = 0  # frames read, skipped or grabbed so far
 
     def read(self, skip: int = 0) -> np.ndarray | None:
         """The next frame after skipping ``skip`` frames; None at the end (when not looping)."""
@@ -124,8 +184,23 @@ class VideoFileSource:
             skip = 0
         return None
 
-    def close(self) -> None:
-        self.capture.release()
+    def grab(self) -> float | None:
+        """Take the next frame; return its time in seconds, or None at the end of the file."""
+        if not self.capture.grab():
+            return None
+        index = self.position
+        self.position += 1
+        msec = self.capture.get(cv2.CAP_PROP_POS_MSEC)
+        if msec <= 0 and index > 0 and self._own_fps:  # a container without timestamps
+            msec = 1000.0 * index / self._own_fps
+        return msec / 1000.0
+
+    def retrieve(self) -> np.ndarray:
+        """The grabbed frame: (height, width, 3) uint8, BGR."""
+        ok, image = self.capture.retrieve()
+        if not ok:
+            raise SourceError(f"{self.path}: cannot decode frame {self.position - 1}")
+        return image
 
 
 class ImageFolderSource:
@@ -167,12 +242,8 @@ class ImageFolderSource:
     def close(self) -> None:
         pass
 
+    def __enter__(self):
+        return self
 
-def open_source(spec: SourceSpec):
-    if spec.kind == "camera":
-        return CameraSource(int(spec.value))
-    if spec.kind == "video":
-        return VideoFileSource(Path(spec.value), loop=spec.loop)
-    if spec.kind == "images":
-        return ImageFolderSource(Path(spec.value), loop=spec.loop)
-    raise ValueError(f"unknown source kind {spec.kind!r}")
+    def __exit__(self, *exc) -> None:
+        self.close()
