@@ -20,7 +20,7 @@ import struct  # noqa: E402
 import time  # noqa: E402
 
 import pytest  # noqa: E402
-from PyQt5.QtCore import QDate, Qt, QThread, QTimer  # noqa: E402
+from PyQt5.QtCore import QDate, Qt, QTimer  # noqa: E402
 from PyQt5.QtGui import QColor  # noqa: E402
 
 from client.desktop.report_model import ReportModel, ValueRole, WarningRole  # noqa: E402
@@ -264,7 +264,7 @@ def test_lecture_without_sessions_unknown_lecture_and_switching(qtbot, server, m
     assert screen.banner.isVisible() and "cs0001_1 has no sessions yet." in screen.banner.text()
     assert not screen.save_button.isEnabled() and not screen.chart.has_chart()
 
-    with qtbot.waitSignal(screen.worker.reportFailed, timeout=WAIT):
+    with qtbot.waitSignal(screen.server.failed, timeout=WAIT):
         window.set_lecture("zz9999_9")
     assert "There is no lecture zz9999_9 on the server" in screen.banner.text()
     assert screen.model.rowCount() == 0 and not screen.save_button.isEnabled()
@@ -282,7 +282,7 @@ def test_unreachable_server_is_reported(qtbot, make_window):
         port = probe.getsockname()[1]  # nobody listens there once closed
     window = make_window(port, lecture=LECTURE)
     screen = window.report
-    with qtbot.waitSignal(screen.worker.reportFailed, timeout=WAIT):
+    with qtbot.waitSignal(screen.server.failed, timeout=WAIT):
         window.tabs.setCurrentWidget(screen)
     assert f"Cannot reach the attendance server at 127.0.0.1:{port}" in screen.banner.text()
     assert screen.model.rowCount() == 0
@@ -295,7 +295,6 @@ def test_gui_stays_responsive_while_the_server_does_not_answer(qtbot, make_windo
         silent.listen(8)  # connections are accepted; nobody ever answers
         window = make_window(silent.getsockname()[1], lecture=LECTURE)
         screen = window.report
-        assert screen.worker.thread() is not QThread.currentThread()
         ticks = []
         timer = QTimer()
         timer.timeout.connect(lambda: ticks.append(time.monotonic()))
@@ -303,6 +302,7 @@ def test_gui_stays_responsive_while_the_server_does_not_answer(qtbot, make_windo
         window.tabs.setCurrentWidget(screen)
         qtbot.wait(1500)
         timer.stop()
+        assert screen.server.pool.activeThreadCount() == 1  # the request waits on the screen's own thread
         assert "Loading the report of ea0017_1" in screen.title_label.text()
         gaps = [b - a for a, b in zip(ticks, ticks[1:])]
         assert len(ticks) > 40 and max(gaps) < 0.25

@@ -6,8 +6,11 @@ rate (:class:`~client.desktop.report_model.ReportModel`), the warning list of th
 a percentage, and the chart (rate per session + heat map, ``reports.render.build_figure``).
 "Save…" writes the matrix as CSV or XLSX with ``reports.render.render``.
 
-The request and the drawing of the chart run on :class:`ReportWorker`'s thread; the GUI thread
-only shows the results (the chart as a PNG in a label: no OpenGL, no pyplot, works offscreen).
+The request goes through the screen's :class:`~client.desktop.workers.ServerCalls`, and the chart
+is drawn by a :func:`~client.qt_worker.create_worker` call on a one-thread pool of its own; in
+both, a request or drawing that a newer one has overtaken before its turn is skipped (only the
+newest answer is wanted). The GUI thread only shows the results (the chart as a PNG in a label:
+no OpenGL, no pyplot, works offscreen).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from PyQt5.QtCore import QDate, QObject, Qt, QTimer, pyqtSignal, pyqtSlot
+from PyQt5.QtCore import QDate, Qt, QTimer, pyqtSignal
 from PyQt5.QtGui import QPixmap
 from PyQt5.QtWidgets import (
     QAbstractItemView,
@@ -37,11 +40,11 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from client.connection import ServerError
 from client.desktop.messages import failure_text
 from client.desktop.report_model import ReportModel, format_rate
-from client.desktop.workers import PROTOCOL, Connection, WorkerThread, describe_failure
-from protocol.errors import ProtocolError
+from client.desktop.workers import PROTOCOL, ServerCalls
+from client.qt_worker import create_worker, serial_pool
+from protocol.errors import ErrorCode
 from reports import wire as report_wire
 from reports.domain import DEFAULT_LATE_WEIGHT, LectureReport
 from reports.render import build_figure, render
@@ -72,72 +75,6 @@ def chart_png(report: LectureReport, below: float | None = None, dpi: float = SC
     out = io.BytesIO()
     figure.savefig(out, format="png", dpi=dpi)
     return out.getvalue()
-
-
-class ReportWorker(QObject):
-    """Report requests and chart drawing, one at a time, on its own connection and thread.
-
-    A request or drawing whose ticket is older than ``latest`` (set by the GUI thread when it
-    asks again) is skipped: only the newest answer is wanted.
-    """
-
-    connectionChanged = pyqtSignal(str, str)
-    reportReady = pyqtSignal(int, object)  # ticket, LectureReport
-    reportFailed = pyqtSignal(int, str, str)  # ticket, code, detail
-    chartReady = pyqtSignal(int, object)  # ticket, PNG bytes
-    chartFailed = pyqtSignal(int, str)  # ticket, detail
-
-    def __init__(self, host: str, port: int, *, token: str = "", timeout: float = 60.0):
-        super().__init__()
-        self.connection = Connection(host, port, token=token, timeout=timeout)
-        self.latest_report = 0
-        self.latest_chart = 0
-
-    def interrupt(self) -> None:
-        self.connection.interrupt()
-
-    @pyqtSlot(str, int, str)
-    def configure(self, host: str, port: int, token: str) -> None:
-        self.connection.configure(host, port, token)
-
-    @pyqtSlot(int, object)
-    def load(self, ticket: int, query: ReportQuery) -> None:
-        if ticket < self.latest_report:
-            return
-        try:
-            reply = self.connection.call(lambda client: client.report(
-                query.lecture, query.date_from, query.date_to, late_weight=query.late_weight))
-            report = report_wire.from_response(reply)
-        except ValueError as exc:  # cells that do not fit the sessions: a broken server
-            self.connectionChanged.emit("connected", self.connection.address)
-            self.reportFailed.emit(ticket, PROTOCOL, str(exc))
-            return
-        except Exception as exc:  # noqa: BLE001 - reported to the GUI
-            code, detail = describe_failure(exc)
-            if not isinstance(exc, (ServerError, OSError, ProtocolError)):
-                log.exception("unexpected failure asking for a report")
-            answered = isinstance(exc, ServerError)
-            self.connectionChanged.emit("connected" if answered else code, self.connection.address)
-            self.reportFailed.emit(ticket, code, detail)
-            return
-        self.connectionChanged.emit("connected", self.connection.address)
-        self.reportReady.emit(ticket, report)
-
-    @pyqtSlot(int, object, object)
-    def draw(self, ticket: int, report: LectureReport, below) -> None:
-        if ticket < self.latest_chart:
-            return
-        try:
-            png = chart_png(report, below)
-        except Exception as exc:  # noqa: BLE001 - a chart that cannot be drawn is not fatal
-            log.exception("cannot draw the chart")
-            self.chartFailed.emit(ticket, str(exc))
-            return
-        self.chartReady.emit(ticket, png)
-
-    @pyqtSlot()
-    def stop(self) -> None:
-        self.connection.close()
 
 
 class ChartArea(QScrollArea):
@@ -186,9 +123,6 @@ class ChartArea(QScrollArea):
 
 
 class ReportScreen(QWidget):
-    requestReport = pyqtSignal(int, object)
-    requestChart = pyqtSignal(int, object, object)
-    configureServer = pyqtSignal(str, int, str)
     message = pyqtSignal(str)
     connectionChanged = pyqtSignal(str, str)
     #: A report was shown (the lecture code).
@@ -206,16 +140,9 @@ class ReportScreen(QWidget):
         self._loading: ReportQuery | None = None
         self._build()
 
-        self.worker = ReportWorker(host, port, token=token)
-        self.worker.reportReady.connect(self._report_ready)
-        self.worker.reportFailed.connect(self._report_failed)
-        self.worker.chartReady.connect(self._chart_ready)
-        self.worker.chartFailed.connect(self._chart_failed)
-        self.worker.connectionChanged.connect(self.connectionChanged)
-        self.requestReport.connect(self.worker.load)
-        self.requestChart.connect(self.worker.draw)
-        self.configureServer.connect(self.worker.configure)
-        self.worker_thread = WorkerThread(self.worker, "report-server")
+        self.server = ServerCalls(host, port, token=token, timeout=60.0, parent=self)
+        self.server.connectionChanged.connect(self.connectionChanged)
+        self.chart_pool = serial_pool(self)  # one chart at a time, beside the requests
 
     # -- layout ---------------------------------------------------------------------------------
 
@@ -351,10 +278,16 @@ class ReportScreen(QWidget):
         if query == self._loading:
             return  # that request is on its way
         self._ticket += 1
-        self.worker.latest_report = self._ticket
+        ticket = self._ticket
         self._loading = query
         self.title_label.setText(self.tr("Loading the report of %1…").replace("%1", lecture))
-        self.requestReport.emit(self._ticket, query)
+        self.server.request(
+            lambda client: client.report(query.lecture, query.date_from, query.date_to,
+                                         late_weight=query.late_weight),
+            lambda reply: self._report_answered(ticket, reply),
+            lambda code, detail: self._report_failed(ticket, code, detail),
+            still_wanted=lambda: ticket == self._ticket,
+        )
 
     def lecture_changed(self) -> None:
         self.model.clear()
@@ -363,7 +296,7 @@ class ReportScreen(QWidget):
             self.refresh()
 
     def configure_server(self, host: str, port: int, token: str = "") -> None:
-        self.configureServer.emit(host, port, token)
+        self.server.configure(host, port, token)
         self._loading = None  # a request to the old server no longer holds back a new one
         if self.isVisible():
             self.refresh()
@@ -375,9 +308,17 @@ class ReportScreen(QWidget):
     def _parameters_changed(self, *_) -> None:
         self._parameters_timer.start()
 
-    def _report_ready(self, ticket: int, report: LectureReport) -> None:
+    def _report_answered(self, ticket: int, reply) -> None:
         if ticket != self._ticket:
             return
+        try:
+            report = report_wire.from_response(reply)
+        except ValueError as exc:  # cells that do not fit the sessions: a broken server
+            self._report_failed(ticket, PROTOCOL, str(exc))
+            return
+        self._report_ready(report)
+
+    def _report_ready(self, report: LectureReport) -> None:
         self._loading = None
         if report.lecture_code != self.lecture():
             return  # the professor switched lectures meanwhile
@@ -402,10 +343,10 @@ class ReportScreen(QWidget):
             return
         query, self._loading = self._loading, None
         lecture = query.lecture if query else self.lecture()
-        if code == "not_found":
+        if code == ErrorCode.NOT_FOUND:
             text = self.tr("There is no lecture %1 on the server. Check the lecture code.").replace("%1", lecture)
         else:
-            text = failure_text(code, detail, self.worker.connection.address)
+            text = failure_text(code, detail, self.server.connection.address)
         report = self.model.report
         if report is None or report.lecture_code != lecture or code == "not_found":
             self._clear(text, error=True)
@@ -517,21 +458,31 @@ class ReportScreen(QWidget):
         if report is None or self._emptiness(report) is not None:
             return
         self._chart_ticket += 1
-        self.worker.latest_chart = self._chart_ticket
+        ticket = self._chart_ticket
         if not self.chart.has_chart():
             self.chart.set_text(self.tr("Drawing the chart…"))
-        self.requestChart.emit(self._chart_ticket, report, self.below_spin.value())
+        worker = create_worker(self._draw_if_newest, ticket, report, self.below_spin.value())
+        worker.returned.connect(lambda png: self._chart_ready(ticket, png))
+        worker.errored.connect(lambda exc: self._chart_failed(ticket, exc))
+        worker.start(self.chart_pool)
 
-    def _chart_ready(self, ticket: int, png: bytes) -> None:
-        if ticket != self._chart_ticket or self.model.report is None:
+    def _draw_if_newest(self, ticket: int, report: LectureReport, below: float) -> bytes | None:
+        """On the chart pool: the PNG, or None when a newer drawing was asked for meanwhile."""
+        if ticket != self._chart_ticket:
+            return None
+        return chart_png(report, below)
+
+    def _chart_ready(self, ticket: int, png: bytes | None) -> None:
+        if ticket != self._chart_ticket or png is None or self.model.report is None:
             return
         if self.chart.set_png(png):
             self.chart_drawings_shown += 1
             self.chartShown.emit()
 
-    def _chart_failed(self, ticket: int, detail: str) -> None:
+    def _chart_failed(self, ticket: int, exc: Exception) -> None:
+        log.error("cannot draw the chart", exc_info=exc)  # a chart that cannot be drawn is not fatal
         if ticket == self._chart_ticket:
-            self.chart.set_text(self.tr("The chart cannot be drawn: %1").replace("%1", detail))
+            self.chart.set_text(self.tr("The chart cannot be drawn: %1").replace("%1", str(exc)))
 
     # -- saving ---------------------------------------------------------------------------------
 
@@ -574,4 +525,6 @@ class ReportScreen(QWidget):
     def shutdown(self) -> None:
         self._parameters_timer.stop()
         self._below_timer.stop()
-        self.worker_thread.stop()
+        self.server.shutdown()
+        self.chart_pool.clear()
+        self.chart_pool.waitForDone(5000)

@@ -5,7 +5,8 @@ calls (client.qt_worker) on its own thread and connection (:class:`ServerCalls`,
 :class:`~client.reconnecting.ReconnectingClient`, never shared); the long-lived workers are
 QObjects on a :class:`~client.qt_worker.WorkerThread` of their own:
 
-- :class:`ServerCalls`: one screen's requests (roster, uncertain check-ins, check-ins, enrolments);
+- :class:`ServerCalls`: one screen's requests (roster, uncertain check-ins, check-ins, enrolments,
+  reports);
 - :class:`OutboxWorker`: every roll call batch goes through it: written to the durable queue
   first, then sent; resent on a timer (and at the next start) until the server acknowledges it;
 - :class:`CaptureWorker`: reads frames, finds faces locally, hands over the frames of one face
@@ -31,7 +32,6 @@ from client.desktop.enrol_checks import FaceMeasures, LandmarkModel, PhotoCheck,
 from client.desktop.faces_local import DetectorUnavailable, FaceDetector
 from client.desktop.mark_queue import BatchEntry, MarkQueue, QueueEntry
 from client.frame_source import FaceFrame, SourceError, SourceSpec, limit_size, open_source, to_qimage
-from client.qt_worker import WorkerThread as WorkerThread  # re-exported: report_view.py imports it from here
 from client.qt_worker import create_worker, serial_pool
 from client.reconnecting import ReconnectingClient
 from protocol.errors import ErrorCode, ProtocolError
@@ -65,15 +65,15 @@ def describe_failure(exc: BaseException) -> tuple[str, str]:
     return UNREACHABLE, str(exc) or type(exc).__name__
 
 
-#: The name report_view.py imports (until its imports move to client.reconnecting and client.qt_worker).
-Connection = ReconnectingClient
+#: What a request that was no longer wanted returns instead of a reply (see ServerCalls.request).
+_NOT_SENT = object()
 
 
 class ServerCalls(QObject):
-    """One screen's requests to the server (roster, uncertain check-ins, check-ins, enrolments):
-    each is a :func:`~client.qt_worker.create_worker` call, run one at a time on the screen's
-    own thread and connection. The reply or the failure's (code, detail) comes back to the
-    callbacks given to :meth:`request`, on the GUI thread."""
+    """One screen's requests to the server (roster, uncertain check-ins, check-ins, enrolments,
+    reports): each is a :func:`~client.qt_worker.create_worker` call, run one at a time on the
+    screen's own thread and connection. The reply or the failure's (code, detail) comes back to
+    the callbacks given to :meth:`request`, on the GUI thread."""
 
     connectionChanged = pyqtSignal(str, str)  # "connected" or a failure code; "host:port"
     failed = pyqtSignal(str, str)  # code, detail of any failed request, after its own callback
@@ -89,15 +89,27 @@ class ServerCalls(QObject):
         create_worker(self.connection.configure, host, port, token, _start_on=self.pool)
 
     def request(self, call: Callable[[FramedClient], Any], on_reply: Callable[[Any], None],
-                on_failure: Callable[[str, str], None]) -> None:
+                on_failure: Callable[[str, str], None], *,
+                still_wanted: Callable[[], bool] | None = None) -> None:
         """``call(client)`` on the screen's connection; ``on_reply(reply)`` or
-        ``on_failure(code, detail)`` (see :func:`describe_failure`) after."""
-        worker = create_worker(self.connection.call, call)
+        ``on_failure(code, detail)`` (see :func:`describe_failure`) after.
+
+        ``still_wanted()`` (if given) is asked on the worker thread when the request's turn
+        comes: when it says False (a newer request has been made meanwhile), the request is
+        not sent and neither callback runs."""
+        worker = create_worker(self._call_if_wanted, call, still_wanted)
         worker.returned.connect(lambda reply: self._answered(reply, on_reply))
         worker.errored.connect(lambda exc: self._failed(exc, on_failure))
         worker.start(self.pool)
 
+    def _call_if_wanted(self, call: Callable[[FramedClient], Any], still_wanted: Callable[[], bool] | None):
+        if still_wanted is not None and not still_wanted():
+            return _NOT_SENT
+        return self.connection.call(call)
+
     def _answered(self, reply, on_reply: Callable[[Any], None]) -> None:
+        if reply is _NOT_SENT:
+            return
         self.connectionChanged.emit(CONNECTED, self.connection.address)
         on_reply(reply)
 
