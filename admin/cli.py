@@ -53,6 +53,7 @@ from db.roster_import import RosterFormatError, import_roster, read_roster_csv
 from db.schema import SchemaError, create_database, init_schema, upgrade
 from protocol.identifiers import check_client_name, check_student_id
 from protocol.identifiers import normalize_lecture_code
+from server.presence_settings import PresenceSettings
 
 PROG = "attendance-db"
 EXIT_OK, EXIT_DATABASE, EXIT_INPUT = 0, 1, 2
@@ -431,7 +432,7 @@ def run_close_session(args: argparse.Namespace, url: DatabaseUrl) -> int:
     if args.due == bool(args.code):
         raise CommandError("give a lecture CODE or --due (not both)", EXIT_INPUT)
     try:
-        settings = presence.PresenceSettings(args.late_after, args.leave_window, args.margin)
+        settings = PresenceSettings(args.late_after, args.leave_window, args.margin)
     except ValueError as exc:
         raise CommandError(str(exc), EXIT_INPUT) from exc
     now = datetime.datetime.now()
@@ -498,12 +499,13 @@ def run_enroll(args: argparse.Namespace, url: DatabaseUrl) -> int:
 
 
 def _add_presence_flags(parser: argparse.ArgumentParser) -> None:
-    """The thresholds of the camera rules (defaults: server.presence.PresenceSettings)."""
-    parser.add_argument("--late-after", type=float, default=10.0, metavar="MIN",
+    """The thresholds of the camera rules (defaults: server.presence_settings.PresenceSettings)."""
+    defaults = PresenceSettings()
+    parser.add_argument("--late-after", type=float, default=defaults.late_after_minutes, metavar="MIN",
                         help="first seen later than this after the start: late (default: %(default)s)")
-    parser.add_argument("--leave-window", type=float, default=15.0, metavar="MIN",
+    parser.add_argument("--leave-window", type=float, default=defaults.leave_window_minutes, metavar="MIN",
                         help="not seen in this last part of the session: left early (default: %(default)s)")
-    parser.add_argument("--margin", type=float, default=10.0, metavar="MIN",
+    parser.add_argument("--margin", type=float, default=defaults.close_margin_minutes, metavar="MIN",
                         help="with --due: close sessions this long after their end (default: %(default)s)")
 
 

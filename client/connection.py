@@ -150,7 +150,7 @@ class FramedClient:
 
     # classroom camera (docs/camera.md)
 
-    def detect(self, image: bytes, *, min_face: int = 40) -> framed.DetectResponse:
+    def detect(self, image: bytes, *, min_face: int = framed.DEFAULT_MIN_FACE) -> framed.DetectResponse:
         return self.call(framed.DetectRequest(self.next_request_id(), image, min_face))
 
     def identify(self, image: bytes, boxes: Iterable[tuple[int, int, int, int]],

@@ -41,29 +41,13 @@ from db import attendance as db_attendance
 from db import presence as db_presence
 from db.connection import ConnectionPool
 from protocol.errors import ErrorCode
+from server.presence_settings import PresenceSettings as PresenceSettings  # the rules' thresholds
 from server.service import ServiceError, pooled_transaction, require_lecture, write_transaction
 
 log = logging.getLogger(__name__)
 
 #: The statuses the camera writes, in the order reports list them.
 CAMERA_STATUSES = ("present", "late", "left_early", "absent")
-
-
-@dataclass(frozen=True)
-class PresenceSettings:
-    """Thresholds of the rules, in minutes (server flags, ``attendance-db close-session`` flags)."""
-
-    #: First seen later than this after the start: late.
-    late_after_minutes: float = 10.0
-    #: Not seen in this last part of the session (after being on time): left early.
-    leave_window_minutes: float = 15.0
-    #: The server closes a session this long after its scheduled end.
-    close_margin_minutes: float = 10.0
-
-    def __post_init__(self):
-        for name in ("late_after_minutes", "leave_window_minutes", "close_margin_minutes"):
-            if not 0 <= getattr(self, name) <= 24 * 60:
-                raise ValueError(f"{name} must be 0-1440 minutes, not {getattr(self, name)}")
 
 
 # -- the rules (pure) ------------------------------------------------------------------------

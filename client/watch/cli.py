@@ -37,6 +37,7 @@ from client.frame_source import CameraSource, SourceError, VideoFileSource
 from client.reconnecting import ReconnectingClient
 from client.watch.tracker import TrackerSettings
 from client.watch.watcher import SampleReport, Watcher, WatchSettings, watch
+from protocol.framed import DEFAULT_MIN_FACE, DETECT_MIN_FACE_RANGE
 from protocol.identifiers import normalize_lecture_code
 
 PROG = "attendance-watch"
@@ -57,8 +58,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     source.add_argument("--video", metavar="FILE", help="a video file, read at its own timestamps")
     parser.add_argument("--every", type=float, default=60.0, metavar="SECONDS",
                         help="seconds of media time between two samples (default: %(default)s)")
-    parser.add_argument("--min-face", type=int, default=40, metavar="PX",
-                        help="width of the smallest faces to find, 20-1000 (default: %(default)s)")
+    low, high = DETECT_MIN_FACE_RANGE
+    parser.add_argument("--min-face", type=int, default=DEFAULT_MIN_FACE, metavar="PX",
+                        help=f"width of the smallest faces to find, {low}-{high} (default: %(default)s)")
     parser.add_argument("--start", type=_datetime, metavar="ISO",
                         help="video: the date and time its first frame was taken (default: now)")
     parser.add_argument("--close", action="store_true",
@@ -77,8 +79,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if not args.every > 0:
         parser.error("--every must be positive")
-    if not 20 <= args.min_face <= 1000:
-        parser.error("--min-face must be 20-1000")
+    if not low <= args.min_face <= high:
+        parser.error(f"--min-face must be {low}-{high}")
     if args.refresh_every < 0:
         parser.error("--refresh-every must be >= 0")
     if (args.start or args.close) and args.video is None:

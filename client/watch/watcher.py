@@ -26,7 +26,7 @@ from client.connection import ServerError
 from client.watch.appearance import histogram_distance, hsv_histogram
 from client.watch.tracker import ACCEPTED, UNCERTAIN, Box, FaceTracker, Track, TrackerSettings, box_area
 from protocol.errors import ErrorCode
-from protocol.framed import MAX_FACE_BOXES
+from protocol.framed import DEFAULT_MIN_FACE, MAX_FACE_BOXES
 
 #: Error codes after which watching goes on with the next sample.
 PASSING_ERRORS = frozenset({
@@ -35,7 +35,7 @@ PASSING_ERRORS = frozenset({
 
 
 class CameraClient(Protocol):
-    def detect(self, image: bytes, *, min_face: int = 40): ...
+    def detect(self, image: bytes, *, min_face: int = DEFAULT_MIN_FACE): ...
     def identify_room(self, image: bytes, tracks, lecture: str | None = None): ...
     def presence(self, lecture: str, sampled_at: str, student_ids, face_count: int): ...
 
@@ -43,7 +43,7 @@ class CameraClient(Protocol):
 @dataclass(frozen=True)
 class WatchSettings:
     #: Width in pixels of the smallest faces to find (smaller is slower; see docs/camera.md).
-    min_face: int = 40
+    min_face: int = DEFAULT_MIN_FACE
     #: False: every face is a new track at every sample, decided from that sample alone and
     #: encoded every time (for comparisons).
     tracking: bool = True

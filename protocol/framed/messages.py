@@ -56,7 +56,11 @@ def response(cls: type) -> type:
 
 #: A batch_mark request carries 1 to MAX_BATCH_MARKS marks.
 MAX_BATCH_MARKS = 2000
-#: Accepted ``min_face`` of a detect request, in pixels.
+#: ``min_face`` of a detect request when it names none: the smallest face width looked for, in
+#: pixels of the image sent.
+DEFAULT_MIN_FACE = 40
+#: Accepted ``min_face`` of a detect request, in pixels: below 20 px a face carries too little
+#: to be recognized anyway.
 DETECT_MIN_FACE_RANGE = (20, 1000)
 #: An identify request names 1 to MAX_FACE_BOXES boxes; an identify_room request as many tracks.
 MAX_FACE_BOXES = 500
@@ -482,7 +486,7 @@ class DetectRequest:
     op: ClassVar[str] = "detect"
     request_id: int
     image: bytes = image()
-    min_face: int = checked(checks.int_between(*DETECT_MIN_FACE_RANGE), 40)
+    min_face: int = checked(checks.int_between(*DETECT_MIN_FACE_RANGE), DEFAULT_MIN_FACE)
 
 
 @response

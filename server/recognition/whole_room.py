@@ -31,15 +31,12 @@ from typing import Sequence
 import numpy as np
 import PIL.Image
 
+from protocol.framed import DEFAULT_MIN_FACE, DETECT_MIN_FACE_RANGE
 from server.recognition import faces
 from server.recognition.faces import Box
 
 #: dlib's HOG detector finds faces of at least this many pixels (its window is 80 x 80).
 HOG_WINDOW = 80
-#: Smallest face width looked for by default, in pixels of the image sent.
-DEFAULT_MIN_FACE = 40
-#: Accepted range of ``min_face``: below 20 px a face carries too little to be recognized anyway.
-MIN_FACE_RANGE = (20, 1000)
 #: Upper bound on the pixels of the scaled-up image (all bands together): 40 Mpx, e.g. a 4K
 #: frame at 2.2x. Beyond it the scale is reduced, so the smallest faces may be missed.
 MAX_SCALED_PIXELS = 40_000_000
@@ -66,7 +63,7 @@ def plan_parts(workers: int) -> list[Part]:
 def scale_for(height: int, width: int, min_face: int = DEFAULT_MIN_FACE) -> float:
     """How much to scale the image so that ``min_face``-pixel faces fill the detector's window,
     limited so the scaled image stays under :data:`MAX_SCALED_PIXELS`."""
-    low, high = MIN_FACE_RANGE
+    low, high = DETECT_MIN_FACE_RANGE
     if not low <= min_face <= high:
         raise ValueError(f"min_face must be {low}-{high} pixels, not {min_face}")
     scale = HOG_WINDOW / min_face
