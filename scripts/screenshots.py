@@ -32,8 +32,8 @@ import cv2  # noqa: E402
 from PyQt5.QtCore import QSettings  # noqa: E402
 from PyQt5.QtWidgets import QApplication  # noqa: E402
 
-from client.desktop.app import MainWindow, Options, install_translators  # noqa: E402
 from client.connection import FramedClient  # noqa: E402
+from client.desktop.app import MainWindow, Options, install_translators  # noqa: E402
 from client.desktop.capture import SourceSpec  # noqa: E402
 from client.desktop.roster_model import RosterModel  # noqa: E402
 from db import clients  # noqa: E402
@@ -190,7 +190,7 @@ def main() -> int:
     install_translators(app, args.lang)
     shots = []
     try:
-        options = Options(server="%s:%d" % server.address, lecture=LECTURE, dwell=0.1, result_hold=0.2,
+        options = Options(server="{}:{}".format(*server.address), lecture=LECTURE, dwell=0.1, result_hold=0.2,
                           source=photo_folder(tmp / "camera", CAMERA), data_dir=tmp / "data",
                           retry_interval=1.0, token=token)
         window = MainWindow(options, QSettings(str(tmp / "settings.ini"), QSettings.IniFormat))
@@ -244,7 +244,7 @@ def main() -> int:
         window.shutdown()
 
         # Enrol, on a staff PC: two poses taken, three skipped, sent: the server refuses them.
-        staff = MainWindow(Options(server="%s:%d" % server.address, lecture=LECTURE, dwell=0.1, enrol=True,
+        staff = MainWindow(Options(server="{}:{}".format(*server.address), lecture=LECTURE, dwell=0.1, enrol=True,
                                    screen="enrol", source=photo_folder(tmp / "staff-camera", ENROL_CAMERA),
                                    data_dir=tmp / "staff-data", token=token),
                            QSettings(str(tmp / "staff-settings.ini"), QSettings.IniFormat))
