@@ -1,6 +1,7 @@
 # The two commands a newcomer needs (README.md):
 #   make demo   set everything up, run the server on sample photos, print today's attendance
 #   make test   set everything up, run the test suite against a real MariaDB
+# `make help` lists the others; CONTRIBUTING.md says when to use which.
 #
 # Both build .venv/ from requirements*.txt and find (or start) a database: ATTENDANCE_DB_URL
 # when set, else the server on 127.0.0.1:3306, else a private MariaDB under .run/
@@ -13,7 +14,7 @@ PIP := $(PY) -m pip --disable-pip-version-check
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help venv dist demo test bench scale-out fast-dlib default-dlib trust server-account screenshots translations db-start db-stop clean
+.PHONY: help venv dist demo test test-fast lint format bench scale-out fast-dlib default-dlib trust server-account screenshots translations db-start db-stop clean
 
 venv: $(STAMP)  ## build .venv/: the package (editable), its dependencies at the tested pins, dev tools
 
@@ -44,6 +45,24 @@ test: venv  ## run the test suite against a real MariaDB (started under .run/ wh
 	@url=$$(DB_NAME=attendance_test scripts/database.sh start) || exit 1; \
 	ATTENDANCE_DB_URL="$$url" QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	scripts/database.sh stop; exit $$rc
+
+# The pure-code tests only (no database, photos, Qt or subprocess; conftest.py marks them): ~10 s.
+test-fast: venv  ## the pure-code tests only (~10 s, no database needed)
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -m pure $(PYTEST_ARGS)
+
+# The gate .ci/run passes before the tests: ruff's rules, ruff's formatting, mypy (all configured in
+# pyproject.toml). Each runs even when one before it failed, so that one run shows everything.
+lint: venv  ## ruff check, ruff format --check and mypy (configured in pyproject.toml)
+	@rc=0; \
+	echo "== ruff check"; $(VENV)/bin/ruff check . || rc=1; \
+	echo "== ruff format --check"; $(VENV)/bin/ruff format --check --output-format concise . || rc=1; \
+	echo "== mypy"; $(VENV)/bin/mypy || rc=1; \
+	exit $$rc
+
+# ruff's safe fixes (import order, Python 3.11 syntax, unused noqa comments), then its formatter.
+format: venv  ## apply ruff's safe fixes and its formatter to the tree
+	$(VENV)/bin/ruff check --fix-only -q .
+	$(VENV)/bin/ruff format .
 
 # Benchmarks with targets from the issues (~12 minutes); each exits 1 when its target is missed.
 # Each saves its figures under .run/bench/; bench/write_report.py then prints the summary table
@@ -112,4 +131,4 @@ db-stop:  ## stop the private database started under .run/
 	@scripts/database.sh stop
 
 clean:  ## remove .venv/, .run/, dist/, build/ and caches
-	rm -rf $(VENV) .run dist build .pytest_cache .hypothesis *.egg-info
+	rm -rf $(VENV) .run dist build .pytest_cache .hypothesis .mypy_cache .ruff_cache *.egg-info

@@ -30,12 +30,13 @@ import dataclasses
 import datetime
 import logging
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pymysql
 
 from attendance_version import add_version_option
+from db import accounts, backup, clients, privacy, schema
 from db.config_file import ConfigFileError, resolve_database_url
 from db.connection import (
     DB_URL_ENV,
@@ -48,11 +49,9 @@ from db.connection import (
     hide_password,
     transaction,
 )
-from db import accounts, backup, clients, privacy, schema
 from db.roster_import import RosterFormatError, import_roster, read_roster_csv
 from db.schema import SchemaError, create_database, init_schema, upgrade
-from protocol.identifiers import check_client_name, check_student_id
-from protocol.identifiers import normalize_lecture_code
+from protocol.identifiers import check_client_name, check_student_id, normalize_lecture_code
 from server.presence_settings import PresenceSettings
 
 PROG = "attendance-db"

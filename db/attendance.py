@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 
 from protocol.identifiers import SOURCES, STATUSES
 
-
 # -- sessions ----------------------------------------------------------------------------------
 
 
@@ -61,7 +60,7 @@ def mark_many(
     cur,
     *,
     session_id: int,
-    marks: "list[tuple[str, str]]",
+    marks: list[tuple[str, str]],
     source: str,
     client_name: str,
 ) -> int:

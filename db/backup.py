@@ -19,9 +19,9 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from db.connection import DatabaseUrl, connect, transaction
 from db.schema import SchemaStatus, find_migrations, schema_objects

@@ -17,8 +17,9 @@ from __future__ import annotations
 import math
 import os
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from db.connection import url_from_env
@@ -155,7 +156,8 @@ def _shown(value: Any) -> str:
     """A value as the file wrote it, for messages."""
     if isinstance(value, (bool, int, float, str)):
         return toml_value(value)
-    return {dict: "a table", list: "a list"}.get(type(value), f"a {type(value).__name__}")
+    kinds: dict[type, str] = {dict: "a table", list: "a list"}
+    return kinds.get(type(value), f"a {type(value).__name__}")
 
 
 def _names(items: Mapping[str, Any]) -> str:

@@ -8,8 +8,9 @@ import os
 import random
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator, TypeVar
+from typing import TypeVar
 from urllib.parse import quote, unquote, urlsplit
 
 import pymysql
@@ -100,7 +101,7 @@ class DatabaseConnectError(pymysql.err.OperationalError):
         return self.args[1]
 
 
-def connect_error(url: "DatabaseUrl", exc: BaseException) -> DatabaseConnectError:
+def connect_error(url: DatabaseUrl, exc: BaseException) -> DatabaseConnectError:
     """The one-line :class:`DatabaseConnectError` for an error pymysql raised while connecting:
     ``cannot connect to MySQL at HOST:PORT: <reason>``, ``cannot log in to MySQL at HOST:PORT as
     USER: ...`` or ``database X does not exist on HOST:PORT; ...``."""
@@ -136,7 +137,7 @@ class DatabaseUrl:
     unix_socket: str | None = None
 
     @classmethod
-    def parse(cls, url: str) -> "DatabaseUrl":
+    def parse(cls, url: str) -> DatabaseUrl:
         """Parse ``mysql://user:password@host:port/database``.
 
         A ``?unix_socket=/path`` query selects a Unix socket instead of host and port.
@@ -166,7 +167,7 @@ class DatabaseUrl:
             unix_socket=socket_path,
         )
 
-    def with_database(self, database: str) -> "DatabaseUrl":
+    def with_database(self, database: str) -> DatabaseUrl:
         return DatabaseUrl(self.user, self.password, self.host, self.port, database, self.unix_socket)
 
     def to_url(self) -> str:

@@ -8,8 +8,8 @@ the server's knowns/ folder (``source`` knowns) or from an enrolment (``enrolled
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import numpy as np
 import pymysql

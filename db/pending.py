@@ -9,8 +9,8 @@ unresolved ones of today's session and confirms each as a student or rejects it
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 #: What a professor decides (db/schema.sql, pending_checkins.resolution).
 RESOLUTIONS = ("confirmed", "rejected")
@@ -88,7 +88,11 @@ def get_for_update(cur, pending_id: int) -> PendingCheckin | None:
         (pending_id,),
     )
     candidates = tuple(PendingCandidate(sid, name, float(distance)) for sid, name, distance in cur.fetchall())
-    return PendingCheckin(*row[:5], candidates, resolution=row[5], lecture_id=row[6], session_date=row[7])
+    pending_id, session_id, requested_at, client_name, frames, resolution, lecture_id, session_date = row
+    return PendingCheckin(
+        pending_id, session_id, requested_at, client_name, frames, candidates,
+        resolution=resolution, lecture_id=lecture_id, session_date=session_date,
+    )
 
 
 def resolve(cur, pending_id: int, *, resolution: str, student_id: str | None, resolved_by: str) -> None:

@@ -9,8 +9,8 @@ never commit.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from protocol.identifiers import STATUSES
 

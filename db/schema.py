@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import importlib.util
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from db.connection import DatabaseUrl, connect, transaction
 
@@ -86,6 +86,7 @@ class Migration:
                 cursor.execute(statement)
             return
         spec = importlib.util.spec_from_file_location(f"attendance_migration_{self.version:04d}", self.path)
+        assert spec is not None and spec.loader is not None  # a .py path always has a loader
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         module.apply(cursor)
@@ -183,7 +184,9 @@ def upgrade(conn, *, migrations_dir: Path = MIGRATIONS_DIR, dry_run: bool = Fals
     with transaction(conn) as cur:
         # One upgrade at a time on a database: a second one waits 10 s, then gives up.
         cur.execute("SELECT GET_LOCK(CONCAT('attendance-upgrade:', DATABASE()), 10)")
-        if cur.fetchone()[0] != 1:
+        row = cur.fetchone()
+        assert row is not None  # a SELECT without FROM returns one row
+        if row[0] != 1:
             raise SchemaError("another attendance-db upgrade is running on this database")
     try:
         return _upgrade_locked(conn, migrations_dir, dry_run, report)
@@ -219,7 +222,7 @@ def _upgrade_locked(conn, migrations_dir: Path, dry_run: bool, report: Callable[
                 migration.apply(cur)
                 cur.execute(f"INSERT INTO {VERSION_TABLE} (version, name) VALUES (%s, %s)",
                             (migration.version, migration.name))
-        except Exception as exc:  # noqa: BLE001 - any failure: say which migration, and what now
+        except Exception as exc:  # any failure: say which migration, and what now
             raise SchemaError(
                 f"migration {migration.path.name} failed ({exc}); its statements before the "
                 f"failure that change tables are committed, its version is not recorded: fix "

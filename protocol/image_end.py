@@ -110,7 +110,7 @@ def could_be_image(buf: bytes) -> bool:
     return any(_could_start_with(buf, parts) for parts in SIGNATURES.values())
 
 
-def _could_start_with(buf: bytes, parts: tuple[tuple[int, bytes], ...]) -> bool:
+def _could_start_with(buf: bytes | bytearray, parts: tuple[tuple[int, bytes], ...]) -> bool:
     """True when the bytes of ``buf`` agree with every signature part they reach."""
     return all(part.startswith(buf[offset : offset + len(part)]) for offset, part in parts)
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Union
 
 from protocol.errors import ErrorCode, LocalProtocolError, RemoteProtocolError
 from protocol.identifiers import (
@@ -85,7 +84,7 @@ class LegacyImage:
         return f"LegacyImage(<{len(self.data)} bytes>)"
 
 
-LegacyRequest = Union[LegacyMark, LegacyRoster, LegacyImage]
+LegacyRequest = LegacyMark | LegacyRoster | LegacyImage
 
 
 def _bad_request(message: str) -> RemoteProtocolError:
@@ -270,7 +269,7 @@ class LegacyDecoder:
         return None
 
 
-RosterRow = tuple[str, str, Union[str, None], Union[datetime.datetime, datetime.time, None]]
+RosterRow = tuple[str, str, str | None, datetime.datetime | datetime.time | None]
 
 #: Characters that would split a roster line (str.splitlines() breaks on all but the tab).
 _LINE_BREAKING = "\t\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"

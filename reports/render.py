@@ -270,8 +270,8 @@ def build_figure(report: LectureReport, below: float | None = None):
     fig = Figure(figsize=(width, height), dpi=CHART_DPI)
     family = ["DejaVu Sans", *_installed_cjk_fonts()]
 
-    def box(bottom: float, box_height: float) -> list[float]:  # inches -> figure fractions
-        return [_LEFT / width, bottom / height, (width - _LEFT - _RIGHT) / width, box_height / height]
+    def box(bottom: float, box_height: float) -> tuple[float, float, float, float]:  # inches -> figure fractions
+        return (_LEFT / width, bottom / height, (width - _LEFT - _RIGHT) / width, box_height / height)
 
     rate_ax = fig.add_axes(box(_BOTTOM + heat + _GAP, _RATE))
     heat_ax = fig.add_axes(box(_BOTTOM, heat), sharex=rate_ax)

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import datetime
 
-from reports.domain import LectureReport, SessionColumn, StudentRow, Tally
 from protocol import framed
+from reports.domain import LectureReport, SessionColumn, StudentRow, Tally
 
 
 def to_response(request_id: int, report: LectureReport) -> framed.ReportResponse:

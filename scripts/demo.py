@@ -36,7 +36,13 @@ sys.path.insert(0, str(REPO))
 
 from client.connection import FramedClient, legacy_request  # noqa: E402
 from db.connection import (  # noqa: E402
-    DatabaseConnectError, DatabaseUrl, DatabaseUrlError, connect, hide_password, transaction, url_from_env,
+    DatabaseConnectError,
+    DatabaseUrl,
+    DatabaseUrlError,
+    connect,
+    hide_password,
+    transaction,
+    url_from_env,
 )
 from db.schema import drop_database  # noqa: E402
 from server.recognition.enrollment import scan_knowns  # noqa: E402

@@ -190,7 +190,7 @@ def main() -> int:
     install_translators(app, args.lang)
     shots = []
     try:
-        options = Options(server="%s:%d" % server.address, lecture=LECTURE, dwell=0.1, result_hold=0.2,
+        options = Options(server="{}:{}".format(*server.address), lecture=LECTURE, dwell=0.1, result_hold=0.2,
                           source=photo_folder(tmp / "camera", CAMERA), data_dir=tmp / "data",
                           retry_interval=1.0, token=token)
         window = MainWindow(options, QSettings(str(tmp / "settings.ini"), QSettings.IniFormat))
@@ -246,7 +246,7 @@ def main() -> int:
         window.shutdown()
 
         # Enrol, on a staff PC: two poses taken, three skipped, sent: the server refuses them.
-        staff = MainWindow(Options(server="%s:%d" % server.address, lecture=LECTURE, dwell=0.1, enrol=True,
+        staff = MainWindow(Options(server="{}:{}".format(*server.address), lecture=LECTURE, dwell=0.1, enrol=True,
                                    screen="enrol", source=photo_folder(tmp / "staff-camera", ENROL_CAMERA),
                                    data_dir=tmp / "staff-data", token=token),
                            QSettings(str(tmp / "staff-settings.ini"), QSettings.IniFormat))

@@ -12,28 +12,28 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import pymysql
 
+from db import encodings as db_encodings
 from db.connection import UNAVAILABLE_ERRORS, ConnectionPool, DatabaseConnectError, DatabaseUrl, transaction
+from db.schema import read_status
 from protocol.framed import DEFAULT_MAX_FRAME_BYTES
 from protocol.legacy import DEFAULT_MAX_IMAGE_BYTES, IDLE_SECONDS
 from server.auth import TokenChecker
+from server.camera import CameraService
 from server.evidence import DEFAULT_RETENTION_DAYS, EvidenceKeeper
 from server.handlers import ConnectionHandler
 from server.limits import DEFAULT_LEGACY_NETWORKS, ConnectionLimit, NetworkAllowList, RateLimiter
-from db import encodings as db_encodings
-from db.schema import read_status
+from server.presence import DueSessionCloser, PresenceService, PresenceSettings
 from server.recognition.decision import DecisionRules
-from server.recognition.enrolment_checks import LIKE_OTHER_STUDENT, MAX_STARTUP_COMPARISONS, knowns_conflicts
 from server.recognition.enrollment import sync_knowns
-from server.recognition.faces import ENROLMENT_MODEL
-from server.recognition.faces import DEFAULT_DETECT_MAX_SIDE, ModelsUnavailableError
+from server.recognition.enrolment_checks import LIKE_OTHER_STUDENT, MAX_STARTUP_COMPARISONS, knowns_conflicts
+from server.recognition.faces import DEFAULT_DETECT_MAX_SIDE, ENROLMENT_MODEL, ModelsUnavailableError
 from server.recognition.gallery import DEFAULT_THRESHOLD
 from server.recognition.images import DEFAULT_MAX_PIXELS
 from server.recognition.pool import RecognitionPool
-from server.camera import CameraService
-from server.presence import DueSessionCloser, PresenceService, PresenceSettings
 from server.service import AttendanceService, ServiceError
 
 log = logging.getLogger(__name__)
@@ -144,7 +144,7 @@ class AttendanceServer(socketserver.TCPServer):
     def _serve_connection(self, request, client_address, slot: str) -> None:
         try:
             ConnectionHandler(request, client_address, self, slot)
-        except Exception:  # noqa: BLE001 - logged; the server goes on
+        except Exception:  # logged; the server goes on
             log.exception("%s:%d: unexpected error", *client_address[:2])
         finally:
             self.shutdown_request(request)
@@ -170,9 +170,10 @@ class AttendanceApp:
 
     @property
     def address(self) -> tuple[str, int]:
-        return self.server.server_address[:2]
+        assert self.server is not None, "start() first"
+        return cast(tuple[str, int], self.server.server_address[:2])  # an AF_INET address
 
-    def start(self) -> "AttendanceApp":
+    def start(self) -> AttendanceApp:
         """Start the workers, check the database, enroll ``knowns/``, load the gallery, bind the port.
 
         The worker processes load the models (1-2 s each) while this process does the rest; it
@@ -240,6 +241,7 @@ class AttendanceApp:
         if len(gallery) * len(gallery.student_ids) > MAX_STARTUP_COMPARISONS:
             log.info("knowns/: %d encodings, too many to compare each with every student at start-up", len(gallery))
             return
+        assert self.db is not None  # after start()
         with self.db.connection() as conn, transaction(conn) as cur:
             rows = db_encodings.load_encodings(cur, ENROLMENT_MODEL, source="knowns")
         photos = [(row.photo_path, row.student_id, row.encoding) for row in rows if row.encoding is not None]
@@ -300,7 +302,7 @@ class AttendanceApp:
         except (OSError, pymysql.err.MySQLError, ServiceError, ModelsUnavailableError) as exc:
             log.error("reload failed; the gallery in use stays (%d encodings): %s", len(service.gallery), exc)
             return False
-        except Exception:  # noqa: BLE001 - logged; serving goes on with the old gallery
+        except Exception:  # logged; serving goes on with the old gallery
             log.exception("reload failed; the gallery in use stays (%d encodings)", len(service.gallery))
             return False
         after = set(gallery.student_ids)
@@ -312,7 +314,7 @@ class AttendanceApp:
         if report.added or report.updated:
             try:
                 self._list_knowns_conflicts(gallery)
-            except Exception:  # noqa: BLE001 - a log line; serving goes on
+            except Exception:  # a log line; serving goes on
                 log.exception("cannot compare the knowns/ photos")
         return True
 
@@ -322,8 +324,9 @@ class AttendanceApp:
         ``gallery_refresh`` seconds: reload the face encodings (so that `attendance-db forget`
         takes effect); once a day: delete evidence files past their retention."""
         try:
+            assert self.service is not None  # after start()
             self._list_knowns_conflicts(self.service.gallery)
-        except Exception:  # noqa: BLE001 - a log line; serving goes on
+        except Exception:  # a log line; serving goes on
             log.exception("cannot compare the knowns/ photos")
         last_purge = time.monotonic()
         next_refresh = time.monotonic() + self.config.gallery_refresh
@@ -346,13 +349,14 @@ class AttendanceApp:
                     log.info("gallery reloaded: %d encodings of %d students", len(gallery), len(gallery.student_ids))
             except ServiceError as exc:
                 log.warning("cannot reload the gallery: %s", exc)
-            except Exception:  # noqa: BLE001 - the next round tries again
+            except Exception:  # the next round tries again
                 log.exception("cannot reload the gallery")
             if self.evidence is not None and time.monotonic() - last_purge >= 86400:
                 self.evidence.purge()
                 last_purge = time.monotonic()
 
     def _wait_for_workers(self) -> None:
+        assert self.recognizer is not None  # after start() made it
         try:
             self.recognizer.start()  # started without waiting: now wait until every worker is ready
         except TimeoutError as exc:
@@ -360,6 +364,7 @@ class AttendanceApp:
 
     def _check_database(self) -> None:
         """Refuse to serve a database whose schema version is not the code's (db/schema.py)."""
+        assert self.db is not None  # after start() opened it
         try:
             with self.db.connection() as conn, transaction(conn) as cur:
                 status = read_status(cur)
@@ -393,6 +398,7 @@ class AttendanceApp:
             )
 
     def serve_forever(self) -> None:
+        assert self.server is not None, "start() first"
         self._serving.set()
         try:
             self.server.serve_forever(poll_interval=0.2)

@@ -15,8 +15,8 @@ The server keeps nothing between requests: a track's encodings are kept by the w
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 import numpy as np
 

@@ -86,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     def stop(signum, _frame):
         log.info("%s received; stopping", signal.Signals(signum).name)
         # shutdown() waits for serve_forever(), which runs in this (the main) thread.
+        assert app.server is not None  # started above
         threading.Thread(target=app.server.shutdown, daemon=True).start()
 
     signal.signal(signal.SIGTERM, stop)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from typing import Iterator
+from collections.abc import Iterator
 
 from db.connection import UNAVAILABLE_ERRORS, is_conflict
 from protocol.errors import ErrorCode

@@ -20,13 +20,18 @@ import logging
 import socket
 import socketserver
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from protocol import framed, legacy
-from reports import wire as report_wire
 from protocol.errors import ErrorCode, LocalProtocolError, RemoteProtocolError
+from reports import wire as report_wire
 from server.camera import TrackFrames, TrackResult
 from server.limits import ADMIT
 from server.service import ServiceError, largest_recognized
+
+if TYPE_CHECKING:
+    from server.app import AttendanceServer
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +50,8 @@ class ConnectionHandler(socketserver.BaseRequestHandler):
     (the client then gets a ``busy`` error, or ``fail`` for a 2019 payload).
     """
 
+    server: AttendanceServer
+
     def __init__(self, request, client_address, server, slot: str = ADMIT):
         self.slot = slot
         super().__init__(request, client_address, server)
@@ -53,7 +60,7 @@ class ConnectionHandler(socketserver.BaseRequestHandler):
         self.config = self.server.config
         self.service = self.server.service
         self.ip = self.client_address[0]
-        self.peer = "%s:%d" % self.client_address[:2]
+        self.peer = "{}:{}".format(*self.client_address[:2])
         self.sock = self.request  # becomes the TLS socket after a TLS handshake
         self.request.settimeout(self.config.idle_timeout if self.slot == ADMIT else REFUSAL_TIMEOUT)
 
@@ -161,11 +168,11 @@ class LegacySession:
                 )
             faces = self.service.recognize(request.data, client_name=self.client_name)
             best = largest_recognized(faces)
-            return best.student_id.encode("ascii") if best else legacy.UNKNOWN
+            return best.student_id.encode("ascii") if best and best.student_id else legacy.UNKNOWN
         except ServiceError as exc:
             log.warning("%s legacy %s: %s; replying fail", self.peer, type(request).__name__, exc)
             return legacy.FAIL
-        except Exception:  # noqa: BLE001 - a bug must cost one reply, not the server
+        except Exception:  # a bug must cost one reply, not the server
             log.exception("%s legacy %s: internal error; replying fail", self.peer, type(request).__name__)
             return legacy.FAIL
 
@@ -195,13 +202,13 @@ class FramedSession:
         self.config = handler.config
         self.service = handler.service
         self.server = handler.server
-        self.client_name = None if self.config.require_token else f"framed@{handler.ip}"
+        self.client_name: str | None = None if self.config.require_token else f"framed@{handler.ip}"
         self.token: str | None = None
         self.token_checked_at = 0.0
         self.conn = framed.FramedConnection(
             framed.SERVER, require_hello=self.config.require_token, max_frame_bytes=self.config.max_frame_bytes
         )
-        self.dispatch = {
+        self.dispatch: dict[type, Callable[[Any], Any]] = {
             framed.PingRequest: self._ping,
             framed.RosterRequest: self._roster,
             framed.MarkRequest: self._mark,
@@ -278,6 +285,13 @@ class FramedSession:
             ), max_frame_bytes=framed.DEFAULT_MAX_FRAME_BYTES)
         self.sock.sendall(data)
 
+    @property
+    def identified_client(self) -> str:
+        """The client's name, for the service: known before any request is dispatched (the
+        connection answers ``hello`` first, or needs no token)."""
+        assert self.client_name is not None
+        return self.client_name
+
     def _answer(self, event):
         started = time.monotonic()
         request_id = event.request_id
@@ -287,7 +301,7 @@ class FramedSession:
             reply = refusal
         elif not self._token_still_valid():
             reply = framed.ErrorResponse(request_id, ErrorCode.UNAUTHORIZED, "the client token was revoked")
-        elif not self.server.rate_limiter.allow(self.client_name):
+        elif not self.server.rate_limiter.allow(self.identified_client):
             reply = framed.ErrorResponse(
                 request_id, ErrorCode.RATE_LIMITED,
                 f"more than {self.config.rate:g} requests per second; slow down",
@@ -311,7 +325,7 @@ class FramedSession:
         except ServiceError as exc:
             log.warning("%s framed %s: %s", self.peer, type(event).__name__, exc)
             return framed.ErrorResponse(event.request_id, exc.code, exc.message)
-        except Exception:  # noqa: BLE001 - a bug must cost one reply, not the server
+        except Exception:  # a bug must cost one reply, not the server
             log.exception("%s framed %s: internal error", self.peer, type(event).__name__)
             return framed.ErrorResponse(event.request_id, ErrorCode.INTERNAL, "internal server error")
 
@@ -363,7 +377,7 @@ class FramedSession:
         outcome = self.service.mark(
             req.lecture,
             req.student_id,
-            client_name=self.client_name,
+            client_name=self.identified_client,
             status=req.status,
             source=req.source,
             distance=req.distance,
@@ -375,20 +389,20 @@ class FramedSession:
             req.lecture,
             req.batch_id,
             [(mark.student_id, mark.status) for mark in req.marks],
-            client_name=self.client_name,
+            client_name=self.identified_client,
             source=req.source,
         )
         return framed.BatchMarkResponse(req.request_id, outcome.batch_id, outcome.applied, outcome.replayed)
 
     def _recognize(self, req: framed.RecognizeRequest):
-        faces = self.service.recognize(req.image, req.lecture, client_name=self.client_name)
+        faces = self.service.recognize(req.image, req.lecture, client_name=self.identified_client)
         return framed.RecognizeResponse(req.request_id, tuple(recognized_face(face) for face in faces))
 
     # -- identification from several frames, enrolment (docs/recognition.md) -------------------
 
     def _checkin(self, req: framed.CheckinRequest):
         outcome = self.service.checkin(
-            req.lecture, req.images, client_name=self.client_name, mark=req.mark,
+            req.lecture, req.images, client_name=self.identified_client, mark=req.mark,
             queue_uncertain=req.queue_uncertain,
         )
         decision = outcome.decision
@@ -423,7 +437,7 @@ class FramedSession:
 
     def _resolve_pending(self, req: framed.ResolvePendingRequest):
         outcome = self.service.resolve_pending(
-            req.pending_id, req.student_id, client_name=self.client_name, status=req.status
+            req.pending_id, req.student_id, client_name=self.identified_client, status=req.status
         )
         return framed.ResolvePendingResponse(
             req.request_id, outcome.pending_id, outcome.resolution, outcome.student_id, outcome.status,
@@ -452,7 +466,7 @@ class FramedSession:
             dt.datetime.fromisoformat(req.sampled_at),
             req.student_ids,
             req.face_count,
-            client_name=self.client_name,
+            client_name=self.identified_client,
         )
         return framed.PresenceResponse(
             req.request_id, outcome.sample_id, outcome.session_date.isoformat(), outcome.closed
@@ -460,7 +474,7 @@ class FramedSession:
 
     def _close_session(self, req: framed.CloseSessionRequest):
         day = dt.date.fromisoformat(req.session_date) if req.session_date else None
-        outcome = self.camera.close_session(req.lecture, day, client_name=self.client_name)
+        outcome = self.camera.close_session(req.lecture, day, client_name=self.identified_client)
         counts = outcome.counts
         return framed.CloseSessionResponse(
             req.request_id, outcome.lecture, outcome.session_date.isoformat(), outcome.samples,
@@ -481,8 +495,10 @@ class FramedSession:
 
 def recognized_face(face) -> framed.RecognizedFace:
     """A :class:`server.service.FaceResult` as the framed protocol sends it."""
+    top, right, bottom, left = face.box
     return framed.RecognizedFace(
-        *face.box, face.student_id, face.name, face.distance, face.decision, wire_candidates(face.candidates)
+        top, right, bottom, left, face.student_id, face.name, face.distance, face.decision,
+        wire_candidates(face.candidates),
     )
 
 

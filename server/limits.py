@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 import threading
 import time
-from typing import Iterable
+from collections.abc import Iterable
 
 #: Connections refused with a `busy` reply (beyond max_connections) that may wait at once for
 #: their first bytes; connections beyond that are closed without a word.

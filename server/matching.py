@@ -9,8 +9,9 @@ exceptions come out as :class:`server.errors.ServiceError` (:func:`server.errors
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import cast
 
 import numpy as np
 
@@ -101,15 +102,22 @@ class FaceMatcher:
         student's name (else None) and the candidates with their names."""
         gallery = self._gallery
         decision = gallery.roster_model(allowed, rules=self.rules).decide(frames)
-        name = gallery.name_of(decision.student_id) if decision.accepted else None
-        return decision, name, tuple(_named(gallery, c) for c in decision.candidates)
+        return decision, _accepted_name(gallery, decision), tuple(_named(gallery, c) for c in decision.candidates)
+
+
+def _accepted_name(gallery: Gallery, decision: Decision) -> str | None:
+    """The accepted student's name; None for a face not accepted."""
+    if not decision.accepted:
+        return None
+    assert decision.student_id is not None  # an accepted decision names its student
+    return gallery.name_of(decision.student_id)
 
 
 def _face_result(gallery: Gallery, box, decision: Decision) -> FaceResult:
     return FaceResult(
-        tuple(int(v) for v in box),
+        cast(Box, tuple(int(v) for v in box)),
         decision.student_id,
-        gallery.name_of(decision.student_id) if decision.accepted else None,
+        _accepted_name(gallery, decision),
         decision.distance,
         decision.outcome,
         tuple(_named(gallery, c) for c in decision.candidates),

@@ -33,11 +33,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Callable, ContextManager, Iterable, Mapping, Sequence
 
-from db import lectures, students
 from db import attendance as db_attendance
+from db import lectures, students
 from db import presence as db_presence
 from db.connection import ConnectionPool
 from protocol.errors import ErrorCode
@@ -146,6 +147,7 @@ def record_sample(
             raise ServiceError(ErrorCode.NOT_ENROLLED, f"student {student_id} is not on the roster of {lecture.code}")
     session_id = db_attendance.ensure_session(cur, lecture.lecture_id, sampled_at.date())
     session = db_presence.get_session(cur, session_id)
+    assert session is not None  # ensure_session made it
     if session.starts_at is None:
         db_presence.set_times_if_unset(cur, session_id, *implicit_times(lecture, sampled_at))
     sample_id, _created = db_presence.insert_sample(
@@ -189,6 +191,7 @@ def close_session(
     if session_id is None:
         raise ServiceError(ErrorCode.NOT_FOUND, f"{lecture.code} has no session on {day}")
     session = db_presence.get_session(cur, session_id, for_update=True)
+    assert session is not None  # find_session found it, in this transaction
     times = db_presence.sample_times(cur, session_id)
     counts = dict.fromkeys(CAMERA_STATUSES, 0)
     kept = 0
@@ -254,13 +257,13 @@ class PresenceService:
         """Close every open session whose scheduled end is more than the margin ago."""
         return close_due_sessions(self.transaction, self.settings, self.now())
 
-    def transaction(self) -> ContextManager:
+    def transaction(self) -> AbstractContextManager:
         """:func:`server.service.pooled_transaction` on this service's connection pool."""
         return pooled_transaction(self.db)
 
 
 def close_due_sessions(
-    transaction_factory: Callable[[], ContextManager], settings: PresenceSettings, now: dt.datetime
+    transaction_factory: Callable[[], AbstractContextManager], settings: PresenceSettings, now: dt.datetime
 ) -> list[CloseOutcome]:
     """Close each open session whose end is more than ``close_margin_minutes`` before ``now``,
     each in its own transaction (``with transaction_factory() as cur``), so that one failing
@@ -289,7 +292,7 @@ class DueSessionCloser:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def start(self) -> "DueSessionCloser":
+    def start(self) -> DueSessionCloser:
         self._thread = threading.Thread(target=self._run, name="close-due-sessions", daemon=True)
         self._thread.start()
         return self
@@ -309,5 +312,5 @@ class DueSessionCloser:
                     )
             except ServiceError as exc:
                 log.warning("closing due sessions: %s", exc)
-            except Exception:  # noqa: BLE001 - the thread must survive a bug in one round
+            except Exception:  # the thread must survive a bug in one round
                 log.exception("closing due sessions failed")

@@ -14,8 +14,9 @@ import datetime as dt
 import hashlib
 import json
 import logging
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Iterator, Sequence, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import pymysql
@@ -337,7 +338,8 @@ class AttendanceService:
             return []
         results = self.faces.match([face.box for face in found], [face.encoding for face in found], allowed)
         if self.evidence is not None and client_name is not None:
-            self.evidence.remember(client_name, image, [r.student_id for r in results if r.decision == ACCEPTED])
+            accepted = [r.student_id for r in results if r.decision == ACCEPTED and r.student_id is not None]
+            self.evidence.remember(client_name, image, accepted)
         return results
 
     def checkin(
@@ -365,6 +367,7 @@ class AttendanceService:
             raise ServiceError(ErrorCode.DIFFERENT_PEOPLE, str(exc)) from None
         decision, name, candidates = self.faces.decide_person(encodings, roster)
         if decision.outcome == ACCEPTED and mark:
+            assert decision.student_id is not None  # an accepted decision names its student
             if self.evidence is not None:
                 self.evidence.remember(client_name, images[0], [decision.student_id])
             marked = self.mark(lecture_code, decision.student_id, client_name=client_name,
@@ -456,6 +459,7 @@ class AttendanceService:
             if student_id is None:
                 pending.resolve(cur, pending_id, resolution="rejected", student_id=None, resolved_by=client_name)
                 return ResolveOutcome(pending_id, "rejected", None, None, False)
+            assert checkin.lecture_id is not None  # get_for_update fills it
             if not students.is_enrolled(cur, checkin.lecture_id, student_id):
                 raise ServiceError(ErrorCode.NOT_ENROLLED, f"student {student_id} is not on the roster of this lecture")
             distance = next((c.distance for c in checkin.candidates if c.student_id == student_id), None)
@@ -542,7 +546,7 @@ def _frame_encodings(frames: Sequence[PhotoEncoding]) -> np.ndarray:
 
 def describe_photo_problem(photo: PhotoProblem) -> str:
     """One line of English for an enrolment photo's problem (command-line tools)."""
-    texts = {
+    texts: dict[str | None, str] = {
         "bad_image": "not an image that can be read",
         "no_face": "no face found",
         "several_faces": "more than one face",

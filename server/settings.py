@@ -24,9 +24,10 @@ import argparse
 import dataclasses
 import ipaddress
 import os
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from db.config_file import mask_password, toml_value
 from db.connection import DB_URL_ENV, DEFAULT_DB_URL, DatabaseUrl, DatabaseUrlError, hide_password
@@ -278,7 +279,7 @@ def to_toml(values: Mapping[str, Value]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _shown_default(setting: Setting) -> str:
+def _shown_default(setting: Setting) -> str | None:
     if setting.default is None:
         return setting.unset
     if setting.kind is list:

@@ -81,7 +81,8 @@ def encode(message: Any, max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES) -> byte
 
 def _header_fields(obj: Any) -> dict[str, Any]:
     """The JSON fields of a validated message or item (lists of items become lists of objects)."""
-    shape = layout(type(obj))
+    cls: type = type(obj)
+    shape = layout(cls)
     fields = {}
     for name in shape.header:
         value = getattr(obj, name)
@@ -94,7 +95,8 @@ def _header_fields(obj: Any) -> dict[str, Any]:
 def _blob_of(message: Any, header: dict[str, Any]) -> bytes:
     """The frame's blob: the image of an image op, or the images of a several-image op one
     after the other (their sizes go into ``header``)."""
-    blob = layout(type(message)).blob
+    cls: type = type(message)
+    blob = layout(cls).blob
     if blob is None:
         return b""
     name, kind = blob

@@ -19,15 +19,15 @@ It moves no bytes itself: the caller reads and writes the socket.
 from __future__ import annotations
 
 import enum
-from typing import Any
+from typing import Any, Final, Literal
 
 from protocol.errors import ErrorCode, LocalProtocolError, RemoteProtocolError
 from protocol.framed.codec import DEFAULT_MAX_FRAME_BYTES, PREAMBLE, encode
 from protocol.framed.decoder import Event, FramedDecoder
 from protocol.framed.messages import ErrorResponse, HelloRequest, WelcomeResponse
 
-CLIENT = "client"
-SERVER = "server"
+CLIENT: Final = "client"
+SERVER: Final = "server"
 #: The request ID of an error about the connection, not about one request.
 CONNECTION_REQUEST_ID = 0
 
@@ -52,7 +52,11 @@ class FramedConnection:
     """
 
     def __init__(
-        self, role: str, *, require_hello: bool = True, max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
+        self,
+        role: Literal["server", "client"],
+        *,
+        require_hello: bool = True,
+        max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
     ) -> None:
         if role not in (CLIENT, SERVER):
             raise ValueError(f"role must be {CLIENT!r} or {SERVER!r}, not {role!r}")

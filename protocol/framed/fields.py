@@ -101,7 +101,8 @@ def layout(cls: type) -> Layout:
 def validated(obj: Any) -> Any:
     """Return ``obj`` with every field checked and normalized; ValueError names the bad field."""
     changes = {}
-    for name, check in layout(type(obj)).checks:
+    cls: type = type(obj)
+    for name, check in layout(cls).checks:
         try:
             changes[name] = check(getattr(obj, name))
         except ValueError as exc:

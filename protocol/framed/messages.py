@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from protocol.framed import checks
 from protocol.framed.fields import checked, image, images, items, layout
@@ -811,8 +811,9 @@ def _item_types() -> tuple[type, ...]:
 #: The item classes (inside messages' lists), found from the declarations.
 ITEM_TYPES: tuple[type, ...] = _item_types()
 
-#: What ``from protocol.framed.messages import *`` gives: the classes and the upper-case names.
-__all__ = [
-    *(cls.__name__ for cls in (*REQUEST_TYPES.values(), *RESPONSE_TYPES.values(), *ITEM_TYPES)),
-    *(name for name in dir() if name.isupper() and not name.startswith("_")),
-]
+if not TYPE_CHECKING:  # mypy cannot evaluate this list; without it, it sees every public name
+    #: What ``from protocol.framed.messages import *`` gives: the classes and the upper-case names.
+    __all__ = [
+        *(cls.__name__ for cls in (*REQUEST_TYPES.values(), *RESPONSE_TYPES.values(), *ITEM_TYPES)),
+        *(name for name in dir() if name.isupper() and not name.startswith("_")),
+    ]

@@ -36,8 +36,9 @@ Distances are Euclidean between 128-number dlib encodings, as in face_recognitio
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -194,7 +195,7 @@ class Population:
     @classmethod
     def from_encodings(
         cls, student_ids: Sequence[str], encodings, rules: DecisionRules = DecisionRules()
-    ) -> "Population":
+    ) -> Population:
         """Build from one row per enrolled photo: ``student_ids[i]`` owns ``encodings[i]``."""
         array = as_encodings(encodings)
         if len(student_ids) != len(array):
@@ -281,7 +282,7 @@ class RosterModel:
     @classmethod
     def from_encodings(
         cls, student_ids: Sequence[str], encodings, rules: DecisionRules = DecisionRules()
-    ) -> "RosterModel":
+    ) -> RosterModel:
         """Everyone of the population of these rows (``student_ids[i]`` owns ``encodings[i]``)."""
         return cls(Population.from_encodings(student_ids, encodings, rules))
 
@@ -292,7 +293,7 @@ class RosterModel:
         """The student's row in :attr:`templates` (None: not on this roster)."""
         return self._index.get(student_id)
 
-    def scaled(self, factor: float) -> "RosterModel":
+    def scaled(self, factor: float) -> RosterModel:
         """The same roster with every calibrated threshold times ``factor`` (still capped at the
         ceiling): the evaluation's trade-off curve."""
         model = copy.copy(self)
@@ -399,7 +400,7 @@ class RosterModel:
         candidates = tuple(Candidate(self.student_ids[i], round(float(distances[i]), 4)) for i in near)
         subject = nearest if assigned is None else assigned
         threshold = thresholds[subject]
-        common = dict(
+        common: dict[str, Any] = dict(
             distance=round(float(distances[subject]), 4),
             threshold=round(float(threshold), 4) if threshold >= 0 else None,
             candidates=candidates,

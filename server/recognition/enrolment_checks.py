@@ -19,8 +19,8 @@ several faces are refused before these checks (server.service).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 

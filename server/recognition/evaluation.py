@@ -19,8 +19,8 @@ ceiling, as photos of one person taken years apart may be) counts as unknown.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -178,7 +178,7 @@ class Lecture:
     checkins: list[tuple[str, np.ndarray]]  # (person, photo indices)
 
 
-def lectures(persons: Sequence[str], k: int, f: int, *, splits: int, seed: int) -> Iterator[Lecture]:
+def lectures(persons: Sequence[str] | np.ndarray, k: int, f: int, *, splits: int, seed: int) -> Iterator[Lecture]:
     """The ``splits`` lectures :func:`simulate` runs for (K, F), the same for the same seed
     (whatever F: the enrolled people and photos depend on K and the seed only)."""
     labels = np.asarray(persons, dtype=str)

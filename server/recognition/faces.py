@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import importlib.util
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Any
 
 import numpy as np
 import PIL.Image
@@ -67,11 +68,11 @@ class ModelsUnavailableError(RuntimeError):
 
 @dataclass(frozen=True)
 class _Models:
-    detector: object  # dlib.fhog_object_detector (HOG)
-    landmarks: object  # dlib.shape_predictor, 5 points
-    encoder: object  # dlib.face_recognition_model_v1
+    detector: Any  # dlib.fhog_object_detector (HOG)
+    landmarks: Any  # dlib.shape_predictor, 5 points
+    encoder: Any  # dlib.face_recognition_model_v1
     rectangle: type  # dlib.rectangle
-    face_chip: object  # dlib.get_face_chip
+    face_chip: Any  # dlib.get_face_chip
 
 
 def load_models() -> None:

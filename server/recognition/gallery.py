@@ -15,8 +15,8 @@ equal face_recognition.face_distance on the float32-rounded encodings to about 1
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Collection, Mapping, Sequence
 
 import numpy as np
 
@@ -88,7 +88,7 @@ class Gallery:
             np.add.at(sums, owner, self._encodings)
             self._templates = (sums / np.maximum(self._counts, 1)[:, None]).astype(np.float32)
             residual = self._encodings - self._templates[owner]
-            self._within_squares = np.bincount(
+            self._within_squares = np.bincount(  # type: ignore[assignment]  # float64: it has weights
                 owner, weights=np.einsum("ij,ij->i", residual, residual).astype(np.float64), minlength=len(self._ids)
             )
         for array_ in (self._owner, self._encodings, self._half_squared_norms, self._starts, self._counts,
@@ -98,7 +98,7 @@ class Gallery:
         self._populations: dict[DecisionRules, Population] = {}  # see roster_model()
 
     @classmethod
-    def empty(cls) -> "Gallery":
+    def empty(cls) -> Gallery:
         return cls([], np.empty((0, ENCODING_SIZE)))
 
     def __len__(self) -> int:

@@ -83,7 +83,7 @@ def _decode(file: BinaryIO, max_pixels: int, what: str) -> np.ndarray:
         raise ImageDecodeError(f"{what}: not a {_FORMAT_NAMES} image") from exc
     except PIL.Image.DecompressionBombError as exc:  # Pillow's own limit, if max_pixels is higher
         raise ImageDecodeError(f"{what}: too many pixels ({exc})") from exc
-    except Exception as exc:  # noqa: BLE001 - Pillow raises many types for untrusted input
+    except Exception as exc:  # Pillow raises many types for untrusted input
         raise ImageDecodeError(f"{what}: cannot read the image header ({exc})") from exc
     with image:
         _check_pixels(*image.size, max_pixels, what)
@@ -91,14 +91,14 @@ def _decode(file: BinaryIO, max_pixels: int, what: str) -> np.ndarray:
             image.load()
             PIL.ImageOps.exif_transpose(image, in_place=True)
             return np.array(_to_rgb(image), dtype=np.uint8)
-        except Exception as exc:  # noqa: BLE001 - truncated or corrupt pixel data
+        except Exception as exc:  # truncated or corrupt pixel data
             raise ImageDecodeError(f"{what}: cannot decode the {image.format} data ({exc})") from exc
 
 
 @functools.cache
 def _register_heif_opener() -> None:
     """Let Pillow open HEIF/HEIC, once per process (importing pillow-heif loads libheif)."""
-    import pillow_heif  # noqa: PLC0415 - here, so that importing this module stays cheap
+    import pillow_heif  # here, so that importing this module stays cheap
 
     # Only the primary image is used: leave thumbnails, depth maps and auxiliary images unread.
     pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)

@@ -15,17 +15,18 @@ can leave the child with a lock held by a thread that does not exist there.
 
 from __future__ import annotations
 
+import logging
 import math
 import multiprocessing
 import os
 import signal
 import threading
 import time
-import logging
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import cast
 
 import numpy as np
 
@@ -113,7 +114,7 @@ class RecognitionPool:
         self._warm_ups: list = []  # until start() has seen every worker ready (see start())
         self._ready_by = 0.0
 
-    def start(self, timeout: float = DEFAULT_START_TIMEOUT, *, wait: bool = True) -> "RecognitionPool":
+    def start(self, timeout: float = DEFAULT_START_TIMEOUT, *, wait: bool = True) -> RecognitionPool:
         """Start every worker and wait until each has loaded the models. Does nothing if started.
 
         With ``wait=False``, return as soon as the worker processes are launched, while they load
@@ -223,7 +224,7 @@ class RecognitionPool:
         :raises ImageDecodeError: the bytes are not a usable image.
         :raises BoxOutsideImageError: a box has no pixel inside the image.
         """
-        boxes = [tuple(int(v) for v in box) for box in boxes]
+        boxes = [cast(Box, tuple(int(v) for v in box)) for box in boxes]
         if not boxes:
             return np.empty((0, faces.ENCODING_SIZE), dtype=np.float64)
         size = math.ceil(len(boxes) / self.processes)
@@ -238,7 +239,7 @@ class RecognitionPool:
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
 
-    def __enter__(self) -> "RecognitionPool":
+    def __enter__(self) -> RecognitionPool:
         return self.start()
 
     def __exit__(self, *exc_info) -> None:
@@ -305,6 +306,7 @@ def _init_worker(barrier) -> None:
 
 
 def _warm_up(timeout: float) -> int:
+    assert _barrier is not None  # set in each worker by its initializer
     try:
         _barrier.wait(timeout)
     except threading.BrokenBarrierError:
@@ -359,8 +361,10 @@ def _encode_views(settings: _Settings, path: str) -> PhotoViews:
     if not boxes:
         return PhotoViews(0, None, None, None)
     box = faces.largest_box(boxes)
+    assert box is not None  # boxes is not empty
     photo, enrolment = faces.encode_face_views(image, box)
     frame_box = faces.largest_box(_detect_large_faces_first(settings, image))
+    assert frame_box is not None  # it finds at least the faces _detect found
     frame = photo if frame_box == box else faces.encode_faces(image, [frame_box])[0]
     return PhotoViews(len(boxes), photo, frame, enrolment)
 
@@ -369,6 +373,7 @@ def _largest_face(image: np.ndarray, boxes: list[Box], *, mirrored: bool) -> Pho
     if not boxes:
         return PhotoEncoding(0, None)
     box = faces.largest_box(boxes)
+    assert box is not None  # boxes is not empty
     return PhotoEncoding(len(boxes), faces.encode_faces(image, [box], mirrored=mirrored)[0], box=box)
 
 

@@ -25,8 +25,8 @@ Boxes are ``(top, right, bottom, left)`` tuples in pixels of the full image, as 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import PIL.Image
@@ -102,9 +102,9 @@ def detect_part(image: np.ndarray, part: Part, min_face: int = DEFAULT_MIN_FACE)
     sx = strip.shape[1] / scaled.shape[1]
     return [
         faces.clip_box(
-            (round(t * sy) + top, round(r * sx), round(b * sy) + top, round(l * sx)), height, width
+            (round(t * sy) + top, round(r * sx), round(b * sy) + top, round(left * sx)), height, width
         )
-        for t, r, b, l in found
+        for t, r, b, left in found
     ]
 
 
