@@ -12,11 +12,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import time
 from pathlib import Path
-
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
@@ -33,8 +30,8 @@ from db.connection import connect, transaction  # noqa: E402
 from protocol.errors import ErrorCode  # noqa: E402
 from server import presence  # noqa: E402
 from server.recognition import faces, images  # noqa: E402
-from tests.conftest import fresh_database  # noqa: E402
-from tests.server_support import LECTURE, SMALL_LECTURE, TEST_CLIENT, running_server, seed_roster  # noqa: E402
+from testkit.databases import fresh_database  # noqa: E402
+from testkit.servers import LECTURE, SMALL_LECTURE, TEST_CLIENT, running_server, seed_roster  # noqa: E402
 
 OBAMA, BIDEN, ALEX, KIT, ROSE, LIN = (f"20191100{n}" for n in range(1, 7))
 

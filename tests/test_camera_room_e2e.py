@@ -24,8 +24,8 @@ from client.watch.connection import ReconnectingClient
 from client.watch.watcher import Watcher
 from protocol import framed
 from protocol.errors import ErrorCode
-from tests.conftest import fresh_database
-from tests.server_support import LECTURE, running_server
+from testkit.databases import fresh_database
+from testkit.servers import LECTURE, running_server
 
 OBAMA, BIDEN, ALEX, KIT, ROSE, LIN = (f"20191100{n}" for n in range(1, 7))
 DAY = dt.datetime(2019, 11, 8, 9, 0)

@@ -17,8 +17,8 @@ import pymysql
 import pytest
 
 from db.connection import DatabaseConnectError, DatabaseUrl, connect, connect_error, describe_error
+from testkit.paths import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 NOTHING_LISTENS = "mysql://root:s3cret@127.0.0.1:1/attendance"
 

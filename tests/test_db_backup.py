@@ -9,7 +9,7 @@ from admin import cli
 from db.backup import HEADER_PREFIX
 from db.connection import DatabaseUrl, connect, transaction
 from db.schema import drop_database, find_migrations
-from tests.schema_support import describe_schema, empty_database, fill_every_table, load_old_schema, table_rows
+from testkit.schemas import describe_schema, empty_database, fill_every_table, load_old_schema, table_rows
 
 
 def run(capsys, url, *args) -> tuple[int, str, str]:

@@ -5,18 +5,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
-from db.schema import schema_statements
-
-from db import students
 from admin.cli import main
+from db import students
 from db.connection import DatabaseUrl, connect, transaction
+from db.schema import schema_statements
+from testkit.paths import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 HEADER = "lecture_code,student_id,student_name\n"
 
 

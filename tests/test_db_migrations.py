@@ -9,7 +9,7 @@ import pytest
 from admin import cli
 from db.connection import connect, transaction
 from db.schema import SchemaError, find_migrations, init_schema, read_status, recreate_database, upgrade
-from tests.schema_support import (
+from testkit.schemas import (
     describe_schema,
     empty_database,
     fill_every_table,

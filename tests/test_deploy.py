@@ -17,8 +17,8 @@ import pytest
 
 from db.config_file import read_config
 from server import settings
+from testkit.paths import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "deploy" / "server.toml.example"
 UNIT = REPO / "deploy" / "attendance-server.service"
 INSTALLED_BINARY = "/opt/attendance/bin/attendance-server"

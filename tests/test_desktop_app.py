@@ -3,10 +3,6 @@ capture worker (bursts of frames of one face, enrolment stills)."""
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
 import shutil  # noqa: E402
 import socket  # noqa: E402
 import subprocess  # noqa: E402
@@ -22,8 +18,8 @@ from client.desktop.app import I18N_DIR, MainWindow, Options, install_translator
 from client.desktop.capture import SourceSpec  # noqa: E402
 from client.desktop.checkin_logic import FRAMES_PER_TRY, overlap  # noqa: E402
 from client.desktop.workers import CaptureWorker, WorkerThread  # noqa: E402
+from testkit.paths import REPO  # noqa: E402
 
-REPO = Path(__file__).resolve().parent.parent
 TS_FILE = I18N_DIR / "attendance_ko.ts"
 QM_FILE = I18N_DIR / "attendance_ko.qm"
 #: The classroom camera screen lives in client/watch/ but is a tab of the same app.
@@ -70,7 +66,7 @@ def test_bad_command_lines_are_refused(argv, capsys):
 
 def test_python_dash_m_client_is_the_desktop_app():
     result = subprocess.run([sys.executable, "-m", "client", "--help"], cwd=REPO, capture_output=True, text=True,
-                            timeout=60, env=dict(os.environ, QT_QPA_PLATFORM="offscreen"))
+                            timeout=60)
     assert result.returncode == 0
     assert "attendance-desktop" in result.stdout and "--images" in result.stdout
 

@@ -9,9 +9,6 @@ with qtbot.waitUntil / waitSignal while the GUI event loop keeps running.
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import json  # noqa: E402
 import logging  # noqa: E402
@@ -28,9 +25,9 @@ from client.desktop import mark_queue  # noqa: E402
 from client.desktop.capture import SourceSpec  # noqa: E402
 from client.desktop.roster_model import RosterModel, StateRole  # noqa: E402
 from server.app import AttendanceApp, ServerConfig  # noqa: E402
-from tests.conftest import fresh_database  # noqa: E402
-from tests.desktop_support import main_windows  # noqa: E402
-from tests.server_support import LECTURE, SMALL_LECTURE, running_server  # noqa: E402
+from testkit.databases import fresh_database  # noqa: E402
+from testkit.desktop import main_windows  # noqa: E402
+from testkit.servers import LECTURE, SMALL_LECTURE, running_server  # noqa: E402
 
 WAIT = 60_000  # ms: generous, for a slow CI machine; the tests normally take a few seconds each
 

@@ -6,17 +6,15 @@ from __future__ import annotations
 
 import os
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
 import shutil  # noqa: E402
 
 import pytest  # noqa: E402
 from PyQt5.QtCore import Qt  # noqa: E402
 
 from client.desktop.capture import SourceSpec  # noqa: E402
-from tests.conftest import fresh_database  # noqa: E402
-from tests.desktop_support import main_windows  # noqa: E402
-from tests.server_support import running_server  # noqa: E402
+from testkit.databases import fresh_database  # noqa: E402
+from testkit.desktop import main_windows  # noqa: E402
+from testkit.servers import running_server  # noqa: E402
 
 WAIT = 60_000  # ms
 #: One person in the five poses, in the order the screen asks for them (test data, never shown).

@@ -3,9 +3,6 @@ counters, reloads that keep unsent edits."""
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from types import SimpleNamespace  # noqa: E402
 

@@ -12,9 +12,6 @@ they never appear in screenshots or docs.
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import re  # noqa: E402
 import shutil  # noqa: E402
@@ -25,9 +22,9 @@ from PyQt5.QtCore import Qt  # noqa: E402
 from client.desktop import checkin_logic as rules  # noqa: E402
 from client.desktop.capture import SourceSpec  # noqa: E402
 from client.desktop.roster_model import RosterModel  # noqa: E402
-from tests.conftest import fresh_database  # noqa: E402
-from tests.desktop_support import main_windows  # noqa: E402
-from tests.server_support import LECTURE, running_server  # noqa: E402
+from testkit.databases import fresh_database  # noqa: E402
+from testkit.desktop import main_windows  # noqa: E402
+from testkit.servers import LECTURE, running_server  # noqa: E402
 
 WAIT = 60_000  # ms
 #: The enrolled students: (student ID, name, person folder, enrolment photos).

@@ -3,9 +3,6 @@ Qt's model rules (qtmodeltester), the choices offered to the professor, the enro
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from types import SimpleNamespace  # noqa: E402
 

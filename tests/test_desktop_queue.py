@@ -10,14 +10,12 @@ import subprocess
 import sys
 import textwrap
 import time
-from pathlib import Path
 
 import pytest
 
 from client.desktop import mark_queue
 from client.desktop.mark_queue import MarkQueue, batch_entry, mark_entry
-
-REPO = Path(__file__).resolve().parent.parent
+from testkit.paths import REPO
 
 
 def test_entries_survive_a_new_queue_object(tmp_path):

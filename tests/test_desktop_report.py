@@ -9,9 +9,6 @@ so the tests wait with qtbot while the GUI event loop keeps running.
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import datetime  # noqa: E402
 import io  # noqa: E402
@@ -27,10 +24,10 @@ from client.desktop.report_model import ReportModel, ValueRole, WarningRole  # n
 from client.desktop.report_view import SCREEN_DPI, chart_png  # noqa: E402
 from reports.domain import LectureReport, SessionColumn, StudentRow, Tally  # noqa: E402
 from reports.render import COLORS, render  # noqa: E402
-from tests.conftest import fresh_database  # noqa: E402
-from tests.desktop_support import main_windows  # noqa: E402
-from tests.report_support import generate_term, report_from_db  # noqa: E402
-from tests.server_support import LECTURE, SMALL_LECTURE, running_server  # noqa: E402
+from testkit.databases import fresh_database  # noqa: E402
+from testkit.desktop import main_windows  # noqa: E402
+from testkit.generated_term import generate_term, report_from_db  # noqa: E402
+from testkit.servers import LECTURE, SMALL_LECTURE, running_server  # noqa: E402
 
 WAIT = 60_000  # ms: generous for a slow CI machine; a report takes well under a second here
 D = datetime.date

@@ -15,9 +15,9 @@ import pytest
 from client import cli as client_cli
 from client.connection import ServerError
 from admin import cli as db_cli
-from tests.conftest import fresh_database
+from testkit.databases import fresh_database
 from db.connection import run_in_transaction
-from tests.server_support import LECTURE, running_server
+from testkit.servers import LECTURE, running_server
 
 #: A student not in shared/faces/knowns, enrolled from photos of a Korean sample person.
 NEW_STUDENT = "201911020"

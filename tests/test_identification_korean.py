@@ -18,8 +18,8 @@ from client.connection import ServerError
 from server import eval_cli
 from server.recognition.evaluation import decide_checkin, lectures, simulate, student_ids
 from server.recognition.gallery import Gallery
-from tests.conftest import fresh_database
-from tests.server_support import LECTURE, exchange, running_server
+from testkit.databases import fresh_database
+from testkit.servers import LECTURE, exchange, running_server
 
 pytestmark = pytest.mark.slow
 

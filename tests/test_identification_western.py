@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import fresh_database
-from tests.server_support import LECTURE, exchange, running_server
+from testkit.databases import fresh_database
+from testkit.servers import LECTURE, exchange, running_server
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,8 @@ import pillow_heif
 import pytest
 
 from protocol import legacy
-from tests.conftest import fresh_database
-from tests.server_support import LECTURE, exchange, running_server
+from testkit.databases import fresh_database
+from testkit.servers import LECTURE, exchange, running_server
 
 OBAMA, BIDEN = "201911001", "201911002"
 

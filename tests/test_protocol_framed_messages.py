@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from pathlib import Path
 
 import pytest
 
 from protocol import framed
 from protocol.framed import FramedDecoder, encode
 from protocol.framed.fields import layout
+from testkit.paths import REPO
 
-GOLDEN = json.loads((Path(__file__).parent / "data" / "framed_golden.json").read_text())
+GOLDEN = json.loads((REPO / "tests" / "data" / "framed_golden.json").read_text())
 
 IMG = b"\xff\xd8\xff\xe0golden\xff\xd9"
 ENC = framed.pack_encoding([i / 128 for i in range(128)])

@@ -25,7 +25,7 @@ from server.recognition.faces import ModelsUnavailableError, box_area, detect_fa
 from server.recognition.gallery import Gallery
 from server.recognition.images import ImageDecodeError, decode_image, load_image_file
 from server.recognition.pool import RecognitionPool, WorkerCrashedError
-from tests.conftest import REPO
+from testkit.paths import REPO
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ import sys
 import time
 import warnings
 import zlib
-from pathlib import Path
 
 import numpy as np
 import PIL.Image
@@ -19,6 +18,7 @@ import pytest
 
 from server.recognition import faces
 from server.recognition.images import DEFAULT_MAX_PIXELS, ImageDecodeError, decode_image, load_image_file
+from testkit.paths import REPO
 
 
 def _encode(image: PIL.Image.Image, fmt: str, **options) -> bytes:
@@ -210,7 +210,7 @@ def test_heic_is_decoded_without_anything_else_registering_pillow_heif(obama_pho
         f"print(images.load_image_file({str(path)!r}).shape)\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
-                          cwd=Path(__file__).resolve().parent.parent)
+                          cwd=REPO)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "(1137, 910, 3)"
 

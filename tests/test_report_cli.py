@@ -12,17 +12,22 @@ import re
 import subprocess
 import sys
 import unicodedata
-from pathlib import Path
 
 import openpyxl
 import pytest
 
 from db.connection import connect, transaction
-from tests.test_reports import (
-    EMPTY_LECTURE, LECTURE, STUDENTS, TITLE, png_size, rate_text, term_database,
+from testkit.paths import REPO
+from testkit.report_term import (
+    EMPTY_LECTURE,
+    LECTURE,
+    STUDENTS,
+    TITLE,
+    png_size,
+    rate_text,
+    term_database,
 )
 
-REPO = Path(__file__).resolve().parent.parent
 TOTAL_WORDS = ["present", "late", "absent", "excused", "left_early", "rate_percent"]
 TOTAL_LETTERS = ["P", "L", "A", "E", "O", "rate %"]
 

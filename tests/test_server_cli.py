@@ -9,14 +9,12 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from db.connection import connect, transaction
-from tests.server_support import LECTURE, TEST_CLIENT, add_client, seed_roster
-
-REPO = Path(__file__).resolve().parent.parent
+from testkit.paths import REPO
+from testkit.servers import LECTURE, TEST_CLIENT, add_client, seed_roster
 
 
 def run_client(port: int, *args: str, token: str | None = None) -> subprocess.CompletedProcess:

@@ -21,9 +21,9 @@ import pytest
 
 from client.connection import FramedClient
 from db.config_file import mask_password
-from tests.server_support import LECTURE, TEST_CLIENT, add_client, seed_roster
+from testkit.paths import REPO
+from testkit.servers import LECTURE, TEST_CLIENT, add_client, seed_roster
 
-REPO = Path(__file__).resolve().parent.parent
 OBAMA, BIDEN, ALEX = "201911001_obama.jpg", "201911002_biden.jpg", "201911003_alex_lacamoire.jpg"
 
 

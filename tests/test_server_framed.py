@@ -13,8 +13,8 @@ from client.connection import ServerError
 from db.connection import connect
 from protocol import framed
 from protocol.errors import ErrorCode
-from tests.conftest import fresh_database
-from tests.server_support import LECTURE, SMALL_LECTURE, exchange, read_until_closed, running_server
+from testkit.databases import fresh_database
+from testkit.servers import LECTURE, SMALL_LECTURE, exchange, read_until_closed, running_server
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ import time
 import pytest
 
 from protocol import legacy
-from tests.conftest import fresh_database
-from tests.server_support import LECTURE, SMALL_LECTURE, exchange, running_server
+from testkit.databases import fresh_database
+from testkit.servers import LECTURE, SMALL_LECTURE, exchange, running_server
 
 
 @pytest.fixture(scope="module")

@@ -12,9 +12,9 @@ from reports import wire as report_wire
 from reports.domain import LectureReport
 from protocol import framed
 from protocol.errors import ErrorCode
-from tests.conftest import fresh_database
-from tests.report_support import generate_term, report_from_db
-from tests.server_support import LECTURE, SMALL_LECTURE, running_server
+from testkit.databases import fresh_database
+from testkit.generated_term import generate_term, report_from_db
+from testkit.servers import LECTURE, SMALL_LECTURE, running_server
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,8 @@ from db.schema import find_migrations
 from server.app import AttendanceApp, ServerConfig, StartupError
 from server.recognition.faces import ModelsUnavailableError
 from server.recognition.pool import RecognitionPool
-from tests.server_support import seed_roster
+from testkit.paths import REPO
+from testkit.servers import seed_roster
 
 LATEST = find_migrations()[-1].version
 
@@ -161,7 +162,7 @@ def test_server_logs_the_photos_to_encode_their_progress_then_that_the_port_is_o
     proc = subprocess.Popen(
         [sys.executable, "-m", "server", "--host", "127.0.0.1", "--port", "0", "--workers", "1",
          "--db-url", db_url.to_url(), "--knowns", str(knowns)],
-        cwd=Path(__file__).resolve().parent.parent, stderr=subprocess.PIPE, text=True,
+        cwd=REPO, stderr=subprocess.PIPE, text=True,
     )
     lines = []
     try:

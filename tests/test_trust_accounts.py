@@ -7,7 +7,6 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pymysql
 import pytest
@@ -15,9 +14,8 @@ import pytest
 from db import accounts
 from db.connection import DatabaseUrl, connect, transaction
 from server.app import AttendanceApp, ServerConfig
-from tests.server_support import LECTURE, add_client, seed_roster
-
-REPO = Path(__file__).resolve().parent.parent
+from testkit.paths import REPO
+from testkit.servers import LECTURE, add_client, seed_roster
 
 
 @pytest.fixture

@@ -11,21 +11,19 @@ import ssl
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
-from bench.harness import ServerProcess
 from client.connection import FramedClient, ServerError, legacy_request
 from db import clients
 from db.connection import connect, transaction
 from protocol import framed
 from protocol.errors import ErrorCode
-from tests.conftest import fresh_database
-from tests.server_support import LECTURE, TEST_CLIENT, add_client, exchange, read_until_closed, running_server, seed_roster
-from tests.tls_support import make_certificates
-
-REPO = Path(__file__).resolve().parent.parent
+from testkit.databases import fresh_database
+from testkit.paths import REPO
+from testkit.processes import ServerProcess
+from testkit.servers import LECTURE, TEST_CLIENT, add_client, exchange, read_until_closed, running_server, seed_roster
+from testkit.tls import make_certificates
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,8 @@ import math
 
 import pytest
 
-from bench.harness import PrivateMariaDB, ServerProcess, new_client, seed_database
-from bench.load import kill_during_batch, report, run_load, run_with_db_restart, verify
+from testkit.load import kill_during_batch, report, run_load, run_with_db_restart, verify
+from testkit.processes import PrivateMariaDB, ServerProcess, new_client, seed_database
 
 
 @pytest.fixture(scope="module")

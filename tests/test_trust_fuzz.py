@@ -8,13 +8,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bench.fuzz_server import Mutator, check_server, run_fuzz, sample_images
 from protocol import framed
 from protocol.errors import ErrorCode, RemoteProtocolError
 from protocol.image_end import BROKEN, COMPLETE, INCOMPLETE, find_image_end
 from protocol.legacy import LegacyDecoder, LegacyImage, LegacyMark, LegacyRoster
-from tests.conftest import fresh_database
-from tests.server_support import running_server
+from testkit.databases import fresh_database
+from testkit.fuzz import Mutator, check_server, run_fuzz, sample_images
+from testkit.servers import running_server
 
 VALID_FRAMES = [
     framed.encode(m) for m in (

@@ -7,19 +7,17 @@ import dataclasses
 import json
 import socket
 import struct
-from pathlib import Path
 
 import pytest
 
-from client.cli import main as attendance_client
 from admin.cli import main as attendance_db
+from client.cli import main as attendance_client
 from db.connection import connect, transaction
 from protocol import framed, legacy
 from protocol.errors import ErrorCode
-from tests.conftest import fresh_database
-from tests.server_support import LECTURE, exchange, read_until_closed, running_server
-
-REPO = Path(__file__).resolve().parent.parent
+from testkit.databases import fresh_database
+from testkit.paths import REPO
+from testkit.servers import LECTURE, exchange, read_until_closed, running_server
 
 NASTY = [
     "'", '"', ";", "--", "\x00", "\\", "`",

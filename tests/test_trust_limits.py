@@ -9,15 +9,15 @@ import time
 
 import pytest
 
-from bench.fuzz_server import png_bomb
 from client.connection import FramedClient, ServerError
 from protocol import framed
 from protocol.errors import ErrorCode
 from server.app import ServerConfig
 from server.limits import ADMIT, REFUSE, ConnectionLimit, RateLimiter
 from server.recognition.images import DEFAULT_MAX_PIXELS
-from tests.conftest import fresh_database
-from tests.server_support import LECTURE, add_client, exchange, read_until_closed, running_server
+from testkit.databases import fresh_database
+from testkit.fuzz import png_bomb
+from testkit.servers import LECTURE, add_client, exchange, read_until_closed, running_server
 
 LIMITS = dict(max_connections=3, rate=5.0, burst=8, idle_timeout=1.5, max_frame_bytes=600_000, max_pixels=1_500_000)
 

@@ -14,15 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from bench.harness import ServerProcess
 from client.connection import FramedClient
 from db.connection import connect, transaction
 from server.evidence import EvidenceKeeper, evidence_files
-from tests.conftest import fresh_database
-from tests.server_support import LECTURE, SMALL_LECTURE, add_client, exchange, running_server, seed_roster
-
-REPO = Path(__file__).resolve().parent.parent
-
+from testkit.databases import fresh_database
+from testkit.paths import REPO
+from testkit.processes import ServerProcess
+from testkit.servers import LECTURE, SMALL_LECTURE, add_client, exchange, running_server, seed_roster
 
 # -- no frame stored anywhere by default ----------------------------------------------------------
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
-from pathlib import Path
 from typing import Iterator
 
 from db.connection import DatabaseUrl, connect, transaction
 from db.schema import create_database, drop_database, schema_statements
+from testkit.paths import REPO
 
-DATA = Path(__file__).resolve().parent / "data"
+DATA = REPO / "tests" / "data"
 OLD_SCHEMAS = {"0.1.0": DATA / "schema_0.1.0.sql", "c78141b": DATA / "schema_c78141b.sql"}
 _counter = itertools.count()
 

@@ -1,5 +1,5 @@
-"""What the trust benchmarks and their short test versions share: a private MariaDB, the server as
-a subprocess, a seeded database, and the memory of a process.
+"""Real processes for the trust benchmarks and their short test versions: a private MariaDB, the
+server as a subprocess, a seeded database, and the memory of a process.
 
     with PrivateMariaDB(tmp_dir) as mariadb:          # our own mariadbd on a free port
         url = seed_database(mariadb.server_url, "attendance_load", knowns_dir, extra_students=300)
@@ -24,17 +24,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
-
-from db.connection import DatabaseUrl, connect, run_in_transaction  # noqa: E402
-from db.roster_import import RosterRow, import_roster  # noqa: E402
-from db.schema import recreate_database  # noqa: E402
-from server.recognition.enrollment import scan_knowns  # noqa: E402
-from tests.server_support import add_client  # noqa: E402
-
-FACES = Path(os.environ.get("ATTENDANCE_FACES_DIR", REPO.parent / "shared" / "faces"))
+from db.connection import DatabaseUrl, connect, run_in_transaction
+from db.roster_import import RosterRow, import_roster
+from db.schema import recreate_database
+from server.recognition.enrollment import scan_knowns
+from testkit.paths import REPO
+from testkit.servers import add_client
 
 
 def free_port() -> int:
@@ -201,7 +196,7 @@ class ServerProcess:
     def kill(self) -> None:
         """SIGKILL: no clean-up at all (the workers are killed too: they are its children)."""
         if self.process is not None and self.process.poll() is None:
-            children = _descendants(self.process.pid)
+            children = descendants(self.process.pid)
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(30)
             for pid in children:
@@ -218,7 +213,7 @@ class ServerProcess:
 
     def rss_kib(self) -> tuple[int, int]:
         """(resident memory of the server process, of its worker processes together), KiB."""
-        return _rss_kib(self.process.pid), sum(_rss_kib(pid) for pid in _descendants(self.process.pid))
+        return _rss_kib(self.process.pid), sum(_rss_kib(pid) for pid in descendants(self.process.pid))
 
     def __enter__(self) -> "ServerProcess":
         return self.start()
@@ -237,7 +232,7 @@ def _rss_kib(pid: int) -> int:
     return 0
 
 
-def _descendants(pid: int) -> list[int]:
+def descendants(pid: int) -> list[int]:
     found = []
     try:
         tasks = list(Path(f"/proc/{pid}/task").iterdir())
@@ -250,34 +245,10 @@ def _descendants(pid: int) -> list[int]:
             continue
         for child in children:
             found.append(child)
-            found.extend(_descendants(child))
+            found.extend(descendants(child))
     return found
 
 
 def new_client(url: DatabaseUrl, name: str) -> str:
-    """A token for client ``name`` (see tests.server_support.add_client)."""
+    """A token for client ``name`` (see testkit.servers.add_client)."""
     return add_client(url, name)
-
-
-def median_seconds(function, repeat: int, *, warm_up: bool = False) -> float:
-    """Median wall-clock seconds of ``repeat`` calls of ``function`` (after one untimed call
-    when ``warm_up``)."""
-    import statistics
-
-    if warm_up:
-        function()
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    """The value below which ``fraction`` of ``values`` fall (nearest rank); NaN when empty."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    rank = max(0, min(len(ordered) - 1, int(round(fraction * len(ordered) + 0.5)) - 1))
-    return ordered[rank]
