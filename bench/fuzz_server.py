@@ -20,7 +20,7 @@ answers; the server's memory (its process, and its worker processes) is sampled.
     ATTENDANCE_DB_URL=mysql://root@127.0.0.1:3306/x .venv/bin/python -m bench.fuzz_server [--seconds 60]
 
 Only ever connects to 127.0.0.1. Exit status 1 when a check fails. ``run_fuzz`` is also used by
-tests/test_trust_fuzz.py against an in-process server.
+tests/e2e/test_fuzz.py against an in-process server.
 """
 
 from __future__ import annotations

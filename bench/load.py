@@ -23,7 +23,7 @@ Modes (the default runs the first):
     .venv/bin/python -m bench.load --db-restart --seconds 60
     ATTENDANCE_DB_URL=... .venv/bin/python -m bench.load --sigkill
 
-Exit status 1 when a check fails. The functions are also used by tests/test_trust_faults.py.
+Exit status 1 when a check fails. The functions are also used by tests/e2e/test_faults.py.
 """
 
 from __future__ import annotations

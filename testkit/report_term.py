@@ -1,5 +1,5 @@
 """A fixed term of the six sample students written with plain INSERTs, and what every report of
-it must say, computed independently of db/reports.py (tests/reports/test_db_reports.py,
+it must say, computed independently of db/reports.py (tests/db/test_reports.py,
 tests/reports/test_cli.py)."""
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ passes ``systemd-analyze verify``.
 
 What cannot be checked here: this sandbox has no systemd as PID 1, so the unit is never started
 (the user, StateDirectory, the hardening and ExecReload are not exercised; SIGHUP itself is tested
-on a real server process in tests/test_server_config.py)."""
+on a real server process in tests/server/test_cli_config.py)."""
 
 from __future__ import annotations
 

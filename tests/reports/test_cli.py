@@ -1,5 +1,5 @@
 """``attendance-report`` run as a real command (``python -m reports``) on the term of
-tests/test_reports.py: every output format read back cell by cell and compared with the term's
+tests/db/test_reports.py: every output format read back cell by cell and compared with the term's
 independent computation (``Term.expected_*``)."""
 
 from __future__ import annotations

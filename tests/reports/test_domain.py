@@ -1,4 +1,4 @@
-"""reports/domain.py's pure rules, without a database (tests/test_reports.py runs them on one)."""
+"""reports/domain.py's pure rules, without a database (tests/db/test_reports.py runs them on one)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 against the server's own camera code (server/camera.py, the decision rules, the wire codec),
 with a synthetic gallery and synthetic encodings instead of dlib, sockets and MySQL.
 
-tests/test_camera_room_e2e.py shows the same on real photos, with a real server.
+tests/e2e/test_camera_room.py shows the same on real photos, with a real server.
 """
 
 from __future__ import annotations

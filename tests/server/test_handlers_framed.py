@@ -1,5 +1,5 @@
 """The framed protocol against a running server over real sockets; bad input; the database going
-away in the middle of a batch. (Client tokens, TLS and limits: tests/test_trust_*.py.)"""
+away in the middle of a batch. (Client tokens, TLS and limits: tests/server/test_auth.py, test_limits.py and tests/e2e/.)"""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The classroom camera's face tracker and sample clock: pure code, synthetic boxes, no I/O.
 
-The server's room decisions are given by hand here; tests/test_camera_room.py has the watcher
+The server's room decisions are given by hand here; tests/server/test_camera.py has the watcher
 against the server's real decision code.
 """
 

@@ -1,7 +1,7 @@
 """server.recognition.faces and .pool on the sample photos: every probe and group photo recognized.
 
 The gallery here is built straight from knowns/ through the pool (no database); enrollment into
-the database is tested in test_enrollment.py.
+the database is tested in test_enrollment.py (same folder).
 """
 
 from __future__ import annotations
