@@ -39,3 +39,33 @@ def fresh_database(server_url: DatabaseUrl) -> Iterator[DatabaseUrl]:
     url = recreate_database(server_url, unique_database_name())
     with dropped_afterwards(server_url, url.database):
         yield url
+
+
+#: Tables whose rows come with the schema (its version): kept when a database is emptied.
+SCHEMA_TABLES = ("schema_migrations",)
+
+
+def clear_database(url: DatabaseUrl) -> None:
+    """Delete every row of every table (except SCHEMA_TABLES) and start the AUTO_INCREMENT
+    counters again at 1: the database is then as fresh_database made it, in a few milliseconds
+    instead of the tenth of a second a new one costs."""
+    conn = connect(url)
+    try:
+        with transaction(conn) as cur:
+            cur.execute(
+                "SELECT table_name, auto_increment FROM information_schema.tables"
+                " WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE'"
+            )
+            tables = [(name, counter) for name, counter in cur.fetchall() if name not in SCHEMA_TABLES]
+            cur.execute("SET FOREIGN_KEY_CHECKS = 0")
+            try:
+                for name, _ in tables:
+                    cur.execute(f"DELETE FROM `{name}`")
+            finally:
+                cur.execute("SET FOREIGN_KEY_CHECKS = 1")
+        for name, counter in tables:
+            if counter is not None and counter > 1:
+                with transaction(conn) as cur:
+                    cur.execute(f"ALTER TABLE `{name}` AUTO_INCREMENT = 1")
+    finally:
+        conn.close()

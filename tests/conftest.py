@@ -2,7 +2,8 @@
 
 The database server comes from ATTENDANCE_DB_URL (the Makefile sets it, starting a private
 MariaDB when needed). Each test that asks for ``db_url`` gets a database of its own, created
-from db/schema.sql and dropped afterwards.
+from db/schema.sql and dropped afterwards; a test module whose tests only write rows can have
+``cleared_db_url`` instead: one database per test process, emptied before each test.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest  # noqa: E402
 
 from db.connection import DatabaseUrl, connect, url_from_env  # noqa: E402
-from testkit.databases import dropped_afterwards, fresh_database, unique_database_name  # noqa: E402
+from testkit.databases import clear_database, dropped_afterwards, fresh_database, unique_database_name  # noqa: E402
 from testkit.paths import FACES, FACES_ENV  # noqa: E402
 from testkit.photos import SamplePhoto, read_manifest  # noqa: E402
 
@@ -49,6 +50,21 @@ def db_url(server_db_url: DatabaseUrl) -> Iterator[DatabaseUrl]:
     """A fresh database with the schema loaded; dropped after the test."""
     with fresh_database(server_db_url) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def shared_db_url(server_db_url: DatabaseUrl) -> Iterator[DatabaseUrl]:
+    """One database with the schema loaded for the whole test process; dropped at the end."""
+    with fresh_database(server_db_url) as url:
+        yield url
+
+
+@pytest.fixture
+def cleared_db_url(shared_db_url: DatabaseUrl) -> DatabaseUrl:
+    """shared_db_url with every row deleted (but the schema's version): as fresh as ``db_url``,
+    for tests that only read and write rows (no DDL, no accounts)."""
+    clear_database(shared_db_url)
+    return shared_db_url
 
 
 @pytest.fixture

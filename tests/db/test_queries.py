@@ -1,4 +1,4 @@
-"""The query functions of db/ against a real MariaDB/MySQL (a fresh database per test).
+"""The query functions of db/ against a real MariaDB/MySQL (one database, emptied before each test).
 
 The concurrency tests use one connection per thread, as the server does.
 """
@@ -52,6 +52,12 @@ def row_count(conn, table: str) -> int:
     with transaction(conn) as cur:
         cur.execute(f"SELECT COUNT(*) FROM {table}")  # table names are constants of these tests
         return cur.fetchone()[0]
+
+
+@pytest.fixture
+def db_url(cleared_db_url):
+    """These tests only write rows: one database for the module, emptied before each test."""
+    return cleared_db_url
 
 
 @pytest.fixture

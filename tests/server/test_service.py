@@ -22,6 +22,12 @@ BULK = [str(201900100 + n) for n in range(50)]
 
 
 @pytest.fixture
+def db_url(cleared_db_url):
+    """These tests only write rows: one database for the module, emptied before each test."""
+    return cleared_db_url
+
+
+@pytest.fixture
 def seeded(db_url):
     conn = connect(db_url)
     with transaction(conn) as cur:

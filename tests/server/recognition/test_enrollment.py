@@ -1,7 +1,7 @@
 """Enrollment: knowns/ -> face_encodings (real MariaDB) -> Gallery; and db.encodings itself.
 
-Each test has a fresh database, but the photos are encoded once per module: ``pool`` wraps one
-RecognitionPool, remembers the result for each distinct photo content and records which photos
+Each test has an emptied database (one per test process), and the photos are encoded once per
+module: ``pool`` wraps one RecognitionPool, remembers the result for each distinct photo content and records which photos
 sync_knowns asked it to encode.
 """
 
@@ -39,6 +39,12 @@ class CachingPool:
         missing = {key: path for key, path in zip(keys, paths) if key not in self.cache}
         self.cache.update(zip(missing, self.pool.encode_photos(list(missing.values()))))
         return [self.cache[key] for key in keys]
+
+
+@pytest.fixture
+def db_url(cleared_db_url):
+    """These tests only write rows: one database for the module, emptied before each test."""
+    return cleared_db_url
 
 
 @pytest.fixture(scope="module")
