@@ -12,6 +12,8 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist; each runs whole test files): one per core; 0 runs them in this one.
+TEST_PROCESSES ?= auto
 
 .PHONY: help venv dist demo test bench scale-out fast-dlib default-dlib trust server-account screenshots translations db-start db-stop clean
 
@@ -42,7 +44,7 @@ demo: venv  ## set everything up, run the server on sample photos, print today's
 
 test: venv  ## run the test suite against a real MariaDB (started under .run/ when none answers)
 	@url=$$(DB_NAME=attendance_test scripts/database.sh start) || exit 1; \
-	ATTENDANCE_DB_URL="$$url" QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
+	ATTENDANCE_DB_URL="$$url" QT_QPA_PLATFORM=offscreen $(PY) -m pytest -n $(TEST_PROCESSES) --dist loadfile $(PYTEST_ARGS); rc=$$?; \
 	scripts/database.sh stop; exit $$rc
 
 # Benchmarks with targets from the issues (~12 minutes); each exits 1 when its target is missed.

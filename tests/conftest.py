@@ -86,3 +86,15 @@ def faces_dir() -> Path:
 @pytest.fixture(scope="session")
 def manifest(faces_dir: Path) -> list[SamplePhoto]:
     return read_manifest(faces_dir)
+
+
+def pytest_collection_modifyitems(items):
+    """Test modules marked slow as a whole (``pytestmark = pytest.mark.slow``) run first, each
+    keeping its own order: under `make test`'s several processes the longest file then starts at
+    once instead of finishing alone at the end."""
+
+    def slow_module(item) -> bool:
+        marks = getattr(getattr(item, "module", None), "pytestmark", [])
+        return any(mark.name == "slow" for mark in (marks if isinstance(marks, list) else [marks]))
+
+    items.sort(key=lambda item: not slow_module(item))

@@ -1,8 +1,8 @@
 """Enrollment: knowns/ -> face_encodings (real MariaDB) -> Gallery; and db.encodings itself.
 
 Each test has an emptied database (one per test process), and the photos are encoded once per
-module: ``pool`` wraps one RecognitionPool, remembers the result for each distinct photo content and records which photos
-sync_knowns asked it to encode.
+module: ``pool`` wraps one RecognitionPool, remembers the result for each distinct photo content
+and records which photos sync_knowns asked it to encode.
 """
 
 from __future__ import annotations
