@@ -13,6 +13,8 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist; each runs whole test files): one per core; 0 runs them in this one.
+TEST_PROCESSES ?= auto
 
 .PHONY: help venv dist demo test test-fast lint format bench scale-out fast-dlib default-dlib trust server-account screenshots translations db-start db-stop clean
 
@@ -43,7 +45,7 @@ demo: venv  ## set everything up, run the server on sample photos, print today's
 
 test: venv  ## run the test suite against a real MariaDB (started under .run/ when none answers)
 	@url=$$(DB_NAME=attendance_test scripts/database.sh start) || exit 1; \
-	ATTENDANCE_DB_URL="$$url" QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
+	ATTENDANCE_DB_URL="$$url" QT_QPA_PLATFORM=offscreen $(PY) -m pytest -n $(TEST_PROCESSES) --dist loadfile $(PYTEST_ARGS); rc=$$?; \
 	scripts/database.sh stop; exit $$rc
 
 # The pure-code tests only (no database, photos, Qt or subprocess; conftest.py marks them): ~10 s.
@@ -66,19 +68,19 @@ format: venv  ## apply ruff's safe fixes and its formatter to the tree
 
 # Benchmarks with targets from the issues (~12 minutes); each exits 1 when its target is missed.
 # Each saves its figures under .run/bench/; bench/write_report.py then prints the summary table
-# and writes docs/benchmarks.md. `make bench BENCHES=bench/throughput.py` runs one.
-BENCHES ?= bench/recognition.py bench/checkin.py bench/throughput.py bench/rollcall.py bench/startup.py \
-	bench/gallery.py bench/dlib_builds.py bench/whole_room.py bench/scale_out.py bench/reports.py
+# and writes docs/benchmarks.md. Each runs as `python -m bench.NAME`; `make bench BENCHES=throughput`
+# runs one.
+BENCHES ?= recognition checkin throughput rollcall startup gallery dlib_builds whole_room scale_out reports
 bench: venv  ## the benchmarks with targets (~12 minutes); writes docs/benchmarks.md
 	@url=$$(DB_NAME=attendance_bench scripts/database.sh start) || exit 1; rc=0; \
-	for b in $(BENCHES); do echo "== $$b"; ATTENDANCE_DB_URL="$$url" $(PY) $$b || rc=1; done; \
-	ATTENDANCE_DB_URL="$$url" $(PY) bench/write_report.py || rc=1; \
+	for b in $(BENCHES); do echo "== bench.$$b"; ATTENDANCE_DB_URL="$$url" $(PY) -m bench.$$b || rc=1; done; \
+	ATTENDANCE_DB_URL="$$url" $(PY) -m bench.write_report || rc=1; \
 	scripts/database.sh stop; exit $$rc
 
 # Two servers behind HAProxy sharing one database; 20 clients; one server killed (docs/scaling.md).
 scale-out: venv  ## two servers behind HAProxy sharing one database, one killed (docs/scaling.md)
 	@url=$$(DB_NAME=attendance_bench scripts/database.sh start) || exit 1; \
-	ATTENDANCE_DB_URL="$$url" $(PY) bench/scale_out.py; rc=$$?; \
+	ATTENDANCE_DB_URL="$$url" $(PY) -m bench.scale_out; rc=$$?; \
 	scripts/database.sh stop; exit $$rc
 
 # dlib built from source with OpenBLAS: encoding ~5x faster (docs/benchmarks.md). Builds once
@@ -98,10 +100,10 @@ default-dlib: venv  ## go back to the dlib-bin wheel
 # Fuzzing, load (50 clients x 60 s), database restart and SIGKILL checks (issue 6; ~6 minutes).
 trust: venv  ## fuzzing, load, database restart and SIGKILL checks (~6 minutes)
 	@url=$$(DB_NAME=attendance_bench scripts/database.sh start) || exit 1; rc=0; \
-	ATTENDANCE_DB_URL="$$url" $(PY) bench/fuzz_server.py || rc=1; \
-	ATTENDANCE_DB_URL="$$url" $(PY) bench/load.py || rc=1; \
-	$(PY) bench/load.py --db-restart || rc=1; \
-	ATTENDANCE_DB_URL="$$url" $(PY) bench/load.py --sigkill || rc=1; \
+	ATTENDANCE_DB_URL="$$url" $(PY) -m bench.fuzz_server || rc=1; \
+	ATTENDANCE_DB_URL="$$url" $(PY) -m bench.load || rc=1; \
+	$(PY) -m bench.load --db-restart || rc=1; \
+	ATTENDANCE_DB_URL="$$url" $(PY) -m bench.load --sigkill || rc=1; \
 	scripts/database.sh stop; exit $$rc
 
 # A least-privilege MySQL account for the server (docs/deploy.md).

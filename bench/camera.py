@@ -10,7 +10,7 @@ fresh database enrolled from the sample knowns):
    and a 1920 x 1080 "classroom" of VOC group photos with 34 small faces: ``detect`` (whole room,
    every worker) + ``identify`` of every face, against the default ``recognize`` (800-px copy).
 
-    ATTENDANCE_DB_URL=mysql://root@127.0.0.1:3306/x .venv/bin/python bench/camera.py
+    ATTENDANCE_DB_URL=mysql://root@127.0.0.1:3306/x .venv/bin/python -m bench.camera
 """
 
 from __future__ import annotations
@@ -19,22 +19,19 @@ import argparse
 import statistics
 import sys
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+import cv2
 
-import cv2  # noqa: E402
-
-from bench.harness import FACES, ServerProcess, median_seconds  # noqa: E402
-from client.connection import FramedClient  # noqa: E402
-from client.frame_source import VideoFileSource  # noqa: E402
-from client.watch.watcher import Watcher, WatchSettings, watch  # noqa: E402
-from db.connection import DatabaseUrl, url_from_env  # noqa: E402
-from db.schema import recreate_database  # noqa: E402
-from tests.server_support import LECTURE, add_client, seed_roster  # noqa: E402
-from tests.test_camera_detection import classroom, score, truth_boxes  # noqa: E402
-
+from client.connection import FramedClient
+from client.frame_source import VideoFileSource
+from client.watch.watcher import Watcher, WatchSettings, watch
+from db.connection import DatabaseUrl, url_from_env
+from db.schema import recreate_database
+from testkit.detection import classroom, score, truth_boxes
+from testkit.paths import FACES
+from testkit.processes import ServerProcess
+from testkit.servers import LECTURE, add_client, seed_roster
+from testkit.timing import median_seconds
 
 def watch_clip(client: FramedClient, every: float, tracking: bool) -> tuple[int, int, int, float]:
     """(samples, faces seen, faces encoded, seconds per sample) for one pass over the clip."""

@@ -11,7 +11,7 @@ Target (issue "Never mark the wrong student"): a 3-frame check-in answers in at 
 time of one recognize of the same image size (frames encoded on every worker). Exit status 1
 when it is missed.
 
-    ATTENDANCE_DB_URL=mysql://root@127.0.0.1:3306/x .venv/bin/python bench/checkin.py
+    ATTENDANCE_DB_URL=mysql://root@127.0.0.1:3306/x .venv/bin/python -m bench.checkin
 """
 
 from __future__ import annotations
@@ -21,19 +21,16 @@ import os
 import statistics
 import sys
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+import cv2
 
-import cv2  # noqa: E402
-
-from bench import results  # noqa: E402
-from bench.harness import FACES, ServerProcess, new_client  # noqa: E402
-from client.connection import FramedClient  # noqa: E402
-from db.connection import DatabaseUrl, url_from_env  # noqa: E402
-from db.schema import recreate_database  # noqa: E402
-from tests.server_support import LECTURE, seed_roster  # noqa: E402
+from bench import results
+from client.connection import FramedClient
+from db.connection import DatabaseUrl, url_from_env
+from db.schema import recreate_database
+from testkit.paths import FACES
+from testkit.processes import ServerProcess, new_client
+from testkit.servers import LECTURE, seed_roster
 
 TARGET = 1.5
 CLIP = FACES / "video" / "short_hamilton_clip.mp4"

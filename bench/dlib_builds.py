@@ -11,7 +11,7 @@ and chosen per process with PYTHONPATH, so one run measures both with everything
 For each build, bench/dlib_micro.py times HOG detection, upsampling, encoding and the whole-room
 steps on one core (OPENBLAS_NUM_THREADS=1), alternating builds ``--rounds`` times.
 
-    .venv/bin/python bench/dlib_builds.py
+    .venv/bin/python -m bench.dlib_builds
 """
 
 from __future__ import annotations
@@ -25,9 +25,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench import results  # noqa: E402
+from bench import results
 
 REPO = results.REPO
 BUILDS_DIR = REPO / ".run" / "dlib-builds"
@@ -70,7 +68,7 @@ def build_env(folder: Path, threads: int = 1) -> dict[str, str]:
 
 
 def micro(folder: Path) -> dict:
-    out = subprocess.run([sys.executable, str(REPO / "bench" / "dlib_micro.py")], env=build_env(folder),
+    out = subprocess.run([sys.executable, "-m", "bench.dlib_micro"], env=build_env(folder),
                          cwd=REPO, check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 

@@ -12,7 +12,7 @@ object. On one core (OPENBLAS_NUM_THREADS=1 is set by the caller), median of ``-
 - whole_room_detect / whole_room_encode: bald_guys.jpg (24 faces) detected and encoded as the
   server's whole-room path does it, on this one core.
 
-    .venv/bin/python bench/dlib_micro.py [--repeat 7]
+    .venv/bin/python -m bench.dlib_micro [--repeat 7]
 """
 
 from __future__ import annotations
@@ -20,11 +20,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench.harness import FACES, median_seconds  # noqa: E402
+from testkit.paths import FACES
+from testkit.timing import median_seconds
 
 
 def main() -> int:

@@ -32,7 +32,7 @@ Targets (issue 7): matching one face against 100,000 stored encodings <= 5 ms (t
 gallery memory <= 100 MB; the server's peak memory with 100,000 encodings is reported. Exit
 status 1 when a target is missed.
 
-    ATTENDANCE_DB_URL=mysql://root@127.0.0.1:3306/x .venv/bin/python bench/gallery.py
+    ATTENDANCE_DB_URL=mysql://root@127.0.0.1:3306/x .venv/bin/python -m bench.gallery
 """
 
 from __future__ import annotations
@@ -50,19 +50,18 @@ import time
 import tracemalloc
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from bench import results  # noqa: E402
-from bench.harness import FACES, ServerProcess, _descendants, new_client, percentile  # noqa: E402
-from client.connection import FramedClient  # noqa: E402
-from db.connection import DatabaseUrl, connect, url_from_env  # noqa: E402
-from db.schema import recreate_database  # noqa: E402
-from server.recognition.enrollment import load_gallery, sync_knowns  # noqa: E402
-from server.recognition.gallery import DEFAULT_THRESHOLD  # noqa: E402
-from server.recognition.pool import PhotoEncoding, RecognitionPool  # noqa: E402
+from bench import results
+from client.connection import FramedClient
+from db.connection import DatabaseUrl, connect, url_from_env
+from db.schema import recreate_database
+from server.recognition.enrollment import load_gallery, sync_knowns
+from server.recognition.gallery import DEFAULT_THRESHOLD
+from server.recognition.pool import PhotoEncoding, RecognitionPool
+from testkit.paths import FACES, REPO
+from testkit.processes import ServerProcess, descendants, new_client
+from testkit.timing import percentile
 
 GENERATED = 100_000
 FIRST_ID = 210000000
@@ -277,7 +276,7 @@ def main() -> int:
                     if [face.student_id for face in reply.faces] != [student_id]:
                         wrong.append(f"server: {path} -> {[face.student_id for face in reply.faces]}")
         main_memory = proc_status(server.pid)
-        workers = [proc_status(pid) for pid in _descendants(server.pid)
+        workers = [proc_status(pid) for pid in descendants(server.pid)
                    if b"resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes()]
 
     worker_rss = ", ".join(f"{w['VmRSS'] / MB:.0f}" for w in workers)

@@ -10,7 +10,7 @@ Each is timed ``--repeat`` times, alternately; the medians are kept. Ratio = ser
 Targets (issue 2): <= 1.10x for single-face images up to 480p (longest side <= 854 px);
 <= 0.5x for images over 1500 px. Exit status 1 when a target is missed.
 
-    ATTENDANCE_DB_URL=mysql://root@127.0.0.1:3306/x .venv/bin/python bench/recognition.py
+    ATTENDANCE_DB_URL=mysql://root@127.0.0.1:3306/x .venv/bin/python -m bench.recognition
 """
 
 from __future__ import annotations
@@ -22,19 +22,17 @@ import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+import face_recognition
+import numpy as np
+from PIL import Image
 
-import face_recognition  # noqa: E402
-import numpy as np  # noqa: E402
-from PIL import Image  # noqa: E402
-
-from bench import results  # noqa: E402
-from bench.harness import FACES, ServerProcess  # noqa: E402
-from client.connection import FramedClient  # noqa: E402
-from db.connection import DatabaseUrl, url_from_env  # noqa: E402
-from db.schema import recreate_database  # noqa: E402
-from tests.server_support import add_client  # noqa: E402
+from bench import results
+from client.connection import FramedClient
+from db.connection import DatabaseUrl, url_from_env
+from db.schema import recreate_database
+from testkit.paths import FACES
+from testkit.processes import ServerProcess
+from testkit.servers import add_client
 
 SMALL_MAX_SIDE = 854  # 480p (853x480 and smaller)
 LARGE_MIN_SIDE = 1500

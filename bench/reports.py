@@ -10,7 +10,7 @@ without a row, 5% of the students enrolled in the 10th week), then times:
 
 Exit status 1 when the build_report median is over 1 s.
 
-    ATTENDANCE_DB_URL=mysql://root@127.0.0.1:3306/x .venv/bin/python bench/reports.py
+    ATTENDANCE_DB_URL=mysql://root@127.0.0.1:3306/x .venv/bin/python -m bench.reports
 """
 
 from __future__ import annotations
@@ -22,16 +22,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from bench import results  # noqa: E402
-from bench.harness import median_seconds  # noqa: E402
-from db.connection import DatabaseUrl, connect, transaction, url_from_env  # noqa: E402
-from db.reports import build_report  # noqa: E402
-from db.schema import recreate_database  # noqa: E402
+from bench import results
+from db.connection import DatabaseUrl, connect, transaction, url_from_env
+from db.reports import build_report
+from db.schema import recreate_database
+from testkit.paths import REPO
+from testkit.timing import median_seconds
 
 DATABASE = "attendance_bench_reports"
 TARGET_SECONDS = 1.0

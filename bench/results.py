@@ -21,7 +21,7 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from testkit.paths import REPO
 
 
 def results_dir() -> Path:
@@ -46,13 +46,21 @@ def save(bench: str, rows: list[Row], *, details: str = "", command: str | None 
     path = directory / f"{bench}.json"
     record = {
         "bench": bench,
-        "command": command or " ".join(["python", *sys.argv]),
+        "command": command or this_command(),
         "finished": datetime.datetime.now().isoformat(timespec="seconds"),
         "rows": [asdict(row) for row in rows],
         "details": details,
     }
     path.write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return path
+
+
+def this_command() -> str:
+    """How this benchmark was started: ``python -m bench.NAME ARGS``."""
+    main = sys.modules["__main__"]
+    spec = getattr(main, "__spec__", None)
+    name = spec.name if spec is not None else sys.argv[0]
+    return " ".join(["python", "-m", name, *sys.argv[1:]])
 
 
 def load_all(directory: Path | None = None) -> list[dict]:

@@ -13,7 +13,7 @@ Speed-up = median 2019 time / median batch time.
 
 Target (issue 7): the batch >= 30x faster. Exit status 1 when missed or when a mark is missing.
 
-    ATTENDANCE_DB_URL=mysql://root@127.0.0.1:3306/x .venv/bin/python bench/rollcall.py
+    ATTENDANCE_DB_URL=mysql://root@127.0.0.1:3306/x .venv/bin/python -m bench.rollcall
 """
 
 from __future__ import annotations
@@ -23,15 +23,13 @@ import statistics
 import sys
 import time
 import uuid
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench import results  # noqa: E402
-from bench.harness import FACES, ServerProcess, new_client, query, seed_database  # noqa: E402
-from client.connection import FramedClient, legacy_request  # noqa: E402
-from db.connection import DatabaseUrl, url_from_env  # noqa: E402
-from protocol.legacy import SUCCESS  # noqa: E402
+from bench import results
+from client.connection import FramedClient, legacy_request
+from db.connection import DatabaseUrl, url_from_env
+from protocol.legacy import SUCCESS
+from testkit.paths import FACES
+from testkit.processes import ServerProcess, new_client, query, seed_database
 
 TARGET = 30.0
 STUDENTS = 300

@@ -1,7 +1,7 @@
 """Scale-out: two servers behind HAProxy on one database, and one of them SIGKILLed under load.
 
 Real components only: one MariaDB database (a fresh ``attendance_bench_scale_out`` on the server
-of ``$ATTENDANCE_DB_URL``, seeded by bench.harness.seed_database), two ``attendance-server``
+of ``$ATTENDANCE_DB_URL``, seeded by testkit.processes.seed_database), two ``attendance-server``
 processes (``--workers 1 --rate 0``) sharing it, and one HAProxy (``mode tcp``, ``balance
 leastconn``, a health check that speaks the framed protocol's preamble every 500 ms,
 ``retries`` with ``option redispatch``) started in the foreground from a configuration written
@@ -29,8 +29,8 @@ statistics, the peak number of database connections, p50/p99 latency per kind, r
 two servers and with one. Other checks: recognize found the expected student, both servers got
 connections, the kill broke some clients' connections, every client was acknowledged again.
 
-    ATTENDANCE_DB_URL=mysql://root@127.0.0.1:3306/x .venv/bin/python bench/scale_out.py
-    .venv/bin/python bench/scale_out.py --seconds 30 --clients 20 --kill-at 10
+    ATTENDANCE_DB_URL=mysql://root@127.0.0.1:3306/x .venv/bin/python -m bench.scale_out
+    .venv/bin/python -m bench.scale_out --seconds 30 --clients 20 --kill-at 10
 
 Exit status 1 when a check fails. The figures, the table and the HAProxy configuration used go
 to bench/results.py ("scale_out"). docs/scaling.md discusses them.
@@ -54,22 +54,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench import results  # noqa: E402
-from bench.harness import (  # noqa: E402
-    FACES,
-    ServerProcess,
-    free_port,
-    new_client,
-    percentile,
-    query,
-    seed_database,
-)
-from bench.load import KINDS, LoadResult, _client_loop, sample_probes, verify  # noqa: E402
-from client.connection import FramedClient  # noqa: E402
-from db.connection import DatabaseUrl, url_from_env  # noqa: E402
-from protocol import framed  # noqa: E402
+from bench import results
+from client.connection import FramedClient
+from db.connection import DatabaseUrl, url_from_env
+from protocol import framed
+from testkit.load import KINDS, LoadResult, _client_loop, sample_probes, verify
+from testkit.paths import FACES
+from testkit.processes import ServerProcess, free_port, new_client, query, seed_database
+from testkit.timing import percentile
 
 DATABASE = "attendance_bench_scale_out"
 SERVER_NAMES = ("s1", "s2")  # HAProxy's names of the two servers; s1 is the one killed

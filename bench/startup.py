@@ -27,7 +27,7 @@ The details also give where a second start spends its time: the server's own log
 phases, the main process's imports (``python -X importtime``) and the time one worker takes to
 load the models in a fresh interpreter.
 
-    ATTENDANCE_DB_URL=mysql://root@127.0.0.1:3306/x .venv/bin/python bench/startup.py
+    ATTENDANCE_DB_URL=mysql://root@127.0.0.1:3306/x .venv/bin/python -m bench.startup
 """
 
 from __future__ import annotations
@@ -53,15 +53,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from bench import results  # noqa: E402
-from bench.harness import FACES, _descendants, free_port  # noqa: E402
-from client.connection import FramedClient  # noqa: E402
-from db.connection import DatabaseUrl, url_from_env  # noqa: E402
-from db.schema import recreate_database  # noqa: E402
-from tests.server_support import add_client  # noqa: E402
+from bench import results
+from client.connection import FramedClient
+from db.connection import DatabaseUrl, url_from_env
+from db.schema import recreate_database
+from testkit.paths import FACES, REPO
+from testkit.processes import descendants, free_port
+from testkit.servers import add_client
 
 TARGET = 2.0  # seconds, launch -> first recognize answered, photos already encoded
 PHOTOS = 1000
@@ -191,7 +189,7 @@ def start_server(url: DatabaseUrl, knowns: Path, token: str, probe: bytes, timeo
             client.ping()
             ping = time.perf_counter() - launched
             cpu_main = cpu_seconds(proc.pid)
-            cpu_workers = [cpu_seconds(pid) for pid in _descendants(proc.pid)
+            cpu_workers = [cpu_seconds(pid) for pid in descendants(proc.pid)
                            if b"resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes()]
             reply = client.recognize(probe)
             recognize = time.perf_counter() - launched

@@ -14,7 +14,7 @@ Then, with ``--profile S`` (default 15; 0 skips), py-spy samples the N-worker se
 workers for S seconds under the same load; the functions that take the most time (their own
 samples, and with what they call) go into docs/benchmarks.md.
 
-    ATTENDANCE_DB_URL=mysql://root@127.0.0.1:3306/x .venv/bin/python bench/throughput.py
+    ATTENDANCE_DB_URL=mysql://root@127.0.0.1:3306/x .venv/bin/python -m bench.throughput
 """
 
 from __future__ import annotations
@@ -30,14 +30,13 @@ import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench import results  # noqa: E402
-from bench.harness import FACES, ServerProcess, new_client  # noqa: E402
-from bench.load import sample_probes  # noqa: E402
-from client.connection import FramedClient  # noqa: E402
-from db.connection import DatabaseUrl, url_from_env  # noqa: E402
-from db.schema import recreate_database  # noqa: E402
+from bench import results
+from client.connection import FramedClient
+from db.connection import DatabaseUrl, url_from_env
+from db.schema import recreate_database
+from testkit.load import sample_probes
+from testkit.paths import FACES
+from testkit.processes import ServerProcess, new_client
 
 TARGET = 1.7
 

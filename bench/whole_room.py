@@ -17,7 +17,7 @@ OpenBLAS when ``make fast-dlib`` has built it), alternating with the baseline, `
 
 Target (issue 7): <= 1.5 s end to end. Exit status 1 when no build meets it in either way.
 
-    ATTENDANCE_DB_URL=mysql://root@127.0.0.1:3306/x .venv/bin/python bench/whole_room.py
+    ATTENDANCE_DB_URL=mysql://root@127.0.0.1:3306/x .venv/bin/python -m bench.whole_room
 """
 
 from __future__ import annotations
@@ -27,18 +27,16 @@ import os
 import statistics
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench import results  # noqa: E402
-from bench.dlib_builds import available_builds, build_env  # noqa: E402
-from bench.harness import FACES, ServerProcess, new_client  # noqa: E402
-from bench.recognition import known_encodings, plain_recognize  # noqa: E402
-from client.connection import FramedClient  # noqa: E402
-from db.connection import DatabaseUrl, url_from_env  # noqa: E402
-from db.schema import recreate_database  # noqa: E402
-from tests.server_support import LECTURE, seed_roster  # noqa: E402
+from bench import results
+from bench.dlib_builds import available_builds, build_env
+from bench.recognition import known_encodings, plain_recognize
+from client.connection import FramedClient
+from db.connection import DatabaseUrl, url_from_env
+from db.schema import recreate_database
+from testkit.paths import FACES
+from testkit.processes import ServerProcess, new_client
+from testkit.servers import LECTURE, seed_roster
 
 TARGET = 1.5
 PICTURE = FACES / "detection" / "bald_guys.jpg"

@@ -1,6 +1,6 @@
 """docs/benchmarks.md from the benchmarks' saved results (bench/results.py), and the summary table.
 
-    .venv/bin/python bench/write_report.py [--results DIR] [--out docs/benchmarks.md]
+    .venv/bin/python -m bench.write_report [--results DIR] [--out docs/benchmarks.md]
 
 The page has: the date, the machine (CPU, cores, memory, OS, Python, dlib build, MariaDB), the
 commands, one summary table of every target, each benchmark's own section, and then the analysis
@@ -17,9 +17,7 @@ import platform
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench import results  # noqa: E402
+from bench import results
 
 REPO = results.REPO
 ANALYSIS = REPO / "bench" / "analysis.md"
@@ -96,7 +94,7 @@ def render(records: list[dict]) -> str:
         f"Written by `make bench` (bench/write_report.py) on {today}. Every ratio compares two things "
         "measured in the same run, alternating where the benchmark allows, because this machine is "
         "shared and noisy. Re-run with `make bench`; one benchmark with "
-        "`make bench BENCHES=bench/throughput.py`.",
+        "`make bench BENCHES=throughput`.",
         "",
         "## Machine",
         "",

@@ -2,27 +2,26 @@
 
 The database server comes from ATTENDANCE_DB_URL (the Makefile sets it, starting a private
 MariaDB when needed). Each test that asks for ``db_url`` gets a database of its own, created
-from db/schema.sql and dropped afterwards.
+from db/schema.sql and dropped afterwards; a test module whose tests only write rows can have
+``cleared_db_url`` instead: one database per test process, emptied before each test.
 """
 
 from __future__ import annotations
 
-import contextlib
-import csv
-import itertools
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-import pytest
+# Qt's platform for every test that shows a window (and the commands they run): offscreen, no
+# display needed. Set here, before any test module imports PyQt5; `make test` sets it too.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from db.connection import DatabaseUrl, connect, transaction, url_from_env
-from db.schema import drop_database, recreate_database
+import pytest  # noqa: E402
 
-REPO = Path(__file__).resolve().parent.parent
-FACES_ENV = "ATTENDANCE_FACES_DIR"
-_db_counter = itertools.count()
+from db.connection import DatabaseUrl, connect, url_from_env  # noqa: E402
+from testkit.databases import clear_database, dropped_afterwards, fresh_database, unique_database_name  # noqa: E402
+from testkit.paths import FACES, FACES_ENV  # noqa: E402
+from testkit.photos import SamplePhoto, read_manifest  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -39,33 +38,6 @@ def server_db_url() -> DatabaseUrl:
     return url
 
 
-@contextlib.contextmanager
-def dropped_afterwards(server_url: DatabaseUrl, name: str) -> Iterator[str]:
-    """Drop database ``name`` (if it exists) on ``server_url`` when the block ends."""
-    try:
-        yield name
-    finally:
-        admin = connect(server_url, database=False)
-        try:
-            with transaction(admin) as cur:
-                drop_database(cur, name)
-        finally:
-            admin.close()
-
-
-def unique_database_name() -> str:
-    """A database name no other test (nor another test process) uses."""
-    return f"attendance_t{os.getpid()}_{next(_db_counter)}"
-
-
-@contextlib.contextmanager
-def fresh_database(server_url: DatabaseUrl) -> Iterator[DatabaseUrl]:
-    """Create a database with db/schema.sql loaded; drop it when the block ends."""
-    url = recreate_database(server_url, unique_database_name())
-    with dropped_afterwards(server_url, url.database):
-        yield url
-
-
 @pytest.fixture
 def database_name(server_db_url: DatabaseUrl) -> Iterator[str]:
     """The name of a database that does not exist yet (the test creates it); dropped afterwards."""
@@ -80,6 +52,21 @@ def db_url(server_db_url: DatabaseUrl) -> Iterator[DatabaseUrl]:
         yield url
 
 
+@pytest.fixture(scope="session")
+def shared_db_url(server_db_url: DatabaseUrl) -> Iterator[DatabaseUrl]:
+    """One database with the schema loaded for the whole test process; dropped at the end."""
+    with fresh_database(server_db_url) as url:
+        yield url
+
+
+@pytest.fixture
+def cleared_db_url(shared_db_url: DatabaseUrl) -> DatabaseUrl:
+    """shared_db_url with every row deleted (but the schema's version): as fresh as ``db_url``,
+    for tests that only read and write rows (no DDL, no accounts)."""
+    clear_database(shared_db_url)
+    return shared_db_url
+
+
 @pytest.fixture
 def db_conn(db_url: DatabaseUrl):
     conn = connect(db_url)
@@ -87,18 +74,10 @@ def db_conn(db_url: DatabaseUrl):
     conn.close()
 
 
-@dataclass(frozen=True)
-class SamplePhoto:
-    path: Path
-    kind: str
-    student_ids: tuple[str, ...]
-    note: str
-
-
 @pytest.fixture(scope="session")
 def faces_dir() -> Path:
     """../shared/faces (or ATTENDANCE_FACES_DIR): real photos for the tests."""
-    path = Path(os.environ.get(FACES_ENV, REPO.parent / "shared" / "faces"))
+    path = FACES
     if not (path / "manifest.csv").is_file():
         pytest.fail(f"sample faces not found at {path}: set {FACES_ENV} to the shared/faces folder")
     return path
@@ -106,13 +85,16 @@ def faces_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def manifest(faces_dir: Path) -> list[SamplePhoto]:
-    with open(faces_dir / "manifest.csv", newline="", encoding="utf-8") as f:
-        return [
-            SamplePhoto(
-                path=faces_dir / row["path"],
-                kind=row["kind"],
-                student_ids=tuple(filter(None, row["student_ids"].split(";"))),
-                note=row["note"],
-            )
-            for row in csv.DictReader(f)
-        ]
+    return read_manifest(faces_dir)
+
+
+def pytest_collection_modifyitems(items):
+    """Test modules marked slow as a whole (``pytestmark = pytest.mark.slow``) run first, each
+    keeping its own order: under `make test`'s several processes the longest file then starts at
+    once instead of finishing alone at the end."""
+
+    def slow_module(item) -> bool:
+        marks = getattr(getattr(item, "module", None), "pytestmark", [])
+        return any(mark.name == "slow" for mark in (marks if isinstance(marks, list) else [marks]))
+
+    items.sort(key=lambda item: not slow_module(item))

@@ -9,13 +9,11 @@ import re
 import socket
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from db.connection import connect, transaction
-
-REPO = Path(__file__).resolve().parent.parent
+from testkit.paths import REPO
 
 
 def free_port() -> int:

@@ -3,7 +3,7 @@ passes ``systemd-analyze verify``.
 
 What cannot be checked here: this sandbox has no systemd as PID 1, so the unit is never started
 (the user, StateDirectory, the hardening and ExecReload are not exercised; SIGHUP itself is tested
-on a real server process in tests/test_server_config.py)."""
+on a real server process in tests/server/test_cli_config.py)."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ import pytest
 
 from db.config_file import read_config
 from server import settings
+from testkit.paths import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "deploy" / "server.toml.example"
 UNIT = REPO / "deploy" / "attendance-server.service"
 INSTALLED_BINARY = "/opt/attendance/bin/attendance-server"

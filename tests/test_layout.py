@@ -5,19 +5,22 @@ types its report query returns), never server/, client/ or admin/ (admin/cli.py,
 ``attendance-db`` command, is what runs server code). The report modules the desktop uses
 (reports/domain.py, render.py, wire.py) import no database code, so the desktop app loads
 neither db/ nor pymysql.
+
+tests/ and bench/ share testkit/ and import each other never; no test imports tests.conftest
+(pytest gives the fixtures); no benchmark edits sys.path (each runs as ``python -m bench.NAME``).
 """
 
 from __future__ import annotations
 
 import ast
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from testkit.paths import REPO
+
 PROJECT_PACKAGES = {"admin", "attendance_version", "bench", "client", "db", "protocol", "reports", "scripts",
-                    "server", "tests"}
+                    "server", "testkit", "tests"}
 
 
 def imported_modules(source: str, package: str) -> set[str]:
@@ -93,6 +96,56 @@ def test_the_desktop_report_screen_loads_neither_db_nor_pymysql():
              "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('db', 'pymysql', 'server'))\n"
              "print(' '.join(loaded))\n")
     result = subprocess.run([sys.executable, "-c", check], cwd=REPO, capture_output=True, text=True,
-                            timeout=120, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+                            timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == []
+
+
+def imports_across(package: str, other: str) -> dict[str, list[str]]:
+    """The modules of ``package`` that import ``other`` (or a module of it), and what they import."""
+    found = {}
+    for path in modules_of(package):
+        hits = sorted(name for name in imports_of(path) if name == other or name.startswith(other + "."))
+        if hits:
+            found[path.relative_to(REPO).as_posix()] = hits
+    return found
+
+
+def test_tests_and_benchmarks_never_import_each_other():
+    assert imports_across("tests", "bench") == {}
+    assert imports_across("bench", "tests") == {}
+    assert imports_across("testkit", "tests") == {}
+    assert imports_across("testkit", "bench") == {}
+
+
+def test_no_test_imports_conftest():
+    assert {path: names for path, names in imports_across("tests", "tests").items()
+            if any(name.startswith("tests.conftest") for name in names)} == {}
+
+
+def edits_sys_path(source: str) -> bool:
+    """Whether ``source`` changes sys.path: ``sys.path.insert/append/extend(...)`` or assigns it."""
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            target = node.func.value
+            if (node.func.attr in {"insert", "append", "extend"} and isinstance(target, ast.Attribute)
+                    and target.attr == "path" and isinstance(target.value, ast.Name) and target.value.id == "sys"):
+                return True
+        if isinstance(node, (ast.Assign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(x, ast.Attribute) and x.attr == "path" and isinstance(x.value, ast.Name)
+                   and x.value.id == "sys" for x in targets):
+                return True
+    return False
+
+
+def test_edits_sys_path_sees_insert_append_and_assignment():
+    assert edits_sys_path("import sys\nsys.path.insert(0, 'x')\n")
+    assert edits_sys_path("import sys\ndef f():\n    sys.path.append('x')\n")
+    assert edits_sys_path("import sys\nsys.path = ['x']\n")
+    assert not edits_sys_path("import sys\nprint(sys.path)\nsys.argv.append('x')\n")
+
+
+def test_no_benchmark_edits_sys_path():
+    assert [path.name for path in modules_of("bench") if edits_sys_path(path.read_text(encoding="utf-8"))] == []
+    assert (REPO / "bench" / "__init__.py").is_file()  # a package: python -m bench.NAME

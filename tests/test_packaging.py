@@ -27,8 +27,8 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from db.connection import connect, transaction
+from testkit.paths import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 PACKAGES = ("protocol", "server", "client", "db", "reports", "admin")
 #: Every command the issue names; each must answer --version.
 COMMANDS = ("attendance-db", "attendance-server", "attendance-client", "attendance-report",

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+from testkit.paths import REPO
+
 BIN = Path(sys.executable).parent
 FLAG = re.compile(r"^--?[A-Za-z][\w-]*$")
 SUBCOMMAND = re.compile(r"^[a-z]+(-[a-z]+)*$")
@@ -73,7 +74,7 @@ def split_at_subcommand(line: CommandLine, has_subcommands: bool) -> tuple[list[
 
 @lru_cache(maxsize=None)
 def help_text(*command: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "COLUMNS": "200"}
+    env = {**os.environ, "COLUMNS": "200"}
     return subprocess.run([str(BIN / command[0]), *command[1:], "--help"], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=120)
 

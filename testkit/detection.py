@@ -1,0 +1,68 @@
+"""Face detection scored against the hand-drawn boxes of ../shared/faces/detection/ (imglab XML),
+and a synthetic classroom frame made of those photos."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+
+from server.recognition import faces, images
+
+IOU_MATCH = 0.5
+
+
+def truth_boxes(folder: Path) -> dict[str, list[faces.Box]]:
+    """file name -> hand-drawn (top, right, bottom, left) boxes, from both imglab XML files."""
+    boxes = {}
+    for name in ("testing.xml", "training.xml"):
+        for image in ET.parse(folder / name).getroot().iter("image"):
+            boxes[image.get("file")] = [
+                (
+                    int(b.get("top")),
+                    int(b.get("left")) + int(b.get("width")),
+                    int(b.get("top")) + int(b.get("height")),
+                    int(b.get("left")),
+                )
+                for b in image.iter("box")
+            ]
+    return boxes
+
+
+def iou(a: faces.Box, b: faces.Box) -> float:
+    top, bottom = max(a[0], b[0]), min(a[2], b[2])
+    left, right = max(a[3], b[3]), min(a[1], b[1])
+    inter = max(0, bottom - top) * max(0, right - left)
+    return inter / (faces.box_area(a) + faces.box_area(b) - inter)
+
+
+def score(found: list[faces.Box], truth: list[faces.Box]) -> tuple[int, int, int]:
+    """(true positives, missed, false boxes): each true box matched to at most one found box."""
+    used: set[int] = set()
+    hits = 0
+    for true_box in truth:
+        candidates = [(iou(true_box, box), i) for i, box in enumerate(found) if i not in used]
+        best = max(candidates, default=(0.0, None))
+        if best[0] >= IOU_MATCH:
+            used.add(best[1])
+            hits += 1
+    return hits, len(truth) - hits, len(found) - hits
+
+
+def classroom(folder: Path, truth) -> tuple[np.ndarray, list[faces.Box]]:
+    """The VOC photos side by side at their own size on a 1920 x 1080 frame (rows, left to right),
+    and their boxes moved along: small faces in a large frame, as a classroom camera sees them."""
+    canvas = np.full((1080, 1920, 3), 90, np.uint8)
+    boxes, x, y, row_height = [], 0, 0, 0
+    for name in sorted(truth):
+        image = images.load_image_file(folder / name)
+        height, width = image.shape[:2]
+        if x + width > 1920:
+            x, y, row_height = 0, y + row_height, 0
+        if y + height > 1080:
+            break
+        canvas[y:y + height, x:x + width] = image
+        boxes += [(t + y, r + x, b + y, l + x) for t, r, b, l in truth[name]]
+        x, row_height = x + width, max(row_height, height)
+    return canvas, boxes
