@@ -33,6 +33,7 @@ from testkit.processes import ServerProcess
 from testkit.servers import LECTURE, add_client, seed_roster
 from testkit.timing import median_seconds
 
+
 def watch_clip(client: FramedClient, every: float, tracking: bool) -> tuple[int, int, int, float]:
     """(samples, faces seen, faces encoded, seconds per sample) for one pass over the clip."""
     reports = []
@@ -85,8 +86,8 @@ def main() -> int:
         print(f"{'picture':28} {'way':>10} {'faces':>5} {'recall':>6} {'ms':>7}")
         for name, (data, boxes) in pictures.items():
             whole_room(client, data)  # warm up
-            for way, call in (("whole room", lambda: whole_room(client, data)),
-                              ("recognize", lambda: list(client.recognize(data, LECTURE).faces))):
+            for way, call in (("whole room", lambda data=data: whole_room(client, data)),
+                              ("recognize", lambda data=data: list(client.recognize(data, LECTURE).faces))):
                 seconds = median_seconds(call, args.repeat)
                 found = call()
                 recall = "" if boxes is None else "%.2f" % (

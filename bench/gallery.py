@@ -253,7 +253,7 @@ def main() -> int:
         roster_times += timed(
             lambda e: gallery.match([e], threshold=DEFAULT_THRESHOLD, allowed=roster), args.queries // 2)
         plain_times += timed(
-            lambda e: int(np.argmin(face_recognition.face_distance(stored, e))), max(10, args.queries // 20))
+            lambda e, stored=stored: int(np.argmin(face_recognition.face_distance(stored, e))), max(10, args.queries // 20))
     roster_ok = all(gallery.match([e], allowed=roster)[0].student_id == s for _, s, e in probes)
     match_median, match_p99 = statistics.median(match_times), percentile(match_times, 0.99)
     roster_median = statistics.median(roster_times)

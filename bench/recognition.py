@@ -88,7 +88,7 @@ def main() -> int:
             data = path.read_bytes()
             client.recognize(data)  # warm the worker's caches for this size
             plain, served = interleaved_medians(
-                lambda: plain_recognize(path, known), lambda: client.recognize(data), args.repeat
+                lambda path=path: plain_recognize(path, known), lambda data=data: client.recognize(data), args.repeat
             )
             faces = len(client.recognize(data).faces)
             with Image.open(path) as im:

@@ -96,11 +96,9 @@ def main() -> int:
     print(f"\n2019 client: {legacy:.3f} s ({1000 * legacy / STUDENTS:.1f} ms per mark); batch: {batch:.3f} s; "
           f"{speedup:.0f}x faster (target >= {TARGET:g}x)")
     details = (
-        "| way | median of %d rounds | per mark |\n|---|---|---|\n"
-        "| 300 single marks, one 2019 connection each | %s | %.2f ms |\n"
-        "| one framed batch_mark (connect + hello + batch) | %s | %.3f ms |"
-        % (args.rounds, results.seconds(legacy), 1000 * legacy / STUDENTS, results.seconds(batch),
-           1000 * batch / STUDENTS)
+        f"| way | median of {args.rounds} rounds | per mark |\n|---|---|---|\n"
+        f"| 300 single marks, one 2019 connection each | {results.seconds(legacy)} | {1000 * legacy / STUDENTS:.2f} ms |\n"
+        f"| one framed batch_mark (connect + hello + batch) | {results.seconds(batch)} | {1000 * batch / STUDENTS:.3f} ms |"
     )
     results.save("rollcall", [
         results.Row(f"roll call of {STUDENTS} students, one batch request", f"{results.seconds(batch)} ({speedup:.0f}x faster)",

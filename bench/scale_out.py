@@ -136,7 +136,7 @@ class HAProxy:
         self.backends = dict(backends)
         self.process: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 30.0) -> "HAProxy":
+    def start(self, timeout: float = 30.0) -> HAProxy:
         binary = haproxy_binary()
         self.config_path.write_text(self.config)
         check = subprocess.run([binary, "-c", "-f", str(self.config_path)], capture_output=True, text=True)
@@ -191,7 +191,7 @@ class HAProxy:
         if getattr(self, "_log", None) is not None:
             self._log.close()
 
-    def __enter__(self) -> "HAProxy":
+    def __enter__(self) -> HAProxy:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -212,7 +212,7 @@ class StateWatcher:
         self._threads = [threading.Thread(target=self._watch_haproxy, daemon=True),
                          threading.Thread(target=self._watch_database, daemon=True)]
 
-    def start(self) -> "StateWatcher":
+    def start(self) -> StateWatcher:
         for thread in self._threads:
             thread.start()
         return self
@@ -421,7 +421,7 @@ def table(f: Failover, result: TimedLoadResult, check, stats: dict[str, dict[str
         f"throughput: {f.rate():.1f} requests/s ({f.rate('recognize'):.1f} recognize/s) with 2 servers; "
         f"{f.rate(after=True):.1f} requests/s ({f.rate('recognize', True):.1f} recognize/s) with 1 server "
         f"after the kill",
-        f"HAProxy marked s1 down {'%.2f s' % f.down_after if f.down_after is not None else 'never (!)'} "
+        f"HAProxy marked s1 down {f'{f.down_after:.2f} s' if f.down_after is not None else 'never (!)'} "
         f"after the SIGKILL",
         f"failed attempts (each retried): before the kill: {_codes(f.errors_before)}; "
         f"after it: {_codes(f.errors_after)}; {f.clients_hit} of {args.clients} clients hit, "

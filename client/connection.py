@@ -12,7 +12,7 @@ import itertools
 import os
 import socket
 import ssl
-from typing import Iterable
+from collections.abc import Iterable
 
 from protocol import framed
 
@@ -89,7 +89,7 @@ class FramedClient:
             sock.close()
             raise
 
-    def __enter__(self) -> "FramedClient":
+    def __enter__(self) -> FramedClient:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -88,7 +88,7 @@ def read_image(path: Path) -> np.ndarray | None:
 
 def to_qimage(frame_bgr: np.ndarray):
     """A QImage copy of a BGR frame (Qt is imported here: the command-line watcher has no GUI)."""
-    from PyQt5.QtGui import QImage  # noqa: PLC0415
+    from PyQt5.QtGui import QImage
 
     rgb = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB)
     height, width = rgb.shape[:2]

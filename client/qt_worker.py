@@ -11,13 +11,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from PyQt5.QtCore import QObject, QRunnable, Qt, QThread, QThreadPool, pyqtSignal
 
 #: Workers started and not finished yet: kept referenced so Python does not collect them (and
 #: their signals) while their call runs.
-_RUNNING: set["FunctionWorker"] = set()
+_RUNNING: set[FunctionWorker] = set()
 
 
 class WorkerSignals(QObject):
@@ -40,7 +41,7 @@ class FunctionWorker(QRunnable):
         self.errored = self.signals.errored
         self.finished = self.signals.finished
 
-    def start(self, pool: QThreadPool | None = None) -> "FunctionWorker":
+    def start(self, pool: QThreadPool | None = None) -> FunctionWorker:
         """Run on ``pool`` (default: Qt's global pool)."""
         _RUNNING.add(self)
         self.finished.connect(lambda: _RUNNING.discard(self))  # connected last: runs last

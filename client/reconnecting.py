@@ -15,7 +15,8 @@ import logging
 import socket
 import ssl
 import threading
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from client.connection import FramedClient, ServerError
 from protocol.errors import ProtocolError
@@ -59,12 +60,12 @@ class ReconnectingClient:
             self.close()
             self.host, self.port, self.token = host, port, token
 
-    def open(self) -> "ReconnectingClient":
+    def open(self) -> ReconnectingClient:
         """Connect now (to fail early, e.g. on a wrong address or token)."""
         self._connect()
         return self
 
-    def __enter__(self) -> "ReconnectingClient":
+    def __enter__(self) -> ReconnectingClient:
         return self.open()
 
     def __exit__(self, *exc) -> None:

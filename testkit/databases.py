@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
-from typing import Iterator
+from collections.abc import Iterator
 
 from db.connection import DatabaseUrl, connect, transaction
 from db.schema import drop_database, recreate_database

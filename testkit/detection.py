@@ -63,6 +63,6 @@ def classroom(folder: Path, truth) -> tuple[np.ndarray, list[faces.Box]]:
         if y + height > 1080:
             break
         canvas[y:y + height, x:x + width] = image
-        boxes += [(t + y, r + x, b + y, l + x) for t, r, b, l in truth[name]]
+        boxes += [(top + y, right + x, bottom + y, left + x) for top, right, bottom, left in truth[name]]
         x, row_height = x + width, max(row_height, height)
     return canvas, boxes

@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
+from operator import methodcaller
 from pathlib import Path
 
 from client.connection import FramedClient, ServerError
@@ -115,18 +116,18 @@ def _client_loop(host, port, token, seeded, probes, rng, deadline, result: LoadR
         if kind == "recognize":
             image, expected = rng.choice(probes)
             with_lecture = rng.random() < 0.5
-            request = lambda c: c.recognize(image, lecture if with_lecture else None)  # noqa: E731
+            request = methodcaller("recognize", image, lecture if with_lecture else None)
             marks = []
         elif kind == "mark":
             student = rng.choice(seeded.lectures[lecture])
-            request = lambda c: c.mark(lecture, student)  # noqa: E731
+            request = methodcaller("mark", lecture, student)
             marks = [(lecture, student)]
         else:
             batch_count += 1
             batch_id = f"load-{number}-{batch_count}"
             chosen = rng.sample(seeded.lectures[lecture], rng.randint(10, 60))
             items = [(sid, rng.choice(("present", "late", "absent"))) for sid in chosen]
-            request = lambda c: c.batch_mark(lecture, batch_id, items)  # noqa: E731
+            request = methodcaller("batch_mark", lecture, batch_id, items)
             marks = [(lecture, sid) for sid in chosen]
             with result.lock:
                 result.batches_sent.add(batch_id)

@@ -69,7 +69,7 @@ class PrivateMariaDB:
             check=True, capture_output=True,
         )
 
-    def start(self, timeout: float = 60.0) -> "PrivateMariaDB":
+    def start(self, timeout: float = 60.0) -> PrivateMariaDB:
         self.install()
         self.process = subprocess.Popen(
             [_binary("mariadbd"), "--no-defaults", f"--datadir={self.directory / 'data'}",
@@ -102,7 +102,7 @@ class PrivateMariaDB:
             self.process.wait(30)
         self.process = None
 
-    def __enter__(self) -> "PrivateMariaDB":
+    def __enter__(self) -> PrivateMariaDB:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -170,7 +170,7 @@ class ServerProcess:
         self.process: subprocess.Popen | None = None
         self.lines: collections.deque[str] = collections.deque(maxlen=500)
 
-    def start(self, timeout: float = 180.0) -> "ServerProcess":
+    def start(self, timeout: float = 180.0) -> ServerProcess:
         env = {**os.environ, **(self.env or {})}
         env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
         self.process = subprocess.Popen(
@@ -215,7 +215,7 @@ class ServerProcess:
         """(resident memory of the server process, of its worker processes together), KiB."""
         return _rss_kib(self.process.pid), sum(_rss_kib(pid) for pid in descendants(self.process.pid))
 
-    def __enter__(self) -> "ServerProcess":
+    def __enter__(self) -> ServerProcess:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
-from typing import Iterator
+from collections.abc import Iterator
 
 from db.connection import DatabaseUrl, connect, transaction
 from db.schema import create_database, drop_database, schema_statements

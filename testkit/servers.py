@@ -12,9 +12,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import socket
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from client.connection import FramedClient
 from db import clients

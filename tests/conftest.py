@@ -9,19 +9,19 @@ from db/schema.sql and dropped afterwards; a test module whose tests only write 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 # Qt's platform for every test that shows a window (and the commands they run): offscreen, no
 # display needed. Set here, before any test module imports PyQt5; `make test` sets it too.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import pytest  # noqa: E402
+import pytest
 
-from db.connection import DatabaseUrl, connect, url_from_env  # noqa: E402
-from testkit.databases import clear_database, dropped_afterwards, fresh_database, unique_database_name  # noqa: E402
-from testkit.paths import FACES, FACES_ENV  # noqa: E402
-from testkit.photos import SamplePhoto, read_manifest  # noqa: E402
+from db.connection import DatabaseUrl, connect, url_from_env
+from testkit.databases import clear_database, dropped_afterwards, fresh_database, unique_database_name
+from testkit.paths import FACES, FACES_ENV
+from testkit.photos import SamplePhoto, read_manifest
 
 
 @pytest.fixture(scope="session")

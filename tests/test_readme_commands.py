@@ -14,7 +14,7 @@ import re
 import subprocess
 import sys
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -72,7 +72,7 @@ def split_at_subcommand(line: CommandLine, has_subcommands: bool) -> tuple[list[
     return before, None, []
 
 
-@lru_cache(maxsize=None)
+@cache
 def help_text(*command: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "COLUMNS": "200"}
     return subprocess.run([str(BIN / command[0]), *command[1:], "--help"], cwd=REPO, env=env,

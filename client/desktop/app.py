@@ -346,7 +346,7 @@ class MainWindow(QMainWindow):
         )
         return answer == QMessageBox.Yes
 
-    def closeEvent(self, event) -> None:  # noqa: N802 - Qt name
+    def closeEvent(self, event) -> None:  # Qt name
         count = sum(e.mark_count for e in self.pending_entries)
         unsent = len(self.rollcall.model.local_marks())
         if count and not self.ask_close_with_pending(count):

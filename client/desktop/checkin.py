@@ -15,7 +15,7 @@ The screen collects frames only while it is shown.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Callable
+from collections.abc import Callable
 
 from PyQt5.QtCore import Qt, QTimer, pyqtSignal
 from PyQt5.QtGui import QFont, QPixmap
@@ -171,12 +171,12 @@ class CheckinScreen(QWidget):
         self._show_headline(self.tr("Look at the camera to check in."))
         self._collect()
 
-    def showEvent(self, event) -> None:  # noqa: N802 - Qt name
+    def showEvent(self, event) -> None:  # Qt name
         super().showEvent(event)
         self._active = True
         self._collect()
 
-    def hideEvent(self, event) -> None:  # noqa: N802 - Qt name
+    def hideEvent(self, event) -> None:  # Qt name
         super().hideEvent(event)
         self._active = False
         self._stop_collecting()

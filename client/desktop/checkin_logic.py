@@ -16,8 +16,9 @@ Two parts, each fed by the check-in screen and its capture worker:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence, TypeVar
+from typing import Any, TypeVar
 
 from protocol.errors import ErrorCode
 from protocol.framed import MAX_CHECKIN_FRAMES

@@ -170,12 +170,12 @@ class EnrolScreen(QWidget):
     def configure_server(self, host: str, port: int, token: str = "") -> None:
         self.server.configure(host, port, token)
 
-    def showEvent(self, event) -> None:  # noqa: N802 - Qt name
+    def showEvent(self, event) -> None:  # Qt name
         super().showEvent(event)
         self._active = True
         self._ask()
 
-    def hideEvent(self, event) -> None:  # noqa: N802 - Qt name
+    def hideEvent(self, event) -> None:  # Qt name
         super().hideEvent(event)
         self._active = False
         self._stop_asking()

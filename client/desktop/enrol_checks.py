@@ -117,7 +117,7 @@ class LandmarkModel:
         """The 68 landmarks, shape (68, 2), in the pixels of ``gray``, for the face in ``box``
         (x, y, width, height)."""
         predictor = self._predictor or self._load()
-        import dlib  # noqa: PLC0415 - loaded with the model
+        import dlib  # loaded with the model
 
         x, y, w, h = (int(v) for v in box)
         shape = predictor(np.ascontiguousarray(gray), dlib.rectangle(x, y, x + w, y + h))
@@ -125,8 +125,8 @@ class LandmarkModel:
 
     def _load(self):
         try:
-            import dlib  # noqa: PLC0415 - needed only for an enrolment
-            import face_recognition_models  # noqa: PLC0415
+            import dlib  # needed only for an enrolment
+            import face_recognition_models
         except ImportError as exc:
             raise LandmarksUnavailable(f"cannot load the 68-point landmark model: {exc}") from exc
         path = Path(self.path or face_recognition_models.pose_predictor_model_location())

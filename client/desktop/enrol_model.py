@@ -183,7 +183,7 @@ class EnrolModel(QAbstractListModel):
 
     # -- Qt model interface ---------------------------------------------------------------------
 
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802 - Qt name
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # Qt name
         return 0 if parent.isValid() else len(self._steps)
 
     def data(self, index: QModelIndex, role: int = Qt.DisplayRole):

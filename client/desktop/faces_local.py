@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import cv2
 import numpy as np
@@ -64,7 +64,7 @@ def _haar() -> Callable[[np.ndarray], list[Box]] | None:
 
 def _dlib() -> Callable[[np.ndarray], list[Box]] | None:
     try:
-        import dlib  # noqa: PLC0415 - optional backend
+        import dlib  # optional backend
     except ImportError:
         return None
     detector = dlib.get_frontal_face_detector()

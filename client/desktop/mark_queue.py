@@ -28,9 +28,10 @@ import os
 import tempfile
 import threading
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Iterable, Union
+from typing import Any, ClassVar
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ class BatchEntry:
         return len(self.marks)
 
 
-QueueEntry = Union[MarkEntry, BatchEntry]
+QueueEntry = MarkEntry | BatchEntry
 ENTRY_TYPES: dict[str, type[MarkEntry] | type[BatchEntry]] = {MarkEntry.kind: MarkEntry, BatchEntry.kind: BatchEntry}
 
 

@@ -3,8 +3,8 @@ model (op ``pending``), and the students the professor may confirm one as."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 from PyQt5.QtCore import QAbstractTableModel, QModelIndex, Qt
 
@@ -58,13 +58,13 @@ class PendingModel(QAbstractTableModel):
 
     # -- Qt model interface ---------------------------------------------------------------------
 
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802 - Qt name
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # Qt name
         return 0 if parent.isValid() else len(self._checkins)
 
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802 - Qt name
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # Qt name
         return 0 if parent.isValid() else self.COLUMN_COUNT
 
-    def headerData(self, section: int, orientation, role: int = Qt.DisplayRole):  # noqa: N802 - Qt name
+    def headerData(self, section: int, orientation, role: int = Qt.DisplayRole):  # Qt name
         if role != Qt.DisplayRole or orientation != Qt.Horizontal:
             return None
         titles = {

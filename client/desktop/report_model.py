@@ -112,12 +112,12 @@ class ReportModel(QAbstractTableModel):
 
     # -- Qt model interface ---------------------------------------------------------------------
 
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802 - Qt name
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # Qt name
         if parent.isValid() or self._report is None:
             return 0
         return len(self._report.students)
 
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802 - Qt name
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # Qt name
         if parent.isValid() or self._report is None:
             return 0
         return self.rate_column + 1
@@ -127,7 +127,7 @@ class ReportModel(QAbstractTableModel):
             return Qt.NoItemFlags
         return Qt.ItemIsEnabled | Qt.ItemIsSelectable | Qt.ItemNeverHasChildren
 
-    def headerData(self, section: int, orientation, role: int = Qt.DisplayRole):  # noqa: N802
+    def headerData(self, section: int, orientation, role: int = Qt.DisplayRole):
         if self._report is None:
             return None
         if orientation == Qt.Vertical:

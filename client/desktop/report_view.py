@@ -106,7 +106,7 @@ class ChartArea(QScrollArea):
         self.label.setPixmap(QPixmap())
         self.label.setText(text)
 
-    def resizeEvent(self, event):  # noqa: N802 - Qt name
+    def resizeEvent(self, event):  # Qt name
         super().resizeEvent(event)
         self._fit()
 
@@ -301,7 +301,7 @@ class ReportScreen(QWidget):
         if self.isVisible():
             self.refresh()
 
-    def showEvent(self, event):  # noqa: N802 - Qt name
+    def showEvent(self, event):  # Qt name
         super().showEvent(event)
         self.refresh()  # a roll call may have changed today's column
 

@@ -49,17 +49,17 @@ PENDING_ROWS_SHOWN = 4
 class StatusDelegate(QStyledItemDelegate):
     """A drop-down list of statuses for a double click on the status cell."""
 
-    def createEditor(self, parent, option, index):  # noqa: N802 - Qt name
+    def createEditor(self, parent, option, index):  # Qt name
         editor = QComboBox(parent)
         for status in ROLLCALL_STATUSES:
             editor.addItem(status_label(status), status)
         return editor
 
-    def setEditorData(self, editor, index):  # noqa: N802 - Qt name
+    def setEditorData(self, editor, index):  # Qt name
         position = editor.findData(index.data(StatusRole))
         editor.setCurrentIndex(max(0, position))
 
-    def setModelData(self, editor, model, index):  # noqa: N802 - Qt name
+    def setModelData(self, editor, model, index):  # Qt name
         model.setData(index, editor.currentData(), Qt.EditRole)
 
 
@@ -68,7 +68,7 @@ class RosterView(QTableView):
 
     statusKey = pyqtSignal(object)  # a status, or None to undo
 
-    def keyPressEvent(self, event):  # noqa: N802 - Qt name
+    def keyPressEvent(self, event):  # Qt name
         key = event.key()
         if event.modifiers() & (Qt.ControlModifier | Qt.AltModifier | Qt.MetaModifier):
             super().keyPressEvent(event)

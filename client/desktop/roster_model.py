@@ -7,8 +7,8 @@ is queued but not acknowledged (``pending``), the server's mark (``saved``), or 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 from PyQt5.QtCore import QAbstractTableModel, QCoreApplication, QModelIndex, Qt, pyqtSignal
 from PyQt5.QtGui import QBrush, QColor, QFont

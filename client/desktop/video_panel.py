@@ -25,7 +25,7 @@ class VideoView(QLabel):
         self._image = image
         self._rescale()
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt name
+    def resizeEvent(self, event) -> None:  # Qt name
         super().resizeEvent(event)
         self._rescale()
 

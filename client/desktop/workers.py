@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import cv2
 import numpy as np
@@ -236,7 +237,7 @@ class OutboxWorker(QObject):
                 self._forget(entry, reject=(exc.code, exc.message))
                 self.rejected.emit(entry, exc.code, exc.message)
                 continue
-            except Exception as exc:  # noqa: BLE001 - unreachable, timed out, protocol trouble
+            except Exception as exc:  # unreachable, timed out, protocol trouble
                 if not isinstance(exc, (OSError, ProtocolError)):
                     log.exception("unexpected failure sending %s", entry.id)
                 self._fail(exc)

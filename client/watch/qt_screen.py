@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from PyQt5.QtCore import QObject, Qt, pyqtSignal, pyqtSlot

@@ -23,8 +23,9 @@ its encodings are still there.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from protocol.framed import DECISIONS, MAX_TRACK_FRAMES, TrackDecision
 

@@ -16,8 +16,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Protocol, Sequence
+from typing import Protocol
 
 import cv2
 import numpy as np

@@ -102,7 +102,7 @@ def test_connect_raises_one_line_error_that_is_still_an_operational_error():
 def test_connect_error_messages():
     url = DatabaseUrl.parse("mysql://kim:pw@db.example:3307/attendance")
     timeout = pymysql.err.OperationalError(2003, "Can't connect to MySQL server on 'db.example' (timed out)")
-    timeout.original_exception = socket.timeout("timed out")
+    timeout.original_exception = TimeoutError("timed out")
     assert str(connect_error(url, timeout)) == "cannot connect to MySQL at db.example:3307: timed out"
     denied = pymysql.err.OperationalError(1045, "Access denied for user 'kim'@'10.0.0.5' (using password: YES)")
     assert str(connect_error(url, denied)) == (

@@ -15,23 +15,23 @@ import datetime as dt
 import time
 from pathlib import Path
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import cv2
+import numpy as np
+import pytest
 
-from client.connection import ServerError  # noqa: E402
-from client.frame_source import VideoFileSource  # noqa: E402
-from client.reconnecting import ReconnectingClient  # noqa: E402
-from client.watch import cli as watch_cli  # noqa: E402
-from client.watch.watcher import Watcher, watch  # noqa: E402
-from db import attendance as db_attendance  # noqa: E402
-from admin import cli as db_cli  # noqa: E402
-from db.connection import connect, transaction  # noqa: E402
-from protocol.errors import ErrorCode  # noqa: E402
-from server import presence  # noqa: E402
-from server.recognition import faces, images  # noqa: E402
-from testkit.databases import fresh_database  # noqa: E402
-from testkit.servers import LECTURE, SMALL_LECTURE, TEST_CLIENT, running_server, seed_roster  # noqa: E402
+from admin import cli as db_cli
+from client.connection import ServerError
+from client.frame_source import VideoFileSource
+from client.reconnecting import ReconnectingClient
+from client.watch import cli as watch_cli
+from client.watch.watcher import Watcher, watch
+from db import attendance as db_attendance
+from db.connection import connect, transaction
+from protocol.errors import ErrorCode
+from server import presence
+from server.recognition import faces, images
+from testkit.databases import fresh_database
+from testkit.servers import LECTURE, SMALL_LECTURE, TEST_CLIENT, running_server, seed_roster
 
 OBAMA, BIDEN, ALEX, KIT, ROSE, LIN = (f"20191100{n}" for n in range(1, 7))
 

@@ -9,25 +9,24 @@ with qtbot.waitUntil / waitSignal while the GUI event loop keeps running.
 
 from __future__ import annotations
 
+import json
+import logging
+import shutil
+import socket
+import time
+from pathlib import Path
 
-import json  # noqa: E402
-import logging  # noqa: E402
-import shutil  # noqa: E402
-import socket  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+import pytest
+from PyQt5.QtCore import Qt, QTimer
 
-import pytest  # noqa: E402
-from PyQt5.QtCore import Qt, QTimer  # noqa: E402
-
-from client.connection import FramedClient  # noqa: E402
-from client.desktop import mark_queue  # noqa: E402
-from client.desktop.roster_model import RosterModel, StateRole  # noqa: E402
-from client.frame_source import SourceSpec  # noqa: E402
-from server.app import AttendanceApp, ServerConfig  # noqa: E402
-from testkit.databases import fresh_database  # noqa: E402
-from testkit.desktop import main_windows  # noqa: E402
-from testkit.servers import LECTURE, SMALL_LECTURE, running_server  # noqa: E402
+from client.connection import FramedClient
+from client.desktop import mark_queue
+from client.desktop.roster_model import RosterModel, StateRole
+from client.frame_source import SourceSpec
+from server.app import AttendanceApp, ServerConfig
+from testkit.databases import fresh_database
+from testkit.desktop import main_windows
+from testkit.servers import LECTURE, SMALL_LECTURE, running_server
 
 WAIT = 60_000  # ms: generous, for a slow CI machine; the tests normally take a few seconds each
 

@@ -5,16 +5,15 @@ student under another ID refused as "looks like student ...", then enrolled anyw
 from __future__ import annotations
 
 import os
+import shutil
 
-import shutil  # noqa: E402
+import pytest
+from PyQt5.QtCore import Qt
 
-import pytest  # noqa: E402
-from PyQt5.QtCore import Qt  # noqa: E402
-
-from client.frame_source import SourceSpec  # noqa: E402
-from testkit.databases import fresh_database  # noqa: E402
-from testkit.desktop import main_windows  # noqa: E402
-from testkit.servers import running_server  # noqa: E402
+from client.frame_source import SourceSpec
+from testkit.databases import fresh_database
+from testkit.desktop import main_windows
+from testkit.servers import running_server
 
 WAIT = 60_000  # ms
 #: One person in the five poses, in the order the screen asks for them (test data, never shown).

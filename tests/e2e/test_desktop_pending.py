@@ -12,19 +12,18 @@ they never appear in screenshots or docs.
 
 from __future__ import annotations
 
+import re
+import shutil
 
-import re  # noqa: E402
-import shutil  # noqa: E402
+import pytest
+from PyQt5.QtCore import Qt
 
-import pytest  # noqa: E402
-from PyQt5.QtCore import Qt  # noqa: E402
-
-from client.desktop import checkin_logic as rules  # noqa: E402
-from client.desktop.roster_model import RosterModel  # noqa: E402
-from client.frame_source import SourceSpec  # noqa: E402
-from testkit.databases import fresh_database  # noqa: E402
-from testkit.desktop import main_windows  # noqa: E402
-from testkit.servers import LECTURE, running_server  # noqa: E402
+from client.desktop import checkin_logic as rules
+from client.desktop.roster_model import RosterModel
+from client.frame_source import SourceSpec
+from testkit.databases import fresh_database
+from testkit.desktop import main_windows
+from testkit.servers import LECTURE, running_server
 
 WAIT = 60_000  # ms
 #: The enrolled students: (student ID, name, person folder, enrolment photos).

@@ -12,11 +12,11 @@ import time
 
 import pytest
 
+from admin import cli as db_cli
 from client import cli as client_cli
 from client.connection import ServerError
-from admin import cli as db_cli
-from testkit.databases import fresh_database
 from db.connection import run_in_transaction
+from testkit.databases import fresh_database
 from testkit.servers import LECTURE, running_server
 
 #: A student not in shared/faces/knowns, enrolled from photos of a Korean sample person.

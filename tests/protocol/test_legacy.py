@@ -383,7 +383,7 @@ def test_roster_reply() -> None:
         "201911002\tJoe Biden  \t-\t-\n"
         "201911003\tKit 해링턴\tlate\t09:15:00\n"
         "201911004\tRose\texcused\t-\n"
-    ).encode("utf-8")
+    ).encode()
 
 
 def test_empty_roster_reply_is_one_newline() -> None:

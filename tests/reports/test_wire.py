@@ -11,8 +11,6 @@ from typing import Any
 
 import pytest
 
-from reports import wire as report_wire
-from reports.domain import LectureReport, SessionColumn, StudentRow, Tally
 from protocol import framed
 from protocol.errors import ErrorCode, LocalProtocolError
 from protocol.framed import (
@@ -27,6 +25,8 @@ from protocol.framed import (
     ReportSession,
     encode,
 )
+from reports import wire as report_wire
+from reports.domain import LectureReport, SessionColumn, StudentRow, Tally
 
 SESSIONS = (
     ReportSession(11, "2024-03-04", False, 3, 1, 1, 0, 1, 75.0),

@@ -8,10 +8,10 @@ import datetime
 import pytest
 
 from client.connection import ServerError
-from reports import wire as report_wire
-from reports.domain import LectureReport
 from protocol import framed
 from protocol.errors import ErrorCode
+from reports import wire as report_wire
+from reports.domain import LectureReport
 from testkit.databases import fresh_database
 from testkit.generated_term import generate_term, report_from_db
 from testkit.servers import LECTURE, SMALL_LECTURE, running_server

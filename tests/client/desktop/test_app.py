@@ -3,23 +3,23 @@ capture worker (bursts of frames of one face, enrolment stills)."""
 
 from __future__ import annotations
 
-import shutil  # noqa: E402
-import socket  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import xml.etree.ElementTree as ET  # noqa: E402
-from pathlib import Path  # noqa: E402
+import shutil
+import socket
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
 
-import pytest  # noqa: E402
-from PyQt5.QtCore import QCoreApplication, QSettings, Qt, QTranslator  # noqa: E402
+import pytest
+from PyQt5.QtCore import QCoreApplication, QSettings, Qt, QTranslator
 
-from client.desktop import settings as prefs_store  # noqa: E402
-from client.desktop.app import I18N_DIR, MainWindow, Options, install_translators, options_from_args, parse_args  # noqa: E402
-from client.desktop.checkin_logic import FRAMES_PER_TRY, overlap  # noqa: E402
-from client.desktop.workers import CaptureWorker  # noqa: E402
-from client.frame_source import SourceSpec  # noqa: E402
-from client.qt_worker import WorkerThread  # noqa: E402
-from testkit.paths import REPO  # noqa: E402
+from client.desktop import settings as prefs_store
+from client.desktop.app import I18N_DIR, MainWindow, Options, install_translators, options_from_args, parse_args
+from client.desktop.checkin_logic import FRAMES_PER_TRY, overlap
+from client.desktop.workers import CaptureWorker
+from client.frame_source import SourceSpec
+from client.qt_worker import WorkerThread
+from testkit.paths import REPO
 
 TS_FILE = I18N_DIR / "attendance_ko.ts"
 QM_FILE = I18N_DIR / "attendance_ko.qm"

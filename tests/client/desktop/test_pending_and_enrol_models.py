@@ -3,19 +3,18 @@ Qt's model rules (qtmodeltester), the choices offered to the professor, the enro
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 
-from types import SimpleNamespace  # noqa: E402
+import numpy as np
+import pytest
+from PyQt5.QtCore import Qt
+from PyQt5.QtGui import QImage
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from PyQt5.QtCore import Qt  # noqa: E402
-from PyQt5.QtGui import QImage  # noqa: E402
-
-from client.desktop.enrol_checks import FaceMeasures, PhotoCheck  # noqa: E402
-from client.desktop.enrol_model import EnrolModel  # noqa: E402
-from client.desktop.pending_model import PendingIdRole, PendingModel, confirm_choices  # noqa: E402
-from client.frame_source import FaceFrame  # noqa: E402
-from protocol.framed import Candidate, EnrolledPhoto, EnrollResponse, PendingCheckin  # noqa: E402
+from client.desktop.enrol_checks import FaceMeasures, PhotoCheck
+from client.desktop.enrol_model import EnrolModel
+from client.desktop.pending_model import PendingIdRole, PendingModel, confirm_choices
+from client.frame_source import FaceFrame
+from protocol.framed import Candidate, EnrolledPhoto, EnrollResponse, PendingCheckin
 
 CHECKINS = [
     PendingCheckin(4, "2024-03-04T09:01:02", "room-301", 2,

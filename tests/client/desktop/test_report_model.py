@@ -9,25 +9,24 @@ so the tests wait with qtbot while the GUI event loop keeps running.
 
 from __future__ import annotations
 
+import datetime
+import io
+import socket
+import struct
+import time
 
-import datetime  # noqa: E402
-import io  # noqa: E402
-import socket  # noqa: E402
-import struct  # noqa: E402
-import time  # noqa: E402
+import pytest
+from PyQt5.QtCore import QDate, Qt, QTimer
+from PyQt5.QtGui import QColor
 
-import pytest  # noqa: E402
-from PyQt5.QtCore import QDate, Qt, QTimer  # noqa: E402
-from PyQt5.QtGui import QColor  # noqa: E402
-
-from client.desktop.report_model import ReportModel, ValueRole, WarningRole  # noqa: E402
-from client.desktop.report_view import SCREEN_DPI, chart_png  # noqa: E402
-from reports.domain import LectureReport, SessionColumn, StudentRow, Tally  # noqa: E402
-from reports.render import COLORS, render  # noqa: E402
-from testkit.databases import fresh_database  # noqa: E402
-from testkit.desktop import main_windows  # noqa: E402
-from testkit.generated_term import generate_term, report_from_db  # noqa: E402
-from testkit.servers import LECTURE, SMALL_LECTURE, running_server  # noqa: E402
+from client.desktop.report_model import ReportModel, ValueRole, WarningRole
+from client.desktop.report_view import SCREEN_DPI, chart_png
+from reports.domain import LectureReport, SessionColumn, StudentRow, Tally
+from reports.render import COLORS, render
+from testkit.databases import fresh_database
+from testkit.desktop import main_windows
+from testkit.generated_term import generate_term, report_from_db
+from testkit.servers import LECTURE, SMALL_LECTURE, running_server
 
 WAIT = 60_000  # ms: generous for a slow CI machine; a report takes well under a second here
 D = datetime.date

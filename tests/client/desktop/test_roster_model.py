@@ -3,14 +3,13 @@ counters, reloads that keep unsent edits."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 
-from types import SimpleNamespace  # noqa: E402
+import pytest
+from PyQt5.QtCore import Qt
 
-import pytest  # noqa: E402
-from PyQt5.QtCore import Qt  # noqa: E402
-
-from client.desktop.mark_queue import batch_entry, mark_entry  # noqa: E402
-from client.desktop.roster_model import RosterModel, StateRole, StatusRole  # noqa: E402
+from client.desktop.mark_queue import batch_entry, mark_entry
+from client.desktop.roster_model import RosterModel, StateRole, StatusRole
 
 LECTURE = "ea0017_1"
 
