@@ -74,41 +74,52 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="Set up the attendance database and load rosters.")
     add_version_option(parser)
     parser.add_argument(
-        "--db-url", metavar="URL",
+        "--db-url",
+        metavar="URL",
         # The help shows the built-in default, never $ATTENDANCE_DB_URL (it may hold a password).
         help=f"mysql://user[:password]@host[:port]/database (default: the --config file's [database] url, "
-             f"else ${DB_URL_ENV}, else {DEFAULT_DB_URL})",
+        f"else ${DB_URL_ENV}, else {DEFAULT_DB_URL})",
     )
-    parser.add_argument("--config", type=Path, metavar="FILE",
-                        help="TOML file with a [database] url, e.g. the server's (docs/deploy.md)")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="TOML file with a [database] url, e.g. the server's (docs/deploy.md)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log what is done, with tracebacks")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     init = commands.add_parser(
         "init",
         help="create the database (if missing) and its tables; safe to repeat; an existing database "
-             "of an earlier version is left alone (see upgrade)",
+        "of an earlier version is left alone (see upgrade)",
     )
     init.set_defaults(run=run_init)
 
     # Schema versions and backups (docs/maintenance.md).
-    upgrade_help = ("apply, in order, the schema migrations the database lacks, each once, printing "
-                    "each (back up first; stop attendance-server); refuses a database newer than this "
-                    "code (docs/maintenance.md)")
+    upgrade_help = (
+        "apply, in order, the schema migrations the database lacks, each once, printing "
+        "each (back up first; stop attendance-server); refuses a database newer than this "
+        "code (docs/maintenance.md)"
+    )
     upgrading = commands.add_parser("upgrade", help=upgrade_help, description=upgrade_help)
     upgrading.add_argument("--dry-run", action="store_true", help="only print what would be applied")
     upgrading.set_defaults(run=run_upgrade)
 
-    backup_help = ("write every table and view of the database, with its schema version, to FILE "
-                   "(mariadb-dump or mysqldump, one consistent snapshot; the file is readable by you only)")
+    backup_help = (
+        "write every table and view of the database, with its schema version, to FILE "
+        "(mariadb-dump or mysqldump, one consistent snapshot; the file is readable by you only)"
+    )
     dump = commands.add_parser("backup", help=backup_help, description=backup_help)
     dump.add_argument("file", type=Path, metavar="FILE", help="the backup file to write (replaced if it exists)")
     dump.set_defaults(run=run_backup)
 
-    restore_help = ("load a FILE made by backup into the database (created if missing): REPLACES the "
-                    "project's tables and views there, and their rows, with the backup's (other "
-                    "tables are left alone); refuses a backup newer than this code; stop "
-                    "attendance-server first")
+    restore_help = (
+        "load a FILE made by backup into the database (created if missing): REPLACES the "
+        "project's tables and views there, and their rows, with the backup's (other "
+        "tables are left alone); refuses a backup newer than this code; stop "
+        "attendance-server first"
+    )
     load = commands.add_parser("restore", help=restore_help, description=restore_help)
     load.add_argument("file", type=Path, metavar="FILE", help="a file made by attendance-db backup")
     load.set_defaults(run=run_restore)
@@ -139,26 +150,36 @@ def build_parser() -> argparse.ArgumentParser:
         help="delete a student's face encodings and enrollments (attendance history is kept)",
     )
     forget.add_argument("student_id")
-    forget.add_argument("--knowns", type=Path, metavar="DIR",
-                        help="also delete the student's enrollment photos from this folder")
-    forget.add_argument("--evidence", type=Path, metavar="DIR",
-                        help="also delete the student's evidence frames (the server's --keep-evidence DIR)")
-    forget.add_argument("--with-history", action="store_true",
-                        help="also delete the student's attendance records and name")
+    forget.add_argument(
+        "--knowns", type=Path, metavar="DIR", help="also delete the student's enrollment photos from this folder"
+    )
+    forget.add_argument(
+        "--evidence",
+        type=Path,
+        metavar="DIR",
+        help="also delete the student's evidence frames (the server's --keep-evidence DIR)",
+    )
+    forget.add_argument(
+        "--with-history", action="store_true", help="also delete the student's attendance records and name"
+    )
     forget.set_defaults(run=run_forget)
 
     enroll = commands.add_parser(
         "enroll",
         help="encode about 5 photos of a student (straight, a little left, right, up, down) and store "
-             "the encodings, after the checks the server makes (docs/recognition.md)",
+        "the encodings, after the checks the server makes (docs/recognition.md)",
     )
     enroll.add_argument("student_id")
     enroll.add_argument("photos", type=Path, nargs="+", metavar="PHOTO")
     enroll.add_argument("--name", help="the student's name, for a student not in the database yet")
-    enroll.add_argument("--force", action="store_true",
-                        help="store photos that look like another student or unlike the student's other photos")
-    enroll.add_argument("--keep-photos", action="store_true",
-                        help="store the photos themselves too (default: only their encodings)")
+    enroll.add_argument(
+        "--force",
+        action="store_true",
+        help="store photos that look like another student or unlike the student's other photos",
+    )
+    enroll.add_argument(
+        "--keep-photos", action="store_true", help="store the photos themselves too (default: only their encodings)"
+    )
     enroll.set_defaults(run=run_enroll)
 
     account = commands.add_parser(
@@ -166,8 +187,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="create the MySQL account attendance-server runs as, with only the privileges it needs",
     )
     account.add_argument("name", help="account name, e.g. attendance_server")
-    account.add_argument("--host", default="127.0.0.1",
-                         help="where the server connects from: an IP, a host name or %% (default: %(default)s)")
+    account.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="where the server connects from: an IP, a host name or %% (default: %(default)s)",
+    )
     account.set_defaults(run=run_create_server_account)
 
     # Classroom camera sessions (docs/camera.md).
@@ -184,8 +208,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     closing.add_argument("code", metavar="CODE", nargs="?", help="lecture code, e.g. ea0017_1")
     closing.add_argument("--date", type=_session_date_arg, default=None, help="YYYY-MM-DD (default: today)")
-    closing.add_argument("--due", action="store_true",
-                         help="instead of CODE: every open session past its scheduled end + --margin (for cron)")
+    closing.add_argument(
+        "--due",
+        action="store_true",
+        help="instead of CODE: every open session past its scheduled end + --margin (for cron)",
+    )
     _add_presence_flags(closing)
     closing.set_defaults(run=run_close_session)
     return parser
@@ -193,9 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING, format="%(name)s: %(message)s"
-    )
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(name)s: %(message)s")
     try:
         args.db_url = resolve_database_url(args.db_url, args.config)  # --db-url > --config > environment
     except ConfigFileError as exc:
@@ -316,8 +341,11 @@ def run_add_client(args: argparse.Namespace, url: DatabaseUrl) -> int:
             raise CommandError(str(exc), EXIT_INPUT) from exc
     what = "added" if new else "re-activated with a new token"
     # The token alone on stdout (TOKEN=$(attendance-db add-client NAME)); the words on stderr.
-    print(f"client {args.name} {what}. Its token follows; it is shown only this once "
-          "(the database keeps only its SHA-256):", file=sys.stderr)
+    print(
+        f"client {args.name} {what}. Its token follows; it is shown only this once "
+        "(the database keeps only its SHA-256):",
+        file=sys.stderr,
+    )
     print(token)
     return EXIT_OK
 
@@ -327,8 +355,7 @@ def run_revoke_client(args: argparse.Namespace, url: DatabaseUrl) -> int:
         client = clients.revoke_client(cur, args.name)
     if client is None:
         raise CommandError(f"no client named {args.name!r} (see: attendance-db list-clients)", EXIT_INPUT)
-    print(f"client {client.name} revoked at {client.revoked_at:%Y-%m-%d %H:%M:%S}; "
-          "its next connection is refused")
+    print(f"client {client.name} revoked at {client.revoked_at:%Y-%m-%d %H:%M:%S}; its next connection is refused")
     return EXIT_OK
 
 
@@ -365,8 +392,10 @@ def run_forget(args: argparse.Namespace, url: DatabaseUrl) -> int:
     if report.history_deleted:
         print(f"  deleted {_count(report.attendance, 'attendance record')} and the student's name")
     else:
-        print(f"  kept {_count(report.attendance, 'attendance record')} and the student's name "
-              "(attendance history; --with-history deletes them)")
+        print(
+            f"  kept {_count(report.attendance, 'attendance record')} and the student's name "
+            "(attendance history; --with-history deletes them)"
+        )
     if args.knowns is not None:
         photos = [photo for photo in scan_knowns(args.knowns) if photo.student_id == args.student_id]
         for photo in photos:
@@ -377,11 +406,15 @@ def run_forget(args: argparse.Namespace, url: DatabaseUrl) -> int:
         if not photos:
             print(f"  no enrollment photo of this student in {args.knowns}")
     else:
-        print("  enrollment photos: not looked for (--knowns DIR deletes them; a photo left in the "
-              "server's knowns folder is encoded again at its next start)")
+        print(
+            "  enrollment photos: not looked for (--knowns DIR deletes them; a photo left in the "
+            "server's knowns folder is encoded again at its next start)"
+        )
     if args.evidence is not None:
-        print(f"  deleted {_count(delete_evidence(args.evidence, args.student_id), 'evidence frame')} "
-              f"from {args.evidence}")
+        print(
+            f"  deleted {_count(delete_evidence(args.evidence, args.student_id), 'evidence frame')} "
+            f"from {args.evidence}"
+        )
     print("  a running server stops recognizing this student within a minute (it reloads the encodings)")
     return EXIT_OK
 
@@ -403,12 +436,16 @@ def run_create_server_account(args: argparse.Namespace, url: DatabaseUrl) -> int
     server_url = DatabaseUrl(args.name, password, url.host, url.port, url.database, url.unix_socket)
     print("\n".join(grants), file=sys.stderr)
     if created:
-        print(f"created account '{args.name}'@'{args.host}'. The server's database URL follows; "
-              "the password is shown only this once:", file=sys.stderr)
+        print(
+            f"created account '{args.name}'@'{args.host}'. The server's database URL follows; "
+            "the password is shown only this once:",
+            file=sys.stderr,
+        )
         print(server_url.to_url())
     else:
-        print(f"account '{args.name}'@'{args.host}' exists: privileges granted again, password "
-              "unchanged", file=sys.stderr)
+        print(
+            f"account '{args.name}'@'{args.host}' exists: privileges granted again, password unchanged", file=sys.stderr
+        )
     return EXIT_OK
 
 
@@ -441,14 +478,21 @@ def run_close_session(args: argparse.Namespace, url: DatabaseUrl) -> int:
         else:
             with transaction(conn) as cur:
                 outcome = _camera_call(
-                    presence.close_session, cur, _lecture_code(args.code), args.date or now.date(),
-                    settings=settings, now=now, client_name=PROG,
+                    presence.close_session,
+                    cur,
+                    _lecture_code(args.code),
+                    args.date or now.date(),
+                    settings=settings,
+                    now=now,
+                    client_name=PROG,
                 )
             outcomes = [outcome]
     for outcome in outcomes:
         counts = ", ".join(f"{status} {n}" for status, n in outcome.counts.items())
-        print(f"closed {outcome.lecture} on {outcome.session_date}: {outcome.samples} samples; "
-              f"{counts}; marks by people kept: {outcome.kept}")
+        print(
+            f"closed {outcome.lecture} on {outcome.session_date}: {outcome.samples} samples; "
+            f"{counts}; marks by people kept: {outcome.kept}"
+        )
     if args.due and not outcomes:
         print("no session is due")
     return EXIT_OK
@@ -477,8 +521,7 @@ def run_enroll(args: argparse.Namespace, url: DatabaseUrl) -> int:
             service = AttendanceService(db, recognizer, keep_enrolment_photos=args.keep_photos)
             try:
                 service.reload_gallery()
-                outcome = service.enroll(args.student_id, images, name=args.name, force=args.force,
-                                         progress=progress)
+                outcome = service.enroll(args.student_id, images, name=args.name, force=args.force, progress=progress)
             except ServiceError as exc:
                 raise CommandError(exc.message, EXIT_DATABASE if exc.code == "db_unavailable" else EXIT_INPUT) from exc
     finally:
@@ -488,24 +531,44 @@ def run_enroll(args: argparse.Namespace, url: DatabaseUrl) -> int:
     if not outcome.stored:
         raise CommandError(
             f"nothing stored for {args.student_id}"
-            + (" (--force stores photos that only look like another student or unlike the student's others)"
-               if not args.force else ""),
+            + (
+                " (--force stores photos that only look like another student or unlike the student's others)"
+                if not args.force
+                else ""
+            ),
             EXIT_INPUT,
         )
-    print(f"student {args.student_id}: {_count(outcome.stored, 'photo')} enrolled, "
-          f"{_count(outcome.total, 'encoding')} in all (a running server loads them within a minute)")
+    print(
+        f"student {args.student_id}: {_count(outcome.stored, 'photo')} enrolled, "
+        f"{_count(outcome.total, 'encoding')} in all (a running server loads them within a minute)"
+    )
     return EXIT_OK
 
 
 def _add_presence_flags(parser: argparse.ArgumentParser) -> None:
     """The thresholds of the camera rules (defaults: server.presence_settings.PresenceSettings)."""
     defaults = PresenceSettings()
-    parser.add_argument("--late-after", type=float, default=defaults.late_after_minutes, metavar="MIN",
-                        help="first seen later than this after the start: late (default: %(default)s)")
-    parser.add_argument("--leave-window", type=float, default=defaults.leave_window_minutes, metavar="MIN",
-                        help="not seen in this last part of the session: left early (default: %(default)s)")
-    parser.add_argument("--margin", type=float, default=defaults.close_margin_minutes, metavar="MIN",
-                        help="with --due: close sessions this long after their end (default: %(default)s)")
+    parser.add_argument(
+        "--late-after",
+        type=float,
+        default=defaults.late_after_minutes,
+        metavar="MIN",
+        help="first seen later than this after the start: late (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--leave-window",
+        type=float,
+        default=defaults.leave_window_minutes,
+        metavar="MIN",
+        help="not seen in this last part of the session: left early (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--margin",
+        type=float,
+        default=defaults.close_margin_minutes,
+        metavar="MIN",
+        help="with --due: close sessions this long after their end (default: %(default)s)",
+    )
 
 
 def _camera_call(function, *args, **kwargs):
@@ -564,10 +627,6 @@ def open_database(url: DatabaseUrl, *, select_database: bool = True) -> Iterator
 def _table_names(cur) -> set[str]:
     cur.execute("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()")
     return {name for (name,) in cur.fetchall()}
-
-
-
-
 
 
 def _fail(message: str, exit_code: int) -> int:

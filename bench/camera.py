@@ -60,19 +60,33 @@ def main() -> int:
     url = recreate_database(DatabaseUrl.parse(url_from_env()), "attendance_bench_camera")
     seed_roster(url, FACES / "knowns")
     token = add_client(url, "bench-camera")
-    server = ServerProcess(url, FACES / "knowns", "--rate", "0", "--close-due-every", "0", "--idle-timeout", "120",
-                           workers=args.workers, log_level="INFO")
+    server = ServerProcess(
+        url,
+        FACES / "knowns",
+        "--rate",
+        "0",
+        "--close-due-every",
+        "0",
+        "--idle-timeout",
+        "120",
+        workers=args.workers,
+        log_level="INFO",
+    )
     with server, FramedClient("127.0.0.1", server.port, token=token, timeout=300) as client:
         print(f"Tracking on the clip ({args.workers} server workers)\n")
-        print(f"{'every':>6} {'tracking':>8} {'samples':>7} {'faces':>5} {'encoded':>7} "
-              f"{'enc/sample':>10} {'enc/face':>8} {'ms/sample':>9}")
+        print(
+            f"{'every':>6} {'tracking':>8} {'samples':>7} {'faces':>5} {'encoded':>7} "
+            f"{'enc/sample':>10} {'enc/face':>8} {'ms/sample':>9}"
+        )
         for every in (1.0, 0.5):
             for tracking in (True, False):
                 runs = [watch_clip(client, every, tracking) for _ in range(args.repeat)]
                 samples, faces, encoded, _ = runs[0]  # the same in every run
                 per_sample = statistics.median(run[3] for run in runs)
-                print(f"{every:5.1f}s {'yes' if tracking else 'no':>8} {samples:7d} {faces:5d} {encoded:7d} "
-                      f"{encoded / samples:10.2f} {encoded / max(faces, 1):8.2f} {1000 * per_sample:9.0f}")
+                print(
+                    f"{every:5.1f}s {'yes' if tracking else 'no':>8} {samples:7d} {faces:5d} {encoded:7d} "
+                    f"{encoded / samples:10.2f} {encoded / max(faces, 1):8.2f} {1000 * per_sample:9.0f}"
+                )
 
         detection = FACES / "detection"
         frame, truth = classroom(detection, truth_boxes(detection))
@@ -81,17 +95,24 @@ def main() -> int:
             "bald_guys.jpg (1986x1545)": ((detection / "bald_guys.jpg").read_bytes(), None),
             "classroom (1920x1080)": (jpeg.tobytes(), truth),
         }
-        print(f"\nOne whole-room frame, median of {args.repeat} (detect + identify every face, "
-              f"vs. the default recognize)\n")
+        print(
+            f"\nOne whole-room frame, median of {args.repeat} (detect + identify every face, "
+            f"vs. the default recognize)\n"
+        )
         print(f"{'picture':28} {'way':>10} {'faces':>5} {'recall':>6} {'ms':>7}")
         for name, (data, boxes) in pictures.items():
             whole_room(client, data)  # warm up
-            for way, call in (("whole room", lambda data=data: whole_room(client, data)),
-                              ("recognize", lambda data=data: list(client.recognize(data, LECTURE).faces))):
+            for way, call in (
+                ("whole room", lambda data=data: whole_room(client, data)),
+                ("recognize", lambda data=data: list(client.recognize(data, LECTURE).faces)),
+            ):
                 seconds = median_seconds(call, args.repeat)
                 found = call()
-                recall = "" if boxes is None else "%.2f" % (
-                    score([(f.top, f.right, f.bottom, f.left) for f in found], boxes)[0] / len(boxes))
+                recall = (
+                    ""
+                    if boxes is None
+                    else "%.2f" % (score([(f.top, f.right, f.bottom, f.left) for f in found], boxes)[0] / len(boxes))
+                )
                 print(f"{name:28} {way:>10} {len(found):5d} {recall:>6} {1000 * seconds:7.0f}")
     return 0
 

@@ -64,8 +64,10 @@ def main() -> int:
     seed_roster(url, FACES / "knowns")
     token = new_client(url, "bench")
     frames = clip_frames()
-    with ServerProcess(url, FACES / "knowns", workers=args.workers) as server, \
-            FramedClient("127.0.0.1", server.port, token=token, timeout=120) as client:
+    with (
+        ServerProcess(url, FACES / "knowns", workers=args.workers) as server,
+        FramedClient("127.0.0.1", server.port, token=token, timeout=120) as client,
+    ):
         recognize = lambda: client.recognize(frames[1], LECTURE)  # noqa: E731
         checkin = lambda: client.checkin(LECTURE, frames, mark=False)  # noqa: E731
         first = checkin()  # warm-up; and what it decides
@@ -82,12 +84,22 @@ def main() -> int:
     print(f"recognize, 1 frame 640x360:  {1000 * one:6.0f} ms (median of {args.repeat})")
     print(f"checkin, 3 frames 640x360:   {1000 * three:6.0f} ms -> {first.decision} {first.student_id}")
     print(f"ratio {ratio:.2f} (target <= {TARGET}): {'met' if met else 'MISSED'}; {args.workers} workers")
-    results.save("checkin", [
-        results.Row(f"3-frame check-in vs one recognize, 640x360, {args.workers} workers",
-                    f"{1000 * three:.0f} ms vs {1000 * one:.0f} ms: {ratio:.2f}x",
-                    baseline="one recognize of one frame, same run", target=f"<= {TARGET}x", met=met),
-    ], details=(f"Medians of {args.repeat} alternating round trips; the check-in decided "
-                f"`{first.decision}` ({first.student_id}, distance {first.distance}, threshold {first.threshold})."))
+    results.save(
+        "checkin",
+        [
+            results.Row(
+                f"3-frame check-in vs one recognize, 640x360, {args.workers} workers",
+                f"{1000 * three:.0f} ms vs {1000 * one:.0f} ms: {ratio:.2f}x",
+                baseline="one recognize of one frame, same run",
+                target=f"<= {TARGET}x",
+                met=met,
+            ),
+        ],
+        details=(
+            f"Medians of {args.repeat} alternating round trips; the check-in decided "
+            f"`{first.decision}` ({first.student_id}, distance {first.distance}, threshold {first.threshold})."
+        ),
+    )
     return 0 if met else 1
 
 

@@ -55,8 +55,21 @@ def available_builds() -> dict[str, Path]:
 def _unpack(requirement: str, folder: Path) -> None:
     if (folder / "dlib").is_dir():
         return
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-deps",
-                    "--target", str(folder), requirement], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--disable-pip-version-check",
+            "--no-deps",
+            "--target",
+            str(folder),
+            requirement,
+        ],
+        check=True,
+    )
 
 
 def build_env(folder: Path, threads: int = 1) -> dict[str, str]:
@@ -68,8 +81,14 @@ def build_env(folder: Path, threads: int = 1) -> dict[str, str]:
 
 
 def micro(folder: Path) -> dict:
-    out = subprocess.run([sys.executable, "-m", "bench.dlib_micro"], env=build_env(folder),
-                         cwd=REPO, check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.dlib_micro"],
+        env=build_env(folder),
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -93,8 +112,9 @@ def main() -> int:
     for _ in range(args.rounds):
         for name, folder in builds.items():
             runs[name].append(micro(folder))
-    medians = {name: {key: statistics.median(run[key] for run in found) for key, _ in FIGURES}
-               for name, found in runs.items()}
+    medians = {
+        name: {key: statistics.median(run[key] for run in found) for key, _ in FIGURES} for name, found in runs.items()
+    }
     names = list(builds)
     header = "| step (one core, median) | " + " | ".join(names) + " |"
     lines = [header, "|---" * (len(names) + 1) + "|"]
@@ -110,8 +130,12 @@ def main() -> int:
     rows = []
     for name in names:
         m = medians[name]
-        rows.append(results.Row(f"dlib build {name}: HOG 480p / encode one face (one core)",
-                                f"{results.seconds(m['hog_480p'])} / {results.seconds(m['encode_one_face'])}"))
+        rows.append(
+            results.Row(
+                f"dlib build {name}: HOG 480p / encode one face (one core)",
+                f"{results.seconds(m['hog_480p'])} / {results.seconds(m['encode_one_face'])}",
+            )
+        )
     results.save("dlib_builds", rows, details=table)
     return 0
 

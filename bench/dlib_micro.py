@@ -54,12 +54,16 @@ def main() -> int:
         "hog_480p": median_seconds(lambda: face_recognition.face_locations(photo), args.repeat, warm_up=True),
         "resize_2x_480p": median_seconds(lambda: dlib.resize_image(photo, *doubled), args.repeat, warm_up=True),
         "hog_960p_no_upsample": median_seconds(lambda: detector(upsampled, 0), args.repeat, warm_up=True),
-        "encode_one_face": median_seconds(lambda: face_recognition.face_encodings(photo, [box]), args.repeat, warm_up=True),
+        "encode_one_face": median_seconds(
+            lambda: face_recognition.face_encodings(photo, [box]), args.repeat, warm_up=True
+        ),
         "whole_room_detect": median_seconds(detect_room, max(3, args.repeat // 2), warm_up=True),
     }
     room_boxes = whole_room.merge_parts(room_boxes)
     figures["whole_room_faces"] = len(room_boxes)
-    figures["whole_room_encode"] = median_seconds(lambda: faces.encode_faces(room, room_boxes), max(3, args.repeat // 2), warm_up=True)
+    figures["whole_room_encode"] = median_seconds(
+        lambda: faces.encode_faces(room, room_boxes), max(3, args.repeat // 2), warm_up=True
+    )
     print(json.dumps(figures))
     return 0
 

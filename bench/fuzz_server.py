@@ -63,23 +63,37 @@ def main() -> int:
 
         checker = threading.Thread(target=monitor, daemon=True)
         checker.start()
-        stats = run_fuzz(HOST, server.port, token, seconds=args.seconds, seed=args.seed,
-                         threads=args.threads, student_ids=student_ids, images=sample_images())
+        stats = run_fuzz(
+            HOST,
+            server.port,
+            token,
+            seconds=args.seconds,
+            seed=args.seed,
+            threads=args.threads,
+            student_ids=student_ids,
+            images=sample_images(),
+        )
         stop.set()
         checker.join()
         problems.extend(check_server(HOST, server.port, token, probe, "201911001"))
         after = server.rss_kib()
         alive = server.process.poll() is None
 
-    print(f"fuzzed {args.seconds:g} s with {args.threads} threads (seed {args.seed}): {stats.tried} frames tried "
-          f"({stats.frames} framed frames, {stats.legacy_payloads} 2019 payloads, {stats.garbage} garbage blobs) "
-          f"over {stats.connections} connections")
+    print(
+        f"fuzzed {args.seconds:g} s with {args.threads} threads (seed {args.seed}): {stats.tried} frames tried "
+        f"({stats.frames} framed frames, {stats.legacy_payloads} 2019 payloads, {stats.garbage} garbage blobs) "
+        f"over {stats.connections} connections"
+    )
     print("replies seen: " + ", ".join(f"{k}: {v}" for k, v in stats.replies.most_common(25)))
-    print("client-side connection errors (resets by the server are allowed): "
-          + (", ".join(f"{k}: {v}" for k, v in stats.client_errors.items()) or "none"))
+    print(
+        "client-side connection errors (resets by the server are allowed): "
+        + (", ".join(f"{k}: {v}" for k, v in stats.client_errors.items()) or "none")
+    )
     peak = max(main for main, _ in samples)
-    print(f"server memory (RSS): {before[0] / 1024:.0f} MiB before, {peak / 1024:.0f} MiB peak, "
-          f"{after[0] / 1024:.0f} MiB after; workers together: {before[1] / 1024:.0f} -> {after[1] / 1024:.0f} MiB")
+    print(
+        f"server memory (RSS): {before[0] / 1024:.0f} MiB before, {peak / 1024:.0f} MiB peak, "
+        f"{after[0] / 1024:.0f} MiB after; workers together: {before[1] / 1024:.0f} -> {after[1] / 1024:.0f} MiB"
+    )
     print("server RSS every 5 s (MiB): " + " ".join(f"{main / 1024:.0f}" for main, _ in samples + [after]))
     print(f"invalid replies from the server: {len(stats.bad_replies)}")
     for what in stats.bad_replies[:10]:
@@ -89,8 +103,10 @@ def main() -> int:
         print("  ", what)
     grew = after[0] - before[0]
     ok = alive and not problems and not stats.bad_replies and grew < 100 * 1024
-    print(f"server still running: {alive}; main process grew by {grew / 1024:.0f} MiB -> "
-          + ("CHECKS PASSED" if ok else "CHECKS FAILED"))
+    print(
+        f"server still running: {alive}; main process grew by {grew / 1024:.0f} MiB -> "
+        + ("CHECKS PASSED" if ok else "CHECKS FAILED")
+    )
     return 0 if ok else 1
 
 

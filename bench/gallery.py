@@ -79,6 +79,7 @@ MB = 2**20
 
 # -- the knowns folder: 6 real photos and 100,000 placeholders ---------------------------------
 
+
 def make_knowns(directory: Path) -> Path:
     done = directory.parent / "done.json"
     if done.is_file() and json.loads(done.read_text()) == {"generated": GENERATED} and directory.is_dir():
@@ -92,7 +93,8 @@ def make_knowns(directory: Path) -> Path:
     for n in range(GENERATED):
         student_id = FIRST_ID + n
         (directory / f"{student_id}_generated_{n:06d}.jpg").write_text(
-            f"placeholder for the generated encoding of student {student_id}\n")
+            f"placeholder for the generated encoding of student {student_id}\n"
+        )
     done.write_text(json.dumps({"generated": GENERATED}))
     return directory
 
@@ -110,8 +112,7 @@ class GeneratedPool:
         real = [p for p in paths if "_generated_" not in p.name]
         encoded = dict(zip(real, self.pool.encode_photos(real)))
         return [
-            encoded[p] if p in encoded else PhotoEncoding(1, self.vectors[int(p.stem.rsplit("_", 1)[1])])
-            for p in paths
+            encoded[p] if p in encoded else PhotoEncoding(1, self.vectors[int(p.stem.rsplit("_", 1)[1])]) for p in paths
         ]
 
 
@@ -149,6 +150,7 @@ def nearest_distance(vectors: np.ndarray, real: np.ndarray) -> float:
 
 # -- memory of a process ----------------------------------------------------------------------
 
+
 def proc_status(pid: int) -> dict[str, int]:
     """VmHWM and VmRSS of a process, bytes."""
     found = {}
@@ -177,6 +179,7 @@ def gallery_bytes(gallery) -> tuple[int, int]:
 
 # -- main --------------------------------------------------------------------------------------
 
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--queries", type=int, default=200, help="faces matched one at a time")
@@ -192,8 +195,10 @@ def main() -> int:
         probes = real_probes(pool)
         probe_encodings = np.array([encoding for _, _, encoding in probes])
         vectors, generated_apart, apart = generated_vectors(known, probe_encodings)
-        print(f"enrolling {GENERATED} generated encodings and {len(known)} real photos through "
-              "sync_knowns ...", flush=True)
+        print(
+            f"enrolling {GENERATED} generated encodings and {len(known)} real photos through sync_knowns ...",
+            flush=True,
+        )
         conn = connect(url)
         started = time.perf_counter()
         report = sync_knowns(conn, knowns, GeneratedPool(pool, vectors))
@@ -251,9 +256,12 @@ def main() -> int:
     for _ in range(2):  # two rounds, so that the three see about the same machine load
         match_times += timed(lambda e: gallery.match([e], threshold=DEFAULT_THRESHOLD), args.queries // 2)
         roster_times += timed(
-            lambda e: gallery.match([e], threshold=DEFAULT_THRESHOLD, allowed=roster), args.queries // 2)
+            lambda e: gallery.match([e], threshold=DEFAULT_THRESHOLD, allowed=roster), args.queries // 2
+        )
         plain_times += timed(
-            lambda e, stored=stored: int(np.argmin(face_recognition.face_distance(stored, e))), max(10, args.queries // 20))
+            lambda e, stored=stored: int(np.argmin(face_recognition.face_distance(stored, e))),
+            max(10, args.queries // 20),
+        )
     roster_ok = all(gallery.match([e], allowed=roster)[0].student_id == s for _, s, e in probes)
     match_median, match_p99 = statistics.median(match_times), percentile(match_times, 0.99)
     roster_median = statistics.median(roster_times)
@@ -276,8 +284,11 @@ def main() -> int:
                     if [face.student_id for face in reply.faces] != [student_id]:
                         wrong.append(f"server: {path} -> {[face.student_id for face in reply.faces]}")
         main_memory = proc_status(server.pid)
-        workers = [proc_status(pid) for pid in descendants(server.pid)
-                   if b"resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        workers = [
+            proc_status(pid)
+            for pid in descendants(server.pid)
+            if b"resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes()
+        ]
 
     worker_rss = ", ".join(f"{w['VmRSS'] / MB:.0f}" for w in workers)
     worker_both = ", ".join(f"{w['VmRSS'] / MB:.0f} / {w['VmHWM'] / MB:.0f}" for w in workers)
@@ -286,52 +297,61 @@ def main() -> int:
     memory_met = gallery_memory <= MEMORY_TARGET
     total = GENERATED + len(known)
     rows = [
-        results.Row(f"match one face against {total:,} stored encodings (`Gallery.match`, median of "
-                    f"{len(match_times)}; p99 {results.seconds(match_p99)})",
-                    results.seconds(match_median),
-                    baseline=f"`face_recognition.face_distance` + nearest: {results.seconds(plain_median)}",
-                    target=f"<= {results.seconds(MATCH_TARGET)}", met=match_met),
-        results.Row(f"gallery memory, {total:,} encodings (kept after the load, tracemalloc)",
-                    f"{gallery_memory / MB:.1f} MB",
-                    baseline=f"the float32 matrix alone: {total * 128 * 4 / MB:.1f} MB",
-                    target=f"<= {MEMORY_TARGET / MB:.0f} MB", met=memory_met),
-        results.Row(f"server with {total:,} encodings: main process peak RSS (VmHWM)",
-                    f"{main_memory['VmHWM'] / MB:.0f} MB",
-                    baseline=f"after {answered} recognize requests: RSS {main_memory['VmRSS'] / MB:.0f} MB; "
-                             f"{len(workers)} workers: {worker_rss} MB"),
+        results.Row(
+            f"match one face against {total:,} stored encodings (`Gallery.match`, median of "
+            f"{len(match_times)}; p99 {results.seconds(match_p99)})",
+            results.seconds(match_median),
+            baseline=f"`face_recognition.face_distance` + nearest: {results.seconds(plain_median)}",
+            target=f"<= {results.seconds(MATCH_TARGET)}",
+            met=match_met,
+        ),
+        results.Row(
+            f"gallery memory, {total:,} encodings (kept after the load, tracemalloc)",
+            f"{gallery_memory / MB:.1f} MB",
+            baseline=f"the float32 matrix alone: {total * 128 * 4 / MB:.1f} MB",
+            target=f"<= {MEMORY_TARGET / MB:.0f} MB",
+            met=memory_met,
+        ),
+        results.Row(
+            f"server with {total:,} encodings: main process peak RSS (VmHWM)",
+            f"{main_memory['VmHWM'] / MB:.0f} MB",
+            baseline=f"after {answered} recognize requests: RSS {main_memory['VmRSS'] / MB:.0f} MB; "
+            f"{len(workers)} workers: {worker_rss} MB",
+        ),
     ]
-    details = "\n".join([
-        "| what | figure |",
-        "|---|---|",
-        f"| enroll {total:,} rows through `sync_knowns` (hash the files, bulk upsert) | "
-        f"{results.seconds(enroll_seconds)} |",
-        f"| load the gallery (`enrollment.load_gallery`, median of 3) | "
-        f"{results.seconds(statistics.median(load_times))} |",
-        f"| gallery memory kept (tracemalloc) | {kept / MB:.1f} MB |",
-        f"| ... by accounting: numpy arrays / ID and name tables | {arrays / MB:.1f} MB / {tables / MB:.1f} MB |",
-        f"| peak traced memory during the load | {load_peak / MB:.0f} MB |",
-        f"| match one face, whole gallery: median / p99 ({len(match_times)} queries) | "
-        f"{results.seconds(match_median)} / {results.seconds(match_p99)} |",
-        f"| match one face, lecture roster of {len(roster)} students: median | "
-        f"{results.seconds(roster_median)} |",
-        f"| `face_recognition.face_distance` over the {total:,} (float64) + argmin: median | "
-        f"{results.seconds(plain_median)} |",
-        f"| largest difference from `face_recognition.face_distance` | {worst_error:.1e} |",
-        f"| probes given their true student (gallery; roster; server) | "
-        f"{'all ' + str(len(probes)) if not wrong else 'NOT: ' + '; '.join(wrong)}"
-        f"{'' if roster_ok else ' (roster: NOT all)'} |",
-        f"| generated encodings: typical distance between two (two different sample students: "
-        f"median {apart:.2f}) | {generated_apart:.2f} |",
-        f"| nearest generated encoding to any probe | {nearest_generated:.2f} |",
-        f"| server start with {total:,} encodings ({total:,} files hashed, gallery loaded), to port open | "
-        f"{results.seconds(server_start)} |",
-        f"| server main process: RSS after start / peak (VmHWM) / RSS after {answered} recognize | "
-        f"{after_start['VmRSS'] / MB:.0f} / {main_memory['VmHWM'] / MB:.0f} / "
-        f"{main_memory['VmRSS'] / MB:.0f} MB |",
-        f"| server workers ({len(workers)}): RSS / peak each | {worker_both} MB |",
-        "",
-        f"{cores} cores; load average at the end {os.getloadavg()[0]:.2f}.",
-    ])
+    details = "\n".join(
+        [
+            "| what | figure |",
+            "|---|---|",
+            f"| enroll {total:,} rows through `sync_knowns` (hash the files, bulk upsert) | "
+            f"{results.seconds(enroll_seconds)} |",
+            f"| load the gallery (`enrollment.load_gallery`, median of 3) | "
+            f"{results.seconds(statistics.median(load_times))} |",
+            f"| gallery memory kept (tracemalloc) | {kept / MB:.1f} MB |",
+            f"| ... by accounting: numpy arrays / ID and name tables | {arrays / MB:.1f} MB / {tables / MB:.1f} MB |",
+            f"| peak traced memory during the load | {load_peak / MB:.0f} MB |",
+            f"| match one face, whole gallery: median / p99 ({len(match_times)} queries) | "
+            f"{results.seconds(match_median)} / {results.seconds(match_p99)} |",
+            f"| match one face, lecture roster of {len(roster)} students: median | {results.seconds(roster_median)} |",
+            f"| `face_recognition.face_distance` over the {total:,} (float64) + argmin: median | "
+            f"{results.seconds(plain_median)} |",
+            f"| largest difference from `face_recognition.face_distance` | {worst_error:.1e} |",
+            f"| probes given their true student (gallery; roster; server) | "
+            f"{'all ' + str(len(probes)) if not wrong else 'NOT: ' + '; '.join(wrong)}"
+            f"{'' if roster_ok else ' (roster: NOT all)'} |",
+            f"| generated encodings: typical distance between two (two different sample students: "
+            f"median {apart:.2f}) | {generated_apart:.2f} |",
+            f"| nearest generated encoding to any probe | {nearest_generated:.2f} |",
+            f"| server start with {total:,} encodings ({total:,} files hashed, gallery loaded), to port open | "
+            f"{results.seconds(server_start)} |",
+            f"| server main process: RSS after start / peak (VmHWM) / RSS after {answered} recognize | "
+            f"{after_start['VmRSS'] / MB:.0f} / {main_memory['VmHWM'] / MB:.0f} / "
+            f"{main_memory['VmRSS'] / MB:.0f} MB |",
+            f"| server workers ({len(workers)}): RSS / peak each | {worker_both} MB |",
+            "",
+            f"{cores} cores; load average at the end {os.getloadavg()[0]:.2f}.",
+        ]
+    )
     print()
     print(results.text_table([dataclasses.asdict(r) for r in rows]))
     print()

@@ -47,12 +47,20 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=2, help="server recognition workers (default: 2)")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--pause", type=float, default=0.0,
-                        help="each client waits 0 to 2 x PAUSE s between requests (default 0: as fast as answered)")
+    parser.add_argument(
+        "--pause",
+        type=float,
+        default=0.0,
+        help="each client waits 0 to 2 x PAUSE s between requests (default 0: as fast as answered)",
+    )
     parser.add_argument("--lectures", type=int, default=10, help="lectures in the load database (default: 10)")
-    parser.add_argument("--students", type=int, default=2000,
-                        help="made-up students enrolled in each lecture (default: 2000), so that the marks "
-                             "rarely hit the same (lecture, student) twice")
+    parser.add_argument(
+        "--students",
+        type=int,
+        default=2000,
+        help="made-up students enrolled in each lecture (default: 2000), so that the marks "
+        "rarely hit the same (lecture, student) twice",
+    )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--db-restart", action="store_true", help="stop and start a private MariaDB during the load")
     mode.add_argument("--sigkill", action="store_true", help="SIGKILL the server during batches")
@@ -63,37 +71,54 @@ def main() -> int:
     knowns = FACES / "knowns"
 
     if args.sigkill:
-        seeded = seed_database(DatabaseUrl.parse(url_from_env()), "attendance_bench_kill", knowns,
-                               lectures=1, extra_students=args.batch_size)
+        seeded = seed_database(
+            DatabaseUrl.parse(url_from_env()),
+            "attendance_bench_kill",
+            knowns,
+            lectures=1,
+            extra_students=args.batch_size,
+        )
         token = new_client(seeded.url, "killer")
-        rounds = kill_during_batch(seeded, knowns, token, rounds=args.rounds, batch_size=args.batch_size, seed=args.seed)
+        rounds = kill_during_batch(
+            seeded, knowns, token, rounds=args.rounds, batch_size=args.batch_size, seed=args.seed
+        )
         for n, r in enumerate(rounds, 1):
-            print(f"round {n} ({r.mode:6}): after SIGKILL {r.rows_after_kill:4d} rows, batch recorded: "
-                  f"{'yes' if r.applied_after_kill else 'no '}; retry: applied={r.retry_applied} "
-                  f"replayed={r.retry_replayed}; then {r.rows_after_retry} rows, {r.batches_after_retry} "
-                  f"applied_batches row -> {'ok' if r.ok else 'FAILED'}")
+            print(
+                f"round {n} ({r.mode:6}): after SIGKILL {r.rows_after_kill:4d} rows, batch recorded: "
+                f"{'yes' if r.applied_after_kill else 'no '}; retry: applied={r.retry_applied} "
+                f"replayed={r.retry_replayed}; then {r.rows_after_retry} rows, {r.batches_after_retry} "
+                f"applied_batches row -> {'ok' if r.ok else 'FAILED'}"
+            )
         ok = all(r.ok for r in rounds)
         print("CHECKS PASSED" if ok else "CHECKS FAILED")
         return 0 if ok else 1
 
     if args.db_restart:
         with tempfile.TemporaryDirectory(prefix="attendance-mariadb-") as tmp, PrivateMariaDB(Path(tmp)) as mariadb:
-            seeded = seed_database(mariadb.server_url, "attendance_load", knowns,
-                                   lectures=args.lectures, extra_students=args.students)
+            seeded = seed_database(
+                mariadb.server_url, "attendance_load", knowns, lectures=args.lectures, extra_students=args.students
+            )
             tokens = [new_client(seeded.url, f"load-{n}") for n in range(args.clients)]
             with ServerProcess(seeded.url, knowns, "--rate", "0", workers=args.workers) as server:
-                outcome = run_with_db_restart(mariadb, seeded, server, tokens, seconds=args.seconds,
-                                              down=args.down, seed=args.seed)
+                outcome = run_with_db_restart(
+                    mariadb, seeded, server, tokens, seconds=args.seconds, down=args.down, seed=args.seed
+                )
             print(report(outcome.result, outcome.check))
             print(outcome.summary())
             return 0 if outcome.check.ok and outcome.recovered_after < 30 else 1
 
-    seeded = seed_database(DatabaseUrl.parse(url_from_env()), "attendance_bench_load", knowns,
-                           lectures=args.lectures, extra_students=args.students)
+    seeded = seed_database(
+        DatabaseUrl.parse(url_from_env()),
+        "attendance_bench_load",
+        knowns,
+        lectures=args.lectures,
+        extra_students=args.students,
+    )
     tokens = [new_client(seeded.url, f"load-{n}") for n in range(args.clients)]
     with ServerProcess(seeded.url, knowns, "--rate", "0", workers=args.workers) as server:
-        result = run_load("127.0.0.1", server.port, tokens, seeded, seconds=args.seconds, seed=args.seed,
-                          pause=args.pause)
+        result = run_load(
+            "127.0.0.1", server.port, tokens, seeded, seconds=args.seconds, seed=args.seed, pause=args.pause
+        )
     check = verify(seeded.url, result)
     print(report(result, check))
     return 0 if check.ok and not result.wrong_answers else 1

@@ -82,8 +82,10 @@ def main() -> int:
     known = known_encodings()
     token = add_client(url, "bench")
     rows = []
-    with ServerProcess(url, FACES / "knowns", workers=args.workers, log_level="INFO") as server, \
-            FramedClient("127.0.0.1", server.port, token=token, timeout=120) as client:
+    with (
+        ServerProcess(url, FACES / "knowns", workers=args.workers, log_level="INFO") as server,
+        FramedClient("127.0.0.1", server.port, token=token, timeout=120) as client,
+    ):
         for path in sample_images():
             data = path.read_bytes()
             client.recognize(data)  # warm the worker's caches for this size
@@ -109,13 +111,19 @@ def main() -> int:
         if target is not None and ratio > target:
             missed.append(path.name)
         name = f"{path.parent.name}/{path.name}"
-        print(f"{name:34} {size[0]:>5}x{size[1]:<4} {faces:>5} {1000 * plain:9.0f} {1000 * server:9.0f} {ratio:6.2f}  {verdict}")
+        print(
+            f"{name:34} {size[0]:>5}x{size[1]:<4} {faces:>5} {1000 * plain:9.0f} {1000 * server:9.0f} {ratio:6.2f}  {verdict}"
+        )
     small = [s / p for _, size, f, p, s in rows if max(size) <= SMALL_MAX_SIDE and f == 1]
     large = [s / p for _, size, f, p, s in rows if max(size) > LARGE_MIN_SIDE]
-    print(f"\nsingle-face <= 480p: {len(small)} images, ratio max {max(small):.2f}, "
-          f"median {statistics.median(small):.2f} (target <= 1.10)")
-    print(f"over {LARGE_MIN_SIDE} px: {len(large)} images, ratio max {max(large):.2f}, "
-          f"median {statistics.median(large):.2f} (target <= 0.50)")
+    print(
+        f"\nsingle-face <= 480p: {len(small)} images, ratio max {max(small):.2f}, "
+        f"median {statistics.median(small):.2f} (target <= 1.10)"
+    )
+    print(
+        f"over {LARGE_MIN_SIDE} px: {len(large)} images, ratio max {max(large):.2f}, "
+        f"median {statistics.median(large):.2f} (target <= 0.50)"
+    )
     print("all targets met" if not missed else f"targets missed: {', '.join(missed)}")
     save_results(rows, small, large, args)
     return 1 if missed else 0
@@ -124,18 +132,34 @@ def main() -> int:
 def save_results(rows, small: list[float], large: list[float], args) -> None:
     lines = ["| image | size | faces | plain ms | server ms | ratio |", "|---|---|---|---|---|---|"]
     for path, size, faces, plain, server in rows:
-        lines.append(f"| {path.parent.name}/{path.name} | {size[0]}x{size[1]} | {faces} | {1000 * plain:.0f} | "
-                     f"{1000 * server:.0f} | {server / plain:.2f} |")
-    lines.append(f"\nServer with {args.workers} worker process(es); medians of {args.repeat} alternating runs. "
-                 "Plain = `load_image_file` + `face_locations` + `face_encodings` + `face_distance` in one process.")
-    results.save("recognition", [
-        results.Row(f"one single-face image up to 480p, server round trip ({len(small)} images)",
-                    f"ratio max {max(small):.2f}, median {statistics.median(small):.2f}",
-                    baseline="plain face_recognition calls", target="<= 1.10x", met=max(small) <= 1.10),
-        results.Row(f"one image over {LARGE_MIN_SIDE} px ({len(large)} images)",
-                    f"ratio max {max(large):.2f}, median {statistics.median(large):.2f}",
-                    baseline="plain face_recognition calls", target="<= 0.5x", met=max(large) <= 0.5),
-    ], details="\n".join(lines))
+        lines.append(
+            f"| {path.parent.name}/{path.name} | {size[0]}x{size[1]} | {faces} | {1000 * plain:.0f} | "
+            f"{1000 * server:.0f} | {server / plain:.2f} |"
+        )
+    lines.append(
+        f"\nServer with {args.workers} worker process(es); medians of {args.repeat} alternating runs. "
+        "Plain = `load_image_file` + `face_locations` + `face_encodings` + `face_distance` in one process."
+    )
+    results.save(
+        "recognition",
+        [
+            results.Row(
+                f"one single-face image up to 480p, server round trip ({len(small)} images)",
+                f"ratio max {max(small):.2f}, median {statistics.median(small):.2f}",
+                baseline="plain face_recognition calls",
+                target="<= 1.10x",
+                met=max(small) <= 1.10,
+            ),
+            results.Row(
+                f"one image over {LARGE_MIN_SIDE} px ({len(large)} images)",
+                f"ratio max {max(large):.2f}, median {statistics.median(large):.2f}",
+                baseline="plain face_recognition calls",
+                target="<= 0.5x",
+                met=max(large) <= 0.5,
+            ),
+        ],
+        details="\n".join(lines),
+    )
 
 
 if __name__ == "__main__":

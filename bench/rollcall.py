@@ -50,8 +50,12 @@ def batch_roll_call(port: int, token: str, lecture: str, student_ids: list[str])
 
 
 def stored_marks(url: DatabaseUrl, lecture: str) -> int:
-    rows = query(url, "SELECT COUNT(*) FROM attendance a JOIN class_sessions s ON s.session_id = a.session_id "
-                      "JOIN lectures l ON l.lecture_id = s.lecture_id WHERE l.code = %s", (lecture,))
+    rows = query(
+        url,
+        "SELECT COUNT(*) FROM attendance a JOIN class_sessions s ON s.session_id = a.session_id "
+        "JOIN lectures l ON l.lecture_id = s.lecture_id WHERE l.code = %s",
+        (lecture,),
+    )
     return rows[0][0]
 
 
@@ -62,8 +66,13 @@ def main() -> int:
 
     knowns = FACES / "knowns"
     extra = STUDENTS - len(list(knowns.glob("*_*.*")))
-    seeded = seed_database(DatabaseUrl.parse(url_from_env()), "attendance_bench_rollcall", knowns,
-                           lectures=2 * args.rounds, extra_students=extra)
+    seeded = seed_database(
+        DatabaseUrl.parse(url_from_env()),
+        "attendance_bench_rollcall",
+        knowns,
+        lectures=2 * args.rounds,
+        extra_students=extra,
+    )
     token = new_client(seeded.url, "bench-rollcall")
     lectures = sorted(seeded.lectures)
     times = {"2019": [], "batch": []}
@@ -87,24 +96,33 @@ def main() -> int:
                 expected = len(seeded.lectures[lecture][:STUDENTS])
                 if stored != expected:
                     raise SystemExit(f"{lecture}: {stored} marks stored, {expected} expected")
-                print(f"round {round_ + 1} {way:>5}: {len(students)} marks in {times[way][-1]:.3f} s, "
-                      f"{stored} stored")
+                print(f"round {round_ + 1} {way:>5}: {len(students)} marks in {times[way][-1]:.3f} s, {stored} stored")
 
     legacy, batch = statistics.median(times["2019"]), statistics.median(times["batch"])
     speedup = legacy / batch
     met = speedup >= TARGET
-    print(f"\n2019 client: {legacy:.3f} s ({1000 * legacy / STUDENTS:.1f} ms per mark); batch: {batch:.3f} s; "
-          f"{speedup:.0f}x faster (target >= {TARGET:g}x)")
+    print(
+        f"\n2019 client: {legacy:.3f} s ({1000 * legacy / STUDENTS:.1f} ms per mark); batch: {batch:.3f} s; "
+        f"{speedup:.0f}x faster (target >= {TARGET:g}x)"
+    )
     details = (
         f"| way | median of {args.rounds} rounds | per mark |\n|---|---|---|\n"
         f"| 300 single marks, one 2019 connection each | {results.seconds(legacy)} | {1000 * legacy / STUDENTS:.2f} ms |\n"
         f"| one framed batch_mark (connect + hello + batch) | {results.seconds(batch)} | {1000 * batch / STUDENTS:.3f} ms |"
     )
-    results.save("rollcall", [
-        results.Row(f"roll call of {STUDENTS} students, one batch request", f"{results.seconds(batch)} ({speedup:.0f}x faster)",
-                    baseline=f"{STUDENTS} single 2019 marks: {results.seconds(legacy)}", target=f">= {TARGET:g}x faster",
-                    met=met),
-    ], details=details)
+    results.save(
+        "rollcall",
+        [
+            results.Row(
+                f"roll call of {STUDENTS} students, one batch request",
+                f"{results.seconds(batch)} ({speedup:.0f}x faster)",
+                baseline=f"{STUDENTS} single 2019 marks: {results.seconds(legacy)}",
+                target=f">= {TARGET:g}x faster",
+                met=met,
+            ),
+        ],
+        details=details,
+    )
     return 0 if met else 1
 
 

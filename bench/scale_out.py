@@ -110,8 +110,11 @@ def haproxy_binary() -> str:
         return found
     if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
         print("haproxy not found; installing it: apt-get install -y haproxy", file=sys.stderr)
-        subprocess.run(["apt-get", "install", "-y", "haproxy"], check=False,
-                       env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        subprocess.run(
+            ["apt-get", "install", "-y", "haproxy"],
+            check=False,
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        )
         found = shutil.which("haproxy") or shutil.which("haproxy", path="/usr/sbin:/usr/local/sbin")
         if found:
             return found
@@ -130,8 +133,11 @@ class HAProxy:
         self.log_path = self.directory / "haproxy.log"
         servers = "\n".join(f"    server {name} 127.0.0.1:{port} check" for name, port in backends.items())
         self.config = HAPROXY_CONFIG.format(
-            config=self.config_path, stats_socket=self.stats_socket, port=self.port,
-            preamble=framed.PREAMBLE.hex(), servers=servers,
+            config=self.config_path,
+            stats_socket=self.stats_socket,
+            port=self.port,
+            preamble=framed.PREAMBLE.hex(),
+            servers=servers,
         )
         self.backends = dict(backends)
         self.process: subprocess.Popen | None = None
@@ -143,8 +149,12 @@ class HAProxy:
         if check.returncode != 0:
             raise RuntimeError(f"haproxy refuses the configuration:\n{check.stdout}{check.stderr}")
         self._log = open(self.log_path, "w")
-        self.process = subprocess.Popen([binary, "-f", str(self.config_path), "-db"], stdin=subprocess.DEVNULL,
-                                        stdout=self._log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            [binary, "-f", str(self.config_path), "-db"],
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -209,8 +219,10 @@ class StateWatcher:
         self.down_at: float | None = None
         self.peak_db_connections = 0
         self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._watch_haproxy, daemon=True),
-                         threading.Thread(target=self._watch_database, daemon=True)]
+        self._threads = [
+            threading.Thread(target=self._watch_haproxy, daemon=True),
+            threading.Thread(target=self._watch_database, daemon=True),
+        ]
 
     def start(self) -> StateWatcher:
         for thread in self._threads:
@@ -229,8 +241,11 @@ class StateWatcher:
     def _watch_database(self) -> None:
         while not self._stop.wait(0.5):
             try:
-                count = query(self.db_url, "SELECT COUNT(*) FROM information_schema.PROCESSLIST"
-                              " WHERE DB = %s AND ID <> CONNECTION_ID()", (self.db_url.database,))[0][0]
+                count = query(
+                    self.db_url,
+                    "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = %s AND ID <> CONNECTION_ID()",
+                    (self.db_url.database,),
+                )[0][0]
             except Exception:  # noqa: BLE001 - a missed sample only
                 continue
             self.peak_db_connections = max(self.peak_db_connections, count)
@@ -269,8 +284,9 @@ class TimedLoadResult(LoadResult):
             self.failures.append((time.monotonic(), threading.get_ident(), kind, code))
 
 
-def run_load_with_kill(host: str, port: int, tokens: list[str], seeded, *, seconds: float, kill_at: float,
-                       kill, seed: int = 1) -> tuple[TimedLoadResult, float, float, float, float]:
+def run_load_with_kill(
+    host: str, port: int, tokens: list[str], seeded, *, seconds: float, kill_at: float, kill, seed: int = 1
+) -> tuple[TimedLoadResult, float, float, float, float]:
     """bench/load.py's client loop, one thread per token, against host:port for ``seconds``;
     ``kill()`` is called ``kill_at`` seconds in. Returns (result, start, kill time, deadline
     (no request started after it), end (the last reply))."""
@@ -331,8 +347,9 @@ class Failover:
         return count / max(self.seconds_after if after else self.seconds_before, 1e-9)
 
 
-def analyse(result: TimedLoadResult, started: float, killed_at: float, deadline: float, ended: float,
-            down_at: float | None) -> Failover:
+def analyse(
+    result: TimedLoadResult, started: float, killed_at: float, deadline: float, ended: float, down_at: float | None
+) -> Failover:
     """``deadline``: when the clients stopped starting requests; ``ended``: when the last one finished."""
     # latencies[kind][j] and the j-th success of that kind were appended under one lock.
     acks: dict[int, list[tuple[float, str, float]]] = collections.defaultdict(list)  # thread -> (time, kind, took)
@@ -381,10 +398,24 @@ def analyse(result: TimedLoadResult, started: float, killed_at: float, deadline:
                 retry_took.append(took)
                 first_after.append(when - killed_at)
     return Failover(
-        acks_before, acks_after, latencies_before, latencies_after, killed_at - started, deadline - killed_at,
+        acks_before,
+        acks_after,
+        latencies_before,
+        latencies_after,
+        killed_at - started,
+        deadline - killed_at,
         window_after,
-        errors_before, errors_after, interrupted, hit, gap_before, gap_after,
-        sorted(detected), sorted(reconnected), sorted(retry_took), sorted(first_after), without_ack_after,
+        errors_before,
+        errors_after,
+        interrupted,
+        hit,
+        gap_before,
+        gap_after,
+        sorted(detected),
+        sorted(reconnected),
+        sorted(retry_took),
+        sorted(first_after),
+        without_ack_after,
         None if down_at is None else down_at - killed_at,
     )
 
@@ -407,13 +438,15 @@ def table(f: Failover, result: TimedLoadResult, check, stats: dict[str, dict[str
         before, after = f.latencies_before.get(kind, []), f.latencies_after.get(kind, [])
         every = result.latencies.get(kind, [])
         lines.append(
-            f"{kind:11} | {f.acks_before[kind]:13d} {f.rate(kind):5.1f} {_ms(before, .5):>7} {_ms(before, .99):>7} | "
-            f"{f.acks_after[kind]:12d} {f.rate(kind, True):5.1f} {_ms(after, .5):>7} {_ms(after, .99):>7} | "
-            f"{_ms(every, .5):>7} {_ms(every, .99):>7}"
+            f"{kind:11} | {f.acks_before[kind]:13d} {f.rate(kind):5.1f} {_ms(before, 0.5):>7} {_ms(before, 0.99):>7} | "
+            f"{f.acks_after[kind]:12d} {f.rate(kind, True):5.1f} {_ms(after, 0.5):>7} {_ms(after, 0.99):>7} | "
+            f"{_ms(every, 0.5):>7} {_ms(every, 0.99):>7}"
         )
     lines.append("-" * 108)
-    lines.append(f"{'all':11} | {sum(f.acks_before.values()):13d} {f.rate():5.1f} {'':>15} | "
-                 f"{sum(f.acks_after.values()):12d} {f.rate(after=True):5.1f}")
+    lines.append(
+        f"{'all':11} | {sum(f.acks_before.values()):13d} {f.rate():5.1f} {'':>15} | "
+        f"{sum(f.acks_after.values()):12d} {f.rate(after=True):5.1f}"
+    )
     lines += [
         f"(before: 2 servers, {f.seconds_before:.1f} s; after: 1 server, {f.seconds_after:.1f} s with the "
         f"failover, plus the replies to the requests still in flight at the end, not counted in /s)",
@@ -431,7 +464,8 @@ def table(f: Failover, result: TimedLoadResult, check, stats: dict[str, dict[str
         f"{_spread(f.retry_took)}; next acknowledged reply {_spread(f.first_ack_after_kill)} after the kill",
         f"failover: longest time a client went without an acknowledged reply across/after the kill: "
         f"{f.failover_gap:.2f} s (before the kill: {f.longest_gap_before:.2f} s, queueing for recognition)",
-        "HAProxy per server: " + "; ".join(
+        "HAProxy per server: "
+        + "; ".join(
             f"{name} {s['status']}, {s['stot']} connections, {s['wretr']} retries, {s['wredis']} redispatches"
             for name, s in stats.items()
         ),
@@ -469,11 +503,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=30.0, help="length of the load (default: %(default)s)")
     parser.add_argument("--clients", type=int, default=20, help="client threads (default: %(default)s)")
-    parser.add_argument("--kill-at", type=float, default=None,
-                        help="seconds into the load when server s1 is SIGKILLed (default: a third of --seconds)")
+    parser.add_argument(
+        "--kill-at",
+        type=float,
+        default=None,
+        help="seconds into the load when server s1 is SIGKILLed (default: a third of --seconds)",
+    )
     parser.add_argument("--lectures", type=int, default=10, help="lectures in the database (default: %(default)s)")
-    parser.add_argument("--students", type=int, default=1000,
-                        help="made-up students enrolled in each lecture (default: %(default)s)")
+    parser.add_argument(
+        "--students", type=int, default=1000, help="made-up students enrolled in each lecture (default: %(default)s)"
+    )
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     if args.kill_at is None:
@@ -483,8 +522,9 @@ def main() -> int:
     haproxy_binary()  # fail early, before seeding anything
     knowns = FACES / "knowns"
 
-    seeded = seed_database(DatabaseUrl.parse(url_from_env()), DATABASE, knowns,
-                           lectures=args.lectures, extra_students=args.students)
+    seeded = seed_database(
+        DatabaseUrl.parse(url_from_env()), DATABASE, knowns, lectures=args.lectures, extra_students=args.students
+    )
     tokens = [new_client(seeded.url, f"load-{n}") for n in range(args.clients)]
     # One after the other: the first enrolls knowns/ (encodes the photos), the second finds them.
     # (server/cli.py has no --gallery-refresh option: the gallery reloads every 60 s.)
@@ -499,12 +539,21 @@ def main() -> int:
             load_average = os.getloadavg()
             with HAProxy(Path(tmp), {name: s.port for name, s in servers.items()}) as haproxy:
                 watcher = StateWatcher(haproxy, "s1", seeded.url).start()
-                print(f"2 servers (ports {', '.join(str(s.port) for s in servers.values())}) behind HAProxy on "
-                      f"127.0.0.1:{haproxy.port}; {args.clients} clients for {args.seconds:g} s, "
-                      f"SIGKILL to s1 at {args.kill_at:g} s", flush=True)
+                print(
+                    f"2 servers (ports {', '.join(str(s.port) for s in servers.values())}) behind HAProxy on "
+                    f"127.0.0.1:{haproxy.port}; {args.clients} clients for {args.seconds:g} s, "
+                    f"SIGKILL to s1 at {args.kill_at:g} s",
+                    flush=True,
+                )
                 result, started, killed_at, deadline, ended = run_load_with_kill(
-                    "127.0.0.1", haproxy.port, tokens, seeded, seconds=args.seconds, kill_at=args.kill_at,
-                    kill=servers["s1"].kill, seed=args.seed,
+                    "127.0.0.1",
+                    haproxy.port,
+                    tokens,
+                    seeded,
+                    seconds=args.seconds,
+                    kill_at=args.kill_at,
+                    kill=servers["s1"].kill,
+                    seed=args.seed,
                 )
                 watcher.stop()
                 survivor_alive = servers["s2"].process.poll() is None
@@ -548,7 +597,8 @@ def main() -> int:
             f"at {args.kill_at:g} s of {args.seconds:g} s",
             f"{acked_marks} acked marks, {check.stored} stored, {check.missing} missing, "
             f"{check.duplicate_rows} duplicates, {check.batches_applied_twice} batches twice",
-            target="every acked mark exactly once", met=check.ok and carried_on,
+            target="every acked mark exactly once",
+            met=check.ok and carried_on,
         ),
         results.Row(
             "scale-out: failover (longest time a client went without an acknowledged reply across the SIGKILL)",

@@ -73,6 +73,7 @@ DATABASE = "attendance_bench_startup"
 
 # -- the 1,000 enrollment photos ---------------------------------------------------------------
 
+
 def source_photos() -> list[tuple[Path, str]]:
     """(photo, person's name) of every sample photo with one whole face (enroll and probe kinds)."""
     with open(FACES / "manifest.csv", newline="", encoding="utf-8") as f:
@@ -124,8 +125,7 @@ def make_photos(directory: Path) -> list[Path]:
         photo = image.crop(crop)
         side = rng.randint(320, 640)
         scale = min(side / max(photo.size), 1.5)
-        photo = photo.resize((max(1, round(photo.width * scale)), max(1, round(photo.height * scale))),
-                             Image.LANCZOS)
+        photo = photo.resize((max(1, round(photo.width * scale)), max(1, round(photo.height * scale))), Image.LANCZOS)
         if rng.random() < 0.5:
             photo = photo.transpose(Image.FLIP_LEFT_RIGHT)
         photo = ImageEnhance.Brightness(photo).enhance(rng.uniform(0.75, 1.25))
@@ -163,14 +163,37 @@ class Start:
 def start_server(url: DatabaseUrl, knowns: Path, token: str, probe: bytes, timeout: float) -> Start:
     """Launch the server, time it until ready (ping, then recognize), stop it with SIGTERM."""
     port = free_port()
-    command = [sys.executable, "-m", "server", "--host", "127.0.0.1", "--port", str(port),
-               "--db-url", url.to_url(), "--knowns", str(knowns), "--log-level", "INFO", "--rate", "0"]
+    command = [
+        sys.executable,
+        "-m",
+        "server",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--db-url",
+        url.to_url(),
+        "--knowns",
+        str(knowns),
+        "--log-level",
+        "INFO",
+        "--rate",
+        "0",
+    ]
     env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     lines: collections.deque[str] = collections.deque(maxlen=5000)
     launched_wall = time.time()
     launched = time.perf_counter()
-    proc = subprocess.Popen(command, cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True, errors="replace")
+    proc = subprocess.Popen(
+        command,
+        cwd=REPO,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+    )
     reader = threading.Thread(target=lambda: lines.extend(proc.stderr), daemon=True)
     reader.start()
     try:
@@ -189,8 +212,11 @@ def start_server(url: DatabaseUrl, knowns: Path, token: str, probe: bytes, timeo
             client.ping()
             ping = time.perf_counter() - launched
             cpu_main = cpu_seconds(proc.pid)
-            cpu_workers = [cpu_seconds(pid) for pid in descendants(proc.pid)
-                           if b"resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes()]
+            cpu_workers = [
+                cpu_seconds(pid)
+                for pid in descendants(proc.pid)
+                if b"resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes()
+            ]
             reply = client.recognize(probe)
             recognize = time.perf_counter() - launched
         recognized = reply.faces[0].student_id if len(reply.faces) == 1 else None
@@ -223,10 +249,16 @@ def _log_times(lines, launched_wall: float) -> list[tuple[float, str]]:
 
 # -- what a start is made of -------------------------------------------------------------------
 
+
 def main_imports() -> float:
     """Seconds the server's main process spends importing its modules (python -X importtime)."""
-    result = subprocess.run([sys.executable, "-X", "importtime", "-c", "import server.cli"], cwd=REPO,
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "import server.cli"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     total = 0
     for line in result.stderr.splitlines():
         parts = line.split("|")
@@ -241,8 +273,9 @@ def model_load() -> float:
     """Seconds a fresh interpreter takes to import the recognition code and load the models (what
     each worker process does before it is ready), launch included."""
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "from server.recognition import pool, faces; faces.load_models()"],
-                   cwd=REPO, check=True)
+    subprocess.run(
+        [sys.executable, "-c", "from server.recognition import pool, faces; faces.load_models()"], cwd=REPO, check=True
+    )
     return time.perf_counter() - started
 
 
@@ -253,6 +286,7 @@ def interpreter() -> float:
 
 
 # -- main --------------------------------------------------------------------------------------
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -280,8 +314,10 @@ def main() -> int:
     for run in range(args.runs):
         start = start_server(url, knowns, token, probe, args.timeout)
         seconds.append(start)
-        print(f"second start {run + 1}: ready (ping) {start.ping:.2f} s, ready (recognize) "
-              f"{start.recognize:.2f} s", flush=True)
+        print(
+            f"second start {run + 1}: ready (ping) {start.ping:.2f} s, ready (recognize) {start.recognize:.2f} s",
+            flush=True,
+        )
     median = sorted(seconds, key=lambda s: s.recognize)[len(seconds) // 2]
     ping_median = statistics.median(s.ping for s in seconds)
     recognize_median = statistics.median(s.recognize for s in seconds)
@@ -291,15 +327,19 @@ def main() -> int:
     met = recognize_median <= TARGET
 
     rows = [
-        results.Row(f"server start, {PHOTOS} enrolled photos already encoded: ready to recognize "
-                    f"(launch -> first `recognize` answered; median of {args.runs})",
-                    results.seconds(recognize_median),
-                    baseline=f"first start (encodes them on {cores} cores): {results.seconds(first.recognize)}",
-                    target=f"<= {results.seconds(TARGET)}", met=met),
-        results.Row(f"server start, {PHOTOS} enrolled photos already encoded: port answers `ping` "
-                    f"(median of {args.runs})",
-                    results.seconds(ping_median),
-                    baseline=f"first start: {results.seconds(first.ping)}"),
+        results.Row(
+            f"server start, {PHOTOS} enrolled photos already encoded: ready to recognize "
+            f"(launch -> first `recognize` answered; median of {args.runs})",
+            results.seconds(recognize_median),
+            baseline=f"first start (encodes them on {cores} cores): {results.seconds(first.recognize)}",
+            target=f"<= {results.seconds(TARGET)}",
+            met=met,
+        ),
+        results.Row(
+            f"server start, {PHOTOS} enrolled photos already encoded: port answers `ping` (median of {args.runs})",
+            results.seconds(ping_median),
+            baseline=f"first start: {results.seconds(first.ping)}",
+        ),
     ]
     table = [
         "| start | photos encoded | ready: ping answered | ready: first recognize answered |",
@@ -309,10 +349,16 @@ def main() -> int:
     ]
     for n, start in enumerate(seconds, 1):
         table.append(f"| second #{n} | 0 | {results.seconds(start.ping)} | {results.seconds(start.recognize)} |")
-    table.append(f"| **second, median** | 0 | **{results.seconds(ping_median)}** | "
-                 f"**{results.seconds(recognize_median)}** |")
-    phases = ["", "Where the median second start spent its time (server log, seconds after launch):", "",
-              "| s after launch | server log |", "|---|---|"]
+    table.append(
+        f"| **second, median** | 0 | **{results.seconds(ping_median)}** | **{results.seconds(recognize_median)}** |"
+    )
+    phases = [
+        "",
+        "Where the median second start spent its time (server log, seconds after launch):",
+        "",
+        "| s after launch | server log |",
+        "|---|---|",
+    ]
     for offset, message in median.log:
         if len(message) > 160:
             message = message[:157] + "..."

@@ -41,7 +41,9 @@ from testkit.processes import ServerProcess, new_client
 TARGET = 1.7
 
 
-def send_images(port: int, tokens: list[str], probes: list[tuple[bytes, str]], seconds: float) -> tuple[int, int, float]:
+def send_images(
+    port: int, tokens: list[str], probes: list[tuple[bytes, str]], seconds: float
+) -> tuple[int, int, float]:
     """(answered, wrong, elapsed seconds): one thread per token sends probes until time is up."""
     answered = collections.Counter()
     wrong = collections.Counter()
@@ -75,9 +77,25 @@ def profile(server: ServerProcess, port: int, tokens, probes, seconds: float) ->
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "profile.txt"
         recorder = subprocess.Popen(
-            [py_spy, "record", "--pid", str(server.pid), "--subprocesses", "--format", "raw",
-             "--rate", "100", "--duration", str(int(seconds)), "--output", str(out), "--nonblocking"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            [
+                py_spy,
+                "record",
+                "--pid",
+                str(server.pid),
+                "--subprocesses",
+                "--format",
+                "raw",
+                "--rate",
+                "100",
+                "--duration",
+                str(int(seconds)),
+                "--output",
+                str(out),
+                "--nonblocking",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         time.sleep(1.0)
         send_images(port, tokens, probes, seconds + 1)
@@ -106,10 +124,15 @@ def summarize_profile(collapsed: str, top: int = 12) -> str:
             total[function] += int(count)
     sections = []
     for kind, (own, total, samples) in sorted(by_process.items()):
-        lines = [f"**{kind}** ({samples[0]} samples; idle threads are not sampled)\n",
-                 "| function | own | total |", "|---|---|---|"]
+        lines = [
+            f"**{kind}** ({samples[0]} samples; idle threads are not sampled)\n",
+            "| function | own | total |",
+            "|---|---|---|",
+        ]
         for function, count in own.most_common(top):
-            lines.append(f"| `{function}` | {100 * count / samples[0]:.1f} % | {100 * total[function] / samples[0]:.1f} % |")
+            lines.append(
+                f"| `{function}` | {100 * count / samples[0]:.1f} % | {100 * total[function] / samples[0]:.1f} % |"
+            )
         sections.append("\n".join(lines))
     return "\n\n".join(sections)
 
@@ -145,8 +168,10 @@ def main() -> int:
             for workers, server in ((1, baseline), (args.workers, scaled)):
                 answered, wrong, elapsed = send_images(server.port, tokens, probes, args.seconds)
                 totals[workers] = [a + b for a, b in zip(totals[workers], (answered, wrong, elapsed))]
-                print(f"round {round_ + 1}: {workers} worker(s): {answered} images in {elapsed:.1f} s "
-                      f"= {answered / elapsed:.2f} images/s")
+                print(
+                    f"round {round_ + 1}: {workers} worker(s): {answered} images in {elapsed:.1f} s "
+                    f"= {answered / elapsed:.2f} images/s"
+                )
         if args.profile > 0:
             collapsed = profile(scaled, scaled.port, tokens, probes, args.profile)
 
@@ -161,19 +186,31 @@ def main() -> int:
         f"\n{args.clients} clients, {len(probes)} single-face probes of at most 480p in turn, "
         f"{args.rounds} alternating rounds of {args.seconds:g} s per server."
     )
-    print(f"\n1 worker: {rate[1]:.2f} images/s; {args.workers} workers: {rate[args.workers]:.2f} images/s; "
-          f"ratio {ratio:.2f} (target >= {TARGET}); wrong answers: {wrong}")
+    print(
+        f"\n1 worker: {rate[1]:.2f} images/s; {args.workers} workers: {rate[args.workers]:.2f} images/s; "
+        f"ratio {ratio:.2f} (target >= {TARGET}); wrong answers: {wrong}"
+    )
     details = table
     if collapsed:
         summary = summarize_profile(collapsed)
         print("\nProfile under load (py-spy):\n" + summary)
-        details += (f"\n\n#### Where the time goes ({args.workers} workers, {args.clients} clients, "
-                    f"py-spy {args.profile:g} s at 100 Hz)\n\n" + summary)
-    results.save("throughput", [
-        results.Row(f"throughput, {args.clients} clients sending <= 480p images",
-                    f"{rate[args.workers]:.2f} images/s with {args.workers} workers ({ratio:.2f}x)",
-                    baseline=f"1 worker: {rate[1]:.2f} images/s", target=f">= {TARGET}x", met=met),
-    ], details=details)
+        details += (
+            f"\n\n#### Where the time goes ({args.workers} workers, {args.clients} clients, "
+            f"py-spy {args.profile:g} s at 100 Hz)\n\n" + summary
+        )
+    results.save(
+        "throughput",
+        [
+            results.Row(
+                f"throughput, {args.clients} clients sending <= 480p images",
+                f"{rate[args.workers]:.2f} images/s with {args.workers} workers ({ratio:.2f}x)",
+                baseline=f"1 worker: {rate[1]:.2f} images/s",
+                target=f">= {TARGET}x",
+                met=met,
+            ),
+        ],
+        details=details,
+    )
     return 0 if met else 1
 
 

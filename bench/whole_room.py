@@ -66,9 +66,21 @@ def main() -> int:
     measured: dict[tuple[str, str], tuple[float, int]] = {}
     for build, folder in available_builds().items():
         env = build_env(folder, threads=1)
-        with ServerProcess(url, FACES / "knowns", "--rate", "0", "--close-due-every", "0",
-                           "--idle-timeout", "120", workers=os.cpu_count() or 2, env=env) as server, \
-                FramedClient("127.0.0.1", server.port, token=token, timeout=300) as client:
+        with (
+            ServerProcess(
+                url,
+                FACES / "knowns",
+                "--rate",
+                "0",
+                "--close-due-every",
+                "0",
+                "--idle-timeout",
+                "120",
+                workers=os.cpu_count() or 2,
+                env=env,
+            ) as server,
+            FramedClient("127.0.0.1", server.port, token=token, timeout=300) as client,
+        ):
             for way, call in ways.items():
                 call(client, data)  # warm up
                 times = []
@@ -80,27 +92,37 @@ def main() -> int:
                     found = call(client, data)
                     times.append(time.perf_counter() - started)
                 measured[(build, way)] = (statistics.median(times), found)
-                print(f"{build:>9} {way:>9}: {found} faces, {statistics.median(times):.2f} s "
-                      f"(plain {statistics.median(plain_times):.2f} s, {faces} faces)")
+                print(
+                    f"{build:>9} {way:>9}: {found} faces, {statistics.median(times):.2f} s "
+                    f"(plain {statistics.median(plain_times):.2f} s, {faces} faces)"
+                )
 
     baseline = statistics.median(plain_times)
     lines = ["| dlib build | way | faces | end to end | vs. plain |", "|---|---|---|---|---|"]
     for (build, way), (seconds, found) in measured.items():
         lines.append(f"| {build} | {way} | {found} | {results.seconds(seconds)} | {seconds / baseline:.2f}x |")
-    lines.append(f"\nPlain calls on one core (dlib-bin, this process): {results.seconds(baseline)}, median of "
-                 f"{len(plain_times)} runs alternating with the server's. The server uses one worker process "
-                 "per core; OPENBLAS_NUM_THREADS=1 in each worker.")
+    lines.append(
+        f"\nPlain calls on one core (dlib-bin, this process): {results.seconds(baseline)}, median of "
+        f"{len(plain_times)} runs alternating with the server's. The server uses one worker process "
+        "per core; OPENBLAS_NUM_THREADS=1 in each worker."
+    )
     table = "\n".join(lines)
     print("\n" + table)
     rows = []
     for way in ways:
         best_build, (best, found) = min(((b, m) for (b, w), m in measured.items() if w == way), key=lambda x: x[1][0])
-        others = ", ".join(f"{b}: {results.seconds(m[0])}" for (b, w), m in measured.items() if w == way and b != best_build)
-        rows.append(results.Row(
-            f"whole-room frame bald_guys.jpg ({found} faces), {way}",
-            f"{results.seconds(best)} with {best_build}" + (f" ({others})" if others else ""),
-            baseline=f"plain calls, one core: {results.seconds(baseline)}", target=f"<= {TARGET:g} s",
-            met=best <= TARGET and found == 24))
+        others = ", ".join(
+            f"{b}: {results.seconds(m[0])}" for (b, w), m in measured.items() if w == way and b != best_build
+        )
+        rows.append(
+            results.Row(
+                f"whole-room frame bald_guys.jpg ({found} faces), {way}",
+                f"{results.seconds(best)} with {best_build}" + (f" ({others})" if others else ""),
+                baseline=f"plain calls, one core: {results.seconds(baseline)}",
+                target=f"<= {TARGET:g} s",
+                met=best <= TARGET and found == 24,
+            )
+        )
     results.save("whole_room", rows, details=table)
     return 0 if any(row.met for row in rows) else 1
 

@@ -37,15 +37,24 @@ TITLES = {
 
 
 def machine() -> list[str]:
-    cpu = next((line.split(":", 1)[1].strip() for line in _read("/proc/cpuinfo").splitlines()
-                if line.startswith("model name")), platform.processor())
-    memory_kib = next((int(line.split()[1]) for line in _read("/proc/meminfo").splitlines()
-                       if line.startswith("MemTotal:")), 0)
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in _read("/proc/cpuinfo").splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    memory_kib = next(
+        (int(line.split()[1]) for line in _read("/proc/meminfo").splitlines() if line.startswith("MemTotal:")), 0
+    )
     try:
         import dlib
 
-        dlib_text = (f"dlib {dlib.__version__} (BLAS {'on' if dlib.DLIB_USE_BLAS else 'off'}, "
-                     f"AVX {'on' if dlib.USE_AVX_INSTRUCTIONS else 'off'})")
+        dlib_text = (
+            f"dlib {dlib.__version__} (BLAS {'on' if dlib.DLIB_USE_BLAS else 'off'}, "
+            f"AVX {'on' if dlib.USE_AVX_INSTRUCTIONS else 'off'})"
+        )
     except ImportError:
         dlib_text = "dlib missing"
     return [
@@ -114,8 +123,7 @@ def render(records: list[dict]) -> str:
         "```",
     ]
     for record in records:
-        parts += ["", f"## {TITLES.get(record['bench'], record['bench'])}", "",
-                  results.markdown_table(record["rows"])]
+        parts += ["", f"## {TITLES.get(record['bench'], record['bench'])}", "", results.markdown_table(record["rows"])]
         if record["details"]:
             parts += ["", record["details"].rstrip()]
     if ANALYSIS.exists():
@@ -129,8 +137,9 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "benchmarks.md")
     args = parser.parse_args()
     order = list(TITLES)
-    records = sorted(results.load_all(args.results),
-                     key=lambda r: order.index(r["bench"]) if r["bench"] in order else len(order))
+    records = sorted(
+        results.load_all(args.results), key=lambda r: order.index(r["bench"]) if r["bench"] in order else len(order)
+    )
     if not records:
         print(f"no benchmark results in {args.results or results.results_dir()}", file=sys.stderr)
         return 1

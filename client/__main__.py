@@ -2,6 +2,7 @@
 
 The headless client is ``attendance-client`` (or ``python -m client.cli``).
 """
+
 import sys
 
 from client.desktop.app import main

@@ -39,8 +39,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--server", default="127.0.0.1:9009", help="HOST:PORT (default: %(default)s)")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for a reply")
     parser.add_argument("--legacy", action="store_true", help="speak the 2019 one-shot protocol")
-    parser.add_argument("--token", default=os.environ.get(TOKEN_ENV),
-                        help=f"client token from attendance-db add-client (default: ${TOKEN_ENV})")
+    parser.add_argument(
+        "--token",
+        default=os.environ.get(TOKEN_ENV),
+        help=f"client token from attendance-db add-client (default: ${TOKEN_ENV})",
+    )
     parser.add_argument("--cafile", type=Path, help="speak TLS; trust the server certificate this CA (PEM) signed")
     parser.add_argument("--tls", action="store_true", help="speak TLS; trust the system's certificate authorities")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -55,7 +58,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     mark.add_argument("--status", default="present", choices=STATUSES)
     mark.add_argument("--source", default="checkin", choices=["checkin", "rollcall", "manual"])
     checkin = commands.add_parser(
-        "checkin", help="check in with several frames of one face: accepted, uncertain or unknown")
+        "checkin", help="check in with several frames of one face: accepted, uncertain or unknown"
+    )
     checkin.add_argument("lecture")
     checkin.add_argument("images", type=Path, nargs="+", metavar="IMAGE")
     checkin.add_argument("--no-mark", action="store_true", help="decide only; write nothing")
@@ -63,8 +67,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     enroll.add_argument("student_id")
     enroll.add_argument("images", type=Path, nargs="+", metavar="PHOTO")
     enroll.add_argument("--name", help="the student's name, for a student not known yet")
-    enroll.add_argument("--force", action="store_true",
-                        help="store photos that look like another student or unlike the student's others")
+    enroll.add_argument(
+        "--force",
+        action="store_true",
+        help="store photos that look like another student or unlike the student's others",
+    )
     pending = commands.add_parser("pending", help="today's uncertain check-ins waiting for the professor")
     pending.add_argument("lecture")
     resolve = commands.add_parser("resolve", help="confirm or reject an uncertain check-in")
@@ -96,13 +103,13 @@ def _framed_call(client: FramedClient, args: argparse.Namespace):
     if args.command == "checkin":
         return client.checkin(args.lecture, [path.read_bytes() for path in args.images], mark=not args.no_mark)
     if args.command == "enroll":
-        return client.enroll(args.student_id, [path.read_bytes() for path in args.images],
-                             name=args.name, force=args.force)
+        return client.enroll(
+            args.student_id, [path.read_bytes() for path in args.images], name=args.name, force=args.force
+        )
     if args.command == "pending":
         return client.pending(args.lecture)
     if args.command == "resolve":
-        return client.resolve_pending(args.pending_id, None if args.reject else args.student_id,
-                                      status=args.status)
+        return client.resolve_pending(args.pending_id, None if args.reject else args.student_id, status=args.status)
     return client.mark(args.lecture, args.student_id, status=args.status, source=args.source)
 
 

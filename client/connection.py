@@ -136,12 +136,20 @@ class FramedClient:
     def roster(self, lecture: str) -> framed.RosterResponse:
         return self.call(framed.RosterRequest(self.next_request_id(), lecture))
 
-    def mark(self, lecture: str, student_id: str, *, status: str = "present",
-             source: str = "checkin", distance: float | None = None) -> framed.MarkResponse:
+    def mark(
+        self,
+        lecture: str,
+        student_id: str,
+        *,
+        status: str = "present",
+        source: str = "checkin",
+        distance: float | None = None,
+    ) -> framed.MarkResponse:
         return self.call(framed.MarkRequest(self.next_request_id(), lecture, student_id, status, source, distance))
 
-    def batch_mark(self, lecture: str, batch_id: str, marks: Iterable[tuple[str, str]],
-                   *, source: str = "rollcall") -> framed.BatchMarkResponse:
+    def batch_mark(
+        self, lecture: str, batch_id: str, marks: Iterable[tuple[str, str]], *, source: str = "rollcall"
+    ) -> framed.BatchMarkResponse:
         items = tuple(framed.BatchMark(student_id, status) for student_id, status in marks)
         return self.call(framed.BatchMarkRequest(self.next_request_id(), lecture, batch_id, items, source))
 
@@ -153,58 +161,74 @@ class FramedClient:
     def detect(self, image: bytes, *, min_face: int = framed.DEFAULT_MIN_FACE) -> framed.DetectResponse:
         return self.call(framed.DetectRequest(self.next_request_id(), image, min_face))
 
-    def identify(self, image: bytes, boxes: Iterable[tuple[int, int, int, int]],
-                 lecture: str | None = None) -> framed.RecognizeResponse:
+    def identify(
+        self, image: bytes, boxes: Iterable[tuple[int, int, int, int]], lecture: str | None = None
+    ) -> framed.RecognizeResponse:
         items = tuple(framed.FaceBox(*box) for box in boxes)
         return self.call(framed.IdentifyRequest(self.next_request_id(), image, items, lecture))
 
-    def identify_room(self, image: bytes, tracks: Iterable[tuple[tuple[int, int, int, int], Iterable[str], bool]],
-                      lecture: str | None = None) -> framed.IdentifyRoomResponse:
+    def identify_room(
+        self,
+        image: bytes,
+        tracks: Iterable[tuple[tuple[int, int, int, int], Iterable[str], bool]],
+        lecture: str | None = None,
+    ) -> framed.IdentifyRoomResponse:
         """``tracks``: (box, kept encodings, encode now) of every face followed; ``image`` may
         be b"" when no track is to be encoded now."""
         items = tuple(framed.RoomTrack(*box, tuple(kept), encode) for box, kept, encode in tracks)
         return self.call(framed.IdentifyRoomRequest(self.next_request_id(), image, items, lecture))
 
-    def presence(self, lecture: str, sampled_at: str, student_ids: Iterable[str],
-                 face_count: int) -> framed.PresenceResponse:
-        return self.call(framed.PresenceRequest(
-            self.next_request_id(), lecture, sampled_at, tuple(student_ids), face_count))
+    def presence(
+        self, lecture: str, sampled_at: str, student_ids: Iterable[str], face_count: int
+    ) -> framed.PresenceResponse:
+        return self.call(
+            framed.PresenceRequest(self.next_request_id(), lecture, sampled_at, tuple(student_ids), face_count)
+        )
 
     def close_session(self, lecture: str, session_date: str | None = None) -> framed.CloseSessionResponse:
         return self.call(framed.CloseSessionRequest(self.next_request_id(), lecture, session_date))
 
     # identification from several frames, enrolment (docs/recognition.md)
 
-    def checkin(self, lecture: str, images: Iterable[bytes], *, mark: bool = True,
-                queue_uncertain: bool = True) -> framed.CheckinResponse:
+    def checkin(
+        self, lecture: str, images: Iterable[bytes], *, mark: bool = True, queue_uncertain: bool = True
+    ) -> framed.CheckinResponse:
         """Decide who the one face in these frames is; mark them when accepted (``mark``)."""
-        return self.call(framed.CheckinRequest(
-            self.next_request_id(), lecture, tuple(images), mark, queue_uncertain))
+        return self.call(framed.CheckinRequest(self.next_request_id(), lecture, tuple(images), mark, queue_uncertain))
 
-    def enroll(self, student_id: str, images: Iterable[bytes], *, name: str | None = None,
-               force: bool = False) -> framed.EnrollResponse:
+    def enroll(
+        self, student_id: str, images: Iterable[bytes], *, name: str | None = None, force: bool = False
+    ) -> framed.EnrollResponse:
         return self.call(framed.EnrollRequest(self.next_request_id(), student_id, tuple(images), name, force))
 
     def pending(self, lecture: str) -> framed.PendingResponse:
         return self.call(framed.PendingRequest(self.next_request_id(), lecture))
 
-    def resolve_pending(self, pending_id: int, student_id: str | None, *,
-                        status: str = "present") -> framed.ResolvePendingResponse:
+    def resolve_pending(
+        self, pending_id: int, student_id: str | None, *, status: str = "present"
+    ) -> framed.ResolvePendingResponse:
         """Confirm an uncertain check-in as ``student_id``, or reject it (None)."""
         return self.call(framed.ResolvePendingRequest(self.next_request_id(), pending_id, student_id, status))
 
     # attendance report (docs/reports.md)
 
-    def report(self, lecture: str, date_from: str | datetime.date | None = None,
-               date_to: str | datetime.date | None = None, *,
-               late_weight: float = 0.5) -> framed.ReportResponse:
+    def report(
+        self,
+        lecture: str,
+        date_from: str | datetime.date | None = None,
+        date_to: str | datetime.date | None = None,
+        *,
+        late_weight: float = 0.5,
+    ) -> framed.ReportResponse:
         """The lecture's attendance report, dates included (None: no bound).
         ``reports.wire.from_response(reply)`` turns the reply into a LectureReport."""
+
         def iso(day):
             return day.isoformat() if isinstance(day, datetime.date) else day
 
-        return self.call(framed.ReportRequest(
-            self.next_request_id(), lecture, iso(date_from), iso(date_to), late_weight))
+        return self.call(
+            framed.ReportRequest(self.next_request_id(), lecture, iso(date_from), iso(date_to), late_weight)
+        )
 
 
 def legacy_request(host: str, port: int, payload: bytes, *, timeout: float = 30.0) -> bytes:

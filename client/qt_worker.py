@@ -59,8 +59,9 @@ class FunctionWorker(QRunnable):
             self.finished.emit()
 
 
-def create_worker(function: Callable[..., Any], *args: Any, _start_on: QThreadPool | None = None,
-                  **kwargs: Any) -> FunctionWorker:
+def create_worker(
+    function: Callable[..., Any], *args: Any, _start_on: QThreadPool | None = None, **kwargs: Any
+) -> FunctionWorker:
     """A worker calling ``function(*args, **kwargs)``; started at once when ``_start_on`` (a
     pool) is given, else when its ``start()`` is called (connect its signals first)."""
     worker = FunctionWorker(function, *args, **kwargs)

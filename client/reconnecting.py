@@ -38,8 +38,16 @@ class ReconnectingClient:
     thread at a time; :meth:`interrupt` alone may be called from any thread.
     """
 
-    def __init__(self, host: str, port: int, *, token: str | None = None, timeout: float = 30.0,
-                 connect_timeout: float = CONNECT_TIMEOUT, ssl_context: ssl.SSLContext | None = None):
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        token: str | None = None,
+        timeout: float = 30.0,
+        connect_timeout: float = CONNECT_TIMEOUT,
+        ssl_context: ssl.SSLContext | None = None,
+    ):
         self.host, self.port = host, port
         self.token = token  # from `attendance-db add-client`
         self.timeout = timeout

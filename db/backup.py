@@ -29,9 +29,7 @@ from db.schema import SchemaStatus, find_migrations, schema_objects
 DUMP_TOOLS = ("mariadb-dump", "mysqldump")
 CLIENT_TOOLS = ("mariadb", "mysql")
 HEADER_PREFIX = "-- attendance-db backup: "
-_HEADER = re.compile(
-    r"-- attendance-db backup: schema version (\d+), database (\w+), made (\S+)\Z"
-)
+_HEADER = re.compile(r"-- attendance-db backup: schema version (\d+), database (\w+), made (\S+)\Z")
 
 
 class BackupError(Exception):
@@ -60,8 +58,10 @@ def backup(url: DatabaseUrl, path: Path, status: SchemaStatus) -> int:
     if status.state == "current":  # the dump tool silently skips what the account cannot see
         unseen = _unseen_objects(url)
         if unseen:
-            raise BackupError(f"the account {url.user} cannot see {', '.join(unseen)}: back up with an "
-                              f"account that reads every table and view (the one that ran attendance-db init)")
+            raise BackupError(
+                f"the account {url.user} cannot see {', '.join(unseen)}: back up with an "
+                f"account that reads every table and view (the one that ran attendance-db init)"
+            )
     tool = _find_tool(DUMP_TOOLS)
     made = datetime.datetime.now().replace(microsecond=0).isoformat()
     header = BackupHeader(status.version or 0, url.database, made)
@@ -74,11 +74,19 @@ def backup(url: DatabaseUrl, path: Path, status: SchemaStatus) -> int:
         with os.fdopen(fd, "wb") as out, _option_file(url) as options:
             out.write(header.line().encode("utf-8") + b"\n")
             out.flush()
-            _run(tool, [
-                f"--defaults-file={options}", "--single-transaction", "--hex-blob",
-                "--no-tablespaces", "--default-character-set=utf8mb4", "--skip-dump-date",
-                url.database,
-            ], stdout=out)
+            _run(
+                tool,
+                [
+                    f"--defaults-file={options}",
+                    "--single-transaction",
+                    "--hex-blob",
+                    "--no-tablespaces",
+                    "--default-character-set=utf8mb4",
+                    "--skip-dump-date",
+                    url.database,
+                ],
+                stdout=out,
+            )
         os.replace(partial, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
@@ -95,13 +103,16 @@ def read_header(path: Path) -> BackupHeader:
         raise BackupFileError(f"cannot read {path}: {exc.strerror}") from exc
     match = _HEADER.match(first)
     if not match:
-        raise BackupFileError(f"{path} is not an attendance-db backup (its first line is not "
-                              f"'{HEADER_PREFIX}schema version N, ...')")
+        raise BackupFileError(
+            f"{path} is not an attendance-db backup (its first line is not '{HEADER_PREFIX}schema version N, ...')"
+        )
     header = BackupHeader(int(match.group(1)), match.group(2), match.group(3))
     latest = find_migrations()[-1].version
     if header.version > latest:
-        raise BackupFileError(f"{path} has schema version {header.version}, newer than this code's "
-                              f"{latest}: restore it with the attendance release that made it")
+        raise BackupFileError(
+            f"{path} has schema version {header.version}, newer than this code's "
+            f"{latest}: restore it with the attendance release that made it"
+        )
     return header
 
 
@@ -114,8 +125,7 @@ def restore(url: DatabaseUrl, path: Path, header: BackupHeader) -> None:
     conn = connect(url)
     try:
         with transaction(conn) as cur:
-            cur.execute("SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES"
-                        " WHERE TABLE_SCHEMA = DATABASE()")
+            cur.execute("SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()")
             present = dict(cur.fetchall())
             cur.execute("SET FOREIGN_KEY_CHECKS = 0")
             for name in reversed(schema_objects()):  # names from db/schema.sql only
@@ -126,8 +136,12 @@ def restore(url: DatabaseUrl, path: Path, header: BackupHeader) -> None:
     finally:
         conn.close()
     with open(path, "rb") as source, _option_file(url) as options:
-        _run(tool, [f"--defaults-file={options}", "--default-character-set=utf8mb4", url.database],
-             stdin=source, what=f"the database {url.database} is partly restored; restore again")
+        _run(
+            tool,
+            [f"--defaults-file={options}", "--default-character-set=utf8mb4", url.database],
+            stdin=source,
+            what=f"the database {url.database} is partly restored; restore again",
+        )
 
 
 def _unseen_objects(url: DatabaseUrl) -> list[str]:
@@ -158,8 +172,10 @@ def _run(tool: str, args: list[str], *, what: str = "", **streams) -> None:
     if result.returncode != 0:
         lines = result.stderr.decode("utf-8", "replace").strip().splitlines()
         problem = next((line for line in lines if "error" in line.lower()), lines[0] if lines else "")
-        raise BackupError(f"{Path(tool).name} failed (exit {result.returncode}): {problem or 'no message'}"
-                          + (f"; {what}" if what else ""))
+        raise BackupError(
+            f"{Path(tool).name} failed (exit {result.returncode}): {problem or 'no message'}"
+            + (f"; {what}" if what else "")
+        )
 
 
 @contextlib.contextmanager

@@ -53,15 +53,12 @@ def add_client(cur, name: str, token: str) -> bool:
     cur.execute("SELECT revoked_at FROM clients WHERE name = %s FOR UPDATE", (name,))
     row = cur.fetchone()
     if row is None:
-        cur.execute(
-            "INSERT INTO clients (name, token_sha256) VALUES (%s, %s)", (name, token_hash(token))
-        )
+        cur.execute("INSERT INTO clients (name, token_sha256) VALUES (%s, %s)", (name, token_hash(token)))
         return True
     if row[0] is None:
         raise ClientExistsError(f"client {name} exists and is active; revoke it first to issue a new token")
     cur.execute(
-        "UPDATE clients SET token_sha256 = %s, revoked_at = NULL, created_at = CURRENT_TIMESTAMP"
-        " WHERE name = %s",
+        "UPDATE clients SET token_sha256 = %s, revoked_at = NULL, created_at = CURRENT_TIMESTAMP WHERE name = %s",
         (token_hash(token), name),
     )
     return False

@@ -51,8 +51,9 @@ def parse_config(text: str, source: Path, kinds: Kinds, *, other_tables: bool = 
     for table, entries in data.items():
         if not isinstance(entries, dict):
             homes = [f"[{name}]" for name, keys in kinds.items() if table in keys]
-            raise ConfigFileError(f"{source}: {table} is outside any table; keys go under "
-                                  f"{' or '.join(homes) or 'their table'}")
+            raise ConfigFileError(
+                f"{source}: {table} is outside any table; keys go under {' or '.join(homes) or 'their table'}"
+            )
         if table not in kinds:
             if other_tables:
                 continue
@@ -61,7 +62,9 @@ def parse_config(text: str, source: Path, kinds: Kinds, *, other_tables: bool = 
         for key, value in entries.items():
             kind = kinds[table].get(key)
             if kind is None:
-                raise ConfigFileError(f"{source}: unknown key {table}.{key} (known in [{table}]: {_names(kinds[table])})")
+                raise ConfigFileError(
+                    f"{source}: unknown key {table}.{key} (known in [{table}]: {_names(kinds[table])})"
+                )
             try:
                 tables[table][key] = _convert(value, kind, source.parent)
             except ValueError as exc:

@@ -34,11 +34,7 @@ CONFLICT_ERROR_CODES = frozenset({1205, 1213, 3101})
 
 def is_conflict(exc: BaseException) -> bool:
     """Whether ``exc`` is a write conflict (see :data:`CONFLICT_ERROR_CODES`), not an outage."""
-    return (
-        isinstance(exc, pymysql.err.OperationalError)
-        and bool(exc.args)
-        and exc.args[0] in CONFLICT_ERROR_CODES
-    )
+    return isinstance(exc, pymysql.err.OperationalError) and bool(exc.args) and exc.args[0] in CONFLICT_ERROR_CODES
 
 
 def retry_on_conflict(work: Callable[[], T], attempts: int = 3) -> T:

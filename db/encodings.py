@@ -152,9 +152,7 @@ def delete_encodings(cur, photo_paths: Iterable[str], model: str) -> int:
     """Delete the rows of these photos for this model. Returns the number of rows deleted."""
     deleted = 0
     for photo_path in photo_paths:
-        cur.execute(
-            "DELETE FROM face_encodings WHERE photo_path = %s AND model = %s", (photo_path, model)
-        )
+        cur.execute("DELETE FROM face_encodings WHERE photo_path = %s AND model = %s", (photo_path, model))
         deleted += cur.rowcount
     return deleted
 

@@ -36,9 +36,7 @@ class PendingCheckin:
     session_date: datetime.date | None = None  # filled by get_for_update
 
 
-def add_pending(
-    cur, *, session_id: int, client_name: str, frames: int, candidates: Sequence[tuple[str, float]]
-) -> int:
+def add_pending(cur, *, session_id: int, client_name: str, frames: int, candidates: Sequence[tuple[str, float]]) -> int:
     """Queue an uncertain check-in with its (student ID, distance) candidates; its ID."""
     cur.execute(
         "INSERT INTO pending_checkins (session_id, client_name, frames) VALUES (%s, %s, %s)",
@@ -90,8 +88,15 @@ def get_for_update(cur, pending_id: int) -> PendingCheckin | None:
     candidates = tuple(PendingCandidate(sid, name, float(distance)) for sid, name, distance in cur.fetchall())
     pending_id, session_id, requested_at, client_name, frames, resolution, lecture_id, session_date = row
     return PendingCheckin(
-        pending_id, session_id, requested_at, client_name, frames, candidates,
-        resolution=resolution, lecture_id=lecture_id, session_date=session_date,
+        pending_id,
+        session_id,
+        requested_at,
+        client_name,
+        frames,
+        candidates,
+        resolution=resolution,
+        lecture_id=lecture_id,
+        session_date=session_date,
     )
 
 

@@ -25,9 +25,7 @@ class SessionRow:
     closed_at: datetime.datetime | None
 
 
-_SELECT_SESSION = (
-    "SELECT session_id, lecture_id, session_date, starts_at, ends_at, closed_at FROM class_sessions"
-)
+_SELECT_SESSION = "SELECT session_id, lecture_id, session_date, starts_at, ends_at, closed_at FROM class_sessions"
 
 
 def get_session(cur, session_id: int, *, for_update: bool = False) -> SessionRow | None:
@@ -38,14 +36,11 @@ def get_session(cur, session_id: int, *, for_update: bool = False) -> SessionRow
     return None if row is None else SessionRow(*row)
 
 
-def set_times_if_unset(
-    cur, session_id: int, starts_at: datetime.datetime, ends_at: datetime.datetime | None
-) -> bool:
+def set_times_if_unset(cur, session_id: int, starts_at: datetime.datetime, ends_at: datetime.datetime | None) -> bool:
     """Give the session its start and end unless it has a start already (the first sample
     opens the session; a later or concurrent one changes nothing). True when set now."""
     cur.execute(
-        "UPDATE class_sessions SET starts_at = %s, ends_at = %s"
-        " WHERE session_id = %s AND starts_at IS NULL",
+        "UPDATE class_sessions SET starts_at = %s, ends_at = %s WHERE session_id = %s AND starts_at IS NULL",
         (starts_at, ends_at, session_id),
     )
     return cur.rowcount == 1
@@ -111,9 +106,7 @@ def insert_sightings(cur, sample_id: int, student_ids: Iterable[str]) -> None:
 
 def sample_times(cur, session_id: int) -> list[datetime.datetime]:
     """When each sample of the session was taken, in order."""
-    cur.execute(
-        "SELECT sampled_at FROM presence_samples WHERE session_id = %s ORDER BY sampled_at", (session_id,)
-    )
+    cur.execute("SELECT sampled_at FROM presence_samples WHERE session_id = %s ORDER BY sampled_at", (session_id,))
     return [row[0] for row in cur.fetchall()]
 
 

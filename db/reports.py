@@ -148,6 +148,10 @@ def build_report(
 def _tally(row) -> Tally:
     present, late, absent, excused, left_early, rate = row
     return Tally(
-        int(present), int(late), int(absent), int(excused), int(left_early),
+        int(present),
+        int(late),
+        int(absent),
+        int(excused),
+        int(left_early),
         None if rate is None else float(rate),
     )

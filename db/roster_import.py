@@ -78,7 +78,8 @@ def read_roster_csv(path: str | Path) -> list[RosterRow]:
             first = names.setdefault(row.student_id, row)
             if first.student_name != row.student_name:
                 raise RosterFormatError(
-                    path, line,
+                    path,
+                    line,
                     f"student {row.student_id} is named {row.student_name!r} here"
                     f" but {first.student_name!r} on line {first.line}",
                 )

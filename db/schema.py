@@ -61,14 +61,12 @@ def schema_statements(path: Path = SCHEMA_PATH) -> list[str]:
 
 def schema_objects(path: Path = SCHEMA_PATH) -> list[str]:
     """The tables and views schema.sql creates, in its order (the project's tables)."""
-    return [match.group(1) for statement in schema_statements(path)
-            if (match := _SCHEMA_OBJECT.match(statement))]
+    return [match.group(1) for statement in schema_statements(path) if (match := _SCHEMA_OBJECT.match(statement))]
 
 
 def schema_tables(path: Path = SCHEMA_PATH) -> list[str]:
     """The tables (not the views) schema.sql creates, in its order."""
-    return [match.group(1) for statement in schema_statements(path)
-            if (match := _SCHEMA_TABLE.match(statement))]
+    return [match.group(1) for statement in schema_statements(path) if (match := _SCHEMA_TABLE.match(statement))]
 
 
 # -- migrations --------------------------------------------------------------------------------
@@ -101,8 +99,9 @@ def find_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
             continue  # __init__.py, the frozen schema_v1.sql a migration reads, ...
         version = int(match.group(1))
         if version in migrations:
-            raise ValueError(f"{directory}: two migrations numbered {version}: "
-                             f"{migrations[version].path.name} and {path.name}")
+            raise ValueError(
+                f"{directory}: two migrations numbered {version}: {migrations[version].path.name} and {path.name}"
+            )
         migrations[version] = Migration(version, match.group(2), path)
     if not migrations:
         raise ValueError(f"{directory}: no migration (NNNN_name.sql or NNNN_name.py)")
@@ -114,8 +113,8 @@ class SchemaStatus:
     """Where a database stands against the code's migrations."""
 
     version: int | None  # the highest migration recorded; None: no schema_migrations table
-    has_tables: bool     # any of the project's tables (schema_migrations aside)
-    latest: int          # the highest migration the code has
+    has_tables: bool  # any of the project's tables (schema_migrations aside)
+    latest: int  # the highest migration the code has
     #: The project's tables that are not there (views aside: the server's account cannot see them).
     missing: tuple[str, ...] = ()
 
@@ -175,8 +174,9 @@ def init_schema(cursor, migrations_dir: Path = MIGRATIONS_DIR) -> int:
     return len(statements)
 
 
-def upgrade(conn, *, migrations_dir: Path = MIGRATIONS_DIR, dry_run: bool = False,
-            report: Callable[[str], None] = print) -> list[Migration]:
+def upgrade(
+    conn, *, migrations_dir: Path = MIGRATIONS_DIR, dry_run: bool = False, report: Callable[[str], None] = print
+) -> list[Migration]:
     """Apply, in order, each migration the database has not recorded; record each (one
     transaction per migration). ``report`` gets a line per migration. Returns those applied (or,
     with ``dry_run``, those that would be). Raises :class:`SchemaError` for an empty database, a
@@ -220,8 +220,9 @@ def _upgrade_locked(conn, migrations_dir: Path, dry_run: bool, report: Callable[
         try:
             with transaction(conn) as cur:
                 migration.apply(cur)
-                cur.execute(f"INSERT INTO {VERSION_TABLE} (version, name) VALUES (%s, %s)",
-                            (migration.version, migration.name))
+                cur.execute(
+                    f"INSERT INTO {VERSION_TABLE} (version, name) VALUES (%s, %s)", (migration.version, migration.name)
+                )
         except Exception as exc:  # any failure: say which migration, and what now
             raise SchemaError(
                 f"migration {migration.path.name} failed ({exc}); its statements before the "
@@ -240,12 +241,16 @@ def _refusal(status: SchemaStatus, command: str) -> str:
     """Why ``attendance-db COMMAND`` leaves this database alone, and what to do instead."""
     state = status.state
     if state == "newer":
-        return (f"the database has schema version {status.version}, newer than this code's "
-                f"{status.latest}: use the attendance release that upgraded it")
+        return (
+            f"the database has schema version {status.version}, newer than this code's "
+            f"{status.latest}: use the attendance release that upgraded it"
+        )
     if state == "empty":
         return "the database has no attendance tables: create them with attendance-db init"
-    return (f"the database has {status.describe()}, this code schema version {status.latest}: "
-            f"back it up (attendance-db backup FILE), then run attendance-db upgrade")
+    return (
+        f"the database has {status.describe()}, this code schema version {status.latest}: "
+        f"back it up (attendance-db backup FILE), then run attendance-db upgrade"
+    )
 
 
 # -- databases ---------------------------------------------------------------------------------
@@ -254,9 +259,7 @@ def _refusal(status: SchemaStatus, command: str) -> str:
 def create_database(cursor, name: str) -> None:
     """CREATE DATABASE IF NOT EXISTS for a name that is a plain identifier (checked, then quoted)."""
     _check_identifier(name)
-    cursor.execute(
-        f"CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
-    )
+    cursor.execute(f"CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
 
 
 def recreate_database(server_url: DatabaseUrl, name: str) -> DatabaseUrl:

@@ -80,10 +80,7 @@ class ProtocolError(Exception):
         return f"{self.code}: {self.message}"
 
     def __repr__(self) -> str:
-        return (
-            f"{type(self).__name__}(code={self.code!r}, message={self.message!r}, "
-            f"request_id={self.request_id!r})"
-        )
+        return f"{type(self).__name__}(code={self.code!r}, message={self.message!r}, request_id={self.request_id!r})"
 
 
 class RemoteProtocolError(ProtocolError):

@@ -39,9 +39,7 @@ def normalize_lecture_code(text: str) -> str:
 
 def is_student_id(text: str) -> bool:
     return (
-        isinstance(text, str)
-        and _STUDENT_ID.match(text) is not None
-        and STUDENT_ID_MIN <= int(text) <= STUDENT_ID_MAX
+        isinstance(text, str) and _STUDENT_ID.match(text) is not None and STUDENT_ID_MIN <= int(text) <= STUDENT_ID_MAX
     )
 
 

@@ -166,10 +166,7 @@ class LegacyDecoder:
             message = f"incomplete payload: the image ended after {len(self._buf)} bytes"
         else:
             expected = MARK_PAYLOAD_LENGTH if self._kind == "mark" else ROSTER_PAYLOAD_LENGTH
-            message = (
-                f"incomplete payload: {len(self._buf)} of the {expected} bytes "
-                f"of a {self._kind} request"
-            )
+            message = f"incomplete payload: {len(self._buf)} of the {expected} bytes of a {self._kind} request"
         raise RemoteProtocolError(ErrorCode.TIMEOUT, message)
 
     # -- internals ------------------------------------------------------------------------
@@ -217,10 +214,7 @@ class LegacyDecoder:
             expected = "a 9-digit student ID (2xxxxxxxx) then a lecture code such as ea0017_1"
         else:
             expected = "a lecture code: two letters, four digits, '_', one digit"
-        return _bad_request(
-            f"byte {offset} of a {self._kind} payload is {_describe_byte(value)}; "
-            f"expected {expected}"
-        )
+        return _bad_request(f"byte {offset} of a {self._kind} payload is {_describe_byte(value)}; expected {expected}")
 
     def _is_text_prefix(self, buf: bytearray) -> bool:
         if any(value > 0x7F for value in buf):

@@ -54,28 +54,50 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="Print one lecture's attendance report.")
     add_version_option(parser)
     parser.add_argument(
-        "--db-url", metavar="URL",
+        "--db-url",
+        metavar="URL",
         # The help shows the built-in default, never $ATTENDANCE_DB_URL (it may hold a password).
         help=f"mysql://user[:password]@host[:port]/database (default: the --config file's [database] url, "
-             f"else ${DB_URL_ENV}, else {DEFAULT_DB_URL})",
+        f"else ${DB_URL_ENV}, else {DEFAULT_DB_URL})",
     )
-    parser.add_argument("--config", type=Path, metavar="FILE",
-                        help="TOML file with a [database] url, e.g. the server's (docs/deploy.md)")
-    parser.add_argument("--lecture", required=True, type=_lecture_code, metavar="CODE",
-                        help="lecture code, e.g. EA0017_1")
-    parser.add_argument("--from", dest="date_from", type=_iso_date, metavar="DATE",
-                        help="first session date, YYYY-MM-DD (inclusive)")
-    parser.add_argument("--to", dest="date_to", type=_iso_date, metavar="DATE",
-                        help="last session date, YYYY-MM-DD (inclusive)")
-    parser.add_argument("--late-weight", type=_fraction, default=DEFAULT_LATE_WEIGHT, metavar="W",
-                        help="how much a late (or left-early) session counts, 0 to 1 (default 0.5)")
-    parser.add_argument("--format", choices=FORMATS, default="table",
-                        help="table (aligned text, default), csv (UTF-8 with BOM), xlsx (needs --out), md")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="TOML file with a [database] url, e.g. the server's (docs/deploy.md)",
+    )
+    parser.add_argument(
+        "--lecture", required=True, type=_lecture_code, metavar="CODE", help="lecture code, e.g. EA0017_1"
+    )
+    parser.add_argument(
+        "--from", dest="date_from", type=_iso_date, metavar="DATE", help="first session date, YYYY-MM-DD (inclusive)"
+    )
+    parser.add_argument(
+        "--to", dest="date_to", type=_iso_date, metavar="DATE", help="last session date, YYYY-MM-DD (inclusive)"
+    )
+    parser.add_argument(
+        "--late-weight",
+        type=_fraction,
+        default=DEFAULT_LATE_WEIGHT,
+        metavar="W",
+        help="how much a late (or left-early) session counts, 0 to 1 (default 0.5)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="table",
+        help="table (aligned text, default), csv (UTF-8 with BOM), xlsx (needs --out), md",
+    )
     parser.add_argument("--out", type=Path, metavar="FILE", help="write here instead of stdout")
-    parser.add_argument("--chart", type=Path, metavar="FILE.png",
-                        help="also draw the rate per session and the heat map as a PNG")
-    parser.add_argument("--below", type=_percent, metavar="PERCENT",
-                        help="list only the students whose rate is under PERCENT (the warning list)")
+    parser.add_argument(
+        "--chart", type=Path, metavar="FILE.png", help="also draw the rate per session and the heat map as a PNG"
+    )
+    parser.add_argument(
+        "--below",
+        type=_percent,
+        metavar="PERCENT",
+        help="list only the students whose rate is under PERCENT (the warning list)",
+    )
     return parser
 
 
@@ -184,10 +206,6 @@ def _write_stdout(data: bytes) -> None:
         sys.stdout.flush()
     except BrokenPipeError:  # e.g. `attendance-report ... | head`: the reader has gone
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-
-
-
-
 
 
 def _say(message: str) -> int:

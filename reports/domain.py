@@ -88,9 +88,7 @@ class LectureReport:
         return sorted(low, key=lambda s: (s.tally.rate, s.student_id))
 
 
-def check_report_range(
-    date_from: datetime.date | None, date_to: datetime.date | None, late_weight: float
-) -> None:
+def check_report_range(date_from: datetime.date | None, date_to: datetime.date | None, late_weight: float) -> None:
     """ValueError for date_from after date_to or a late_weight outside 0..1."""
     if date_from and date_to and date_from > date_to:
         raise ValueError(f"the start date {date_from} is after the end date {date_to}")
@@ -107,9 +105,7 @@ def cell_letter(state: str) -> str:
     return LETTERS[state]
 
 
-def place_cells(
-    sessions: list[SessionColumn], student_ids: list[str], cell_states
-) -> dict[str, tuple[str, ...]]:
+def place_cells(sessions: list[SessionColumn], student_ids: list[str], cell_states) -> dict[str, tuple[str, ...]]:
     """Each student's row of cells, in session order, from (student_id, session_id, state) triples.
 
     A (student, session) pair without a triple stays UNMARKED.

@@ -78,8 +78,7 @@ def warning_grid(report: LectureReport, percent: float, compact: bool) -> Grid:
     """The students under ``percent``, lowest rate first."""
     low = report.below(percent)
     return Grid(
-        title=f"{_title(report)}: {len(low) or 'no'} student{'' if len(low) == 1 else 's'}"
-        f" below {percent:g}%",
+        title=f"{_title(report)}: {len(low) or 'no'} student{'' if len(low) == 1 else 's'} below {percent:g}%",
         headers=["student_id", "name", *_total_headers(compact)],
         rows=[[s.student_id, s.name, *_totals(s)] for s in low],
         first_number=2,
@@ -172,8 +171,10 @@ def to_markdown(grid: Grid) -> str:
     def line(cells) -> str:
         return "| " + " | ".join(_text(c).replace("|", "\\|") for c in cells) + " |"
 
-    aligns = [":-:" if 2 <= i < grid.first_number else "---:" if i >= grid.first_number else "---"
-              for i in range(len(grid.headers))]
+    aligns = [
+        ":-:" if 2 <= i < grid.first_number else "---:" if i >= grid.first_number else "---"
+        for i in range(len(grid.headers))
+    ]
     lines = [f"### {grid.title}", "", line(grid.headers), "| " + " | ".join(aligns) + " |"]
     lines += [line(row) for row in grid.rows]
     if grid.legend:
@@ -192,8 +193,13 @@ def to_csv(grid: Grid) -> bytes:
 
 # Cell colors, shared by the XLSX sheet and the chart (light enough to print black letters on).
 COLORS = {
-    "P": "#a5d6a7", "L": "#fff176", "O": "#ffb74d", "E": "#90caf9", "A": "#e57373",
-    NOT_ENROLLED: "#d9d9d9", UNMARKED: "#ffffff",
+    "P": "#a5d6a7",
+    "L": "#fff176",
+    "O": "#ffb74d",
+    "E": "#90caf9",
+    "A": "#e57373",
+    NOT_ENROLLED: "#d9d9d9",
+    UNMARKED: "#ffffff",
 }
 
 
@@ -241,8 +247,15 @@ _ROW = 0.18  # inches per student in the heat map, within 1 to 24 inches in all
 _CELL_CODES = [NOT_ENROLLED, UNMARKED, "P", "L", "O", "E", "A"]  # heat map value = index here
 _CELL_NAMES = ["not enrolled yet", "open, not marked", "present", "late", "left early", "excused", "absent"]
 # Fonts with Hangul that the chart uses when installed (names in them are drawn; else IDs only).
-_CJK_FONTS = ("Noto Sans CJK KR", "Noto Sans KR", "NanumGothic", "Malgun Gothic", "AppleGothic",
-              "UnDotum", "Baekmuk Gulim")
+_CJK_FONTS = (
+    "Noto Sans CJK KR",
+    "Noto Sans KR",
+    "NanumGothic",
+    "Malgun Gothic",
+    "AppleGothic",
+    "UnDotum",
+    "Baekmuk Gulim",
+)
 
 
 def chart_size(report: LectureReport) -> tuple[float, float]:
@@ -294,8 +307,7 @@ def build_figure(report: LectureReport, below: float | None = None):
     # Heat map: one row per student, one column per session.
     values = [[_CELL_CODES.index(c) for c in s.cells] for s in report.students]
     cmap = ListedColormap([COLORS[c] for c in _CELL_CODES])
-    heat_ax.imshow(values, cmap=cmap, vmin=-0.5, vmax=len(_CELL_CODES) - 0.5,
-                   aspect="auto", interpolation="nearest")
+    heat_ax.imshow(values, cmap=cmap, vmin=-0.5, vmax=len(_CELL_CODES) - 0.5, aspect="auto", interpolation="nearest")
     heat_ax.set_xlim(-0.5, n_sessions - 0.5)
     heat_ax.set_xticks([x - 0.5 for x in range(1, n_sessions)], minor=True)  # thin white lines
     heat_ax.set_yticks([y - 0.5 for y in range(1, n_students)], minor=True)  # between cells
@@ -309,14 +321,21 @@ def build_figure(report: LectureReport, below: float | None = None):
                 heat_ax.text(x, y, letter, ha="center", va="center", fontsize=6.5)
     step = max(1, math.ceil(0.12 / row_height))  # label every student when the rows allow it
     shown = list(range(0, n_students, step))
-    heat_ax.set_yticks(shown, [_student_label(report.students[i]) for i in shown],
-                       fontsize=7, family=family)
+    heat_ax.set_yticks(shown, [_student_label(report.students[i]) for i in shown], fontsize=7, family=family)
     dates = [s.date.isoformat() for s in report.sessions]
     heat_ax.set_xticks(list(xs), dates, rotation=90, fontsize=7)
-    handles = [Patch(facecolor=COLORS[c], edgecolor="#777777", label=f"{c or ' '} {n}")
-               for c, n in zip(_CELL_CODES, _CELL_NAMES)]
-    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8,
-               frameon=False, bbox_to_anchor=(0.5, 0.02 / height))
+    handles = [
+        Patch(facecolor=COLORS[c], edgecolor="#777777", label=f"{c or ' '} {n}")
+        for c, n in zip(_CELL_CODES, _CELL_NAMES)
+    ]
+    fig.legend(
+        handles=handles,
+        loc="lower center",
+        ncol=len(handles),
+        fontsize=8,
+        frameon=False,
+        bbox_to_anchor=(0.5, 0.02 / height),
+    )
     return fig
 
 

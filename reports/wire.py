@@ -30,9 +30,7 @@ def to_response(request_id: int, report: LectureReport) -> framed.ReportResponse
             for s in report.sessions
         ),
         rows=tuple(
-            framed.ReportRow(
-                s.student_id, s.name, s.enrolled_on.isoformat(), tuple(s.cells), *_totals(s.tally)
-            )
+            framed.ReportRow(s.student_id, s.name, s.enrolled_on.isoformat(), tuple(s.cells), *_totals(s.tally))
             for s in report.students
         ),
     )
@@ -59,7 +57,10 @@ def from_response(reply: framed.ReportResponse) -> LectureReport:
         ),
         students=tuple(
             StudentRow(
-                r.student_id, r.name, datetime.date.fromisoformat(r.enrolled_on), tuple(r.cells),
+                r.student_id,
+                r.name,
+                datetime.date.fromisoformat(r.enrolled_on),
+                tuple(r.cells),
                 _tally(r),
             )
             for r in reply.rows

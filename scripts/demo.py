@@ -79,8 +79,10 @@ def fresh_demo_database(url: DatabaseUrl, student_ids: set[str]) -> None:
             if cur.fetchall():
                 foreign = _not_from_a_demo(cur, student_ids)
                 if foreign:
-                    sys.exit(f"demo: database {url.database} on {url.host}:{url.port} holds {foreign}, which "
-                             f"no demo wrote; the demo leaves it alone (set DEMO_DATABASE to another name)")
+                    sys.exit(
+                        f"demo: database {url.database} on {url.host}:{url.port} holds {foreign}, which "
+                        f"no demo wrote; the demo leaves it alone (set DEMO_DATABASE to another name)"
+                    )
             drop_database(cur, url.database)
     finally:
         conn.close()
@@ -117,8 +119,21 @@ def attendance_db(*args: str, stdout=None) -> str:
 def start_server(db_url: str, knowns: Path, token: str) -> subprocess.Popen:
     print(f"$ attendance-server --port {PORT} --knowns {knowns}", flush=True)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "server", "--host", "127.0.0.1", "--port", str(PORT),
-         "--db-url", db_url, "--knowns", str(knowns), "--log-level", "WARNING"],
+        [
+            sys.executable,
+            "-m",
+            "server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(PORT),
+            "--db-url",
+            db_url,
+            "--knowns",
+            str(knowns),
+            "--log-level",
+            "WARNING",
+        ],
         cwd=REPO,
     )
     deadline = time.monotonic() + 180
@@ -146,8 +161,10 @@ def legacy_client_round(host: str, port: int) -> None:
         started = time.monotonic()
         reply = legacy_request(host, port, path.read_bytes()).decode()
         marked = legacy_request(host, port, f"{reply}{LECTURE}".encode()).decode() if reply != "Unknown" else "-"
-        print(f"{path.name:28} -> {reply:9} (expected {expected})  mark: {marked}"
-              f"  {1000 * (time.monotonic() - started):.0f} ms")
+        print(
+            f"{path.name:28} -> {reply:9} (expected {expected})  mark: {marked}"
+            f"  {1000 * (time.monotonic() - started):.0f} ms"
+        )
 
 
 def framed_client_round(host: str, port: int, token: str) -> None:
@@ -178,9 +195,12 @@ def main() -> int:
         sys.exit(f"demo: ATTENDANCE_DB_URL: {hide_password(str(exc), url_from_env())}")
     knowns = knowns_dir()
     photos = scan_knowns(knowns)
-    print(f"demo: MySQL at {url.unix_socket or f'{url.host}:{url.port}'} as {url.user} "
-          f"(from ATTENDANCE_DB_URL), database {url.database} (made afresh; DEMO_DATABASE changes it), "
-          f"server port {PORT} (DEMO_PORT), photos from {knowns}", flush=True)
+    print(
+        f"demo: MySQL at {url.unix_socket or f'{url.host}:{url.port}'} as {url.user} "
+        f"(from ATTENDANCE_DB_URL), database {url.database} (made afresh; DEMO_DATABASE changes it), "
+        f"server port {PORT} (DEMO_PORT), photos from {knowns}",
+        flush=True,
+    )
     try:
         fresh_demo_database(url, {photo.student_id for photo in photos})
     except ValueError as exc:  # DEMO_DATABASE is not a plain name
@@ -205,8 +225,10 @@ def main() -> int:
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
-    print(f"\nThe demo's data stays in database {url.database} until the next demo, e.g.:\n"
-          f"  attendance-report --db-url {url} --lecture {LECTURE}")
+    print(
+        f"\nThe demo's data stays in database {url.database} until the next demo, e.g.:\n"
+        f"  attendance-report --db-url {url} --lecture {LECTURE}"
+    )
     return 0
 
 

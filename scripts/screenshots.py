@@ -78,8 +78,9 @@ def settle(app: QApplication, seconds: float = 0.3) -> None:
 
 def seed(url: DatabaseUrl, knowns: Path) -> None:
     photos = sorted(scan_knowns(knowns), key=lambda p: p.student_id)
-    rows = [RosterRow(LECTURE, p.student_id, re.sub(r"[\s_]+", " ", p.name).title(), n)
-            for n, p in enumerate(photos, 2)]
+    rows = [
+        RosterRow(LECTURE, p.student_id, re.sub(r"[\s_]+", " ", p.name).title(), n) for n, p in enumerate(photos, 2)
+    ]
     run_in_transaction(url, lambda cur: import_roster(cur, rows))
 
 
@@ -99,18 +100,20 @@ def seed_term(url: DatabaseUrl) -> None:
         with transaction(conn) as cur:
             cur.execute("SELECT lecture_id FROM lectures WHERE code = %s", (LECTURE,))
             (lecture_id,) = cur.fetchone()
-            cur.execute("SELECT student_id FROM enrollments WHERE lecture_id = %s ORDER BY student_id",
-                        (lecture_id,))
+            cur.execute("SELECT student_id FROM enrollments WHERE lecture_id = %s ORDER BY student_id", (lecture_id,))
             students = [row[0] for row in cur.fetchall()]
-            enrolled = {sid: days[3 if n == 4 else 0] - datetime.timedelta(days=3)
-                        for n, sid in enumerate(students)}
+            enrolled = {sid: days[3 if n == 4 else 0] - datetime.timedelta(days=3) for n, sid in enumerate(students)}
             for sid, day in enrolled.items():
-                cur.execute("UPDATE enrollments SET enrolled_at = %s WHERE lecture_id = %s AND student_id = %s",
-                            (datetime.datetime.combine(day, datetime.time(10)), lecture_id, sid))
+                cur.execute(
+                    "UPDATE enrollments SET enrolled_at = %s WHERE lecture_id = %s AND student_id = %s",
+                    (datetime.datetime.combine(day, datetime.time(10)), lecture_id, sid),
+                )
             for k, day in enumerate(days):
                 closed = datetime.datetime.combine(day, datetime.time(12)) if k < TERM_WEEKS // 2 else None
-                cur.execute("INSERT INTO class_sessions (lecture_id, session_date, closed_at) VALUES (%s, %s, %s)",
-                            (lecture_id, day, closed))
+                cur.execute(
+                    "INSERT INTO class_sessions (lecture_id, session_date, closed_at) VALUES (%s, %s, %s)",
+                    (lecture_id, day, closed),
+                )
                 session_id = cur.lastrowid
                 for n, sid in enumerate(students):
                     if day < enrolled[sid]:
@@ -122,8 +125,11 @@ def seed_term(url: DatabaseUrl) -> None:
                         status = rng.choice(["absent", "absent", "excused"])
                     else:
                         continue  # never marked: counts as absent
-                    cur.execute("INSERT INTO attendance (session_id, student_id, status, source, client_name)"
-                                " VALUES (%s, %s, %s, 'rollcall', 'screenshots')", (session_id, sid, status))
+                    cur.execute(
+                        "INSERT INTO attendance (session_id, student_id, status, source, client_name)"
+                        " VALUES (%s, %s, %s, 'rollcall', 'screenshots')",
+                        (session_id, sid, status),
+                    )
     finally:
         conn.close()
 
@@ -190,9 +196,16 @@ def main() -> int:
     install_translators(app, args.lang)
     shots = []
     try:
-        options = Options(server="{}:{}".format(*server.address), lecture=LECTURE, dwell=0.1, result_hold=0.2,
-                          source=photo_folder(tmp / "camera", CAMERA), data_dir=tmp / "data",
-                          retry_interval=1.0, token=token)
+        options = Options(
+            server="{}:{}".format(*server.address),
+            lecture=LECTURE,
+            dwell=0.1,
+            result_hold=0.2,
+            source=photo_folder(tmp / "camera", CAMERA),
+            data_dir=tmp / "data",
+            retry_interval=1.0,
+            token=token,
+        )
         window = MainWindow(options, QSettings(str(tmp / "settings.ini"), QSettings.IniFormat))
         window.resize(*SIZE)
         window.show()
@@ -208,8 +221,11 @@ def main() -> int:
         queue_uncertain_checkin(server.address, classroom_token)
         window.tabs.setCurrentWidget(window.rollcall)
         rollcall, model = window.rollcall, window.rollcall.model
-        wait_until(app, lambda: model.rowCount() == 6 and model.counts().marked == 3
-                   and rollcall.pending_model.rowCount() == 1, what="the roster")
+        wait_until(
+            app,
+            lambda: model.rowCount() == 6 and model.counts().marked == 3 and rollcall.pending_model.rowCount() == 1,
+            what="the roster",
+        )
         model.set_status([model.find("201911002")], "late")
         model.set_status([model.find("201911005")], "excused")
         rollcall.view.setFocus()
@@ -246,10 +262,19 @@ def main() -> int:
         window.shutdown()
 
         # Enrol, on a staff PC: two poses taken, three skipped, sent: the server refuses them.
-        staff = MainWindow(Options(server="{}:{}".format(*server.address), lecture=LECTURE, dwell=0.1, enrol=True,
-                                   screen="enrol", source=photo_folder(tmp / "staff-camera", ENROL_CAMERA),
-                                   data_dir=tmp / "staff-data", token=token),
-                           QSettings(str(tmp / "staff-settings.ini"), QSettings.IniFormat))
+        staff = MainWindow(
+            Options(
+                server="{}:{}".format(*server.address),
+                lecture=LECTURE,
+                dwell=0.1,
+                enrol=True,
+                screen="enrol",
+                source=photo_folder(tmp / "staff-camera", ENROL_CAMERA),
+                data_dir=tmp / "staff-data",
+                token=token,
+            ),
+            QSettings(str(tmp / "staff-settings.ini"), QSettings.IniFormat),
+        )
         staff.resize(*SIZE)
         staff.show()
         enrol = staff.enrol

@@ -132,9 +132,7 @@ class AttendanceServer(socketserver.TCPServer):
             log.warning("%s:%d closed at once: too many connections", *client_address[:2])
             self.shutdown_request(request)
             return
-        thread = threading.Thread(
-            target=self._serve_connection, args=(request, client_address, slot), daemon=True
-        )
+        thread = threading.Thread(target=self._serve_connection, args=(request, client_address, slot), daemon=True)
         try:
             thread.start()
         except RuntimeError:  # cannot start a thread (out of memory)
@@ -194,12 +192,14 @@ class AttendanceApp:
             self.db = self._open_database()
             self._check_database()
             with self.db.connection() as conn:
-                report = sync_knowns(conn, config.knowns_dir, self.recognizer,
-                                     encoding_note="the port opens when done")
+                report = sync_knowns(conn, config.knowns_dir, self.recognizer, encoding_note="the port opens when done")
             log.info("enrollment from %s: %s", config.knowns_dir, report)
             self.service = AttendanceService(
-                self.db, self.recognizer, rules=DecisionRules(ceiling=config.threshold),
-                evidence=self.evidence, keep_enrolment_photos=config.keep_enrolment_photos,
+                self.db,
+                self.recognizer,
+                rules=DecisionRules(ceiling=config.threshold),
+                evidence=self.evidence,
+                keep_enrolment_photos=config.keep_enrolment_photos,
             )
             gallery = self.service.reload_gallery()
             log.info("gallery: %d encodings of %d students", len(gallery), len(gallery.student_ids))
@@ -207,7 +207,9 @@ class AttendanceApp:
             self._wait_for_workers()
             log.info(
                 "%d recognition workers ready %.2f s after start-up began (its own work took %.2f s)",
-                self.recognizer.processes, time.monotonic() - started, own_work,
+                self.recognizer.processes,
+                time.monotonic() - started,
+                own_work,
             )
             presence = PresenceService(self.db, config.presence)
             camera = CameraService(self.service, presence)
@@ -229,8 +231,12 @@ class AttendanceApp:
             "TLS" if tls_context else "plain TCP",
             "client token required" if config.require_token else "client token optional",
             f"from {self.server.legacy_networks}" if config.legacy else "off",
-            config.max_connections, config.rate, config.burst, config.max_frame_bytes,
-            config.max_pixels, config.idle_timeout,
+            config.max_connections,
+            config.rate,
+            config.burst,
+            config.max_frame_bytes,
+            config.max_pixels,
+            config.idle_timeout,
             f"kept in {config.keep_evidence} for {config.evidence_days:g} days" if self.evidence else "not kept",
         )
         return self
@@ -248,11 +254,19 @@ class AttendanceApp:
         conflicts = knowns_conflicts(gallery, photos)
         for path, verdict in conflicts:
             if verdict.problem == LIKE_OTHER_STUDENT:
-                log.warning("knowns/%s looks like student %s (distance %.3f): a look-alike, or one person "
-                            "under two IDs?", path, verdict.other_student, verdict.distance)
+                log.warning(
+                    "knowns/%s looks like student %s (distance %.3f): a look-alike, or one person under two IDs?",
+                    path,
+                    verdict.other_student,
+                    verdict.distance,
+                )
             else:
-                log.warning("knowns/%s is unlike the student's other photos (distance %.3f to their mean): "
-                            "someone else's photo?", path, verdict.distance)
+                log.warning(
+                    "knowns/%s is unlike the student's other photos (distance %.3f to their mean): "
+                    "someone else's photo?",
+                    path,
+                    verdict.distance,
+                )
 
     def _open_database(self) -> ConnectionPool:
         """The connection pool, its first connection made: a database that cannot be reached (or
@@ -308,8 +322,12 @@ class AttendanceApp:
         after = set(gallery.student_ids)
         log.info(
             "reloaded: enrollment from %s: %s; gallery: %d encodings of %d students (students added: %s; removed: %s)",
-            self.config.knowns_dir, report, len(gallery), len(after),
-            " ".join(sorted(after - before)) or "none", " ".join(sorted(before - after)) or "none",
+            self.config.knowns_dir,
+            report,
+            len(gallery),
+            len(after),
+            " ".join(sorted(after - before)) or "none",
+            " ".join(sorted(before - after)) or "none",
         )
         if report.added or report.updated:
             try:

@@ -27,15 +27,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="attendance-server",
         description="Lecture attendance server: 2019 one-shot payloads and the framed protocol over TCP. "
-                    "Each setting is a flag or a key of the --config file; a flag overrides the file, "
-                    "the file overrides the default (docs/deploy.md).",
+        "Each setting is a flag or a key of the --config file; a flag overrides the file, "
+        "the file overrides the default (docs/deploy.md).",
     )
     add_version_option(parser)
-    parser.add_argument("--config", type=Path, metavar="FILE",
-                        help="TOML config file (deploy/server.toml.example); its relative paths are "
-                             "relative to its folder")
-    parser.add_argument("--print-config", action="store_true",
-                        help="print the settings in effect as TOML (the database password as ***) and exit")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="TOML config file (deploy/server.toml.example); its relative paths are relative to its folder",
+    )
+    parser.add_argument(
+        "--print-config",
+        action="store_true",
+        help="print the settings in effect as TOML (the database password as ***) and exit",
+    )
     settings.add_flags(parser)
     return parser.parse_args(argv)
 

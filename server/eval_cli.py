@@ -76,7 +76,8 @@ def photos_of(folder: Path) -> list[tuple[Path, str]]:
             return [
                 (folder / row["path"], row["student_ids"])
                 for row in rows
-                if row["student_ids"] and ";" not in row["student_ids"]
+                if row["student_ids"]
+                and ";" not in row["student_ids"]
                 and Path(row["path"]).suffix.lower() in PHOTO_EXTENSIONS
             ]
         raise ValueError(f"{manifest}: needs the columns path,person (or path,student_ids)")
@@ -147,10 +148,21 @@ def plot(results: list[Result], path: Path) -> None:
         strangers = [100 * s for _, s, _ in result.tradeoff]
         right = [100 * r for _, _, r in result.tradeoff]
         (line,) = axes.plot(strangers, right, marker=".", label=label)
-        axes.plot(100 * result.rules.rate("strangers_accepted"), 100 * result.rules.rate("right"),
-                  marker="o", markersize=10, color=line.get_color(), markeredgecolor="black")
-        axes.plot(100 * result.plain.rate("strangers_accepted"), 100 * result.plain.rate("right"),
-                  marker="x", markersize=9, color=line.get_color())
+        axes.plot(
+            100 * result.rules.rate("strangers_accepted"),
+            100 * result.rules.rate("right"),
+            marker="o",
+            markersize=10,
+            color=line.get_color(),
+            markeredgecolor="black",
+        )
+        axes.plot(
+            100 * result.plain.rate("strangers_accepted"),
+            100 * result.plain.rate("right"),
+            marker="x",
+            markersize=9,
+            color=line.get_color(),
+        )
     axes.set_xscale("symlog", linthresh=1)
     axes.set_xlabel("strangers accepted (%)")
     axes.set_ylabel("check-ins of enrolled students accepted as the right student (%)")
@@ -176,10 +188,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
     add_version_option(parser)
     parser.add_argument("folder", type=Path, help="one sub-folder of photos per person, or manifest.csv")
-    parser.add_argument("--enrolled", type=_numbers, default=DEFAULT_ENROLLED_PHOTOS, metavar="K,...",
-                        help="enrolment photos per student (default: %(default)s)")
-    parser.add_argument("--frames", type=_numbers, default=DEFAULT_CHECKIN_FRAMES, metavar="F,...",
-                        help="photos per check-in (default: %(default)s)")
+    parser.add_argument(
+        "--enrolled",
+        type=_numbers,
+        default=DEFAULT_ENROLLED_PHOTOS,
+        metavar="K,...",
+        help="enrolment photos per student (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--frames",
+        type=_numbers,
+        default=DEFAULT_CHECKIN_FRAMES,
+        metavar="F,...",
+        help="photos per check-in (default: %(default)s)",
+    )
     parser.add_argument("--splits", type=int, default=DEFAULT_SPLITS, help="random splits (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="of the random splits (default: %(default)s)")
     parser.add_argument("--plot", type=Path, metavar="FILE.png", help="draw the trade-off curves")
@@ -208,8 +230,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{PROG}: photos of at least 2 people are needed", file=sys.stderr)
         return EXIT_INPUT
     results = simulate(
-        encoded.persons, encoded.photo, frame_encodings=encoded.frame, enrolment_encodings=encoded.enrolment,
-        enrolled_photos=args.enrolled, checkin_frames=args.frames, splits=args.splits, seed=args.seed,
+        encoded.persons,
+        encoded.photo,
+        frame_encodings=encoded.frame,
+        enrolment_encodings=encoded.enrolment,
+        enrolled_photos=args.enrolled,
+        checkin_frames=args.frames,
+        splits=args.splits,
+        seed=args.seed,
         sweep=PLOT_FACTORS if args.plot else (),
     )
     if args.json:

@@ -61,7 +61,9 @@ def extension_of(image: bytes) -> str:
     return "img"
 
 
-def evidence_path(directory: Path, lecture: str, day: dt.date, student_id: str, attendance_id: int, image: bytes) -> Path:
+def evidence_path(
+    directory: Path, lecture: str, day: dt.date, student_id: str, attendance_id: int, image: bytes
+) -> Path:
     return directory / lecture / day.isoformat() / f"{student_id}_{attendance_id}.{extension_of(image)}"
 
 

@@ -124,7 +124,10 @@ class LegacySession:
         self._send(reply)
         log.info(
             "%s legacy %s -> %r (%.0f ms)",
-            self.peer, type(request).__name__, reply[:40], 1000 * (time.monotonic() - started),
+            self.peer,
+            type(request).__name__,
+            reply[:40],
+            1000 * (time.monotonic() - started),
         )
 
     def _refusal(self) -> str | None:
@@ -279,10 +282,14 @@ class FramedSession:
             if isinstance(message, framed.ErrorResponse):
                 raise
             log.warning("%s framed %s #%d: %s", self.peer, type(message).__name__, message.request_id, exc)
-            data = self.conn.send(framed.ErrorResponse(
-                message.request_id, ErrorCode.BAD_REQUEST,
-                f"the reply is too large to send ({exc.message}); ask for less (e.g. fewer dates)",
-            ), max_frame_bytes=framed.DEFAULT_MAX_FRAME_BYTES)
+            data = self.conn.send(
+                framed.ErrorResponse(
+                    message.request_id,
+                    ErrorCode.BAD_REQUEST,
+                    f"the reply is too large to send ({exc.message}); ask for less (e.g. fewer dates)",
+                ),
+                max_frame_bytes=framed.DEFAULT_MAX_FRAME_BYTES,
+            )
         self.sock.sendall(data)
 
     @property
@@ -303,7 +310,8 @@ class FramedSession:
             reply = framed.ErrorResponse(request_id, ErrorCode.UNAUTHORIZED, "the client token was revoked")
         elif not self.server.rate_limiter.allow(self.identified_client):
             reply = framed.ErrorResponse(
-                request_id, ErrorCode.RATE_LIMITED,
+                request_id,
+                ErrorCode.RATE_LIMITED,
                 f"more than {self.config.rate:g} requests per second; slow down",
             )
         elif isinstance(event, framed.InvalidMessage):
@@ -313,7 +321,11 @@ class FramedSession:
             reply = self._call(event)
         log.info(
             "%s framed %s %s #%d -> %s%s (%.0f ms)",
-            self.peer, self.client_name or "-", type(event).__name__, request_id, type(reply).__name__,
+            self.peer,
+            self.client_name or "-",
+            type(event).__name__,
+            request_id,
+            type(reply).__name__,
             f" {reply.code}" if isinstance(reply, framed.ErrorResponse) else "",
             1000 * (time.monotonic() - started),
         )
@@ -382,7 +394,9 @@ class FramedSession:
             source=req.source,
             distance=req.distance,
         )
-        return framed.MarkResponse(req.request_id, outcome.lecture, outcome.student_id, outcome.status, outcome.already_marked)
+        return framed.MarkResponse(
+            req.request_id, outcome.lecture, outcome.student_id, outcome.status, outcome.already_marked
+        )
 
     def _batch_mark(self, req: framed.BatchMarkRequest):
         outcome = self.service.batch_mark(
@@ -402,20 +416,35 @@ class FramedSession:
 
     def _checkin(self, req: framed.CheckinRequest):
         outcome = self.service.checkin(
-            req.lecture, req.images, client_name=self.identified_client, mark=req.mark,
+            req.lecture,
+            req.images,
+            client_name=self.identified_client,
+            mark=req.mark,
             queue_uncertain=req.queue_uncertain,
         )
         decision = outcome.decision
         return framed.CheckinResponse(
-            req.request_id, outcome.lecture, decision.outcome, decision.student_id, outcome.name,
-            decision.distance, decision.threshold, wire_candidates(outcome.candidates), decision.frames,
-            outcome.status, outcome.already_marked, outcome.pending_id,
+            req.request_id,
+            outcome.lecture,
+            decision.outcome,
+            decision.student_id,
+            outcome.name,
+            decision.distance,
+            decision.threshold,
+            wire_candidates(outcome.candidates),
+            decision.frames,
+            outcome.status,
+            outcome.already_marked,
+            outcome.pending_id,
         )
 
     def _enroll(self, req: framed.EnrollRequest):
         outcome = self.service.enroll(req.student_id, req.images, name=req.name, force=req.force)
         return framed.EnrollResponse(
-            req.request_id, outcome.student_id, outcome.stored, outcome.total,
+            req.request_id,
+            outcome.student_id,
+            outcome.stored,
+            outcome.total,
             tuple(
                 framed.EnrolledPhoto(index, photo.problem, photo.other_student, photo.distance)
                 for index, photo in enumerate(outcome.photos)
@@ -425,10 +454,15 @@ class FramedSession:
     def _pending(self, req: framed.PendingRequest):
         listed = self.service.pending(req.lecture)
         return framed.PendingResponse(
-            req.request_id, listed.lecture, listed.session_date.isoformat(),
+            req.request_id,
+            listed.lecture,
+            listed.session_date.isoformat(),
             tuple(
                 framed.PendingCheckin(
-                    c.pending_id, c.requested_at.isoformat(timespec="seconds"), c.client_name, c.frames,
+                    c.pending_id,
+                    c.requested_at.isoformat(timespec="seconds"),
+                    c.client_name,
+                    c.frames,
                     wire_candidates(c.candidates),
                 )
                 for c in listed.checkins
@@ -440,7 +474,11 @@ class FramedSession:
             req.pending_id, req.student_id, client_name=self.identified_client, status=req.status
         )
         return framed.ResolvePendingResponse(
-            req.request_id, outcome.pending_id, outcome.resolution, outcome.student_id, outcome.status,
+            req.request_id,
+            outcome.pending_id,
+            outcome.resolution,
+            outcome.student_id,
+            outcome.status,
             outcome.already_marked,
         )
 
@@ -477,8 +515,15 @@ class FramedSession:
         outcome = self.camera.close_session(req.lecture, day, client_name=self.identified_client)
         counts = outcome.counts
         return framed.CloseSessionResponse(
-            req.request_id, outcome.lecture, outcome.session_date.isoformat(), outcome.samples,
-            counts["present"], counts["late"], counts["left_early"], counts["absent"], outcome.kept,
+            req.request_id,
+            outcome.lecture,
+            outcome.session_date.isoformat(),
+            outcome.samples,
+            counts["present"],
+            counts["late"],
+            counts["left_early"],
+            counts["absent"],
+            outcome.kept,
         )
 
     # -- attendance report (db/reports.py, docs/reports.md) -------------------------------------
@@ -497,7 +542,14 @@ def recognized_face(face) -> framed.RecognizedFace:
     """A :class:`server.service.FaceResult` as the framed protocol sends it."""
     top, right, bottom, left = face.box
     return framed.RecognizedFace(
-        top, right, bottom, left, face.student_id, face.name, face.distance, face.decision,
+        top,
+        right,
+        bottom,
+        left,
+        face.student_id,
+        face.name,
+        face.distance,
+        face.decision,
         wire_candidates(face.candidates),
     )
 
@@ -513,7 +565,12 @@ def track_decision(result: TrackResult) -> framed.TrackDecision:
     face = result.face
     encoding = None if result.encoding is None else framed.pack_encoding(result.encoding)
     return framed.TrackDecision(
-        face.decision, face.student_id, face.name, face.distance, wire_candidates(face.candidates), result.frames,
+        face.decision,
+        face.student_id,
+        face.name,
+        face.distance,
+        wire_candidates(face.candidates),
+        result.frames,
         encoding,
     )
 

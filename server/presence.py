@@ -91,9 +91,7 @@ def effective_end(ends_at: dt.datetime | None, sample_times: Sequence[dt.datetim
     return last_sample if ends_at is None else min(ends_at, last_sample)
 
 
-def implicit_times(
-    lecture: lectures.Lecture, first_sample: dt.datetime
-) -> tuple[dt.datetime, dt.datetime | None]:
+def implicit_times(lecture: lectures.Lecture, first_sample: dt.datetime) -> tuple[dt.datetime, dt.datetime | None]:
     """(starts_at, ends_at) of a session opened by its first sample (see the module docstring)."""
     duration = dt.timedelta(minutes=lecture.duration_minutes) if lecture.duration_minutes else None
     if lecture.starts_at is not None:
@@ -308,7 +306,11 @@ class DueSessionCloser:
                 for outcome in self.presence.close_due_sessions():
                     log.info(
                         "closed %s of %s at its scheduled end: %s (%d samples, %d kept)",
-                        outcome.lecture, outcome.session_date, outcome.counts, outcome.samples, outcome.kept,
+                        outcome.lecture,
+                        outcome.session_date,
+                        outcome.counts,
+                        outcome.samples,
+                        outcome.kept,
                     )
             except ServiceError as exc:
                 log.warning("closing due sessions: %s", exc)

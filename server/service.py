@@ -270,12 +270,13 @@ class AttendanceService:
         lecture, result = self.write_transaction(write)
         if self.evidence is not None and not result.already_marked:
             self.evidence.attach(
-                client_name, lecture=lecture.code, day=day, student_id=student_id,
+                client_name,
+                lecture=lecture.code,
+                day=day,
+                student_id=student_id,
                 attendance_id=result.attendance_id,
             )
-        return MarkOutcome(
-            lecture.code, student_id, result.status, result.already_marked, result.attendance_id
-        )
+        return MarkOutcome(lecture.code, student_id, result.status, result.already_marked, result.attendance_id)
 
     def batch_mark(
         self,
@@ -314,8 +315,7 @@ class AttendanceService:
         lecture = require_lecture(cur, lecture_code)
         self._require_enrolled(cur, lecture, [student_id for student_id, _ in marks])
         session_id = attendance.ensure_session(cur, lecture.lecture_id, self.today())
-        attendance.mark_many(cur, session_id=session_id, marks=list(marks), source=source,
-                             client_name=client_name)
+        attendance.mark_many(cur, session_id=session_id, marks=list(marks), source=source, client_name=client_name)
         outcome = BatchOutcome(batch_id, applied=len(marks), replayed=False)
         attendance.record_batch(
             cur,
@@ -370,8 +370,9 @@ class AttendanceService:
             assert decision.student_id is not None  # an accepted decision names its student
             if self.evidence is not None:
                 self.evidence.remember(client_name, images[0], [decision.student_id])
-            marked = self.mark(lecture_code, decision.student_id, client_name=client_name,
-                               source="checkin", distance=decision.distance)
+            marked = self.mark(
+                lecture_code, decision.student_id, client_name=client_name, source="checkin", distance=decision.distance
+            )
             return CheckinOutcome(marked.lecture, decision, name, candidates, marked.status, marked.already_marked)
         if decision.outcome == UNCERTAIN and mark and queue_uncertain:
             pending_id = self.write_transaction(
@@ -384,12 +385,20 @@ class AttendanceService:
         lecture = require_lecture(cur, lecture_code)
         session_id = attendance.ensure_session(cur, lecture.lecture_id, self.today())
         return pending.add_pending(
-            cur, session_id=session_id, client_name=client_name, frames=decision.frames,
+            cur,
+            session_id=session_id,
+            client_name=client_name,
+            frames=decision.frames,
             candidates=[(c.student_id, c.distance) for c in decision.candidates],
         )
 
     def enroll(
-        self, student_id: str, images: Sequence[bytes], *, name: str | None = None, force: bool = False,
+        self,
+        student_id: str,
+        images: Sequence[bytes],
+        *,
+        name: str | None = None,
+        force: bool = False,
         progress: Callable[[int], None] | None = None,
     ) -> EnrolOutcome:
         """Store the encodings of these photos of one student, all or none: each photo must show
@@ -407,9 +416,7 @@ class AttendanceService:
         problems = [_photo_problem(result) for result in results]
         usable = [i for i, problem in enumerate(problems) if problem is None]
         gallery = self.faces.gallery
-        verdicts = enrolment_checks.check_new_photos(
-            gallery, student_id, [results[i].encoding for i in usable]
-        )
+        verdicts = enrolment_checks.check_new_photos(gallery, student_id, [results[i].encoding for i in usable])
         for i, verdict in zip(usable, verdicts):
             problems[i] = PhotoProblem(verdict.problem, verdict.other_student, verdict.distance)
         photos = tuple(problem or PhotoProblem(None) for problem in problems)
@@ -417,8 +424,11 @@ class AttendanceService:
         if blocking:
             return EnrolOutcome(student_id, 0, len(gallery.encodings_of(student_id)), photos)
         rows = [
-            (hashlib.sha256(images[i]).hexdigest(), results[i].encoding,
-             images[i] if self.keep_enrolment_photos else None)
+            (
+                hashlib.sha256(images[i]).hexdigest(),
+                results[i].encoding,
+                images[i] if self.keep_enrolment_photos else None,
+            )
             for i in usable
         ]
 
@@ -464,8 +474,14 @@ class AttendanceService:
                 raise ServiceError(ErrorCode.NOT_ENROLLED, f"student {student_id} is not on the roster of this lecture")
             distance = next((c.distance for c in checkin.candidates if c.student_id == student_id), None)
             result = attendance.mark(
-                cur, session_id=checkin.session_id, student_id=student_id, status=status, source="checkin",
-                client_name=checkin.client_name, distance=distance, overwrite=False,
+                cur,
+                session_id=checkin.session_id,
+                student_id=student_id,
+                status=status,
+                source="checkin",
+                client_name=checkin.client_name,
+                distance=distance,
+                overwrite=False,
             )
             pending.resolve(cur, pending_id, resolution="confirmed", student_id=student_id, resolved_by=client_name)
             return ResolveOutcome(pending_id, "confirmed", student_id, result.status, result.already_marked)

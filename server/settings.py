@@ -116,59 +116,196 @@ def _camera(name: str, flag: str, key: str, help: str) -> Setting:
     return Setting(name, flag, "camera", key, float, _CAMERA_DEFAULTS[name], help, _MINUTES, "MIN")
 
 
-def _server(name: str, flag: str, table: str, key: str, kind: type, help: str, check: Check | None = None,
-            **extra) -> Setting:
+def _server(
+    name: str, flag: str, table: str, key: str, kind: type, help: str, check: Check | None = None, **extra
+) -> Setting:
     return Setting(name, flag, table, key, kind, _SERVER_DEFAULTS[name], help, check, **extra)
 
 
 SETTINGS: tuple[Setting, ...] = (
     _server("host", "--host", "server", "host", str, "address to listen on"),
     _server("port", "--port", "server", "port", int, "TCP port; 0 picks a free one", _between(0, 65535)),
-    Setting("db_url", "--db-url", "database", "url", str, DEFAULT_DB_URL,
-            f"mysql://user:password@host:port/database (else ${DB_URL_ENV})", _database_url, "URL"),
-    Setting("knowns_dir", "--knowns", "server", "knowns", Path, Path("knowns"),
-            "enrollment photos, <student ID>_<name>.jpg", metavar="DIR"),
-    _server("threshold", "--threshold", "server", "threshold", float,
-            "ceiling of the decision rules: no face farther than this is ever accepted; the rules "
-            "calibrate a lower threshold from the enrolled faces (docs/recognition.md)", _threshold),
-    _server("detect_max_side", "--detect-max-side", "server", "detect-max-side", int,
-            "detect faces on a copy at most this many pixels wide/high; 0: full size", _at_least(0)),
-    _server("workers", "--workers", "server", "workers", int, "recognition worker processes", _at_least(1),
-            unset="one per core"),
-    _server("idle_timeout", "--idle-timeout", "server", "idle-timeout", float,
-            "seconds a silent connection is kept open", _above(0)),
-    _server("tls_cert", "--tls-cert", "tls", "cert", Path,
-            "certificate (chain): the framed protocol then requires TLS", metavar="PEM", unset="no TLS"),
-    _server("tls_key", "--tls-key", "tls", "key", Path,
-            "private key of --tls-cert", metavar="PEM", unset="in the certificate's file"),
-    _server("legacy_from", "--legacy-from", "legacy", "from", list,
-            "accept 2019 payloads (no token) from this network; repeatable, replaces the default",
-            _networks, metavar="CIDR"),
+    Setting(
+        "db_url",
+        "--db-url",
+        "database",
+        "url",
+        str,
+        DEFAULT_DB_URL,
+        f"mysql://user:password@host:port/database (else ${DB_URL_ENV})",
+        _database_url,
+        "URL",
+    ),
+    Setting(
+        "knowns_dir",
+        "--knowns",
+        "server",
+        "knowns",
+        Path,
+        Path("knowns"),
+        "enrollment photos, <student ID>_<name>.jpg",
+        metavar="DIR",
+    ),
+    _server(
+        "threshold",
+        "--threshold",
+        "server",
+        "threshold",
+        float,
+        "ceiling of the decision rules: no face farther than this is ever accepted; the rules "
+        "calibrate a lower threshold from the enrolled faces (docs/recognition.md)",
+        _threshold,
+    ),
+    _server(
+        "detect_max_side",
+        "--detect-max-side",
+        "server",
+        "detect-max-side",
+        int,
+        "detect faces on a copy at most this many pixels wide/high; 0: full size",
+        _at_least(0),
+    ),
+    _server(
+        "workers",
+        "--workers",
+        "server",
+        "workers",
+        int,
+        "recognition worker processes",
+        _at_least(1),
+        unset="one per core",
+    ),
+    _server(
+        "idle_timeout",
+        "--idle-timeout",
+        "server",
+        "idle-timeout",
+        float,
+        "seconds a silent connection is kept open",
+        _above(0),
+    ),
+    _server(
+        "tls_cert",
+        "--tls-cert",
+        "tls",
+        "cert",
+        Path,
+        "certificate (chain): the framed protocol then requires TLS",
+        metavar="PEM",
+        unset="no TLS",
+    ),
+    _server(
+        "tls_key",
+        "--tls-key",
+        "tls",
+        "key",
+        Path,
+        "private key of --tls-cert",
+        metavar="PEM",
+        unset="in the certificate's file",
+    ),
+    _server(
+        "legacy_from",
+        "--legacy-from",
+        "legacy",
+        "from",
+        list,
+        "accept 2019 payloads (no token) from this network; repeatable, replaces the default",
+        _networks,
+        metavar="CIDR",
+    ),
     _server("legacy", "--no-legacy", "legacy", "enabled", bool, "refuse every 2019 payload"),
-    _server("max_connections", "--max-connections", "limits", "max-connections", int,
-            "connections served at once; more are answered busy", _at_least(1)),
-    _server("rate", "--rate", "limits", "rate", float,
-            "requests per second per client (framed: per client name, 2019: per IP); 0: no limit", _at_least(0)),
-    _server("burst", "--burst", "limits", "burst", int, "requests a client may send at once above --rate",
-            _at_least(1)),
-    _server("max_frame_bytes", "--max-frame-bytes", "limits", "max-frame-bytes", int,
-            "largest framed request in bytes", _at_least(1)),
-    _server("max_pixels", "--max-pixels", "limits", "max-pixels", int,
-            "largest image in pixels (width x height), refused from its header", _at_least(1)),
-    _server("keep_evidence", "--keep-evidence", "privacy", "keep-evidence", Path,
-            "keep the frame that supported each mark in DIR", metavar="DIR", unset="keep no frame"),
-    _server("evidence_days", "--evidence-days", "privacy", "evidence-days", float,
-            "delete kept frames after this many days", _above(0)),
-    _server("keep_enrolment_photos", "--keep-enrolment-photos", "privacy", "keep-enrolment-photos", bool,
-            "store photos enrolled with the enroll op in MySQL beside their encodings (else only the encodings)"),
-    _camera("late_after_minutes", "--late-after", "late-after",
-            "camera: first seen later than this after the start is late"),
-    _camera("leave_window_minutes", "--leave-window", "leave-window",
-            "camera: not seen in this last part of a session is left early"),
-    _camera("close_margin_minutes", "--close-margin", "close-margin",
-            "camera: close a session this long after its scheduled end"),
-    _server("close_due_every", "--close-due-every", "camera", "close-due-every", float,
-            "seconds between checks for sessions to close; 0: never", _at_least(0), metavar="S"),
+    _server(
+        "max_connections",
+        "--max-connections",
+        "limits",
+        "max-connections",
+        int,
+        "connections served at once; more are answered busy",
+        _at_least(1),
+    ),
+    _server(
+        "rate",
+        "--rate",
+        "limits",
+        "rate",
+        float,
+        "requests per second per client (framed: per client name, 2019: per IP); 0: no limit",
+        _at_least(0),
+    ),
+    _server(
+        "burst", "--burst", "limits", "burst", int, "requests a client may send at once above --rate", _at_least(1)
+    ),
+    _server(
+        "max_frame_bytes",
+        "--max-frame-bytes",
+        "limits",
+        "max-frame-bytes",
+        int,
+        "largest framed request in bytes",
+        _at_least(1),
+    ),
+    _server(
+        "max_pixels",
+        "--max-pixels",
+        "limits",
+        "max-pixels",
+        int,
+        "largest image in pixels (width x height), refused from its header",
+        _at_least(1),
+    ),
+    _server(
+        "keep_evidence",
+        "--keep-evidence",
+        "privacy",
+        "keep-evidence",
+        Path,
+        "keep the frame that supported each mark in DIR",
+        metavar="DIR",
+        unset="keep no frame",
+    ),
+    _server(
+        "evidence_days",
+        "--evidence-days",
+        "privacy",
+        "evidence-days",
+        float,
+        "delete kept frames after this many days",
+        _above(0),
+    ),
+    _server(
+        "keep_enrolment_photos",
+        "--keep-enrolment-photos",
+        "privacy",
+        "keep-enrolment-photos",
+        bool,
+        "store photos enrolled with the enroll op in MySQL beside their encodings (else only the encodings)",
+    ),
+    _camera(
+        "late_after_minutes", "--late-after", "late-after", "camera: first seen later than this after the start is late"
+    ),
+    _camera(
+        "leave_window_minutes",
+        "--leave-window",
+        "leave-window",
+        "camera: not seen in this last part of a session is left early",
+    ),
+    _camera(
+        "close_margin_minutes",
+        "--close-margin",
+        "close-margin",
+        "camera: close a session this long after its scheduled end",
+    ),
+    _server(
+        "close_due_every",
+        "--close-due-every",
+        "camera",
+        "close-due-every",
+        float,
+        "seconds between checks for sessions to close; 0: never",
+        _at_least(0),
+        metavar="S",
+    ),
     Setting("log_level", "--log-level", "server", "log-level", str, "INFO", "log level", _log_level),
 )
 
@@ -202,12 +339,20 @@ def add_flags(parser: argparse.ArgumentParser) -> None:
             action = "store_false" if setting.default else "store_true"
             group.add_argument(setting.flag, dest=setting.name, action=action, default=None, help=help_text)
         elif setting.kind is list:
-            group.add_argument(setting.flag, dest=setting.name, action="append", default=None,
-                               metavar=setting.metavar, help=help_text)
+            group.add_argument(
+                setting.flag, dest=setting.name, action="append", default=None, metavar=setting.metavar, help=help_text
+            )
         else:
             choices = LOG_LEVELS if setting.name == "log_level" else None
-            group.add_argument(setting.flag, dest=setting.name, type=setting.kind, default=None,
-                               metavar=setting.metavar, choices=choices, help=help_text)
+            group.add_argument(
+                setting.flag,
+                dest=setting.name,
+                type=setting.kind,
+                default=None,
+                metavar=setting.metavar,
+                choices=choices,
+                help=help_text,
+            )
 
 
 def resolve(

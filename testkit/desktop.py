@@ -11,8 +11,9 @@ from client.desktop.app import MainWindow, Options
 
 
 @contextlib.contextmanager
-def main_windows(tmp_path, token: str, *, size: tuple[int, int] | None = None,
-                 **defaults) -> Iterator[Callable[..., MainWindow]]:
+def main_windows(
+    tmp_path, token: str, *, size: tuple[int, int] | None = None, **defaults
+) -> Iterator[Callable[..., MainWindow]]:
     """``make(port, **options)`` -> a shown MainWindow talking to 127.0.0.1:port with ``token``,
     its settings and data under ``tmp_path``; ``defaults`` add to the test defaults (short retry,
     no background refresh) and ``options`` override them. Every window is shut down at the end."""
@@ -20,8 +21,15 @@ def main_windows(tmp_path, token: str, *, size: tuple[int, int] | None = None,
 
     def make(port: int, **options) -> MainWindow:
         settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
-        base = dict(server=f"127.0.0.1:{port}", data_dir=tmp_path / "data", retry_interval=0.3,
-                    status_interval=60.0, refresh_interval=60.0, token=token, **defaults)
+        base = dict(
+            server=f"127.0.0.1:{port}",
+            data_dir=tmp_path / "data",
+            retry_interval=0.3,
+            status_interval=60.0,
+            refresh_interval=60.0,
+            token=token,
+            **defaults,
+        )
         window = MainWindow(Options(**{**base, **options}), settings)
         if size is not None:
             window.resize(*size)

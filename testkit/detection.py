@@ -62,7 +62,7 @@ def classroom(folder: Path, truth) -> tuple[np.ndarray, list[faces.Box]]:
             x, y, row_height = 0, y + row_height, 0
         if y + height > 1080:
             break
-        canvas[y:y + height, x:x + width] = image
+        canvas[y : y + height, x : x + width] = image
         boxes += [(top + y, right + x, bottom + y, left + x) for top, right, bottom, left in truth[name]]
         x, row_height = x + width, max(row_height, height)
     return canvas, boxes

@@ -24,13 +24,29 @@ from testkit.paths import FACES
 from testkit.servers import LECTURE
 
 HOST = "127.0.0.1"  # never anything else
-NASTY_TEXT = ["'", '"', ";", "--", "\x00", "\\", "'; DROP TABLE students; --", "김철수", "𝒳", "\u202e",
-              "ea0017_1' OR '1'='1", "%s", "{}", "\n\r\t", "A" * 300]
+NASTY_TEXT = [
+    "'",
+    '"',
+    ";",
+    "--",
+    "\x00",
+    "\\",
+    "'; DROP TABLE students; --",
+    "김철수",
+    "𝒳",
+    "\u202e",
+    "ea0017_1' OR '1'='1",
+    "%s",
+    "{}",
+    "\n\r\t",
+    "A" * 300,
+]
 LEGACY_REPLY = re.compile(rb"(success|fail|Unknown|[0-9]{9}|\n|([0-9]{9}\t[^\t\n]*\t[^\t\n]+\t[^\t\n]+\n)+)\Z")
 
 
 def png_bomb(width: int = 50_000, height: int = 50_000) -> bytes:
     """A valid little PNG (about 1 KB) whose header claims width x height pixels."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
@@ -81,12 +97,20 @@ class Mutator:
         if kind == "roster":
             return framed.RosterRequest(request_id, lecture)
         if kind == "mark":
-            return framed.MarkRequest(request_id, lecture, student, r.choice(["present", "late", "excused"]),
-                                      r.choice(["checkin", "camera", "manual"]), r.choice([None, 0.0, r.random()]))
+            return framed.MarkRequest(
+                request_id,
+                lecture,
+                student,
+                r.choice(["present", "late", "excused"]),
+                r.choice(["checkin", "camera", "manual"]),
+                r.choice([None, 0.0, r.random()]),
+            )
         if kind == "batch":
             chosen = r.sample(self.student_ids, r.randint(1, len(self.student_ids)))
             return framed.BatchMarkRequest(
-                request_id, lecture, f"fuzz-{r.getrandbits(40):x}",
+                request_id,
+                lecture,
+                f"fuzz-{r.getrandbits(40):x}",
                 tuple(framed.BatchMark(sid, r.choice(["present", "absent"])) for sid in chosen),
             )
         image = self.mutate(r.choice(self.images)) if r.random() < 0.5 else r.choice(self.images)
@@ -106,8 +130,10 @@ class Mutator:
         if choice == 6:
             return [self.random_json(depth + 1) for _ in range(r.randint(0, 4))]
         if choice == 7:
-            return {r.choice(["lecture", "student_id", "status", "marks", "op", "token", "x"]): self.random_json(depth + 1)
-                    for _ in range(r.randint(0, 4))}
+            return {
+                r.choice(["lecture", "student_id", "status", "marks", "op", "token", "x"]): self.random_json(depth + 1)
+                for _ in range(r.randint(0, 4))
+            }
         nested = "[" * r.randint(50, 5000)  # deep nesting
         return nested
 
@@ -115,8 +141,24 @@ class Mutator:
         r = self.rng
         header = {"op": r.choice(list(framed.REQUEST_TYPES) + ["nope", "welcome", "error"])}
         for _ in range(r.randint(0, 6)):
-            header[r.choice(["lecture", "student_id", "status", "source", "distance", "batch_id",
-                             "marks", "token", "image", "min_face", "boxes", "x"])] = self.random_json()
+            header[
+                r.choice(
+                    [
+                        "lecture",
+                        "student_id",
+                        "status",
+                        "source",
+                        "distance",
+                        "batch_id",
+                        "marks",
+                        "token",
+                        "image",
+                        "min_face",
+                        "boxes",
+                        "x",
+                    ]
+                )
+            ] = self.random_json()
         text = json.dumps(header, ensure_ascii=r.random() < 0.5)
         if r.random() < 0.1:
             text = text.replace('"', "'", 1)  # not JSON
@@ -138,7 +180,7 @@ class Mutator:
             elif op == 1:
                 data[at:at] = r.randbytes(r.randint(1, 16))
             elif op == 2:
-                del data[at:at + r.randint(1, 64)]
+                del data[at : at + r.randint(1, 64)]
             elif op == 3:
                 data = data[:at]
             elif op == 4 and len(data) >= 4:
@@ -151,7 +193,7 @@ class Mutator:
         """The frame with its header (and blob) changed but its length fields right again: the
         stream stays in step, the content is what is fuzzed."""
         request_id, header_len = struct.unpack_from(">II", frame, 4)
-        header, blob = frame[12:12 + header_len], frame[12 + header_len:]
+        header, blob = frame[12 : 12 + header_len], frame[12 + header_len :]
         if self.rng.random() < 0.7:
             header = self.mutate(header)
         else:
@@ -375,6 +417,8 @@ def check_server(host: str, port: int, token: str, probe: bytes, expected: str) 
 
 
 def sample_images() -> list[bytes]:
-    return [(FACES / name).read_bytes() for name in
-            ("probes/obama_240p.jpg", "probes/alex_lacamoire_2.png", "negatives/dogs.jpg")
-            if (FACES / name).is_file()] or [(FACES / "knowns/201911001_obama.jpg").read_bytes()]
+    return [
+        (FACES / name).read_bytes()
+        for name in ("probes/obama_240p.jpg", "probes/alex_lacamoire_2.png", "negatives/dogs.jpg")
+        if (FACES / name).is_file()
+    ] or [(FACES / "knowns/201911001_obama.jpg").read_bytes()]

@@ -13,8 +13,9 @@ STATUSES = ("present", "present", "present", "present", "late", "absent", "excus
 SOURCES = ("checkin", "rollcall", "camera", "manual")
 
 
-def generate_term(url: DatabaseUrl, lecture: str, *, weeks: int = 10, seed: int = 5,
-                  first: datetime.date = datetime.date(2024, 3, 4)) -> list[datetime.date]:
+def generate_term(
+    url: DatabaseUrl, lecture: str, *, weeks: int = 10, seed: int = 5, first: datetime.date = datetime.date(2024, 3, 4)
+) -> list[datetime.date]:
     """Weekly past sessions of ``lecture`` from ``first`` (the first half closed), plus an open
     session today, with random marks (about one cell in ten has none). Every student is enrolled
     a week before the term, except the second one, who enrolls in the fourth week. Replaces the
@@ -27,29 +28,30 @@ def generate_term(url: DatabaseUrl, lecture: str, *, weeks: int = 10, seed: int 
             cur.execute("SELECT lecture_id FROM lectures WHERE code = %s", (lecture,))
             (lecture_id,) = cur.fetchone()
             cur.execute(
-                "DELETE a FROM attendance a JOIN class_sessions s USING (session_id)"
-                " WHERE s.lecture_id = %s", (lecture_id,))
+                "DELETE a FROM attendance a JOIN class_sessions s USING (session_id) WHERE s.lecture_id = %s",
+                (lecture_id,),
+            )
             cur.execute(
-                "DELETE b FROM applied_batches b JOIN class_sessions s USING (session_id)"
-                " WHERE s.lecture_id = %s", (lecture_id,))
+                "DELETE b FROM applied_batches b JOIN class_sessions s USING (session_id) WHERE s.lecture_id = %s",
+                (lecture_id,),
+            )
             cur.execute("DELETE FROM class_sessions WHERE lecture_id = %s", (lecture_id,))
-            cur.execute(
-                "SELECT student_id FROM enrollments WHERE lecture_id = %s ORDER BY student_id",
-                (lecture_id,))
+            cur.execute("SELECT student_id FROM enrollments WHERE lecture_id = %s ORDER BY student_id", (lecture_id,))
             students = [row[0] for row in cur.fetchall()]
             enrolled = {}
             for n, student_id in enumerate(students):
                 enrolled[student_id] = first + datetime.timedelta(weeks=3 if n == 1 else -1)
                 cur.execute(
                     "UPDATE enrollments SET enrolled_at = %s WHERE lecture_id = %s AND student_id = %s",
-                    (datetime.datetime.combine(enrolled[student_id], datetime.time(10, 0)),
-                     lecture_id, student_id))
+                    (datetime.datetime.combine(enrolled[student_id], datetime.time(10, 0)), lecture_id, student_id),
+                )
             today = datetime.date.today()
             for k, day in enumerate([*days, today]):
                 closed = datetime.datetime.combine(day, datetime.time(12, 0)) if k < weeks // 2 else None
                 cur.execute(
                     "INSERT INTO class_sessions (lecture_id, session_date, closed_at) VALUES (%s, %s, %s)",
-                    (lecture_id, day, closed))
+                    (lecture_id, day, closed),
+                )
                 session_id = cur.lastrowid
                 for student_id in students:
                     if rng.random() < (0.5 if day == today else 0.1):
@@ -59,7 +61,8 @@ def generate_term(url: DatabaseUrl, lecture: str, *, weeks: int = 10, seed: int 
                     cur.execute(
                         "INSERT INTO attendance (session_id, student_id, status, source, client_name)"
                         " VALUES (%s, %s, %s, %s, 'report-test')",
-                        (session_id, student_id, rng.choice(STATUSES), rng.choice(SOURCES)))
+                        (session_id, student_id, rng.choice(STATUSES), rng.choice(SOURCES)),
+                    )
     finally:
         conn.close()
     return [*days, datetime.date.today()]

@@ -101,8 +101,9 @@ def run_load(
     return result
 
 
-def _client_loop(host, port, token, seeded, probes, rng, deadline, result: LoadResult, number: int,
-                 pause: float) -> None:
+def _client_loop(
+    host, port, token, seeded, probes, rng, deadline, result: LoadResult, number: int, pause: float
+) -> None:
     client: FramedClient | None = None
     batch_count = 0
     lectures = sorted(seeded.lectures)
@@ -187,8 +188,9 @@ class Verification:
 
     @property
     def ok(self) -> bool:
-        return not (self.missing or self.unexpected or self.duplicate_rows
-                    or self.batches_applied_twice or self.batches_missing)
+        return not (
+            self.missing or self.unexpected or self.duplicate_rows or self.batches_applied_twice or self.batches_missing
+        )
 
 
 def verify(url: DatabaseUrl, result: LoadResult, day: dt.date | None = None) -> Verification:
@@ -201,7 +203,8 @@ def verify(url: DatabaseUrl, result: LoadResult, day: dt.date | None = None) -> 
     )
     stored = collections.Counter(rows)
     duplicates = query(
-        url, "SELECT COUNT(*) FROM (SELECT session_id, student_id FROM attendance"
+        url,
+        "SELECT COUNT(*) FROM (SELECT session_id, student_id FROM attendance"
         " GROUP BY session_id, student_id HAVING COUNT(*) > 1) d",
     )[0][0]
     applied = collections.Counter(
@@ -222,8 +225,10 @@ def verify(url: DatabaseUrl, result: LoadResult, day: dt.date | None = None) -> 
 
 
 def report(result: LoadResult, check: Verification) -> str:
-    lines = [f"{result.requests()} requests acknowledged in {result.seconds:.1f} s "
-             f"({result.requests() / max(result.seconds, 1e-9):.0f}/s)"]
+    lines = [
+        f"{result.requests()} requests acknowledged in {result.seconds:.1f} s "
+        f"({result.requests() / max(result.seconds, 1e-9):.0f}/s)"
+    ]
     lines.append(f"{'kind':12} {'count':>7} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
     for kind in KINDS:
         values = result.latencies.get(kind, [])
@@ -282,7 +287,9 @@ def run_with_db_restart(
 ) -> RestartOutcome:
     holder: dict = {}
     runner = threading.Thread(
-        target=lambda: holder.update(result=run_load("127.0.0.1", server.port, tokens, seeded, seconds=seconds, seed=seed))
+        target=lambda: holder.update(
+            result=run_load("127.0.0.1", server.port, tokens, seeded, seconds=seconds, seed=seed)
+        )
     )
     runner.start()
     time.sleep(min(seconds / 3, max(seconds - down - 3, 0.5)))
@@ -297,8 +304,13 @@ def run_with_db_restart(
     back_at = min(after, default=float("inf"))
     errors = [t for t in result.error_times if down_at <= t <= back_at]
     return RestartOutcome(
-        result, verify(seeded.url, result), down_at, up_at, len(errors),
-        (min(errors) - down_at) if errors else float("nan"), back_at - up_at,
+        result,
+        verify(seeded.url, result),
+        down_at,
+        up_at,
+        len(errors),
+        (min(errors) - down_at) if errors else float("nan"),
+        back_at - up_at,
     )
 
 
@@ -368,17 +380,26 @@ def kill_during_batch(
                 blocker.close()
             _wait_for_no_connections(seeded.url)
             rows_after_kill = _rows_of(seeded.url, lecture)
-            applied = query(seeded.url, "SELECT COUNT(*) FROM applied_batches WHERE batch_id = %s", (batch_id,))[0][0] == 1
+            applied = (
+                query(seeded.url, "SELECT COUNT(*) FROM applied_batches WHERE batch_id = %s", (batch_id,))[0][0] == 1
+            )
             server = ServerProcess(seeded.url, knowns, "--rate", "0").start()
             with FramedClient("127.0.0.1", server.port, token=token, timeout=60) as client:
                 began = time.monotonic()
                 retry = client.batch_mark(lecture, batch_id, [(m.student_id, m.status) for m in marks])
                 if not retry.replayed:
                     batch_seconds = time.monotonic() - began
-            outcomes.append(KillRound(
-                mode, rows_after_kill, applied, retry.applied, retry.replayed, _rows_of(seeded.url, lecture),
-                query(seeded.url, "SELECT COUNT(*) FROM applied_batches WHERE batch_id = %s", (batch_id,))[0][0],
-            ))
+            outcomes.append(
+                KillRound(
+                    mode,
+                    rows_after_kill,
+                    applied,
+                    retry.applied,
+                    retry.replayed,
+                    _rows_of(seeded.url, lecture),
+                    query(seeded.url, "SELECT COUNT(*) FROM applied_batches WHERE batch_id = %s", (batch_id,))[0][0],
+                )
+            )
     finally:
         server.stop()
     return outcomes
@@ -438,7 +459,8 @@ def _wait_for_no_connections(url: DatabaseUrl, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         left = query(
-            url, "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = %s AND ID <> CONNECTION_ID()",
+            url,
+            "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = %s AND ID <> CONNECTION_ID()",
             (url.database,),
         )[0][0]
         if not left:

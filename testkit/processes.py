@@ -64,19 +64,35 @@ class PrivateMariaDB:
             return
         self.directory.mkdir(parents=True, exist_ok=True)
         subprocess.run(
-            [_binary("mariadb-install-db"), "--no-defaults", f"--datadir={self.directory / 'data'}",
-             "--auth-root-authentication-method=normal", "--skip-test-db", f"--user={_user()}"],
-            check=True, capture_output=True,
+            [
+                _binary("mariadb-install-db"),
+                "--no-defaults",
+                f"--datadir={self.directory / 'data'}",
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+                f"--user={_user()}",
+            ],
+            check=True,
+            capture_output=True,
         )
 
     def start(self, timeout: float = 60.0) -> PrivateMariaDB:
         self.install()
         self.process = subprocess.Popen(
-            [_binary("mariadbd"), "--no-defaults", f"--datadir={self.directory / 'data'}",
-             f"--socket={self.directory / 'mysqld.sock'}", f"--port={self.port}",
-             "--bind-address=127.0.0.1", f"--user={_user()}", "--innodb-buffer-pool-size=64M",
-             f"--log-error={self.directory / 'error.log'}", "--skip-name-resolve"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                _binary("mariadbd"),
+                "--no-defaults",
+                f"--datadir={self.directory / 'data'}",
+                f"--socket={self.directory / 'mysqld.sock'}",
+                f"--port={self.port}",
+                "--bind-address=127.0.0.1",
+                f"--user={_user()}",
+                "--innodb-buffer-pool-size=64M",
+                f"--log-error={self.directory / 'error.log'}",
+                "--skip-name-resolve",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -157,13 +173,34 @@ class ServerProcess:
     """``python -m server`` on 127.0.0.1 and a free port, its stderr kept (last 500 lines).
     start() returns once the port accepts connections."""
 
-    def __init__(self, db_url: DatabaseUrl, knowns_dir: Path, *args: str, workers: int = 1,
-                 log_level: str = "WARNING", cwd: Path = REPO, env: dict | None = None):
+    def __init__(
+        self,
+        db_url: DatabaseUrl,
+        knowns_dir: Path,
+        *args: str,
+        workers: int = 1,
+        log_level: str = "WARNING",
+        cwd: Path = REPO,
+        env: dict | None = None,
+    ):
         self.port = free_port()
         self.command = [
-            sys.executable, "-m", "server", "--host", "127.0.0.1", "--port", str(self.port),
-            "--workers", str(workers), "--db-url", db_url.to_url(), "--knowns", str(knowns_dir),
-            "--log-level", log_level, *args,
+            sys.executable,
+            "-m",
+            "server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(workers),
+            "--db-url",
+            db_url.to_url(),
+            "--knowns",
+            str(knowns_dir),
+            "--log-level",
+            log_level,
+            *args,
         ]
         self.cwd = cwd
         self.env = env
@@ -174,8 +211,14 @@ class ServerProcess:
         env = {**os.environ, **(self.env or {})}
         env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
         self.process = subprocess.Popen(
-            self.command, cwd=self.cwd, env=env, stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, errors="replace",
+            self.command,
+            cwd=self.cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            errors="replace",
         )
         threading.Thread(target=lambda: self.lines.extend(self.process.stderr), daemon=True).start()
         deadline = time.monotonic() + timeout

@@ -91,20 +91,17 @@ class Term:
         return "A"  # not marked
 
     def dates(self, date_from=None, date_to=None) -> list[datetime.date]:
-        return [d for d in self.sessions
-                if (date_from is None or d >= date_from) and (date_to is None or d <= date_to)]
+        return [d for d in self.sessions if (date_from is None or d >= date_from) and (date_to is None or d <= date_to)]
 
     def expected_cells(self, date_from=None, date_to=None) -> dict[str, list[str]]:
         return {sid: [self.cell(sid, d) for d in self.dates(date_from, date_to)] for sid in STUDENTS}
 
     def expected_tallies(self, late_weight=0.5, date_from=None, date_to=None) -> dict[str, Expected]:
-        return {sid: tally(cells, late_weight)
-                for sid, cells in self.expected_cells(date_from, date_to).items()}
+        return {sid: tally(cells, late_weight) for sid, cells in self.expected_cells(date_from, date_to).items()}
 
     def expected_session_tallies(self, late_weight=0.5) -> list[Expected]:
         cells = self.expected_cells()
-        return [tally([cells[sid][i] for sid in STUDENTS], late_weight)
-                for i in range(len(self.sessions))]
+        return [tally([cells[sid][i] for sid in STUDENTS], late_weight) for i in range(len(self.sessions))]
 
 
 def tally(cells: list[str], late_weight: float) -> Expected:
@@ -153,8 +150,7 @@ def write_term(cur) -> Term:
         )
     # The other lecture meets on the same days; 201911006 has a mark there without enrollment.
     for day in PAST_SESSIONS[:2]:
-        cur.execute("INSERT INTO class_sessions (lecture_id, session_date) VALUES (%s, %s)",
-                    (ids[OTHER_LECTURE], day))
+        cur.execute("INSERT INTO class_sessions (lecture_id, session_date) VALUES (%s, %s)", (ids[OTHER_LECTURE], day))
         cur.executemany(
             "INSERT INTO attendance (session_id, student_id, status, source, client_name)"
             " VALUES (%s, %s, 'excused', 'manual', 'test')",

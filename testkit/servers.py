@@ -146,7 +146,7 @@ def exchange(host: str, port: int, payload: bytes, *, chunk: int | None = None, 
     with socket.create_connection((host, port), timeout=timeout) as sock:
         if chunk:
             for start in range(0, len(payload), chunk):
-                sock.sendall(payload[start:start + chunk])
+                sock.sendall(payload[start : start + chunk])
         else:
             sock.sendall(payload)
         return read_until_closed(sock)

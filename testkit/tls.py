@@ -26,12 +26,35 @@ def make_certificates(directory: Path, name: str = "test") -> TlsFiles:
         raise RuntimeError("the openssl command is needed for the TLS tests")
     directory.mkdir(parents=True, exist_ok=True)
     ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-    _openssl("req", "-x509", *ec, "-keyout", f"{name}-ca.key", "-out", f"{name}-ca.pem", "-days", "2",
-             "-subj", f"/CN={name} throwaway CA",
-             "-addext", "basicConstraints=critical,CA:TRUE",
-             "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=directory)
-    _openssl("req", *ec, "-keyout", f"{name}-server.key", "-out", f"{name}-server.csr",
-             "-subj", "/CN=localhost", cwd=directory)
+    _openssl(
+        "req",
+        "-x509",
+        *ec,
+        "-keyout",
+        f"{name}-ca.key",
+        "-out",
+        f"{name}-ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        f"/CN={name} throwaway CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+        cwd=directory,
+    )
+    _openssl(
+        "req",
+        *ec,
+        "-keyout",
+        f"{name}-server.key",
+        "-out",
+        f"{name}-server.csr",
+        "-subj",
+        "/CN=localhost",
+        cwd=directory,
+    )
     (directory / f"{name}-server.ext").write_text(
         "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
         "basicConstraints=critical,CA:FALSE\n"
@@ -40,7 +63,22 @@ def make_certificates(directory: Path, name: str = "test") -> TlsFiles:
         "authorityKeyIdentifier=keyid\n"
         "subjectKeyIdentifier=hash\n"
     )
-    _openssl("x509", "-req", "-in", f"{name}-server.csr", "-CA", f"{name}-ca.pem", "-CAkey", f"{name}-ca.key",
-             "-CAcreateserial", "-out", f"{name}-server.pem", "-days", "2",
-             "-extfile", f"{name}-server.ext", cwd=directory)
+    _openssl(
+        "x509",
+        "-req",
+        "-in",
+        f"{name}-server.csr",
+        "-CA",
+        f"{name}-ca.pem",
+        "-CAkey",
+        f"{name}-ca.key",
+        "-CAcreateserial",
+        "-out",
+        f"{name}-server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        f"{name}-server.ext",
+        cwd=directory,
+    )
     return TlsFiles(directory / f"{name}-ca.pem", directory / f"{name}-server.pem", directory / f"{name}-server.key")

@@ -29,10 +29,16 @@ def demo_database(server_db_url, database_name):
 
 
 def run_demo(url, faces_dir) -> subprocess.CompletedProcess:
-    env = {**os.environ, "ATTENDANCE_DB_URL": url.with_database("attendance").to_url(),
-           "DEMO_DATABASE": url.database, "DEMO_PORT": str(free_port()), "ATTENDANCE_FACES_DIR": str(faces_dir)}
-    return subprocess.run([sys.executable, "scripts/demo.py"], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=300)
+    env = {
+        **os.environ,
+        "ATTENDANCE_DB_URL": url.with_database("attendance").to_url(),
+        "DEMO_DATABASE": url.database,
+        "DEMO_PORT": str(free_port()),
+        "ATTENDANCE_FACES_DIR": str(faces_dir),
+    }
+    return subprocess.run(
+        [sys.executable, "scripts/demo.py"], cwd=REPO, env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_demo_runs_in_its_own_database_prints_its_token_and_starts_afresh(demo_database, faces_dir):
@@ -61,8 +67,10 @@ def test_demo_leaves_a_database_with_other_data_alone(demo_database, faces_dir):
     admin.close()
     result = run_demo(url, faces_dir)
     assert result.returncode == 1
-    assert f"database {url.database} on {url.host}:{url.port} holds tables other than the attendance tables" \
+    assert (
+        f"database {url.database} on {url.host}:{url.port} holds tables other than the attendance tables"
         in result.stderr
+    )
     assert "Traceback" not in result.stderr
     with connect(url) as conn, transaction(conn) as cur:
         cur.execute("SELECT grade FROM grades")

@@ -43,9 +43,16 @@ def test_the_example_config_names_every_setting_under_its_table():
 
 def test_the_unit_runs_the_server_from_its_config_file_as_its_own_user():
     unit = UNIT.read_text(encoding="utf-8")
-    for line in ("User=attendance", f"ExecStart={INSTALLED_BINARY} --config /etc/attendance/server.toml",
-                 "ExecReload=/bin/kill -HUP $MAINPID", "Restart=on-failure", "NoNewPrivileges=yes",
-                 "ProtectSystem=strict", "ReadWritePaths=/var/lib/attendance", "PrivateTmp=yes"):
+    for line in (
+        "User=attendance",
+        f"ExecStart={INSTALLED_BINARY} --config /etc/attendance/server.toml",
+        "ExecReload=/bin/kill -HUP $MAINPID",
+        "Restart=on-failure",
+        "NoNewPrivileges=yes",
+        "ProtectSystem=strict",
+        "ReadWritePaths=/var/lib/attendance",
+        "PrivateTmp=yes",
+    ):
         assert f"\n{line}\n" in unit, line
 
 

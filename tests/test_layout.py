@@ -19,8 +19,19 @@ from pathlib import Path
 
 from testkit.paths import REPO
 
-PROJECT_PACKAGES = {"admin", "attendance_version", "bench", "client", "db", "protocol", "reports", "scripts",
-                    "server", "testkit", "tests"}
+PROJECT_PACKAGES = {
+    "admin",
+    "attendance_version",
+    "bench",
+    "client",
+    "db",
+    "protocol",
+    "reports",
+    "scripts",
+    "server",
+    "testkit",
+    "tests",
+}
 
 
 def imported_modules(source: str, package: str) -> set[str]:
@@ -61,18 +72,30 @@ def modules_of(package: str) -> list[Path]:
 
 
 def test_imported_modules_reads_absolute_relative_and_nested_imports():
-    source = ("import os\nfrom db.connection import connect\n"
-              "def f():\n    from server import presence\nfrom . import schema\n")
-    assert imported_modules(source, "db") == {"os", "db.connection", "db.connection.connect", "server",
-                                              "server.presence", "db", "db.schema"}
+    source = (
+        "import os\nfrom db.connection import connect\n"
+        "def f():\n    from server import presence\nfrom . import schema\n"
+    )
+    assert imported_modules(source, "db") == {
+        "os",
+        "db.connection",
+        "db.connection.connect",
+        "server",
+        "server.presence",
+        "db",
+        "db.schema",
+    }
 
 
 def test_db_imports_only_db_protocol_and_the_report_domain():
     allowed = ("db", "protocol", "reports.domain")
     found = {}
     for path in modules_of("db"):
-        outside = {name for name in project_imports(path)
-                   if not any(name == top or name.startswith(top + ".") for top in allowed)}
+        outside = {
+            name
+            for name in project_imports(path)
+            if not any(name == top or name.startswith(top + ".") for top in allowed)
+        }
         if outside:
             found[path.relative_to(REPO).as_posix()] = sorted(outside)
     assert found == {}
@@ -92,11 +115,12 @@ def test_the_report_modules_the_desktop_uses_import_no_database_code():
 
 
 def test_the_desktop_report_screen_loads_neither_db_nor_pymysql():
-    check = ("import sys, client.desktop.report_view, client.desktop.report_model\n"
-             "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('db', 'pymysql', 'server'))\n"
-             "print(' '.join(loaded))\n")
-    result = subprocess.run([sys.executable, "-c", check], cwd=REPO, capture_output=True, text=True,
-                            timeout=120)
+    check = (
+        "import sys, client.desktop.report_view, client.desktop.report_model\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('db', 'pymysql', 'server'))\n"
+        "print(' '.join(loaded))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", check], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == []
 
@@ -119,8 +143,11 @@ def test_tests_and_benchmarks_never_import_each_other():
 
 
 def test_no_test_imports_conftest():
-    assert {path: names for path, names in imports_across("tests", "tests").items()
-            if any(name.startswith("tests.conftest") for name in names)} == {}
+    assert {
+        path: names
+        for path, names in imports_across("tests", "tests").items()
+        if any(name.startswith("tests.conftest") for name in names)
+    } == {}
 
 
 def edits_sys_path(source: str) -> bool:
@@ -128,13 +155,23 @@ def edits_sys_path(source: str) -> bool:
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             target = node.func.value
-            if (node.func.attr in {"insert", "append", "extend"} and isinstance(target, ast.Attribute)
-                    and target.attr == "path" and isinstance(target.value, ast.Name) and target.value.id == "sys"):
+            if (
+                node.func.attr in {"insert", "append", "extend"}
+                and isinstance(target, ast.Attribute)
+                and target.attr == "path"
+                and isinstance(target.value, ast.Name)
+                and target.value.id == "sys"
+            ):
                 return True
         if isinstance(node, (ast.Assign, ast.AugAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            if any(isinstance(x, ast.Attribute) and x.attr == "path" and isinstance(x.value, ast.Name)
-                   and x.value.id == "sys" for x in targets):
+            if any(
+                isinstance(x, ast.Attribute)
+                and x.attr == "path"
+                and isinstance(x.value, ast.Name)
+                and x.value.id == "sys"
+                for x in targets
+            ):
                 return True
     return False
 

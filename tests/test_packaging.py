@@ -31,8 +31,15 @@ from testkit.paths import REPO
 
 PACKAGES = ("protocol", "server", "client", "db", "reports", "admin")
 #: Every command the issue names; each must answer --version.
-COMMANDS = ("attendance-db", "attendance-server", "attendance-client", "attendance-report",
-            "attendance-desktop", "attendance-watch", "attendance-eval")
+COMMANDS = (
+    "attendance-db",
+    "attendance-server",
+    "attendance-client",
+    "attendance-report",
+    "attendance-desktop",
+    "attendance-watch",
+    "attendance-eval",
+)
 
 
 def setup_cfg() -> configparser.ConfigParser:
@@ -83,6 +90,7 @@ def runtime_closure(roots: list[Requirement]) -> set[str]:
 
 # -- the sdist and the wheel ----------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory) -> Path:
     """``python -m build``: the sdist, then the wheel built from that sdist (as pip would).
@@ -91,11 +99,17 @@ def dist(tmp_path_factory) -> Path:
     which would shadow the installed metadata (and its version) for ``python -m`` in the checkout.
     """
     source = tmp_path_factory.mktemp("source") / "checkout"
-    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(
-        ".git", ".venv", ".run", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", ".hypothesis"))
+    shutil.copytree(
+        REPO,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", ".run", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", ".hypothesis"
+        ),
+    )
     out = tmp_path_factory.mktemp("dist")
-    built = subprocess.run([sys.executable, "-m", "build", "--outdir", str(out), str(source)],
-                           capture_output=True, text=True, timeout=600)
+    built = subprocess.run(
+        [sys.executable, "-m", "build", "--outdir", str(out), str(source)], capture_output=True, text=True, timeout=600
+    )
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
     return out
 
@@ -125,8 +139,10 @@ def test_wheel_holds_every_module_the_translations_and_the_sql_files(wheel):
 
     # db/schema.sql and db/migrations/ come with the migrations work (issue 16).
     assert (REPO / "db" / "schema.sql").is_file(), "db/schema.sql missing from the checkout"
-    sql = {p.relative_to(REPO).as_posix() for p in [REPO / "db" / "schema.sql",
-                                                    *(REPO / "db" / "migrations").glob("*.sql")]}
+    sql = {
+        p.relative_to(REPO).as_posix()
+        for p in [REPO / "db" / "schema.sql", *(REPO / "db" / "migrations").glob("*.sql")]
+    }
     assert sql - names == set()
 
     dist_info = f"classroom_attendance-{declared_version()}.dist-info"
@@ -141,10 +157,21 @@ def test_wheel_metadata_declares_the_runtime_dependencies_and_not_face_recogniti
         entry_points.read_string(archive.read(f"{dist_info}/entry_points.txt").decode())
 
     assert meta["Version"] == declared_version()
-    requires = {canonicalize_name(Requirement(text).name): Requirement(text)
-                for text in meta.get_all("Requires-Dist")}
-    expected = {"numpy", "scipy", "pillow", "pillow-heif", "dlib-bin", "face-recognition-models",
-                "setuptools", "pymysql", "opencv-python-headless", "pyqt5", "matplotlib", "openpyxl"}
+    requires = {canonicalize_name(Requirement(text).name): Requirement(text) for text in meta.get_all("Requires-Dist")}
+    expected = {
+        "numpy",
+        "scipy",
+        "pillow",
+        "pillow-heif",
+        "dlib-bin",
+        "face-recognition-models",
+        "setuptools",
+        "pymysql",
+        "opencv-python-headless",
+        "pyqt5",
+        "matplotlib",
+        "openpyxl",
+    }
     assert set(requires) == expected
     assert "face-recognition" not in requires and "dlib" not in requires
     assert requires["setuptools"].specifier.contains("80.10.2")
@@ -159,7 +186,9 @@ def test_requirements_txt_pins_exactly_the_runtime_dependencies_inside_their_ran
     for requirement in declared:
         name = canonicalize_name(requirement.name)
         assert name in pins, f"{requirement} has no pin in requirements.txt"
-        assert requirement.specifier.contains(pins[name]), f"requirements.txt pins {name}=={pins[name]}, outside {requirement}"
+        assert requirement.specifier.contains(pins[name]), (
+            f"requirements.txt pins {name}=={pins[name]}, outside {requirement}"
+        )
     assert set(pins) == runtime_closure(declared), "requirements.txt must pin the runtime dependencies only"
     assert "face-recognition" not in pins
     # `make venv` installed through these pins.
@@ -172,6 +201,7 @@ def test_requirements_txt_pins_exactly_the_runtime_dependencies_inside_their_ran
 
 # -- the wheel, installed ---------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def installed(wheel, tmp_path_factory) -> Path:
     """A venv with the wheel installed (--no-deps) and the dev venv's packages for dependencies."""
@@ -179,12 +209,21 @@ def installed(wheel, tmp_path_factory) -> Path:
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
     python = venv / "bin" / "python"
     # Installed before the .pth exists: pip must not find the dev venv's (editable) install.
-    pip = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q",
-                          "--no-deps", "--no-index", str(wheel)],
-                         env=clean_env(), capture_output=True, text=True, timeout=300)
+    pip = subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps", "--no-index", str(wheel)],
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert pip.returncode == 0, pip.stderr
-    site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                          env=clean_env(), capture_output=True, text=True, check=True).stdout.strip()
+    site = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     assert (Path(site) / "attendance_version.py").is_file()
     dev_paths = dict.fromkeys([sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]])
     (Path(site) / "dev_venv.pth").write_text("".join(f"{path}\n" for path in dev_paths))
@@ -196,15 +235,21 @@ def clean_env() -> dict[str, str]:
 
 
 def run_installed(venv: Path, command: str, *args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([str(venv / "bin" / command), *args], cwd=cwd, env=clean_env(),
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [str(venv / "bin" / command), *args], cwd=cwd, env=clean_env(), capture_output=True, text=True, timeout=120
+    )
 
 
 def test_installed_commands_import_the_wheel_not_the_checkout(installed, tmp_path):
-    shown = run_installed(installed, "python", "-c",
-                          "import attendance_version, client.desktop, db.schema, protocol, server.cli\n"
-                          "for m in (attendance_version, client.desktop, db.schema, protocol, server.cli):"
-                          " print(m.__file__)", cwd=tmp_path)
+    shown = run_installed(
+        installed,
+        "python",
+        "-c",
+        "import attendance_version, client.desktop, db.schema, protocol, server.cli\n"
+        "for m in (attendance_version, client.desktop, db.schema, protocol, server.cli):"
+        " print(m.__file__)",
+        cwd=tmp_path,
+    )
     assert shown.returncode == 0, shown.stderr
     files = shown.stdout.split()
     assert len(files) == 5 and all(f.startswith(str(installed)) for f in files), files
@@ -221,8 +266,9 @@ def test_every_installed_command_prints_its_version(installed, tmp_path):
 
 def test_checkout_commands_print_the_same_version():
     """``python -m admin`` in the checkout (the editable install) says what setup.cfg says."""
-    shown = subprocess.run([sys.executable, "-m", "admin", "--version"], cwd=REPO,
-                           capture_output=True, text=True, timeout=60)
+    shown = subprocess.run(
+        [sys.executable, "-m", "admin", "--version"], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
     assert (shown.returncode, shown.stdout) == (0, f"attendance-db {declared_version()}\n")
 
 
@@ -248,7 +294,8 @@ def tables(url) -> set[tuple[str, str]]:
 
 
 def test_installed_attendance_db_init_creates_the_schema_from_the_package_data(
-        installed, new_database, db_url, tmp_path):
+    installed, new_database, db_url, tmp_path
+):
     done = run_installed(installed, "attendance-db", "--db-url", new_database.to_url(), "init", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert f"created database {new_database.database}" in done.stdout
@@ -259,6 +306,12 @@ def test_version_falls_back_to_setup_cfg_when_the_package_is_not_installed(tmp_p
     """A checkout run without installing: no metadata (``-S``: no site-packages), setup.cfg beside."""
     (tmp_path / "attendance_version.py").write_bytes((REPO / "attendance_version.py").read_bytes())
     (tmp_path / "setup.cfg").write_text("[metadata]\nname = classroom-attendance\nversion = 9.8.7\n")
-    shown = subprocess.run([sys.executable, "-S", "-c", "import attendance_version; print(attendance_version.version())"],
-                           cwd=tmp_path, env=clean_env(), capture_output=True, text=True, timeout=60)
+    shown = subprocess.run(
+        [sys.executable, "-S", "-c", "import attendance_version; print(attendance_version.version())"],
+        cwd=tmp_path,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert (shown.returncode, shown.stdout, shown.stderr) == (0, "9.8.7\n", "")

@@ -67,7 +67,7 @@ def split_at_subcommand(line: CommandLine, has_subcommands: bool) -> tuple[list[
         if FLAG.match(word):
             before.append(word)
         elif has_subcommands and SUBCOMMAND.match(word) and not (previous and FLAG.match(previous)):
-            return before, word, [w for w in line.words[i + 1:] if FLAG.match(w)]
+            return before, word, [w for w in line.words[i + 1 :] if FLAG.match(w)]
         previous = word
     return before, None, []
 
@@ -75,8 +75,9 @@ def split_at_subcommand(line: CommandLine, has_subcommands: bool) -> tuple[list[
 @cache
 def help_text(*command: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "COLUMNS": "200"}
-    return subprocess.run([str(BIN / command[0]), *command[1:], "--help"], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [str(BIN / command[0]), *command[1:], "--help"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def has_subcommands(program: str) -> bool:
@@ -105,8 +106,15 @@ README_LINES = readme_command_lines((REPO / "README.md").read_text(encoding="utf
 
 def test_the_readme_has_a_command_list():
     programs = {line.program for line in README_LINES}
-    assert {"attendance-db", "attendance-server", "attendance-client", "attendance-report",
-            "attendance-desktop", "attendance-watch", "attendance-eval"} <= programs
+    assert {
+        "attendance-db",
+        "attendance-server",
+        "attendance-client",
+        "attendance-report",
+        "attendance-desktop",
+        "attendance-watch",
+        "attendance-eval",
+    } <= programs
     assert len(README_LINES) >= 20
 
 
@@ -125,21 +133,28 @@ def test_each_readme_command_and_its_flags_are_in_its_help(line: CommandLine):
 
 
 def test_the_parser_finds_subcommands_flags_and_continuation_lines():
-    readme = "\n".join([
-        "```sh",
-        "attendance-db --db-url URL close-session ea0017_1 [--date D] | --due   # writes the statuses",
-        "attendance-server --host 0.0.0.0 --knowns knowns/ [--threshold 0.6 (the ceiling)]",
-        "                  [--tls-cert PEM --tls-key PEM]",
-        "make demo",
-        "```",
-        "attendance-db not-in-a-block",
-    ])
+    readme = "\n".join(
+        [
+            "```sh",
+            "attendance-db --db-url URL close-session ea0017_1 [--date D] | --due   # writes the statuses",
+            "attendance-server --host 0.0.0.0 --knowns knowns/ [--threshold 0.6 (the ceiling)]",
+            "                  [--tls-cert PEM --tls-key PEM]",
+            "make demo",
+            "```",
+            "attendance-db not-in-a-block",
+        ]
+    )
     db_line, server_line = readme_command_lines(readme)
     assert db_line.words == ("--db-url", "URL", "close-session", "ea0017_1", "--date", "D", "--due")
     assert split_at_subcommand(db_line, True) == (["--db-url"], "close-session", ["--date", "--due"])
     assert server_line.program == "attendance-server"
     assert [w for w in server_line.words if w.startswith("--")] == [
-        "--host", "--knowns", "--threshold", "--tls-cert", "--tls-key"]
+        "--host",
+        "--knowns",
+        "--threshold",
+        "--tls-cert",
+        "--tls-key",
+    ]
     assert split_at_subcommand(server_line, False)[1] is None
     assert split_at_subcommand(server_line, True)[1] == "the"  # "(the ceiling)": not after a flag
     assert has_subcommands("attendance-db") and has_subcommands("attendance-client")

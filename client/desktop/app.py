@@ -111,9 +111,7 @@ class MainWindow(QMainWindow):
         if options.server:
             host, port = parse_address(options.server, self.prefs.port)
         self.host, self.port = host, port
-        self.token = options.token if options.token is not None else (
-            os.environ.get(TOKEN_ENV) or self.prefs.token
-        )
+        self.token = options.token if options.token is not None else (os.environ.get(TOKEN_ENV) or self.prefs.token)
         self._lecture = ""
         self.pending_entries: list[dict] = []
         self._closing = False
@@ -125,18 +123,25 @@ class MainWindow(QMainWindow):
         # Its thread starts once both are connected to it (below).
         self.capture = CaptureWorker(options.source, dwell=options.dwell) if options.source is not None else None
         self.checkin = CheckinScreen(
-            host=host, port=port, capture=self.capture, source=options.source, lecture=self.lecture,
-            result_hold=options.result_hold, token=self.token,
+            host=host,
+            port=port,
+            capture=self.capture,
+            source=options.source,
+            lecture=self.lecture,
+            result_hold=options.result_hold,
+            token=self.token,
         )
-        self.rollcall = RollCallScreen(host=host, port=port, lecture=self.lecture,
-                                       refresh_interval=options.refresh_interval, token=self.token)
+        self.rollcall = RollCallScreen(
+            host=host, port=port, lecture=self.lecture, refresh_interval=options.refresh_interval, token=self.token
+        )
         self.tabs = QTabWidget()
         self.tabs.addTab(self.checkin, self.tr("Face check-in"))
         self.tabs.addTab(self.rollcall, self.tr("Roll call"))
         self.enrol: EnrolScreen | None = None
         if options.enrol or options.screen == "enrol":
-            self.enrol = EnrolScreen(host=host, port=port, capture=self.capture, source=options.source,
-                                     token=self.token)
+            self.enrol = EnrolScreen(
+                host=host, port=port, capture=self.capture, source=options.source, token=self.token
+            )
             self.tabs.addTab(self.enrol, self.tr("Enrol"))
             self.enrol.connectionChanged.connect(self._show_connection)
             self.enrol.message.connect(self._status_message)
@@ -159,8 +164,14 @@ class MainWindow(QMainWindow):
         self._show_pending([])
 
         data_dir = options.data_dir or prefs_store.data_dir()
-        self.outbox = OutboxWorker(host, port, data_dir, token=self.token, retry_interval=options.retry_interval,
-                                   status_interval=options.status_interval)
+        self.outbox = OutboxWorker(
+            host,
+            port,
+            data_dir,
+            token=self.token,
+            retry_interval=options.retry_interval,
+            status_interval=options.status_interval,
+        )
         self.outbox.pendingChanged.connect(self._pending_changed)
         self.outbox.delivered.connect(self._delivered)
         self.outbox.rejected.connect(self._rejected)
@@ -219,9 +230,12 @@ class MainWindow(QMainWindow):
 
     def _about(self) -> None:
         QMessageBox.about(
-            self, self.tr("About"),
-            self.tr("Lecture attendance by face recognition.\nFace check-in for the classroom PC and "
-                    "roll call for the professor."),
+            self,
+            self.tr("About"),
+            self.tr(
+                "Lecture attendance by face recognition.\nFace check-in for the classroom PC and "
+                "roll call for the professor."
+            ),
         )
 
     # -- lecture and connection -----------------------------------------------------------------
@@ -315,17 +329,23 @@ class MainWindow(QMainWindow):
 
     def _rejected(self, entry: dict, code: str, detail: str) -> None:
         self.rollcall.mark_rejected(entry, code, detail)
-        self._status_message(self.tr("The server refused a mark (%1: %2); it was moved to the rejected log.")
-                             .replace("%1", code).replace("%2", detail))
+        self._status_message(
+            self.tr("The server refused a mark (%1: %2); it was moved to the rejected log.")
+            .replace("%1", code)
+            .replace("%2", detail)
+        )
 
     def _delivery_failed(self, code: str, detail: str) -> None:
         self.rollcall.delivery_failed(code, detail)
 
     def _queue_failed(self, detail: str) -> None:
         QMessageBox.warning(
-            self, self.tr("Cannot save marks"),
-            self.tr("The queue of unsent marks cannot be written (%1). Marks are kept in memory "
-                    "only until the server confirms them.").replace("%1", detail),
+            self,
+            self.tr("Cannot save marks"),
+            self.tr(
+                "The queue of unsent marks cannot be written (%1). Marks are kept in memory "
+                "only until the server confirms them."
+            ).replace("%1", detail),
         )
 
     def _tab_changed(self, index: int) -> None:
@@ -339,8 +359,10 @@ class MainWindow(QMainWindow):
         answer = QMessageBox.question(
             self,
             self.tr("Marks not sent yet"),
-            self.tr("Marks the server has not confirmed yet: %1. They are saved on this computer and "
-                    "will be sent the next time the app starts. Quit anyway?").replace("%1", str(count)),
+            self.tr(
+                "Marks the server has not confirmed yet: %1. They are saved on this computer and "
+                "will be sent the next time the app starts. Quit anyway?"
+            ).replace("%1", str(count)),
             QMessageBox.Yes | QMessageBox.No,
             QMessageBox.No,
         )
@@ -364,8 +386,9 @@ class MainWindow(QMainWindow):
         answer = QMessageBox.question(
             self,
             self.tr("Roll call not finished"),
-            self.tr("Roll call changes not sent: %1 (press Finish to send them). Quit and "
-                    "discard them?").replace("%1", str(count)),
+            self.tr("Roll call changes not sent: %1 (press Finish to send them). Quit and discard them?").replace(
+                "%1", str(count)
+            ),
             QMessageBox.Yes | QMessageBox.No,
             QMessageBox.No,
         )
@@ -389,6 +412,7 @@ class MainWindow(QMainWindow):
 
 # -- translations ---------------------------------------------------------------------------------
 
+
 def install_translators(app: QApplication, lang: str | None) -> list[QTranslator]:
     """Load the app's translation for ``lang`` (e.g. ``ko``) or the system locale, plus Qt's own
     (standard buttons, dialogs). English needs none."""
@@ -408,15 +432,20 @@ def install_translators(app: QApplication, lang: str | None) -> list[QTranslator
 
 # -- command line ---------------------------------------------------------------------------------
 
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="attendance-desktop",
         description="Lecture attendance: face check-in (classroom PC), roll call (professor), enrolment (staff).",
     )
     add_version_option(parser)
-    parser.add_argument("--server", metavar="HOST:PORT", help="the attendance server (default: the remembered one, else 127.0.0.1:9009)")
-    parser.add_argument("--token", help="client token from `attendance-db add-client` (default: $ATTENDANCE_TOKEN, "
-                        "else the remembered one)")
+    parser.add_argument(
+        "--server", metavar="HOST:PORT", help="the attendance server (default: the remembered one, else 127.0.0.1:9009)"
+    )
+    parser.add_argument(
+        "--token",
+        help="client token from `attendance-db add-client` (default: $ATTENDANCE_TOKEN, else the remembered one)",
+    )
     parser.add_argument("--lecture", metavar="CODE", help="lecture code, e.g. ea0017_1 (default: the remembered one)")
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--camera", type=int, metavar="N", help="webcam index (default: 0)")
@@ -426,8 +455,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-camera", action="store_true", help="no check-in video (a roll call PC)")
     first = parser.add_mutually_exclusive_group()
     first.add_argument("--rollcall", action="store_true", help="start on the roll call screen")
-    first.add_argument("--enrol", action="store_true", help="add the Enrol screen (staff: photograph and enrol "
-                       "students) and start on it")
+    first.add_argument(
+        "--enrol",
+        action="store_true",
+        help="add the Enrol screen (staff: photograph and enrol students) and start on it",
+    )
     parser.add_argument("--lang", metavar="LANG", help="user interface language, e.g. ko or en (default: the system's)")
     parser.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     args = parser.parse_args(argv)

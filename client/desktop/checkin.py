@@ -55,8 +55,19 @@ class CheckinScreen(QWidget):
     message = pyqtSignal(str)  # for the status bar
     connectionChanged = pyqtSignal(str, str)
 
-    def __init__(self, *, host: str, port: int, capture, source: SourceSpec | None, lecture: Callable[[], str],
-                 token: str = "", result_hold: float = 3.0, retry_delay: float = 2.0, parent=None):
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        capture,
+        source: SourceSpec | None,
+        lecture: Callable[[], str],
+        token: str = "",
+        result_hold: float = 3.0,
+        retry_delay: float = 2.0,
+        parent=None,
+    ):
         """``capture``: the shared CaptureWorker (None: no video). ``result_hold``: seconds an
         answer stays on screen before the next check-in starts; ``retry_delay``: seconds before
         trying again after the server could not be reached."""
@@ -134,9 +145,13 @@ class CheckinScreen(QWidget):
         result_layout.addLayout(top)
         result_layout.addWidget(self.headline)
 
-        note = QLabel(self.tr("Stand alone in front of the camera and look at it for a second or two. "
-                              "Only a face the server is sure of is checked in; if it is not sure, "
-                              "your professor confirms the check-in."))
+        note = QLabel(
+            self.tr(
+                "Stand alone in front of the camera and look at it for a second or two. "
+                "Only a face the server is sure of is checked in; if it is not sure, "
+                "your professor confirms the check-in."
+            )
+        )
         note.setWordWrap(True)
         note.setStyleSheet("color: #555555;")
 
@@ -210,7 +225,9 @@ class CheckinScreen(QWidget):
     def _progress(self, collected: int, needed: int) -> None:
         """Frames collected so far (not on a second try: its request to look again stays)."""
         if self._collecting and not self.flow.retrying and 0 < collected < needed:
-            self._show_headline(self.tr("Hold still… (%1 of %2)").replace("%1", str(collected)).replace("%2", str(needed)))
+            self._show_headline(
+                self.tr("Hold still… (%1 of %2)").replace("%1", str(collected)).replace("%2", str(needed))
+            )
 
     def _burst(self, frames: tuple) -> None:
         if not self._collecting:
@@ -276,8 +293,12 @@ class CheckinScreen(QWidget):
             self._show_face(reply)
             who = f"{reply.name or ''} ({reply.student_id})"
             if reply.already_marked:
-                self._show_headline(self.tr("%1 was already checked in (%2).").replace("%1", who)
-                                    .replace("%2", status_label(reply.status)), GREEN)
+                self._show_headline(
+                    self.tr("%1 was already checked in (%2).")
+                    .replace("%1", who)
+                    .replace("%2", status_label(reply.status)),
+                    GREEN,
+                )
                 self._add_history(f"{reply.student_id} {reply.name or ''}", self.tr("already checked in"))
             else:
                 self._show_headline(self.tr("Checked in: %1").replace("%1", who), GREEN)
@@ -289,8 +310,9 @@ class CheckinScreen(QWidget):
         if outcome.kind == rules.RETRY:
             self._show_headline(self.tr("Almost: look straight at the camera once more."), ORANGE)
         elif outcome.kind == rules.PENDING:
-            self._show_headline(self.tr("Not sure who you are: your check-in waits for your professor's "
-                                        "confirmation."), ORANGE)
+            self._show_headline(
+                self.tr("Not sure who you are: your check-in waits for your professor's confirmation."), ORANGE
+            )
             self._add_history(self.tr("Face not recognized with certainty"), self.tr("waiting for the professor"))
         else:
             self._show_headline(self.tr("Not recognized: this face is not on the lecture's roster. Not marked."), RED)
@@ -318,8 +340,9 @@ class CheckinScreen(QWidget):
         self.distance_label.setText(self._distance(reply))
         if self._preview is not None:
             crop = face_crop(to_qimage(self._preview.image), self._preview.box)
-            self.crop.setPixmap(QPixmap.fromImage(crop).scaled(CROP_SIZE, CROP_SIZE, Qt.KeepAspectRatio,
-                                                                Qt.SmoothTransformation))
+            self.crop.setPixmap(
+                QPixmap.fromImage(crop).scaled(CROP_SIZE, CROP_SIZE, Qt.KeepAspectRatio, Qt.SmoothTransformation)
+            )
 
     def _distance(self, reply) -> str:
         """The face's distance to the student, with the largest distance the server accepts."""
@@ -327,8 +350,11 @@ class CheckinScreen(QWidget):
             return "—"
         if reply.threshold is None:
             return f"{reply.distance:.2f}"
-        return self.tr("%1 (accepted up to %2)").replace("%1", f"{reply.distance:.2f}").replace(
-            "%2", f"{reply.threshold:.2f}")
+        return (
+            self.tr("%1 (accepted up to %2)")
+            .replace("%1", f"{reply.distance:.2f}")
+            .replace("%2", f"{reply.threshold:.2f}")
+        )
 
     # -- shutdown -------------------------------------------------------------------------------
 

@@ -55,8 +55,14 @@ def overlap(a: Box, b: Box) -> float:
 class FrameCollector:
     """Collects the frames of one face for one check-in try (see the module docstring)."""
 
-    def __init__(self, count: int = FRAMES_PER_TRY, *, interval: float = FRAME_INTERVAL,
-                 min_overlap: float = MIN_OVERLAP, max_gap: float = MAX_GAP):
+    def __init__(
+        self,
+        count: int = FRAMES_PER_TRY,
+        *,
+        interval: float = FRAME_INTERVAL,
+        min_overlap: float = MIN_OVERLAP,
+        max_gap: float = MAX_GAP,
+    ):
         if count < 1:
             raise ValueError(f"count must be at least 1, not {count}")
         self.count = count
@@ -122,7 +128,9 @@ FAILED = "failed"  # unreachable, timed out, refused...: nothing marked, a new t
 
 #: Error codes of the check-in reply that have an outcome of their own.
 _ERROR_OUTCOMES = {
-    ErrorCode.DIFFERENT_PEOPLE: DIFFERENT_PEOPLE, ErrorCode.BAD_IMAGE: BAD_IMAGE, ErrorCode.NOT_FOUND: LECTURE_UNKNOWN,
+    ErrorCode.DIFFERENT_PEOPLE: DIFFERENT_PEOPLE,
+    ErrorCode.BAD_IMAGE: BAD_IMAGE,
+    ErrorCode.NOT_FOUND: LECTURE_UNKNOWN,
 }
 
 
@@ -159,7 +167,7 @@ class CheckinFlow:
     def request(self, frames: Sequence[bytes]) -> CheckinRequest:
         """The request for these new frames (with the first try's frames on a second try, the
         newest ``max_frames`` in all)."""
-        self._sending = (self._kept + tuple(frames))[-self.max_frames:]
+        self._sending = (self._kept + tuple(frames))[-self.max_frames :]
         return CheckinRequest(self._sending, queue_uncertain=self.retrying)
 
     def on_reply(self, reply) -> Outcome:

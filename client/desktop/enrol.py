@@ -57,8 +57,7 @@ class EnrolScreen(QWidget):
     message = pyqtSignal(str)  # for the status bar
     connectionChanged = pyqtSignal(str, str)
 
-    def __init__(self, *, host: str, port: int, capture, source: SourceSpec | None, token: str = "",
-                 parent=None):
+    def __init__(self, *, host: str, port: int, capture, source: SourceSpec | None, token: str = "", parent=None):
         """``capture``: the shared CaptureWorker (None: no video)."""
         super().__init__(parent)
         self.capture = capture
@@ -202,8 +201,12 @@ class EnrolScreen(QWidget):
 
     def _frame_seen(self, image, faces: int) -> None:
         if self._asking and faces != 1:
-            self._show_feedback(self.tr("Only the student may be in front of the camera.") if faces else
-                                self.tr("No face in view: look at the camera."), ORANGE)
+            self._show_feedback(
+                self.tr("Only the student may be in front of the camera.")
+                if faces
+                else self.tr("No face in view: look at the camera."),
+                ORANGE,
+            )
 
     def _still(self, frame) -> None:
         if not self._asking:
@@ -285,8 +288,12 @@ class EnrolScreen(QWidget):
         if row is None:
             self.instruction.setText(self.tr("All photos taken: check the student ID, then send."))
         else:
-            self.instruction.setText(self.tr("Photo %1 of %2: %3").replace("%1", str(row + 1))
-                                     .replace("%2", str(len(POSE_NAMES))).replace("%3", pose_instruction(POSE_NAMES[row])))
+            self.instruction.setText(
+                self.tr("Photo %1 of %2: %3")
+                .replace("%1", str(row + 1))
+                .replace("%2", str(len(POSE_NAMES)))
+                .replace("%3", pose_instruction(POSE_NAMES[row]))
+            )
         self.skip_button.setEnabled(row is not None and row > 0)
         self.retake_button.setEnabled(self.selected_row() >= 0 and not self._sending)
         self.send_button.setEnabled(self.model.ready() and is_student_id(self.student_id()) and not self._sending)
@@ -324,9 +331,11 @@ class EnrolScreen(QWidget):
         answer = QMessageBox.question(
             self,
             self.tr("Enrol anyway?"),
-            self.tr("Enrol these photos although the server found them unlike this student's other photos "
-                    "or like another student? Do it only after checking the student's identity (student "
-                    "card): photos of the wrong person let one student be checked in as another."),
+            self.tr(
+                "Enrol these photos although the server found them unlike this student's other photos "
+                "or like another student? Do it only after checking the student's identity (student "
+                "card): photos of the wrong person let one student be checked in as another."
+            ),
             QMessageBox.Yes | QMessageBox.No,
             QMessageBox.No,
         )
@@ -342,14 +351,25 @@ class EnrolScreen(QWidget):
         self._sending = None
         retake = self.model.set_verdicts(reply)
         if reply.stored:
-            self._show_feedback(self.tr("Enrolled %1: %2 photos stored (%3 in all). Press New student for the next one.")
-                              .replace("%1", reply.student_id).replace("%2", str(reply.stored))
-                              .replace("%3", str(reply.total)), GREEN)
+            self._show_feedback(
+                self.tr("Enrolled %1: %2 photos stored (%3 in all). Press New student for the next one.")
+                .replace("%1", reply.student_id)
+                .replace("%2", str(reply.stored))
+                .replace("%3", str(reply.total)),
+                GREEN,
+            )
         elif retake:
-            self._show_feedback(self.tr("Not enrolled: take the photos the server could not use again, then send."), RED)
+            self._show_feedback(
+                self.tr("Not enrolled: take the photos the server could not use again, then send."), RED
+            )
         elif self.model.forceable():
-            self._show_feedback(self.tr("Not enrolled: the server found the problems shown on the photos. Retake "
-                                      "them, or enrol anyway after checking the student's identity."), RED)
+            self._show_feedback(
+                self.tr(
+                    "Not enrolled: the server found the problems shown on the photos. Retake "
+                    "them, or enrol anyway after checking the student's identity."
+                ),
+                RED,
+            )
             self.force_button.show()
         self.enrolFinished.emit(reply)
         self._update()
@@ -360,8 +380,12 @@ class EnrolScreen(QWidget):
             return
         self._sending = None
         if code == ErrorCode.NOT_FOUND:
-            self._show_feedback(self.tr("Student %1 is not enrolled yet: enter their name, then send again.")
-                              .replace("%1", self.student_id()), RED)
+            self._show_feedback(
+                self.tr("Student %1 is not enrolled yet: enter their name, then send again.").replace(
+                    "%1", self.student_id()
+                ),
+                RED,
+            )
             self.name_edit.setFocus()
         else:
             text = failure_text(code, detail, self.server.connection.address)

@@ -177,7 +177,7 @@ def face_sharpness(gray: np.ndarray, box: tuple[int, int, int, int]) -> float:
     """Variance of the Laplacian of the face crop scaled to SHARPNESS_WIDTH pixels wide (0 for a
     box outside the image)."""
     x, y, w, h = (int(v) for v in box)
-    crop = gray[max(0, y):max(0, y + h), max(0, x):max(0, x + w)]
+    crop = gray[max(0, y) : max(0, y + h), max(0, x) : max(0, x + w)]
     if crop.size == 0:
         return 0.0
     height = max(1, round(crop.shape[0] * SHARPNESS_WIDTH / crop.shape[1]))
@@ -203,8 +203,7 @@ def head_pose(points: np.ndarray, image_shape: tuple[int, ...]) -> tuple[float, 
     focal = float(max(height, width))
     camera = np.array([[focal, 0.0, width / 2], [0.0, focal, height / 2], [0.0, 0.0, 1.0]])
     image_points = np.ascontiguousarray(points[POSE_POINTS], dtype=np.float64)
-    _, rotation_vector, _ = cv2.solvePnP(FACE_MODEL, image_points, camera, np.zeros(4),
-                                         flags=cv2.SOLVEPNP_ITERATIVE)
+    _, rotation_vector, _ = cv2.solvePnP(FACE_MODEL, image_points, camera, np.zeros(4), flags=cv2.SOLVEPNP_ITERATIVE)
     rotation, _ = cv2.Rodrigues(rotation_vector)
     facing = rotation @ np.array([0.0, 0.0, -1.0])  # where the nose points, in camera axes
     yaw = math.degrees(math.atan2(facing[0], -facing[2]))

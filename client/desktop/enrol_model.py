@@ -68,9 +68,12 @@ def verdict_text(verdict, stored: bool) -> str:
         "no_face": _translate("Enrol", "the server found no face: take it again"),
         "several_faces": _translate("Enrol", "the server found several faces: take it again"),
         "bad_image": _translate("Enrol", "the server could not read the photo: take it again"),
-        "unlike_student": _translate("Enrol", "unlike this student's other photos (distance %1)").replace("%1", distance),
+        "unlike_student": _translate("Enrol", "unlike this student's other photos (distance %1)").replace(
+            "%1", distance
+        ),
         "like_other_student": _translate("Enrol", "looks like student %1 (distance %2)")
-        .replace("%1", verdict.other_student or "?").replace("%2", distance),
+        .replace("%1", verdict.other_student or "?")
+        .replace("%2", distance),
     }
     text = texts.get(verdict.problem, verdict.problem)
     return text + " · " + _translate("Enrol", "stored anyway") if stored else text
@@ -125,8 +128,11 @@ class EnrolModel(QAbstractListModel):
 
     def forceable(self) -> bool:
         """The last send stored nothing, and only for problems that "Enrol anyway" lifts."""
-        problems = [step.verdict.problem for step in self._steps
-                    if step.verdict is not None and step.verdict.problem is not None]
+        problems = [
+            step.verdict.problem
+            for step in self._steps
+            if step.verdict is not None and step.verdict.problem is not None
+        ]
         return bool(problems) and all(problem in FORCEABLE_PROBLEMS for problem in problems)
 
     # -- changing -------------------------------------------------------------------------------

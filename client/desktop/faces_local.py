@@ -113,9 +113,8 @@ class FaceDetector:
         height, width = gray.shape[:2]
         scale = min(1.0, self.max_side / max(height, width))
         if scale < 1.0:
-            gray = cv2.resize(gray, (max(1, round(width * scale)), max(1, round(height * scale))),
-                              interpolation=cv2.INTER_AREA)
+            gray = cv2.resize(
+                gray, (max(1, round(width * scale)), max(1, round(height * scale))), interpolation=cv2.INTER_AREA
+            )
         boxes = self._detect(gray)
-        return [
-            (round(x / scale), round(y / scale), round(w / scale), round(h / scale)) for x, y, w, h in boxes
-        ]
+        return [(round(x / scale), round(y / scale), round(w / scale), round(h / scale)) for x, y, w, h in boxes]

@@ -42,7 +42,6 @@ REJECTED_FILE = "rejected-marks.jsonl"
 _TMP_PREFIX = ".pending-marks-"
 
 
-
 class QueueFileError(Exception):
     """The queue file exists but cannot be read as a queue (it is kept aside, not deleted)."""
 
@@ -118,14 +117,16 @@ def now_text() -> str:
     return dt.datetime.now().isoformat(timespec="seconds")
 
 
-def mark_entry(lecture: str, student_id: str, *, status: str = "present", source: str = "checkin",
-               distance: float | None = None) -> MarkEntry:
+def mark_entry(
+    lecture: str, student_id: str, *, status: str = "present", source: str = "checkin", distance: float | None = None
+) -> MarkEntry:
     """A new queued single mark (a face check-in)."""
     return MarkEntry(new_id(), lecture, student_id, status, source, distance, now_text())
 
 
-def batch_entry(lecture: str, marks: Iterable[tuple[str, str]], *, source: str = "rollcall",
-                batch_id: str | None = None) -> BatchEntry:
+def batch_entry(
+    lecture: str, marks: Iterable[tuple[str, str]], *, source: str = "rollcall", batch_id: str | None = None
+) -> BatchEntry:
     """A new queued roll call: every mark in one request with a batch ID the server applies once."""
     batch_id = batch_id or f"rc-{lecture}-{dt.date.today():%Y%m%d}-{new_id()}"
     return BatchEntry(batch_id, lecture, batch_id, tuple(marks), source, now_text())

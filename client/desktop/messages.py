@@ -12,29 +12,38 @@ def failure_text(code: str, detail: str, address: str) -> str:
     """One sentence saying what went wrong and what to do."""
     if code == UNREACHABLE:
         return QCoreApplication.translate(
-            "Messages", "Cannot reach the attendance server at %1. Check that it is running and "
-            "the connection settings (File > Connection settings)."
+            "Messages",
+            "Cannot reach the attendance server at %1. Check that it is running and "
+            "the connection settings (File > Connection settings).",
         ).replace("%1", address)
     if code == TIMED_OUT:
-        return QCoreApplication.translate(
-            "Messages", "The attendance server at %1 did not answer in time."
-        ).replace("%1", address)
+        return QCoreApplication.translate("Messages", "The attendance server at %1 did not answer in time.").replace(
+            "%1", address
+        )
     if code == PROTOCOL:
-        return QCoreApplication.translate(
-            "Messages", "The program at %1 does not speak the attendance protocol (%2)."
-        ).replace("%1", address).replace("%2", detail)
+        return (
+            QCoreApplication.translate("Messages", "The program at %1 does not speak the attendance protocol (%2).")
+            .replace("%1", address)
+            .replace("%2", detail)
+        )
     known = {
         ErrorCode.NOT_FOUND: QCoreApplication.translate("Messages", "The server does not know this lecture code."),
         ErrorCode.NOT_ENROLLED: QCoreApplication.translate("Messages", "This student is not on the lecture's roster."),
         ErrorCode.BAD_IMAGE: QCoreApplication.translate("Messages", "The server could not read the picture."),
-        ErrorCode.DB_UNAVAILABLE: QCoreApplication.translate("Messages", "The server cannot reach its database; try again in a moment."),
+        ErrorCode.DB_UNAVAILABLE: QCoreApplication.translate(
+            "Messages", "The server cannot reach its database; try again in a moment."
+        ),
         ErrorCode.BAD_REQUEST: QCoreApplication.translate("Messages", "The server refused the request as invalid."),
         ErrorCode.TIMEOUT: QCoreApplication.translate("Messages", "The server took too long to answer."),
         ErrorCode.INTERNAL: QCoreApplication.translate("Messages", "The server had an internal error."),
         ErrorCode.UNAUTHORIZED: QCoreApplication.translate(
-            "Messages", "The server does not accept this PC's client token. Enter the token from "
-            "attendance-db add-client in File > Connection settings; marks wait until then."),
-        ErrorCode.RATE_LIMITED: QCoreApplication.translate("Messages", "Too many requests; the server asks to slow down."),
+            "Messages",
+            "The server does not accept this PC's client token. Enter the token from "
+            "attendance-db add-client in File > Connection settings; marks wait until then.",
+        ),
+        ErrorCode.RATE_LIMITED: QCoreApplication.translate(
+            "Messages", "Too many requests; the server asks to slow down."
+        ),
         ErrorCode.BUSY: QCoreApplication.translate("Messages", "The server is busy; try again in a moment."),
         ErrorCode.DIFFERENT_PEOPLE: QCoreApplication.translate("Messages", "The pictures show more than one person."),
     }

@@ -89,8 +89,10 @@ class PendingModel(QAbstractTableModel):
         if role == PendingIdRole:
             return checkin.pending_id
         if role == Qt.ToolTipRole and index.column() == self.CANDIDATES:
-            return self.tr("The students this face is near, with the face distance (smaller: more alike). "
-                           "Look at the student, then confirm or reject.")
+            return self.tr(
+                "The students this face is near, with the face distance (smaller: more alike). "
+                "Look at the student, then confirm or reject."
+            )
         if role == Qt.TextAlignmentRole and index.column() in (self.TIME, self.FRAMES):
             return int(Qt.AlignRight | Qt.AlignVCenter)
         return None

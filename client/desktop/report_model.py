@@ -164,11 +164,11 @@ class ReportModel(QAbstractTableModel):
             text = column.date.isoformat()
             if column.still_open:
                 text += " · " + self.tr("open (unmarked students are blank)")
-            return text + " · " + self.tr("session rate: %1").replace(
-                "%1", format_rate(column.tally.rate) or "–")
+            return text + " · " + self.tr("session rate: %1").replace("%1", format_rate(column.tally.rate) or "–")
         if section == self.rate_column:
             return self.tr("Attendance rate in percent: (P + %1 × (L + O)) / (P + L + O + A)").replace(
-                "%1", f"{self._report.late_weight:g}")
+                "%1", f"{self._report.late_weight:g}"
+            )
         if section >= self.first_total:
             return self.tr("Sessions: %1").replace("%1", status_label(TOTALS[section - self.first_total]))
         return None

@@ -282,8 +282,7 @@ class ReportScreen(QWidget):
         self._loading = query
         self.title_label.setText(self.tr("Loading the report of %1…").replace("%1", lecture))
         self.server.request(
-            lambda client: client.report(query.lecture, query.date_from, query.date_to,
-                                         late_weight=query.late_weight),
+            lambda client: client.report(query.lecture, query.date_from, query.date_to, late_weight=query.late_weight),
             lambda reply: self._report_answered(ticket, reply),
             lambda code, detail: self._report_failed(ticket, code, detail),
             still_wanted=lambda: ticket == self._ticket,
@@ -379,9 +378,14 @@ class ReportScreen(QWidget):
         name = f"{report.lecture_code} {report.title}" if report.title else report.lecture_code
         if not report.sessions:
             return name
-        return self.tr("%1 · %2 sessions, %3 to %4 · %5 students").replace("%1", name).replace(
-            "%2", str(len(report.sessions))).replace("%3", report.sessions[0].date.isoformat()).replace(
-            "%4", report.sessions[-1].date.isoformat()).replace("%5", str(len(report.students)))
+        return (
+            self.tr("%1 · %2 sessions, %3 to %4 · %5 students")
+            .replace("%1", name)
+            .replace("%2", str(len(report.sessions)))
+            .replace("%3", report.sessions[0].date.isoformat())
+            .replace("%4", report.sessions[-1].date.isoformat())
+            .replace("%5", str(len(report.students)))
+        )
 
     def _remember_splitter(self, *_) -> None:
         self._splitter_moved = True
@@ -393,9 +397,13 @@ class ReportScreen(QWidget):
         if self._splitter_moved or total <= 0:
             return
         view = self.view
-        wanted = (view.horizontalHeader().sizeHint().height()
-                  + view.verticalHeader().defaultSectionSize() * self.model.rowCount()
-                  + view.horizontalScrollBar().sizeHint().height() + 2 * view.frameWidth() + 2)
+        wanted = (
+            view.horizontalHeader().sizeHint().height()
+            + view.verticalHeader().defaultSectionSize() * self.model.rowCount()
+            + view.horizontalScrollBar().sizeHint().height()
+            + 2 * view.frameWidth()
+            + 2
+        )
         table = max(80, min(wanted, total // 2))
         self.splitter.setSizes([table, total - table])
 
@@ -413,8 +421,10 @@ class ReportScreen(QWidget):
         """Unchecked date fields show the first and last session, ready to be narrowed."""
         if not report.sessions:
             return
-        for check, edit, day in ((self.from_check, self.from_edit, report.sessions[0].date),
-                                 (self.to_check, self.to_edit, report.sessions[-1].date)):
+        for check, edit, day in (
+            (self.from_check, self.from_edit, report.sessions[0].date),
+            (self.to_check, self.to_edit, report.sessions[-1].date),
+        ):
             if not check.isChecked():
                 edit.blockSignals(True)
                 edit.setDate(QDate(day.year, day.month, day.day))
@@ -446,10 +456,14 @@ class ReportScreen(QWidget):
             return
         names = ", ".join(f"{s.student_id} {s.name} ({format_rate(s.tally.rate)} %)" for s in low[:WARNING_NAMES])
         if len(low) > WARNING_NAMES:
-            names += ", " + self.tr("and %1 more (highlighted in the table)").replace("%1", str(len(low) - WARNING_NAMES))
+            names += ", " + self.tr("and %1 more (highlighted in the table)").replace(
+                "%1", str(len(low) - WARNING_NAMES)
+            )
         self.warning_label.setStyleSheet("color: #b00020; font-weight: bold;")
         self.warning_label.setText(
-            self.tr("Students below %1 %: %2 — %3").replace("%1", percent).replace("%2", str(len(low)))
+            self.tr("Students below %1 %: %2 — %3")
+            .replace("%1", percent)
+            .replace("%2", str(len(low)))
             .replace("%3", names)
         )
 
@@ -489,7 +503,9 @@ class ReportScreen(QWidget):
     def ask_save_path(self, suggested: str) -> str:
         """Asked when Save is pressed (tests replace this); "" when cancelled."""
         path, _ = QFileDialog.getSaveFileName(
-            self, self.tr("Save the report"), suggested,
+            self,
+            self.tr("Save the report"),
+            suggested,
             self.tr("CSV file (*.csv);;Excel workbook (*.xlsx)"),
         )
         return path

@@ -93,8 +93,7 @@ class RollCallScreen(QWidget):
     #: The server recorded the professor's decision (framed.ResolvePendingResponse).
     pendingResolved = pyqtSignal(object)
 
-    def __init__(self, *, host: str, port: int, lecture, refresh_interval: float = 20.0, token: str = "",
-                 parent=None):
+    def __init__(self, *, host: str, port: int, lecture, refresh_interval: float = 20.0, token: str = "", parent=None):
         super().__init__(parent)
         self.lecture = lecture
         self.model = RosterModel(self)
@@ -203,8 +202,12 @@ class RollCallScreen(QWidget):
         actions.addWidget(self.confirm_choice, 1)
         actions.addWidget(self.confirm_button)
         actions.addWidget(self.reject_button)
-        note = QLabel(self.tr("The server was not sure who these faces are. Look at the student: confirm "
-                              "the check-in as them (marked present), or reject it."))
+        note = QLabel(
+            self.tr(
+                "The server was not sure who these faces are. Look at the student: confirm "
+                "the check-in as them (marked present), or reject it."
+            )
+        )
         note.setWordWrap(True)
         note.setStyleSheet("color: #555555;")
         box_layout = QVBoxLayout(self.pending_box)
@@ -238,10 +241,16 @@ class RollCallScreen(QWidget):
 
     def _load(self, lecture: str) -> None:
         """Ask for the roster and the uncertain check-ins of ``lecture``."""
-        self.server.request(lambda client: client.roster(lecture), self._roster_ready,
-                            lambda code, detail: self._roster_failed(lecture, code, detail))
-        self.server.request(lambda client: client.pending(lecture), self._pending_ready,
-                            lambda code, detail: self._pending_failed(lecture, code, detail))
+        self.server.request(
+            lambda client: client.roster(lecture),
+            self._roster_ready,
+            lambda code, detail: self._roster_failed(lecture, code, detail),
+        )
+        self.server.request(
+            lambda client: client.pending(lecture),
+            self._pending_ready,
+            lambda code, detail: self._pending_failed(lecture, code, detail),
+        )
 
     def configure_server(self, host: str, port: int, token: str = "") -> None:
         self.server.configure(host, port, token)
@@ -290,8 +299,11 @@ class RollCallScreen(QWidget):
         """Said in the status bar when the server refused (a server that cannot be reached is
         said by the roster's banner already)."""
         if lecture == self.lecture() and code not in CONNECTION_FAILURES:
-            self.message.emit(self.tr("Uncertain check-ins: %1").replace(
-                "%1", failure_text(code, detail, self.server.connection.address)))
+            self.message.emit(
+                self.tr("Uncertain check-ins: %1").replace(
+                    "%1", failure_text(code, detail, self.server.connection.address)
+                )
+            )
 
     def _show_pending_box(self) -> None:
         count = self.pending_model.rowCount()
@@ -299,8 +311,11 @@ class RollCallScreen(QWidget):
         self.pending_box.setVisible(count > 0)
         rows = min(max(count, 1), PENDING_ROWS_SHOWN)  # the list takes the height of its rows, up to a few
         view = self.pending_view
-        view.setFixedHeight(view.horizontalHeader().sizeHint().height() + 2 * view.frameWidth()
-                            + rows * view.verticalHeader().defaultSectionSize())
+        view.setFixedHeight(
+            view.horizontalHeader().sizeHint().height()
+            + 2 * view.frameWidth()
+            + rows * view.verticalHeader().defaultSectionSize()
+        )
         self._pending_selected()
 
     def selected_pending(self):
@@ -334,7 +349,8 @@ class RollCallScreen(QWidget):
             self,
             self.tr("Not a candidate"),
             self.tr("The server did not find this face near %1 (%2). Confirm the check-in as them anyway?")
-            .replace("%1", name).replace("%2", student_id),
+            .replace("%1", name)
+            .replace("%2", student_id),
             QMessageBox.Yes | QMessageBox.No,
             QMessageBox.No,
         )
@@ -358,15 +374,20 @@ class RollCallScreen(QWidget):
         self.confirm_button.setEnabled(False)
         self.reject_button.setEnabled(False)
         self.server.request(  # confirm as student_id (marked present), or reject (None)
-            lambda client: client.resolve_pending(pending_id, student_id), self._resolved,
-            lambda code, detail: self._resolve_failed(pending_id, code, detail))
+            lambda client: client.resolve_pending(pending_id, student_id),
+            self._resolved,
+            lambda code, detail: self._resolve_failed(pending_id, code, detail),
+        )
 
     def _resolved(self, reply) -> None:
         if reply.resolution == "confirmed":
             row = self.model.find(reply.student_id)
             name = self.model.row(row).name if row >= 0 else reply.student_id
-            self.message.emit(self.tr("Check-in confirmed: %1 is marked %2.").replace("%1", name)
-                              .replace("%2", status_label(reply.status)))
+            self.message.emit(
+                self.tr("Check-in confirmed: %1 is marked %2.")
+                .replace("%1", name)
+                .replace("%2", status_label(reply.status))
+            )
         else:
             self.message.emit(self.tr("Check-in rejected: nobody was marked."))
         self.pendingResolved.emit(reply)
@@ -410,8 +431,12 @@ class RollCallScreen(QWidget):
 
     def _update_counts(self) -> None:
         counts = self.model.counts()
-        text = self.tr("Marked %1 of %2 · unmarked %3").replace("%1", str(counts.marked)).replace(
-            "%2", str(counts.total)).replace("%3", str(counts.unmarked))
+        text = (
+            self.tr("Marked %1 of %2 · unmarked %3")
+            .replace("%1", str(counts.marked))
+            .replace("%2", str(counts.total))
+            .replace("%3", str(counts.unmarked))
+        )
         if counts.changed:
             text += " · " + self.tr("not sent: %1").replace("%1", str(counts.changed))
         if counts.pending:
@@ -467,15 +492,19 @@ class RollCallScreen(QWidget):
         pending = sum(e.mark_count for e in self._pending_entries if isinstance(e, BatchEntry))
         if pending:
             self._show_banner(
-                failure_text(code, detail, self.server.connection.address) + " " +
-                self.tr("Marks saved on this PC, sent automatically when the server answers: %1.").replace("%1", str(pending))
+                failure_text(code, detail, self.server.connection.address)
+                + " "
+                + self.tr("Marks saved on this PC, sent automatically when the server answers: %1.").replace(
+                    "%1", str(pending)
+                )
             )
 
     def mark_rejected(self, entry: QueueEntry, code: str, detail: str) -> None:
         if isinstance(entry, BatchEntry):
             self._show_banner(
                 self.tr("The server refused the roll call: %1").replace(
-                    "%1", failure_text(code, detail, self.server.connection.address))
+                    "%1", failure_text(code, detail, self.server.connection.address)
+                )
             )
             self.refresh()
 

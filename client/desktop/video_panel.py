@@ -31,7 +31,9 @@ class VideoView(QLabel):
 
     def _rescale(self) -> None:
         if self._image is not None and not self._image.isNull():
-            self.setPixmap(QPixmap.fromImage(self._image).scaled(self.size(), Qt.KeepAspectRatio, Qt.SmoothTransformation))
+            self.setPixmap(
+                QPixmap.fromImage(self._image).scaled(self.size(), Qt.KeepAspectRatio, Qt.SmoothTransformation)
+            )
 
 
 class SourcePanel(QWidget):
@@ -53,7 +55,9 @@ class SourcePanel(QWidget):
         layout.addWidget(self.video, 1)
         layout.addWidget(self.label)
         if capture is None:
-            self.video.setText(self.tr("No camera or video source.\nStart with --camera N, --video FILE or --images DIR."))
+            self.video.setText(
+                self.tr("No camera or video source.\nStart with --camera N, --video FILE or --images DIR.")
+            )
             return
         self.video.setText(self.tr("Starting the camera…"))
         capture.frameReady.connect(self._frame)

@@ -42,10 +42,16 @@ log = logging.getLogger(__name__)
 #: Error codes after which a queued mark is sent again later; any other error reply means the
 #: server will never take it (unknown lecture, student not enrolled, bad request).
 #: A refused token (unauthorized) is transient too: the mark waits until the token is fixed.
-TRANSIENT_CODES = frozenset({
-    ErrorCode.DB_UNAVAILABLE, ErrorCode.TIMEOUT, ErrorCode.INTERNAL, ErrorCode.UNAUTHORIZED,
-    ErrorCode.RATE_LIMITED, ErrorCode.BUSY,
-})
+TRANSIENT_CODES = frozenset(
+    {
+        ErrorCode.DB_UNAVAILABLE,
+        ErrorCode.TIMEOUT,
+        ErrorCode.INTERNAL,
+        ErrorCode.UNAUTHORIZED,
+        ErrorCode.RATE_LIMITED,
+        ErrorCode.BUSY,
+    }
+)
 
 #: What the status bar is told after an answer (an error reply included).
 CONNECTED = "connected"
@@ -79,8 +85,7 @@ class ServerCalls(QObject):
     connectionChanged = pyqtSignal(str, str)  # "connected" or a failure code; "host:port"
     failed = pyqtSignal(str, str)  # code, detail of any failed request, after its own callback
 
-    def __init__(self, host: str, port: int, *, token: str = "", timeout: float = 30.0,
-                 parent: QObject | None = None):
+    def __init__(self, host: str, port: int, *, token: str = "", timeout: float = 30.0, parent: QObject | None = None):
         super().__init__(parent)
         self.connection = ReconnectingClient(host, port, token=token, timeout=timeout)
         self.pool = serial_pool(self)
@@ -89,9 +94,14 @@ class ServerCalls(QObject):
         """Another server or token, from the next request on (in turn with the requests)."""
         create_worker(self.connection.configure, host, port, token, _start_on=self.pool)
 
-    def request(self, call: Callable[[FramedClient], Any], on_reply: Callable[[Any], None],
-                on_failure: Callable[[str, str], None], *,
-                still_wanted: Callable[[], bool] | None = None) -> None:
+    def request(
+        self,
+        call: Callable[[FramedClient], Any],
+        on_reply: Callable[[Any], None],
+        on_failure: Callable[[str, str], None],
+        *,
+        still_wanted: Callable[[], bool] | None = None,
+    ) -> None:
         """``call(client)`` on the screen's connection; ``on_reply(reply)`` or
         ``on_failure(code, detail)`` (see :func:`describe_failure`) after.
 
@@ -147,8 +157,17 @@ class OutboxWorker(QObject):
     queueFailed = pyqtSignal(str)  # the queue file cannot be written
     connectionChanged = pyqtSignal(str, str)
 
-    def __init__(self, host: str, port: int, folder: Path, *, token: str = "", retry_interval: float = 5.0,
-                 status_interval: float = 15.0, timeout: float = 15.0):
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        folder: Path,
+        *,
+        token: str = "",
+        retry_interval: float = 5.0,
+        status_interval: float = 15.0,
+        timeout: float = 15.0,
+    ):
         super().__init__()
         self.connection = ReconnectingClient(host, port, token=token, timeout=timeout)
         self.folder = Path(folder)
@@ -274,8 +293,9 @@ class OutboxWorker(QObject):
     def _send(client: FramedClient, entry: QueueEntry):
         if isinstance(entry, BatchEntry):
             return client.batch_mark(entry.lecture, entry.batch_id, entry.marks, source=entry.source)
-        return client.mark(entry.lecture, entry.student_id, status=entry.status, source=entry.source,
-                           distance=entry.distance)
+        return client.mark(
+            entry.lecture, entry.student_id, status=entry.status, source=entry.source, distance=entry.distance
+        )
 
     @pyqtSlot()
     def stop(self) -> None:
@@ -310,8 +330,15 @@ class CaptureWorker(QObject):
 
     BURST, STILL = "burst", "still"
 
-    def __init__(self, spec: SourceSpec, *, dwell: float = 1.5, fps: float = 15.0,
-                 detector_backend: str | None = None, jpeg_quality: int = 90):
+    def __init__(
+        self,
+        spec: SourceSpec,
+        *,
+        dwell: float = 1.5,
+        fps: float = 15.0,
+        detector_backend: str | None = None,
+        jpeg_quality: int = 90,
+    ):
         super().__init__()
         self.spec = spec
         self.dwell = dwell
@@ -463,8 +490,9 @@ class CaptureWorker(QObject):
         self.sourceEnded.emit()
 
 
-def check_enrol_photo(frame: FaceFrame, pose: str, reference: FaceMeasures | None,
-                      landmarks: LandmarkModel) -> PhotoCheck:
+def check_enrol_photo(
+    frame: FaceFrame, pose: str, reference: FaceMeasures | None, landmarks: LandmarkModel
+) -> PhotoCheck:
     """Check ``frame`` for ``pose`` (:mod:`client.desktop.enrol_checks`); ``reference``: the
     straight photo's measures (the other poses are measured from it). Slow (the landmark model
     loads with the first photo): run with create_worker. Raises LandmarksUnavailable."""

@@ -56,23 +56,48 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--camera", type=int, metavar="N", help="camera index (0: the first camera)")
     source.add_argument("--video", metavar="FILE", help="a video file, read at its own timestamps")
-    parser.add_argument("--every", type=float, default=60.0, metavar="SECONDS",
-                        help="seconds of media time between two samples (default: %(default)s)")
+    parser.add_argument(
+        "--every",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="seconds of media time between two samples (default: %(default)s)",
+    )
     low, high = DETECT_MIN_FACE_RANGE
-    parser.add_argument("--min-face", type=int, default=DEFAULT_MIN_FACE, metavar="PX",
-                        help=f"width of the smallest faces to find, {low}-{high} (default: %(default)s)")
-    parser.add_argument("--start", type=_datetime, metavar="ISO",
-                        help="video: the date and time its first frame was taken (default: now)")
-    parser.add_argument("--close", action="store_true",
-                        help="video: close the session at the end of the file (writes the statuses)")
-    parser.add_argument("--no-tracking", action="store_true",
-                        help="encode every face at every sample and decide it from that sample "
-                             "alone (slower; for comparisons)")
-    parser.add_argument("--refresh-every", type=int, default=TrackerSettings.refresh_every, metavar="N",
-                        help="samples between two encodings of a recognized face (its identity is "
-                             "checked again); 0: never (default: %(default)s)")
-    parser.add_argument("--token", default=os.environ.get(TOKEN_ENV),
-                        help=f"client token from attendance-db add-client (default: ${TOKEN_ENV})")
+    parser.add_argument(
+        "--min-face",
+        type=int,
+        default=DEFAULT_MIN_FACE,
+        metavar="PX",
+        help=f"width of the smallest faces to find, {low}-{high} (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--start",
+        type=_datetime,
+        metavar="ISO",
+        help="video: the date and time its first frame was taken (default: now)",
+    )
+    parser.add_argument(
+        "--close", action="store_true", help="video: close the session at the end of the file (writes the statuses)"
+    )
+    parser.add_argument(
+        "--no-tracking",
+        action="store_true",
+        help="encode every face at every sample and decide it from that sample alone (slower; for comparisons)",
+    )
+    parser.add_argument(
+        "--refresh-every",
+        type=int,
+        default=TrackerSettings.refresh_every,
+        metavar="N",
+        help="samples between two encodings of a recognized face (its identity is "
+        "checked again); 0: never (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--token",
+        default=os.environ.get(TOKEN_ENV),
+        help=f"client token from attendance-db add-client (default: ${TOKEN_ENV})",
+    )
     parser.add_argument("--cafile", metavar="PEM", help="speak TLS; trust the server certificate this CA (PEM) signed")
     parser.add_argument("--tls", action="store_true", help="speak TLS; trust the system's certificate authorities")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for a reply")
@@ -122,12 +147,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         context = tls_context(args.cafile) if args.cafile or args.tls else None
-        connection = ReconnectingClient(host, port, token=args.token, timeout=args.timeout,
-                                        connect_timeout=args.timeout, ssl_context=context)
+        connection = ReconnectingClient(
+            host, port, token=args.token, timeout=args.timeout, connect_timeout=args.timeout, ssl_context=context
+        )
         with source, connection as client:
             watcher = Watcher(client, lecture, start=args.start, settings=settings)
             samples = watch(
-                source, watcher, every=args.every, stop=stop,
+                source,
+                watcher,
+                every=args.every,
+                stop=stop,
                 on_sample=lambda report: print(format_report(report), flush=True),
                 on_error=lambda exc, t: print(f"sample at +{t:.0f}s failed: {exc}", file=sys.stderr),
             )

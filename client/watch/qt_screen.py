@@ -89,8 +89,12 @@ class WatchWorker(QObject):
             with self._open_source() as source, self.connection as client:
                 watcher = Watcher(client, self.lecture, start=self.lecture_start, settings=self.settings)
                 samples = watch(
-                    source, watcher, every=self.every, stop=self._stop,
-                    on_sample=self._on_sample, on_frame=self._on_frame,
+                    source,
+                    watcher,
+                    every=self.every,
+                    stop=self._stop,
+                    on_sample=self._on_sample,
+                    on_frame=self._on_frame,
                     on_error=lambda exc, _t: self.sample_failed.emit(str(exc)),
                 )
         except Exception as exc:  # noqa: BLE001 - shown to the user; the thread must end cleanly
@@ -108,8 +112,9 @@ class WatchWorker(QObject):
 class WatchScreen(QWidget):
     """Source choice, start/stop, the feed, the roster with statuses, close session."""
 
-    def __init__(self, host: str, port: int, *, token: str | None = None, lecture: str = "",
-                 parent: QWidget | None = None):
+    def __init__(
+        self, host: str, port: int, *, token: str | None = None, lecture: str = "", parent: QWidget | None = None
+    ):
         super().__init__(parent)
         self._server = (host, port, token)
         self.connection = ReconnectingClient(host, port, token=token)  # the screen's own calls
@@ -152,8 +157,11 @@ class WatchScreen(QWidget):
         self._first_seen.clear()
         self.load_roster()
         worker = WatchWorker(
-            self._new_connection(), open_source or self._chosen_source(), self._lecture,
-            every=self.every.value(), start=start,
+            self._new_connection(),
+            open_source or self._chosen_source(),
+            self._lecture,
+            every=self.every.value(),
+            start=start,
         )
         worker.frame.connect(self._show_frame)
         worker.sampled.connect(self.show_sample)
@@ -213,8 +221,14 @@ class WatchScreen(QWidget):
             self._set_seen(student_id, report.sampled_at)
         self.status.setText(
             self.tr("Sample %d at %s: %d faces, %d known, %d uncertain, %d encoded")
-            % (report.number, report.sampled_at.strftime("%H:%M:%S"), len(report.faces),
-               len(report.students), report.uncertain, report.encoded)
+            % (
+                report.number,
+                report.sampled_at.strftime("%H:%M:%S"),
+                len(report.faces),
+                len(report.students),
+                report.uncertain,
+                report.encoded,
+            )
         )
 
     def _set_seen(self, student_id: str, when: dt.datetime) -> None:
@@ -277,8 +291,14 @@ class WatchScreen(QWidget):
         close_button.clicked.connect(self.close_session)
 
         controls = QHBoxLayout()
-        for widget in (self.source_kind, self.source_stack, QLabel(self.tr("every")), self.every,
-                       self.start_button, close_button):
+        for widget in (
+            self.source_kind,
+            self.source_stack,
+            QLabel(self.tr("every")),
+            self.every,
+            self.start_button,
+            close_button,
+        ):
             controls.addWidget(widget)
 
         self.feed = QLabel(self.tr("No picture yet"))
@@ -286,7 +306,9 @@ class WatchScreen(QWidget):
         self.feed.setMinimumSize(480, 270)
         self.feed.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
         self.table = QTableWidget(0, 4)
-        self.table.setHorizontalHeaderLabels([self.tr("Student ID"), self.tr("Name"), self.tr("Seen"), self.tr("Status")])
+        self.table.setHorizontalHeaderLabels(
+            [self.tr("Student ID"), self.tr("Name"), self.tr("Seen"), self.tr("Status")]
+        )
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
         self.table.horizontalHeader().setSectionResizeMode(COL_NAME, QHeaderView.Stretch)
         self.table.setEditTriggers(QTableWidget.NoEditTriggers)
@@ -306,7 +328,9 @@ class WatchScreen(QWidget):
         layout.addWidget(self.status)
 
     def _browse(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, self.tr("Recorded lecture"), "", self.tr("Videos (*.mp4 *.avi *.mkv *.mov)"))
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Recorded lecture"), "", self.tr("Videos (*.mp4 *.avi *.mkv *.mov)")
+        )
         if path:
             self.video_path.setText(path)
 
@@ -327,5 +351,7 @@ class WatchScreen(QWidget):
         GUI thread."""
         worker = create_worker(self.connection.call, request)
         worker.returned.connect(on_done)
-        worker.errored.connect(lambda exc: self.status.setText(self.tr("Server: %s") % (str(exc) or type(exc).__name__)))
+        worker.errored.connect(
+            lambda exc: self.status.setText(self.tr("Server: %s") % (str(exc) or type(exc).__name__))
+        )
         worker.start(self.pool)

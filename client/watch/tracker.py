@@ -115,11 +115,7 @@ class FaceTracker:
         self.sample += 1
         settings = self.settings
         pairs = sorted(
-            (
-                (iou(track.box, box), t, b)
-                for t, track in enumerate(self.tracks)
-                for b, box in enumerate(boxes)
-            ),
+            ((iou(track.box, box), t, b) for t, track in enumerate(self.tracks) for b, box in enumerate(boxes)),
             reverse=True,
         )
         of_box: dict[int, Track] = {}
@@ -172,13 +168,13 @@ class FaceTracker:
         if encode_now and track.accepted:
             return []
         room = self.settings.max_frames - encode_now
-        return track.encodings[max(0, len(track.encodings) - room):]
+        return track.encodings[max(0, len(track.encodings) - room) :]
 
     def decided(self, track: Track, decision: TrackDecision) -> None:
         """Record the server's room decision about a track sent at this sample: its new
         encoding (if any) joins the kept ones, of which the newest ``decision.frames`` stay."""
         encodings = track.encodings + ([decision.encoding] if decision.encoding is not None else [])
-        track.encodings = encodings[max(0, len(encodings) - decision.frames):]
+        track.encodings = encodings[max(0, len(encodings) - decision.frames) :]
         if decision.encoding is not None:
             track.encoded_at = self.sample
         track.decision, track.frames = decision.decision, decision.frames

@@ -30,9 +30,15 @@ from protocol.errors import ErrorCode
 from protocol.framed import DEFAULT_MIN_FACE, MAX_FACE_BOXES
 
 #: Error codes after which watching goes on with the next sample.
-PASSING_ERRORS = frozenset({
-    ErrorCode.DB_UNAVAILABLE, ErrorCode.TIMEOUT, ErrorCode.INTERNAL, ErrorCode.RATE_LIMITED, ErrorCode.BAD_IMAGE,
-})
+PASSING_ERRORS = frozenset(
+    {
+        ErrorCode.DB_UNAVAILABLE,
+        ErrorCode.TIMEOUT,
+        ErrorCode.INTERNAL,
+        ErrorCode.RATE_LIMITED,
+        ErrorCode.BAD_IMAGE,
+    }
+)
 
 
 class CameraClient(Protocol):
@@ -149,9 +155,7 @@ class Watcher:
         if not tracks:
             return []
         encode = [self.tracker.needs_encoding(track) for track in tracks]
-        requests = [
-            (track.box, self.tracker.kept_encodings(track, now), now) for track, now in zip(tracks, encode)
-        ]
+        requests = [(track.box, self.tracker.kept_encodings(track, now), now) for track, now in zip(tracks, encode)]
         reply = self.client.identify_room(jpeg if any(encode) else b"", requests, self.lecture)
         for track, decision in zip(tracks, reply.decisions):
             self.tracker.decided(track, decision)
@@ -246,8 +250,9 @@ def draw_faces(image_bgr: np.ndarray, faces: Sequence[SeenFace]) -> np.ndarray:
         label = face_label(face)
         (width, height), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, 0.5, 1)
         cv2.rectangle(out, (left, max(0, top - height - 6)), (left + width + 4, top), color, -1)
-        cv2.putText(out, label, (left + 2, max(height, top - 4)), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
-                    (255, 255, 255), 1, cv2.LINE_AA)
+        cv2.putText(
+            out, label, (left + 2, max(height, top - 4)), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1, cv2.LINE_AA
+        )
     return out
 
 
@@ -262,5 +267,14 @@ def _largest(tracks: Sequence[Track], count: int) -> list[Track]:
 def _seen_face(track: Track, decided_now: bool, encoded_now: bool) -> SeenFace:
     if not decided_now:  # beyond the request's limit: shown as not decided
         return SeenFace(track.box, track.track_id, None, None, None, None, (), 0, False)
-    return SeenFace(track.box, track.track_id, track.decision, track.student_id, track.name, track.distance,
-                    track.candidates, track.frames, encoded_now)
+    return SeenFace(
+        track.box,
+        track.track_id,
+        track.decision,
+        track.student_id,
+        track.name,
+        track.distance,
+        track.candidates,
+        track.frames,
+        encoded_now,
+    )

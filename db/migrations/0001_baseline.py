@@ -18,8 +18,11 @@ SCHEMA_V1 = Path(__file__).with_name("schema_v1.sql")
 
 #: Columns added to tables after their first release: (table, column, the ALTER TABLE clause).
 ADDED_COLUMNS = (
-    ("face_encodings", "source",
-     "ADD COLUMN source ENUM('knowns', 'enrolled') NOT NULL DEFAULT 'knowns' AFTER encoding"),
+    (
+        "face_encodings",
+        "source",
+        "ADD COLUMN source ENUM('knowns', 'enrolled') NOT NULL DEFAULT 'knowns' AFTER encoding",
+    ),
     ("face_encodings", "photo", "ADD COLUMN photo MEDIUMBLOB NULL AFTER source"),
 )
 

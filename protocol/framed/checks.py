@@ -104,10 +104,7 @@ def text(value: Any) -> str:
 def lecture(value: Any) -> str:
     """A lecture code, returned lower case."""
     if not isinstance(value, str) or not is_lecture_code(value):
-        raise ValueError(
-            "must be a lecture code (two letters, four digits, '_', one digit), "
-            f"not {shown(value)}"
-        )
+        raise ValueError(f"must be a lecture code (two letters, four digits, '_', one digit), not {shown(value)}")
     return value.lower()
 
 

@@ -61,9 +61,7 @@ def encode(message: Any, max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES) -> byte
         raise LocalProtocolError(ErrorCode.BAD_REQUEST, f"{op}: {exc}", rid) from None
     header = {"op": op, **_header_fields(message)}
     blob = _blob_of(message, header)
-    header_bytes = json.dumps(
-        header, ensure_ascii=False, separators=(",", ":"), allow_nan=False
-    ).encode("utf-8")
+    header_bytes = json.dumps(header, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
     length = BODY_PREFIX.size + len(header_bytes) + len(blob)
     if length > max_frame_bytes:
         raise LocalProtocolError(
@@ -71,12 +69,7 @@ def encode(message: Any, max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES) -> byte
             f"{op}: frame of {length} bytes exceeds {max_frame_bytes}",
             request_id,
         )
-    return (
-        FRAME_LENGTH.pack(length)
-        + BODY_PREFIX.pack(request_id, len(header_bytes))
-        + header_bytes
-        + blob
-    )
+    return FRAME_LENGTH.pack(length) + BODY_PREFIX.pack(request_id, len(header_bytes)) + header_bytes + blob
 
 
 def _header_fields(obj: Any) -> dict[str, Any]:
@@ -110,9 +103,7 @@ def _blob_of(message: Any, header: dict[str, Any]) -> bytes:
 # -- decoding -------------------------------------------------------------------------------
 
 
-def decode_frame_content(
-    request_id: int, header: bytes, blob: bytes, types: dict[str, type]
-) -> Any:
+def decode_frame_content(request_id: int, header: bytes, blob: bytes, types: dict[str, type]) -> Any:
     """Turn a frame's header and blob into a message of one of ``types`` (an op table:
     REQUEST_TYPES or RESPONSE_TYPES). Raises ValueError naming the problem when the content is
     invalid.
@@ -120,7 +111,7 @@ def decode_frame_content(
     fields = _parse_header(header)
     op = fields.pop("op", None)
     if not isinstance(op, str):
-        raise ValueError("header has no \"op\" string")
+        raise ValueError('header has no "op" string')
     cls = types.get(op)
     if cls is None:
         raise ValueError(f"unknown op {shown(op)} (expected one of {', '.join(types)})")
@@ -148,7 +139,7 @@ def _split_images(sizes: Any, blob: bytes) -> tuple[bytes, ...]:
         raise ValueError(f"{IMAGE_SIZES} add up to {sum(sizes)} bytes, but the blob has {len(blob)}")
     images, start = [], 0
     for size in sizes:
-        images.append(blob[start:start + size])
+        images.append(blob[start : start + size])
         start += size
     return tuple(images)
 

@@ -124,9 +124,7 @@ class FramedConnection:
         change), or when the state does not allow it (CLOSED; ERROR allows only an
         ErrorResponse).
         """
-        if self._state is State.CLOSED or (
-            self._state is State.ERROR and not isinstance(message, ErrorResponse)
-        ):
+        if self._state is State.CLOSED or (self._state is State.ERROR and not isinstance(message, ErrorResponse)):
             raise LocalProtocolError(
                 ErrorCode.BAD_REQUEST, f"cannot send {type(message).__name__}: the connection is {self._state.value}"
             )
@@ -153,7 +151,8 @@ class FramedConnection:
         (anything but a HelloRequest while AWAIT_HELLO), or None when the request may go on."""
         if self._state is State.AWAIT_HELLO and not isinstance(event, HelloRequest):
             return ErrorResponse(
-                event.request_id, ErrorCode.UNAUTHORIZED,
+                event.request_id,
+                ErrorCode.UNAUTHORIZED,
                 "the first request must be hello with a valid client token",
             )
         return None
@@ -174,5 +173,6 @@ class FramedConnection:
         """True when ``response`` is an error about request ``request_id`` or about the whole
         connection (CONNECTION_REQUEST_ID): the request failed."""
         return isinstance(response, ErrorResponse) and response.request_id in (
-            CONNECTION_REQUEST_ID, request_id,
+            CONNECTION_REQUEST_ID,
+            request_id,
         )

@@ -103,9 +103,7 @@ class FramedDecoder:
         self._buf += data[pos:end]
         got = bytes(self._buf)
         if not MAGIC.startswith(got[: len(MAGIC)]):
-            raise RemoteProtocolError(
-                ErrorCode.BAD_FRAME, f"not the framed protocol: expected {MAGIC!r}, got {got!r}"
-            )
+            raise RemoteProtocolError(ErrorCode.BAD_FRAME, f"not the framed protocol: expected {MAGIC!r}, got {got!r}")
         if len(got) == len(PREAMBLE):
             if got[-1] != VERSION:
                 raise RemoteProtocolError(
@@ -161,9 +159,7 @@ class FramedDecoder:
         request_id, header_len = BODY_PREFIX.unpack_from(body)
         header_end = BODY_PREFIX.size + header_len
         try:
-            return decode_frame_content(
-                request_id, body[BODY_PREFIX.size : header_end], body[header_end:], self._types
-            )
+            return decode_frame_content(request_id, body[BODY_PREFIX.size : header_end], body[header_end:], self._types)
         except ValueError as exc:
             error = RemoteProtocolError(ErrorCode.BAD_REQUEST, str(exc), request_id)
             return InvalidMessage(request_id, error)

@@ -124,17 +124,14 @@ def _tracks_with_frames(tracks: tuple) -> None:
 def _sessions_by_date(sessions: tuple) -> None:
     for before, after in zip(sessions, sessions[1:]):
         if after.date <= before.date:
-            raise ValueError(
-                f"sessions must be in date order, one per day: {after.date} after {before.date}"
-            )
+            raise ValueError(f"sessions must be in date order, one per day: {after.date} after {before.date}")
 
 
 def _rows_by_student(rows: tuple) -> None:
     for before, after in zip(rows, rows[1:]):
         if after.student_id <= before.student_id:
             raise ValueError(
-                "rows must be by student ID, one per student: "
-                f"{after.student_id} after {before.student_id}"
+                f"rows must be by student ID, one per student: {after.student_id} after {before.student_id}"
             )
 
 
@@ -414,9 +411,7 @@ class BatchMarkRequest:
     request_id: int
     lecture: str = checked(_lecture)
     batch_id: str = checked(checks.batch_id)
-    marks: tuple[BatchMark, ...] = items(
-        BatchMark, min_count=1, max_count=MAX_BATCH_MARKS, rule=_each_student_once
-    )
+    marks: tuple[BatchMark, ...] = items(BatchMark, min_count=1, max_count=MAX_BATCH_MARKS, rule=_each_student_once)
     source: str = checked(checks.source, "rollcall")
 
 
@@ -529,9 +524,7 @@ class IdentifyRoomRequest:
     op: ClassVar[str] = "identify_room"
     request_id: int
     image: bytes = image(checks.image_or_empty)
-    tracks: tuple[RoomTrack, ...] = items(
-        RoomTrack, min_count=1, max_count=MAX_FACE_BOXES, rule=_tracks_with_frames
-    )
+    tracks: tuple[RoomTrack, ...] = items(RoomTrack, min_count=1, max_count=MAX_FACE_BOXES, rule=_tracks_with_frames)
     lecture: str | None = checked(_optional_lecture, None)
 
 

@@ -274,9 +274,11 @@ class RosterModel:
             self.student_ids = tuple(population.student_ids[i] for i in self._members)
             self.templates = population.templates[self._members]
             self.photo_counts = population.photo_counts[self._members]
-        self._index = population._index if self._members is None else {
-            student_id: i for i, student_id in enumerate(self.student_ids)
-        }
+        self._index = (
+            population._index
+            if self._members is None
+            else {student_id: i for i, student_id in enumerate(self.student_ids)}
+        )
         self._scale = 1.0  # see scaled()
 
     @classmethod
@@ -364,7 +366,8 @@ class RosterModel:
         # student, which may make another face's margin fail: repeat until nothing changes.
         while True:
             dropped = [
-                face for face, student in assigned.items()
+                face
+                for face, student in assigned.items()
                 if not self._clear_margin(distances[face], student, set(assigned.values()) - {student})
             ]
             if not dropped:
@@ -486,6 +489,4 @@ def _assign(distances: np.ndarray, acceptable: np.ndarray) -> dict[int, int]:
     refused_cost = 1.0 + float(sub_distances[sub_acceptable].sum())
     cost = np.where(sub_acceptable, sub_distances, refused_cost)
     rows, cols = linear_sum_assignment(cost)
-    return {
-        int(faces[r]): int(students[c]) for r, c in zip(rows, cols) if sub_acceptable[r, c]
-    }
+    return {int(faces[r]): int(students[c]) for r, c in zip(rows, cols) if sub_acceptable[r, c]}

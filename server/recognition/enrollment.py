@@ -149,13 +149,17 @@ def sync_knowns(
     changed = [p for p in photos if p.rel_path in stored and stored[p.rel_path] != hashes[p.rel_path]]
     to_encode = new + changed
     gone = sorted(set(stored) - set(hashes))
-    report = SyncReport(
-        added=len(new), updated=len(changed), unchanged=len(photos) - len(to_encode), removed=0
-    )
+    report = SyncReport(added=len(new), updated=len(changed), unchanged=len(photos) - len(to_encode), removed=0)
     progress = None
     if to_encode:
-        logger.info("%s: encoding %d new or changed photo%s (%d unchanged)%s", knowns_dir, len(to_encode),
-                    "" if len(to_encode) == 1 else "s", report.unchanged, f"; {encoding_note}" if encoding_note else "")
+        logger.info(
+            "%s: encoding %d new or changed photo%s (%d unchanged)%s",
+            knowns_dir,
+            len(to_encode),
+            "" if len(to_encode) == 1 else "s",
+            report.unchanged,
+            f"; {encoding_note}" if encoding_note else "",
+        )
         progress = EncodingProgress(len(to_encode), lambda line: logger.info("%s", line))
     results = pool.encode_photos([photo.path for photo in to_encode], progress=progress)  # none: at once
     if not to_encode and not gone:
@@ -216,7 +220,7 @@ def _scan_student_folder(root: Path, folder: Path, logger: logging.Logger) -> li
 def _parse_student(stem: str, entry: Path, logger: logging.Logger) -> tuple[str, str] | None:
     """(student ID, name) from '<9-digit student ID>_<name>', or None (logged) when it is not that."""
     student_id, separator = stem[:STUDENT_ID_LENGTH], stem[STUDENT_ID_LENGTH:][:1]
-    name = " ".join(stem[STUDENT_ID_LENGTH + 1:].replace("_", " ").split())
+    name = " ".join(stem[STUDENT_ID_LENGTH + 1 :].replace("_", " ").split())
     if not is_student_id(student_id) or separator != "_" or not name:
         logger.warning("skipping %s: not named <student ID>_<name> (e.g. 201911001_barack_obama)", entry)
         return None

@@ -187,7 +187,7 @@ def lectures(persons: Sequence[str] | np.ndarray, k: int, f: int, *, splits: int
     rng = np.random.default_rng(seed)
     for _ in range(splits):
         order = [people[i] for i in rng.permutation(len(people))]
-        enrolled, strangers = order[: len(order) // 2], order[len(order) // 2:]
+        enrolled, strangers = order[: len(order) // 2], order[len(order) // 2 :]
         enrollment, checkins = {}, []
         for person in enrolled:
             photos = rng.permutation(photos_of[person])
@@ -204,7 +204,7 @@ def student_ids(lecture: Lecture) -> dict[str, str]:
 
 
 def _chunks(person: str, photos: np.ndarray, f: int) -> list[tuple[str, np.ndarray]]:
-    return [(person, photos[i:i + f]) for i in range(0, len(photos) - f + 1, f)]
+    return [(person, photos[i : i + f]) for i in range(0, len(photos) - f + 1, f)]
 
 
 def decide_checkin(model: RosterModel, frames: np.ndarray, rules: DecisionRules, factor: float = 1.0) -> Decision:

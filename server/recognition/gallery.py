@@ -91,8 +91,15 @@ class Gallery:
             self._within_squares = np.bincount(  # type: ignore[assignment]  # float64: it has weights
                 owner, weights=np.einsum("ij,ij->i", residual, residual).astype(np.float64), minlength=len(self._ids)
             )
-        for array_ in (self._owner, self._encodings, self._half_squared_norms, self._starts, self._counts,
-                       self._templates, self._within_squares):
+        for array_ in (
+            self._owner,
+            self._encodings,
+            self._half_squared_norms,
+            self._starts,
+            self._counts,
+            self._templates,
+            self._within_squares,
+        ):
             array_.flags.writeable = False
         self._names = dict(names or {})
         self._populations: dict[DecisionRules, Population] = {}  # see roster_model()
@@ -115,7 +122,7 @@ class Gallery:
         i = self._index.get(student_id)
         if i is None:
             return np.empty((0, ENCODING_SIZE), dtype=np.float32)
-        return self._encodings[self._starts[i]:self._starts[i] + self._counts[i]]
+        return self._encodings[self._starts[i] : self._starts[i] + self._counts[i]]
 
     def name_of(self, student_id: str) -> str | None:
         """The student's name, or None when the gallery was not given one."""

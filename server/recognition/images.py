@@ -142,8 +142,7 @@ def _check_pixels(width: int, height: int, max_pixels: int, what: str) -> None:
         raise ImageDecodeError(f"{what}: the image is empty ({width}x{height} pixels)")
     if width * height > max_pixels:
         raise ImageDecodeError(
-            f"{what}: {width}x{height} = {width * height:,} pixels, more than the limit of "
-            f"{max_pixels:,}"
+            f"{what}: {width}x{height} = {width * height:,} pixels, more than the limit of {max_pixels:,}"
         )
 
 

@@ -228,7 +228,7 @@ class RecognitionPool:
         if not boxes:
             return np.empty((0, faces.ENCODING_SIZE), dtype=np.float64)
         size = math.ceil(len(boxes) / self.processes)
-        chunks = [boxes[start:start + size] for start in range(0, len(boxes), size)]
+        chunks = [boxes[start : start + size] for start in range(0, len(boxes), size)]
         encodings = self._results(_encode_boxes, [(image_bytes, chunk) for chunk in chunks])
         return np.concatenate(encodings)
 

@@ -101,9 +101,7 @@ def detect_part(image: np.ndarray, part: Part, min_face: int = DEFAULT_MIN_FACE)
     sy = strip.shape[0] / scaled.shape[0]
     sx = strip.shape[1] / scaled.shape[1]
     return [
-        faces.clip_box(
-            (round(t * sy) + top, round(r * sx), round(b * sy) + top, round(left * sx)), height, width
-        )
+        faces.clip_box((round(t * sy) + top, round(r * sx), round(b * sy) + top, round(left * sx)), height, width)
         for t, r, b, left in found
     ]
 

@@ -29,7 +29,12 @@ def attendance_db(*args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     return subprocess.run(
         [sys.executable, "-m", "admin", *args],
-        cwd=REPO, env=env, capture_output=True, text=True, encoding="utf-8", timeout=120,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
     )
 
 

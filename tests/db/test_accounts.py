@@ -30,8 +30,21 @@ def account(db_url):
 
 def create_account(db_url, user: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "admin", "--db-url", db_url.to_url(), "create-server-account", user, "--host", "127.0.0.1"],
-        cwd=REPO, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "admin",
+            "--db-url",
+            db_url.to_url(),
+            "create-server-account",
+            user,
+            "--host",
+            "127.0.0.1",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 

@@ -28,7 +28,8 @@ def test_backup_then_drop_the_database_then_restore_gives_every_row_back(db_url,
     assert f"to {file}" in out
     latest = find_migrations()[-1].version
     assert file.read_text(encoding="utf-8").startswith(
-        f"{HEADER_PREFIX}schema version {latest}, database {db_url.database}, made ")
+        f"{HEADER_PREFIX}schema version {latest}, database {db_url.database}, made "
+    )
     assert stat.S_IMODE(file.stat().st_mode) == 0o600  # face encodings: readable by its owner only
     assert not list(tmp_path.glob(".*partial"))
 
@@ -100,8 +101,9 @@ def test_a_missing_dump_tool_is_one_line_and_no_file(db_url, tmp_path, capsys, m
     file = tmp_path / "attendance.sql"
     code, _, err = run(capsys, db_url, "backup", str(file))
     assert code == 1
-    assert err.strip() == ("attendance-db: neither mariadb-dump nor mysqldump is installed "
-                           "(Debian: apt install mariadb-client)")
+    assert err.strip() == (
+        "attendance-db: neither mariadb-dump nor mysqldump is installed (Debian: apt install mariadb-client)"
+    )
     assert not file.exists()
     file.write_text(f"{HEADER_PREFIX}schema version 1, database x, made 2026-01-01T00:00:00\n")
     code, _, err = run(capsys, db_url, "restore", str(file))

@@ -49,24 +49,27 @@ def test_values_are_converted_to_their_kinds_and_paths_are_relative_to_the_file(
     assert tables["legacy"] == {"from": ("10.0.0.0/8",), "enabled": False}
 
 
-@pytest.mark.parametrize("text, message", [
-    ("[server]\nport = '9009'\n", "server.toml: server.port: must be a whole number, not \"9009\""),
-    ("[server]\nport = 9009.5\n", "server.port: must be a whole number, not 9009.5"),
-    ("[server]\nport = true\n", "server.port: must be a whole number, not true"),
-    ("[server]\nthreshold = 'low'\n", "server.threshold: must be a number"),
-    ("[server]\nthreshold = inf\n", "server.threshold: must be a finite number"),
-    ("[legacy]\nenabled = 'no'\n", "legacy.enabled: must be true or false, not \"no\""),
-    ("[legacy]\nfrom = '10.0.0.0/8'\n", "legacy.from: must be a list of strings"),
-    ("[legacy]\nfrom = [10]\n", "legacy.from: must be a list of strings"),
-    ("[server]\nknowns = ''\n", "server.knowns: must be a path, not an empty string"),
-    ("[database]\nurl = 3306\n", "database.url: must be a string, not 3306"),
-    ("[server]\nhost = {a = 1}\n", "server.host: must be a string, not a table"),
-    ("[server]\nprot = 9009\n", "unknown key server.prot (known in [server]: host, port,"),
-    ("[sever]\nport = 9009\n", "unknown table [sever] (known: server, database,"),
-    ("port = 9009\n", "port is outside any table; keys go under [server]"),
-    ("[server]\nport = 1\n[server.tls]\ncert = 'a'\n", "unknown key server.tls"),
-    ("[server]\nport = \n", "not valid TOML"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("[server]\nport = '9009'\n", 'server.toml: server.port: must be a whole number, not "9009"'),
+        ("[server]\nport = 9009.5\n", "server.port: must be a whole number, not 9009.5"),
+        ("[server]\nport = true\n", "server.port: must be a whole number, not true"),
+        ("[server]\nthreshold = 'low'\n", "server.threshold: must be a number"),
+        ("[server]\nthreshold = inf\n", "server.threshold: must be a finite number"),
+        ("[legacy]\nenabled = 'no'\n", 'legacy.enabled: must be true or false, not "no"'),
+        ("[legacy]\nfrom = '10.0.0.0/8'\n", "legacy.from: must be a list of strings"),
+        ("[legacy]\nfrom = [10]\n", "legacy.from: must be a list of strings"),
+        ("[server]\nknowns = ''\n", "server.knowns: must be a path, not an empty string"),
+        ("[database]\nurl = 3306\n", "database.url: must be a string, not 3306"),
+        ("[server]\nhost = {a = 1}\n", "server.host: must be a string, not a table"),
+        ("[server]\nprot = 9009\n", "unknown key server.prot (known in [server]: host, port,"),
+        ("[sever]\nport = 9009\n", "unknown table [sever] (known: server, database,"),
+        ("port = 9009\n", "port is outside any table; keys go under [server]"),
+        ("[server]\nport = 1\n[server.tls]\ncert = 'a'\n", "unknown key server.tls"),
+        ("[server]\nport = \n", "not valid TOML"),
+    ],
+)
 def test_bad_files_are_one_error_naming_the_file_and_the_key(text, message):
     with pytest.raises(ConfigFileError) as caught:
         parse(text)
@@ -89,7 +92,9 @@ def test_database_url_order_is_flag_then_file_then_environment():
 
 
 def test_passwords_are_masked_and_nothing_else():
-    assert mask_password("mysql://root:root@db.example:3306/attendance") == "mysql://root:***@db.example:3306/attendance"
+    assert (
+        mask_password("mysql://root:root@db.example:3306/attendance") == "mysql://root:***@db.example:3306/attendance"
+    )
     assert mask_password("mysql://u:p%40ss@h/d?unix_socket=/run/m.sock") == "mysql://u:***@h/d?unix_socket=/run/m.sock"
     assert mask_password("mysql://root@h:3306/d") == "mysql://root@h:3306/d"
 
@@ -130,19 +135,22 @@ def test_no_legacy_and_the_file_say_the_same_thing():
     assert settings.server_config(resolve(text="[server]\ndetect-max-side = 0\n")).detect_max_side is None
 
 
-@pytest.mark.parametrize("flags, text, message", [
-    ({}, "[server]\nthreshold = 3\n", f"{SOURCE}: server.threshold: must be in (0, 2], not 3"),
-    ({"threshold": 0.0}, "", "--threshold: must be in (0, 2], not 0"),
-    ({}, "[limits]\nrate = -1\n", f"{SOURCE}: limits.rate: must be at least 0, not -1"),
-    ({"burst": 0}, "", "--burst: must be at least 1, not 0"),
-    ({}, "[server]\nport = 70000\n", "server.port: must be 0-65535, not 70000"),
-    ({}, "[server]\nworkers = 0\n", "server.workers: must be at least 1, not 0"),
-    ({}, "[privacy]\nevidence-days = 0\n", "privacy.evidence-days: must be more than 0, not 0"),
-    ({}, "[camera]\nclose-margin = 2000\n", "camera.close-margin: must be 0-1440, not 2000"),
-    ({}, "[legacy]\nfrom = ['10.0.0.300/8']\n", "legacy.from: '10.0.0.300/8' does not appear to be"),
-    ({}, "[server]\nlog-level = 'LOUD'\n", "server.log-level: must be one of DEBUG, INFO, WARNING, ERROR"),
-    ({}, "[database]\nurl = 'postgres://u:hunter2@h/d'\n", "database.url: database URL must start with mysql://"),
-])
+@pytest.mark.parametrize(
+    "flags, text, message",
+    [
+        ({}, "[server]\nthreshold = 3\n", f"{SOURCE}: server.threshold: must be in (0, 2], not 3"),
+        ({"threshold": 0.0}, "", "--threshold: must be in (0, 2], not 0"),
+        ({}, "[limits]\nrate = -1\n", f"{SOURCE}: limits.rate: must be at least 0, not -1"),
+        ({"burst": 0}, "", "--burst: must be at least 1, not 0"),
+        ({}, "[server]\nport = 70000\n", "server.port: must be 0-65535, not 70000"),
+        ({}, "[server]\nworkers = 0\n", "server.workers: must be at least 1, not 0"),
+        ({}, "[privacy]\nevidence-days = 0\n", "privacy.evidence-days: must be more than 0, not 0"),
+        ({}, "[camera]\nclose-margin = 2000\n", "camera.close-margin: must be 0-1440, not 2000"),
+        ({}, "[legacy]\nfrom = ['10.0.0.300/8']\n", "legacy.from: '10.0.0.300/8' does not appear to be"),
+        ({}, "[server]\nlog-level = 'LOUD'\n", "server.log-level: must be one of DEBUG, INFO, WARNING, ERROR"),
+        ({}, "[database]\nurl = 'postgres://u:hunter2@h/d'\n", "database.url: database URL must start with mysql://"),
+    ],
+)
 def test_bad_values_name_their_flag_or_file_and_key(flags, text, message):
     with pytest.raises(settings.SettingsError) as caught:
         resolve(flags, text)
@@ -151,16 +159,19 @@ def test_bad_values_name_their_flag_or_file_and_key(flags, text, message):
 
 
 def test_printed_settings_are_a_config_file_giving_the_same_settings_with_the_password_masked():
-    text = ('[server]\nknowns = "photos"\nworkers = 2\n[database]\nurl = "mysql://srv:s3cret@db:3306/att"\n'
-            '[legacy]\nfrom = ["10.1.0.0/16"]\n[privacy]\nkeep-evidence = "evidence"\n')
+    text = (
+        '[server]\nknowns = "photos"\nworkers = 2\n[database]\nurl = "mysql://srv:s3cret@db:3306/att"\n'
+        '[legacy]\nfrom = ["10.1.0.0/16"]\n[privacy]\nkeep-evidence = "evidence"\n'
+    )
     values = resolve({"port": 9100}, text)
     printed = settings.to_toml(values)
     assert "s3cret" not in printed and 'url = "mysql://srv:***@db:3306/att"' in printed
     assert "port = 9100  # from --port" in printed
     assert f"workers = 2  # from {SOURCE}: server.workers" in printed
     assert "# cert is not set: no TLS" in printed
-    again = settings.resolve({}, parse_config(printed, Path("/elsewhere/copy.toml"), settings.FILE_KINDS),
-                             Path("/elsewhere/copy.toml"), {})
+    again = settings.resolve(
+        {}, parse_config(printed, Path("/elsewhere/copy.toml"), settings.FILE_KINDS), Path("/elsewhere/copy.toml"), {}
+    )
     for name, value in values.items():
         expected = "mysql://srv:***@db:3306/att" if name == "db_url" else value.value
         assert again[name].value == expected, name

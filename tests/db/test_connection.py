@@ -24,8 +24,9 @@ NOTHING_LISTENS = "mysql://root:s3cret@127.0.0.1:1/attendance"
 
 
 def run(command: list[str], *, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run(command, cwd=REPO, env={**os.environ, **(env or {})},
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        command, cwd=REPO, env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def assert_one_line(result: subprocess.CompletedProcess, expected: str) -> None:
@@ -43,11 +44,14 @@ def test_port_one_is_closed():
         socket.create_connection(("127.0.0.1", 1), timeout=3)
 
 
-@pytest.mark.parametrize("command", [
-    ["attendance-db", "--db-url", NOTHING_LISTENS, "list-clients"],
-    ["attendance-db", "--db-url", NOTHING_LISTENS, "init"],
-    ["attendance-report", "--db-url", NOTHING_LISTENS, "--lecture", "ea0017_1"],
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["attendance-db", "--db-url", NOTHING_LISTENS, "list-clients"],
+        ["attendance-db", "--db-url", NOTHING_LISTENS, "init"],
+        ["attendance-report", "--db-url", NOTHING_LISTENS, "--lecture", "ea0017_1"],
+    ],
+)
 def test_commands_say_cannot_connect_in_one_line(command):
     result = run([str(BIN / command[0]), *command[1:]])
     assert_one_line(result, f"{command[0]}: cannot connect to MySQL at 127.0.0.1:1: Connection refused")
@@ -60,8 +64,19 @@ def test_enroll_says_cannot_connect_before_loading_the_models(faces_dir):
 
 
 def test_server_says_cannot_connect_in_one_line(faces_dir):
-    result = run([str(BIN / "attendance-server"), "--db-url", NOTHING_LISTENS, "--port", "0", "--workers", "1",
-                  "--knowns", str(faces_dir / "knowns")])
+    result = run(
+        [
+            str(BIN / "attendance-server"),
+            "--db-url",
+            NOTHING_LISTENS,
+            "--port",
+            "0",
+            "--workers",
+            "1",
+            "--knowns",
+            str(faces_dir / "knowns"),
+        ]
+    )
     assert_one_line(result, "cannot start: cannot connect to MySQL at 127.0.0.1:1: Connection refused")
     assert "listening" not in result.stderr
 
@@ -74,8 +89,14 @@ def test_demo_says_cannot_connect_in_one_line():
 
 
 def test_wrong_password_is_cannot_log_in(server_db_url):
-    url = DatabaseUrl(server_db_url.user, server_db_url.password + "-wrong", server_db_url.host,
-                      server_db_url.port, server_db_url.database, server_db_url.unix_socket)
+    url = DatabaseUrl(
+        server_db_url.user,
+        server_db_url.password + "-wrong",
+        server_db_url.host,
+        server_db_url.port,
+        server_db_url.database,
+        server_db_url.unix_socket,
+    )
     result = run([str(BIN / "attendance-db"), "--db-url", url.to_url(), "list-clients"])
     where = url.unix_socket or f"{url.host}:{url.port}"
     assert_one_line(result, f"attendance-db: cannot log in to MySQL at {where} as {url.user}: Access denied")
@@ -86,8 +107,9 @@ def test_unknown_database_says_run_init(server_db_url):
     url = server_db_url.with_database(f"attendance_none{os.getpid()}")
     result = run([str(BIN / "attendance-db"), "--db-url", url.to_url(), "list-clients"])
     where = url.unix_socket or f"{url.host}:{url.port}"
-    assert_one_line(result, f"database {url.database} does not exist on {where}; create it with: "
-                            "attendance-db --db-url URL init")
+    assert_one_line(
+        result, f"database {url.database} does not exist on {where}; create it with: attendance-db --db-url URL init"
+    )
 
 
 def test_connect_raises_one_line_error_that_is_still_an_operational_error():
@@ -95,8 +117,11 @@ def test_connect_raises_one_line_error_that_is_still_an_operational_error():
         connect(NOTHING_LISTENS, timeout=3)
     assert isinstance(caught.value, pymysql.err.OperationalError)  # the server's pool relies on it
     assert caught.value.args[0] == 2003
-    assert str(caught.value) == describe_error(caught.value) == \
-        "cannot connect to MySQL at 127.0.0.1:1: Connection refused"
+    assert (
+        str(caught.value)
+        == describe_error(caught.value)
+        == "cannot connect to MySQL at 127.0.0.1:1: Connection refused"
+    )
 
 
 def test_connect_error_messages():
@@ -107,13 +132,17 @@ def test_connect_error_messages():
     denied = pymysql.err.OperationalError(1045, "Access denied for user 'kim'@'10.0.0.5' (using password: YES)")
     assert str(connect_error(url, denied)) == (
         "cannot log in to MySQL at db.example:3307 as kim: Access denied for user 'kim'@'10.0.0.5' "
-        "(using password: YES)")
+        "(using password: YES)"
+    )
     assert str(connect_error(url, pymysql.err.OperationalError(1049, "Unknown database 'attendance'"))) == (
-        "database attendance does not exist on db.example:3307; create it with: attendance-db --db-url URL init")
+        "database attendance does not exist on db.example:3307; create it with: attendance-db --db-url URL init"
+    )
     lost = pymysql.err.OperationalError(2013, "Lost connection to MySQL server during query")
     assert str(connect_error(url, lost)) == (
-        "cannot connect to MySQL at db.example:3307: Lost connection to MySQL server during query")
+        "cannot connect to MySQL at db.example:3307: Lost connection to MySQL server during query"
+    )
     socket_url = DatabaseUrl.parse("mysql://kim@localhost/attendance?unix_socket=/run/mysqld/mysqld.sock")
     refused = ConnectionRefusedError(111, "Connection refused")
     assert str(connect_error(socket_url, refused)) == (
-        "cannot connect to MySQL at /run/mysqld/mysqld.sock: Connection refused")
+        "cannot connect to MySQL at /run/mysqld/mysqld.sock: Connection refused"
+    )

@@ -219,8 +219,12 @@ def test_ensure_session_from_many_connections_at_once(db_url, db_conn, lecture):
 
 def mark_kim(conn, session_id, **overrides):
     values = dict(
-        session_id=session_id, student_id=KIM, status="present", source="checkin",
-        client_name="room-101", distance=0.35,
+        session_id=session_id,
+        student_id=KIM,
+        status="present",
+        source="checkin",
+        client_name="room-101",
+        distance=0.35,
     )
     values.update(overrides)
     return in_transaction(conn, attendance.mark, **values)
@@ -232,7 +236,10 @@ def test_first_mark_is_stored(db_conn, session_id):
     assert list(marks) == [KIM]
     stored = marks[KIM]
     assert (stored.student_id, stored.status, stored.source, stored.client_name) == (
-        KIM, "present", "checkin", "room-101",
+        KIM,
+        "present",
+        "checkin",
+        "room-101",
     )
     assert stored.distance == pytest.approx(0.35, abs=1e-6)
     assert isinstance(stored.marked_at, datetime.datetime)
@@ -261,8 +268,14 @@ def test_marking_again_with_overwrite_replaces_the_mark(db_conn, session_id):
     assert row_count(db_conn, "attendance") == 1
     # overwrite on a student with no mark yet is a plain first mark
     fresh = in_transaction(
-        db_conn, attendance.mark, session_id=session_id, student_id=LEE, status="absent",
-        source="rollcall", client_name="prof", overwrite=True,
+        db_conn,
+        attendance.mark,
+        session_id=session_id,
+        student_id=LEE,
+        status="absent",
+        source="rollcall",
+        client_name="prof",
+        overwrite=True,
     )
     assert fresh == attendance.MarkResult("absent", already_marked=False)
 
@@ -272,8 +285,12 @@ def test_mark_many_writes_new_marks_and_replaces_existing_ones(db_conn, session_
     before = in_transaction(db_conn, attendance.session_marks, session_id)[KIM]
     time.sleep(0.01)  # marked_at has millisecond precision
     written = in_transaction(
-        db_conn, attendance.mark_many, session_id=session_id,
-        marks=[(PARK, "absent"), (KIM, "late"), (LEE, "present")], source="rollcall", client_name="prof",
+        db_conn,
+        attendance.mark_many,
+        session_id=session_id,
+        marks=[(PARK, "absent"), (KIM, "late"), (LEE, "present")],
+        source="rollcall",
+        client_name="prof",
     )
     assert written == 3
     marks = in_transaction(db_conn, attendance.session_marks, session_id)
@@ -285,19 +302,36 @@ def test_mark_many_writes_new_marks_and_replaces_existing_ones(db_conn, session_
     assert marks[KIM].marked_at > before.marked_at
     assert row_count(db_conn, "attendance") == 3
     # the same marks again: nothing new, nothing doubled
-    assert in_transaction(db_conn, attendance.mark_many, session_id=session_id,
-                          marks=[(KIM, "late"), (LEE, "present")], source="rollcall", client_name="prof") == 2
+    assert (
+        in_transaction(
+            db_conn,
+            attendance.mark_many,
+            session_id=session_id,
+            marks=[(KIM, "late"), (LEE, "present")],
+            source="rollcall",
+            client_name="prof",
+        )
+        == 2
+    )
     assert row_count(db_conn, "attendance") == 3
-    assert in_transaction(db_conn, attendance.mark_many, session_id=session_id, marks=[],
-                          source="rollcall", client_name="prof") == 0
+    assert (
+        in_transaction(
+            db_conn, attendance.mark_many, session_id=session_id, marks=[], source="rollcall", client_name="prof"
+        )
+        == 0
+    )
 
 
 def test_mark_many_refuses_bad_marks_and_unknown_students_whole(db_conn, session_id):
-    for marks, error in [([(KIM, "here")], ValueError), ([(KIM, "late"), (KIM, "absent")], ValueError),
-                         ([(LEE, "present"), (UNKNOWN, "present")], pymysql.err.IntegrityError)]:
+    for marks, error in [
+        ([(KIM, "here")], ValueError),
+        ([(KIM, "late"), (KIM, "absent")], ValueError),
+        ([(LEE, "present"), (UNKNOWN, "present")], pymysql.err.IntegrityError),
+    ]:
         with pytest.raises(error):
-            in_transaction(db_conn, attendance.mark_many, session_id=session_id, marks=marks,
-                           source="rollcall", client_name="prof")
+            in_transaction(
+                db_conn, attendance.mark_many, session_id=session_id, marks=marks, source="rollcall", client_name="prof"
+            )
     assert row_count(db_conn, "attendance") == 0  # the transaction rolled back LEE's mark too
 
 
@@ -319,10 +353,12 @@ def test_unknown_status_or_source_is_refused(db_conn, session_id, field, value):
 def test_mark_for_an_unknown_student_or_session_writes_nothing(db_conn, session_id):
     with pytest.raises(pymysql.err.IntegrityError):
         with transaction(db_conn) as cur:
-            attendance.mark(cur, session_id=session_id, student_id=KIM, status="present",
-                            source="rollcall", client_name="prof")
-            attendance.mark(cur, session_id=session_id, student_id=UNKNOWN, status="present",
-                            source="rollcall", client_name="prof")
+            attendance.mark(
+                cur, session_id=session_id, student_id=KIM, status="present", source="rollcall", client_name="prof"
+            )
+            attendance.mark(
+                cur, session_id=session_id, student_id=UNKNOWN, status="present", source="rollcall", client_name="prof"
+            )
     with pytest.raises(pymysql.err.IntegrityError):
         mark_kim(db_conn, 987654)
     assert row_count(db_conn, "attendance") == 0  # KIM's mark was rolled back with the rest
@@ -335,8 +371,9 @@ def test_mark_while_another_connection_is_marking_the_same_student(db_url, db_co
     def first():
         with connect(db_url) as conn, transaction(conn) as cur:
             snapshot_taken.wait(10)
-            result = attendance.mark(cur, session_id=session_id, student_id=KIM, status="late",
-                                     source="checkin", client_name="first")
+            result = attendance.mark(
+                cur, session_id=session_id, student_id=KIM, status="late", source="checkin", client_name="first"
+            )
             first_marked.set()
             time.sleep(0.5)
         return result
@@ -346,8 +383,9 @@ def test_mark_while_another_connection_is_marking_the_same_student(db_url, db_co
             assert attendance.session_marks(cur, session_id) == {}  # starts a snapshot
             snapshot_taken.set()
             first_marked.wait(10)
-            return attendance.mark(cur, session_id=session_id, student_id=KIM, status="present",
-                                   source="checkin", client_name="second")
+            return attendance.mark(
+                cur, session_id=session_id, student_id=KIM, status="present", source="checkin", client_name="second"
+            )
 
     first_result, second_result = run_in_threads(first, second)
     assert first_result == attendance.MarkResult("late", already_marked=False)
@@ -361,8 +399,9 @@ def test_mark_from_many_connections_at_once_leaves_one_row(db_url, db_conn, sess
     def call(client_name):
         with connect(db_url) as conn, transaction(conn) as cur:
             start.wait(10)
-            return attendance.mark(cur, session_id=session_id, student_id=KIM, status="present",
-                                   source="checkin", client_name=client_name)
+            return attendance.mark(
+                cur, session_id=session_id, student_id=KIM, status="present", source="checkin", client_name=client_name
+            )
 
     results = run_in_threads(*[lambda n=n: call(f"client-{n}") for n in range(8)])
     assert sorted(result.already_marked for result in results) == [False] + [True] * 7
@@ -376,12 +415,24 @@ def test_mark_from_many_connections_at_once_leaves_one_row(db_url, db_conn, sess
 def test_record_batch_then_find_applied_batch(db_conn, session_id):
     assert in_transaction(db_conn, attendance.find_applied_batch, "batch-1") is None
     reply = json.dumps({"batch_id": "batch-1", "applied": 2, "name": "홍길동"}, ensure_ascii=False)
-    in_transaction(db_conn, attendance.record_batch, batch_id="batch-1", session_id=session_id,
-                   client_name="prof", reply_json=reply)
+    in_transaction(
+        db_conn,
+        attendance.record_batch,
+        batch_id="batch-1",
+        session_id=session_id,
+        client_name="prof",
+        reply_json=reply,
+    )
     assert in_transaction(db_conn, attendance.find_applied_batch, "batch-1") == reply
     with pytest.raises(pymysql.err.IntegrityError):  # a batch ID is recorded once
-        in_transaction(db_conn, attendance.record_batch, batch_id="batch-1", session_id=session_id,
-                       client_name="prof", reply_json="{}")
+        in_transaction(
+            db_conn,
+            attendance.record_batch,
+            batch_id="batch-1",
+            session_id=session_id,
+            client_name="prof",
+            reply_json="{}",
+        )
 
 
 def test_the_same_batch_applied_by_two_connections_at_once_is_applied_once(db_url, db_conn, session_id):
@@ -396,10 +447,22 @@ def test_the_same_batch_applied_by_two_connections_at_once_is_applied_once(db_ur
                 both_checked.wait(10)  # neither has recorded the batch yet
                 assert stored is None
                 for student_id in (KIM, LEE, PARK):  # sorted, as every batch should be
-                    attendance.mark(cur, session_id=session_id, student_id=student_id, status=status,
-                                    source="rollcall", client_name=status, overwrite=True)
-                attendance.record_batch(cur, batch_id="batch-7", session_id=session_id,
-                                        client_name=status, reply_json=json.dumps({"status": status}))
+                    attendance.mark(
+                        cur,
+                        session_id=session_id,
+                        student_id=student_id,
+                        status=status,
+                        source="rollcall",
+                        client_name=status,
+                        overwrite=True,
+                    )
+                attendance.record_batch(
+                    cur,
+                    batch_id="batch-7",
+                    session_id=session_id,
+                    client_name=status,
+                    reply_json=json.dumps({"status": status}),
+                )
             return status
         except pymysql.err.IntegrityError:
             return None

@@ -106,9 +106,7 @@ def test_the_warning_list_is_lowest_rate_first(cur, term):
     report = build_report(cur, LECTURE)
     tallies = term.expected_tallies()
     for percent in (50, 75, 90, 100):
-        expected = sorted(
-            (t.rate, sid) for sid, t in tallies.items() if t.rate is not None and t.rate < percent
-        )
+        expected = sorted((t.rate, sid) for sid, t in tallies.items() if t.rate is not None and t.rate < percent)
         assert [(s.tally.rate, s.student_id) for s in report.below(percent)] == expected
     assert [s.student_id for s in report.below(75)] == ["201911004", "201911005", "201911003", "201911002"]
 
@@ -124,7 +122,9 @@ def test_an_empty_or_unknown_lecture(cur):
     empty = build_report(cur, EMPTY_LECTURE)
     assert empty.sessions == ()
     assert [(s.student_id, s.cells, s.tally.rate) for s in empty.students] == [
-        ("201911001", (), None), ("201911003", (), None)]
+        ("201911001", (), None),
+        ("201911003", (), None),
+    ]
     assert build_report(cur, LECTURE, datetime.date(2030, 1, 1), datetime.date(2030, 2, 1)).sessions == ()
     with pytest.raises(LectureNotFound):
         build_report(cur, "zz9999_9")
@@ -148,8 +148,7 @@ def test_the_sessions_view_has_one_row_per_session_and_enrolled_student(cur, ter
     for day in term.sessions:
         for sid in sorted(STUDENTS):
             mark = term.mark(sid, day)
-            status = {"": "unmarked", "-": "not_enrolled"}.get(term.cell(sid, day)) \
-                or STATUS[term.cell(sid, day)]
+            status = {"": "unmarked", "-": "not_enrolled"}.get(term.cell(sid, day)) or STATUS[term.cell(sid, day)]
             counted = int(status in ("present", "late", "left_early", "absent"))
             expected.append((day, sid, STUDENTS[sid], status, mark[1] if mark else None, counted))
     assert [tuple(r) for r in rows] == expected
@@ -166,10 +165,10 @@ def test_the_summary_view_has_one_row_per_lecture_and_student(cur, term):
     expected = []
     for sid, t in sorted(term.expected_tallies().items()):
         applying = t.present + t.late + t.absent + t.excused + t.left_early
-        expected.append((LECTURE, sid, STUDENTS[sid], applying, t.present, t.late, t.absent,
-                         t.excused, t.left_early, t.rate))
-    expected += [(EMPTY_LECTURE, sid, STUDENTS[sid], 0, 0, 0, 0, 0, 0, None)
-                 for sid in ("201911001", "201911003")]
+        expected.append(
+            (LECTURE, sid, STUDENTS[sid], applying, t.present, t.late, t.absent, t.excused, t.left_early, t.rate)
+        )
+    expected += [(EMPTY_LECTURE, sid, STUDENTS[sid], 0, 0, 0, 0, 0, 0, None) for sid in ("201911001", "201911003")]
     expected.sort()
     assert [r[:9] + (None if r[9] is None else float(r[9]),) for r in rows] == expected
 

@@ -9,8 +9,16 @@ def test_schema_creates_every_table_and_is_idempotent(db_conn):
         cur.execute("SHOW TABLES")
         tables = {row[0] for row in cur.fetchall()}
     assert tables == set(schema_objects())
-    assert {"students", "lectures", "enrollments", "class_sessions", "attendance", "applied_batches",
-            "face_encodings", "schema_migrations"} <= tables
+    assert {
+        "students",
+        "lectures",
+        "enrollments",
+        "class_sessions",
+        "attendance",
+        "applied_batches",
+        "face_encodings",
+        "schema_migrations",
+    } <= tables
 
 
 def test_init_recreates_the_tables_dropped_from_a_current_database_and_keeps_the_others(db_conn):

@@ -84,14 +84,17 @@ def write_migrations(folder, files: dict[str, str]):
 
 
 def test_migrations_apply_in_order_each_once_and_a_failed_one_runs_again_once_fixed(db_url, tmp_path):
-    folder = write_migrations(tmp_path / "migrations", {
-        "0001_baseline.sql": "-- recorded by init, never run here\n",
-        "0002_notes.sql": "CREATE TABLE IF NOT EXISTS notes (note_id INT NOT NULL PRIMARY KEY);\n",
-        "0003_note_body.sql": "ALTER TABLE notes ADD COLUMN body VARCHAR(20) NULL;\n",  # needs 0002 first
-        "0004_first_note.py": "def apply(cursor):\n"
-                              "    cursor.execute(\"INSERT INTO notes (note_id, body) VALUES (1, 'hello')\")\n",
-        "README.txt": "not a migration",
-    })
+    folder = write_migrations(
+        tmp_path / "migrations",
+        {
+            "0001_baseline.sql": "-- recorded by init, never run here\n",
+            "0002_notes.sql": "CREATE TABLE IF NOT EXISTS notes (note_id INT NOT NULL PRIMARY KEY);\n",
+            "0003_note_body.sql": "ALTER TABLE notes ADD COLUMN body VARCHAR(20) NULL;\n",  # needs 0002 first
+            "0004_first_note.py": "def apply(cursor):\n"
+            "    cursor.execute(\"INSERT INTO notes (note_id, body) VALUES (1, 'hello')\")\n",
+            "README.txt": "not a migration",
+        },
+    )
     lines: list[str] = []
     with connect(db_url) as conn:
         applied = upgrade(conn, migrations_dir=folder, report=lines.append)

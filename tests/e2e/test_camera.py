@@ -62,8 +62,15 @@ def person_mark(server, day: dt.date, student_id: str, status: str, source: str)
         with transaction(conn) as cur:
             cur.execute("SELECT lecture_id FROM lectures WHERE code = %s", (LECTURE,))
             session_id = db_attendance.ensure_session(cur, cur.fetchone()[0], day)
-            db_attendance.mark(cur, session_id=session_id, student_id=student_id, status=status,
-                               source=source, client_name="a person", overwrite=True)
+            db_attendance.mark(
+                cur,
+                session_id=session_id,
+                student_id=student_id,
+                status=status,
+                source=source,
+                client_name="a person",
+                overwrite=True,
+            )
     finally:
         conn.close()
 
@@ -73,10 +80,20 @@ def person_mark(server, day: dt.date, student_id: str, status: str, source: str)
 
 def test_the_clip_watched_by_attendance_watch(server, faces_dir, capsys):
     clip = faces_dir / "video" / "short_hamilton_clip.mp4"
-    code = watch_cli.main([
-        "--server", f"{server.host}:{server.port}", f"--token={server.token}", "--lecture", LECTURE.upper(),
-        "--video", str(clip), "--every", "1", "--close",
-    ])
+    code = watch_cli.main(
+        [
+            "--server",
+            f"{server.host}:{server.port}",
+            f"--token={server.token}",
+            "--lecture",
+            LECTURE.upper(),
+            "--video",
+            str(clip),
+            "--every",
+            "1",
+            "--close",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0, out
     lines = [line for line in out.splitlines() if line.startswith("#")]
@@ -84,13 +101,18 @@ def test_the_clip_watched_by_attendance_watch(server, faces_dir, capsys):
     assert sum(LIN in line for line in lines) >= 6  # he is off screen for a few seconds
     assert "closed ea0017_1" in out and "present 1" in out and "absent 5" in out
     assert marks(server, dt.date.today()) == {
-        OBAMA: ("absent", "camera"), BIDEN: ("absent", "camera"), ALEX: ("absent", "camera"),
-        KIT: ("absent", "camera"), ROSE: ("absent", "camera"), LIN: ("present", "camera"),
+        OBAMA: ("absent", "camera"),
+        BIDEN: ("absent", "camera"),
+        ALEX: ("absent", "camera"),
+        KIT: ("absent", "camera"),
+        ROSE: ("absent", "camera"),
+        LIN: ("present", "camera"),
     }
     samples = server.query("SELECT COUNT(*), MAX(client_name) FROM presence_samples")
     assert samples == [(10, TEST_CLIENT)]
-    refused = watch_cli.main(["--server", f"{server.host}:{server.port}", "--token=not-a-token",
-                              "--lecture", LECTURE, "--video", str(clip)])
+    refused = watch_cli.main(
+        ["--server", f"{server.host}:{server.port}", "--token=not-a-token", "--lecture", LECTURE, "--video", str(clip)]
+    )
     assert refused == 1 and "unauthorized" in capsys.readouterr().err
 
 
@@ -107,7 +129,7 @@ def face_picture(path: Path, face_px: int = 90) -> np.ndarray:
     image = images.load_image_file(path)
     top, right, bottom, left = faces.largest_box(faces.detect_faces(image))
     cx, cy, half = (left + right) / 2, (top + bottom) / 2, (right - left) * 1.1
-    crop = image[max(0, int(cy - half)):int(cy + half), max(0, int(cx - half)):int(cx + half)]
+    crop = image[max(0, int(cy - half)) : int(cy + half), max(0, int(cx - half)) : int(cx + half)]
     scale = face_px / (right - left)
     return cv2.cvtColor(cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2BGR)
 
@@ -132,7 +154,7 @@ def build_lecture(faces_dir: Path, path: Path) -> Path:
         for seat, (picture, present) in people.items():
             if present(k):
                 x, y = SEATS[seat]
-                frame[y:y + picture.shape[0], x:x + picture.shape[1]] = picture
+                frame[y : y + picture.shape[0], x : x + picture.shape[1]] = picture
         writer.write(frame)
     writer.release()
     return path
@@ -156,10 +178,20 @@ def test_a_synthetic_lecture_ends_with_late_left_early_and_absent(server, faces_
         person_mark(server, day, ALEX, "excused", "rollcall")
         closed = client.close_session(LECTURE, day.isoformat())
         assert (closed.samples, closed.present, closed.late, closed.left_early, closed.absent, closed.kept) == (
-            FRAMES, 1, 1, 1, 1, 2)
+            FRAMES,
+            1,
+            1,
+            1,
+            1,
+            2,
+        )
         assert marks(server, day) == {
-            OBAMA: ("present", "camera"), BIDEN: ("left_early", "camera"), KIT: ("late", "camera"),
-            LIN: ("absent", "camera"), ROSE: ("present", "checkin"), ALEX: ("excused", "rollcall"),
+            OBAMA: ("present", "camera"),
+            BIDEN: ("left_early", "camera"),
+            KIT: ("late", "camera"),
+            LIN: ("absent", "camera"),
+            ROSE: ("present", "checkin"),
+            ALEX: ("excused", "rollcall"),
         }
         first_close = server.query("SELECT closed_at FROM class_sessions WHERE session_date = %s", (day,))
 
@@ -171,7 +203,9 @@ def test_a_synthetic_lecture_ends_with_late_left_early_and_absent(server, faces_
         assert server.query("SELECT closed_at FROM class_sessions WHERE session_date = %s", (day,)) == first_close
         marked_at = server.query(
             "SELECT a.marked_at FROM attendance a JOIN class_sessions s USING (session_id)"
-            " WHERE s.session_date = %s AND a.student_id = %s", (day, KIT))
+            " WHERE s.session_date = %s AND a.student_id = %s",
+            (day, KIT),
+        )
         assert marked_at == [(dt.datetime(2019, 11, 1, 9, 13, 20),)]  # when first seen
 
 
@@ -186,8 +220,23 @@ def test_the_server_closes_a_session_after_its_scheduled_end(server):
             reply = client.presence(LECTURE, f"{day}T09:{minute:02d}:00", seen, len(seen))
             assert not reply.closed
     # No schedule yet (the lecture has none): not due. Give the session its times, ended long ago.
-    assert db_cli.main(["--db-url", server.db_url.to_url(), "open-session", LECTURE, "--date", day,
-                        "--start", "09:00", "--minutes", "60"]) == 0
+    assert (
+        db_cli.main(
+            [
+                "--db-url",
+                server.db_url.to_url(),
+                "open-session",
+                LECTURE,
+                "--date",
+                day,
+                "--start",
+                "09:00",
+                "--minutes",
+                "60",
+            ]
+        )
+        == 0
+    )
     for _ in range(100):
         if server.query("SELECT closed_at FROM class_sessions WHERE session_date = %s", (day,))[0][0]:
             break
@@ -195,8 +244,12 @@ def test_the_server_closes_a_session_after_its_scheduled_end(server):
     else:
         pytest.fail("the server did not close the session")
     assert marks(server, day) == {
-        OBAMA: ("present", "camera"), BIDEN: ("left_early", "camera"), KIT: ("late", "camera"),
-        ALEX: ("absent", "camera"), ROSE: ("absent", "camera"), LIN: ("absent", "camera"),
+        OBAMA: ("present", "camera"),
+        BIDEN: ("left_early", "camera"),
+        KIT: ("late", "camera"),
+        ALEX: ("absent", "camera"),
+        ROSE: ("absent", "camera"),
+        LIN: ("absent", "camera"),
     }
     with server.client() as client:  # a late sample is kept, and says the session is closed
         assert client.presence(LECTURE, f"{day}T09:59:00", [ALEX], 1).closed
@@ -218,8 +271,12 @@ def test_attendance_db_open_and_close_session(db_url, faces_dir, capsys):
         conn.close()
     assert db_cli.main(["--db-url", url, "close-session", "--due"]) == 0  # no scheduled end yet
     assert "no session is due" in capsys.readouterr().out
-    assert db_cli.main(["--db-url", url, "open-session", LECTURE, "--date", "2019-11-05",
-                        "--start", "10:00", "--minutes", "60"]) == 0
+    assert (
+        db_cli.main(
+            ["--db-url", url, "open-session", LECTURE, "--date", "2019-11-05", "--start", "10:00", "--minutes", "60"]
+        )
+        == 0
+    )
     assert "from 10:00 to 11:00" in capsys.readouterr().out
     assert db_cli.main(["--db-url", url, "close-session", "--due", "--late-after", "45"]) == 0
     out = capsys.readouterr().out

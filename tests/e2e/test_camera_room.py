@@ -45,10 +45,10 @@ def room_picture(faces_dir, *, second_obama: bool = False) -> tuple[np.ndarray, 
     where each person's face is: name -> (x, y) of a point inside it."""
     canvas = np.full((720, 1600, 3), 110, np.uint8)
     kit_rose = cv2.imread(str(faces_dir / "groups" / "kit_rose.jpg"))
-    canvas[10:10 + kit_rose.shape[0], :kit_rose.shape[1]] = kit_rose
+    canvas[10 : 10 + kit_rose.shape[0], : kit_rose.shape[1]] = kit_rose
     group = cv2.imread(str(faces_dir / "groups" / "obama_biden_stranger.jpg"))
     group = cv2.resize(group, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
-    canvas[:group.shape[0], 560:560 + group.shape[1]] = group
+    canvas[: group.shape[0], 560 : 560 + group.shape[1]] = group
     faces = {KIT: (300, 150), ROSE: (118, 176), BIDEN: (977, 271), OBAMA: (1174, 242), "child": (1395, 571)}
     if second_obama:
         canvas[460:700, 20:220] = cv2.imread(str(faces_dir / "groups" / "obama_biden_1.jpg"))[20:260, 230:430]
@@ -58,6 +58,7 @@ def room_picture(faces_dir, *, second_obama: bool = False) -> tuple[np.ndarray, 
 
 def who_is_where(report, faces: dict[str, tuple[int, int]]) -> dict[str, str | None]:
     """Person (as named by room_picture) -> the student the room decision gave their face."""
+
     def person_at(box):
         top, right, bottom, left = box
         [name] = [name for name, (x, y) in faces.items() if left <= x <= right and top <= y <= bottom]
@@ -80,7 +81,9 @@ def test_a_room_of_group_photos_gives_each_student_the_right_face(server, faces_
     assert [(f.decision, f.frames) for f in child] == [("unknown", 3)]
     stored = server.query(
         "SELECT COUNT(*) FROM presence_sightings JOIN presence_samples USING (sample_id)"
-        " WHERE sampled_at >= %s AND sampled_at < %s", (DAY, DAY + dt.timedelta(hours=1)))
+        " WHERE sampled_at >= %s AND sampled_at < %s",
+        (DAY, DAY + dt.timedelta(hours=1)),
+    )
     assert stored == [(12,)]
 
 
@@ -92,7 +95,13 @@ def test_a_nearer_face_takes_the_student_from_the_face_tracked_first(server, fac
         assert OBAMA in watcher.sample(first_room, 0.0).students
         report = watcher.sample(room, 60.0)
     assert who_is_where(report, faces) == {
-        KIT: KIT, ROSE: ROSE, BIDEN: BIDEN, OBAMA: None, "second obama": OBAMA, "child": None}
+        KIT: KIT,
+        ROSE: ROSE,
+        BIDEN: BIDEN,
+        OBAMA: None,
+        "second obama": OBAMA,
+        "child": None,
+    }
     tracked_first = [f for f in report.faces if f.decision == "uncertain"]
     assert [(f.candidates[0], f.encoded_now) for f in tracked_first] == [(OBAMA, False)]
     assert report.students.count(OBAMA) == 1 and report.uncertain == 1
@@ -111,14 +120,20 @@ def test_the_best_overall_assignment_wins_over_first_come(server):
     with server.client() as client:
         [alone] = client.identify_room(b"", [(seat_1, [framed.pack_encoding(between)], False)], LECTURE).decisions
         assert (alone.decision, alone.student_id) == ("accepted", OBAMA)  # alone, it is Obama
-        reply = client.identify_room(b"", [
-            (seat_1, [framed.pack_encoding(between)], False),
-            (seat_2, [framed.pack_encoding(near_obama)], False),
-        ], LECTURE)
+        reply = client.identify_room(
+            b"",
+            [
+                (seat_1, [framed.pack_encoding(between)], False),
+                (seat_2, [framed.pack_encoding(near_obama)], False),
+            ],
+            LECTURE,
+        )
     # First come first served would keep Obama for the first face and leave the second one
     # without a student; the best overall assignment gives both faces one.
     assert [(d.decision, d.student_id, d.frames, d.encoding) for d in reply.decisions] == [
-        ("accepted", BIDEN, 1, None), ("accepted", OBAMA, 1, None)]
+        ("accepted", BIDEN, 1, None),
+        ("accepted", OBAMA, 1, None),
+    ]
 
 
 def clip_frames(faces_dir, *numbers: int) -> list[np.ndarray]:

@@ -47,8 +47,9 @@ class Server:
         (self.extra_app or self.running.app).stop()
 
     def start(self) -> None:
-        config = ServerConfig(db_url=self.running.db_url, knowns_dir=self.knowns, host="127.0.0.1",
-                              port=self.port, workers=1)
+        config = ServerConfig(
+            db_url=self.running.db_url, knowns_dir=self.knowns, host="127.0.0.1", port=self.port, workers=1
+        )
         self.extra_app = AttendanceApp(config).start()
         self.extra_app.serve_in_thread()
 
@@ -74,8 +75,9 @@ def server_log(caplog):
     caplog.set_level(logging.INFO, logger="server.handlers")
 
     def requests(kind: str) -> list[str]:
-        return [r.getMessage() for r in caplog.records
-                if r.name == "server.handlers" and f" {kind} #" in r.getMessage()]
+        return [
+            r.getMessage() for r in caplog.records if r.name == "server.handlers" and f" {kind} #" in r.getMessage()
+        ]
 
     return requests
 
@@ -102,14 +104,14 @@ def queued_entries(tmp_path) -> list[dict]:
 
 # -- face check-in --------------------------------------------------------------------------------
 
-def test_checkin_over_the_probe_images_marks_the_recognized_students(
-    qtbot, server, server_log, make_window, faces_dir
-):
+
+def test_checkin_over_the_probe_images_marks_the_recognized_students(qtbot, server, server_log, make_window, faces_dir):
     """Every probe photo once (one frame each), in the lecture with the first three students:
     the server accepts and marks those three itself; Kit Harington and Rose Leslie (not on this
     roster) are shown as unknown and never marked."""
-    window = make_window(server.port, lecture=SMALL_LECTURE,
-                         source=SourceSpec("images", str(faces_dir / "probes"), loop=False))
+    window = make_window(
+        server.port, lecture=SMALL_LECTURE, source=SourceSpec("images", str(faces_dir / "probes"), loop=False)
+    )
     screen = window.checkin
     with qtbot.waitSignal(screen.capture.sourceEnded, timeout=WAIT):
         pass
@@ -142,8 +144,9 @@ def test_checkin_from_video_collects_frames_of_one_face_and_is_marked(
     """The Hamilton clip at its own speed (looping): four frames of the one face in view go to the
     server in one request; Lin-Manuel Miranda is accepted and marked by the server. The clip's
     cuts and second faces restart collections; a face the server does not find is a new try."""
-    window = make_window(server.port, lecture=LECTURE,
-                         source=SourceSpec("video", str(faces_dir / "video/short_hamilton_clip.mp4")))
+    window = make_window(
+        server.port, lecture=LECTURE, source=SourceSpec("video", str(faces_dir / "video/short_hamilton_clip.mp4"))
+    )
     screen = window.checkin
     qtbot.waitUntil(lambda: any(o.kind == "accepted" for o in screen.outcomes), timeout=WAIT)
     reply = next(o.reply for o in screen.outcomes if o.kind == "accepted")
@@ -193,6 +196,7 @@ def test_checkin_with_the_server_unreachable_marks_nothing_and_keeps_no_frame(qt
 
 # -- roll call ------------------------------------------------------------------------------------
 
+
 def test_rollcall_of_the_whole_roster_in_one_request(qtbot, server, server_log, make_window):
     with FramedClient("127.0.0.1", server.port, token=server.running.token) as client:  # a face check-in earlier today
         client.mark(LECTURE, "201911001", source="checkin", distance=0.31)
@@ -238,9 +242,13 @@ def test_rollcall_of_the_whole_roster_in_one_request(qtbot, server, server_log, 
     assert not screen.finish_button.isEnabled()
 
 
-def test_a_batch_applied_before_its_reply_was_lost_is_not_applied_again(qtbot, server, server_log, make_window, tmp_path):
+def test_a_batch_applied_before_its_reply_was_lost_is_not_applied_again(
+    qtbot, server, server_log, make_window, tmp_path
+):
     entry = mark_queue.batch_entry(LECTURE, [("201911002", "late")])
-    with FramedClient("127.0.0.1", server.port, token=server.running.token) as client:  # the first send reached the server…
+    with FramedClient(
+        "127.0.0.1", server.port, token=server.running.token
+    ) as client:  # the first send reached the server…
         assert client.batch_mark(LECTURE, entry.batch_id, [("201911002", "late")]).applied == 1
         client.mark(LECTURE, "201911002", status="absent", source="manual")  # …then someone changed it
     mark_queue.MarkQueue(tmp_path / "data").add(entry)  # …but the app never saw the reply
@@ -272,6 +280,7 @@ def test_a_refused_token_keeps_marks_queued_until_it_is_fixed(qtbot, server, mak
 
 
 # -- an unreachable or silent server ---------------------------------------------------------------
+
 
 def test_unreachable_server_is_reported(qtbot, make_window):
     with socket.socket() as probe:

@@ -79,8 +79,9 @@ def test_photos_of_an_enrolled_student_under_another_id_are_refused_then_enrolle
     qtbot, server, make_window, tmp_path, faces_dir, monkeypatch
 ):
     """Obama (enrolled as 201911001) straight and turned to his left; the other poses skipped."""
-    window = make_window(server.port, source=camera_folder(tmp_path, faces_dir, ["probes/obama_720p.jpg",
-                                                                                 "probes/obama_3.jpg"]))
+    window = make_window(
+        server.port, source=camera_folder(tmp_path, faces_dir, ["probes/obama_720p.jpg", "probes/obama_3.jpg"])
+    )
     screen = window.enrol
     qtbot.waitUntil(lambda: screen.model.current() == 2, timeout=WAIT)
     for _ in range(3):  # right, up, down: these photos have none of them

@@ -32,7 +32,7 @@ def query(url, sql: str) -> list[tuple]:
 
 
 def photos(faces_dir, person: str, count: int, start: int = 0) -> list[bytes]:
-    files = sorted((faces_dir / "korean" / person).iterdir())[start:start + count]
+    files = sorted((faces_dir / "korean" / person).iterdir())[start : start + count]
     return [path.read_bytes() for path in files]
 
 
@@ -81,7 +81,10 @@ def test_photos_of_another_student_no_face_or_two_faces_are_refused_and_nothing_
         assert reply.stored == 0 and reply.total == len(before)
         verdicts = [(p.problem, p.other_student) for p in reply.photos]
         assert verdicts == [
-            (None, None), ("like_other_student", "201911002"), ("no_face", None), ("several_faces", None),
+            (None, None),
+            ("like_other_student", "201911002"),
+            ("no_face", None),
+            ("several_faces", None),
             ("bad_image", None),
         ]
         assert reply.photos[1].distance < 0.6
@@ -129,8 +132,16 @@ def test_the_checkin_command_prints_the_decision_as_json(server, faces_dir, tmp_
     for i, data in enumerate(photos(faces_dir, "jin", 3, start=10)):
         frames.append(tmp_path / f"frame{i}.jpg")
         frames[-1].write_bytes(data)
-    argv = ["--server", f"{server.host}:{server.port}", "--token", server.token, "checkin", LECTURE,
-            *map(str, frames), "--no-mark"]
+    argv = [
+        "--server",
+        f"{server.host}:{server.port}",
+        "--token",
+        server.token,
+        "checkin",
+        LECTURE,
+        *map(str, frames),
+        "--no-mark",
+    ]
     assert client_cli.main(argv) == 0
     reply = json.loads(capsys.readouterr().out)
     assert reply["decision"] in ("accepted", "uncertain", "unknown") and reply["frames"] == 3
@@ -158,8 +169,12 @@ def test_attendance_db_enroll_and_forget(db_url, faces_dir, tmp_path, capsys):
     assert db_cli.main(["--db-url", url, "enroll", "201911030", str(dogs)]) == 2
     assert "no face found" in capsys.readouterr().out
 
-    assert db_cli.main(["--db-url", url, "enroll", "201911031", str(files[0]), "--name", "Her twin",
-                        "--keep-photos", "--force"]) == 0
+    assert (
+        db_cli.main(
+            ["--db-url", url, "enroll", "201911031", str(files[0]), "--name", "Her twin", "--keep-photos", "--force"]
+        )
+        == 0
+    )
     assert "looks like student 201911030" in capsys.readouterr().out
     assert query(db_url, "SELECT photo IS NOT NULL FROM face_encodings WHERE student_id = '201911031'") == [(1,)]
     for student, count in (("201911030", 4), ("201911031", 1)):

@@ -17,23 +17,36 @@ from testkit.fuzz import Mutator, check_server, run_fuzz, sample_images
 from testkit.servers import running_server
 
 VALID_FRAMES = [
-    framed.encode(m) for m in (
-        framed.HelloRequest(1, "tok"), framed.PingRequest(2), framed.RosterRequest(3, "ea0017_1"),
-        framed.MarkRequest(4, "ea0017_1", "201911001"), framed.WelcomeResponse(5, "room-1", "v"),
-        framed.ErrorResponse(6, ErrorCode.RATE_LIMITED, "slow down"), framed.PongResponse(7, "v"),
+    framed.encode(m)
+    for m in (
+        framed.HelloRequest(1, "tok"),
+        framed.PingRequest(2),
+        framed.RosterRequest(3, "ea0017_1"),
+        framed.MarkRequest(4, "ea0017_1", "201911001"),
+        framed.WelcomeResponse(5, "room-1", "v"),
+        framed.ErrorResponse(6, ErrorCode.RATE_LIMITED, "slow down"),
+        framed.PongResponse(7, "v"),
     )
 ]
 chunks = st.one_of(
     st.binary(max_size=64),
     st.sampled_from(VALID_FRAMES + [framed.PREAMBLE, framed.MAGIC]),
-    st.builds(lambda frame, i, b: frame[:i] + bytes([b]) + frame[i + 1:],
-              st.sampled_from(VALID_FRAMES), st.integers(0, 60), st.integers(0, 255)),
+    st.builds(
+        lambda frame, i, b: frame[:i] + bytes([b]) + frame[i + 1 :],
+        st.sampled_from(VALID_FRAMES),
+        st.integers(0, 60),
+        st.integers(0, 255),
+    ),
 )
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(role=st.sampled_from(["server", "client"]), preamble=st.booleans(),
-       pieces=st.lists(chunks, max_size=8), max_frame_bytes=st.sampled_from([8, 100, 2**24]))
+@given(
+    role=st.sampled_from(["server", "client"]),
+    preamble=st.booleans(),
+    pieces=st.lists(chunks, max_size=8),
+    max_frame_bytes=st.sampled_from([8, 100, 2**24]),
+)
 def test_framed_decoder_any_bytes_give_messages_need_more_or_a_typed_error(role, preamble, pieces, max_frame_bytes):
     decoder = framed.FramedDecoder(role, max_frame_bytes=max_frame_bytes, expect_preamble=preamble)
     types = tuple((framed.REQUEST_TYPES if role == "server" else framed.RESPONSE_TYPES).values())
@@ -54,9 +67,15 @@ def test_framed_decoder_any_bytes_give_messages_need_more_or_a_typed_error(role,
 
 
 @settings(max_examples=400, deadline=None)
-@given(pieces=st.lists(st.binary(max_size=40) | st.sampled_from([b"\xff\xd8\xff\xe0", b"\x89PNG\r\n\x1a\n",
-                                                                   b"201911001", b"ea0017_1", b"\n"]), max_size=8),
-       max_image_bytes=st.sampled_from([1, 50, 2**20]), idle=st.booleans())
+@given(
+    pieces=st.lists(
+        st.binary(max_size=40)
+        | st.sampled_from([b"\xff\xd8\xff\xe0", b"\x89PNG\r\n\x1a\n", b"201911001", b"ea0017_1", b"\n"]),
+        max_size=8,
+    ),
+    max_image_bytes=st.sampled_from([1, 50, 2**20]),
+    idle=st.booleans(),
+)
 def test_legacy_decoder_any_bytes_give_a_request_need_more_or_a_typed_error(pieces, max_image_bytes, idle):
     decoder = LegacyDecoder(max_image_bytes=max_image_bytes)
     try:
@@ -70,8 +89,11 @@ def test_legacy_decoder_any_bytes_give_a_request_need_more_or_a_typed_error(piec
 
 
 @settings(max_examples=400, deadline=None)
-@given(data=st.binary(max_size=300) | st.builds(lambda b: b"\xff\xd8" + b, st.binary(max_size=300))
-       | st.builds(lambda b: b"\x89PNG\r\n\x1a\n" + b, st.binary(max_size=300)))
+@given(
+    data=st.binary(max_size=300)
+    | st.builds(lambda b: b"\xff\xd8" + b, st.binary(max_size=300))
+    | st.builds(lambda b: b"\x89PNG\r\n\x1a\n" + b, st.binary(max_size=300))
+)
 def test_image_end_finder_any_bytes_give_a_state(data):
     result = find_image_end(data)
     assert result.state in (COMPLETE, INCOMPLETE, BROKEN)
@@ -96,8 +118,16 @@ def server(server_db_url, faces_dir):
 
 def test_a_short_socket_fuzz_leaves_the_server_answering_correctly(server, faces_dir):
     probe = (faces_dir / "knowns/201911001_obama.jpg").read_bytes()
-    stats = run_fuzz("127.0.0.1", server.port, server.token, seconds=4, seed=11, threads=3,
-                     student_ids=server.student_ids, images=sample_images())
+    stats = run_fuzz(
+        "127.0.0.1",
+        server.port,
+        server.token,
+        seconds=4,
+        seed=11,
+        threads=3,
+        student_ids=server.student_ids,
+        images=sample_images(),
+    )
     assert stats.tried > 100, stats
     assert stats.bad_replies == []
     assert stats.replies["WelcomeResponse"] > 0 and stats.replies[ErrorCode.BAD_REQUEST] > 0

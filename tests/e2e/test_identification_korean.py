@@ -40,9 +40,14 @@ def korean(faces_dir) -> eval_cli.EncodedPhotos:
 
 
 def test_the_lecture_simulation_meets_the_targets(korean):
-    results = simulate(korean.persons, korean.photo, frame_encodings=korean.frame,
-                       enrolment_encodings=korean.enrolment, enrolled_photos=(ENROLLED_PHOTOS,),
-                       checkin_frames=tuple(TARGETS))
+    results = simulate(
+        korean.persons,
+        korean.photo,
+        frame_encodings=korean.frame,
+        enrolment_encodings=korean.enrolment,
+        enrolled_photos=(ENROLLED_PHOTOS,),
+        checkin_frames=tuple(TARGETS),
+    )
     for result in results:
         wrong, strangers, right = TARGETS[result.checkin_frames]
         ours, plain = result.rules, result.plain
@@ -67,7 +72,9 @@ def split(korean):
     rows = [(ids[p], i) for p in lecture.enrolled for i in lecture.enrollment[p]]
     model = Gallery([s for s, _ in rows], korean.enrolment[[i for _, i in rows]]).roster_model()
     decided = {
-        frames: [(person, photos, decide_checkin(model, encodings[photos], model.rules)) for person, photos in lec.checkins]
+        frames: [
+            (person, photos, decide_checkin(model, encodings[photos], model.rules)) for person, photos in lec.checkins
+        ]
         for frames, lec, encodings in ((3, lecture, korean.frame), (1, single, korean.photo))
     }
     return lecture, ids, decided
@@ -114,8 +121,9 @@ def test_the_server_decides_each_checkin_as_the_simulation(korean_server, split)
         assert reply.frames == 3 and reply.status is None and reply.pending_id is None
         outcomes["checkins"] += 1
         if reply.student_id is not None:
-            key = "right" if ids.get(person) == reply.student_id else (
-                "wrong" if person in ids else "strangers accepted")
+            key = (
+                "right" if ids.get(person) == reply.student_id else ("wrong" if person in ids else "strangers accepted")
+            )
             outcomes[key] += 1
     assert outcomes["wrong"] == 0 and outcomes["strangers accepted"] == 0, outcomes
     expected_right = sum(d.student_id is not None and ids.get(p) == d.student_id for p, _, d in decided[3])
@@ -183,7 +191,8 @@ def test_an_uncertain_checkin_waits_for_the_professor_who_confirms_it(korean_ser
         roster = {entry.student_id: entry for entry in client.roster(LECTURE).students}
         assert (roster[ids[person]].status, roster[ids[person]].source) == ("present", "checkin")
     [(resolution, by, student)] = korean_server.query(
-        "SELECT resolution, resolved_by, resolved_student_id FROM pending_checkins")
+        "SELECT resolution, resolved_by, resolved_student_id FROM pending_checkins"
+    )
     assert (resolution, by, student) == ("confirmed", "test-client", ids[person])
 
 
@@ -209,8 +218,11 @@ def test_frames_of_two_people_in_one_checkin_are_refused(korean_server, split, k
     # A photo of someone else farther than the ceiling from the mean of the student's two (most
     # Korean faces are nearer: then the rules, not this refusal, keep a mixed check-in from a mark).
     mean = korean.frame[own].mean(axis=0)
-    other = next(i for i, person in enumerate(korean.persons)
-                 if person != first and np.linalg.norm(korean.frame[i] - mean) > 0.65)
+    other = next(
+        i
+        for i, person in enumerate(korean.persons)
+        if person != first and np.linalg.norm(korean.frame[i] - mean) > 0.65
+    )
     frames = [korean_server.photo_paths[i].read_bytes() for i in (*own, other)]
     waiting = korean_server.query("SELECT COUNT(*) FROM pending_checkins")
     with korean_server.client() as client:
@@ -230,8 +242,12 @@ def test_the_attendance_eval_command_prints_both_rules(faces_dir, tmp_path, caps
         for photo in sorted((faces_dir / "korean" / person).iterdir())[:8]:
             shutil.copy(photo, folder / person / photo.name)
     plot = tmp_path / "tradeoff.png"
-    assert eval_cli.main([str(folder), "--enrolled", "5", "--frames", "3", "--splits", "3",
-                          "--plot", str(plot), "--workers", "2"]) == 0
+    assert (
+        eval_cli.main(
+            [str(folder), "--enrolled", "5", "--frames", "3", "--splits", "3", "--plot", str(plot), "--workers", "2"]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "32 photos of 4 people (0 skipped); 3 splits, each with 2 people enrolled and 2 strangers" in out
     assert "| 5 | 3 | ours |" in out and "| 5 | 3 | plain (1 photo, 0.6) |" in out

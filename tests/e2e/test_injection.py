@@ -20,7 +20,13 @@ from testkit.paths import REPO
 from testkit.servers import LECTURE, exchange, read_until_closed, running_server
 
 NASTY = [
-    "'", '"', ";", "--", "\x00", "\\", "`",
+    "'",
+    '"',
+    ";",
+    "--",
+    "\x00",
+    "\\",
+    "`",
     "ea0017_1'; DROP TABLE students; --",
     "201911001' OR '1'='1",
     "201911001\x00",
@@ -50,17 +56,22 @@ def server(server_db_url, faces_dir):
                 (lecture_id,) = cur.fetchone()
                 for student_id, name in NAMES.items():
                     cur.execute("INSERT INTO students (student_id, name) VALUES (%s, %s)", (student_id, name))
-                    cur.execute("INSERT INTO enrollments (lecture_id, student_id) VALUES (%s, %s)",
-                                (lecture_id, student_id))
+                    cur.execute(
+                        "INSERT INTO enrollments (lecture_id, student_id) VALUES (%s, %s)", (lecture_id, student_id)
+                    )
             conn.close()
             yield running
 
 
 def snapshot(server) -> dict[str, list[tuple]]:
     """Every row of every table (the views left out)."""
-    tables = [name for (name,) in server.query(
-        "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()"
-        " AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME")]
+    tables = [
+        name
+        for (name,) in server.query(
+            "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()"
+            " AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME"
+        )
+    ]
     return {table: sorted(server.query(f"SELECT * FROM `{table}`"), key=repr) for table in tables}
 
 
@@ -127,7 +138,9 @@ def test_a_batch_id_of_dashes_is_just_a_batch_id(server):
         before = snapshot(server)
         assert client.batch_mark(LECTURE, "--", [("201900005", "excused")]).applied == 1
         assert changed_tables(before, snapshot(server)) in (
-            {"attendance": 1, "applied_batches": 1}, {"attendance": 1, "applied_batches": 1, "class_sessions": 1})
+            {"attendance": 1, "applied_batches": 1},
+            {"attendance": 1, "applied_batches": 1, "class_sessions": 1},
+        )
     assert server.query("SELECT client_name FROM applied_batches WHERE batch_id = '--'") == [("test-client",)]
 
 
@@ -142,8 +155,12 @@ def test_nasty_tokens_in_hello_are_unauthorized(server):
 def test_nasty_2019_payloads_get_fail_and_change_nothing(server):
     before = snapshot(server)
     for value in NASTY:
-        for payload in (value.encode(), ("201911001" + value).encode(), (value + LECTURE).encode(),
-                        b"201911001" + LECTURE.encode() + value.encode()):
+        for payload in (
+            value.encode(),
+            ("201911001" + value).encode(),
+            (value + LECTURE).encode(),
+            b"201911001" + LECTURE.encode() + value.encode(),
+        ):
             if payload.startswith(b"\x00"):
                 continue  # the framed protocol's first byte: tested above
             assert exchange(server.host, server.port, payload) == legacy.FAIL, payload
@@ -179,8 +196,12 @@ def test_the_command_line_tools_refuse_or_store_exactly(server, tmp_path, capsys
         assert attendance_db(["--db-url", url, "create-server-account", "--", value]) == 2
         roster = tmp_path / "roster.csv"
         for row in ([value, "201900009", "x"], [LECTURE, value, "x"], [LECTURE, "201900009", value]):
-            roster.write_text("lecture_code,student_id,student_name\n" + ",".join(
-                '"' + field.replace('"', '""') + '"' for field in row) + "\n", encoding="utf-8")
+            roster.write_text(
+                "lecture_code,student_id,student_name\n"
+                + ",".join('"' + field.replace('"', '""') + '"' for field in row)
+                + "\n",
+                encoding="utf-8",
+            )
             code = attendance_db(["--db-url", url, "import-roster", str(roster)])
             if row[2] == value and code == 0:  # a name is data: stored exactly, nothing else changes
                 stored = server.query("SELECT name FROM students WHERE student_id = '201900009'")
@@ -196,8 +217,12 @@ def test_the_command_line_tools_refuse_or_store_exactly(server, tmp_path, capsys
     assert changed_tables(before, snapshot(server)) == {}
 
     for value in NASTY:  # attendance-client refuses them before connecting
-        for args in (["mark", value, "201911001"], ["mark", LECTURE, value], ["roster", value],
-                     ["recognize", f"--lecture={value}", str(REPO / "README.md")]):
+        for args in (
+            ["mark", value, "201911001"],
+            ["mark", LECTURE, value],
+            ["roster", value],
+            ["recognize", f"--lecture={value}", str(REPO / "README.md")],
+        ):
             try:
                 code = attendance_client(["--server", f"{server.host}:{server.port}", "--token", server.token, *args])
             except SystemExit as exc:  # argparse: a value such as "--" reads as an option

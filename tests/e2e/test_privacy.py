@@ -52,11 +52,12 @@ def test_without_keep_evidence_no_image_bytes_reach_disk_or_database(db_url, fac
         )
         columns = cur.fetchall()
         assert len(columns) > 10
-        pieces = [image[:64], image[len(image) // 2:len(image) // 2 + 64], image[-64:]]
+        pieces = [image[:64], image[len(image) // 2 : len(image) // 2 + 64], image[-64:]]
         for table, column in columns:
             for piece in pieces:
-                cur.execute(f"SELECT COUNT(*) FROM `{table}` WHERE LOCATE(%s, CAST(`{column}` AS BINARY)) > 0",
-                            (piece,))
+                cur.execute(
+                    f"SELECT COUNT(*) FROM `{table}` WHERE LOCATE(%s, CAST(`{column}` AS BINARY)) > 0", (piece,)
+                )
                 assert cur.fetchone() == (0,), (table, column)
             cur.execute(f"SELECT COALESCE(MAX(LENGTH(`{column}`)), 0) FROM `{table}`")
             assert cur.fetchone()[0] <= 1024, (table, column)  # nothing image-sized (encodings: 1024)
@@ -78,8 +79,9 @@ def evidence_server(server_db_url, faces_dir, tmp_path_factory):
     old = time.time() - 31 * 86400
     os.utime(stale, (old, old))
     with fresh_database(server_db_url) as url:
-        with running_server(url, knowns, workers=1, keep_evidence=folder, evidence_days=30,
-                            gallery_refresh=0.3) as running:
+        with running_server(
+            url, knowns, workers=1, keep_evidence=folder, evidence_days=30, gallery_refresh=0.3
+        ) as running:
             running.evidence = folder
             running.knowns = knowns
             running.stale = stale
@@ -166,8 +168,13 @@ def test_frames_held_in_memory_are_bounded_and_expire():
 
 
 def attendance_db(url, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "admin", "--db-url", url.to_url(), *args],
-                          cwd=REPO, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "admin", "--db-url", url.to_url(), *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_forget_deletes_encodings_enrollments_photos_and_evidence_and_says_so(evidence_server, faces_dir):
@@ -177,12 +184,16 @@ def test_forget_deletes_encodings_enrollments_photos_and_evidence_and_says_so(ev
         assert [f.student_id for f in client.recognize(image, LECTURE).faces] == ["201911003"]
         client.mark(SMALL_LECTURE, "201911003", status="late")  # keeps the frame (same client and student)
     assert [p.parent.parent.name for p in evidence_files(server.evidence) if p.name.startswith("201911003_")] == [
-        SMALL_LECTURE]
-    before = {table: server.query(f"SELECT COUNT(*) FROM {table}")[0][0]
-              for table in ("face_encodings", "enrollments", "attendance", "students")}
+        SMALL_LECTURE
+    ]
+    before = {
+        table: server.query(f"SELECT COUNT(*) FROM {table}")[0][0]
+        for table in ("face_encodings", "enrollments", "attendance", "students")
+    }
 
-    result = attendance_db(server.db_url, "forget", "201911003", "--knowns", str(server.knowns),
-                           "--evidence", str(server.evidence))
+    result = attendance_db(
+        server.db_url, "forget", "201911003", "--knowns", str(server.knowns), "--evidence", str(server.evidence)
+    )
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "student 201911003 (alex lacamoire):" in out
@@ -193,8 +204,12 @@ def test_forget_deletes_encodings_enrollments_photos_and_evidence_and_says_so(ev
     assert "deleted 1 evidence frame from" in out  # the frame of the cs0001_1 mark
 
     after = {table: server.query(f"SELECT COUNT(*) FROM {table}")[0][0] for table in before}
-    assert after == {"face_encodings": before["face_encodings"] - 1, "enrollments": before["enrollments"] - 2,
-                     "attendance": before["attendance"], "students": before["students"]}
+    assert after == {
+        "face_encodings": before["face_encodings"] - 1,
+        "enrollments": before["enrollments"] - 2,
+        "attendance": before["attendance"],
+        "students": before["students"],
+    }
     assert not list(server.knowns.glob("201911003_*"))
     assert server.query("SELECT COUNT(*) FROM face_encodings WHERE student_id = '201911003'") == [(0,)]
     deadline = time.monotonic() + 5  # the server reloads its encodings (every 0.3 s here)

@@ -26,12 +26,20 @@ MESSAGES = {
     "roster_req": framed.RosterRequest(3, "EA0017_1"),
     "mark": framed.MarkRequest(4, "ea0017_1", "201911001", "late", "camera", 0.25),
     "mark_defaults": framed.MarkRequest(5, "ea0017_1", "201911001"),
-    "batch_mark": framed.BatchMarkRequest(6, "ea0017_1", "b-1", (framed.BatchMark("201911001", "present"), framed.BatchMark("201911002", "absent")), "manual"),
+    "batch_mark": framed.BatchMarkRequest(
+        6,
+        "ea0017_1",
+        "b-1",
+        (framed.BatchMark("201911001", "present"), framed.BatchMark("201911002", "absent")),
+        "manual",
+    ),
     "recognize": framed.RecognizeRequest(7, IMG, "ea0017_1"),
     "recognize_nolecture": framed.RecognizeRequest(8, IMG),
     "detect": framed.DetectRequest(9, IMG, 60),
     "identify": framed.IdentifyRequest(10, IMG, (framed.FaceBox(1, 20, 30, 4),), "ea0017_1"),
-    "identify_room": framed.IdentifyRoomRequest(11, IMG, (framed.RoomTrack(1, 20, 30, 4, (ENC,), True), framed.RoomTrack(5, 50, 60, 6, (ENC,), False)), None),
+    "identify_room": framed.IdentifyRoomRequest(
+        11, IMG, (framed.RoomTrack(1, 20, 30, 4, (ENC,), True), framed.RoomTrack(5, 50, 60, 6, (ENC,), False)), None
+    ),
     "identify_room_empty": framed.IdentifyRoomRequest(12, b"", (framed.RoomTrack(1, 20, 30, 4, (ENC,), False),)),
     "presence": framed.PresenceRequest(13, "ea0017_1", "2019-11-01T09:03:12+09:00", ("201911001", "201911002"), 3),
     "close_session": framed.CloseSessionRequest(14, "ea0017_1", "2019-11-01"),
@@ -43,19 +51,62 @@ MESSAGES = {
     "resolve_reject": framed.ResolvePendingRequest(20, 8, None),
     "welcome": framed.WelcomeResponse(21, "room-e203.pc_1", "attendance-server 0.1"),
     "pong": framed.PongResponse(22, "attendance-server 0.1"),
-    "roster_resp": framed.RosterResponse(23, "ea0017_1", "2019-11-01", (framed.RosterEntry("201911001", "Barack Obama", "present", "checkin", "2019-11-01T09:03:12+09:00"), framed.RosterEntry("201911002", "홍길동 \"q\"\n", None, None, None))),
+    "roster_resp": framed.RosterResponse(
+        23,
+        "ea0017_1",
+        "2019-11-01",
+        (
+            framed.RosterEntry("201911001", "Barack Obama", "present", "checkin", "2019-11-01T09:03:12+09:00"),
+            framed.RosterEntry("201911002", '홍길동 "q"\n', None, None, None),
+        ),
+    ),
     "marked": framed.MarkResponse(24, "ea0017_1", "201911001", "present", True),
     "batch_marked": framed.BatchMarkResponse(25, "b-1", 2, False),
-    "recognized": framed.RecognizeResponse(26, (framed.RecognizedFace(10, 200, 110, 100, "201911001", "Barack Obama", 0.38, "accepted", CAND[:1]), framed.RecognizedFace(0, 5, 5, 0, None, None, None))),
+    "recognized": framed.RecognizeResponse(
+        26,
+        (
+            framed.RecognizedFace(10, 200, 110, 100, "201911001", "Barack Obama", 0.38, "accepted", CAND[:1]),
+            framed.RecognizedFace(0, 5, 5, 0, None, None, None),
+        ),
+    ),
     "error": framed.ErrorResponse(27, "not_found", "no lecture zz9999_9"),
     "detected": framed.DetectResponse(28, (framed.FaceBox(1, 20, 30, 4), framed.FaceBox(2, 3, 4, 1))),
-    "room_identified": framed.IdentifyRoomResponse(29, (framed.TrackDecision("accepted", "201911001", "Barack Obama", 0.3, CAND, 2, ENC), framed.TrackDecision("unknown", None, None, None, (), 1))),
+    "room_identified": framed.IdentifyRoomResponse(
+        29,
+        (
+            framed.TrackDecision("accepted", "201911001", "Barack Obama", 0.3, CAND, 2, ENC),
+            framed.TrackDecision("unknown", None, None, None, (), 1),
+        ),
+    ),
     "presence_recorded": framed.PresenceResponse(30, 99, "2019-11-01", True),
     "session_closed": framed.CloseSessionResponse(31, "ea0017_1", "2019-11-01", 4, 10, 2, 1, 3, 5),
-    "report_resp": framed.ReportResponse(32, "ea0017_1", "Computer Vision", "2019-09-01", None, 0.5, (framed.ReportSession(1, "2019-09-02", False, 2, 1, 0, 0, 0, 83.3), framed.ReportSession(2, "2019-09-09", True, 0, 0, 0, 0, 0, None)), (framed.ReportRow("201911001", "Barack Obama", "2019-09-01", ("P", ""), 1, 0, 0, 0, 0, 100.0), framed.ReportRow("201911002", "홍길동", "2019-09-05", ("-", "L"), 0, 1, 0, 0, 1, 50))),
+    "report_resp": framed.ReportResponse(
+        32,
+        "ea0017_1",
+        "Computer Vision",
+        "2019-09-01",
+        None,
+        0.5,
+        (
+            framed.ReportSession(1, "2019-09-02", False, 2, 1, 0, 0, 0, 83.3),
+            framed.ReportSession(2, "2019-09-09", True, 0, 0, 0, 0, 0, None),
+        ),
+        (
+            framed.ReportRow("201911001", "Barack Obama", "2019-09-01", ("P", ""), 1, 0, 0, 0, 0, 100.0),
+            framed.ReportRow("201911002", "홍길동", "2019-09-05", ("-", "L"), 0, 1, 0, 0, 1, 50),
+        ),
+    ),
     "checked_in": framed.CheckinResponse(33, "ea0017_1", "uncertain", None, None, 0.55, 0.5, CAND, 3, None, False, 12),
-    "enrolled": framed.EnrollResponse(34, "201911001", 0, 4, (framed.EnrolledPhoto(0, None), framed.EnrolledPhoto(1, "like_other_student", "201911002", 0.3))),
-    "pending_resp": framed.PendingResponse(35, "ea0017_1", "2019-11-01", (framed.PendingCheckin(7, "2019-11-01T09:03:12+09:00", "room-e203", 3, CAND),)),
+    "enrolled": framed.EnrollResponse(
+        34,
+        "201911001",
+        0,
+        4,
+        (framed.EnrolledPhoto(0, None), framed.EnrolledPhoto(1, "like_other_student", "201911002", 0.3)),
+    ),
+    "pending_resp": framed.PendingResponse(
+        35, "ea0017_1", "2019-11-01", (framed.PendingCheckin(7, "2019-11-01T09:03:12+09:00", "room-e203", 3, CAND),)
+    ),
     "pending_resolved": framed.ResolvePendingResponse(36, 7, "confirmed", "201911001", "present", False),
 }
 
@@ -97,14 +148,40 @@ def test_op_tables_hold_each_class_once_under_its_own_op() -> None:
 
 def test_the_op_order_is_the_one_error_messages_list() -> None:
     assert list(framed.REQUEST_TYPES) == [
-        "hello", "ping", "roster", "mark", "batch_mark", "recognize", "detect", "identify",
-        "identify_room", "presence", "close_session", "report", "checkin", "enroll", "pending",
+        "hello",
+        "ping",
+        "roster",
+        "mark",
+        "batch_mark",
+        "recognize",
+        "detect",
+        "identify",
+        "identify_room",
+        "presence",
+        "close_session",
+        "report",
+        "checkin",
+        "enroll",
+        "pending",
         "resolve_pending",
     ]
     assert list(framed.RESPONSE_TYPES) == [
-        "welcome", "pong", "roster", "marked", "batch_marked", "recognized", "error", "detected",
-        "room_identified", "presence_recorded", "session_closed", "report", "checked_in",
-        "enrolled", "pending", "pending_resolved",
+        "welcome",
+        "pong",
+        "roster",
+        "marked",
+        "batch_marked",
+        "recognized",
+        "error",
+        "detected",
+        "room_identified",
+        "presence_recorded",
+        "session_closed",
+        "report",
+        "checked_in",
+        "enrolled",
+        "pending",
+        "pending_resolved",
     ]
 
 
@@ -115,14 +192,14 @@ def test_every_field_but_request_id_declares_a_check() -> None:
 
 
 def test_blob_fields_are_declared_not_found_by_name() -> None:
-    blobs = {
-        cls.op: layout(cls).blob
-        for cls in framed.REQUEST_TYPES.values() if layout(cls).blob is not None
-    }
+    blobs = {cls.op: layout(cls).blob for cls in framed.REQUEST_TYPES.values() if layout(cls).blob is not None}
     assert blobs == {
-        "recognize": ("image", "image"), "detect": ("image", "image"),
-        "identify": ("image", "image"), "identify_room": ("image", "image"),
-        "checkin": ("images", "images"), "enroll": ("images", "images"),
+        "recognize": ("image", "image"),
+        "detect": ("image", "image"),
+        "identify": ("image", "image"),
+        "identify_room": ("image", "image"),
+        "checkin": ("images", "images"),
+        "enroll": ("images", "images"),
     }
     assert all(layout(cls).blob is None for cls in framed.RESPONSE_TYPES.values())
 
@@ -132,14 +209,23 @@ def test_item_types_come_from_each_class_own_fields() -> None:
     assert layout(framed.IdentifyRoomRequest).item_types == {"tracks": framed.RoomTrack}
     assert layout(framed.PresenceRequest).item_types == {}  # student_ids: plain strings
     assert set(framed.ITEM_TYPES) == {
-        framed.BatchMark, framed.Candidate, framed.RosterEntry, framed.RecognizedFace,
-        framed.FaceBox, framed.RoomTrack, framed.TrackDecision, framed.ReportSession,
-        framed.ReportRow, framed.EnrolledPhoto, framed.PendingCheckin,
+        framed.BatchMark,
+        framed.Candidate,
+        framed.RosterEntry,
+        framed.RecognizedFace,
+        framed.FaceBox,
+        framed.RoomTrack,
+        framed.TrackDecision,
+        framed.ReportSession,
+        framed.ReportRow,
+        framed.EnrolledPhoto,
+        framed.PendingCheckin,
     }
 
 
 def test_a_declaration_mistake_is_refused_at_import() -> None:
     with pytest.raises(TypeError, match="no check"):
+
         @framed.messages.request
         @dataclasses.dataclass(frozen=True)
         class Unchecked:
@@ -148,10 +234,12 @@ def test_a_declaration_mistake_is_refused_at_import() -> None:
             lecture: str
 
     with pytest.raises(TypeError, match="not used by another message"):
+
         @framed.messages.request
         @dataclasses.dataclass(frozen=True)
         class Twice:
             op = "ping"
             request_id: int
+
     assert framed.REQUEST_TYPES["ping"] is framed.PingRequest
     assert "unchecked_test_op" not in framed.REQUEST_TYPES

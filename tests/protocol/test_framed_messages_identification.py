@@ -45,17 +45,25 @@ MESSAGES = [
     PendingRequest(6, "ea0017_1"),
     ResolvePendingRequest(7, 12, "201911001", "late"),
     ResolvePendingRequest(8, 13, None),
-    CheckinResponse(9, "ea0017_1", "accepted", "201911001", "김민지", 0.2511, 0.27, CANDIDATES[:1], 3,
-                    "present", False, None),
+    CheckinResponse(
+        9, "ea0017_1", "accepted", "201911001", "김민지", 0.2511, 0.27, CANDIDATES[:1], 3, "present", False, None
+    ),
     CheckinResponse(10, "ea0017_1", "uncertain", None, None, 0.3, 0.25, CANDIDATES, 6, pending_id=41),
     CheckinResponse(11, "ea0017_1", "unknown", None, None, None, None, (), 1),
-    EnrollResponse(12, "201911001", 0, 3, (
-        EnrolledPhoto(0, None), EnrolledPhoto(1, "like_other_student", "201911002", 0.29),
-        EnrolledPhoto(2, "no_face"),
-    )),
-    PendingResponse(13, "ea0017_1", "2019-11-01", (
-        PendingCheckin(41, "2019-11-01T09:03:12", "room-e203", 6, CANDIDATES),
-    )),
+    EnrollResponse(
+        12,
+        "201911001",
+        0,
+        3,
+        (
+            EnrolledPhoto(0, None),
+            EnrolledPhoto(1, "like_other_student", "201911002", 0.29),
+            EnrolledPhoto(2, "no_face"),
+        ),
+    ),
+    PendingResponse(
+        13, "ea0017_1", "2019-11-01", (PendingCheckin(41, "2019-11-01T09:03:12", "room-e203", 6, CANDIDATES),)
+    ),
     ResolvePendingResponse(14, 41, "confirmed", "201911001", "present", False),
     ResolvePendingResponse(15, 42, "rejected", None, None, False),
     RecognizeResponse(16, (RecognizedFace(1, 2, 3, 0, None, None, 0.31, "uncertain", CANDIDATES),)),
@@ -71,7 +79,7 @@ def test_round_trip_whole_byte_by_byte_and_with_trailing_bytes(message) -> None:
     data = PREAMBLE + encode(message)
     assert decoder_for(message).feed(data) == [message]
     decoder = decoder_for(message)
-    results = [decoder.feed(data[i:i + 1]) for i in range(len(data))]
+    results = [decoder.feed(data[i : i + 1]) for i in range(len(data))]
     assert results[-1] == [message] and all(r == [] for r in results[:-1])
     decoder = decoder_for(message)
     trailing = encode(PingRequest(99))[:5]  # the start of the next frame
@@ -83,10 +91,10 @@ def test_the_frames_travel_as_one_blob_with_their_sizes_in_the_header() -> None:
     frame = encode(CheckinRequest(1, "ea0017_1", FRAMES))
     (length,) = struct.unpack(">I", frame[:4])
     _, header_len = struct.unpack(">II", frame[4:12])
-    header = json.loads(frame[12:12 + header_len])
+    header = json.loads(frame[12 : 12 + header_len])
     assert header["image_sizes"] == [len(f) for f in FRAMES]
     assert "images" not in header
-    assert frame[12 + header_len:] == b"".join(FRAMES)
+    assert frame[12 + header_len :] == b"".join(FRAMES)
     assert length == 8 + header_len + sum(map(len, FRAMES))
 
 
@@ -110,7 +118,10 @@ INVALID = {
     "too many frames": ({**CHECKIN, "image_sizes": [1] * (MAX_CHECKIN_FRAMES + 1)}, b"x" * (MAX_CHECKIN_FRAMES + 1)),
     "checkin without lecture": ({"op": "checkin", "image_sizes": [5]}, b"abcde"),
     "checkin mark not a flag": ({**CHECKIN, "mark": 1}, b"abcde"),
-    "enroll too many photos": ({**ENROLL, "image_sizes": [1] * (MAX_ENROLL_PHOTOS + 1)}, b"x" * (MAX_ENROLL_PHOTOS + 1)),
+    "enroll too many photos": (
+        {**ENROLL, "image_sizes": [1] * (MAX_ENROLL_PHOTOS + 1)},
+        b"x" * (MAX_ENROLL_PHOTOS + 1),
+    ),
     "enroll bad student": ({**ENROLL, "student_id": "1"}, b"abcde"),
     "enroll empty name": ({**ENROLL, "name": "  "}, b"abcde"),
     "enroll name too long": ({**ENROLL, "name": "x" * 101}, b"abcde"),
@@ -130,13 +141,16 @@ def test_invalid_requests_are_refused_and_decoding_goes_on(case: str) -> None:
     assert events[1] == PingRequest(6)
 
 
-@pytest.mark.parametrize("message", [
-    CheckinRequest(1, "ea0017_1", ()),
-    CheckinRequest(1, "ea0017_1", (b"",)),
-    CheckinResponse(1, "ea0017_1", "maybe", None, None, None, None, (), 1),
-    EnrollResponse(1, "201911001", 0, 0, (EnrolledPhoto(0, "ugly"),)),
-    ResolvePendingResponse(1, 1, "ignored", None, None, False),
-])
+@pytest.mark.parametrize(
+    "message",
+    [
+        CheckinRequest(1, "ea0017_1", ()),
+        CheckinRequest(1, "ea0017_1", (b"",)),
+        CheckinResponse(1, "ea0017_1", "maybe", None, None, None, None, (), 1),
+        EnrollResponse(1, "201911001", 0, 0, (EnrolledPhoto(0, "ugly"),)),
+        ResolvePendingResponse(1, 1, "ignored", None, None, False),
+    ],
+)
 def test_encoding_an_invalid_message_raises(message) -> None:
     with pytest.raises(LocalProtocolError):
         encode(message)

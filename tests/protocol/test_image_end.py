@@ -25,9 +25,7 @@ from protocol.image_end import (
 
 
 def sample_images(faces_dir: Path) -> list[Path]:
-    paths = sorted(
-        p for p in faces_dir.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png")
-    )
+    paths = sorted(p for p in faces_dir.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
     assert paths, f"no JPEG/PNG under {faces_dir}"
     return paths
 
@@ -95,9 +93,7 @@ def test_every_sample_photo_minus_its_last_byte_is_incomplete(faces_dir: Path) -
         assert find_image_end(data[:-1]).state is INCOMPLETE, path
 
 
-@pytest.mark.parametrize(
-    "name", ["probes/obama_small.jpg", "knowns/201911006_lin_manuel_miranda.png"]
-)
+@pytest.mark.parametrize("name", ["probes/obama_small.jpg", "knowns/201911006_lin_manuel_miranda.png"])
 def test_sampled_prefixes_of_a_photo_are_incomplete(faces_dir: Path, name: str) -> None:
     data = (faces_dir / name).read_bytes()
     for length in prefix_lengths(len(data)):
@@ -383,8 +379,12 @@ def test_sampled_prefixes_of_a_webp_are_incomplete(faces_dir: Path, name: str) -
 
 
 def test_every_prefix_of_a_hand_built_webp() -> None:
-    data = riff(webp_chunk(b"VP8X", b"\0" * 10), webp_chunk(b"ICCP", b"abc"), webp_chunk(b"VP8 ", b""),
-                webp_chunk(b"VP8L", b"x" * 7))
+    data = riff(
+        webp_chunk(b"VP8X", b"\0" * 10),
+        webp_chunk(b"ICCP", b"abc"),
+        webp_chunk(b"VP8 ", b""),
+        webp_chunk(b"VP8L", b"x" * 7),
+    )
     for length in range(len(data)):
         assert find_image_end(data[:length]).state is INCOMPLETE, length
     result = find_image_end(data + b"\x00tail")

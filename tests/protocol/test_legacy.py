@@ -198,9 +198,7 @@ def test_incomplete_text_times_out() -> None:
 # -- images ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "name", ["probes/obama_small.jpg", "probes/obama_32bit_rgba.png", "groups/kit_rose.jpg"]
-)
+@pytest.mark.parametrize("name", ["probes/obama_small.jpg", "probes/obama_32bit_rgba.png", "groups/kit_rose.jpg"])
 @pytest.mark.parametrize("chunk", [1000, 4096, 65536])
 def test_sample_images_fed_in_chunks(faces_dir: Path, name: str, chunk: int) -> None:
     data = (faces_dir / name).read_bytes()
@@ -378,12 +376,15 @@ def test_roster_reply() -> None:
         ("201911003", "Kit 해링턴", "late", datetime.time(9, 15, 0)),
         ("201911004", "Rose", "excused", None),
     ]
-    assert encode_roster_reply(rows) == (
-        "201911001\tBarack Obama\tpresent\t09:03:12\n"
-        "201911002\tJoe Biden  \t-\t-\n"
-        "201911003\tKit 해링턴\tlate\t09:15:00\n"
-        "201911004\tRose\texcused\t-\n"
-    ).encode()
+    assert (
+        encode_roster_reply(rows)
+        == (
+            "201911001\tBarack Obama\tpresent\t09:03:12\n"
+            "201911002\tJoe Biden  \t-\t-\n"
+            "201911003\tKit 해링턴\tlate\t09:15:00\n"
+            "201911004\tRose\texcused\t-\n"
+        ).encode()
+    )
 
 
 def test_empty_roster_reply_is_one_newline() -> None:
@@ -404,8 +405,17 @@ from hypothesis import strategies as st  # noqa: E402
 
 legacy_pieces = st.one_of(
     st.binary(max_size=30),
-    st.sampled_from([MARK, ROSTER, b"\r\n", b"\xff\xd8\xff\xe0\x00\x10", b"\x89PNG\r\n\x1a\n",
-                     b"RIFF\x10\x00\x00\x00WEBPVP8 ", b"RI"]),
+    st.sampled_from(
+        [
+            MARK,
+            ROSTER,
+            b"\r\n",
+            b"\xff\xd8\xff\xe0\x00\x10",
+            b"\x89PNG\r\n\x1a\n",
+            b"RIFF\x10\x00\x00\x00WEBPVP8 ",
+            b"RI",
+        ]
+    ),
 )
 
 

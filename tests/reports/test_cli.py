@@ -36,7 +36,10 @@ def attendance_report(*args: str) -> subprocess.CompletedProcess:
     """Run the command; stdout and stderr as bytes (the CSV starts with a BOM)."""
     return subprocess.run(
         [sys.executable, "-m", "reports", *args],
-        cwd=REPO, env={**os.environ, "PYTHONIOENCODING": "utf-8"}, capture_output=True, timeout=120,
+        cwd=REPO,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+        capture_output=True,
+        timeout=120,
     )
 
 
@@ -60,9 +63,15 @@ def expected_rows(term, late_weight=0.5, date_from=None, date_to=None) -> list[l
     rows = []
     for sid in sorted(STUDENTS):
         t = tallies[sid]
-        rows.append([sid, STUDENTS[sid], *cells[sid],
-                     *map(str, (t.present, t.late, t.absent, t.excused, t.left_early)),
-                     rate_text(t.rate)])
+        rows.append(
+            [
+                sid,
+                STUDENTS[sid],
+                *cells[sid],
+                *map(str, (t.present, t.late, t.absent, t.excused, t.left_early)),
+                rate_text(t.rate),
+            ]
+        )
     return rows
 
 
@@ -171,9 +180,9 @@ def test_below_lists_the_students_under_the_rate_lowest_first(term_db):
     tallies = term.expected_tallies()
     expected = sorted((t.rate, sid) for sid, t in tallies.items() if t.rate < 75)
     expected_cells = [
-        [sid, STUDENTS[sid], *map(str, (t.present, t.late, t.absent, t.excused, t.left_early)),
-         rate_text(t.rate)]
-        for _, sid in expected for t in [tallies[sid]]
+        [sid, STUDENTS[sid], *map(str, (t.present, t.late, t.absent, t.excused, t.left_early)), rate_text(t.rate)]
+        for _, sid in expected
+        for t in [tallies[sid]]
     ]
     table = attendance_report("--db-url", url, "--lecture", LECTURE, "--below", "75")
     assert table.returncode == 0, table.stderr
@@ -193,15 +202,26 @@ def test_below_lists_the_students_under_the_rate_lowest_first(term_db):
 def test_dates_and_late_weight(term_db):
     url, term = term_db
     date_from, date_to = datetime.date(2024, 3, 18), datetime.date(2024, 4, 22)
-    result = attendance_report("--db-url", url, "--lecture", LECTURE, "--format", "csv",
-                               "--from", "2024-03-18", "--to", "2024-04-22", "--late-weight", "0.25")
+    result = attendance_report(
+        "--db-url",
+        url,
+        "--lecture",
+        LECTURE,
+        "--format",
+        "csv",
+        "--from",
+        "2024-03-18",
+        "--to",
+        "2024-04-22",
+        "--late-weight",
+        "0.25",
+    )
     assert result.returncode == 0, result.stderr
     rows = read_csv(result.stdout)
     assert rows[0][2:-6] == [d.isoformat() for d in term.dates(date_from, date_to)]
     assert rows[1:] == expected_rows(term, 0.25, date_from, date_to)
 
-    table = attendance_report("--db-url", url, "--lecture", LECTURE,
-                              "--from", "2024-03-18", "--to", "2024-04-22")
+    table = attendance_report("--db-url", url, "--lecture", LECTURE, "--from", "2024-03-18", "--to", "2024-04-22")
     title, header, rows, _ = split_text_table(table.stdout.decode("utf-8"))
     assert header[2:-6] == ["03-18", "03-25", "04-01", "04-08", "04-15", "04-22"]
     assert rows == expected_rows(term, 0.5, date_from, date_to)
@@ -210,8 +230,20 @@ def test_dates_and_late_weight(term_db):
 def test_chart_is_a_png_of_the_documented_size(term_db, tmp_path):
     url, _ = term_db
     chart, out = tmp_path / "term.png", tmp_path / "term.md"
-    result = attendance_report("--db-url", url, "--lecture", LECTURE, "--format", "md",
-                               "--out", str(out), "--chart", str(chart), "--below", "75")
+    result = attendance_report(
+        "--db-url",
+        url,
+        "--lecture",
+        LECTURE,
+        "--format",
+        "md",
+        "--out",
+        str(out),
+        "--chart",
+        str(chart),
+        "--below",
+        "75",
+    )
     assert result.returncode == 0, result.stderr
     assert out.read_text(encoding="utf-8").startswith("### ")
     assert png_size(chart.read_bytes()) == (2300, 1150)  # 11.5 x 5.75 in at 200 dpi
@@ -230,8 +262,9 @@ def one_line(result: subprocess.CompletedProcess) -> str:
 def test_an_empty_lecture_says_so_and_writes_nothing(term_db, tmp_path):
     url, _ = term_db
     out, chart = tmp_path / "empty.csv", tmp_path / "empty.png"
-    result = attendance_report("--db-url", url, "--lecture", EMPTY_LECTURE, "--format", "csv",
-                               "--out", str(out), "--chart", str(chart))
+    result = attendance_report(
+        "--db-url", url, "--lecture", EMPTY_LECTURE, "--format", "csv", "--out", str(out), "--chart", str(chart)
+    )
     assert result.returncode == 0
     assert one_line(result) == f"attendance-report: {EMPTY_LECTURE}: no sessions; nothing written\n"
     assert not out.exists() and not chart.exists()
@@ -248,14 +281,17 @@ def test_an_unknown_lecture_is_one_line_and_exit_1(term_db):
     assert "no lecture zz9999_9" in one_line(result)
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--lecture", "ea17"], "not a lecture code"),
-    (["--lecture", LECTURE, "--from", "2024-13-01"], "not a date"),
-    (["--lecture", LECTURE, "--from", "2024-05-01", "--to", "2024-04-01"], "is after"),
-    (["--lecture", LECTURE, "--format", "xlsx"], "needs --out"),
-    (["--lecture", LECTURE, "--below", "abc"], "must be a number from 0 to 100"),
-    (["--lecture", LECTURE, "--late-weight", "2"], "must be a number from 0 to 1"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--lecture", "ea17"], "not a lecture code"),
+        (["--lecture", LECTURE, "--from", "2024-13-01"], "not a date"),
+        (["--lecture", LECTURE, "--from", "2024-05-01", "--to", "2024-04-01"], "is after"),
+        (["--lecture", LECTURE, "--format", "xlsx"], "needs --out"),
+        (["--lecture", LECTURE, "--below", "abc"], "must be a number from 0 to 100"),
+        (["--lecture", LECTURE, "--late-weight", "2"], "must be a number from 0 to 1"),
+    ],
+)
 def test_a_bad_command_line_is_exit_2(term_db, args, message):
     result = attendance_report("--db-url", term_db[0], *args)
     assert result.returncode == 2

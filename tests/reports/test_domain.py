@@ -32,8 +32,11 @@ def test_each_state_has_its_letter():
 
 def test_cells_are_placed_in_session_order_and_missing_ones_stay_unmarked():
     sessions = [SessionColumn(7, DAY, False, NO_TALLY), SessionColumn(3, DAY + datetime.timedelta(2), True, NO_TALLY)]
-    cells = place_cells(sessions, ["201900001", "201900002"],
-                        [("201900001", 3, "late"), ("201900001", 7, "present"), ("201900002", 7, "not_enrolled")])
+    cells = place_cells(
+        sessions,
+        ["201900001", "201900002"],
+        [("201900001", 3, "late"), ("201900001", 7, "present"), ("201900002", 7, "not_enrolled")],
+    )
     assert cells == {"201900001": ("P", "L"), "201900002": ("-", "")}
     assert place_cells([], ["201900001"], []) == {"201900001": ()}
 
@@ -52,7 +55,14 @@ def test_the_warning_list_is_lowest_rate_first_without_uncounted_students():
     def row(student_id, rate):
         return StudentRow(student_id, "x", DAY, (), Tally(1, 0, 0, 0, 0, rate))
 
-    report = LectureReport("ea0017_1", None, None, None, 0.5, (),
-                           (row("201900003", 50.0), row("201900001", 80.0), row("201900002", None), row("201900004", 50.0)))
+    report = LectureReport(
+        "ea0017_1",
+        None,
+        None,
+        None,
+        0.5,
+        (),
+        (row("201900003", 50.0), row("201900001", 80.0), row("201900002", None), row("201900004", 50.0)),
+    )
     assert [s.student_id for s in report.below(75)] == ["201900003", "201900004"]
     assert Tally(2, 1, 3, 4, 1, 40.0).counted == 7

@@ -36,7 +36,7 @@ SESSIONS = (
 )
 ROWS = (
     ReportRow("201911001", "Barack Obama", "2024-02-26", ("P", "P", "P", ""), 3, 0, 0, 0, 0, 100.0),
-    ReportRow("201911002", "홍길동 \"quoted\"\n", "2024-02-26", ("L", "A", "", ""), 0, 1, 1, 0, 0, 25.0),
+    ReportRow("201911002", '홍길동 "quoted"\n', "2024-02-26", ("L", "A", "", ""), 0, 1, 1, 0, 0, 25.0),
     ReportRow("201911003", "", "2024-03-05", ("-", "E", "-", ""), 0, 0, 0, 1, 0, None),
     ReportRow("299999999", "Rose Leslie", "2024-01-01", ("O", "A", "", ""), 0, 0, 1, 0, 1, 16.7),
 )
@@ -48,7 +48,13 @@ MESSAGES = [
     ReportRequest(2**32 - 1, "ea0017_1", "2024-03-01", None, 1.0),
     ReportResponse(4, "ea0017_1", None, None, None, 0.5, (), ()),
     ReportResponse(  # students, no session yet
-        5, "ea0017_1", "Data Structures", None, None, 0.5, (),
+        5,
+        "ea0017_1",
+        "Data Structures",
+        None,
+        None,
+        0.5,
+        (),
         (ReportRow("201911001", "Barack Obama", "2024-02-26", (), 0, 0, 0, 0, 0, None),),
     ),
     ReportResponse(6, "ea0017_1", "자료구조", "2024-03-01", "2025-02-28", 0.75, SESSIONS, ROWS),
@@ -90,12 +96,9 @@ def test_op_is_report_both_ways_and_defaults_may_be_left_out() -> None:
     assert framed.REQUEST_TYPES["report"] is ReportRequest
     assert framed.RESPONSE_TYPES["report"] is ReportResponse
     header = json.loads(encode(ReportRequest(1, "EA0017_1"))[12:])
-    assert header == {"op": "report", "lecture": "ea0017_1", "date_from": None, "date_to": None,
-                      "late_weight": 0.5}
+    assert header == {"op": "report", "lecture": "ea0017_1", "date_from": None, "date_to": None, "late_weight": 0.5}
     decoder = FramedDecoder("server", expect_preamble=False)
-    assert decoder.feed(raw_frame(9, {"op": "report", "lecture": "EA0017_1"})) == [
-        ReportRequest(9, "ea0017_1")
-    ]
+    assert decoder.feed(raw_frame(9, {"op": "report", "lecture": "EA0017_1"})) == [ReportRequest(9, "ea0017_1")]
     # an integer weight is a number too
     assert decoder.feed(raw_frame(10, {"op": "report", "lecture": "ea0017_1", "late_weight": 1})) == [
         ReportRequest(10, "ea0017_1", late_weight=1.0)
@@ -106,25 +109,51 @@ def test_response_header_layout() -> None:
     message = ReportResponse(6, "ea0017_1", "T", None, "2024-03-31", 0.5, SESSIONS[:1], ROWS[:1])
     header = json.loads(encode(message)[12:])
     assert header == {
-        "op": "report", "lecture": "ea0017_1", "title": "T", "date_from": None,
-        "date_to": "2024-03-31", "late_weight": 0.5,
-        "sessions": [{"session_id": 11, "date": "2024-03-04", "still_open": False, "present": 3,
-                      "late": 1, "absent": 1, "excused": 0, "left_early": 1, "rate": 75.0}],
-        "rows": [{"student_id": "201911001", "name": "Barack Obama", "enrolled_on": "2024-02-26",
-                  "cells": ["P", "P", "P", ""], "present": 3, "late": 0, "absent": 0,
-                  "excused": 0, "left_early": 0, "rate": 100.0}],
+        "op": "report",
+        "lecture": "ea0017_1",
+        "title": "T",
+        "date_from": None,
+        "date_to": "2024-03-31",
+        "late_weight": 0.5,
+        "sessions": [
+            {
+                "session_id": 11,
+                "date": "2024-03-04",
+                "still_open": False,
+                "present": 3,
+                "late": 1,
+                "absent": 1,
+                "excused": 0,
+                "left_early": 1,
+                "rate": 75.0,
+            }
+        ],
+        "rows": [
+            {
+                "student_id": "201911001",
+                "name": "Barack Obama",
+                "enrolled_on": "2024-02-26",
+                "cells": ["P", "P", "P", ""],
+                "present": 3,
+                "late": 0,
+                "absent": 0,
+                "excused": 0,
+                "left_early": 0,
+                "rate": 100.0,
+            }
+        ],
     }
 
 
 def test_a_term_of_300_students_and_45_sessions_fits_easily() -> None:
     sessions = tuple(
-        ReportSession(n, (datetime.date(2024, 3, 4) + datetime.timedelta(days=n)).isoformat(),
-                      False, 200, 30, 40, 10, 20, 80.5)
+        ReportSession(
+            n, (datetime.date(2024, 3, 4) + datetime.timedelta(days=n)).isoformat(), False, 200, 30, 40, 10, 20, 80.5
+        )
         for n in range(45)
     )
     rows = tuple(
-        ReportRow(str(201900000 + n), "이름" * 5, "2024-02-26", ("P", "L", "A", "E", "O") * 9,
-                  9, 9, 9, 9, 9, 55.6)
+        ReportRow(str(201900000 + n), "이름" * 5, "2024-02-26", ("P", "L", "A", "E", "O") * 9, 9, 9, 9, 9, 9, 55.6)
         for n in range(300)
     )
     message = ReportResponse(1, "ea0017_1", "Big", None, None, 0.5, sessions, rows)
@@ -180,12 +209,39 @@ def test_blob_on_report_is_refused() -> None:
     assert isinstance(event, InvalidMessage)
 
 
-SESSION = {"session_id": 1, "date": "2024-03-04", "still_open": False, "present": 1, "late": 0,
-           "absent": 0, "excused": 0, "left_early": 0, "rate": 100.0}
-ROW = {"student_id": "201911001", "name": "A", "enrolled_on": "2024-02-26", "cells": ["P"],
-       "present": 1, "late": 0, "absent": 0, "excused": 0, "left_early": 0, "rate": 100.0}
-RESPONSE = {"op": "report", "lecture": "ea0017_1", "title": None, "date_from": None,
-            "date_to": None, "late_weight": 0.5, "sessions": [SESSION], "rows": [ROW]}
+SESSION = {
+    "session_id": 1,
+    "date": "2024-03-04",
+    "still_open": False,
+    "present": 1,
+    "late": 0,
+    "absent": 0,
+    "excused": 0,
+    "left_early": 0,
+    "rate": 100.0,
+}
+ROW = {
+    "student_id": "201911001",
+    "name": "A",
+    "enrolled_on": "2024-02-26",
+    "cells": ["P"],
+    "present": 1,
+    "late": 0,
+    "absent": 0,
+    "excused": 0,
+    "left_early": 0,
+    "rate": 100.0,
+}
+RESPONSE = {
+    "op": "report",
+    "lecture": "ea0017_1",
+    "title": None,
+    "date_from": None,
+    "date_to": None,
+    "late_weight": 0.5,
+    "sessions": [SESSION],
+    "rows": [ROW],
+}
 
 INVALID_RESPONSES = {
     "title missing": {k: v for k, v in RESPONSE.items() if k != "title"},
@@ -201,7 +257,9 @@ INVALID_RESPONSES = {
     "session count as float": {**RESPONSE, "sessions": [{**SESSION, "late": 1.0}]},
     "session rate above 100": {**RESPONSE, "sessions": [{**SESSION, "rate": 100.1}]},
     "sessions out of date order": {
-        **RESPONSE, "sessions": [{**SESSION, "date": "2024-03-11"}, SESSION], "rows": [],
+        **RESPONSE,
+        "sessions": [{**SESSION, "date": "2024-03-11"}, SESSION],
+        "rows": [],
     },
     "two sessions on one day": {**RESPONSE, "sessions": [SESSION, {**SESSION, "session_id": 2}], "rows": []},
     "row bad student": {**RESPONSE, "rows": [{**ROW, "student_id": "12"}]},
@@ -241,8 +299,7 @@ INVALID_MESSAGES = [
     ReportResponse(1, "ea0017_1", None, None, None, 0.5, (), (ROWS[0], ROWS[0])),
     ReportResponse(1, "ea0017_1", None, None, None, 0.5, SESSIONS[::-1], ()),
     ReportResponse(1, "ea0017_1", None, None, None, 0.5, (), ({"student_id": "201911001"},)),  # type: ignore[arg-type]
-    ReportResponse(1, "ea0017_1", None, None, None, 0.5, (),
-                   (dataclasses.replace(ROWS[0], cells=("P", "X")),)),
+    ReportResponse(1, "ea0017_1", None, None, None, 0.5, (), (dataclasses.replace(ROWS[0], cells=("P", "X")),)),
     ReportResponse(1, "ea0017_1", None, None, None, 0.5, (), (dataclasses.replace(ROWS[0], rate=float("inf")),)),
 ]
 

@@ -81,8 +81,9 @@ def test_requests_made_while_the_models_cannot_load_get_the_reason(models_missin
 
 def test_app_start_fails_clearly_when_the_models_cannot_load(db_url, faces_dir, models_missing):
     seed_roster(db_url, faces_dir / "knowns")
-    app = AttendanceApp(ServerConfig(db_url=db_url, knowns_dir=faces_dir / "knowns", host="127.0.0.1",
-                                     port=0, workers=1))
+    app = AttendanceApp(
+        ServerConfig(db_url=db_url, knowns_dir=faces_dir / "knowns", host="127.0.0.1", port=0, workers=1)
+    )
     with pytest.raises(StartupError, match="cannot load the models.*setuptools<81"):
         app.start()
     assert app.server is None and app.recognizer is None and app.db is None  # all released
@@ -116,8 +117,11 @@ def test_app_refuses_an_older_schema_until_attendance_db_upgrade_upgrades_it(db_
             cur.execute("INSERT INTO students (student_id, name) VALUES ('201911001', 'Obama')")
             cur.execute("ALTER TABLE face_encodings DROP COLUMN photo, DROP COLUMN source")
             cur.execute("DROP TABLE pending_candidates, pending_checkins, schema_migrations")
-            cur.execute("INSERT INTO face_encodings (student_id, photo_path, photo_sha256, model, face_count)"
-                        " VALUES ('201911001', 'old.jpg', %s, 'm', 0)", ("0" * 64,))
+            cur.execute(
+                "INSERT INTO face_encodings (student_id, photo_path, photo_sha256, model, face_count)"
+                " VALUES ('201911001', 'old.jpg', %s, 'm', 0)",
+                ("0" * 64,),
+            )
     finally:
         conn.close()
     config = ServerConfig(db_url=db_url, knowns_dir=faces_dir / "knowns", host="127.0.0.1", port=0, workers=1)
@@ -136,10 +140,19 @@ def test_app_refuses_an_older_schema_until_attendance_db_upgrade_upgrades_it(db_
         conn.close()
 
 
-@pytest.mark.parametrize("version, message", [
-    (LATEST - 1, f"earlier version \\(schema version {LATEST - 1}, this server needs {LATEST}\\).*attendance-db --db-url URL upgrade"),
-    (LATEST + 1, f"schema version {LATEST + 1}, newer than this server's {LATEST}: attendance-server is older than the database"),
-])
+@pytest.mark.parametrize(
+    "version, message",
+    [
+        (
+            LATEST - 1,
+            f"earlier version \\(schema version {LATEST - 1}, this server needs {LATEST}\\).*attendance-db --db-url URL upgrade",
+        ),
+        (
+            LATEST + 1,
+            f"schema version {LATEST + 1}, newer than this server's {LATEST}: attendance-server is older than the database",
+        ),
+    ],
+)
 def test_app_refuses_a_schema_version_other_than_its_own(db_url, faces_dir, version, message):
     conn = connect(db_url)
     try:
@@ -160,9 +173,24 @@ def test_server_logs_the_photos_to_encode_their_progress_then_that_the_port_is_o
     that the port opens when they are done, and their progress; the port-open line comes last."""
     knowns = Path(shutil.copytree(faces_dir / "knowns", tmp_path / "knowns"))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "server", "--host", "127.0.0.1", "--port", "0", "--workers", "1",
-         "--db-url", db_url.to_url(), "--knowns", str(knowns)],
-        cwd=REPO, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--workers",
+            "1",
+            "--db-url",
+            db_url.to_url(),
+            "--knowns",
+            str(knowns),
+        ],
+        cwd=REPO,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     lines = []
     try:
@@ -178,11 +206,17 @@ def test_server_logs_the_photos_to_encode_their_progress_then_that_the_port_is_o
         proc.terminate()
         proc.wait(timeout=30)
     text = "\n".join(lines)
-    announced = [i for i, line in enumerate(lines)
-                 if line.endswith(f"{knowns}: encoding 6 new or changed photos (0 unchanged); the port opens when done")]
+    announced = [
+        i
+        for i, line in enumerate(lines)
+        if line.endswith(f"{knowns}: encoding 6 new or changed photos (0 unchanged); the port opens when done")
+    ]
     progress = [i for i, line in enumerate(lines) if re.search(r"encoded \d/6 photos", line)]
-    listening = [i for i, line in enumerate(lines)
-                 if re.search(r"listening on 127\.0\.0\.1:\d+ \(gallery loaded: 6 students\)$", line)]
+    listening = [
+        i
+        for i, line in enumerate(lines)
+        if re.search(r"listening on 127\.0\.0\.1:\d+ \(gallery loaded: 6 students\)$", line)
+    ]
     assert len(announced) == 1 and len(listening) == 1, text
     assert [re.search(r"encoded (\d)/6", lines[i]).group(1) for i in progress] == list("123456"), text
     assert announced[0] < progress[0] and progress[-1] < listening[0], text

@@ -36,7 +36,10 @@ def server(server_db_url, faces_dir):
 def attendance_db(url, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "admin", "--db-url", url.to_url(), *args],
-        cwd=REPO, capture_output=True, text=True, timeout=60,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -52,8 +55,9 @@ def framed_exchange(server, data: bytes) -> list:
 
 
 def test_a_request_before_hello_is_refused_and_the_connection_closed(server):
-    events = framed_exchange(server, framed.PREAMBLE + framed.encode(framed.PingRequest(5))
-                             + framed.encode(framed.PingRequest(6)))
+    events = framed_exchange(
+        server, framed.PREAMBLE + framed.encode(framed.PingRequest(5)) + framed.encode(framed.PingRequest(6))
+    )
     assert len(events) == 1  # the second ping is never answered: the server closed
     assert (events[0].request_id, events[0].code) == (5, ErrorCode.UNAUTHORIZED)
 
@@ -62,8 +66,9 @@ def test_an_unknown_token_is_refused_and_the_connection_closed(server):
     with pytest.raises(ServerError) as err:
         FramedClient(server.host, server.port, token="not-a-token-anyone-was-given")
     assert err.value.code == ErrorCode.UNAUTHORIZED
-    events = framed_exchange(server, framed.PREAMBLE + framed.encode(framed.HelloRequest(1, "x" * 43))
-                             + framed.encode(framed.PingRequest(2)))
+    events = framed_exchange(
+        server, framed.PREAMBLE + framed.encode(framed.HelloRequest(1, "x" * 43)) + framed.encode(framed.PingRequest(2))
+    )
     assert [(e.request_id, e.code) for e in events] == [(1, ErrorCode.UNAUTHORIZED)]
 
 
@@ -75,8 +80,12 @@ def test_an_invalid_hello_is_unauthorized_too(server):
 
 
 def test_hello_and_pipelined_requests_on_one_send(server):
-    data = (framed.PREAMBLE + framed.encode(framed.HelloRequest(1, server.token))
-            + framed.encode(framed.PingRequest(2)) + framed.encode(framed.RosterRequest(3, LECTURE)))
+    data = (
+        framed.PREAMBLE
+        + framed.encode(framed.HelloRequest(1, server.token))
+        + framed.encode(framed.PingRequest(2))
+        + framed.encode(framed.RosterRequest(3, LECTURE))
+    )
     with socket.create_connection((server.host, server.port), timeout=10) as sock:
         sock.sendall(data)
         sock.shutdown(socket.SHUT_WR)
@@ -230,16 +239,33 @@ def test_tls_server_and_clients_verify_the_certificate(db_url, faces_dir, tmp_pa
 
         env = {**os.environ, "ATTENDANCE_TOKEN": token}
         result = subprocess.run(
-            [sys.executable, "-m", "client.cli", "--server", f"localhost:{server.port}",
-             "--cafile", str(files.ca_cert), "mark", LECTURE, "201911002"],
-            cwd=REPO, env=env, capture_output=True, text=True, timeout=60,
+            [
+                sys.executable,
+                "-m",
+                "client.cli",
+                "--server",
+                f"localhost:{server.port}",
+                "--cafile",
+                str(files.ca_cert),
+                "mark",
+                LECTURE,
+                "201911002",
+            ],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert result.returncode == 0, result.stderr
         assert json.loads(result.stdout)["status"] == "present"
         untrusted = subprocess.run(
-            [sys.executable, "-m", "client.cli", "--server", f"localhost:{server.port}", "--tls",
-             "roster", LECTURE],
-            cwd=REPO, env=env, capture_output=True, text=True, timeout=60,
+            [sys.executable, "-m", "client.cli", "--server", f"localhost:{server.port}", "--tls", "roster", LECTURE],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert untrusted.returncode == 3 and "CERTIFICATE_VERIFY_FAILED" in untrusted.stderr
         log = "".join(server.lines)

@@ -65,8 +65,8 @@ class Room:
         mean of two ``mean_of_two``. As with real frames, their errors share a part (the same
         light and pose) and they are closer to each other than to the student (within the
         ceiling of each other, as one person's frames are)."""
-        own = (alone ** 2 - mean_of_two ** 2) * 2  # squared length of each frame's own error
-        shared = np.sqrt(alone ** 2 - own)
+        own = (alone**2 - mean_of_two**2) * 2  # squared length of each frame's own error
+        shared = np.sqrt(alone**2 - own)
         directions = np.linalg.qr(self.rng.normal(size=(128, count + 1)))[0].T  # orthonormal
         frames = [self.templates[student] + shared * directions[0] + np.sqrt(own) * d for d in directions[1:]]
         assert np.linalg.norm(frames[1] - frames[0]) <= DEFAULT_CEILING
@@ -137,7 +137,10 @@ def test_a_track_is_accepted_from_several_samples_where_each_alone_is_not():
     reports = [watch(room, watcher, {SEAT_1: face}) for face in noisy]
     assert [r.students for r in reports] == [(), (X,), (X,)]
     assert [(f.decision, f.frames, f.encoded_now) for r in reports for f in r.faces] == [
-        ("uncertain", 1, True), ("accepted", 2, True), ("accepted", 2, False)]
+        ("uncertain", 1, True),
+        ("accepted", 2, True),
+        ("accepted", 2, False),
+    ]
     assert reports[0].faces[0].candidates == (X,)
     alone = Watcher(room, "ea0017_1")  # the same second face, seen once
     assert watch(room, alone, {SEAT_1: noisy[1]}).students == ()

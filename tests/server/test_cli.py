@@ -24,7 +24,11 @@ def run_client(port: int, *args: str, token: str | None = None) -> subprocess.Co
         env["ATTENDANCE_TOKEN"] = token
     return subprocess.run(
         [sys.executable, "-m", "client.cli", "--server", f"127.0.0.1:{port}", *args],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -33,10 +37,24 @@ def server_process(db_url, faces_dir):
     seed_roster(db_url, faces_dir / "knowns")
     token = add_client(db_url, TEST_CLIENT)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "server", "--host", "127.0.0.1", "--port", "0", "--workers", "1",
-         "--db-url", db_url.to_url(),
-         "--knowns", str(faces_dir / "knowns")],
-        cwd=REPO, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--workers",
+            "1",
+            "--db-url",
+            db_url.to_url(),
+            "--knowns",
+            str(faces_dir / "knowns"),
+        ],
+        cwd=REPO,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     lines = []
     deadline = time.monotonic() + 120
@@ -95,10 +113,23 @@ def test_server_refuses_to_start_on_a_database_without_tables(db_url, faces_dir)
         cur.execute("DROP TABLE attendance, applied_batches, face_encodings")
     conn.close()
     result = subprocess.run(
-        [sys.executable, "-m", "server", "--port", "0", "--workers", "1",
-         "--db-url", db_url.to_url(),
-         "--knowns", str(faces_dir / "knowns")],
-        cwd=REPO, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "server",
+            "--port",
+            "0",
+            "--workers",
+            "1",
+            "--db-url",
+            db_url.to_url(),
+            "--knowns",
+            str(faces_dir / "knowns"),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 1
     assert "attendance-db --db-url URL init" in result.stderr

@@ -28,8 +28,9 @@ OBAMA, BIDEN, ALEX = "201911001_obama.jpg", "201911002_biden.jpg", "201911003_al
 
 
 def run(module: str, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", module, *args], cwd=REPO, capture_output=True, text=True,
-                          timeout=120, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", module, *args], cwd=REPO, capture_output=True, text=True, timeout=120, env=env
+    )
 
 
 def without_db_env() -> dict:
@@ -76,11 +77,18 @@ def test_server_runs_from_its_config_file_and_reloads_knowns_on_sighup(db_url, f
     config = folder / "server.toml"
     config.write_text(
         f'[server]\nhost = "127.0.0.1"\nport = 0\nworkers = 1\nknowns = "knowns"\n'
-        f'[database]\nurl = "{db_url.to_url()}"\n', encoding="utf-8")
+        f'[database]\nurl = "{db_url.to_url()}"\n',
+        encoding="utf-8",
+    )
     token = add_client(db_url, TEST_CLIENT)
     # From another folder, without $ATTENDANCE_DB_URL: everything comes from the file.
-    proc = subprocess.Popen([sys.executable, "-m", "server", "--config", str(config)], cwd=REPO,
-                            env={**without_db_env(), "PYTHONPATH": str(REPO)}, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "server", "--config", str(config)],
+        cwd=REPO,
+        env={**without_db_env(), "PYTHONPATH": str(REPO)},
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         log = ServerLog(proc)
         port = int(log.wait_for(r"listening on [\d.]+:(\d+)").group(1))
@@ -115,8 +123,11 @@ def test_server_runs_from_its_config_file_and_reloads_knowns_on_sighup(db_url, f
 
 def test_print_config_shows_the_merged_settings_as_a_config_file_with_the_password_masked(tmp_path):
     config = tmp_path / "server.toml"
-    config.write_text('[server]\nport = 9100\nknowns = "photos"\n[database]\n'
-                      'url = "mysql://attendance_server:s3cret@db.example:3306/attendance"\n', encoding="utf-8")
+    config.write_text(
+        '[server]\nport = 9100\nknowns = "photos"\n[database]\n'
+        'url = "mysql://attendance_server:s3cret@db.example:3306/attendance"\n',
+        encoding="utf-8",
+    )
     result = run("server", "--config", str(config), "--print-config", "--port", "9200", env=without_db_env())
     assert result.returncode == 0, result.stderr
     assert "s3cret" not in result.stdout
@@ -127,11 +138,14 @@ def test_print_config_shows_the_merged_settings_as_a_config_file_with_the_passwo
     assert printed["limits"]["max-connections"] == 64
 
 
-@pytest.mark.parametrize("text, message", [
-    ("[server]\nprot = 9009\n", "unknown key server.prot"),
-    ("[limits]\nburst = 'many'\n", "limits.burst: must be a whole number"),
-    ("[server]\nthreshold = 5\n", "server.threshold: must be in (0, 2], not 5"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("[server]\nprot = 9009\n", "unknown key server.prot"),
+        ("[limits]\nburst = 'many'\n", "limits.burst: must be a whole number"),
+        ("[server]\nthreshold = 5\n", "server.threshold: must be in (0, 2], not 5"),
+    ],
+)
 def test_a_bad_config_file_is_one_line_naming_the_file_and_the_key(tmp_path, text, message):
     config = tmp_path / "server.toml"
     config.write_text(text, encoding="utf-8")

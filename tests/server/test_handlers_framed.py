@@ -93,8 +93,14 @@ def test_mark_twice_and_errors(server, client):
 
 
 def test_batch_is_applied_once_and_retry_is_replayed(server, client):
-    marks = [("201911001", "present"), ("201911002", "late"), ("201911003", "absent"),
-             ("201911004", "excused"), ("201911005", "late"), ("201911006", "present")]
+    marks = [
+        ("201911001", "present"),
+        ("201911002", "late"),
+        ("201911003", "absent"),
+        ("201911004", "excused"),
+        ("201911005", "late"),
+        ("201911006", "present"),
+    ]
     first = client.batch_mark(LECTURE, "rollcall-test-1", marks)
     assert (first.applied, first.replayed) == (6, False)
     retry = client.batch_mark(LECTURE, "rollcall-test-1", marks)

@@ -43,8 +43,7 @@ def client(server):
     ],
 )
 def test_reply_is_build_reports_result(server, client, date_from, date_to, late_weight):
-    expected = report_from_db(server.db_url, LECTURE, date_from=date_from, date_to=date_to,
-                              late_weight=late_weight)
+    expected = report_from_db(server.db_url, LECTURE, date_from=date_from, date_to=date_to, late_weight=late_weight)
     reply = client.report(LECTURE, date_from, date_to, late_weight=late_weight)
     assert isinstance(reply, framed.ReportResponse)
     assert reply == report_wire.to_response(reply.request_id, expected)

@@ -52,8 +52,9 @@ def test_frame_over_max_frame_bytes_is_refused_from_its_length(server):
         if isinstance(err.value, ServerError):
             assert err.value.code == ErrorCode.FRAME_TOO_LARGE
     with socket.create_connection((server.host, server.port), timeout=10) as sock:
-        sock.sendall(framed.PREAMBLE + framed.encode(framed.HelloRequest(1, server.token))
-                     + struct.pack(">I", 600_001))  # only the length: refused without the body
+        sock.sendall(
+            framed.PREAMBLE + framed.encode(framed.HelloRequest(1, server.token)) + struct.pack(">I", 600_001)
+        )  # only the length: refused without the body
         events = framed.FramedDecoder("client").feed(read_until_closed(sock))
     assert events[-1].code == ErrorCode.FRAME_TOO_LARGE
 

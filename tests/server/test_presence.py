@@ -142,11 +142,16 @@ NAN_ENCODING = framed.pack_encoding([float("nan")] + [0.0] * 127)
 CAMERA_MESSAGES = [
     framed.DetectRequest(1, b"\xff\xd8jpeg", 32),
     framed.IdentifyRequest(2, b"\xff\xd8jpeg", (framed.FaceBox(10, 60, 70, 5),), "ea0017_1"),
-    framed.IdentifyRoomRequest(7, b"\xff\xd8jpeg", (
-        framed.RoomTrack(10, 60, 70, 5, (ENCODING,) * 9, True),
-        framed.RoomTrack(10, 160, 70, 105, (ENCODING,), False),
-        framed.RoomTrack(10, 260, 70, 205, (), True),
-    ), "ea0017_1"),
+    framed.IdentifyRoomRequest(
+        7,
+        b"\xff\xd8jpeg",
+        (
+            framed.RoomTrack(10, 60, 70, 5, (ENCODING,) * 9, True),
+            framed.RoomTrack(10, 160, 70, 105, (ENCODING,), False),
+            framed.RoomTrack(10, 260, 70, 205, (), True),
+        ),
+        "ea0017_1",
+    ),
     framed.IdentifyRoomRequest(8, b"", (framed.RoomTrack(10, 60, 70, 5, (ENCODING,) * 10),)),  # no image
     framed.PresenceRequest(3, "ea0017_1", "2019-11-01T09:01:00.000", ("201911001", "201911002"), 3),
     framed.PresenceRequest(4, "ea0017_1", "2019-11-01T09:01:00+09:00", (), 0),
@@ -156,12 +161,22 @@ CAMERA_MESSAGES = [
 CAMERA_REPLIES = [
     framed.DetectResponse(1, (framed.FaceBox(10, 60, 70, 5), framed.FaceBox(0, 40, 40, 0))),
     framed.DetectResponse(2, ()),
-    framed.IdentifyRoomResponse(7, (
-        framed.TrackDecision("accepted", "201911001", "Barack Obama", 0.41,
-                             (framed.Candidate("201911001", "Barack Obama", 0.41),), 10, ENCODING),
-        framed.TrackDecision("uncertain", None, None, 0.52, (framed.Candidate("201911002", None, 0.52),), 2),
-        framed.TrackDecision("unknown", None, None, None, (), 1, ENCODING),
-    )),
+    framed.IdentifyRoomResponse(
+        7,
+        (
+            framed.TrackDecision(
+                "accepted",
+                "201911001",
+                "Barack Obama",
+                0.41,
+                (framed.Candidate("201911001", "Barack Obama", 0.41),),
+                10,
+                ENCODING,
+            ),
+            framed.TrackDecision("uncertain", None, None, 0.52, (framed.Candidate("201911002", None, 0.52),), 2),
+            framed.TrackDecision("unknown", None, None, None, (), 1, ENCODING),
+        ),
+    ),
     framed.PresenceResponse(3, 17, "2019-11-01", False),
     framed.CloseSessionResponse(5, "ea0017_1", "2019-11-01", 60, 20, 3, 2, 5, 1),
 ]
@@ -200,7 +215,8 @@ def test_camera_replies_round_trip(message):
         framed.IdentifyRoomRequest(1, b"x", (framed.RoomTrack(10, 60, 70, 5, (NAN_ENCODING,)),)),
         framed.IdentifyRoomRequest(1, b"x", (framed.RoomTrack(10, 60, 70, 5, ENCODING),)),  # not a list
         framed.IdentifyRoomRequest(
-            1, b"x", tuple(framed.RoomTrack(10, 60, 70, 5, (), True) for _ in range(framed.MAX_FACE_BOXES + 1))),
+            1, b"x", tuple(framed.RoomTrack(10, 60, 70, 5, (), True) for _ in range(framed.MAX_FACE_BOXES + 1))
+        ),
     ],
 )
 def test_invalid_camera_requests_are_refused(message):

@@ -35,6 +35,7 @@ def closed_port() -> int:
 
 # -- command line ---------------------------------------------------------------------------------
 
+
 def test_default_source_is_the_first_camera():
     options = options_from_args(parse_args([]))
     assert (options.source.kind, options.source.value) == ("camera", 0)
@@ -42,8 +43,11 @@ def test_default_source_is_the_first_camera():
 
 
 def test_sources_and_options(tmp_path):
-    options = options_from_args(parse_args(["--images", str(tmp_path), "--once", "--lecture", "EA0017_1",
-                                            "--server", "127.0.0.1:9100", "--rollcall"]))
+    options = options_from_args(
+        parse_args(
+            ["--images", str(tmp_path), "--once", "--lecture", "EA0017_1", "--server", "127.0.0.1:9100", "--rollcall"]
+        )
+    )
     assert (options.source.kind, options.source.value, options.source.loop) == ("images", str(tmp_path), False)
     assert options.lecture == "ea0017_1" and options.server == "127.0.0.1:9100"
     assert options.screen == "rollcall" and not options.enrol
@@ -56,8 +60,12 @@ def test_sources_and_options(tmp_path):
 
 @pytest.mark.parametrize(
     "argv",
-    [["--camera", "0", "--video", "x.mp4"], ["--server", "host:99999"], ["--lecture", "ea0017"],
-     ["--rollcall", "--enrol"]],
+    [
+        ["--camera", "0", "--video", "x.mp4"],
+        ["--server", "host:99999"],
+        ["--lecture", "ea0017"],
+        ["--rollcall", "--enrol"],
+    ],
 )
 def test_bad_command_lines_are_refused(argv, capsys):
     with pytest.raises(SystemExit) as exit_info:
@@ -66,13 +74,15 @@ def test_bad_command_lines_are_refused(argv, capsys):
 
 
 def test_python_dash_m_client_is_the_desktop_app():
-    result = subprocess.run([sys.executable, "-m", "client", "--help"], cwd=REPO, capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "client", "--help"], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0
     assert "attendance-desktop" in result.stdout and "--images" in result.stdout
 
 
 # -- settings -------------------------------------------------------------------------------------
+
 
 def test_data_dir_and_settings_follow_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv(prefs_store.DATA_ENV, str(tmp_path / "data"))
@@ -97,7 +107,9 @@ def window_factory(qtbot, tmp_path):
 
     def make(**options):
         settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
-        window = MainWindow(Options(data_dir=tmp_path / "data", retry_interval=60, status_interval=600, **options), settings)
+        window = MainWindow(
+            Options(data_dir=tmp_path / "data", retry_interval=60, status_interval=600, **options), settings
+        )
         windows.append(window)
         return window
 
@@ -139,6 +151,7 @@ def test_without_a_lecture_the_screens_say_what_to_do(qtbot, window_factory):
 
 
 # -- translations ---------------------------------------------------------------------------------
+
 
 def _ts_messages(path: Path) -> dict[tuple[str, str], ET.Element]:
     root = ET.parse(path).getroot()
@@ -192,6 +205,7 @@ def test_lang_ko_translates_the_window(qapp, window_factory):
 
 
 # -- the capture worker on its thread -------------------------------------------------------------
+
 
 def test_capture_worker_collects_frames_of_one_face_from_a_video(qtbot, faces_dir):
     worker = CaptureWorker(SourceSpec("video", str(faces_dir / "video/short_hamilton_clip.mp4")))

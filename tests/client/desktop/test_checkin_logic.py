@@ -17,6 +17,7 @@ from protocol.framed import MAX_CHECKIN_FRAMES
 
 # -- which frames make a check-in ---------------------------------------------------------------
 
+
 def test_overlap_of_boxes():
     assert overlap((0, 0, 100, 100), (0, 0, 100, 100)) == 1.0
     assert overlap((0, 0, 100, 100), (200, 0, 100, 100)) == 0.0
@@ -52,9 +53,16 @@ def test_frames_of_one_face_spread_over_the_interval():
 
 def test_a_second_face_or_a_jump_starts_again():
     collector = FrameCollector(3, interval=0.2)
-    frames = [(0.0, [FACE]), (0.2, [FACE]), (0.3, [FACE, (400, 80, 120, 120)]),  # a second face
-              (0.4, [FACE]), (0.6, [FACE]), (0.7, [moved(FACE, 300)]),  # the face jumps
-              (0.9, [moved(FACE, 300)]), (1.1, [moved(FACE, 302)])]
+    frames = [
+        (0.0, [FACE]),
+        (0.2, [FACE]),
+        (0.3, [FACE, (400, 80, 120, 120)]),  # a second face
+        (0.4, [FACE]),
+        (0.6, [FACE]),
+        (0.7, [moved(FACE, 300)]),  # the face jumps
+        (0.9, [moved(FACE, 300)]),
+        (1.1, [moved(FACE, 302)]),
+    ]
     assert feed_all(collector, frames) == [(5, 6, 7)]
     assert collector.restarts == 2
 
@@ -83,6 +91,7 @@ def test_nothing_is_taken_without_exactly_one_face():
 
 
 # -- what an answer means ---------------------------------------------------------------------------
+
 
 def reply(decision, student_id=None, pending_id=None, already=False):
     return SimpleNamespace(decision=decision, student_id=student_id, pending_id=pending_id, already_marked=already)
@@ -123,10 +132,16 @@ def test_a_second_try_may_be_accepted_and_keeps_the_newest_frames():
     assert flow.on_reply(reply("accepted", "201911002")).kind == rules.ACCEPTED
 
 
-@pytest.mark.parametrize("code, kind", [
-    ("different_people", rules.DIFFERENT_PEOPLE), ("bad_image", rules.BAD_IMAGE),
-    ("not_found", rules.LECTURE_UNKNOWN), ("unreachable", rules.FAILED), ("db_unavailable", rules.FAILED),
-])
+@pytest.mark.parametrize(
+    "code, kind",
+    [
+        ("different_people", rules.DIFFERENT_PEOPLE),
+        ("bad_image", rules.BAD_IMAGE),
+        ("not_found", rules.LECTURE_UNKNOWN),
+        ("unreachable", rules.FAILED),
+        ("db_unavailable", rules.FAILED),
+    ],
+)
 def test_errors_start_the_check_in_again(code, kind):
     flow = CheckinFlow()
     flow.request(frames(4))
@@ -137,6 +152,7 @@ def test_errors_start_the_check_in_again(code, kind):
 
 
 # -- local face detection and frame sources ----------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def detector():

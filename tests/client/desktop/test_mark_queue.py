@@ -91,11 +91,16 @@ def test_a_file_written_by_the_earlier_version_loads_and_is_written_back_the_sam
     queue = MarkQueue(tmp_path)
     batch, mark = queue.entries()
     assert batch == mark_queue.BatchEntry(
-        "rc-ea0017_1-20191101-0123456789abcdef0123456789abcdef", "ea0017_1",
         "rc-ea0017_1-20191101-0123456789abcdef0123456789abcdef",
-        (("201911001", "present"), ("201911002", "absent")), "rollcall", "2019-11-01T09:05:00")
-    assert mark == mark_queue.MarkEntry("5f0c1e9a2b3d4c5e6f708192a3b4c5d6", "ea0017_1", "201911003",
-                                        "present", "checkin", 0.41, "2019-11-01T09:05:00")
+        "ea0017_1",
+        "rc-ea0017_1-20191101-0123456789abcdef0123456789abcdef",
+        (("201911001", "present"), ("201911002", "absent")),
+        "rollcall",
+        "2019-11-01T09:05:00",
+    )
+    assert mark == mark_queue.MarkEntry(
+        "5f0c1e9a2b3d4c5e6f708192a3b4c5d6", "ea0017_1", "201911003", "present", "checkin", 0.41, "2019-11-01T09:05:00"
+    )
     assert not list(tmp_path.glob("*.unreadable-*"))
     queue.add(mark_entry("ea0017_1", "201911004"))
     queue.remove(queue.entries()[-1].id)  # rewrites the file with the two entries read

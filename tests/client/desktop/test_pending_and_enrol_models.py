@@ -17,15 +17,28 @@ from client.frame_source import FaceFrame
 from protocol.framed import Candidate, EnrolledPhoto, EnrollResponse, PendingCheckin
 
 CHECKINS = [
-    PendingCheckin(4, "2024-03-04T09:01:02", "room-301", 2,
-                   (Candidate("201911004", "Kit Harington", 0.3186), Candidate("201911003", "Alex", 0.3393))),
+    PendingCheckin(
+        4,
+        "2024-03-04T09:01:02",
+        "room-301",
+        2,
+        (Candidate("201911004", "Kit Harington", 0.3186), Candidate("201911003", "Alex", 0.3393)),
+    ),
     PendingCheckin(5, "2024-03-04T09:03:00", "room-301", 8, (Candidate("201911001", "Barack Obama", 0.41),)),
 ]
-ROSTER = [SimpleNamespace(student_id=sid, name=name) for sid, name in
-          [("201911001", "Barack Obama"), ("201911003", "Alex"), ("201911004", "Kit Harington"), ("201911005", "Rose")]]
+ROSTER = [
+    SimpleNamespace(student_id=sid, name=name)
+    for sid, name in [
+        ("201911001", "Barack Obama"),
+        ("201911003", "Alex"),
+        ("201911004", "Kit Harington"),
+        ("201911005", "Rose"),
+    ]
+]
 
 
 # -- uncertain check-ins --------------------------------------------------------------------------
+
 
 def test_pending_model_follows_the_qt_rules(qtmodeltester):
     model = PendingModel()
@@ -47,11 +60,16 @@ def test_pending_model_shows_time_candidates_frames_and_pc(qapp):
 def test_the_professor_may_confirm_a_candidate_or_anyone_on_the_roster():
     choices = confirm_choices(CHECKINS[0], ROSTER)
     assert [(c.student_id, c.candidate) for c in choices] == [
-        ("201911004", True), ("201911003", True), ("201911001", False), ("201911005", False)]
+        ("201911004", True),
+        ("201911003", True),
+        ("201911001", False),
+        ("201911005", False),
+    ]
     assert choices[0].distance == 0.3186 and choices[2].distance is None
 
 
 # -- an enrolment ---------------------------------------------------------------------------------
+
 
 def photo(n: int) -> FaceFrame:
     return FaceFrame(np.zeros((240, 320, 3), np.uint8), (100, 60, 130, 130), f"jpeg {n}".encode())
@@ -95,9 +113,19 @@ def test_poses_are_taken_in_order_and_the_straight_one_is_the_reference(enrolmen
 def test_server_verdicts_are_shown_and_unusable_photos_dropped(enrolment):
     for row in range(5):
         take(enrolment, row)
-    reply = EnrollResponse(1, "202012345", 0, 0, (
-        EnrolledPhoto(0, None), EnrolledPhoto(1, "like_other_student", "201911001", 0.31),
-        EnrolledPhoto(2, "no_face"), EnrolledPhoto(3, "unlike_student", None, 0.52), EnrolledPhoto(4, None)))
+    reply = EnrollResponse(
+        1,
+        "202012345",
+        0,
+        0,
+        (
+            EnrolledPhoto(0, None),
+            EnrolledPhoto(1, "like_other_student", "201911001", 0.31),
+            EnrolledPhoto(2, "no_face"),
+            EnrolledPhoto(3, "unlike_student", None, 0.52),
+            EnrolledPhoto(4, None),
+        ),
+    )
     assert enrolment.set_verdicts(reply) == [2]  # no face: taken again
     assert "Server: fine" in enrolment.index(0).data()
     assert "looks like student 201911001 (distance 0.31)" in enrolment.index(1).data()

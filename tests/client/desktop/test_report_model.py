@@ -56,6 +56,7 @@ def sample_report(late_weight: float = 0.5) -> LectureReport:
 
 # -- the model alone ------------------------------------------------------------------------------
 
+
 def test_qt_model_rules_empty_then_changing(qtmodeltester, qapp):
     """One tester watches every change (resets, dataChanged) of a model that starts empty."""
     model = ReportModel()
@@ -77,8 +78,9 @@ def test_qt_model_rules_loaded(qtmodeltester, qapp):
 
 def test_qt_model_rules_students_without_sessions(qtmodeltester, qapp):
     report = sample_report()
-    students = tuple(StudentRow(s.student_id, s.name, s.enrolled_on, (), Tally(0, 0, 0, 0, 0, None))
-                     for s in report.students)
+    students = tuple(
+        StudentRow(s.student_id, s.name, s.enrolled_on, (), Tally(0, 0, 0, 0, 0, None)) for s in report.students
+    )
     model = ReportModel()
     model.set_report(LectureReport("ea0017_1", None, None, None, 0.5, (), students), below=75)
     qtmodeltester.check(model, force_py=True)
@@ -128,8 +130,7 @@ def test_model_highlights_the_warning_list(qapp):
 def test_headers_are_full_dates_when_the_sessions_span_a_year(qapp):
     report = sample_report()
     late = SessionColumn(9, D(2025, 3, 18), False, Tally(0, 0, 0, 0, 0, None))
-    students = tuple(StudentRow(s.student_id, s.name, s.enrolled_on, (*s.cells, "A"), s.tally)
-                     for s in report.students)
+    students = tuple(StudentRow(s.student_id, s.name, s.enrolled_on, (*s.cells, "A"), s.tally) for s in report.students)
     model = ReportModel()
     model.set_report(LectureReport("ea0017_1", None, None, None, 0.5, (*report.sessions, late), students))
     assert model.headerData(2, Qt.Horizontal) == "2024-03-04"
@@ -144,6 +145,7 @@ def test_chart_png_at_screen_resolution():
 
 
 # -- the window against the real server ---------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def server(server_db_url, faces_dir):
@@ -167,13 +169,24 @@ def open_report(qtbot, window):
 
 
 def table(model: ReportModel) -> list[list]:
-    return [[model.index(r, c).data(ValueRole) for c in range(model.columnCount())]
-            for r in range(model.rowCount())]
+    return [[model.index(r, c).data(ValueRole) for c in range(model.columnCount())] for r in range(model.rowCount())]
 
 
 def expected_table(report: LectureReport) -> list[list]:
-    return [[s.student_id, s.name, *s.cells, s.tally.present, s.tally.late, s.tally.absent,
-             s.tally.excused, s.tally.left_early, s.tally.rate] for s in report.students]
+    return [
+        [
+            s.student_id,
+            s.name,
+            *s.cells,
+            s.tally.present,
+            s.tally.late,
+            s.tally.absent,
+            s.tally.excused,
+            s.tally.left_early,
+            s.tally.rate,
+        ]
+        for s in report.students
+    ]
 
 
 def test_report_tab_shows_build_reports_table_chart_and_warning_list(qtbot, server, make_window):
@@ -184,8 +197,9 @@ def test_report_tab_shows_build_reports_table_chart_and_warning_list(qtbot, serv
     model = screen.model
     assert model.report == expected
     assert table(model) == expected_table(expected)
-    assert [model.index(r, 2 + c).data() for r in range(model.rowCount())
-            for c in range(len(expected.sessions))] == [c for s in expected.students for c in s.cells]
+    assert [model.index(r, 2 + c).data() for r in range(model.rowCount()) for c in range(len(expected.sessions))] == [
+        c for s in expected.students for c in s.cells
+    ]
     assert model.headerData(2, Qt.Horizontal) == expected.sessions[0].date.isoformat()  # spans years
     assert f"{len(expected.sessions)} sessions" in screen.title_label.text()
     assert not screen.banner.isVisible()
@@ -234,8 +248,9 @@ def test_date_range_late_weight_and_warning_percentage(qtbot, server, make_windo
         screen.to_check.setChecked(True)
         screen.weight_spin.setValue(0.25)
         screen.refresh()  # or wait for the half-second pause after the last change
-    expected = report_from_db(server.db_url, LECTURE, date_from=D(2024, 3, 18), date_to=D(2024, 4, 22),
-                              late_weight=0.25)
+    expected = report_from_db(
+        server.db_url, LECTURE, date_from=D(2024, 3, 18), date_to=D(2024, 4, 22), late_weight=0.25
+    )
     assert screen.model.report == expected
     assert table(screen.model) == expected_table(expected)
     assert [s.date for s in expected.sessions] == [D(2024, 3, 18) + datetime.timedelta(weeks=k) for k in range(6)]

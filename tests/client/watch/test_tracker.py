@@ -32,11 +32,18 @@ def tracker(**settings) -> FaceTracker:
     return FaceTracker(TrackerSettings(**settings), distance)
 
 
-def decision(outcome: str, student_id: str | None = None, *, frames: int = 1, encoding: str | None = None,
-             candidates: tuple[str, ...] = ()) -> TrackDecision:
+def decision(
+    outcome: str,
+    student_id: str | None = None,
+    *,
+    frames: int = 1,
+    encoding: str | None = None,
+    candidates: tuple[str, ...] = (),
+) -> TrackDecision:
     """A room decision as the server sends it (encodings are opaque to the tracker: any text)."""
-    return TrackDecision(outcome, student_id, None, 0.4, tuple(Candidate(c, None, 0.4) for c in candidates),
-                         frames, encoding)
+    return TrackDecision(
+        outcome, student_id, None, 0.4, tuple(Candidate(c, None, 0.4) for c in candidates), frames, encoding
+    )
 
 
 def decide(t: FaceTracker, tracks, answers: dict[int, tuple]) -> list[int]:

@@ -158,8 +158,16 @@ def test_folder_of_photos_gives_several_encodings_and_several_faces_use_the_larg
 
 def test_badly_named_entries_are_skipped_with_a_warning(faces_dir, tmp_path, caplog):
     photo = (faces_dir / "knowns" / "201911001_obama.jpg").read_bytes()
-    for name in ["201911001_barack_obama.JPG", "obama.jpg", "12345_short.jpg", "201911001.jpg",
-                 "201911001obama.jpg", "101911001_too_low.jpg", "201911001_obama.gif", "notes.txt"]:
+    for name in [
+        "201911001_barack_obama.JPG",
+        "obama.jpg",
+        "12345_short.jpg",
+        "201911001.jpg",
+        "201911001obama.jpg",
+        "101911001_too_low.jpg",
+        "201911001_obama.gif",
+        "notes.txt",
+    ]:
         (tmp_path / name).write_bytes(photo)
     (tmp_path / ".gitkeep").write_bytes(b"")
     (tmp_path / "README.md").write_text("enrollment photos")
@@ -175,8 +183,17 @@ def test_badly_named_entries_are_skipped_with_a_warning(faces_dir, tmp_path, cap
         ("201911003", "alex", "201911003_alex/one.png"),
     ]
     warned = " ".join(r.getMessage() for r in caplog.records)
-    for skipped in ["obama.jpg", "12345_short.jpg", "201911001.jpg", "201911001obama.jpg",
-                    "101911001_too_low.jpg", "201911001_obama.gif", "notes.txt", "not_a_student", "list.txt"]:
+    for skipped in [
+        "obama.jpg",
+        "12345_short.jpg",
+        "201911001.jpg",
+        "201911001obama.jpg",
+        "101911001_too_low.jpg",
+        "201911001_obama.gif",
+        "notes.txt",
+        "not_a_student",
+        "list.txt",
+    ]:
         assert skipped in warned
     assert ".gitkeep" not in warned and "README" not in warned
     assert len(caplog.records) == 9
@@ -198,12 +215,33 @@ def test_encoding_rows_round_trip(db_conn):
     with transaction(db_conn) as cur:
         cur.execute("INSERT INTO students (student_id, name) VALUES ('201911001', 'Ann'), ('201911002', 'Bob')")
         for path, student, value in [("a.jpg", "201911001", encoding), ("b.jpg", "201911002", None)]:
-            db_encodings.upsert_encoding(cur, student_id=student, photo_path=path, photo_sha256="0" * 64,
-                                         model=MODEL_NAME, face_count=0 if value is None else 1, encoding=value)
-        db_encodings.upsert_encoding(cur, student_id="201911001", photo_path="c.jpg", photo_sha256="1" * 64,
-                                     model="another_model", face_count=1, encoding=encoding)
-        db_encodings.upsert_encoding(cur, student_id="201911001", photo_path="a.jpg", photo_sha256="2" * 64,
-                                     model=MODEL_NAME, face_count=3, encoding=-encoding)  # replaces
+            db_encodings.upsert_encoding(
+                cur,
+                student_id=student,
+                photo_path=path,
+                photo_sha256="0" * 64,
+                model=MODEL_NAME,
+                face_count=0 if value is None else 1,
+                encoding=value,
+            )
+        db_encodings.upsert_encoding(
+            cur,
+            student_id="201911001",
+            photo_path="c.jpg",
+            photo_sha256="1" * 64,
+            model="another_model",
+            face_count=1,
+            encoding=encoding,
+        )
+        db_encodings.upsert_encoding(
+            cur,
+            student_id="201911001",
+            photo_path="a.jpg",
+            photo_sha256="2" * 64,
+            model=MODEL_NAME,
+            face_count=3,
+            encoding=-encoding,
+        )  # replaces
         rows = db_encodings.load_encodings(cur, MODEL_NAME)
         ids, matrix, names = db_encodings.load_gallery_rows(cur, MODEL_NAME)
         assert db_encodings.delete_encodings(cur, ["b.jpg", "c.jpg", "missing.jpg"], MODEL_NAME) == 1
@@ -223,8 +261,9 @@ def test_many_encoding_rows_are_written_at_once_and_their_hashes_read_back(db_co
     with transaction(db_conn) as cur:
         cur.executemany("INSERT INTO students (student_id, name) VALUES (%s, %s)", [(s, f"s{s}") for s in ids])
         rows = [
-            db_encodings.EncodingRow(sid, f"{sid}_s.jpg", f"{i:064x}", 1 if i % 7 else 0,
-                                     rng.normal(size=128) if i % 7 else None)
+            db_encodings.EncodingRow(
+                sid, f"{sid}_s.jpg", f"{i:064x}", 1 if i % 7 else 0, rng.normal(size=128) if i % 7 else None
+            )
             for i, sid in enumerate(ids)
         ]
         assert db_encodings.upsert_encodings(cur, rows, MODEL_NAME) == 1500  # > 1 MB: several statements
@@ -245,12 +284,18 @@ def test_gallery_rows_are_read_in_chunks_and_a_bad_row_is_named(db_conn):
     rng = np.random.default_rng(4)
     encodings = rng.normal(size=(25, 128))
     with transaction(db_conn) as cur:
-        cur.executemany("INSERT INTO students (student_id, name) VALUES (%s, %s)",
-                        [(str(203000000 + i), f"n{i}") for i in range(25)])
-        db_encodings.upsert_encodings(cur, [
-            db_encodings.EncodingRow(str(203000000 + i), f"{i:02d}.jpg", "0" * 64, 1, encodings[i])
-            for i in range(25)
-        ], MODEL_NAME)
+        cur.executemany(
+            "INSERT INTO students (student_id, name) VALUES (%s, %s)",
+            [(str(203000000 + i), f"n{i}") for i in range(25)],
+        )
+        db_encodings.upsert_encodings(
+            cur,
+            [
+                db_encodings.EncodingRow(str(203000000 + i), f"{i:02d}.jpg", "0" * 64, 1, encodings[i])
+                for i in range(25)
+            ],
+            MODEL_NAME,
+        )
         ids, matrix, names = db_encodings.load_gallery_rows(cur, MODEL_NAME, dtype=np.float32, chunk_rows=10)
     assert ids == [str(203000000 + i) for i in range(25)] and names[ids[24]] == "n24"
     assert matrix.dtype == np.float32 and np.array_equal(matrix, encodings.astype(np.float32))
@@ -288,8 +333,12 @@ def test_webp_heic_and_heif_photos_are_scanned_in_any_case(faces_dir, tmp_path, 
     with caplog.at_level(logging.WARNING):
         photos = scan_knowns(tmp_path)
     assert [p.rel_path for p in photos] == [
-        "201911001_a.webp", "201911002_b.HEIC", "201911003_c.Heif",
-        "201911005_e/one.WEBP", "201911005_e/three.heif", "201911005_e/two.heic",
+        "201911001_a.webp",
+        "201911002_b.HEIC",
+        "201911003_c.Heif",
+        "201911005_e/one.WEBP",
+        "201911005_e/three.heif",
+        "201911005_e/two.heic",
     ]
     warnings = [r.getMessage() for r in caplog.records]
     assert len(warnings) == 2
@@ -373,7 +422,8 @@ def test_progress_of_a_large_set_is_a_line_per_tenth_and_at_least_every_ten_seco
         clock.now += 0.4
         progress(done)
     assert [line.split(",")[0] for line in lines] == [f"encoded {n}/63 photos" for n in range(7, 63, 7)] + [
-        "encoded 63/63 photos in 25 s"]
+        "encoded 63/63 photos in 25 s"
+    ]
     assert lines[0] == "encoded 7/63 photos, about 22 s left"
 
     lines.clear()

@@ -24,7 +24,7 @@ def vec(*values: float) -> np.ndarray:
 def test_distance_equal_to_the_threshold_matches_and_above_does_not():
     gallery = Gallery([A], [vec(0.625)])
     assert gallery.match([vec(0)], threshold=0.625) == [Match(A, 0.625)]
-    assert gallery.match([vec(-2**-12)], threshold=0.625) == [Match(None, 0.625 + 2**-12)]
+    assert gallery.match([vec(-(2**-12))], threshold=0.625) == [Match(None, 0.625 + 2**-12)]
     # The default threshold, 0.6, has no exact float32 value: a stored 0.6 still matches.
     assert DEFAULT_THRESHOLD == 0.6
     assert Gallery([A], [vec(0.6)]).match([vec(0)])[0].student_id == A
@@ -124,8 +124,12 @@ def _reference_match(student_ids, known, faces, threshold, allowed=None):
         rows = known[[i for i, s in enumerate(student_ids) if s == student]]
         distance[:, column] = np.min(np.linalg.norm(faces[:, None, :] - rows[None, :, :], axis=2), axis=1)
     matches = [Match(None, float(d)) for d in distance.min(axis=1)]
-    pairs = sorted((distance[f, c], f, c) for f in range(len(faces)) for c in range(len(candidates))
-                   if np.float32(distance[f, c]) <= np.float32(threshold))
+    pairs = sorted(
+        (distance[f, c], f, c)
+        for f in range(len(faces))
+        for c in range(len(candidates))
+        if np.float32(distance[f, c]) <= np.float32(threshold)
+    )
     taken_faces, taken_columns = set(), set()
     for d, f, c in pairs:
         if f not in taken_faces and c not in taken_columns:

@@ -111,7 +111,9 @@ def test_max_pixels_is_checked_before_decoding():
         decode_image(small, max_pixels=9_999)
 
 
-@pytest.mark.parametrize("data", [b"", b"garbage, not an image", b"\xff\xd8\xff" + b"\0" * 50, b"%!PS-Adobe-3.0 EPSF-3.0\n"])
+@pytest.mark.parametrize(
+    "data", [b"", b"garbage, not an image", b"\xff\xd8\xff" + b"\0" * 50, b"%!PS-Adobe-3.0 EPSF-3.0\n"]
+)
 def test_garbage_is_a_decode_error(data):
     with pytest.raises(ImageDecodeError):
         decode_image(data)
@@ -180,7 +182,7 @@ def _heic_claiming(width: int, height: int) -> bytes:
     data = _heic(PIL.Image.new("RGB", (64, 64), (200, 100, 50)))
     assert data.count(b"ispe") == 1  # one image, no thumbnail
     size_at = data.index(b"ispe") + 8  # after the box type and its version/flags
-    return data[:size_at] + struct.pack(">II", width, height) + data[size_at + 8:]
+    return data[:size_at] + struct.pack(">II", width, height) + data[size_at + 8 :]
 
 
 @pytest.mark.parametrize("fmt", ["WEBP", "HEIF"])
@@ -209,8 +211,7 @@ def test_heic_is_decoded_without_anything_else_registering_pillow_heif(obama_pho
         "assert 'pillow_heif' not in sys.modules\n"
         f"print(images.load_image_file({str(path)!r}).shape)\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
-                          cwd=REPO)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=REPO)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "(1137, 910, 3)"
 
@@ -287,8 +288,11 @@ def test_truncated_webp_and_heic_are_decode_errors(faces_dir, fmt):
 
 @pytest.mark.parametrize(
     "data",
-    [b"RIFF\x0c\x00\x00\x00WEBPVP8 \x00\x00\x00\x00", b"RIFF\x00\x01\x00\x00WEBP" + b"\x00" * 300,
-     b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 300],
+    [
+        b"RIFF\x0c\x00\x00\x00WEBPVP8 \x00\x00\x00\x00",
+        b"RIFF\x00\x01\x00\x00WEBP" + b"\x00" * 300,
+        b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 300,
+    ],
 )
 def test_webp_and_heic_garbage_is_a_decode_error(data):
     with pytest.raises(ImageDecodeError):
