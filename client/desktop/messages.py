@@ -11,11 +11,11 @@ from protocol.errors import ErrorCode
 def failure_text(code: str, detail: str, address: str) -> str:
     """One sentence saying what went wrong and what to do."""
     if code == UNREACHABLE:
+        # Kept as written (fmt: skip): pylupdate5 misses a text split over lines with a comma after it.
         return QCoreApplication.translate(
-            "Messages",
-            "Cannot reach the attendance server at %1. Check that it is running and "
-            "the connection settings (File > Connection settings).",
-        ).replace("%1", address)
+            "Messages", "Cannot reach the attendance server at %1. Check that it is running and "
+            "the connection settings (File > Connection settings)."
+        ).replace("%1", address)  # fmt: skip
     if code == TIMED_OUT:
         return QCoreApplication.translate("Messages", "The attendance server at %1 did not answer in time.").replace(
             "%1", address
@@ -26,6 +26,9 @@ def failure_text(code: str, detail: str, address: str) -> str:
             .replace("%1", address)
             .replace("%2", detail)
         )
+    unauthorized = QCoreApplication.translate(
+        "Messages", "The server does not accept this PC's client token. Enter the token from "
+        "attendance-db add-client in File > Connection settings; marks wait until then.")  # fmt: skip
     known = {
         ErrorCode.NOT_FOUND: QCoreApplication.translate("Messages", "The server does not know this lecture code."),
         ErrorCode.NOT_ENROLLED: QCoreApplication.translate("Messages", "This student is not on the lecture's roster."),
@@ -36,11 +39,7 @@ def failure_text(code: str, detail: str, address: str) -> str:
         ErrorCode.BAD_REQUEST: QCoreApplication.translate("Messages", "The server refused the request as invalid."),
         ErrorCode.TIMEOUT: QCoreApplication.translate("Messages", "The server took too long to answer."),
         ErrorCode.INTERNAL: QCoreApplication.translate("Messages", "The server had an internal error."),
-        ErrorCode.UNAUTHORIZED: QCoreApplication.translate(
-            "Messages",
-            "The server does not accept this PC's client token. Enter the token from "
-            "attendance-db add-client in File > Connection settings; marks wait until then.",
-        ),
+        ErrorCode.UNAUTHORIZED: unauthorized,
         ErrorCode.RATE_LIMITED: QCoreApplication.translate(
             "Messages", "Too many requests; the server asks to slow down."
         ),
