@@ -37,10 +37,8 @@ import pymysql
 
 from attendance_version import add_version_option
 from db import accounts, backup, clients, privacy, schema
-from db.config_file import ConfigFileError, resolve_database_url
+from db.config_file import ConfigFileError, add_database_arguments, resolve_database_url
 from db.connection import (
-    DB_URL_ENV,
-    DEFAULT_DB_URL,
     DatabaseConnectError,
     DatabaseUrl,
     DatabaseUrlError,
@@ -73,19 +71,7 @@ class CommandError(Exception):
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="Set up the attendance database and load rosters.")
     add_version_option(parser)
-    parser.add_argument(
-        "--db-url",
-        metavar="URL",
-        # The help shows the built-in default, never $ATTENDANCE_DB_URL (it may hold a password).
-        help=f"mysql://user[:password]@host[:port]/database (default: the --config file's [database] url, "
-        f"else ${DB_URL_ENV}, else {DEFAULT_DB_URL})",
-    )
-    parser.add_argument(
-        "--config",
-        type=Path,
-        metavar="FILE",
-        help="TOML file with a [database] url, e.g. the server's (docs/deploy.md)",
-    )
+    add_database_arguments(parser)
     parser.add_argument("-v", "--verbose", action="store_true", help="log what is done, with tracebacks")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

@@ -14,6 +14,7 @@ is pure.
 
 from __future__ import annotations
 
+import argparse
 import math
 import os
 import tomllib
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from db.connection import url_from_env
+from db.connection import DB_URL_ENV, DEFAULT_DB_URL, url_from_env
 
 #: The kinds of values a key may hold: str, int, float (an integer is accepted), bool, Path (a
 #: string, relative to the file's folder), list (a list of strings).
@@ -88,6 +89,24 @@ def pick_database_url(flag: str | None, file_tables: Mapping[str, Mapping[str, A
     --config is named on the command line, while the environment may be left over from another
     task (the tests' shells all set ATTENDANCE_DB_URL)."""
     return flag or file_tables.get("database", {}).get("url") or environment
+
+
+def add_database_arguments(parser: argparse.ArgumentParser) -> None:
+    """--db-url and --config, as attendance-db and attendance-report take them (read them back
+    with :func:`resolve_database_url`)."""
+    parser.add_argument(
+        "--db-url",
+        metavar="URL",
+        # The help shows the built-in default, never $ATTENDANCE_DB_URL (it may hold a password).
+        help=f"mysql://user[:password]@host[:port]/database (default: the --config file's [database] url, "
+        f"else ${DB_URL_ENV}, else {DEFAULT_DB_URL})",
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="TOML file with a [database] url, e.g. the server's (docs/deploy.md)",
+    )
 
 
 def resolve_database_url(flag: str | None, config: Path | None) -> str:

@@ -23,10 +23,8 @@ from pathlib import Path
 import pymysql
 
 from attendance_version import add_version_option
-from db.config_file import ConfigFileError, resolve_database_url
+from db.config_file import ConfigFileError, add_database_arguments, resolve_database_url
 from db.connection import (
-    DB_URL_ENV,
-    DEFAULT_DB_URL,
     DatabaseConnectError,
     DatabaseUrl,
     DatabaseUrlError,
@@ -53,19 +51,7 @@ class ReportError(Exception):
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="Print one lecture's attendance report.")
     add_version_option(parser)
-    parser.add_argument(
-        "--db-url",
-        metavar="URL",
-        # The help shows the built-in default, never $ATTENDANCE_DB_URL (it may hold a password).
-        help=f"mysql://user[:password]@host[:port]/database (default: the --config file's [database] url, "
-        f"else ${DB_URL_ENV}, else {DEFAULT_DB_URL})",
-    )
-    parser.add_argument(
-        "--config",
-        type=Path,
-        metavar="FILE",
-        help="TOML file with a [database] url, e.g. the server's (docs/deploy.md)",
-    )
+    add_database_arguments(parser)
     parser.add_argument(
         "--lecture", required=True, type=_lecture_code, metavar="CODE", help="lecture code, e.g. EA0017_1"
     )
