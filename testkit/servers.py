@@ -133,9 +133,9 @@ def running_server(db_url: DatabaseUrl, knowns_dir: Path, **settings) -> Iterato
     config = ServerConfig(db_url=db_url, knowns_dir=knowns_dir, host="127.0.0.1", port=0, **settings)
     _reuse_knowns_encodings(config)
     app = AttendanceApp(config).start()
-    _keep_knowns_encodings(config)
-    app.serve_in_thread()
     try:
+        _keep_knowns_encodings(config)
+        app.serve_in_thread()
         yield RunningServer(app, db_url, ids, token)
     finally:
         app.stop()
