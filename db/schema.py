@@ -155,22 +155,18 @@ def init_schema(cursor, migrations_dir: Path = MIGRATIONS_DIR) -> int:
     for any other database: init never changes one.
     """
     status = read_status(cursor, migrations_dir)
-    if status.state == "current":
-        if not status.missing:
-            return 0
-        statements = schema_statements()
-        for statement in statements:
-            cursor.execute(statement)
-        return len(statements)
-    if status.state != "empty":
+    if status.state == "current" and not status.missing:
+        return 0
+    if status.state not in ("empty", "current"):
         raise SchemaError(_refusal(status, "init"))
     statements = schema_statements()
     for statement in statements:
         cursor.execute(statement)
-    cursor.executemany(
-        f"INSERT INTO {VERSION_TABLE} (version, name) VALUES (%s, %s)",
-        [(m.version, m.name) for m in find_migrations(migrations_dir)],
-    )
+    if status.state == "empty":  # a current database has its versions recorded already
+        cursor.executemany(
+            f"INSERT INTO {VERSION_TABLE} (version, name) VALUES (%s, %s)",
+            [(m.version, m.name) for m in find_migrations(migrations_dir)],
+        )
     return len(statements)
 
 

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from attendance_version import version
 from protocol import framed, legacy
 from protocol.errors import ErrorCode, LocalProtocolError, RemoteProtocolError
 from reports import wire as report_wire
@@ -36,7 +37,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RECV_SIZE = 64 * 1024
-SERVER_VERSION = "attendance-server 0.1"
+#: Said in welcome and pong: the release, from its one source (setup.cfg, attendance_version.py).
+SERVER_VERSION = f"attendance-server {version()}"
 #: First byte of a TLS record carrying a handshake (the ClientHello).
 TLS_HANDSHAKE = b"\x16"
 #: Seconds a connection refused for "busy" may take to send its first bytes.

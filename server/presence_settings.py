@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: Each threshold is within this range, in minutes (a day).
+MINUTES_RANGE = (0.0, 24 * 60.0)
+
 
 @dataclass(frozen=True)
 class PresenceSettings:
@@ -23,5 +26,6 @@ class PresenceSettings:
 
     def __post_init__(self):
         for name in ("late_after_minutes", "leave_window_minutes", "close_margin_minutes"):
-            if not 0 <= getattr(self, name) <= 24 * 60:
-                raise ValueError(f"{name} must be 0-1440 minutes, not {getattr(self, name)}")
+            low, high = MINUTES_RANGE
+            if not low <= getattr(self, name) <= high:
+                raise ValueError(f"{name} must be {low:g}-{high:g} minutes, not {getattr(self, name)}")

@@ -33,6 +33,7 @@ from db.config_file import mask_password, toml_value
 from db.connection import DB_URL_ENV, DEFAULT_DB_URL, DatabaseUrl, DatabaseUrlError, hide_password
 from server.app import ServerConfig
 from server.presence import PresenceSettings
+from server.presence_settings import MINUTES_RANGE
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -109,7 +110,7 @@ def _log_level(value: str) -> str | None:
     return None if value in LOG_LEVELS else f"must be one of {', '.join(LOG_LEVELS)}, not {value!r}"
 
 
-_MINUTES = _between(0, 24 * 60)
+_MINUTES = _between(*MINUTES_RANGE)
 
 
 def _camera(name: str, flag: str, key: str, help: str) -> Setting:
