@@ -32,8 +32,15 @@ from server.recognition.enrollment import sync_knowns
 from server.recognition.enrolment_checks import LIKE_OTHER_STUDENT, MAX_STARTUP_COMPARISONS, knowns_conflicts
 from server.recognition.faces import DEFAULT_DETECT_MAX_SIDE, ENROLMENT_MODEL, ModelsUnavailableError
 from server.recognition.gallery import DEFAULT_THRESHOLD
-from server.recognition.images import DEFAULT_MAX_PIXELS
-from server.recognition.pool import RecognitionPool
+from server.recognition.images import DEFAULT_MAX_JPEG_SCANS, DEFAULT_MAX_PIXELS
+from server.recognition.pool import (
+    DEFAULT_DECODE_TIMEOUT,
+    DEFAULT_MAX_FACES,
+    DEFAULT_MAX_QUEUED,
+    DEFAULT_MAX_QUEUED_PER_CLIENT,
+    DEFAULT_TASK_TIMEOUT,
+    RecognitionPool,
+)
 from server.service import AttendanceService, ServiceError
 
 log = logging.getLogger(__name__)
@@ -57,6 +64,13 @@ class ServerConfig:
     workers: int | None = None
     #: Seconds a connection may stay silent before it is closed (or a 2019 payload fails).
     idle_timeout: float = 10.0
+    #: Seconds from connecting to a framed connection's hello (TLS handshake included).
+    hello_timeout: float = 5.0
+    #: Seconds to send one whole request, however it trickles in: a framed request (from its
+    #: first byte) or a 2019 payload (from connecting).
+    request_timeout: float = 30.0
+    #: Largest framed frame before hello (a hello is a few hundred bytes).
+    max_hello_frame_bytes: int = 4096
     #: Seconds of silence that end a 2019 image whose JPEG/PNG structure cannot be followed.
     legacy_image_idle: float = IDLE_SECONDS
     #: Largest framed frame (N, bytes after the length field) and largest 2019 image, in bytes.
@@ -66,10 +80,28 @@ class ServerConfig:
     max_pixels: int = DEFAULT_MAX_PIXELS
     #: Connections served at once; more get a `busy` error (2019: `fail`) and are closed.
     max_connections: int = 64
+    #: Connections served at once from one IP address (one machine cannot take every slot).
+    max_connections_per_address: int = 8
     #: Requests per second per client (framed: per client name; 2019 payloads and hello: per IP
     #: address), as a token bucket holding up to ``burst`` requests. 0: no limit.
     rate: float = 20.0
     burst: int = 40
+    #: Recognition cost per second per client, counted in images sent plus faces encoded, as a
+    #: token bucket of ``recognition_burst``. 0: no limit.
+    recognition_rate: float = 20.0
+    recognition_burst: int = 120
+    #: Faces encoded per image: recognize (faces found), identify (boxes), identify_room (tracks
+    #: to encode); more are refused.
+    max_faces: int = DEFAULT_MAX_FACES
+    #: Largest number of scans in a JPEG (a progressive JPEG has about 10).
+    max_jpeg_scans: int = DEFAULT_MAX_JPEG_SCANS
+    #: Seconds a recognition worker may spend decoding one image.
+    decode_timeout: float = DEFAULT_DECODE_TIMEOUT
+    #: Seconds one recognition job may take before its worker is killed and replaced.
+    worker_timeout: float = DEFAULT_TASK_TIMEOUT
+    #: Recognition jobs waiting for a worker: in all, and of one client.
+    max_queued: int = DEFAULT_MAX_QUEUED
+    max_queued_per_client: int = DEFAULT_MAX_QUEUED_PER_CLIENT
     #: The framed protocol requires a hello with a client token (False only for tests).
     require_token: bool = True
     #: Seconds after which an open connection's token is checked again (revocation).
@@ -119,15 +151,17 @@ class AttendanceServer(socketserver.TCPServer):
         self.camera = camera
         self.tokens = tokens
         self.tls_context = tls_context
-        self.connection_limit = ConnectionLimit(config.max_connections)
+        self.connection_limit = ConnectionLimit(config.max_connections, per_address=config.max_connections_per_address)
         self.rate_limiter = RateLimiter(config.rate, config.burst)
+        self.cost_limiter = RateLimiter(config.recognition_rate, config.recognition_burst)
         self.legacy_networks = NetworkAllowList(config.legacy_from) if config.legacy else None
         super().__init__((config.host, config.port), ConnectionHandler)
 
     def process_request(self, request, client_address) -> None:
         """Start a thread for the connection, or close it at once when even the "busy" replies
         are at their limit (see :class:`server.limits.ConnectionLimit`)."""
-        slot = self.connection_limit.enter()
+        address = client_address[0]
+        slot = self.connection_limit.enter(address)
         if slot is None:
             log.warning("%s:%d closed at once: too many connections", *client_address[:2])
             self.shutdown_request(request)
@@ -136,7 +170,7 @@ class AttendanceServer(socketserver.TCPServer):
         try:
             thread.start()
         except RuntimeError:  # cannot start a thread (out of memory)
-            self.connection_limit.leave(slot)
+            self.connection_limit.leave(slot, address)
             self.shutdown_request(request)
 
     def _serve_connection(self, request, client_address, slot: str) -> None:
@@ -146,7 +180,7 @@ class AttendanceServer(socketserver.TCPServer):
             log.exception("%s:%d: unexpected error", *client_address[:2])
         finally:
             self.shutdown_request(request)
-            self.connection_limit.leave(slot)
+            self.connection_limit.leave(slot, client_address[0])
 
 
 class AttendanceApp:
@@ -186,7 +220,15 @@ class AttendanceApp:
                 self.evidence = EvidenceKeeper(config.keep_evidence, retention_days=config.evidence_days)
                 self.evidence.prepare()
             self.recognizer = RecognitionPool(
-                config.workers, detect_max_side=config.detect_max_side, max_pixels=config.max_pixels
+                config.workers,
+                detect_max_side=config.detect_max_side,
+                max_pixels=config.max_pixels,
+                max_jpeg_scans=config.max_jpeg_scans,
+                max_faces=config.max_faces,
+                decode_timeout=config.decode_timeout,
+                task_timeout=config.worker_timeout,
+                max_queued=config.max_queued,
+                max_queued_per_client=config.max_queued_per_client,
             )
             self.recognizer.start(wait=False)
             self.db = self._open_database()
@@ -226,17 +268,24 @@ class AttendanceApp:
         self._maintenance.start()
         log.info("listening on %s:%d (gallery loaded: %d students)", *self.address, len(gallery.student_ids))
         log.info(
-            "framed protocol: %s, %s; 2019 payloads: %s; limits: %d connections, %g requests/s "
-            "(burst %d), %d-byte frames, %d-pixel images, %g s idle; evidence: %s",
+            "framed protocol: %s, %s; 2019 payloads: %s; limits: %d connections (%d per address), "
+            "%g requests/s (burst %d), %g images+faces/s (burst %d), %d-byte frames, %d-pixel images, "
+            "%d faces per image, %g s idle, %g s to hello, %g s per request; evidence: %s",
             "TLS" if tls_context else "plain TCP",
             "client token required" if config.require_token else "client token optional",
             f"from {self.server.legacy_networks}" if config.legacy else "off",
             config.max_connections,
+            config.max_connections_per_address,
             config.rate,
             config.burst,
+            config.recognition_rate,
+            config.recognition_burst,
             config.max_frame_bytes,
             config.max_pixels,
+            config.max_faces,
             config.idle_timeout,
+            config.hello_timeout,
+            config.request_timeout,
             f"kept in {config.keep_evidence} for {config.evidence_days:g} days" if self.evidence else "not kept",
         )
         return self

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from db.connection import UNAVAILABLE_ERRORS, is_conflict
 from protocol.errors import ErrorCode
 from server.recognition.images import ImageDecodeError
-from server.recognition.pool import WorkerCrashedError
+from server.recognition.pool import QueueFullError, WorkerCrashedError, WorkerTimeoutError
 
 log = logging.getLogger(__name__)
 
@@ -50,13 +50,21 @@ def database_errors() -> Iterator[None]:
 
 @contextlib.contextmanager
 def recognition_errors() -> Iterator[None]:
-    """Turn the recognition pool's exceptions into ServiceError: bad_image (not a usable image),
-    internal (a worker died), bad_request (a box outside the image, min_face out of range)."""
+    """Turn the recognition pool's exceptions into ServiceError: bad_image (not a usable image,
+    or beyond the decoding budget or the faces per image), internal (a worker died), timeout (a
+    job overran: its worker was replaced), rate_limited (the client's queue of jobs is full),
+    busy (everyone's is), bad_request (a box outside the image, min_face out of range). Each
+    refusal of a limit is logged."""
     try:
         yield
     except ImageDecodeError as exc:  # (a ValueError: caught first)
         raise ServiceError(ErrorCode.BAD_IMAGE, str(exc)) from exc
     except WorkerCrashedError as exc:
         raise ServiceError(ErrorCode.INTERNAL, str(exc)) from exc
+    except WorkerTimeoutError as exc:
+        raise ServiceError(ErrorCode.TIMEOUT, str(exc)) from exc
+    except QueueFullError as exc:
+        log.warning("recognition queue full: %s", exc)
+        raise ServiceError(ErrorCode.RATE_LIMITED if exc.per_client else ErrorCode.BUSY, str(exc)) from exc
     except ValueError as exc:  # BoxOutsideImageError, or min_face out of range
         raise ServiceError(ErrorCode.BAD_REQUEST, str(exc)) from exc

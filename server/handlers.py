@@ -15,10 +15,12 @@ and calls :class:`AttendanceService`.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import socket
 import socketserver
+import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -29,6 +31,7 @@ from protocol.errors import ErrorCode, LocalProtocolError, RemoteProtocolError
 from reports import wire as report_wire
 from server.camera import TrackFrames, TrackResult
 from server.limits import ADMIT
+from server.recognition.pool import on_behalf_of
 from server.service import ServiceError, largest_recognized
 
 if TYPE_CHECKING:
@@ -64,7 +67,9 @@ class ConnectionHandler(socketserver.BaseRequestHandler):
         self.ip = self.client_address[0]
         self.peer = "{}:{}".format(*self.client_address[:2])
         self.sock = self.request  # becomes the TLS socket after a TLS handshake
-        self.request.settimeout(self.config.idle_timeout if self.slot == ADMIT else REFUSAL_TIMEOUT)
+        self.connected_at = time.monotonic()
+        first_bytes = min(self.config.idle_timeout, self.config.hello_timeout)
+        self.request.settimeout(first_bytes if self.slot == ADMIT else REFUSAL_TIMEOUT)
 
     def handle(self) -> None:
         try:
@@ -79,7 +84,8 @@ class ConnectionHandler(socketserver.BaseRequestHandler):
             return
         try:
             if first == TLS_HANDSHAKE and self.server.tls_context is not None:
-                self.sock = self.server.tls_context.wrap_socket(self.request, server_side=True)
+                with self.deadline(self.connected_at + self.config.hello_timeout, "the TLS handshake"):
+                    self.sock = self.server.tls_context.wrap_socket(self.request, server_side=True)
                 FramedSession(self, tls=True).run()
             elif first == framed.MAGIC[:1]:
                 FramedSession(self, tls=False).run()
@@ -90,6 +96,32 @@ class ConnectionHandler(socketserver.BaseRequestHandler):
         finally:
             if self.sock is not self.request:
                 self.sock.close()
+
+    @contextlib.contextmanager
+    def deadline(self, at: float, what: str):
+        """Shut the connection down when the block has not ended by ``at`` (monotonic): for
+        work that reads many times, such as a TLS handshake, where a timeout per read does not
+        bound the whole."""
+
+        def expire():
+            log.warning("%s: %s took more than %g s; closing", self.peer, what, at - self.connected_at)
+            with contextlib.suppress(OSError):
+                self.request.shutdown(socket.SHUT_RDWR)
+
+        timer = threading.Timer(max(0.0, at - time.monotonic()), expire)
+        timer.daemon = True
+        timer.start()
+        try:
+            yield
+        finally:
+            timer.cancel()
+
+    @staticmethod
+    def read_timeout(deadline: float | None, idle: float) -> float:
+        """The timeout of the next read: ``idle``, or less when ``deadline`` comes first."""
+        if deadline is None:
+            return idle
+        return max(0.0, min(idle, deadline - time.monotonic()))
 
 
 class LegacySession:
@@ -122,6 +154,14 @@ class LegacySession:
             log.warning("%s legacy: %s; replying fail", self.peer, exc)
             self._send(legacy.FAIL)
             return
+        if request is None:
+            log.warning(
+                "%s legacy: the payload did not arrive whole within %g s (request-timeout); replying fail",
+                self.peer,
+                self.config.request_timeout,
+            )
+            self._send(legacy.FAIL)
+            return
         reply = self._answer(request)
         self._send(reply)
         log.info(
@@ -146,15 +186,23 @@ class LegacySession:
         return None
 
     def _read_request(self, data: bytes):
+        """The payload, or None when it is not whole by the request deadline (request-timeout
+        seconds after connecting, however slowly it trickles in)."""
         decoder = legacy.LegacyDecoder(max_image_bytes=self.config.max_image_bytes)
+        deadline = self.handler.connected_at + self.config.request_timeout
         request = decoder.feed(data)
         while request is None:
             # An image whose structure cannot be followed ends at 1 s of silence instead.
             wait = self.config.legacy_image_idle if decoder.idle_fallback else self.config.idle_timeout
-            self.sock.settimeout(wait)
+            timeout = self.handler.read_timeout(deadline, wait)
+            if timeout <= 0:
+                return None
+            self.sock.settimeout(timeout)
             try:
                 data = self.sock.recv(RECV_SIZE)
             except TimeoutError:
+                if time.monotonic() >= deadline:
+                    return None
                 return decoder.on_idle()
             if not data:  # the client closed its side: what came is all there is
                 return decoder.on_idle()
@@ -171,7 +219,17 @@ class LegacySession:
                 return legacy.encode_roster_reply(
                     (line.student_id, line.name, line.status, line.marked_at) for line in roster.lines
                 )
-            faces = self.service.recognize(request.data, client_name=self.client_name)
+            key = f"ip:{self.handler.ip}"
+            if not self.handler.server.cost_limiter.allow(key, 1):
+                log.warning(
+                    "%s legacy: more than %g images and faces per second (recognition-rate); replying fail",
+                    self.peer,
+                    self.config.recognition_rate,
+                )
+                return legacy.FAIL
+            with on_behalf_of(self.client_name):
+                faces = self.service.recognize(request.data, client_name=self.client_name)
+            self.handler.server.cost_limiter.charge(key, len(faces))
             best = largest_recognized(faces)
             return best.student_id.encode("ascii") if best and best.student_id else legacy.UNKNOWN
         except ServiceError as exc:
@@ -211,8 +269,12 @@ class FramedSession:
         self.token: str | None = None
         self.token_checked_at = 0.0
         self.conn = framed.FramedConnection(
-            framed.SERVER, require_hello=self.config.require_token, max_frame_bytes=self.config.max_frame_bytes
+            framed.SERVER,
+            require_hello=self.config.require_token,
+            max_frame_bytes=self.config.max_frame_bytes,
+            max_hello_frame_bytes=self.config.max_hello_frame_bytes,
         )
+        self.frame_started: float | None = None  # when the first byte of the frame being read came
         self.dispatch: dict[type, Callable[[Any], Any]] = {
             framed.PingRequest: self._ping,
             framed.RosterRequest: self._roster,
@@ -234,11 +296,40 @@ class FramedSession:
         }
         self.camera = handler.server.camera
 
+    def _deadline(self) -> tuple[float | None, str]:
+        """When the connection must have sent what it is sending, and what that is: its hello
+        (hello-timeout after connecting), the rest of a request (request-timeout after its
+        first byte), or nothing (None: it may stay silent for idle-timeout)."""
+        config = self.config
+        deadlines = []
+        if config.require_token and self.conn.state in (framed.State.AWAIT_PREAMBLE, framed.State.AWAIT_HELLO):
+            deadlines.append(
+                (self.handler.connected_at + config.hello_timeout, f"hello within {config.hello_timeout:g} s")
+            )
+        if self.frame_started is not None:
+            deadlines.append(
+                (self.frame_started + config.request_timeout, f"a whole request within {config.request_timeout:g} s")
+            )
+        return min(deadlines, default=(None, ""))
+
     def run(self) -> None:
         while True:
+            deadline, what = self._deadline()
+            idle = self.config.idle_timeout if self.handler.slot == ADMIT else REFUSAL_TIMEOUT
+            timeout = self.handler.read_timeout(deadline, idle)
             try:
+                if timeout <= 0:
+                    raise TimeoutError
+                self.sock.settimeout(timeout)
                 data = self.sock.recv(RECV_SIZE)
             except TimeoutError:
+                if deadline is not None and time.monotonic() >= deadline - 0.01:
+                    log.warning(
+                        "%s framed: did not send %s (%d bytes buffered); closing", self.peer, what, self.conn.buffered
+                    )
+                    with contextlib.suppress(OSError, LocalProtocolError):
+                        self._send(self.conn.refusal(ErrorCode.TIMEOUT, f"send {what}; closing"))
+                    return
                 log.info("%s framed: idle for %.0f s; closing", self.peer, self.sock.gettimeout())
                 return
             if not data:
@@ -251,6 +342,10 @@ class FramedSession:
                 log.warning("%s framed: %s; closing", self.peer, exc)
                 self._send(self.conn.error_for(exc))
                 return
+            if not self.conn.buffered:
+                self.frame_started = None
+            elif events or self.frame_started is None:
+                self.frame_started = time.monotonic()  # a new frame began
             if self.conn.preamble_received and not self.conn.preamble_sent:
                 refusal = self._refusal()
                 if refusal is not None:
@@ -319,8 +414,13 @@ class FramedSession:
         elif isinstance(event, framed.InvalidMessage):
             log.warning("%s framed request %d refused: %s", self.peer, request_id, event.error)
             return framed.ErrorResponse(request_id, event.error.code, event.error.message)
+        elif (refusal := self._cost_refusal(event)) is not None:
+            reply = refusal
         else:
-            reply = self._call(event)
+            with on_behalf_of(self.identified_client):
+                reply = self._call(event)
+            if isinstance(reply, framed.RecognizeResponse) and isinstance(event, framed.RecognizeRequest):
+                self.server.cost_limiter.charge(self.identified_client, len(reply.faces))
         log.info(
             "%s framed %s %s #%d -> %s%s (%.0f ms)",
             self.peer,
@@ -332,6 +432,25 @@ class FramedSession:
             1000 * (time.monotonic() - started),
         )
         return reply
+
+    def _cost_refusal(self, event) -> framed.ErrorResponse | None:
+        """The refusal of a request beyond the faces per image (max-faces) or the client's
+        recognition budget (recognition-rate: images sent plus faces encoded), or None."""
+        faces = faces_to_encode(event)
+        if faces > self.config.max_faces:
+            return framed.ErrorResponse(
+                event.request_id,
+                ErrorCode.BAD_REQUEST,
+                f"{faces} faces to encode in one image, more than the limit of {self.config.max_faces} (max-faces)",
+            )
+        cost = images_sent(event) + faces
+        if cost and not self.server.cost_limiter.allow(self.identified_client, cost):
+            return framed.ErrorResponse(
+                event.request_id,
+                ErrorCode.RATE_LIMITED,
+                f"more than {self.config.recognition_rate:g} images and faces per second (recognition-rate); slow down",
+            )
+        return None
 
     def _call(self, event):
         try:
@@ -538,6 +657,24 @@ class FramedSession:
             req.late_weight,
         )
         return report_wire.to_response(req.request_id, report)
+
+
+def images_sent(request) -> int:
+    """The images a request asks the recognition workers to decode."""
+    if isinstance(request, (framed.CheckinRequest, framed.EnrollRequest)):
+        return len(request.images)
+    image_ops = (framed.RecognizeRequest, framed.DetectRequest, framed.IdentifyRequest, framed.IdentifyRoomRequest)
+    return 1 if isinstance(request, image_ops) else 0
+
+
+def faces_to_encode(request) -> int:
+    """The faces a request names for encoding (identify's boxes, identify_room's tracks to
+    encode); faces found by recognize are counted after the reply."""
+    if isinstance(request, framed.IdentifyRequest):
+        return len(request.boxes)
+    if isinstance(request, framed.IdentifyRoomRequest):
+        return sum(1 for track in request.tracks if track.encode)
+    return 0
 
 
 def recognized_face(face) -> framed.RecognizedFace:

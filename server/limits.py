@@ -19,33 +19,47 @@ ADMIT, REFUSE = "admit", "refuse"
 
 
 class ConnectionLimit:
-    """Counts connections: up to ``max_connections`` are served, up to MAX_REFUSING more get a
-    short "busy" reply, and the rest are closed at once (``enter()`` returns None)."""
+    """Counts connections: up to ``max_connections`` are served, at most ``per_address`` of
+    them from one address (so one machine cannot take every slot); up to MAX_REFUSING more get
+    a short "busy" reply, and the rest are closed at once (``enter()`` returns None)."""
 
-    def __init__(self, max_connections: int, max_refusing: int = MAX_REFUSING):
+    def __init__(self, max_connections: int, max_refusing: int = MAX_REFUSING, per_address: int | None = None):
         self.max_connections = max_connections
         self.max_refusing = max_refusing
+        self.per_address = per_address or max_connections
         self._served = 0
         self._refusing = 0
+        self._by_address: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def enter(self) -> str | None:
-        """ADMIT, REFUSE (answer busy and close) or None (close now). Call leave() afterwards."""
+    def enter(self, address: str = "") -> str | None:
+        """ADMIT, REFUSE (answer busy and close) or None (close now). Call leave() afterwards,
+        with the same address."""
         with self._lock:
-            if self._served < self.max_connections:
+            mine = self._by_address.get(address, 0)
+            if self._served < self.max_connections and mine < self.per_address:
                 self._served += 1
+                self._by_address[address] = mine + 1
                 return ADMIT
             if self._refusing < self.max_refusing:
                 self._refusing += 1
                 return REFUSE
             return None
 
-    def leave(self, slot: str) -> None:
+    def leave(self, slot: str, address: str = "") -> None:
         with self._lock:
             if slot == ADMIT:
                 self._served -= 1
+                left = self._by_address[address] - 1
+                if left:
+                    self._by_address[address] = left
+                else:
+                    del self._by_address[address]
             else:
                 self._refusing -= 1
+
+    def served_from(self, address: str) -> int:
+        return self._by_address.get(address, 0)
 
     @property
     def served(self) -> int:
@@ -66,22 +80,36 @@ class RateLimiter:
         self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, time)
         self._lock = threading.Lock()
 
-    def allow(self, key: str) -> bool:
-        """Take one request's token from the key's bucket; False when it is empty."""
+    def allow(self, key: str, cost: float = 1) -> bool:
+        """Take ``cost`` tokens from the key's bucket; False (nothing taken) when it holds less
+        than ``cost`` (or, for a cost above ``burst``, when it is not full)."""
         if self.rate <= 0:
             return True
         now = self._clock()
         with self._lock:
-            tokens, then = self._buckets.get(key, (self.burst, now))
-            tokens = min(self.burst, tokens + (now - then) * self.rate)
-            allowed = tokens >= 1
-            self._buckets[key] = (tokens - 1 if allowed else tokens, now)
+            tokens = self._tokens(key, now)
+            allowed = tokens >= min(cost, self.burst)
+            self._buckets[key] = (tokens - cost if allowed else tokens, now)
             if len(self._buckets) > self.PRUNE_ABOVE:
                 self._prune(now)
         return allowed
 
+    def charge(self, key: str, cost: float) -> None:
+        """Take ``cost`` tokens whatever the bucket holds (a cost known only after the work,
+        such as the faces found): the bucket may go below zero, down to ``-burst``, and the
+        key's next requests wait until it has refilled."""
+        if self.rate <= 0 or cost <= 0:
+            return
+        now = self._clock()
+        with self._lock:
+            self._buckets[key] = (max(-self.burst, self._tokens(key, now) - cost), now)
+
+    def _tokens(self, key: str, now: float) -> float:
+        tokens, then = self._buckets.get(key, (self.burst, now))
+        return min(self.burst, tokens + (now - then) * self.rate)
+
     def _prune(self, now: float) -> None:
-        full_after = self.burst / self.rate
+        full_after = 2 * self.burst / self.rate  # from -burst
         for key in [k for k, (_, then) in self._buckets.items() if now - then >= full_after]:
             del self._buckets[key]
 

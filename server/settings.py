@@ -9,10 +9,13 @@ pure: the caller reads the file (``db.config_file.read_config``) and the environ
 
 The config file's layout (docs/deploy.md, deploy/server.toml.example)::
 
-    [server]    host, port, knowns, threshold, detect-max-side, workers, idle-timeout, log-level
+    [server]    host, port, knowns, threshold, detect-max-side, workers, idle-timeout,
+                hello-timeout, request-timeout, log-level
     [database]  url
     [tls]       cert, key                                        (--tls-cert, --tls-key)
-    [limits]    max-connections, rate, burst, max-frame-bytes, max-pixels
+    [limits]    max-connections, max-connections-per-address, rate, burst, recognition-rate,
+                recognition-burst, max-frame-bytes, max-hello-frame-bytes, max-pixels, max-faces,
+                max-jpeg-scans, decode-timeout, worker-timeout, max-queued, max-queued-per-client
     [legacy]    from (list), enabled (false: --no-legacy)        (--legacy-from, --no-legacy)
     [privacy]   keep-evidence, evidence-days, keep-enrolment-photos
     [camera]    late-after, leave-window, close-margin, close-due-every
@@ -186,6 +189,24 @@ SETTINGS: tuple[Setting, ...] = (
         _above(0),
     ),
     _server(
+        "hello_timeout",
+        "--hello-timeout",
+        "server",
+        "hello-timeout",
+        float,
+        "seconds from connecting to a framed client's hello (TLS handshake included)",
+        _above(0),
+    ),
+    _server(
+        "request_timeout",
+        "--request-timeout",
+        "server",
+        "request-timeout",
+        float,
+        "seconds to send one whole request (a framed request from its first byte, a 2019 payload from connecting)",
+        _above(0),
+    ),
+    _server(
         "tls_cert",
         "--tls-cert",
         "tls",
@@ -226,6 +247,15 @@ SETTINGS: tuple[Setting, ...] = (
         _at_least(1),
     ),
     _server(
+        "max_connections_per_address",
+        "--max-connections-per-address",
+        "limits",
+        "max-connections-per-address",
+        int,
+        "connections served at once from one IP address; more are answered busy",
+        _at_least(1),
+    ),
+    _server(
         "rate",
         "--rate",
         "limits",
@@ -238,6 +268,24 @@ SETTINGS: tuple[Setting, ...] = (
         "burst", "--burst", "limits", "burst", int, "requests a client may send at once above --rate", _at_least(1)
     ),
     _server(
+        "recognition_rate",
+        "--recognition-rate",
+        "limits",
+        "recognition-rate",
+        float,
+        "recognition cost per second per client, in images sent plus faces encoded; 0: no limit",
+        _at_least(0),
+    ),
+    _server(
+        "recognition_burst",
+        "--recognition-burst",
+        "limits",
+        "recognition-burst",
+        int,
+        "images plus faces a client may send at once above --recognition-rate",
+        _at_least(1),
+    ),
+    _server(
         "max_frame_bytes",
         "--max-frame-bytes",
         "limits",
@@ -247,12 +295,75 @@ SETTINGS: tuple[Setting, ...] = (
         _at_least(1),
     ),
     _server(
+        "max_hello_frame_bytes",
+        "--max-hello-frame-bytes",
+        "limits",
+        "max-hello-frame-bytes",
+        int,
+        "largest framed request in bytes before hello",
+        _at_least(256),
+    ),
+    _server(
         "max_pixels",
         "--max-pixels",
         "limits",
         "max-pixels",
         int,
         "largest image in pixels (width x height), refused from its header",
+        _at_least(1),
+    ),
+    _server(
+        "max_faces",
+        "--max-faces",
+        "limits",
+        "max-faces",
+        int,
+        "faces encoded per image (recognize, identify boxes, identify_room tracks); more are refused",
+        _at_least(1),
+    ),
+    _server(
+        "max_jpeg_scans",
+        "--max-jpeg-scans",
+        "limits",
+        "max-jpeg-scans",
+        int,
+        "largest number of scans in a JPEG (a progressive JPEG has about 10)",
+        _at_least(1),
+    ),
+    _server(
+        "decode_timeout",
+        "--decode-timeout",
+        "limits",
+        "decode-timeout",
+        float,
+        "seconds a recognition worker may spend decoding one image",
+        _above(0),
+    ),
+    _server(
+        "worker_timeout",
+        "--worker-timeout",
+        "limits",
+        "worker-timeout",
+        float,
+        "seconds one recognition job may take before its worker is killed and replaced",
+        _above(0),
+    ),
+    _server(
+        "max_queued",
+        "--max-queued",
+        "limits",
+        "max-queued",
+        int,
+        "recognition jobs waiting for a worker, all clients together; more are answered busy",
+        _at_least(1),
+    ),
+    _server(
+        "max_queued_per_client",
+        "--max-queued-per-client",
+        "limits",
+        "max-queued-per-client",
+        int,
+        "recognition jobs of one client waiting for a worker; more are answered rate_limited",
         _at_least(1),
     ),
     _server(

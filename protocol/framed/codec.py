@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import struct
 from typing import Any
 
@@ -36,6 +37,16 @@ MAX_REQUEST_ID = 2**32 - 1
 
 FRAME_LENGTH = struct.Struct(">I")  # N
 BODY_PREFIX = struct.Struct(">II")  # request_id, header_len: the first 8 of the N bytes
+#: Bounds on a header's JSON, checked on its bytes before it is parsed (a 16 MiB ``[{},{},...]``
+#: would take gigabytes as Python objects): objects and arrays nested at most MAX_HEADER_DEPTH
+#: deep, at most MAX_HEADER_CONTAINERS objects and arrays, at most MAX_HEADER_VALUES values. The
+#: largest valid requests (2000 batch marks, 500 tracks of 10 encodings) stay well inside.
+MAX_HEADER_DEPTH = 8
+MAX_HEADER_CONTAINERS = 10_000
+MAX_HEADER_VALUES = 100_000
+#: A JSON string (its escapes included), and the brackets and separators outside strings.
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_JSON_BRACKETS = re.compile(rb"[\[\]{}]")
 #: The header field that gives the sizes of the images of a several-image op (their bytes are
 #: the blob, one after the other).
 IMAGE_SIZES = "image_sizes"
@@ -157,8 +168,25 @@ def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+def check_header_shape(header: bytes) -> None:
+    """Raise ValueError when the header's JSON nests deeper, or holds more objects, arrays or
+    values, than the bounds above allow; linear in its size, before anything is parsed."""
+    bare = _JSON_STRING.sub(b'""', header)
+    if bare.count(b"[") + bare.count(b"{") > MAX_HEADER_CONTAINERS:
+        raise ValueError(f"header JSON has more than {MAX_HEADER_CONTAINERS} objects and arrays")
+    if bare.count(b",") + bare.count(b":") + 1 > MAX_HEADER_VALUES:
+        raise ValueError(f"header JSON has more than {MAX_HEADER_VALUES} values")
+    depth = 0
+    for bracket in _JSON_BRACKETS.findall(bare):
+        depth += 1 if bracket in (b"[", b"{") else -1
+        if depth > MAX_HEADER_DEPTH:
+            raise ValueError(f"header JSON nests more than {MAX_HEADER_DEPTH} deep")
+
+
 def _parse_header(header: bytes) -> dict[str, Any]:
-    """UTF-8 JSON object -> dict; ValueError when it is not one."""
+    """UTF-8 JSON object -> dict; ValueError when it is not one (or outside the bounds of
+    :func:`check_header_shape`)."""
+    check_header_shape(header)
     try:
         text = header.decode("utf-8")
     except UnicodeDecodeError:

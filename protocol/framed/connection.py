@@ -49,6 +49,8 @@ class FramedConnection:
     ``require_hello``: the connection must say ``hello`` before anything else (False: it is
     READY as soon as the preamble arrived; for servers with ``require_token=False``, and for
     clients without a token). ``max_frame_bytes``: the largest frame received or sent.
+    ``max_hello_frame_bytes`` (a server's): the largest frame received before the welcome is
+    sent (a hello is small: a client without a token cannot make the server buffer megabytes).
     """
 
     def __init__(
@@ -57,6 +59,7 @@ class FramedConnection:
         *,
         require_hello: bool = True,
         max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
+        max_hello_frame_bytes: int | None = None,
     ) -> None:
         if role not in (CLIENT, SERVER):
             raise ValueError(f"role must be {CLIENT!r} or {SERVER!r}, not {role!r}")
@@ -65,6 +68,8 @@ class FramedConnection:
         self.max_frame_bytes = max_frame_bytes
         # a server decodes requests, a client responses
         self._decoder = FramedDecoder(role, max_frame_bytes=max_frame_bytes)
+        if role == SERVER and require_hello and max_hello_frame_bytes is not None:
+            self._decoder.limit_frames(min(max_frame_bytes, max_hello_frame_bytes), " before hello")
         self._state = State.AWAIT_PREAMBLE
         self._preamble_sent = False
 
@@ -143,6 +148,8 @@ class FramedConnection:
             self._state = State.CLOSED
         elif isinstance(message, WelcomeResponse) and self._state is State.AWAIT_HELLO:
             self._state = State.READY
+            if self.role == SERVER:
+                self._decoder.limit_frames(self.max_frame_bytes)
 
     # -- the rules ---------------------------------------------------------------------------
 

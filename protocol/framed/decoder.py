@@ -62,6 +62,7 @@ class FramedDecoder:
         self._buf = bytearray()  # the preamble, or the frame being collected (from its N field)
         self._frame_length: int | None = None  # N, once its 4 bytes are in
         self._error: RemoteProtocolError | None = None
+        self._limit_reason = ""
 
     @property
     def role(self) -> str:
@@ -76,6 +77,16 @@ class FramedDecoder:
     def buffered(self) -> int:
         """Bytes received but not yet decoded (non-zero at EOF means "closed mid-frame")."""
         return len(self._buf)
+
+    @property
+    def max_frame_bytes(self) -> int:
+        return self._max_frame_bytes
+
+    def limit_frames(self, max_frame_bytes: int, reason: str = "") -> None:
+        """Accept frames of at most ``max_frame_bytes`` from the next length field on (a server
+        takes only small frames before ``hello``); ``reason`` is added to the error message."""
+        self._max_frame_bytes = max_frame_bytes
+        self._limit_reason = reason
 
     def feed(self, data: bytes) -> list[Event]:
         """Take received bytes; return the messages (and InvalidMessage events) they complete."""
@@ -123,7 +134,7 @@ class FramedDecoder:
             if length > self._max_frame_bytes:
                 raise RemoteProtocolError(
                     ErrorCode.FRAME_TOO_LARGE,
-                    f"frame of {length} bytes exceeds the limit of {self._max_frame_bytes}",
+                    f"frame of {length} bytes exceeds the limit of {self._max_frame_bytes}{self._limit_reason}",
                 )
             if length < BODY_PREFIX.size:
                 raise RemoteProtocolError(

@@ -32,6 +32,12 @@ from protocol.image_end import image_kind
 #: array takes 120 MB; phones and classroom cameras produce far less.
 DEFAULT_MAX_PIXELS = 40_000_000
 
+#: Largest number of scans (SOS markers) in a JPEG. A progressive JPEG has about 10; decoding
+#: costs a pass over the whole image per scan, so a small file of thousands of tiny scans would
+#: cost a worker minutes.
+DEFAULT_MAX_JPEG_SCANS = 100
+_JPEG_SOS = b"\xff\xda"  # never inside entropy-coded data (an 0xFF there is followed by 0x00)
+
 #: Formats we decode. Pillow knows many more (some, like EPS, run external programs). HEIF comes
 #: from pillow-heif (see :func:`_register_heif_opener`).
 ALLOWED_FORMATS = ("JPEG", "PNG", "BMP", "GIF", "TIFF", "WEBP", "HEIF")
@@ -49,16 +55,26 @@ class ImageDecodeError(ValueError):
     """The data is not an image we can use: unknown format, truncated, corrupt or too large."""
 
 
-def decode_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+def decode_image(
+    data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, max_jpeg_scans: int = DEFAULT_MAX_JPEG_SCANS
+) -> np.ndarray:
     """Decode image bytes (JPEG, PNG, WebP, HEIC, ...) into an upright RGB array.
 
     :param data: the whole file content.
     :param max_pixels: refuse images with more pixels (width * height) than this.
+    :param max_jpeg_scans: refuse a JPEG with more scans than this (before decoding it).
     :return: array of shape (height, width, 3), dtype uint8, RGB.
-    :raises ImageDecodeError: empty, unknown, truncated, corrupt, or more than max_pixels.
+    :raises ImageDecodeError: empty, unknown, truncated, corrupt, more than max_pixels, or a
+        JPEG of more than max_jpeg_scans scans.
     """
     if not data:
         raise ImageDecodeError("empty image data")
+    if image_kind(data) == "jpeg":
+        scans = data.count(_JPEG_SOS)
+        if scans > max_jpeg_scans:
+            raise ImageDecodeError(
+                f"image of {len(data)} bytes: a JPEG of {scans} scans, more than the limit of {max_jpeg_scans}"
+            )
     return _decode(io.BytesIO(data), max_pixels, f"image of {len(data)} bytes")
 
 

@@ -11,10 +11,20 @@ can leave the child with a lock held by a thread that does not exist there.
         faces = pool.analyze(jpeg_bytes)          # [DetectedFace(box, encoding), ...]
         photos = pool.encode_photos(paths)        # [PhotoEncoding(face_count, encoding), ...]
         frames = pool.encode_frames(jpegs)        # the largest face of each check-in frame
+
+Requests are cut into jobs (one image, or a few faces of one) that wait in a :class:`FairQueue`:
+one queue per client (named with :func:`on_behalf_of`), served in turn, so one client's backlog
+delays another's request by at most one job per worker. The queue is bounded (per client and in
+all). A job that runs longer than ``task_timeout`` seconds gets the workers replaced (the
+overrunning one is killed; the other jobs under way are run again) and fails with
+:class:`WorkerTimeoutError`; decoding an image has its own, smaller budget (``decode_timeout``,
+enforced by an alarm in the worker, and ``max_jpeg_scans``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 import math
 import multiprocessing
@@ -22,11 +32,13 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
-from typing import cast
+from dataclasses import dataclass, field
+from typing import Any, cast
 
 import numpy as np
 
@@ -42,10 +54,50 @@ DEFAULT_START_TIMEOUT = 120.0
 #: more are shared out among all workers (each decodes the image again, ~0.02 s per Mpx, while
 #: one encoding costs ~0.075 s), so a group photo is encoded on every core.
 ENCODE_IN_PLACE_MAX = 3
+#: Faces encoded by one job of :meth:`RecognitionPool.encode_boxes`: a request with many faces
+#: becomes many short jobs, which the fair queue interleaves with other clients' jobs.
+ENCODE_JOB_FACES = 3
+
+#: Defaults of the cost budget (ServerConfig has them as settings, docs/deploy.md).
+DEFAULT_MAX_FACES = 60  # faces encoded per image (recognize, identify boxes, tracks encoded)
+DEFAULT_DECODE_TIMEOUT = 5.0  # seconds of decoding one image, in the worker
+DEFAULT_TASK_TIMEOUT = 60.0  # seconds of one job before its worker is killed and replaced
+DEFAULT_MAX_QUEUED = 512  # jobs waiting, all clients together
+DEFAULT_MAX_QUEUED_PER_CLIENT = 64  # jobs waiting for one client
+
+#: The client the current thread works for (:func:`on_behalf_of`); "" is the server itself
+#: (start-up enrolment, the evaluation tool), whose jobs are not counted against the bounds.
+_client: contextvars.ContextVar[str] = contextvars.ContextVar("recognition_client", default="")
+
+
+@contextlib.contextmanager
+def on_behalf_of(client: str) -> Iterator[None]:
+    """Queue the recognition jobs this thread asks for in the block as ``client``'s."""
+    token = _client.set(client)
+    try:
+        yield
+    finally:
+        _client.reset(token)
 
 
 class WorkerCrashedError(RuntimeError):
     """A worker process died during the request (the workers have been restarted)."""
+
+
+class WorkerTimeoutError(RuntimeError):
+    """A job ran longer than the pool's ``task_timeout``: its worker was killed and replaced."""
+
+
+class QueueFullError(RuntimeError):
+    """Too many jobs are waiting: the client's own (``per_client``) or everyone's."""
+
+    def __init__(self, message: str, *, per_client: bool):
+        super().__init__(message)
+        self.per_client = per_client
+
+
+class TooManyFacesError(images.ImageDecodeError):
+    """An image holds more faces than the pool encodes per image (``max_faces``)."""
 
 
 class BoxOutsideImageError(ValueError):
@@ -99,20 +151,41 @@ class RecognitionPool:
         detect_max_side: int | None = faces.DEFAULT_DETECT_MAX_SIDE,
         upsample: int = 1,
         max_pixels: int = images.DEFAULT_MAX_PIXELS,
+        max_jpeg_scans: int = images.DEFAULT_MAX_JPEG_SCANS,
+        max_faces: int = DEFAULT_MAX_FACES,
+        decode_timeout: float = DEFAULT_DECODE_TIMEOUT,
+        task_timeout: float = DEFAULT_TASK_TIMEOUT,
+        max_queued: int = DEFAULT_MAX_QUEUED,
+        max_queued_per_client: int = DEFAULT_MAX_QUEUED_PER_CLIENT,
     ):
         """
         :param processes: worker processes (None: one per CPU core).
         :param detect_max_side, upsample: see :func:`server.recognition.faces.detect_faces`.
-        :param max_pixels: see :func:`server.recognition.images.decode_image`.
+        :param max_pixels, max_jpeg_scans: see :func:`server.recognition.images.decode_image`.
+        :param max_faces: an image with more faces is refused (:class:`TooManyFacesError`).
+        :param decode_timeout: seconds a worker may spend decoding one image.
+        :param task_timeout: seconds one job may take before its worker is replaced.
+        :param max_queued, max_queued_per_client: bounds of the :class:`FairQueue`.
         """
         self.processes = processes or os.cpu_count() or 1
+        self.max_faces = max_faces
+        self.task_timeout = task_timeout
         self._settings = _Settings(
-            detect_max_side, upsample, max_pixels, ENCODE_IN_PLACE_MAX if self.processes > 1 else None
+            detect_max_side,
+            upsample,
+            max_pixels,
+            ENCODE_IN_PLACE_MAX if self.processes > 1 else None,
+            max_jpeg_scans,
+            max_faces,
+            decode_timeout,
         )
         self._executor: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
         self._warm_ups: list = []  # until start() has seen every worker ready (see start())
         self._ready_by = 0.0
+        self._queue = FairQueue(max_queued, max_queued_per_client)
+        self._feeders: list[threading.Thread] = []
+        self._killed: ProcessPoolExecutor | None = None  # replaced for a job's overrun (see _feed)
 
     def start(self, timeout: float = DEFAULT_START_TIMEOUT, *, wait: bool = True) -> RecognitionPool:
         """Start every worker and wait until each has loaded the models. Does nothing if started.
@@ -142,6 +215,7 @@ class RecognitionPool:
                 self._warm_ups = [executor.submit(_warm_up, timeout) for _ in range(self.processes)]
                 self._ready_by = time.monotonic() + timeout + 5
                 self._executor = executor
+                self._start_feeders()
             warm_ups, ready_by = self._warm_ups, self._ready_by
         if not wait or not warm_ups:
             return self
@@ -227,7 +301,11 @@ class RecognitionPool:
         boxes = [cast(Box, tuple(int(v) for v in box)) for box in boxes]
         if not boxes:
             return np.empty((0, faces.ENCODING_SIZE), dtype=np.float64)
-        size = math.ceil(len(boxes) / self.processes)
+        if len(boxes) > self.max_faces:
+            raise TooManyFacesError(
+                f"{len(boxes)} faces to encode in one image, more than the limit of {self.max_faces}"
+            )
+        size = min(ENCODE_JOB_FACES, math.ceil(len(boxes) / self.processes))
         chunks = [boxes[start : start + size] for start in range(0, len(boxes), size)]
         encodings = self._results(_encode_boxes, [(image_bytes, chunk) for chunk in chunks])
         return np.concatenate(encodings)
@@ -236,8 +314,18 @@ class RecognitionPool:
         """Stop the workers (waiting for requests under way). The pool can be started again."""
         with self._lock:
             executor, self._executor = self._executor, None
+            feeders, self._feeders = self._feeders, []
+        self._queue.close(RuntimeError("the recognition pool is not started (call start())"))
+        for feeder in feeders:
+            feeder.join()
+        self._queue = FairQueue(self._queue.max_jobs, self._queue.max_per_client)
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
+
+    @property
+    def queued(self) -> int:
+        """Jobs waiting for a worker."""
+        return len(self._queue)
 
     def __enter__(self) -> RecognitionPool:
         return self.start()
@@ -249,30 +337,208 @@ class RecognitionPool:
         """Run ``function(settings, argument)`` in the workers for each argument; ``progress(done)``
         after each one finishes.
 
-        A worker that dies (a crash in native code, the OOM killer) breaks the whole executor:
-        the request gets :class:`WorkerCrashedError` and fresh workers are started for the next.
+        Each argument is one job in the client's queue (see :func:`on_behalf_of`). A worker that
+        dies (a crash in native code, the OOM killer) breaks the whole executor: the request gets
+        :class:`WorkerCrashedError` and fresh workers are started for the next.
+
+        :raises QueueFullError: the client (or everyone) has too many jobs waiting.
         """
-        executor = self._executor
-        if executor is None:
+        if self._executor is None:
             raise RuntimeError("the recognition pool is not started (call start())")
+        client = _client.get()
+        jobs = [_Job(function, argument, client) for argument in arguments]
+        self._queue.put_all(client, jobs)
+        futures = [job.future for job in jobs]
         try:
-            futures = [executor.submit(function, self._settings, argument) for argument in arguments]
             if progress is not None:
                 for done, _ in enumerate(as_completed(futures), 1):
                     progress(done)
             return [future.result() for future in futures]
-        except BrokenProcessPool as exc:
-            self._restart(executor)
-            raise WorkerCrashedError("a recognition worker stopped abruptly; workers restarted") from exc
+        finally:
+            for future in futures:
+                future.cancel()  # the jobs not started yet, when one failed
 
-    def _restart(self, broken: ProcessPoolExecutor) -> None:
+    def _start_feeders(self) -> None:
+        """One thread per worker, each handing the queue's next job to the executor and waiting
+        for it (so each worker has at most one job, and the queue decides the order)."""
+        if self._feeders:
+            return
+        self._feeders = [
+            threading.Thread(target=self._feed, name=f"recognition-feeder-{i}", daemon=True)
+            for i in range(self.processes)
+        ]
+        for feeder in self._feeders:
+            feeder.start()
+
+    def _feed(self) -> None:
+        queue = self._queue
+        while (job := queue.get()) is not None:
+            if not job.started and not job.future.set_running_or_notify_cancel():
+                continue  # cancelled while it waited
+            job.started = True
+            executor = self._executor
+            for _ in range(100):  # new workers being started in place of broken ones (_replace)
+                if executor is not None or queue.closed:
+                    break
+                time.sleep(0.05)
+                executor = self._executor
+            if executor is None:
+                job.future.set_exception(RuntimeError("the recognition pool is not started (call start())"))
+                continue
+            try:
+                result = executor.submit(job.function, self._settings, job.argument).result(self.task_timeout)
+            except FutureTimeout:
+                log.warning(
+                    "a recognition job of %s ran for more than %g s; replacing the workers",
+                    job.client or "the server",
+                    self.task_timeout,
+                )
+                self._replace(executor, kill=True)
+                job.future.set_exception(
+                    WorkerTimeoutError(f"the image took more than {self.task_timeout:g} s of a recognition worker")
+                )
+            except BrokenProcessPool as exc:
+                if self._killed is executor and not job.retried:  # not this job's fault: run it again
+                    job.retried = True
+                    self._replace(executor, kill=False)
+                    queue.put_front(job)
+                    continue
+                self._replace(executor, kill=False)
+                crashed = WorkerCrashedError("a recognition worker stopped abruptly; workers restarted")
+                crashed.__cause__ = exc
+                job.future.set_exception(crashed)
+            except BaseException as exc:  # noqa: BLE001 -- the job's own error (ImageDecodeError...) is the caller's
+                job.future.set_exception(exc)
+            else:
+                job.future.set_result(result)
+
+    def _replace(self, broken: ProcessPoolExecutor, *, kill: bool) -> None:
+        """Start new workers in place of ``broken``'s (once, whichever thread asks first);
+        ``kill``: kill its processes first (a job overran)."""
         with self._lock:
-            if self._executor is not broken:  # another thread restarted it already
+            if self._executor is not broken:  # another thread replaced it already
                 return
             self._executor = None
-        log.error("a recognition worker died; starting new workers")
+            if kill:
+                self._killed = broken
+        if kill:
+            # ProcessPoolExecutor cannot stop one task: kill its processes (the executor then
+            # breaks, and the jobs under way in the other workers are run again).
+            for process in list(getattr(broken, "_processes", {}).values()):
+                with contextlib.suppress(OSError):
+                    process.kill()
+        else:
+            log.error("a recognition worker died; starting new workers")
         broken.shutdown(wait=False, cancel_futures=True)
-        self.start()
+        if self._queue.closed:
+            return
+        try:
+            self.start()
+        except Exception:  # the next job sees an unstarted pool
+            log.exception("cannot start new recognition workers")
+
+
+@dataclass
+class _Job:
+    function: Callable
+    argument: Any
+    client: str
+    future: Future = field(default_factory=Future)
+    started: bool = False  # its future is running (set once, even when the job is run again)
+    retried: bool = False
+
+
+class FairQueue:
+    """Jobs waiting for a worker, one FIFO per client, served in turn (round robin): a client
+    with many jobs waiting delays another client's next job by at most one of its own.
+
+    At most ``max_per_client`` jobs of one client and ``max_jobs`` in all wait at once (the
+    server's own jobs, client "", are not counted against the bounds); :meth:`put_all` refuses
+    more with :class:`QueueFullError`.
+    """
+
+    def __init__(self, max_jobs: int, max_per_client: int):
+        self.max_jobs = max_jobs
+        self.max_per_client = max_per_client
+        self._queues: OrderedDict[str, deque[_Job]] = OrderedDict()
+        self._counted = 0  # jobs of clients other than ""
+        self._condition = threading.Condition()
+        self._closed: BaseException | None = None
+
+    @property
+    def closed(self) -> bool:
+        return self._closed is not None
+
+    def __len__(self) -> int:
+        with self._condition:
+            return sum(len(queue) for queue in self._queues.values())
+
+    def put_all(self, client: str, jobs: Sequence[_Job]) -> None:
+        """Queue the jobs of one request, all or none."""
+        if not jobs:
+            return
+        with self._condition:
+            if self._closed is not None:
+                raise RuntimeError("the recognition pool is not started (call start())")
+            if client:
+                mine = len(self._queues.get(client, ()))
+                if mine + len(jobs) > self.max_per_client:
+                    raise QueueFullError(
+                        f"{mine} recognition jobs of this client are waiting already (the limit is "
+                        f"{self.max_per_client}); wait for the replies",
+                        per_client=True,
+                    )
+                if self._counted + len(jobs) > self.max_jobs:
+                    raise QueueFullError(
+                        f"{self._counted} recognition jobs are waiting (the limit is {self.max_jobs}); try again later",
+                        per_client=False,
+                    )
+                self._counted += len(jobs)
+            self._queues.setdefault(client, deque()).extend(jobs)
+            self._condition.notify(len(jobs))
+
+    def put_front(self, job: _Job) -> None:
+        """Queue a job again, first of its client's (a job run again after the workers were
+        replaced); not bounded."""
+        with self._condition:
+            if self._closed is not None:
+                job.future.set_exception(self._closed)
+                return
+            if job.client:
+                self._counted += 1
+            self._queues.setdefault(job.client, deque()).appendleft(job)
+            self._queues.move_to_end(job.client, last=False)
+            self._condition.notify()
+
+    def get(self) -> _Job | None:
+        """The next job (the first client's first; that client then goes last), waiting for
+        one; None once the queue is closed."""
+        with self._condition:
+            while not self._queues and self._closed is None:
+                self._condition.wait()
+            if self._closed is not None:
+                return None
+            client, queue = next(iter(self._queues.items()))
+            job = queue.popleft()
+            if queue:
+                self._queues.move_to_end(client)
+            else:
+                del self._queues[client]
+            if client:
+                self._counted -= 1
+            return job
+
+    def close(self, error: BaseException) -> None:
+        """Fail every waiting job with ``error``; :meth:`get` returns None from now on."""
+        with self._condition:
+            self._closed = error
+            waiting = [job for queue in self._queues.values() for job in queue]
+            self._queues.clear()
+            self._counted = 0
+            self._condition.notify_all()
+        for job in waiting:
+            if job.started or job.future.set_running_or_notify_cancel():
+                job.future.set_exception(error)
 
 
 @dataclass(frozen=True)
@@ -281,6 +547,9 @@ class _Settings:
     upsample: int
     max_pixels: int
     encode_in_place_max: int | None  # None: always encode in the detecting worker
+    max_jpeg_scans: int = images.DEFAULT_MAX_JPEG_SCANS
+    max_faces: int = DEFAULT_MAX_FACES
+    decode_timeout: float = DEFAULT_DECODE_TIMEOUT
 
 
 # -- in the worker processes ------------------------------------------------------------------
@@ -316,12 +585,41 @@ def _warm_up(timeout: float) -> int:
     return os.getpid()
 
 
+class _DecodeTimeout(Exception):
+    pass
+
+
+def _on_alarm(signum, frame):
+    raise _DecodeTimeout
+
+
+def _decode(settings: _Settings, image_bytes: bytes) -> np.ndarray:
+    """:func:`images.decode_image` within the decoding budget: ``max_jpeg_scans``, and
+    ``decode_timeout`` seconds (an alarm; the worker's main thread runs the task)."""
+    if settings.decode_timeout <= 0 or threading.current_thread() is not threading.main_thread():
+        return images.decode_image(image_bytes, max_pixels=settings.max_pixels, max_jpeg_scans=settings.max_jpeg_scans)
+    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, settings.decode_timeout)
+    try:
+        return images.decode_image(image_bytes, max_pixels=settings.max_pixels, max_jpeg_scans=settings.max_jpeg_scans)
+    except _DecodeTimeout:
+        raise images.ImageDecodeError(
+            f"image of {len(image_bytes)} bytes: decoding took more than {settings.decode_timeout:g} s; "
+            f"the server does not decode images this costly"
+        ) from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def _analyze(settings: _Settings, image_bytes: bytes) -> tuple[list[Box], np.ndarray | None]:
     """(boxes, their encodings), or (boxes, None) when there are too many faces to encode here."""
     if _load_error is not None:
         raise _load_error
-    image = images.decode_image(image_bytes, max_pixels=settings.max_pixels)
+    image = _decode(settings, image_bytes)
     boxes = _detect(settings, image)
+    if len(boxes) > settings.max_faces:
+        raise TooManyFacesError(f"{len(boxes)} faces in the image, more than the limit of {settings.max_faces}")
     if settings.encode_in_place_max is not None and len(boxes) > settings.encode_in_place_max:
         return boxes, None
     return boxes, faces.encode_faces(image, boxes)
@@ -343,7 +641,7 @@ def _encode_largest(settings: _Settings, task: tuple[bytes, bool]) -> PhotoEncod
         raise _load_error
     image_bytes, enrolment = task
     try:
-        image = images.decode_image(image_bytes, max_pixels=settings.max_pixels)
+        image = _decode(settings, image_bytes)
     except images.ImageDecodeError as exc:
         return PhotoEncoding(0, None, str(exc))
     boxes = _detect(settings, image) if enrolment else _detect_large_faces_first(settings, image)
@@ -396,7 +694,7 @@ def _detect_part(settings: _Settings, task: tuple) -> list[Box]:
     if _load_error is not None:
         raise _load_error
     image_bytes, part, min_face = task
-    image = images.decode_image(image_bytes, max_pixels=settings.max_pixels)
+    image = _decode(settings, image_bytes)
     return whole_room.detect_part(image, part, min_face)
 
 
@@ -404,7 +702,7 @@ def _encode_boxes(settings: _Settings, task: tuple) -> np.ndarray:
     if _load_error is not None:
         raise _load_error
     image_bytes, boxes = task
-    image = images.decode_image(image_bytes, max_pixels=settings.max_pixels)
+    image = _decode(settings, image_bytes)
     height, width = image.shape[:2]
     clipped = [faces.clip_box(box, height, width) for box in boxes]
     for box, inside in zip(boxes, clipped):
