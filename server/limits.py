@@ -89,7 +89,7 @@ class RateLimiter:
         with self._lock:
             tokens = self._tokens(key, now)
             allowed = tokens >= min(cost, self.burst)
-            self._buckets[key] = (tokens - cost if allowed else tokens, now)
+            self._buckets[key] = (max(-self.burst, tokens - cost) if allowed else tokens, now)
             if len(self._buckets) > self.PRUNE_ABOVE:
                 self._prune(now)
         return allowed

@@ -27,6 +27,9 @@ from protocol.framed.checks import pack_encoding as pack_encoding
 from protocol.framed.checks import unpack_encoding as unpack_encoding
 from protocol.framed.codec import DEFAULT_MAX_FRAME_BYTES as DEFAULT_MAX_FRAME_BYTES
 from protocol.framed.codec import MAGIC as MAGIC
+from protocol.framed.codec import MAX_HEADER_CONTAINERS as MAX_HEADER_CONTAINERS
+from protocol.framed.codec import MAX_HEADER_DEPTH as MAX_HEADER_DEPTH
+from protocol.framed.codec import MAX_HEADER_VALUES as MAX_HEADER_VALUES
 from protocol.framed.codec import MAX_REQUEST_ID as MAX_REQUEST_ID
 from protocol.framed.codec import PREAMBLE as PREAMBLE
 from protocol.framed.codec import VERSION as VERSION

@@ -32,7 +32,7 @@ import os
 import signal
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -393,10 +393,10 @@ class RecognitionPool:
                     job.client or "the server",
                     self.task_timeout,
                 )
-                self._replace(executor, kill=True)
                 job.future.set_exception(
                     WorkerTimeoutError(f"the image took more than {self.task_timeout:g} s of a recognition worker")
                 )
+                self._replace(executor, kill=True)
             except BrokenProcessPool as exc:
                 if self._killed is executor and not job.retried:  # not this job's fault: run it again
                     job.retried = True
@@ -452,6 +452,10 @@ class FairQueue:
     """Jobs waiting for a worker, one FIFO per client, served in turn (round robin): a client
     with many jobs waiting delays another client's next job by at most one of its own.
 
+    Each client waiting has a turn number; :meth:`get` serves the lowest (the oldest client
+    among equals), and a served client's next job takes the turn after. A client that had
+    nothing waiting joins at the turn being served: before every client with a backlog.
+
     At most ``max_per_client`` jobs of one client and ``max_jobs`` in all wait at once (the
     server's own jobs, client "", are not counted against the bounds); :meth:`put_all` refuses
     more with :class:`QueueFullError`.
@@ -460,7 +464,10 @@ class FairQueue:
     def __init__(self, max_jobs: int, max_per_client: int):
         self.max_jobs = max_jobs
         self.max_per_client = max_per_client
-        self._queues: OrderedDict[str, deque[_Job]] = OrderedDict()
+        self._queues: dict[str, deque[_Job]] = {}
+        self._turns: dict[str, tuple[int, int]] = {}  # client -> (turn, order of arrival)
+        self._turn = 0  # the turn of the job served last
+        self._arrivals = 0
         self._counted = 0  # jobs of clients other than ""
         self._condition = threading.Condition()
         self._closed: BaseException | None = None
@@ -494,7 +501,7 @@ class FairQueue:
                         per_client=False,
                     )
                 self._counted += len(jobs)
-            self._queues.setdefault(client, deque()).extend(jobs)
+            self._waiting(client).extend(jobs)
             self._condition.notify(len(jobs))
 
     def put_front(self, job: _Job) -> None:
@@ -506,24 +513,34 @@ class FairQueue:
                 return
             if job.client:
                 self._counted += 1
-            self._queues.setdefault(job.client, deque()).appendleft(job)
-            self._queues.move_to_end(job.client, last=False)
+            self._waiting(job.client).appendleft(job)
+            self._turns[job.client] = (self._turn, -1)  # first of all
             self._condition.notify()
 
+    def _waiting(self, client: str) -> deque[_Job]:
+        """The client's queue; a client with nothing waiting joins at the current turn."""
+        if client not in self._queues:
+            self._queues[client] = deque()
+            self._arrivals += 1
+            self._turns[client] = (self._turn, self._arrivals)
+        return self._queues[client]
+
     def get(self) -> _Job | None:
-        """The next job (the first client's first; that client then goes last), waiting for
-        one; None once the queue is closed."""
+        """The next job (the first of the client with the lowest turn), waiting for one; None
+        once the queue is closed."""
         with self._condition:
             while not self._queues and self._closed is None:
                 self._condition.wait()
             if self._closed is not None:
                 return None
-            client, queue = next(iter(self._queues.items()))
+            client = min(self._turns, key=self._turns.__getitem__)
+            queue = self._queues[client]
             job = queue.popleft()
+            self._turn = self._turns[client][0]
             if queue:
-                self._queues.move_to_end(client)
+                self._turns[client] = (self._turn + 1, self._turns[client][1])
             else:
-                del self._queues[client]
+                del self._queues[client], self._turns[client]
             if client:
                 self._counted -= 1
             return job
@@ -534,6 +551,7 @@ class FairQueue:
             self._closed = error
             waiting = [job for queue in self._queues.values() for job in queue]
             self._queues.clear()
+            self._turns.clear()
             self._counted = 0
             self._condition.notify_all()
         for job in waiting:
@@ -585,8 +603,9 @@ def _warm_up(timeout: float) -> int:
     return os.getpid()
 
 
-class _DecodeTimeout(Exception):
-    pass
+class _DecodeTimeout(BaseException):
+    """Raised by the alarm; a BaseException, so that no ``except Exception`` on the way (Pillow's,
+    images.py's) takes it for a broken image."""
 
 
 def _on_alarm(signum, frame):

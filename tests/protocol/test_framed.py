@@ -7,6 +7,7 @@ import json
 import struct
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -542,3 +543,39 @@ def test_any_bytes_give_events_or_remote_protocol_error(
             if isinstance(event, InvalidMessage):
                 encode(ErrorResponse(event.request_id, event.error.code, event.error.message))
         assert decoder.buffered <= max_frame_bytes + 4
+
+
+# -- bounds on the JSON header (issue 13: a 16 MiB [{},{},...] took 450 MiB to parse) ----------
+
+
+@pytest.mark.parametrize(
+    ("header", "problem"),
+    [
+        (b'{"op": "ping", "x": [' + b"{}," * framed.MAX_HEADER_CONTAINERS + b"{}]}", "objects and arrays"),
+        (b'{"op": "ping", "x": [' + b"1," * framed.MAX_HEADER_VALUES + b"1]}", "values"),
+        (b'{"op": "ping", "x": ' + b"[" * 8 + b"]" * 8 + b"}", "nests more than 8 deep"),
+    ],
+    ids=["containers", "values", "depth"],
+)
+def test_a_header_beyond_the_json_bounds_is_refused_before_it_is_parsed(header: bytes, problem: str) -> None:
+    [event] = server_decoder().feed(raw_frame(7, header))
+    assert isinstance(event, InvalidMessage) and event.request_id == 7
+    assert event.error.code == ErrorCode.BAD_REQUEST and problem in event.error.message
+
+
+def test_brackets_and_commas_inside_strings_do_not_count_against_the_json_bounds() -> None:
+    text = '[[[[[[[[[[,,,:::{{{{{{{{{{ \\" [[[[[[[[['
+    header = json.dumps({"op": "roster", "lecture": "ea0017_1", "x": text}).encode()
+    [event] = server_decoder().feed(raw_frame(1, header))
+    assert "unknown field" in event.error.message  # parsed: only the field is wrong
+
+
+def test_the_largest_valid_requests_fit_the_json_bounds() -> None:
+    marks = tuple(BatchMark(str(200000000 + i), "present") for i in range(MAX_BATCH_MARKS))
+    batch = BatchMarkRequest(1, "ea0017_1", "b-1", marks)
+    tracks = tuple(
+        framed.RoomTrack(0, 10, 10, 0, tuple(framed.pack_encoding(np.zeros(128)) for _ in range(10)))
+        for _ in range(framed.MAX_FACE_BOXES)
+    )
+    room = framed.IdentifyRoomRequest(2, b"\xff\xd8jpeg", tracks, "ea0017_1")
+    assert server_decoder().feed(encode(batch) + encode(room)) == [batch, room]

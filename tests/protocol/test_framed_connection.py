@@ -205,3 +205,26 @@ def test_which_errors_concern_a_request() -> None:
 def test_unknown_role_is_refused() -> None:
     with pytest.raises(ValueError):
         FramedConnection("peer")
+
+
+def test_a_server_takes_only_small_frames_before_the_welcome():
+    server = FramedConnection(SERVER, max_frame_bytes=10_000, max_hello_frame_bytes=300)
+    server.receive_data(PREAMBLE)
+    with pytest.raises(RemoteProtocolError) as refused:
+        server.receive_data(encode(RecognizeRequest(1, b"x" * 400))[:4])  # refused from its length
+    assert refused.value.code == ErrorCode.FRAME_TOO_LARGE
+    assert "exceeds the limit of 300 before hello" in refused.value.message
+
+
+def test_after_the_welcome_frames_up_to_max_frame_bytes_are_taken():
+    server = FramedConnection(SERVER, max_frame_bytes=10_000, max_hello_frame_bytes=300)
+    [hello] = server.receive_data(PREAMBLE + encode(HelloRequest(1, TOKEN)))
+    server.send(WelcomeResponse(1, "kiosk", "test"))
+    big = RecognizeRequest(2, b"x" * 5000)
+    assert server.receive_data(encode(big)) == [big]
+
+
+def test_without_hello_the_small_limit_does_not_apply():
+    server = FramedConnection(SERVER, require_hello=False, max_frame_bytes=10_000, max_hello_frame_bytes=300)
+    big = RecognizeRequest(2, b"x" * 5000)
+    assert server.receive_data(PREAMBLE + encode(big)) == [big]

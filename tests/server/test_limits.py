@@ -133,6 +133,20 @@ def test_connection_limit_counts():
     assert limit.enter() == ADMIT and limit.enter() == REFUSE
 
 
+
+def test_connection_limit_per_address_leaves_slots_for_other_machines():
+    limit = ConnectionLimit(10, max_refusing=2, per_address=3)
+    assert [limit.enter("10.0.0.66") for _ in range(4)] == [ADMIT, ADMIT, ADMIT, REFUSE]
+    assert limit.enter("10.0.0.7") == ADMIT  # another machine still gets in
+    assert limit.served == 4 and limit.served_from("10.0.0.66") == 3
+    limit.leave(ADMIT, "10.0.0.66")
+    limit.leave(REFUSE, "10.0.0.66")
+    assert limit.enter("10.0.0.66") == ADMIT
+    for _ in range(3):
+        limit.leave(ADMIT, "10.0.0.66")
+    assert limit.served_from("10.0.0.66") == 0 and limit.served == 1
+
+
 # -- request rate -------------------------------------------------------------------------------
 
 
@@ -165,6 +179,22 @@ def test_rate_limiter_token_bucket():
         many.allow(str(n))
         now[0] += 0.01
     assert many.keys <= RateLimiter.PRUNE_ABOVE + 1  # idle buckets are dropped: memory is bounded
+
+
+def test_recognition_cost_counts_images_and_faces_not_requests():
+    now = [0.0]
+    limiter = RateLimiter(rate=2.0, burst=10, clock=lambda: now[0])
+    assert limiter.allow("camera", 6)  # an image and 5 boxes to encode
+    assert not limiter.allow("camera", 6) and limiter.allow("camera", 4)
+    assert not limiter.allow("camera", 1)
+    limiter.charge("kiosk", 25)  # the faces recognize found, counted after the work
+    assert not limiter.allow("kiosk", 1)
+    now[0] += 5.0  # 10 tokens back: from -10 (the debt stops at -burst) to 0
+    assert not limiter.allow("kiosk", 1)
+    now[0] += 0.5
+    assert limiter.allow("kiosk", 1)
+    assert limiter.allow("new", 50)  # a cost above the burst needs a full bucket
+    assert not limiter.allow("new", 50)
 
 
 def test_a_reply_over_max_frame_bytes_is_an_error_and_the_connection_goes_on(db_url, faces_dir):

@@ -1,0 +1,144 @@
+"""The recognition pool under a hostile client (issue 13): the fair, bounded queue; the decoding
+budget enforced in the worker; a worker that overruns replaced; faces per image capped."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from server.recognition.images import ImageDecodeError
+from server.recognition.pool import (
+    FairQueue,
+    QueueFullError,
+    RecognitionPool,
+    TooManyFacesError,
+    WorkerTimeoutError,
+    _Job,
+    on_behalf_of,
+)
+from testkit.attacks import many_scan_jpeg, tiled_faces
+
+
+def _jobs(client: str, count: int) -> list[_Job]:
+    return [_Job(print, f"{client}{n}", client) for n in range(1, count + 1)]
+
+
+def _drain(queue: FairQueue) -> list[str]:
+    order = []
+    while len(queue):
+        job = queue.get()
+        assert job is not None
+        order.append(job.argument)
+    return order
+
+
+def test_a_client_with_a_backlog_delays_another_by_at_most_one_job():
+    queue = FairQueue(100, 100)
+    queue.put_all("attacker", _jobs("a", 10))
+    assert queue.get().argument == "a1"  # under way when the honest request comes
+    queue.put_all("kiosk", _jobs("k", 1))
+    queue.put_all("camera", _jobs("c", 2))
+    assert _drain(queue) == ["k1", "c1", "a2", "c2", "a3", "a4", "a5", "a6", "a7", "a8", "a9", "a10"]
+
+
+def test_a_client_that_comes_back_joins_before_the_backlogs():
+    queue = FairQueue(100, 100)
+    queue.put_all("attacker", _jobs("a", 5))
+    queue.put_all("kiosk", _jobs("k", 1))
+    assert [queue.get().argument for _ in range(3)] == ["a1", "k1", "a2"]
+    queue.put_all("kiosk", _jobs("k", 1))  # its next check-in
+    assert _drain(queue) == ["k1", "a3", "a4", "a5"]
+
+
+def test_the_queue_is_bounded_per_client_and_in_all_but_not_for_the_server_itself():
+    queue = FairQueue(max_jobs=6, max_per_client=4)
+    queue.put_all("a", _jobs("a", 4))
+    with pytest.raises(QueueFullError) as full:
+        queue.put_all("a", _jobs("a", 1))
+    assert full.value.per_client and "limit is 4" in str(full.value)
+    queue.put_all("b", _jobs("b", 2))
+    with pytest.raises(QueueFullError) as full:
+        queue.put_all("c", _jobs("c", 1))
+    assert not full.value.per_client and "limit is 6" in str(full.value)
+    with pytest.raises(QueueFullError):
+        queue.put_all("c", _jobs("c", 3))  # all or none
+    queue.put_all("", _jobs("s", 50))  # start-up enrolment, the evaluation tool
+    assert len(queue) == 56
+    queue.get()
+    queue.put_all("c", _jobs("c", 1))  # room again
+
+
+def test_a_request_queued_behind_a_backlog_waits_for_at_most_one_job_per_worker(faces_dir):
+    photo = (faces_dir / "probes/obama_small.jpg").read_bytes()
+    done = []
+    with RecognitionPool(1) as pool:
+
+        def backlog():
+            with on_behalf_of("attacker"):
+                pool.encode_enrolment([photo] * 8, progress=done.append)
+
+        attacker = threading.Thread(target=backlog)
+        attacker.start()
+        stop = time.monotonic() + 30
+        while pool.queued < 7 and time.monotonic() < stop:  # the first job is under way
+            time.sleep(0.005)
+        with on_behalf_of("kiosk"):
+            assert len(pool.analyze(photo)) == 1
+        served_before = len(done)
+        attacker.join()
+    assert served_before <= 2, done  # the job under way, and at most one more
+    assert len(done) == 8
+
+
+def test_a_jpeg_of_thousands_of_scans_is_refused_before_it_is_decoded(faces_dir):
+    attack = many_scan_jpeg(2000, 3000)
+    with RecognitionPool(1) as pool:
+        started = time.monotonic()
+        with pytest.raises(ImageDecodeError, match="3010 scans, more than the limit of 100"):
+            pool.analyze(attack)
+        assert time.monotonic() - started < 2.0
+        assert pool.analyze((faces_dir / "probes/obama_small.jpg").read_bytes())  # the worker serves on
+
+
+def test_decoding_beyond_its_time_budget_is_stopped_in_the_worker(faces_dir):
+    attack = many_scan_jpeg(4000, 6000)  # ~5 s of decoding, allowed scans
+    with RecognitionPool(1, decode_timeout=0.5, max_jpeg_scans=10**6) as pool:
+        started = time.monotonic()
+        with pytest.raises(ImageDecodeError, match="decoding took more than 0.5 s"):
+            pool.analyze(attack)
+        assert time.monotonic() - started < 3.0
+        assert pool.analyze((faces_dir / "probes/obama_small.jpg").read_bytes())
+
+
+def test_a_job_that_overruns_gets_the_workers_replaced_and_the_others_run_again(faces_dir):
+    attack = many_scan_jpeg(4000, 6000)
+    photo = (faces_dir / "probes/obama_small.jpg").read_bytes()
+    with RecognitionPool(2, decode_timeout=100, task_timeout=1.5, max_jpeg_scans=10**6) as pool:
+        innocent: list = []
+
+        def honest():
+            time.sleep(0.8)  # under way in the other worker when the attack's job is killed
+            with on_behalf_of("kiosk"):
+                innocent.append(pool.encode_frames([photo] * 6))
+
+        thread = threading.Thread(target=honest)
+        thread.start()
+        started = time.monotonic()
+        with on_behalf_of("attacker"), pytest.raises(WorkerTimeoutError, match="more than 1.5 s"):
+            pool.analyze(attack)
+        assert time.monotonic() - started < 4.0
+        thread.join()
+        assert [frame.face_count for frame in innocent[0]] == [1] * 6  # run again on the new workers
+        assert len(pool.analyze(photo)) == 1
+
+
+def test_an_image_with_more_faces_than_the_limit_is_refused(faces_dir):
+    crowd = tiled_faces(faces_dir / "probes/obama_small.jpg", 6)
+    with RecognitionPool(1, max_faces=4) as pool:
+        with pytest.raises(TooManyFacesError, match="6 faces in the image, more than the limit of 4"):
+            pool.analyze(crowd)
+        with pytest.raises(TooManyFacesError, match="5 faces to encode"):
+            pool.encode_boxes(crowd, [(0, 50, 50, 0)] * 5)
+        assert len(pool.analyze(tiled_faces(faces_dir / "probes/obama_small.jpg", 3))) == 3
