@@ -97,10 +97,12 @@ default-dlib: venv  ## go back to the dlib-bin wheel
 	$(PIP) uninstall -q -y dlib
 	$(PIP) install -q --force-reinstall --no-deps $$(grep -E '^dlib-bin==' requirements.txt)
 
-# Fuzzing, load (50 clients x 60 s), database restart and SIGKILL checks (issue 6; ~6 minutes).
-trust: venv  ## fuzzing, load, database restart and SIGKILL checks (~6 minutes)
+# Fuzzing, load (50 clients x 60 s), database restart and SIGKILL checks (issue 6), and one
+# hostile machine's denial-of-service attacks while honest clients check in (issue 13); ~10 minutes.
+trust: venv  ## fuzzing, load, database restart, SIGKILL and denial-of-service checks (~10 minutes)
 	@url=$$(DB_NAME=attendance_bench scripts/database.sh start) || exit 1; rc=0; \
 	ATTENDANCE_DB_URL="$$url" $(PY) -m bench.fuzz_server || rc=1; \
+	ATTENDANCE_DB_URL="$$url" $(PY) -m bench.attack || rc=1; \
 	ATTENDANCE_DB_URL="$$url" $(PY) -m bench.load || rc=1; \
 	$(PY) -m bench.load --db-restart || rc=1; \
 	ATTENDANCE_DB_URL="$$url" $(PY) -m bench.load --sigkill || rc=1; \

@@ -50,12 +50,22 @@ def closed_within(sock: socket.socket, seconds: float) -> bytes | None:
 
 
 class Trickle:
-    """Connections that each send ``payload`` one byte every ``interval`` seconds from the
-    attacker's address (a slowloris), in a background thread, until :meth:`stop`. Counts the
-    connections the server ended (closed, or answered and closed)."""
+    """Connections that each send ``payload`` ``chunk`` bytes every ``interval`` seconds from
+    the attacker's address (a slowloris), in background threads, until :meth:`stop`; a
+    connection the server ended is opened again. Counts the connections opened and ended."""
 
-    def __init__(self, host: str, port: int, payload: bytes, *, connections: int, interval: float, reconnect=True):
-        self.host, self.port, self.payload = host, port, payload
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        payload: bytes,
+        *,
+        connections: int,
+        interval: float,
+        chunk: int = 1,
+        reconnect: bool = True,
+    ):
+        self.host, self.port, self.payload, self.chunk = host, port, payload, chunk
         self.connections, self.interval, self.reconnect = connections, interval, reconnect
         self.opened = 0
         self.ended = 0  # connections the server closed
@@ -83,12 +93,12 @@ class Trickle:
             self.opened += 1
             with sock:
                 sock.settimeout(self.interval)
-                for index in range(len(self.payload)):
+                for index in range(0, len(self.payload), self.chunk):
                     if self._stop.is_set():
                         return
                     try:
-                        sock.sendall(self.payload[index : index + 1])
-                        self.bytes_sent += 1
+                        sock.sendall(self.payload[index : index + self.chunk])
+                        self.bytes_sent += self.chunk
                         if sock.recv(65536) == b"":  # the server sent its answer or closed
                             break
                     except TimeoutError:
@@ -98,6 +108,7 @@ class Trickle:
                 self.ended += 1
             if not self.reconnect:
                 return
+            self._stop.wait(0.05)
 
 
 def endless_jpeg(megabytes: int = 64) -> bytes:

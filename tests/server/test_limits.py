@@ -133,7 +133,6 @@ def test_connection_limit_counts():
     assert limit.enter() == ADMIT and limit.enter() == REFUSE
 
 
-
 def test_connection_limit_per_address_leaves_slots_for_other_machines():
     limit = ConnectionLimit(10, max_refusing=2, per_address=3)
     assert [limit.enter("10.0.0.66") for _ in range(4)] == [ADMIT, ADMIT, ADMIT, REFUSE]
