@@ -36,7 +36,7 @@ from pathlib import Path
 from db.connection import DatabaseUrl, url_from_env
 from testkit.load import kill_during_batch, report, run_load, run_with_db_restart, verify
 from testkit.paths import FACES
-from testkit.processes import PrivateMariaDB, ServerProcess, new_client, seed_database
+from testkit.processes import LOOPBACK_CROWD, PrivateMariaDB, ServerProcess, new_client, seed_database
 
 # -- command line ------------------------------------------------------------------------------
 
@@ -99,7 +99,7 @@ def main() -> int:
                 mariadb.server_url, "attendance_load", knowns, lectures=args.lectures, extra_students=args.students
             )
             tokens = [new_client(seeded.url, f"load-{n}") for n in range(args.clients)]
-            with ServerProcess(seeded.url, knowns, "--rate", "0", workers=args.workers) as server:
+            with ServerProcess(seeded.url, knowns, "--rate", "0", *LOOPBACK_CROWD, workers=args.workers) as server:
                 outcome = run_with_db_restart(
                     mariadb, seeded, server, tokens, seconds=args.seconds, down=args.down, seed=args.seed
                 )
@@ -115,7 +115,7 @@ def main() -> int:
         extra_students=args.students,
     )
     tokens = [new_client(seeded.url, f"load-{n}") for n in range(args.clients)]
-    with ServerProcess(seeded.url, knowns, "--rate", "0", workers=args.workers) as server:
+    with ServerProcess(seeded.url, knowns, "--rate", "0", *LOOPBACK_CROWD, workers=args.workers) as server:
         result = run_load(
             "127.0.0.1", server.port, tokens, seeded, seconds=args.seconds, seed=args.seed, pause=args.pause
         )

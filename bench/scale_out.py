@@ -60,7 +60,7 @@ from db.connection import DatabaseUrl, url_from_env
 from protocol import framed
 from testkit.load import KINDS, LoadResult, _client_loop, sample_probes, verify
 from testkit.paths import FACES
-from testkit.processes import ServerProcess, free_port, new_client, query, seed_database
+from testkit.processes import LOOPBACK_CROWD, ServerProcess, free_port, new_client, query, seed_database
 from testkit.timing import percentile
 
 DATABASE = "attendance_bench_scale_out"
@@ -528,7 +528,9 @@ def main() -> int:
     tokens = [new_client(seeded.url, f"load-{n}") for n in range(args.clients)]
     # One after the other: the first enrolls knowns/ (encodes the photos), the second finds them.
     # (server/cli.py has no --gallery-refresh option: the gallery reloads every 60 s.)
-    servers = {name: ServerProcess(seeded.url, knowns, "--rate", "0", workers=1) for name in SERVER_NAMES}
+    servers = {
+        name: ServerProcess(seeded.url, knowns, "--rate", "0", *LOOPBACK_CROWD, workers=1) for name in SERVER_NAMES
+    }
     with tempfile.TemporaryDirectory(prefix="attendance-scale-out-") as tmp:
         try:
             for server in servers.values():

@@ -33,6 +33,7 @@ TITLES = {
     "scale_out": "Two servers behind HAProxy",
     "reports": "Reports",
     "camera": "Classroom camera",
+    "attack": "One hostile machine: denial-of-service attacks while 4 clients check in",
 }
 
 

@@ -179,6 +179,10 @@ _EOI = 0xD9
 _SOS = 0xDA
 _FILL = 0xFF
 _STUFFED = 0x00
+#: Segments (markers with a length: APPn, DQT, DHT, SOF, SOS...) a JPEG may have before its
+#: structure is no longer followed (BROKEN: its end is then found by silence). A JPEG has a few
+#: dozen; walking one of 100,000 tiny scans would cost this (Python) walker seconds.
+MAX_JPEG_SEGMENTS = 1000
 
 
 class _JpegParser:
@@ -201,6 +205,7 @@ class _JpegParser:
         self._length_bytes = bytearray()
         self._skip_left = 0
         self._in_sos = False  # the segment being read is SOS: entropy-coded data follows it
+        self._segments = 0
 
     def feed(self, data: bytes) -> ImageEnd:
         """Walk the next chunk; return COMPLETE/BROKEN as soon as known, else INCOMPLETE."""
@@ -243,7 +248,8 @@ class _JpegParser:
                     return ImageEnd(BROKEN, offset, "FF 00 outside entropy-coded data")
                 if byte == _EOI:
                     return ImageEnd(COMPLETE, offset + 1)
-                self._on_marker(byte)
+                if self._on_marker(byte):
+                    return ImageEnd(BROKEN, offset, f"more than {MAX_JPEG_SEGMENTS} JPEG segments")
             elif state == "scan_ff":
                 if byte == _FILL:
                     pass  # fill bytes before a marker: still after an FF
@@ -251,8 +257,8 @@ class _JpegParser:
                     self._state = "scan"
                 elif byte == _EOI:
                     return ImageEnd(COMPLETE, offset + 1)
-                else:
-                    self._on_marker(byte)
+                elif self._on_marker(byte):
+                    return ImageEnd(BROKEN, offset, f"more than {MAX_JPEG_SEGMENTS} JPEG segments")
             elif state == "length":
                 self._length_bytes.append(byte)
                 if len(self._length_bytes) == 2:
@@ -267,8 +273,9 @@ class _JpegParser:
         self._offset += n
         return ImageEnd(INCOMPLETE, self._offset)
 
-    def _on_marker(self, code: int) -> None:
-        """Act on a marker code other than EOI and FF 00 (handled by the caller)."""
+    def _on_marker(self, code: int) -> bool:
+        """Act on a marker code other than EOI and FF 00 (handled by the caller); True when it
+        starts one segment more than MAX_JPEG_SEGMENTS."""
         if code == _FILL:
             self._state = "marker_code"
         elif code in (_TEM, _SOI) or _RST0 <= code <= _RST7:
@@ -276,6 +283,8 @@ class _JpegParser:
         else:
             self._in_sos = code == _SOS
             self._state = "length"
+            self._segments += 1
+        return self._segments > MAX_JPEG_SEGMENTS
 
 
 class _PngParser:

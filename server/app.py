@@ -89,7 +89,7 @@ class ServerConfig:
     #: Recognition cost per second per client, counted in images sent plus faces encoded, as a
     #: token bucket of ``recognition_burst``. 0: no limit.
     recognition_rate: float = 20.0
-    recognition_burst: int = 120
+    recognition_burst: int = 250
     #: Faces encoded per image: recognize (faces found), identify (boxes), identify_room (tracks
     #: to encode); more are refused.
     max_faces: int = DEFAULT_MAX_FACES

@@ -116,6 +116,13 @@ class ConnectionHandler(socketserver.BaseRequestHandler):
         finally:
             timer.cancel()
 
+    def busy_reason(self) -> str:
+        """Which connection limit refused this connection."""
+        limit = self.server.connection_limit
+        if limit.served_from(self.ip) >= limit.per_address:
+            return f"{limit.per_address} connections from {self.ip} already (max-connections-per-address)"
+        return f"{self.config.max_connections} connections already (max-connections)"
+
     @staticmethod
     def read_timeout(deadline: float | None, idle: float) -> float:
         """The timeout of the next read: ``idle``, or less when ``deadline`` comes first."""
@@ -176,7 +183,7 @@ class LegacySession:
         """Why this connection gets ``fail`` without being read further, or None."""
         server = self.handler.server
         if self.handler.slot != ADMIT:
-            return f"busy ({self.config.max_connections} connections)"
+            return f"busy: {self.handler.busy_reason()}"
         if server.legacy_networks is None:
             return "2019 payloads are turned off (--no-legacy)"
         if not server.legacy_networks.allows(self.handler.ip):
@@ -361,10 +368,7 @@ class FramedSession:
     def _refusal(self) -> framed.ErrorResponse | None:
         """The error that ends the connection before its first request, or None."""
         if self.handler.slot != ADMIT:
-            return self.conn.refusal(
-                ErrorCode.BUSY,
-                f"the server has {self.config.max_connections} connections already; try again later",
-            )
+            return self.conn.refusal(ErrorCode.BUSY, f"the server has {self.handler.busy_reason()}; try again later")
         if self.server.tls_context is not None and not self.tls:
             return self.conn.refusal(ErrorCode.UNAUTHORIZED, "this server accepts the framed protocol over TLS only")
         return None

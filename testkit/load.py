@@ -18,7 +18,7 @@ from client.connection import FramedClient, ServerError
 from db.connection import DatabaseUrl, connect
 from protocol import framed
 from testkit.paths import FACES
-from testkit.processes import PrivateMariaDB, SeededDatabase, ServerProcess, query
+from testkit.processes import LOOPBACK_CROWD, PrivateMariaDB, SeededDatabase, ServerProcess, query
 from testkit.timing import percentile
 
 KINDS = ("recognize", "mark", "batch_mark")
@@ -358,7 +358,7 @@ def kill_during_batch(
         raise ValueError(f"the seeded lectures have {len(students)} students, fewer than {batch_size}")
     outcomes = []
     batch_seconds = 0.4  # how long a batch takes; measured on each retry
-    server = ServerProcess(seeded.url, knowns, "--rate", "0").start()
+    server = ServerProcess(seeded.url, knowns, "--rate", "0", *LOOPBACK_CROWD).start()
     try:
         for n in range(rounds):
             mode = "locked" if locked_only or n % 2 == 0 else "timed"
@@ -383,7 +383,7 @@ def kill_during_batch(
             applied = (
                 query(seeded.url, "SELECT COUNT(*) FROM applied_batches WHERE batch_id = %s", (batch_id,))[0][0] == 1
             )
-            server = ServerProcess(seeded.url, knowns, "--rate", "0").start()
+            server = ServerProcess(seeded.url, knowns, "--rate", "0", *LOOPBACK_CROWD).start()
             with FramedClient("127.0.0.1", server.port, token=token, timeout=60) as client:
                 began = time.monotonic()
                 retry = client.batch_mark(lecture, batch_id, [(m.student_id, m.status) for m in marks])

@@ -31,6 +31,10 @@ from server.recognition.enrollment import scan_knowns
 from testkit.paths import REPO
 from testkit.servers import add_client
 
+#: Server flags for a test or benchmark whose many clients all connect from 127.0.0.1 (a load
+#: test, clients behind HAProxy): one address, many machines' worth of connections.
+LOOPBACK_CROWD = ("--max-connections-per-address", "1000")
+
 
 def free_port() -> int:
     with socket.socket() as sock:

@@ -36,6 +36,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures import wait as wait_for
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -59,7 +60,7 @@ ENCODE_IN_PLACE_MAX = 3
 ENCODE_JOB_FACES = 3
 
 #: Defaults of the cost budget (ServerConfig has them as settings, docs/deploy.md).
-DEFAULT_MAX_FACES = 60  # faces encoded per image (recognize, identify boxes, tracks encoded)
+DEFAULT_MAX_FACES = 200  # faces encoded per image (recognize, identify boxes, tracks encoded): a lecture hall
 DEFAULT_DECODE_TIMEOUT = 5.0  # seconds of decoding one image, in the worker
 DEFAULT_TASK_TIMEOUT = 60.0  # seconds of one job before its worker is killed and replaced
 DEFAULT_MAX_QUEUED = 512  # jobs waiting, all clients together
@@ -385,6 +386,8 @@ class RecognitionPool:
             if executor is None:
                 job.future.set_exception(RuntimeError("the recognition pool is not started (call start())"))
                 continue
+            if warm_ups := self._warm_ups:  # new workers loading the models: not the job's time
+                wait_for(warm_ups, timeout=self._ready_by - time.monotonic())
             try:
                 result = executor.submit(job.function, self._settings, job.argument).result(self.task_timeout)
             except FutureTimeout:

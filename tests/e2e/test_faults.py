@@ -8,7 +8,7 @@ import math
 import pytest
 
 from testkit.load import kill_during_batch, report, run_load, run_with_db_restart, verify
-from testkit.processes import PrivateMariaDB, ServerProcess, new_client, seed_database
+from testkit.processes import LOOPBACK_CROWD, PrivateMariaDB, ServerProcess, new_client, seed_database
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +19,7 @@ def knowns(faces_dir):
 def test_short_load_loses_nothing_and_duplicates_nothing(server_db_url, knowns, database_name):
     seeded = seed_database(server_db_url, database_name, knowns, lectures=2, extra_students=400)
     tokens = [new_client(seeded.url, f"load-{n}") for n in range(8)]
-    with ServerProcess(seeded.url, knowns, "--rate", "0") as server:
+    with ServerProcess(seeded.url, knowns, "--rate", "0", *LOOPBACK_CROWD) as server:
         result = run_load("127.0.0.1", server.port, tokens, seeded, seconds=4, seed=5)
     check = verify(seeded.url, result)
     print(report(result, check))
@@ -34,7 +34,7 @@ def test_database_stopped_and_started_during_load(tmp_path, knowns):
     with PrivateMariaDB(tmp_path / "mariadb") as mariadb:
         seeded = seed_database(mariadb.server_url, "attendance_restart", knowns, lectures=2, extra_students=400)
         tokens = [new_client(seeded.url, f"load-{n}") for n in range(8)]
-        with ServerProcess(seeded.url, knowns, "--rate", "0") as server:
+        with ServerProcess(seeded.url, knowns, "--rate", "0", *LOOPBACK_CROWD) as server:
             outcome = run_with_db_restart(mariadb, seeded, server, tokens, seconds=6, down=1.5, seed=7)
             assert server.process.poll() is None  # the server never stopped
         print(report(outcome.result, outcome.check))

@@ -15,6 +15,7 @@ from protocol.image_end import (
     BROKEN,
     COMPLETE,
     INCOMPLETE,
+    MAX_JPEG_SEGMENTS,
     ImageEndFinder,
     could_be_image,
     find_image_end,
@@ -455,3 +456,22 @@ def test_any_bytes_after_a_webp_header_give_a_verdict_that_chunking_does_not_cha
     for start in range(0, len(data), chunk):
         finder.feed(data[start : start + chunk])
     assert finder.verdict == whole
+
+
+def _jpeg_with_scans(extra: int) -> bytes:
+    """A valid progressive JPEG with ``extra`` more copies of one tiny scan (issue 13)."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), "grey").save(buffer, "JPEG", progressive=True)
+    data = buffer.getvalue()
+    last = data.rindex(b"\xff\xda")
+    scan_end = data.index(b"\xff\xd9")
+    return data[:last] + data[last:scan_end] * extra + data[last:]
+
+
+def test_a_jpeg_of_too_many_segments_is_not_walked_to_its_end() -> None:
+    assert find_image_end(_jpeg_with_scans(100)).state is COMPLETE
+    attack = _jpeg_with_scans(MAX_JPEG_SEGMENTS + 10)
+    started = time.monotonic()
+    result = find_image_end(attack)
+    assert result.state is BROKEN and f"more than {MAX_JPEG_SEGMENTS} JPEG segments" in result.reason
+    assert time.monotonic() - started < 0.5

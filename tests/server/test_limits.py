@@ -38,6 +38,12 @@ def test_defaults_are_sane():
     assert (config.rate, config.burst) == (20.0, 40)
     assert config.require_token and config.legacy and config.keep_evidence is None
     assert config.legacy_from == ("127.0.0.0/8", "::1/128")
+    # issue 13: one machine without a credential cannot stop the service
+    assert (config.hello_timeout, config.request_timeout, config.max_hello_frame_bytes) == (5.0, 30.0, 4096)
+    assert config.max_connections_per_address == 8
+    assert (config.recognition_rate, config.recognition_burst, config.max_faces) == (20.0, 250, 200)
+    assert (config.max_jpeg_scans, config.decode_timeout, config.worker_timeout) == (100, 5.0, 60.0)
+    assert (config.max_queued, config.max_queued_per_client) == (512, 64)
 
 
 # -- frame size -----------------------------------------------------------------------------

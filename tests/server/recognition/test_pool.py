@@ -113,9 +113,9 @@ def test_decoding_beyond_its_time_budget_is_stopped_in_the_worker(faces_dir):
 
 
 def test_a_job_that_overruns_gets_the_workers_replaced_and_the_others_run_again(faces_dir):
-    attack = many_scan_jpeg(4000, 6000)
+    attack = many_scan_jpeg(4000, 12000)  # ~10 s of decoding
     photo = (faces_dir / "probes/obama_small.jpg").read_bytes()
-    with RecognitionPool(2, decode_timeout=100, task_timeout=1.5, max_jpeg_scans=10**6) as pool:
+    with RecognitionPool(2, decode_timeout=100, task_timeout=3.0, max_jpeg_scans=10**6) as pool:
         innocent: list = []
 
         def honest():
@@ -126,9 +126,9 @@ def test_a_job_that_overruns_gets_the_workers_replaced_and_the_others_run_again(
         thread = threading.Thread(target=honest)
         thread.start()
         started = time.monotonic()
-        with on_behalf_of("attacker"), pytest.raises(WorkerTimeoutError, match="more than 1.5 s"):
+        with on_behalf_of("attacker"), pytest.raises(WorkerTimeoutError, match="more than 3 s"):
             pool.analyze(attack)
-        assert time.monotonic() - started < 4.0
+        assert time.monotonic() - started < 6.0
         thread.join()
         assert [frame.face_count for frame in innocent[0]] == [1] * 6  # run again on the new workers
         assert len(pool.analyze(photo)) == 1
