@@ -69,7 +69,7 @@ class ServerConfig:
     #: Seconds to send one whole request, however it trickles in: a framed request (from its
     #: first byte) or a 2019 payload (from connecting).
     request_timeout: float = 30.0
-    #: Largest framed frame before hello (a hello is a few hundred bytes).
+    #: Largest first frame of a framed connection: the hello (a few hundred bytes).
     max_hello_frame_bytes: int = 4096
     #: Seconds of silence that end a 2019 image whose JPEG/PNG structure cannot be followed.
     legacy_image_idle: float = IDLE_SECONDS

@@ -667,8 +667,9 @@ def images_sent(request) -> int:
     """The images a request asks the recognition workers to decode."""
     if isinstance(request, (framed.CheckinRequest, framed.EnrollRequest)):
         return len(request.images)
-    image_ops = (framed.RecognizeRequest, framed.DetectRequest, framed.IdentifyRequest, framed.IdentifyRoomRequest)
-    return 1 if isinstance(request, image_ops) else 0
+    if isinstance(request, framed.IdentifyRoomRequest):
+        return 1 if request.image else 0  # no image: every track decided from kept encodings
+    return 1 if isinstance(request, (framed.RecognizeRequest, framed.DetectRequest, framed.IdentifyRequest)) else 0
 
 
 def faces_to_encode(request) -> int:

@@ -300,7 +300,7 @@ SETTINGS: tuple[Setting, ...] = (
         "limits",
         "max-hello-frame-bytes",
         int,
-        "largest framed request in bytes before hello",
+        "largest first framed request in bytes (the hello; requests behind it may be larger)",
         _at_least(256),
     ),
     _server(

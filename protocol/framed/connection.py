@@ -49,8 +49,9 @@ class FramedConnection:
     ``require_hello``: the connection must say ``hello`` before anything else (False: it is
     READY as soon as the preamble arrived; for servers with ``require_token=False``, and for
     clients without a token). ``max_frame_bytes``: the largest frame received or sent.
-    ``max_hello_frame_bytes`` (a server's): the largest frame received before the welcome is
-    sent (a hello is small: a client without a token cannot make the server buffer megabytes).
+    ``max_hello_frame_bytes`` (a server's, with ``require_hello``): the largest first frame,
+    which must be the ``hello`` (a client without a token cannot make the server buffer
+    megabytes; requests sent right behind the hello may be as large as ``max_frame_bytes``).
     """
 
     def __init__(
@@ -67,9 +68,8 @@ class FramedConnection:
         self.require_hello = require_hello
         self.max_frame_bytes = max_frame_bytes
         # a server decodes requests, a client responses
-        self._decoder = FramedDecoder(role, max_frame_bytes=max_frame_bytes)
-        if role == SERVER and require_hello and max_hello_frame_bytes is not None:
-            self._decoder.limit_frames(min(max_frame_bytes, max_hello_frame_bytes), " before hello")
+        first_limit = max_hello_frame_bytes if role == SERVER and require_hello else None
+        self._decoder = FramedDecoder(role, max_frame_bytes=max_frame_bytes, max_first_frame_bytes=first_limit)
         self._state = State.AWAIT_PREAMBLE
         self._preamble_sent = False
 
@@ -148,8 +148,6 @@ class FramedConnection:
             self._state = State.CLOSED
         elif isinstance(message, WelcomeResponse) and self._state is State.AWAIT_HELLO:
             self._state = State.READY
-            if self.role == SERVER:
-                self._decoder.limit_frames(self.max_frame_bytes)
 
     # -- the rules ---------------------------------------------------------------------------
 

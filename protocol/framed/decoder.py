@@ -44,7 +44,9 @@ class FramedDecoder:
     ``frame_too_large``): the connection must close, and every later ``feed()`` raises again.
     Events decoded earlier in the same ``feed()`` call are lost with the raise.
 
-    At most ``max_frame_bytes`` + 4 bytes are ever buffered.
+    At most ``max_frame_bytes`` + 4 bytes are ever buffered. ``max_first_frame_bytes``: a smaller
+    limit for the first frame only (a server's: the first frame must be a small ``hello``, so a
+    peer without a token cannot make it buffer megabytes).
     """
 
     def __init__(
@@ -52,6 +54,7 @@ class FramedDecoder:
         role: Literal["server", "client"],
         max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
         expect_preamble: bool = True,
+        max_first_frame_bytes: int | None = None,
     ) -> None:
         if role not in ("server", "client"):
             raise ValueError(f"role must be 'server' or 'client', not {role!r}")
@@ -62,7 +65,8 @@ class FramedDecoder:
         self._buf = bytearray()  # the preamble, or the frame being collected (from its N field)
         self._frame_length: int | None = None  # N, once its 4 bytes are in
         self._error: RemoteProtocolError | None = None
-        self._limit_reason = ""
+        self._max_first_frame_bytes = max_first_frame_bytes
+        self._frames = 0  # frames decoded so far
 
     @property
     def role(self) -> str:
@@ -77,16 +81,6 @@ class FramedDecoder:
     def buffered(self) -> int:
         """Bytes received but not yet decoded (non-zero at EOF means "closed mid-frame")."""
         return len(self._buf)
-
-    @property
-    def max_frame_bytes(self) -> int:
-        return self._max_frame_bytes
-
-    def limit_frames(self, max_frame_bytes: int, reason: str = "") -> None:
-        """Accept frames of at most ``max_frame_bytes`` from the next length field on (a server
-        takes only small frames before ``hello``); ``reason`` is added to the error message."""
-        self._max_frame_bytes = max_frame_bytes
-        self._limit_reason = reason
 
     def feed(self, data: bytes) -> list[Event]:
         """Take received bytes; return the messages (and InvalidMessage events) they complete."""
@@ -131,10 +125,13 @@ class FramedDecoder:
         self._buf += data[pos:end]
         if len(self._buf) == FRAME_LENGTH.size:
             (length,) = FRAME_LENGTH.unpack(self._buf)
-            if length > self._max_frame_bytes:
+            limit, which = self._max_frame_bytes, ""
+            if self._frames == 0 and self._max_first_frame_bytes is not None:
+                limit, which = min(limit, self._max_first_frame_bytes), " for the first frame (hello)"
+            if length > limit:
                 raise RemoteProtocolError(
                     ErrorCode.FRAME_TOO_LARGE,
-                    f"frame of {length} bytes exceeds the limit of {self._max_frame_bytes}{self._limit_reason}",
+                    f"frame of {length} bytes exceeds the limit of {limit}{which}",
                 )
             if length < BODY_PREFIX.size:
                 raise RemoteProtocolError(
@@ -167,6 +164,7 @@ class FramedDecoder:
         body = bytes(self._buf[FRAME_LENGTH.size :])
         self._buf = bytearray()
         self._frame_length = None
+        self._frames += 1
         request_id, header_len = BODY_PREFIX.unpack_from(body)
         header_end = BODY_PREFIX.size + header_len
         try:

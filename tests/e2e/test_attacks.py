@@ -164,7 +164,7 @@ def test_a_large_frame_before_hello_is_refused_from_its_length(server):
         reply = closed_within(sock, 3.0)
     assert reply is not None
     error = _error(reply)
-    assert error.code == ErrorCode.FRAME_TOO_LARGE and "before hello" in error.message
+    assert error.code == ErrorCode.FRAME_TOO_LARGE and "first frame (hello)" in error.message
 
 
 def test_a_huge_json_header_after_hello_is_refused_unparsed_and_the_connection_goes_on(server):

@@ -207,20 +207,23 @@ def test_unknown_role_is_refused() -> None:
         FramedConnection("peer")
 
 
-def test_a_server_takes_only_small_frames_before_the_welcome():
+def test_a_server_takes_only_a_small_first_frame_the_hello():
     server = FramedConnection(SERVER, max_frame_bytes=10_000, max_hello_frame_bytes=300)
     server.receive_data(PREAMBLE)
     with pytest.raises(RemoteProtocolError) as refused:
         server.receive_data(encode(RecognizeRequest(1, b"x" * 400))[:4])  # refused from its length
     assert refused.value.code == ErrorCode.FRAME_TOO_LARGE
-    assert "exceeds the limit of 300 before hello" in refused.value.message
+    assert "exceeds the limit of 300 for the first frame (hello)" in refused.value.message
 
 
-def test_after_the_welcome_frames_up_to_max_frame_bytes_are_taken():
-    server = FramedConnection(SERVER, max_frame_bytes=10_000, max_hello_frame_bytes=300)
-    [hello] = server.receive_data(PREAMBLE + encode(HelloRequest(1, TOKEN)))
-    server.send(WelcomeResponse(1, "kiosk", "test"))
+def test_requests_behind_the_hello_may_be_large_sent_at_once_or_after_the_welcome():
     big = RecognizeRequest(2, b"x" * 5000)
+    pipelined = FramedConnection(SERVER, max_frame_bytes=10_000, max_hello_frame_bytes=300)
+    hello = HelloRequest(1, TOKEN)
+    assert pipelined.receive_data(PREAMBLE + encode(hello) + encode(big)) == [hello, big]
+    server = FramedConnection(SERVER, max_frame_bytes=10_000, max_hello_frame_bytes=300)
+    assert server.receive_data(PREAMBLE + encode(hello)) == [hello]
+    server.send(WelcomeResponse(1, "kiosk", "test"))
     assert server.receive_data(encode(big)) == [big]
 
 
