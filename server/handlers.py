@@ -46,6 +46,10 @@ SERVER_VERSION = f"attendance-server {version()}"
 TLS_HANDSHAKE = b"\x16"
 #: Seconds a connection refused for "busy" may take to send its first bytes.
 REFUSAL_TIMEOUT = 2.0
+#: After a rate_limited reply the connection is not read for the time its bucket needs to allow
+#: a request again, between these bounds (s): a client that ignores the refusal and sends more
+#: costs the server a frame decoded now and then, not one per round trip.
+RATE_LIMITED_PAUSE = (0.2, 2.0)
 
 
 class ConnectionHandler(socketserver.BaseRequestHandler):
@@ -282,6 +286,7 @@ class FramedSession:
             max_hello_frame_bytes=self.config.max_hello_frame_bytes,
         )
         self.frame_started: float | None = None  # when the first byte of the frame being read came
+        self.pause = 0.0  # seconds not to read after the replies (a rate_limited reply was sent)
         self.dispatch: dict[type, Callable[[Any], Any]] = {
             framed.PingRequest: self._ping,
             framed.RosterRequest: self._roster,
@@ -364,6 +369,10 @@ class FramedSession:
                 self._send(self._answer(event))
                 if self.conn.state is framed.State.CLOSED:  # a fatal error was sent
                     return
+            if self.pause:
+                low, high = RATE_LIMITED_PAUSE
+                time.sleep(min(high, max(low, self.pause)))
+                self.pause = 0.0
 
     def _refusal(self) -> framed.ErrorResponse | None:
         """The error that ends the connection before its first request, or None."""
@@ -415,6 +424,7 @@ class FramedSession:
                 ErrorCode.RATE_LIMITED,
                 f"more than {self.config.rate:g} requests per second; slow down",
             )
+            self.pause = max(self.pause, self.server.rate_limiter.seconds_until(self.identified_client))
         elif isinstance(event, framed.InvalidMessage):
             log.warning("%s framed request %d refused: %s", self.peer, request_id, event.error)
             return framed.ErrorResponse(request_id, event.error.code, event.error.message)
@@ -449,6 +459,7 @@ class FramedSession:
             )
         cost = images_sent(event) + faces
         if cost and not self.server.cost_limiter.allow(self.identified_client, cost):
+            self.pause = max(self.pause, self.server.cost_limiter.seconds_until(self.identified_client, cost))
             return framed.ErrorResponse(
                 event.request_id,
                 ErrorCode.RATE_LIMITED,

@@ -104,6 +104,14 @@ class RateLimiter:
         with self._lock:
             self._buckets[key] = (max(-self.burst, self._tokens(key, now) - cost), now)
 
+    def seconds_until(self, key: str, cost: float = 1) -> float:
+        """Seconds until the key's bucket holds ``cost`` tokens (at most ``burst``); 0 when it does."""
+        if self.rate <= 0:
+            return 0.0
+        with self._lock:
+            tokens = self._tokens(key, self._clock())
+        return max(0.0, (min(cost, self.burst) - tokens) / self.rate)
+
     def _tokens(self, key: str, now: float) -> float:
         tokens, then = self._buckets.get(key, (self.burst, now))
         return min(self.burst, tokens + (now - then) * self.rate)

@@ -194,6 +194,7 @@ def test_recognition_cost_counts_images_and_faces_not_requests():
     assert not limiter.allow("camera", 1)
     limiter.charge("kiosk", 25)  # the faces recognize found, counted after the work
     assert not limiter.allow("kiosk", 1)
+    assert limiter.seconds_until("kiosk", 1) == pytest.approx(5.5)  # from -10 (the debt stops at -burst) to 1
     now[0] += 5.0  # 10 tokens back: from -10 (the debt stops at -burst) to 0
     assert not limiter.allow("kiosk", 1)
     now[0] += 0.5
