@@ -47,8 +47,9 @@ TLS_HANDSHAKE = b"\x16"
 #: Seconds a connection refused for "busy" may take to send its first bytes.
 REFUSAL_TIMEOUT = 2.0
 #: After a rate_limited reply the connection is not read for the time its bucket needs to allow
-#: a request again, between these bounds (s): a client that ignores the refusal and sends more
-#: costs the server a frame decoded now and then, not one per round trip.
+#: a request again, between these bounds (s); after a request beyond max-faces, for the longer:
+#: a client that ignores the refusal and sends more costs the server a frame decoded now and
+#: then, not one per round trip.
 RATE_LIMITED_PAUSE = (0.2, 2.0)
 
 
@@ -452,6 +453,7 @@ class FramedSession:
         recognition budget (recognition-rate: images sent plus faces encoded), or None."""
         faces = faces_to_encode(event)
         if faces > self.config.max_faces:
+            self.pause = RATE_LIMITED_PAUSE[1]  # no client of ours sends these: not read for a while
             return framed.ErrorResponse(
                 event.request_id,
                 ErrorCode.BAD_REQUEST,

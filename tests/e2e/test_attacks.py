@@ -196,7 +196,9 @@ def test_identify_with_more_boxes_than_max_faces_is_refused(server, faces_dir):
             client.identify(image, [(10 * n, 10 * n + 9, 10 * n + 9, 10 * n) for n in range(5)])
         assert refused.value.code == ErrorCode.BAD_REQUEST
         assert "5 faces to encode in one image, more than the limit of 4" in refused.value.message
+        started = time.monotonic()
         assert client.ping()
+        assert time.monotonic() - started >= 1.5  # the connection was not read for a while
 
 
 def test_an_image_tiled_with_faces_is_refused_above_max_faces(server, faces_dir):
