@@ -4,7 +4,7 @@
     attendance-db [--db-url URL] upgrade [--dry-run]          apply the schema's new migrations
     attendance-db [--db-url URL] backup FILE                  dump the tables, with the schema version
     attendance-db [--db-url URL] restore FILE                 replace the tables with a backup's
-    attendance-db [--db-url URL] [-v] import-roster FILE.csv  add lectures, students, enrollments
+    attendance-db [--db-url URL] [-v] import-roster FILE      add lectures, students, enrollments (CSV, XLSX)
     attendance-db [--db-url URL] add-client NAME              register a client, print its token
     attendance-db [--db-url URL] revoke-client NAME           refuse that client from now on
     attendance-db [--db-url URL] list-clients                 every client, active or revoked
@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import datetime
 import logging
 import sys
@@ -37,7 +36,13 @@ import pymysql
 
 from attendance_version import add_version_option
 from db import accounts, backup, clients, privacy, schema
-from db.config_file import ConfigFileError, add_database_arguments, resolve_database_url
+from db.config_file import (
+    ConfigFileError,
+    add_database_arguments,
+    add_identifier_arguments,
+    resolve_database_url,
+    resolve_identifier_rules,
+)
 from db.connection import (
     DatabaseConnectError,
     DatabaseUrl,
@@ -47,9 +52,17 @@ from db.connection import (
     hide_password,
     transaction,
 )
-from db.roster_import import RosterFormatError, import_roster, read_roster_csv
+from db.roster_import import (
+    HEADER_NAMES,
+    RosterFormatError,
+    check_encoding,
+    import_roster,
+    out_of_reach_of_2019_clients,
+    parse_columns,
+    read_roster,
+)
 from db.schema import SchemaError, create_database, init_schema, upgrade
-from protocol.identifiers import check_client_name, check_student_id, normalize_lecture_code
+from protocol.identifiers import IdentifierRules, check_client_name, check_student_id
 from server.presence_settings import PresenceSettings
 
 PROG = "attendance-db"
@@ -72,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="Set up the attendance database and load rosters.")
     add_version_option(parser)
     add_database_arguments(parser)
+    add_identifier_arguments(parser)
     parser.add_argument("-v", "--verbose", action="store_true", help="log what is done, with tracebacks")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -110,11 +124,34 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("file", type=Path, metavar="FILE", help="a file made by attendance-db backup")
     load.set_defaults(run=run_restore)
 
-    roster = commands.add_parser(
-        "import-roster",
-        help="add the lectures, students and enrollments of a CSV file (lecture_code,student_id,student_name)",
+    roster_help = (
+        "add the lectures, students and enrollments of a registrar's roster: CSV (UTF-8, CP949/EUC-KR) or "
+        "XLSX, with a header naming the student ID, name and lecture code columns (e.g. 학번, 이름, 과목코드)"
     )
-    roster.add_argument("file", type=Path, metavar="FILE.csv")
+    roster = commands.add_parser("import-roster", help=roster_help, description=roster_help)
+    roster.add_argument("file", type=Path, metavar="FILE", help="a .csv or .xlsx file")
+    roster.add_argument(
+        "--encoding",
+        type=_encoding_arg,
+        help="the CSV file's encoding (default: UTF-8 with or without a BOM, else CP949/EUC-KR, detected)",
+    )
+    roster.add_argument(
+        "--columns",
+        type=_columns_arg,
+        metavar="FIELD=HEADER,...",
+        help="the headers of the file's columns, e.g. student_id=학번,student_name=이름,lecture_code=과목코드 "
+        "(default: recognized among "
+        + "; ".join(f"{field}: {', '.join(names)}" for field, names in HEADER_NAMES.items())
+        + ")",
+    )
+    roster.add_argument("--lecture", metavar="CODE", help="the file is this lecture's class list (no lecture column)")
+    roster.add_argument(
+        "--sync",
+        action="store_true",
+        help="make each lecture's roster the file's: students not in it drop the lecture from today "
+        "(their marks stay; reports show the drop)",
+    )
+    roster.add_argument("--dry-run", action="store_true", help="print what would change, change nothing")
     roster.set_defaults(run=run_import_roster)
 
     add = commands.add_parser(
@@ -209,6 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(name)s: %(message)s")
     try:
         args.db_url = resolve_database_url(args.db_url, args.config)  # --db-url > --config > environment
+        args.rules = resolve_identifier_rules(args.student_id_pattern, args.lecture_code_pattern, args.config)
     except ConfigFileError as exc:
         return _fail(str(exc), EXIT_INPUT)
     try:
@@ -297,21 +335,59 @@ def run_restore(args: argparse.Namespace, url: DatabaseUrl) -> int:
     return EXIT_OK
 
 
+class _DryRun(Exception):
+    """Raised inside the import's transaction so that it is rolled back (--dry-run)."""
+
+
 def run_import_roster(args: argparse.Namespace, url: DatabaseUrl) -> int:
-    try:
-        rows = read_roster_csv(args.file)  # the whole file is checked before touching the database
+    rules: IdentifierRules = args.rules
+    try:  # the whole file is checked before touching the database
+        rows = read_roster(args.file, rules=rules, encoding=args.encoding, columns=args.columns, lecture=args.lecture)
     except RosterFormatError as exc:
         raise CommandError(str(exc), EXIT_INPUT) from exc
     except OSError as exc:
         raise CommandError(f"cannot read {args.file}: {exc.strerror or exc}", EXIT_INPUT) from exc
     log.info("read %d rows from %s", len(rows), args.file)
+    if args.sync and not rows:
+        raise CommandError(f"{args.file}: no student listed; --sync would drop every student", EXIT_INPUT)
+    synced: list[str] = []  # the lectures whose roster becomes the file's
+    if args.sync:
+        synced = [rows[0].lecture_code] if args.lecture else [row.lecture_code for row in rows]
 
-    with open_database(url) as conn, transaction(conn) as cur:
-        report = import_roster(cur, rows)
+    with open_database(url) as conn:
+        try:
+            with transaction(conn) as cur:
+                report = import_roster(cur, rows, sync=synced, today=datetime.date.today())
+                if args.dry_run:
+                    raise _DryRun  # rolled back: the report says what the import would do
+        except _DryRun:
+            pass
     print(f"roster lines read: {len(rows)}")
-    for field in dataclasses.fields(report):
-        print(f"{field.name.replace('_', ' ')}: {getattr(report, field.name)}")
+    prefix = "would " if args.dry_run else ""
+    for what, count in report.counts():
+        if count or what in ("lectures created", "students created", "enrollments created", "students renamed"):
+            print(f"{prefix}{what}: {count}" if args.dry_run else f"{what}: {count}")
+    for change in report.changes:
+        if args.dry_run or change.startswith(("drop ", "readmit ")):
+            print(f"  {prefix}{change}")
+    if args.dry_run:
+        print("dry run: nothing was changed")
+    codes, ids = out_of_reach_of_2019_clients(rows)
+    if codes or ids:
+        parts = [_listed(codes, "lecture"), _listed(ids, "student")]
+        print(
+            f"warning: {' and '.join(part for part in parts if part)} "
+            "not in the 2019 formats (student ID 2xxxxxxxx, lecture code like ea0017_1): 2019 clients cannot reach them",
+            file=sys.stderr,
+        )
     return EXIT_OK
+
+
+def _listed(items: list[str], noun: str, shown: int = 5) -> str:
+    if not items:
+        return ""
+    more = f", ... ({len(items) - shown} more)" if len(items) > shown else ""
+    return f"{_count(len(items), noun)} ({', '.join(items[:shown])}{more})"
 
 
 def run_add_client(args: argparse.Namespace, url: DatabaseUrl) -> int:
@@ -440,7 +516,7 @@ def run_open_session(args: argparse.Namespace, url: DatabaseUrl) -> int:
 
     if args.minutes <= 0:
         raise CommandError(f"--minutes must be at least 1, not {args.minutes}", EXIT_INPUT)
-    code = _lecture_code(args.code)
+    code = _lecture_code(args.code, args.rules)
     day = args.date or datetime.date.today()
     with open_database(url) as conn, transaction(conn) as cur:
         starts_at, ends_at = _camera_call(presence.open_session, cur, code, day, args.start, args.minutes)
@@ -466,7 +542,7 @@ def run_close_session(args: argparse.Namespace, url: DatabaseUrl) -> int:
                 outcome = _camera_call(
                     presence.close_session,
                     cur,
-                    _lecture_code(args.code),
+                    _lecture_code(args.code, args.rules),
                     args.date or now.date(),
                     settings=settings,
                     now=now,
@@ -492,7 +568,7 @@ def run_enroll(args: argparse.Namespace, url: DatabaseUrl) -> int:
     from server.service import AttendanceService, ServiceError, describe_photo_problem
 
     try:
-        check_student_id(args.student_id)
+        args.rules.check_student_id(args.student_id)
         images = [path.read_bytes() for path in args.photos]
     except ValueError as exc:
         raise CommandError(str(exc), EXIT_INPUT) from exc
@@ -567,11 +643,25 @@ def _camera_call(function, *args, **kwargs):
         raise CommandError(exc.message, EXIT_INPUT) from exc
 
 
-def _lecture_code(text: str) -> str:
+def _lecture_code(text: str, rules: IdentifierRules) -> str:
     try:
-        return normalize_lecture_code(text)
+        return rules.normalize_lecture_code(text)
     except ValueError as exc:
         raise CommandError(str(exc), EXIT_INPUT) from exc
+
+
+def _encoding_arg(text: str) -> str:
+    try:
+        return check_encoding(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _columns_arg(text: str) -> dict[str, str]:
+    try:
+        return parse_columns(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _session_date_arg(text: str) -> datetime.date:

@@ -32,14 +32,15 @@ _LAST_DATE = datetime.date(9999, 12, 31)
 # -- the queries -------------------------------------------------------------------------------
 
 # One row per (enrolled student, session of the lecture in the date range): the cell's state, a
-# status or 'not_enrolled' / 'unmarked'. The mark wins over everything else. The same CASE is in
+# status or 'not_enrolled' (before the enrollment, or from the day the student dropped the
+# lecture) / 'unmarked'. The mark wins over everything else. The same CASE is in
 # the attendance_sessions_v view (db/schema.sql); the states are reports.domain.cell_letter's.
 _CELLS = """
 WITH cells AS (
     SELECT e.student_id, s.session_id,
            CASE
                WHEN a.status IS NOT NULL THEN a.status
-               WHEN s.session_date < DATE(e.enrolled_at) THEN 'not_enrolled'
+               WHEN s.session_date < DATE(e.enrolled_at) OR s.session_date >= e.dropped_on THEN 'not_enrolled'
                WHEN s.closed_at IS NULL AND s.session_date >= CURRENT_DATE THEN 'unmarked'
                ELSE 'absent'
            END AS state
@@ -82,14 +83,14 @@ ORDER BY s.session_date
 
 _STUDENTS = (
     _CELLS
-    + "SELECT st.student_id, st.name, DATE(e.enrolled_at) AS enrolled_on,"
+    + "SELECT st.student_id, st.name, DATE(e.enrolled_at) AS enrolled_on, e.dropped_on,"
     + _TALLY
     + """
 FROM enrollments e
 JOIN students st ON st.student_id = e.student_id
 LEFT JOIN cells c ON c.student_id = e.student_id
 WHERE e.lecture_id = %(lecture_id)s
-GROUP BY st.student_id, st.name, e.enrolled_at
+GROUP BY st.student_id, st.name, e.enrolled_at, e.dropped_on
 ORDER BY st.student_id
 """
 )
@@ -133,7 +134,7 @@ def build_report(
     cell_rows = cur.fetchall()
 
     cells = place_cells(sessions, [r[0] for r in student_rows], cell_rows)
-    students = [StudentRow(r[0], r[1], r[2], cells[r[0]], _tally(r[3:])) for r in student_rows]
+    students = [StudentRow(r[0], r[1], r[2], cells[r[0]], _tally(r[4:]), dropped_on=r[3]) for r in student_rows]
     return LectureReport(
         lecture_code=lecture_code,
         title=title,

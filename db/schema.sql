@@ -15,17 +15,18 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
 CREATE TABLE IF NOT EXISTS students (
-    student_id   CHAR(9)      NOT NULL,
+    student_id   VARCHAR(20)  NOT NULL,
     name         VARCHAR(100) NOT NULL,
     created_at   DATETIME     NOT NULL DEFAULT CURRENT_TIMESTAMP,
     PRIMARY KEY (student_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
--- code: two letters, four digits, '_', one digit; always stored lower case (ea0017_1).
+-- code: the university's lecture code, up to 20 characters (COSE101-02); a code of the 2019
+-- format (two letters, four digits, '_', one digit) is stored lower case (ea0017_1).
 -- starts_at / duration_minutes: the usual schedule of one session (optional).
 CREATE TABLE IF NOT EXISTS lectures (
     lecture_id        INT          NOT NULL AUTO_INCREMENT,
-    code              CHAR(8)      NOT NULL,
+    code              VARCHAR(20)  NOT NULL,
     title             VARCHAR(200) NULL,
     starts_at         TIME         NULL,
     duration_minutes  SMALLINT     NULL,
@@ -34,10 +35,15 @@ CREATE TABLE IF NOT EXISTS lectures (
     UNIQUE KEY uq_lectures_code (code)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
+-- student IDs (here and in every table): the university's, up to 20 characters.
+-- dropped_on: the day the student left the lecture's roster (attendance-db import-roster
+-- --sync); NULL while enrolled. The row, and the student's marks, stay: from that day on the
+-- student cannot check in to the lecture and no session counts for them.
 CREATE TABLE IF NOT EXISTS enrollments (
-    lecture_id   INT       NOT NULL,
-    student_id   CHAR(9)   NOT NULL,
-    enrolled_at  DATETIME  NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    lecture_id   INT          NOT NULL,
+    student_id   VARCHAR(20)  NOT NULL,
+    enrolled_at  DATETIME     NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    dropped_on   DATE         NULL,
     PRIMARY KEY (lecture_id, student_id),
     KEY ix_enrollments_student (student_id),
     CONSTRAINT fk_enrollments_lecture FOREIGN KEY (lecture_id) REFERENCES lectures (lecture_id),
@@ -63,7 +69,7 @@ CREATE TABLE IF NOT EXISTS class_sessions (
 CREATE TABLE IF NOT EXISTS attendance (
     attendance_id  BIGINT       NOT NULL AUTO_INCREMENT,
     session_id     INT          NOT NULL,
-    student_id     CHAR(9)      NOT NULL,
+    student_id     VARCHAR(20)  NOT NULL,
     status         ENUM('present', 'late', 'absent', 'excused', 'left_early') NOT NULL,
     source         ENUM('checkin', 'rollcall', 'camera', 'manual') NOT NULL,
     distance       FLOAT        NULL,
@@ -99,7 +105,7 @@ CREATE TABLE IF NOT EXISTS applied_batches (
 -- (--keep-enrolment-photos); NULL otherwise. `attendance-db forget` deletes the rows.
 CREATE TABLE IF NOT EXISTS face_encodings (
     encoding_id   INT           NOT NULL AUTO_INCREMENT,
-    student_id    CHAR(9)       NOT NULL,
+    student_id    VARCHAR(20)   NOT NULL,
     photo_path    VARCHAR(255)  NOT NULL,
     photo_sha256  CHAR(64)      NOT NULL,
     model         VARCHAR(64)   NOT NULL,
@@ -146,8 +152,8 @@ CREATE TABLE IF NOT EXISTS presence_samples (
 
 -- The enrolled students recognized in a presence sample (each at most once per sample).
 CREATE TABLE IF NOT EXISTS presence_sightings (
-    sample_id   BIGINT   NOT NULL,
-    student_id  CHAR(9)  NOT NULL,
+    sample_id   BIGINT       NOT NULL,
+    student_id  VARCHAR(20)  NOT NULL,
     PRIMARY KEY (sample_id, student_id),
     KEY ix_sightings_student (student_id),
     CONSTRAINT fk_sightings_sample FOREIGN KEY (sample_id) REFERENCES presence_samples (sample_id),
@@ -160,7 +166,7 @@ CREATE TABLE IF NOT EXISTS presence_sightings (
 --
 -- attendance_sessions_v: one row per (lecture, session, enrolled student).
 -- status: the mark's status when there is a mark; else 'not_enrolled' (session before the
---   enrollment date), 'unmarked' (session still open: closed_at NULL, dated today or later),
+--   enrollment date, or on or after the day the student dropped the lecture), 'unmarked' (session still open: closed_at NULL, dated today or later),
 --   or 'absent' (the student was not marked).
 -- source, marked_at: the mark's, NULL without a mark.
 -- counted: 1 when the row counts in the attendance rate (present, late, left_early, absent).
@@ -175,7 +181,7 @@ CREATE TABLE IF NOT EXISTS pending_checkins (
     client_name          VARCHAR(100) NOT NULL,
     frames               SMALLINT     NOT NULL,
     resolution           ENUM('confirmed', 'rejected') NULL,
-    resolved_student_id  CHAR(9)      NULL,
+    resolved_student_id  VARCHAR(20)  NULL,
     resolved_by          VARCHAR(100) NULL,
     resolved_at          DATETIME(3)  NULL,
     PRIMARY KEY (pending_id),
@@ -186,9 +192,9 @@ CREATE TABLE IF NOT EXISTS pending_checkins (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
 CREATE TABLE IF NOT EXISTS pending_candidates (
-    pending_id  BIGINT   NOT NULL,
-    student_id  CHAR(9)  NOT NULL,
-    distance    FLOAT    NOT NULL,
+    pending_id  BIGINT       NOT NULL,
+    student_id  VARCHAR(20)  NOT NULL,
+    distance    FLOAT        NOT NULL,
     PRIMARY KEY (pending_id, student_id),
     KEY ix_pending_candidates_student (student_id),
     CONSTRAINT fk_candidates_pending FOREIGN KEY (pending_id) REFERENCES pending_checkins (pending_id)
@@ -201,14 +207,14 @@ SELECT l.lecture_id, l.code AS lecture_code, s.session_id, s.session_date,
        st.student_id, st.name AS student_name,
        CASE
            WHEN a.status IS NOT NULL THEN a.status
-           WHEN s.session_date < DATE(e.enrolled_at) THEN 'not_enrolled'
+           WHEN s.session_date < DATE(e.enrolled_at) OR s.session_date >= e.dropped_on THEN 'not_enrolled'
            WHEN s.closed_at IS NULL AND s.session_date >= CURRENT_DATE THEN 'unmarked'
            ELSE 'absent'
        END AS status,
        a.source, a.marked_at,
        CASE
            WHEN a.status IS NOT NULL THEN a.status <> 'excused'
-           WHEN s.session_date < DATE(e.enrolled_at) THEN 0
+           WHEN s.session_date < DATE(e.enrolled_at) OR s.session_date >= e.dropped_on THEN 0
            WHEN s.closed_at IS NULL AND s.session_date >= CURRENT_DATE THEN 0
            ELSE 1
        END AS counted
@@ -218,13 +224,13 @@ JOIN students st ON st.student_id = e.student_id
 JOIN class_sessions s ON s.lecture_id = e.lecture_id
 LEFT JOIN attendance a ON a.session_id = s.session_id AND a.student_id = e.student_id;
 
--- attendance_summary_v: one row per (lecture, enrolled student), also when the lecture has no
--- session yet. sessions: the sessions that apply to the student (present + late + absent +
+-- attendance_summary_v: one row per (lecture, enrolled student, dropped ones too: dropped_on),
+-- also when the lecture has no session yet. sessions: the sessions that apply to the student (present + late + absent +
 -- excused + left_early). attendance_rate: percent, rounded to 0.1, late and left_early count
 -- 0.5, excused sessions left out; NULL when no session counts.
 CREATE OR REPLACE VIEW attendance_summary_v AS
 SELECT l.lecture_id, l.code AS lecture_code, st.student_id, st.name AS student_name,
-       e.enrolled_at,
+       e.enrolled_at, e.dropped_on,
        COUNT(CASE WHEN v.status IN ('present', 'late', 'absent', 'excused', 'left_early') THEN 1 END)
            AS sessions,
        COUNT(CASE WHEN v.status = 'present' THEN 1 END) AS present,
@@ -240,4 +246,4 @@ FROM enrollments e
 JOIN lectures l ON l.lecture_id = e.lecture_id
 JOIN students st ON st.student_id = e.student_id
 LEFT JOIN attendance_sessions_v v ON v.lecture_id = e.lecture_id AND v.student_id = e.student_id
-GROUP BY l.lecture_id, l.code, st.student_id, st.name, e.enrolled_at;
+GROUP BY l.lecture_id, l.code, st.student_id, st.name, e.enrolled_at, e.dropped_on;

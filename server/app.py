@@ -20,6 +20,7 @@ from db import encodings as db_encodings
 from db.connection import UNAVAILABLE_ERRORS, ConnectionPool, DatabaseConnectError, DatabaseUrl, transaction
 from db.schema import read_status
 from protocol.framed import DEFAULT_MAX_FRAME_BYTES
+from protocol.identifiers import DEFAULT_LECTURE_CODE_PATTERN, DEFAULT_STUDENT_ID_PATTERN, IdentifierRules
 from protocol.legacy import DEFAULT_MAX_IMAGE_BYTES, IDLE_SECONDS
 from server.auth import TokenChecker
 from server.camera import CameraService
@@ -92,6 +93,15 @@ class ServerConfig:
     presence: PresenceSettings = PresenceSettings()
     #: Seconds between two checks for sessions past their scheduled end (0: never close them).
     close_due_every: float = 60.0
+    #: The university's student IDs and lecture codes (regular expressions, whole text matched);
+    #: the framed requests' identifiers must match them. The 2019 payloads keep their formats.
+    student_id_pattern: str = DEFAULT_STUDENT_ID_PATTERN
+    lecture_code_pattern: str = DEFAULT_LECTURE_CODE_PATTERN
+
+    @property
+    def identifier_rules(self) -> IdentifierRules:
+        """The two patterns, compiled (ValueError for one that is not a regular expression)."""
+        return IdentifierRules(self.student_id_pattern, self.lecture_code_pattern)
 
 
 class AttendanceServer(socketserver.TCPServer):
@@ -119,6 +129,7 @@ class AttendanceServer(socketserver.TCPServer):
         self.camera = camera
         self.tokens = tokens
         self.tls_context = tls_context
+        self.identifier_rules = config.identifier_rules
         self.connection_limit = ConnectionLimit(config.max_connections)
         self.rate_limiter = RateLimiter(config.rate, config.burst)
         self.legacy_networks = NetworkAllowList(config.legacy_from) if config.legacy else None

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from attendance_version import version
 from protocol import framed, legacy
 from protocol.errors import ErrorCode, LocalProtocolError, RemoteProtocolError
+from protocol.identifiers import is_legacy_student_id
 from reports import wire as report_wire
 from server.camera import TrackFrames, TrackResult
 from server.limits import ADMIT
@@ -168,11 +169,16 @@ class LegacySession:
                 return legacy.SUCCESS
             if isinstance(request, legacy.LegacyRoster):
                 roster = self.service.roster(request.lecture)
+                # A student whose ID does not fit the 2019 format is out of reach of 2019 clients.
                 return legacy.encode_roster_reply(
-                    (line.student_id, line.name, line.status, line.marked_at) for line in roster.lines
+                    (line.student_id, line.name, line.status, line.marked_at)
+                    for line in roster.lines
+                    if is_legacy_student_id(line.student_id)
                 )
             faces = self.service.recognize(request.data, client_name=self.client_name)
-            best = largest_recognized(faces)
+            best = largest_recognized(
+                [face for face in faces if face.student_id and is_legacy_student_id(face.student_id)]
+            )
             return best.student_id.encode("ascii") if best and best.student_id else legacy.UNKNOWN
         except ServiceError as exc:
             log.warning("%s legacy %s: %s; replying fail", self.peer, type(request).__name__, exc)
@@ -334,6 +340,10 @@ class FramedSession:
         return reply
 
     def _call(self, event):
+        problem = self._identifier_problem(event)
+        if problem is not None:
+            log.warning("%s framed %s #%d refused: %s", self.peer, type(event).__name__, event.request_id, problem)
+            return framed.ErrorResponse(event.request_id, ErrorCode.BAD_REQUEST, problem)
         try:
             return self.dispatch[type(event)](event)
         except ServiceError as exc:
@@ -342,6 +352,16 @@ class FramedSession:
         except Exception:  # a bug must cost one reply, not the server
             log.exception("%s framed %s: internal error", self.peer, type(event).__name__)
             return framed.ErrorResponse(event.request_id, ErrorCode.INTERNAL, "internal server error")
+
+    def _identifier_problem(self, request) -> str | None:
+        """The first student ID or lecture code of the request that misses the university's
+        pattern (the protocol checked only their form), said with its field; or None."""
+        rules = self.server.identifier_rules
+        for field_name, kind, value in framed.identifiers_in(request):
+            problem = rules.problem(kind, value)
+            if problem is not None:
+                return f"{field_name}: {problem}"
+        return None
 
     def _hello(self, req: framed.HelloRequest):
         if self.token is not None:

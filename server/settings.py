@@ -16,6 +16,7 @@ The config file's layout (docs/deploy.md, deploy/server.toml.example)::
     [legacy]    from (list), enabled (false: --no-legacy)        (--legacy-from, --no-legacy)
     [privacy]   keep-evidence, evidence-days, keep-enrolment-photos
     [camera]    late-after, leave-window, close-margin, close-due-every
+    [identifiers] student-id-pattern, lecture-code-pattern
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from typing import Any
 
 from db.config_file import mask_password, toml_value
 from db.connection import DB_URL_ENV, DEFAULT_DB_URL, DatabaseUrl, DatabaseUrlError, hide_password
+from protocol.identifiers import compile_pattern
 from server.app import ServerConfig
 from server.presence import PresenceSettings
 from server.presence_settings import MINUTES_RANGE
@@ -104,6 +106,17 @@ def _database_url(value: str) -> str | None:
     except DatabaseUrlError as exc:
         return hide_password(str(exc), value)
     return None
+
+
+def _pattern(what: str) -> Check:
+    def check(value: str) -> str | None:
+        try:
+            compile_pattern(what, value)
+        except ValueError as exc:
+            return str(exc)
+        return None
+
+    return check
 
 
 def _log_level(value: str) -> str | None:
@@ -307,6 +320,28 @@ SETTINGS: tuple[Setting, ...] = (
         _at_least(0),
         metavar="S",
     ),
+    _server(
+        "student_id_pattern",
+        "--student-id-pattern",
+        "identifiers",
+        "student-id-pattern",
+        str,
+        "the university's student IDs: a regular expression matching the whole ID (1-20 letters, digits, '-'); "
+        "the default is the 2019 format, 9 digits 2xxxxxxxx",
+        _pattern("student ID"),
+        metavar="REGEX",
+    ),
+    _server(
+        "lecture_code_pattern",
+        "--lecture-code-pattern",
+        "identifiers",
+        "lecture-code-pattern",
+        str,
+        "the university's lecture codes: a regular expression matching the whole code (1-20 letters, digits, "
+        "'_', '-'), e.g. '[A-Z]{4}[0-9]{3}-[0-9]{2}'; the default is the 2019 format, like ea0017_1",
+        _pattern("lecture code"),
+        metavar="REGEX",
+    ),
     Setting("log_level", "--log-level", "server", "log-level", str, "INFO", "log level", _log_level),
 )
 
@@ -320,6 +355,7 @@ TABLES = {
     "legacy": "the 2019 clients: no token, no TLS (docs/deploy.md, 4)",
     "privacy": "camera frames and enrolment photos (docs/privacy.md)",
     "camera": "classroom camera rules, in minutes (docs/camera.md)",
+    "identifiers": "the university's student IDs and lecture codes (2019 clients keep their fixed formats)",
 }
 
 #: The file's keys and kinds, for db.config_file.read_config.

@@ -81,6 +81,8 @@ def _header_fields(obj: Any) -> dict[str, Any]:
         value = getattr(obj, name)
         if name in shape.item_types:
             value = [_header_fields(item) for item in value]
+        elif value is None and name in shape.unsent_when_none:
+            continue
         fields[name] = value
     return fields
 

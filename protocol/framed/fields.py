@@ -2,11 +2,13 @@
 items or the frame's blob, in the dataclass field's metadata.
 
 - :func:`checked`: a JSON field and its check (:mod:`protocol.framed.checks`).
+- :func:`added`: a JSON field added later, left out while None (the older bytes unchanged).
 - :func:`items`: a JSON list of item objects (another dataclass declared the same way).
 - :func:`image`, :func:`images`: the frame's blob: one image, or several one after the other
   (their sizes travel in the header as ``image_sizes``).
 
-:func:`layout` reads these declarations back, once per class; :func:`validated` runs the checks.
+:func:`layout` reads these declarations back, once per class; :func:`validated` runs the checks;
+:func:`identifiers_in` lists a message's student IDs and lecture codes (for the server's pattern).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from protocol.framed.checks import Check
 _CHECK = "check"
 _ITEM_TYPE = "item_type"
 _BLOB = "blob"
+_UNSENT_WHEN_NONE = "unsent_when_none"
 #: Kinds of blob field.
 IMAGE, IMAGES = "image", "images"
 
@@ -29,6 +32,12 @@ IMAGE, IMAGES = "image", "images"
 def checked(check: Check, default: Any = dataclasses.MISSING, *, repr: bool = True) -> Any:
     """A field sent in the JSON header, checked by ``check``."""
     return dataclasses.field(default=default, repr=repr, metadata={_CHECK: check})
+
+
+def added(check: Check) -> Any:
+    """A field added to a message after its first release: None by default, and left out of the
+    header while None, so that the message's bytes are what they were when it is not used."""
+    return dataclasses.field(default=None, metadata={_CHECK: check, _UNSENT_WHEN_NONE: True})
 
 
 def items(
@@ -74,13 +83,15 @@ class Layout:
     header: tuple[str, ...]
     item_types: dict[str, type]
     blob: tuple[str, str] | None
+    #: Header fields declared with :func:`added`: not sent while None.
+    unsent_when_none: frozenset[str] = frozenset()
 
 
 @functools.cache
 def layout(cls: type) -> Layout:
     """The :class:`Layout` of a dataclass declared with the helpers above. A field without a
     check (other than ``request_id``) is a mistake in the declaration: TypeError."""
-    field_checks, header, item_types, blob = [], [], {}, None
+    field_checks, header, item_types, blob, unsent = [], [], {}, None, set()
     for f in dataclasses.fields(cls):
         if f.name == "request_id":
             continue
@@ -93,9 +104,11 @@ def layout(cls: type) -> Layout:
             blob = (f.name, f.metadata[_BLOB])
             continue
         header.append(f.name)
+        if f.metadata.get(_UNSENT_WHEN_NONE):
+            unsent.add(f.name)
         if _ITEM_TYPE in f.metadata:
             item_types[f.name] = f.metadata[_ITEM_TYPE]
-    return Layout(tuple(field_checks), tuple(header), item_types, blob)
+    return Layout(tuple(field_checks), tuple(header), item_types, blob, frozenset(unsent))
 
 
 def validated(obj: Any) -> Any:
@@ -125,3 +138,26 @@ def items_of(item_type: type, value: Any, min_count: int = 0, max_count: int | N
         except ValueError as exc:
             raise ValueError(f"item {index}: {exc}") from None
     return tuple(checked_items)
+
+
+def identifiers_in(obj: Any) -> list[tuple[str, str, str]]:
+    """The student IDs and lecture codes a message (or item) carries, in its items too: a list of
+    (field, kind, value), ``field`` as in error messages (``marks: item 2: student_id``), kind
+    STUDENT_ID or LECTURE_CODE (protocol.identifiers)."""
+    found: list[tuple[str, str, str]] = []
+    cls: type = type(obj)
+    shape = layout(cls)
+    for name, check in shape.checks:
+        value = getattr(obj, name)
+        if name in shape.item_types:
+            for index, item in enumerate(value or ()):
+                found += [(f"{name}: item {index}: {inner}", kind, text) for inner, kind, text in identifiers_in(item)]
+            continue
+        kind = checks.identifier_kind(check)
+        if kind is None or value is None:
+            continue
+        if isinstance(value, str):
+            found.append((name, kind, value))
+        else:
+            found += [(f"{name}: item {index}", kind, text) for index, text in enumerate(value)]
+    return found

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from protocol.framed import checks
-from protocol.framed.fields import checked, image, images, items, layout
+from protocol.framed.fields import added, checked, image, images, items, layout
 
 #: op name -> message class, per direction ("roster", "report" and "pending" exist in both).
 REQUEST_TYPES: dict[str, type] = {}
@@ -262,6 +262,7 @@ class ReportRow:
 
     ``cells``: one per session of the response, in the same order (:data:`REPORT_CELLS`). The
     totals and ``rate`` (percent, one decimal; None when no session counts) are the student's.
+    ``dropped_on``: the day the student dropped the lecture; not sent while enrolled.
     """
 
     student_id: str = checked(checks.student_id)
@@ -274,6 +275,7 @@ class ReportRow:
     excused: int = checked(_count)
     left_early: int = checked(_count)
     rate: float | None = checked(_rate)
+    dropped_on: str | None = added(checks.optional(checks.plain_date))
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ import numpy as np
 from db import encodings as db_encodings
 from db.connection import transaction
 from db.students import ensure_student
-from protocol.identifiers import STUDENT_ID_LENGTH, is_student_id
+from protocol.identifiers import is_student_id
 from server.recognition.faces import ENROLMENT_MODEL
 from server.recognition.gallery import Gallery
 
@@ -218,9 +218,10 @@ def _scan_student_folder(root: Path, folder: Path, logger: logging.Logger) -> li
 
 
 def _parse_student(stem: str, entry: Path, logger: logging.Logger) -> tuple[str, str] | None:
-    """(student ID, name) from '<9-digit student ID>_<name>', or None (logged) when it is not that."""
-    student_id, separator = stem[:STUDENT_ID_LENGTH], stem[STUDENT_ID_LENGTH:][:1]
-    name = " ".join(stem[STUDENT_ID_LENGTH + 1 :].replace("_", " ").split())
+    """(student ID, name) from '<student ID>_<name>', or None (logged) when it is not that. A
+    student ID holds no '_' (protocol.identifiers), so the first '_' ends it."""
+    student_id, separator, rest = stem.partition("_")
+    name = " ".join(rest.replace("_", " ").split())
     if not is_student_id(student_id) or separator != "_" or not name:
         logger.warning("skipping %s: not named <student ID>_<name> (e.g. 201911001_barack_obama)", entry)
         return None

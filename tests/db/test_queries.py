@@ -530,7 +530,7 @@ GOOD = "ea0017_1,201900001,Kim\n"
         (HEADER + GOOD + 'ea0017_1,201900002,"Lee\nJi"\n', 4, "control character"),
         (HEADER + GOOD + 'ea0017_1,201900002,"Lee"x\n', 3, "bad CSV"),
         (HEADER + GOOD + "ea0017_2,201900001,Kim Minsu\n", 3, "on line 2"),
-        (HEADER.encode() + GOOD.encode() + "ea0017_1,201900002,이순신\n".encode("cp949"), 3, "UTF-8"),
+        (HEADER.encode() + GOOD.encode() + b"ea0017_1,201900002,\xff\xfe\n", 3, "neither UTF-8 nor CP949"),
     ],
 )
 def test_read_roster_csv_errors_name_the_file_and_line(tmp_path, content, line, words):

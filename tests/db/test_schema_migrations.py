@@ -4,11 +4,12 @@ and databases newer than the code refused."""
 
 from __future__ import annotations
 
+import pymysql
 import pytest
 
 from admin import cli
 from db.connection import connect, transaction
-from db.schema import SchemaError, find_migrations, init_schema, read_status, recreate_database, upgrade
+from db.schema import MIGRATIONS_DIR, SchemaError, find_migrations, init_schema, read_status, recreate_database, upgrade
 from testkit.schemas import (
     describe_schema,
     empty_database,
@@ -35,7 +36,7 @@ def test_upgrade_of_a_release_before_versioning_keeps_every_row_and_gives_a_fres
         assert cli.main(["--db-url", url.to_url(), "upgrade"]) == 0
         out = capsys.readouterr().out
         assert "no schema version (made before versioning)" in out
-        assert "applying 0001_baseline.py" in out and "schema version now 1" in out
+        assert "applying 0001_baseline.py" in out and f"schema version now {find_migrations()[-1].version}" in out
 
         assert table_rows(url, old_columns) == before  # every row of every table, as it was
         assert cli.main(["--db-url", fresh.to_url(), "init"]) == 0
@@ -97,6 +98,8 @@ def test_migrations_apply_in_order_each_once_and_a_failed_one_runs_again_once_fi
     )
     lines: list[str] = []
     with connect(db_url) as conn:
+        with transaction(conn) as cur:  # db_url has the real migrations recorded; these start after 0001
+            cur.execute("DELETE FROM schema_migrations WHERE version > 1")
         applied = upgrade(conn, migrations_dir=folder, report=lines.append)
         assert [m.path.name for m in applied] == ["0002_notes.sql", "0003_note_body.sql", "0004_first_note.py"]
         assert lines[1:4] == ["applying 0002_notes.sql", "applying 0003_note_body.sql", "applying 0004_first_note.py"]
@@ -132,7 +135,8 @@ def test_migrations_apply_in_order_each_once_and_a_failed_one_runs_again_once_fi
 def test_a_database_newer_than_the_code_is_refused(db_url, tmp_path, capsys):
     folder = write_migrations(tmp_path / "migrations", {"0001_baseline.sql": "-- only this one\n"})
     with connect(db_url) as conn:
-        with transaction(conn) as cur:
+        with transaction(conn) as cur:  # as if this code had only 0001 and a later release made 0002
+            cur.execute("DELETE FROM schema_migrations WHERE version > 1")
             cur.execute("INSERT INTO schema_migrations (version, name) VALUES (2, 'from_a_later_release')")
         with pytest.raises(SchemaError, match="schema version 2, newer than this code's 1"):
             upgrade(conn, migrations_dir=folder, report=lines_ignored)
@@ -166,3 +170,49 @@ def test_recreate_database_gives_the_current_version(server_db_url):
 
 def lines_ignored(line: str) -> None:
     pass
+
+
+def test_migration_3_widens_the_identifiers_keeps_every_row_and_is_safe_to_run_again(server_db_url, tmp_path):
+    version_1 = write_migrations(tmp_path / "v1", {})
+    for name in ("0001_baseline.py", "schema_v1.sql"):
+        (version_1 / name).write_text((MIGRATIONS_DIR / name).read_text(encoding="utf-8"), encoding="utf-8")
+    (third,) = [m for m in find_migrations() if m.version == 3]
+    with empty_database(server_db_url) as url, empty_database(server_db_url) as fresh:
+        load_old_schema(url, "c78141b")
+        with connect(url) as conn:
+            upgrade(conn, migrations_dir=version_1, report=lines_ignored)  # a database of version 1
+        fill_every_table(url)
+        old_columns = table_columns(url)
+        before = table_rows(url)
+        with connect(url) as conn:
+            assert 3 in [m.version for m in upgrade(conn, report=lines_ignored)]
+        after = table_rows(url, old_columns)
+        del after["schema_migrations"], before["schema_migrations"]
+        assert after == before  # every row as it was
+        assert cli.main(["--db-url", fresh.to_url(), "init"]) == 0
+        assert describe_schema(url) == describe_schema(fresh)
+
+        with connect(url) as conn, transaction(conn) as cur:
+            third.apply(cur)  # again: nothing changes
+            cur.execute("ALTER TABLE attendance DROP FOREIGN KEY fk_attendance_student")  # as if it failed there
+            third.apply(cur)
+        assert describe_schema(url) == describe_schema(fresh)
+
+        with connect(url) as conn, transaction(conn) as cur:  # the university's identifiers fit now
+            cur.execute(
+                "INSERT INTO students (student_id, name) VALUES ('2020123490', 'Kim'), ('A-12345678901234567X', 'Lee')"
+            )
+            cur.execute("INSERT INTO lectures (code) VALUES ('COSE101-02')")
+            cur.execute(
+                "INSERT INTO enrollments (lecture_id, student_id) SELECT lecture_id, '2020123490' FROM lectures"
+                " WHERE code = 'COSE101-02'"
+            )
+            cur.execute(
+                "SELECT student_id, dropped_on FROM enrollments e JOIN lectures l USING (lecture_id) WHERE l.code = 'cose101-02'"
+            )
+            assert cur.fetchall() == (("2020123490", None),)
+            with pytest.raises(pymysql.err.IntegrityError):  # the foreign keys hold again
+                cur.execute(
+                    "INSERT INTO attendance (session_id, student_id, status, source, client_name)"
+                    " VALUES (1, '2099999999', 'present', 'manual', 'x')"
+                )

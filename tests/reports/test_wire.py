@@ -262,7 +262,7 @@ INVALID_RESPONSES = {
         "rows": [],
     },
     "two sessions on one day": {**RESPONSE, "sessions": [SESSION, {**SESSION, "session_id": 2}], "rows": []},
-    "row bad student": {**RESPONSE, "rows": [{**ROW, "student_id": "12"}]},
+    "row bad student": {**RESPONSE, "rows": [{**ROW, "student_id": "12_3"}]},
     "row name null": {**RESPONSE, "rows": [{**ROW, "name": None}]},
     "row bad enrolled_on": {**RESPONSE, "rows": [{**ROW, "enrolled_on": None}]},
     "row unknown cell": {**RESPONSE, "rows": [{**ROW, "cells": ["X"]}]},
@@ -291,7 +291,7 @@ def test_the_valid_response_used_above_is_valid() -> None:
 
 
 INVALID_MESSAGES = [
-    ReportRequest(1, "ea0017"),
+    ReportRequest(1, "ea0017/1"),
     ReportRequest(1, "ea0017_1", "2024-3-1"),
     ReportRequest(1, "ea0017_1", None, datetime.date(2024, 3, 1)),  # type: ignore[arg-type]
     ReportRequest(1, "ea0017_1", late_weight=float("nan")),

@@ -203,7 +203,7 @@ def test_camera_replies_round_trip(message):
         framed.IdentifyRequest(1, b"x", (framed.FaceBox(10, 5, 20, 5),)),  # empty box
         framed.PresenceRequest(1, "ea0017_1", "yesterday", (), 0),
         framed.PresenceRequest(1, "ea0017_1", "2019-11-01T09:00", ("201911001", "201911001"), 1),
-        framed.PresenceRequest(1, "ea0017_1", "2019-11-01T09:00", ("12345",), 1),
+        framed.PresenceRequest(1, "ea0017_1", "2019-11-01T09:00", ("12 345",), 1),
         framed.PresenceRequest(1, "ea0017_1", "2019-11-01T09:00", (), -1),
         framed.CloseSessionRequest(1, "ea0017_1", "2019-13-01"),
         framed.IdentifyRoomRequest(1, b"x", ()),  # no track
