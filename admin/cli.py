@@ -459,7 +459,7 @@ def run_forget(args: argparse.Namespace, url: DatabaseUrl) -> int:
             "(attendance history; --with-history deletes them)"
         )
     if args.knowns is not None:
-        photos = [photo for photo in scan_knowns(args.knowns) if photo.student_id == args.student_id]
+        photos = [photo for photo in scan_knowns(args.knowns, rules=args.rules) if photo.student_id == args.student_id]
         for photo in photos:
             photo.path.unlink()
             print(f"  deleted enrollment photo {photo.path}")

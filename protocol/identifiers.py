@@ -109,7 +109,7 @@ class IdentifierRules:
         return is_student_id(text) and self._student_id.fullmatch(text) is not None
 
     def is_lecture_code(self, text: str) -> bool:
-        return is_lecture_code(text) and self._lecture_code.fullmatch(text) is not None
+        return self.problem(LECTURE_CODE, text) is None
 
     def check_student_id(self, text: str) -> str:
         """The student ID unchanged, or ValueError naming the pattern it misses."""
@@ -120,9 +120,10 @@ class IdentifierRules:
 
     def normalize_lecture_code(self, text: str) -> str:
         """The lecture code as stored (:func:`normalize_lecture_code`), or ValueError naming the
-        pattern it misses."""
+        pattern it misses (it may match the code as written or as stored: ``EA0017_1`` fits
+        ``[a-z]{2}[0-9]{4}_[0-9]``)."""
         code = normalize_lecture_code(text)
-        if self._lecture_code.fullmatch(text) is None:
+        if self._lecture_code.fullmatch(text) is None and self._lecture_code.fullmatch(code) is None:
             raise ValueError(f"not a lecture code of the pattern {self.lecture_code_pattern}: {text!r}")
         return code
 

@@ -203,7 +203,13 @@ class AttendanceApp:
             self.db = self._open_database()
             self._check_database()
             with self.db.connection() as conn:
-                report = sync_knowns(conn, config.knowns_dir, self.recognizer, encoding_note="the port opens when done")
+                report = sync_knowns(
+                    conn,
+                    config.knowns_dir,
+                    self.recognizer,
+                    encoding_note="the port opens when done",
+                    rules=config.identifier_rules,
+                )
             log.info("enrollment from %s: %s", config.knowns_dir, report)
             self.service = AttendanceService(
                 self.db,
@@ -322,7 +328,7 @@ class AttendanceApp:
         before = set(service.gallery.student_ids)
         try:
             with self.db.connection() as conn:
-                report = sync_knowns(conn, self.config.knowns_dir, self.recognizer)
+                report = sync_knowns(conn, self.config.knowns_dir, self.recognizer, rules=self.config.identifier_rules)
             gallery = service.reload_gallery()
         except (OSError, pymysql.err.MySQLError, ServiceError, ModelsUnavailableError) as exc:
             log.error("reload failed; the gallery in use stays (%d encodings): %s", len(service.gallery), exc)

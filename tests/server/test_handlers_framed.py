@@ -220,3 +220,21 @@ def test_database_connection_lost_mid_batch_writes_nothing_and_recovers(server, 
     assert client.batch_mark(LECTURE, batch_id, marks).replayed
     after = marks_in_db(server)
     assert after["201911001"] == ("excused", "rollcall") and after["201911002"] == ("excused", "rollcall")
+
+
+def test_the_default_pattern_keeps_the_2019_formats_and_refuses_others_with_a_clear_error(server, client):
+    """A server left at its defaults accepts today's identifiers only: a 10-digit ID or a code
+    like COSE101-02 passes the protocol's form check, then the server's pattern refuses it."""
+    for call, words in (
+        (lambda: client.mark(LECTURE, "2020123490"), "student_id: not a student ID of the pattern 2[0-9]{8}"),
+        (lambda: client.roster("COSE101-02"), "lecture: not a lecture code of the pattern"),
+        (
+            lambda: client.batch_mark(LECTURE, "pattern-1", [("201911001", "present"), ("2020123490", "late")]),
+            "marks: item 1: student_id: not a student ID",
+        ),
+    ):
+        with pytest.raises(ServerError) as refused:
+            call()
+        assert refused.value.code == ErrorCode.BAD_REQUEST and words in refused.value.message
+    assert client.ping()  # the connection goes on
+    assert server.query("SELECT 1 FROM applied_batches WHERE batch_id = 'pattern-1'") == []  # nothing applied
