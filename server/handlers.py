@@ -175,11 +175,7 @@ class LegacySession:
                     for line in roster.lines
                     if is_legacy_student_id(line.student_id)
                 )
-            faces = self.service.recognize(request.data, client_name=self.client_name)
-            best = largest_recognized(
-                [face for face in faces if face.student_id and is_legacy_student_id(face.student_id)]
-            )
-            return best.student_id.encode("ascii") if best and best.student_id else legacy.UNKNOWN
+            return legacy_image_reply(self.service.recognize(request.data, client_name=self.client_name))
         except ServiceError as exc:
             log.warning("%s legacy %s: %s; replying fail", self.peer, type(request).__name__, exc)
             return legacy.FAIL
@@ -192,6 +188,13 @@ class LegacySession:
             self.sock.sendall(reply)
         except OSError as exc:
             log.info("%s legacy: could not send the reply: %s", self.peer, exc)
+
+
+def legacy_image_reply(faces) -> bytes:
+    """The 2019 reply to an image: the student ID of the largest recognized face whose ID fits
+    the 2019 format (9 digits; a 2019 client cannot take another), else ``Unknown``."""
+    best = largest_recognized([face for face in faces if face.student_id and is_legacy_student_id(face.student_id)])
+    return best.student_id.encode("ascii") if best and best.student_id else legacy.UNKNOWN
 
 
 class FramedSession:
