@@ -62,7 +62,7 @@ from db.roster_import import (
     read_roster,
 )
 from db.schema import SchemaError, create_database, init_schema, upgrade
-from protocol.identifiers import IdentifierRules, check_client_name, check_student_id
+from protocol.identifiers import IdentifierRules, check_client_name
 from server.presence_settings import PresenceSettings
 
 PROG = "attendance-db"
@@ -438,7 +438,7 @@ def run_forget(args: argparse.Namespace, url: DatabaseUrl) -> int:
     from server.recognition.enrollment import scan_knowns
 
     try:
-        check_student_id(args.student_id)
+        args.rules.check_student_id(args.student_id)
         for folder in (args.knowns, args.evidence):
             if folder is not None and not folder.is_dir():
                 raise ValueError(f"no such folder: {folder}")
