@@ -341,6 +341,11 @@ class _DryRun(Exception):
 
 def run_import_roster(args: argparse.Namespace, url: DatabaseUrl) -> int:
     rules: IdentifierRules = args.rules
+    if args.lecture is not None:
+        try:
+            rules.normalize_lecture_code(args.lecture)
+        except ValueError as exc:
+            raise CommandError(f"--lecture: {exc}", EXIT_INPUT) from exc
     try:  # the whole file is checked before touching the database
         rows = read_roster(args.file, rules=rules, encoding=args.encoding, columns=args.columns, lecture=args.lecture)
     except RosterFormatError as exc:
@@ -362,12 +367,12 @@ def run_import_roster(args: argparse.Namespace, url: DatabaseUrl) -> int:
                     raise _DryRun  # rolled back: the report says what the import would do
         except _DryRun:
             pass
+    prefix = "(dry run) " if args.dry_run else ""
     print(f"roster lines read: {len(rows)}")
-    prefix = "would " if args.dry_run else ""
     for what, count in report.counts():
         if count or what in ("lectures created", "students created", "enrollments created", "students renamed"):
-            print(f"{prefix}{what}: {count}" if args.dry_run else f"{what}: {count}")
-    for change in report.changes:
+            print(f"{prefix}{what}: {count}")
+    for change in report.changes:  # every change for a dry run, else who left or came back
         if args.dry_run or change.startswith(("drop ", "readmit ")):
             print(f"  {prefix}{change}")
     if args.dry_run:

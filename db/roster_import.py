@@ -115,11 +115,11 @@ def parse_columns(text: str) -> dict[str, str]:
     for part in text.split(","):
         field, equals, header = (piece.strip() for piece in part.partition("="))
         if not equals or not header:
-            raise ValueError(f"--columns takes FIELD=HEADER pairs separated by ',', not {part.strip()!r}")
+            raise ValueError(f"FIELD=HEADER pairs separated by ',', not {part.strip()!r}")
         if field not in FIELDS:
-            raise ValueError(f"--columns: unknown field {field!r} (fields: {', '.join(FIELDS)})")
+            raise ValueError(f"unknown field {field!r} (fields: {', '.join(FIELDS)})")
         if field in columns:
-            raise ValueError(f"--columns: {field} named twice")
+            raise ValueError(f"{field} named twice")
         columns[field] = header
     return columns
 
@@ -191,22 +191,17 @@ def _decode(path: str | Path, data: bytes, encoding: str | None) -> str:
 
 
 def _xlsx_lines(path: str | Path) -> Iterator[tuple[int, list[str]]]:
-    from zipfile import BadZipFile
-
     from openpyxl import load_workbook  # here: only an XLSX roster needs it
 
+    data = Path(path).read_bytes()  # OSError: the caller's "cannot read"
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except (BadZipFile, KeyError, ValueError, OSError) as exc:
-        if isinstance(exc, OSError) and not isinstance(exc, BadZipFile) and not Path(path).is_file():
-            raise
-        raise RosterFormatError(path, 1, f"not an XLSX workbook: {exc}") from None
-    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         sheet = workbook.worksheets[0]
-        for number, values in enumerate(sheet.iter_rows(values_only=True), 1):
-            yield number, [_cell_text(value) for value in values]
-    finally:
+        rows = [[_cell_text(value) for value in values] for values in sheet.iter_rows(values_only=True)]
         workbook.close()
+    except Exception as exc:  # noqa: BLE001 - zipfile, XML and openpyxl errors alike: the file is not a workbook
+        raise RosterFormatError(path, 1, f"not an XLSX workbook: {exc}") from None
+    yield from enumerate(rows, 1)
 
 
 def _cell_text(value) -> str:

@@ -585,3 +585,23 @@ def test_import_roster_of_a_file_is_all_or_nothing(db_conn, tmp_path):
             import_roster(cur, rows)
             raise RuntimeError("interrupted")
     assert row_count(db_conn, "lectures") == row_count(db_conn, "students") == 0
+
+
+def test_import_roster_sync_drops_the_unlisted_and_a_later_import_readmits_them(db_conn, lecture):
+    day = datetime.date(2027, 4, 1)
+    synced = in_transaction(
+        db_conn, import_roster, [RosterRow("ea0017_1", KIM, "Kim", 2)], sync=["ea0017_1"], today=day
+    )
+    assert (synced.students_dropped, synced.enrollments_created) == (2, 0)
+    assert f"drop {LEE} " in " ".join(synced.changes) and f"drop {PARK} " in " ".join(synced.changes)
+    with transaction(db_conn) as cur:
+        assert [s.student_id for s in students.roster(cur, lecture.lecture_id)] == [KIM]
+        assert not students.is_enrolled(cur, lecture.lecture_id, LEE)
+        cur.execute("SELECT student_id, dropped_on FROM enrollments ORDER BY student_id")
+        assert cur.fetchall() == ((KIM, None), (LEE, day), (PARK, day))  # the rows stay
+    again = in_transaction(db_conn, import_roster, [RosterRow("ea0017_1", KIM, "Kim", 2)], sync=["ea0017_1"], today=day)
+    assert again == ImportReport(0, 0, 0, 0)  # nothing left to drop
+    back = in_transaction(db_conn, import_roster, [RosterRow("ea0017_1", LEE, "Lee", 2)])  # without --sync
+    assert (back.students_readmitted, back.students_dropped, back.enrollments_created) == (1, 0, 0)
+    with transaction(db_conn) as cur:
+        assert [s.student_id for s in students.roster(cur, lecture.lecture_id)] == [KIM, LEE]

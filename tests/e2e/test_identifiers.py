@@ -137,7 +137,7 @@ def test_sync_from_a_cp949_csv_drops_a_student_keeps_the_history_and_the_report_
         server, capsys, "import-roster", str(roster), "--lecture", COURSE, "--sync", "--dry-run"
     )
     assert code == 0, err
-    assert "would students dropped: 1" in out and f"would drop {PARK} 박서연 from {COURSE}" in out
+    assert "(dry run) students dropped: 1" in out and f"(dry run) drop {PARK} 박서연 from {COURSE}" in out
     assert "dry run: nothing was changed" in out
     assert server.query(
         "SELECT dropped_on FROM enrollments WHERE lecture_id = %s AND student_id = %s", (lecture_id, PARK)
