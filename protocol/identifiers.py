@@ -109,7 +109,10 @@ class IdentifierRules:
         return is_student_id(text) and self._student_id.fullmatch(text) is not None
 
     def is_lecture_code(self, text: str) -> bool:
-        return self.problem(LECTURE_CODE, text) is None
+        if not is_lecture_code(text):
+            return False
+        stored = text.lower() if is_legacy_lecture_code(text) else text
+        return self._lecture_code.fullmatch(text) is not None or self._lecture_code.fullmatch(stored) is not None
 
     def check_student_id(self, text: str) -> str:
         """The student ID unchanged, or ValueError naming the pattern it misses."""
@@ -129,6 +132,8 @@ class IdentifierRules:
 
     def problem(self, kind: str, text: str) -> str | None:
         """What is wrong with an identifier of ``kind`` (STUDENT_ID or LECTURE_CODE), or None."""
+        if kind == STUDENT_ID and self.is_student_id(text):
+            return None  # the usual case, without building a message
         try:
             if kind == STUDENT_ID:
                 self.check_student_id(text)

@@ -146,18 +146,30 @@ def identifiers_in(obj: Any) -> list[tuple[str, str, str]]:
     STUDENT_ID or LECTURE_CODE (protocol.identifiers)."""
     found: list[tuple[str, str, str]] = []
     cls: type = type(obj)
-    shape = layout(cls)
-    for name, check in shape.checks:
+    for name, kind in _identifier_fields(cls):
         value = getattr(obj, name)
-        if name in shape.item_types:
-            for index, item in enumerate(value or ()):
-                found += [(f"{name}: item {index}: {inner}", kind, text) for inner, kind, text in identifiers_in(item)]
+        if value is None:
             continue
-        kind = checks.identifier_kind(check)
-        if kind is None or value is None:
-            continue
-        if isinstance(value, str):
+        if kind is None:  # a list of items
+            for index, item in enumerate(value):
+                found += [(f"{name}: item {index}: {inner}", k, text) for inner, k, text in identifiers_in(item)]
+        elif isinstance(value, str):
             found.append((name, kind, value))
         else:
             found += [(f"{name}: item {index}", kind, text) for index, text in enumerate(value)]
     return found
+
+
+@functools.cache
+def _identifier_fields(cls: type) -> tuple[tuple[str, str | None], ...]:
+    """The fields of ``cls`` that hold identifiers: (name, kind), kind None for a list of items
+    that hold some."""
+    shape = layout(cls)
+    fields: list[tuple[str, str | None]] = []
+    for name, check in shape.checks:
+        if name in shape.item_types:
+            if _identifier_fields(shape.item_types[name]):
+                fields.append((name, None))
+        elif (kind := checks.identifier_kind(check)) is not None:
+            fields.append((name, kind))
+    return tuple(fields)
