@@ -26,10 +26,14 @@ import pytest
 from admin import cli as db_cli
 from client.connection import TOKEN_ENV, ServerError
 from client.watch import cli as watch_cli
+from db.campus_clock import CampusClock
+from db.connection import ConnectionPool, run_in_transaction
 from protocol.errors import ErrorCode
+from server.presence import PresenceService
+from server.service import AttendanceService, ServiceError
 from testkit.databases import fresh_database
 from testkit.paths import REPO
-from testkit.servers import LECTURE, SMALL_LECTURE, running_server
+from testkit.servers import LECTURE, SMALL_LECTURE, running_server, seed_roster
 
 SEOUL = ZoneInfo("Asia/Seoul")
 OBAMA, LIN = "201911001", "201911006"
@@ -209,3 +213,50 @@ def test_a_sample_outside_every_session_is_warned_about(server, caplog, capsys):
         assert "is cancelled" in cancelled.warning
     with server.client() as client:  # a lecture with a session in its window: no warning
         assert client.presence(LECTURE, sent, [], 0).warning is None
+
+
+def test_just_after_midnight_in_seoul_everything_lands_in_the_new_days_session(db_url, faces_dir):
+    """The issue's case at the day boundary, with a fixed clock: 15:30 UTC on 2 March is 00:30 on
+    3 March in Seoul. A camera sample (sent with +09:00, or in UTC), a check-in and the session's
+    close all concern the session of 3 March; before issue 15 a server in UTC put them on 2 March
+    (the check-in) and, for a naive Seoul time, on 3 March at a time 9 hours off (the sample)."""
+    seed_roster(db_url, faces_dir / "knowns")
+    clock = CampusClock("Asia/Seoul", utc_now=lambda: dt.datetime(2027, 3, 2, 15, 30, tzinfo=dt.UTC))
+    pool = ConnectionPool(db_url, time_zone=clock.utc_offset)
+    try:
+        camera = PresenceService(pool, clock=clock)
+        attendance = AttendanceService(pool, recognizer=None, clock=clock)
+        seoul = dt.timezone(dt.timedelta(hours=9))
+        first = camera.record_sample(LECTURE, dt.datetime(2027, 3, 3, 0, 29, tzinfo=seoul), [LIN], 1, client_name="pc")
+        second = camera.record_sample(
+            LECTURE, dt.datetime(2027, 3, 2, 15, 31, tzinfo=dt.UTC), [LIN], 1, client_name="pc"
+        )
+        marked = attendance.mark(LECTURE, OBAMA, client_name="desk")
+        assert (first.session_date, second.session_date) == (dt.date(2027, 3, 3), dt.date(2027, 3, 3))
+        assert attendance.roster(LECTURE).session_date == dt.date(2027, 3, 3) and not marked.already_marked
+        closed = camera.close_session(LECTURE, client_name="pc")
+        assert closed.session_date == dt.date(2027, 3, 3) and closed.samples == 2
+        with pytest.raises(ServiceError) as refused:
+            camera.record_sample(
+                LECTURE, dt.datetime(2027, 3, 3, 0, 30), [LIN], 1, client_name="pc"
+            )  # campus time: fine
+            camera.record_sample(LECTURE, dt.datetime(2027, 3, 2, 15, 30), [LIN], 1, client_name="pc")  # 9 h behind
+        assert refused.value.code == ErrorCode.CLOCK_SKEW
+    finally:
+        pool.close()
+    rows = query_all(db_url, "SELECT session_id, session_date FROM class_sessions")
+    assert [day for _sid, day in rows] == [dt.date(2027, 3, 3)]  # one session, of the campus day
+    samples = query_all(db_url, "SELECT sampled_at FROM presence_samples ORDER BY sampled_at")
+    assert samples == [
+        (dt.datetime(2027, 3, 3, 0, 29),),
+        (dt.datetime(2027, 3, 3, 0, 30),),
+        (dt.datetime(2027, 3, 3, 0, 31),),
+    ]
+
+
+def query_all(url, sql):
+    def fetch(cur):
+        cur.execute(sql)
+        return list(cur.fetchall())
+
+    return run_in_transaction(url, fetch)
