@@ -2,7 +2,6 @@
 items or the frame's blob, in the dataclass field's metadata.
 
 - :func:`checked`: a JSON field and its check (:mod:`protocol.framed.checks`).
-- :func:`added`: a JSON field added later, left out while None (the older bytes unchanged).
 - :func:`items`: a JSON list of item objects (another dataclass declared the same way).
 - :func:`image`, :func:`images`: the frame's blob: one image, or several one after the other
   (their sizes travel in the header as ``image_sizes``).
@@ -24,20 +23,17 @@ from protocol.framed.checks import Check
 _CHECK = "check"
 _ITEM_TYPE = "item_type"
 _BLOB = "blob"
-_UNSENT_WHEN_NONE = "unsent_when_none"
+_OMIT_DEFAULT = "omit_default"
 #: Kinds of blob field.
 IMAGE, IMAGES = "image", "images"
 
 
-def checked(check: Check, default: Any = dataclasses.MISSING, *, repr: bool = True) -> Any:
-    """A field sent in the JSON header, checked by ``check``."""
-    return dataclasses.field(default=default, repr=repr, metadata={_CHECK: check})
-
-
-def added(check: Check) -> Any:
-    """A field added to a message after its first release: None by default, and left out of the
-    header while None, so that the message's bytes are what they were when it is not used."""
-    return dataclasses.field(default=None, metadata={_CHECK: check, _UNSENT_WHEN_NONE: True})
+def checked(check: Check, default: Any = dataclasses.MISSING, *, repr: bool = True, omit_default: bool = False) -> Any:
+    """A field sent in the JSON header, checked by ``check``. ``omit_default``: left out of the
+    header while it has its default, so that a field added to a message later leaves the bytes
+    of the messages without it as they were."""
+    metadata = {_CHECK: check, _OMIT_DEFAULT: True} if omit_default else {_CHECK: check}
+    return dataclasses.field(default=default, repr=repr, metadata=metadata)
 
 
 def items(
@@ -76,22 +72,22 @@ class Layout:
 
     ``checks``: every field but ``request_id``, in order, with its check; ``header``: the names
     sent in the JSON header, in order; ``item_types``: list fields -> item class; ``blob``: the
-    blob field's name and kind (IMAGE or IMAGES), or None.
+    blob field's name and kind (IMAGE or IMAGES), or None; ``omitted_defaults``: header fields
+    left out while they have their default -> that default.
     """
 
     checks: tuple[tuple[str, Check], ...]
     header: tuple[str, ...]
     item_types: dict[str, type]
     blob: tuple[str, str] | None
-    #: Header fields declared with :func:`added`: not sent while None.
-    unsent_when_none: frozenset[str] = frozenset()
+    omitted_defaults: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 @functools.cache
 def layout(cls: type) -> Layout:
     """The :class:`Layout` of a dataclass declared with the helpers above. A field without a
     check (other than ``request_id``) is a mistake in the declaration: TypeError."""
-    field_checks, header, item_types, blob, unsent = [], [], {}, None, set()
+    field_checks, header, item_types, blob, omitted = [], [], {}, None, {}
     for f in dataclasses.fields(cls):
         if f.name == "request_id":
             continue
@@ -104,11 +100,11 @@ def layout(cls: type) -> Layout:
             blob = (f.name, f.metadata[_BLOB])
             continue
         header.append(f.name)
-        if f.metadata.get(_UNSENT_WHEN_NONE):
-            unsent.add(f.name)
+        if f.metadata.get(_OMIT_DEFAULT):
+            omitted[f.name] = f.default
         if _ITEM_TYPE in f.metadata:
             item_types[f.name] = f.metadata[_ITEM_TYPE]
-    return Layout(tuple(field_checks), tuple(header), item_types, blob, frozenset(unsent))
+    return Layout(tuple(field_checks), tuple(header), item_types, blob, omitted)
 
 
 def validated(obj: Any) -> Any:
