@@ -41,6 +41,9 @@ class ErrorCode:
     BUSY = "busy"
     #: The frames of one check-in show different people (docs/recognition.md).
     DIFFERENT_PEOPLE = "different_people"
+    #: The client's role (or its lectures) does not allow this request (docs/deploy.md, "Roles").
+    #: The connection stays open: the client may send requests its role allows.
+    FORBIDDEN = "forbidden"
 
     #: Every code above, for validation.
     ALL = (
@@ -58,6 +61,7 @@ class ErrorCode:
         RATE_LIMITED,
         BUSY,
         DIFFERENT_PEOPLE,
+        FORBIDDEN,
     )
 
     #: Codes after which the server closes the connection (the others concern one request).

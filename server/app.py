@@ -72,8 +72,9 @@ class ServerConfig:
     burst: int = 40
     #: The framed protocol requires a hello with a client token (False only for tests).
     require_token: bool = True
-    #: Seconds after which an open connection's token is checked again (revocation).
-    token_recheck: float = 60.0
+    #: Seconds between two reads of the clients table (server/auth.py): a revoked client, or one
+    #: given another role, is refused (or restricted) on its open connections within this.
+    token_recheck: float = 5.0
     #: Networks 2019 payloads (which carry no token) are accepted from; legacy=False: nowhere.
     legacy_from: tuple[str, ...] = DEFAULT_LEGACY_NETWORKS
     legacy: bool = True
@@ -159,6 +160,7 @@ class AttendanceApp:
         self.service: AttendanceService | None = None
         self.server: AttendanceServer | None = None
         self.closer: DueSessionCloser | None = None
+        self.tokens: TokenChecker | None = None
         self.evidence: EvidenceKeeper | None = None
         self._serving = threading.Event()
         self._stopping = threading.Event()
@@ -213,7 +215,8 @@ class AttendanceApp:
             )
             presence = PresenceService(self.db, config.presence)
             camera = CameraService(self.service, presence)
-            self.server = AttendanceServer(config, self.service, camera, TokenChecker(self.db), tls_context)
+            self.tokens = TokenChecker(self.db, refresh_every=config.token_recheck).start()
+            self.server = AttendanceServer(config, self.service, camera, self.tokens, tls_context)
             if config.close_due_every:  # close camera sessions at their scheduled end
                 self.closer = DueSessionCloser(presence, config.close_due_every).start()
         except ModelsUnavailableError as exc:  # from the workers, while encoding or getting ready
@@ -440,6 +443,9 @@ class AttendanceApp:
         if self.closer is not None:
             self.closer.stop()
             self.closer = None
+        if self.tokens is not None:
+            self.tokens.stop()
+            self.tokens = None
         if self.server is not None:
             self.server.server_close()
             self.server = None

@@ -136,7 +136,7 @@ def test_revoked_client_is_refused_on_its_next_connection_and_on_its_open_one(se
 
 
 def test_add_client_prints_the_token_once_and_stores_only_its_hash(db_url):
-    result = attendance_db(db_url, "add-client", "prof-kim.laptop")
+    result = attendance_db(db_url, "add-client", "prof-kim.laptop", "--role", "professor")
     assert result.returncode == 0, result.stderr
     token = result.stdout.strip()
     assert len(token) == 64 and int(token, 16) >= 0 and "\n" not in token  # the token alone on stdout
@@ -149,13 +149,14 @@ def test_add_client_prints_the_token_once_and_stores_only_its_hash(db_url):
         assert cur.fetchone()[0] == 0  # the token itself is nowhere
     conn.close()
     assert rows == (("prof-kim.laptop", hashlib.sha256(token.encode()).hexdigest(), None),)
+    assert "(professor, every lecture) added" in result.stderr
 
-    again = attendance_db(db_url, "add-client", "prof-kim.laptop")
+    again = attendance_db(db_url, "add-client", "prof-kim.laptop", "--role", "professor")
     assert again.returncode == 2 and "revoke it first" in again.stderr
     assert attendance_db(db_url, "revoke-client", "prof-kim.laptop").returncode == 0
     listing = attendance_db(db_url, "list-clients")
     assert "prof-kim.laptop" in listing.stdout and "revoked" in listing.stdout
-    renewed = attendance_db(db_url, "add-client", "prof-kim.laptop")
+    renewed = attendance_db(db_url, "add-client", "prof-kim.laptop", "--role", "professor")
     assert renewed.returncode == 0 and renewed.stdout.strip() != token
     assert "active" in attendance_db(db_url, "list-clients").stdout
     conn = connect(db_url)
@@ -178,7 +179,7 @@ def test_bad_client_names_are_refused(db_url, capsys):
     from admin.cli import main
 
     for name in ["", "x" * 65, "room 101", "a'b", "a;b", "a--b\x00", "강의실", "legacy@1.2.3.4"]:
-        assert main(["--db-url", db_url.to_url(), "add-client", name]) == 2
+        assert main(["--db-url", db_url.to_url(), "add-client", name, "--role", "kiosk"]) == 2
         assert "not a client name" in capsys.readouterr().err
         assert main(["--db-url", db_url.to_url(), "revoke-client", name]) == 2
         capsys.readouterr()
