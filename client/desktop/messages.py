@@ -45,6 +45,11 @@ def failure_text(code: str, detail: str, address: str) -> str:
         ),
         ErrorCode.BUSY: QCoreApplication.translate("Messages", "The server is busy; try again in a moment."),
         ErrorCode.DIFFERENT_PEOPLE: QCoreApplication.translate("Messages", "The pictures show more than one person."),
+        ErrorCode.FORBIDDEN: QCoreApplication.translate(
+            "Messages",
+            "This PC's client token is not allowed to do this (its role or lectures). "
+            "Ask the administrator (attendance-db set-role), or enter another token in File > Connection settings.",
+        ),  # fmt: skip
     }
     text = known.get(code, QCoreApplication.translate("Messages", "The server answered with an error."))
     return f"{text} ({code}: {detail})" if detail else text
