@@ -399,7 +399,10 @@ def run_revoke_client(args: argparse.Namespace, url: DatabaseUrl) -> int:
         client = clients.revoke_client(cur, args.name)
     if client is None:
         raise CommandError(f"no client named {args.name!r} (see: attendance-db list-clients)", EXIT_INPUT)
-    print(f"client {client.name} revoked at {client.revoked_at:%Y-%m-%d %H:%M:%S}; its next connection is refused")
+    print(
+        f"client {client.name} revoked at {client.revoked_at:%Y-%m-%d %H:%M:%S}; refused from now on "
+        "(running servers close its open connections within seconds)"
+    )
     return EXIT_OK
 
 
