@@ -6,7 +6,11 @@ batch IDs scoped to their client and lecture."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
+import os
+import subprocess
+import sys
 import time
 
 import pytest
@@ -18,6 +22,7 @@ from protocol import framed
 from protocol.errors import ErrorCode
 from server.authorization import RULES
 from testkit.databases import fresh_database
+from testkit.paths import REPO
 from testkit.servers import LECTURE, SMALL_LECTURE, add_client, running_server
 
 OBAMA = "201911001"
@@ -265,3 +270,18 @@ def test_a_batch_id_is_scoped_to_its_client_and_lecture(server):
         (1, "prof-b", BIDEN, "late"),
     ]
     assert server.query("SELECT COUNT(*) FROM applied_batches WHERE batch_id = 'rc-1'") == [(3,)]
+
+
+def test_attendance_client_shows_forbidden_with_its_reason(server):
+    token = add_client(server.db_url, "kiosk-cli", "kiosk", [LECTURE])
+    result = subprocess.run(
+        [sys.executable, "-m", "client.cli", "--server", f"{server.host}:{server.port}", "mark", LECTURE, BIDEN],
+        cwd=REPO,
+        env={**os.environ, "ATTENDANCE_TOKEN": token},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    error = json.loads(result.stdout)["error"]
+    assert error == {"code": "forbidden", "message": "op mark is not for a kiosk client (roles: admin, professor)"}
