@@ -21,7 +21,7 @@ from db.connection import UNAVAILABLE_ERRORS, ConnectionPool, DatabaseConnectErr
 from db.schema import read_status
 from protocol.framed import DEFAULT_MAX_FRAME_BYTES
 from protocol.legacy import DEFAULT_MAX_IMAGE_BYTES, IDLE_SECONDS
-from server.auth import TokenChecker
+from server.auth import DEFAULT_REFRESH_EVERY, TokenChecker
 from server.camera import CameraService
 from server.evidence import DEFAULT_RETENTION_DAYS, EvidenceKeeper
 from server.handlers import ConnectionHandler
@@ -74,7 +74,7 @@ class ServerConfig:
     require_token: bool = True
     #: Seconds between two reads of the clients table (server/auth.py): a revoked client, or one
     #: given another role, is refused (or restricted) on its open connections within this.
-    token_recheck: float = 5.0
+    token_recheck: float = DEFAULT_REFRESH_EVERY
     #: Networks 2019 payloads (which carry no token) are accepted from; legacy=False: nowhere.
     legacy_from: tuple[str, ...] = DEFAULT_LEGACY_NETWORKS
     legacy: bool = True
