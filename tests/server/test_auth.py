@@ -166,6 +166,34 @@ def test_add_client_prints_the_token_once_and_stores_only_its_hash(db_url):
     conn.close()
 
 
+def test_roles_and_lectures_on_the_command_line(db_url, faces_dir):
+    assert attendance_db(db_url, "add-client", "room-1").returncode == 2  # --role is required
+    unknown = attendance_db(db_url, "add-client", "room-1", "--role", "kiosk", "--lecture", "ea0017_1")
+    assert unknown.returncode == 2 and "no lecture ea0017_1 in the database" in unknown.stderr
+    admin = attendance_db(db_url, "add-client", "room-1", "--role", "admin", "--lecture", "ea0017_1")
+    assert admin.returncode == 2 and "an admin client serves every lecture" in admin.stderr
+    bad = attendance_db(db_url, "add-client", "room-1", "--role", "kiosk", "--lecture", "EA17")
+    assert bad.returncode == 2 and "not a lecture code" in bad.stderr
+    assert attendance_db(db_url, "list-clients").stdout.startswith("no clients")  # nothing was added
+
+    seed_roster(db_url, faces_dir / "knowns")
+    added = attendance_db(db_url, "add-client", "room-1", "--role", "kiosk", "--lecture", "EA0017_1")
+    assert added.returncode == 0, added.stderr
+    assert "(kiosk, ea0017_1) added" in added.stderr
+    changed = attendance_db(
+        db_url, "set-role", "room-1", "--role", "camera", "--lecture", "ea0017_1", "--lecture", "cs0001_1"
+    )
+    assert changed.returncode == 0 and "now camera, cs0001_1, ea0017_1" in changed.stdout
+    assert attendance_db(db_url, "set-role", "nobody", "--role", "kiosk").returncode == 2
+    listing = attendance_db(db_url, "list-clients").stdout.split()
+    assert listing[:2] == ["room-1", "camera"] and listing[-2:] == ["cs0001_1,", "ea0017_1"]
+    conn = connect(db_url)
+    with transaction(conn) as cur:
+        client = clients.get_client(cur, "room-1")
+    conn.close()
+    assert (client.role, client.lectures) == ("camera", frozenset({"ea0017_1", "cs0001_1"}))
+
+
 def test_only_the_newest_token_of_a_re_added_client_works(server):
     old = add_client(server.db_url, "re-added")
     new = add_client(server.db_url, "re-added")  # revokes, then adds again with a new token
