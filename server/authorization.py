@@ -89,7 +89,10 @@ def _person_source(principal: Principal, request, context: Context) -> str | Non
 
 
 def _sampled_today(principal: Principal, request: framed.PresenceRequest, context: Context) -> str | None:
-    day = local_naive(dt.datetime.fromisoformat(request.sampled_at)).date()
+    try:
+        day = local_naive(dt.datetime.fromisoformat(request.sampled_at)).date()
+    except (OverflowError, ValueError):  # year 1 or 9999 with an offset: not today in any case
+        return f"a camera client sends samples of today's session ({context.today():%Y-%m-%d}) only"
     if day != context.today():
         return f"a camera client sends samples of today's session ({context.today():%Y-%m-%d}) only, not of {day}"
     return None

@@ -389,6 +389,9 @@ class FramedSession:
             reason = authorization.refusal(self.principal, request, self)
         except ServiceError as exc:  # the database, asked for the lecture of a pending check-in
             return framed.ErrorResponse(request.request_id, exc.code, exc.message)
+        except Exception:  # a bug must cost one reply, not the connection
+            log.exception("%s framed %s: internal error in the authorization", self.peer, type(request).__name__)
+            return framed.ErrorResponse(request.request_id, ErrorCode.INTERNAL, "internal server error")
         if reason is None:
             return None
         log.warning(

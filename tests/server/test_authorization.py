@@ -55,6 +55,8 @@ def test_a_camera_works_on_today_only_and_a_professor_closes_any_day():
     assert "today's session" in refusal(
         who("camera"), framed.PresenceRequest(1, "ea0017_1", "2026-03-03T09:05:00", (), 0), Day()
     )
+    for extreme in ("0001-01-01T00:00:00+09:00", "9999-12-31T23:59:59-09:00"):  # out of range locally
+        assert "today's session" in refusal(who("camera"), framed.PresenceRequest(1, "ea0017_1", extreme, (), 0), Day())
     past = framed.CloseSessionRequest(1, "ea0017_1", "2026-03-03")
     assert "today's session" in refusal(who("camera"), past, Day())
     assert refusal(who("camera"), framed.CloseSessionRequest(1, "ea0017_1", None), Day()) is None
