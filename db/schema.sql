@@ -126,7 +126,8 @@ CREATE TABLE IF NOT EXISTS face_encodings (
 -- SHA-256 of it (tokens are 256-bit random secrets, so no salt is needed; docs/deploy.md).
 -- A revoked client (revoked_at set) is refused on its next connection. name: attendance.client_name.
 -- role: what the client may ask (docs/deploy.md, "Roles"); clients made before schema version 2
--- became admin. No default: an INSERT without a role gets the ENUM's first value, kiosk, the least.
+-- became admin. No default: an INSERT without a role is refused (MySQL 8) or gets the ENUM's first
+-- value, kiosk, the least role (MariaDB).
 CREATE TABLE IF NOT EXISTS clients (
     client_id     INT          NOT NULL AUTO_INCREMENT,
     name          VARCHAR(64)  NOT NULL,
