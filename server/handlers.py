@@ -509,6 +509,7 @@ class FramedSession:
                     c.client_name,
                     c.frames,
                     wire_candidates(c.candidates),
+                    c.kind,
                 )
                 for c in listed.checkins
             ),
@@ -552,7 +553,7 @@ class FramedSession:
             client_name=self.identified_client,
         )
         return framed.PresenceResponse(
-            req.request_id, outcome.sample_id, outcome.session_date.isoformat(), outcome.closed
+            req.request_id, outcome.sample_id, outcome.session_date.isoformat(), outcome.closed, outcome.warning
         )
 
     def _close_session(self, req: framed.CloseSessionRequest):

@@ -115,18 +115,18 @@ def test_init_on_an_empty_database_records_every_migration_and_upgrade_refuses_a
             assert read_status(cur).state == "current"
 
 
-def as_version_1(url) -> None:
-    """Make a fresh database look like one of schema version 1 to a folder of test migrations
-    numbered from 2 (the real migrations after 1 stay applied, only unrecorded)."""
-    with connect(url) as conn, transaction(conn) as cur:
-        cur.execute("DELETE FROM schema_migrations WHERE version > 1")
-
-
 def write_migrations(folder, files: dict[str, str]):
     folder.mkdir(exist_ok=True)
     for name, text in files.items():
         (folder / name).write_text(text, encoding="utf-8")
     return folder
+
+
+def only_the_baseline(conn) -> None:
+    """A database made by init records every migration of the code; the tests' own folders
+    start from version 1: keep only that one recorded."""
+    with transaction(conn) as cur:
+        cur.execute("DELETE FROM schema_migrations WHERE version > 1")
 
 
 def test_migrations_apply_in_order_each_once_and_a_failed_one_runs_again_once_fixed(db_url, tmp_path):
@@ -142,8 +142,8 @@ def test_migrations_apply_in_order_each_once_and_a_failed_one_runs_again_once_fi
         },
     )
     lines: list[str] = []
-    as_version_1(db_url)
     with connect(db_url) as conn:
+        only_the_baseline(conn)
         applied = upgrade(conn, migrations_dir=folder, report=lines.append)
         assert [m.path.name for m in applied] == ["0002_notes.sql", "0003_note_body.sql", "0004_first_note.py"]
         assert lines[1:4] == ["applying 0002_notes.sql", "applying 0003_note_body.sql", "applying 0004_first_note.py"]
@@ -178,8 +178,8 @@ def test_migrations_apply_in_order_each_once_and_a_failed_one_runs_again_once_fi
 
 def test_a_database_newer_than_the_code_is_refused(db_url, tmp_path, capsys):
     folder = write_migrations(tmp_path / "migrations", {"0001_baseline.sql": "-- only this one\n"})
-    as_version_1(db_url)
     with connect(db_url) as conn:
+        only_the_baseline(conn)
         with transaction(conn) as cur:
             cur.execute("INSERT INTO schema_migrations (version, name) VALUES (2, 'from_a_later_release')")
         with pytest.raises(SchemaError, match="schema version 2, newer than this code's 1"):
@@ -214,3 +214,25 @@ def test_recreate_database_gives_the_current_version(server_db_url):
 
 def lines_ignored(line: str) -> None:
     pass
+
+
+def test_migration_5_is_safe_to_run_again_and_keeps_every_row(server_db_url):
+    """0005_term_calendar.py (the term's calendar, late check-ins) on a database it was applied
+    to already: nothing changes, every row stays."""
+    [migration] = [m for m in find_migrations() if m.version == 5]
+    with empty_database(server_db_url) as url:
+        load_old_schema(url, "c78141b")
+        fill_every_table(url)
+        with connect(url) as conn:
+            upgrade(conn, report=lines_ignored)
+        before, schema = table_rows(url), describe_schema(url)
+        with connect(url) as conn, transaction(conn) as cur:
+            migration.apply(cur)
+        assert table_rows(url) == before and describe_schema(url) == schema
+        with connect(url) as conn, transaction(conn) as cur:
+            cur.execute("SELECT COUNT(*), MIN(kind) FROM pending_checkins")
+            count, kind = cur.fetchone()
+            cur.execute("SELECT COUNT(*) FROM class_sessions WHERE scheduled = 0 AND cancelled_at IS NULL")
+            (sessions,) = cur.fetchone()
+        assert kind == "uncertain" or count == 0  # existing check-ins: uncertain ones
+        assert sessions > 0  # existing sessions: made by marks, not cancelled

@@ -665,9 +665,29 @@ Face check-in for the classroom PC and roll call for the professor.</source>
         <source>This PC&apos;s client token is not allowed to do this (its role or lectures). Ask the administrator (attendance-db set-role), or enter another token in File &gt; Connection settings.</source>
         <translation>이 PC의 클라이언트 토큰으로는 이 작업을 할 수 없습니다(역할 또는 강의). 관리자에게 요청하거나(attendance-db set-role) 파일 &gt; 연결 설정에서 다른 토큰을 입력하세요.</translation>
     </message>
+    <message>
+        <location filename="../messages.py" line="39"/>
+        <source>The session is closed: nothing was marked. Please see the professor.</source>
+        <translation>수업이 끝나 출석이 기록되지 않았습니다. 교수님께 말씀하세요.</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="42"/>
+        <source>This PC&apos;s clock or time zone differs from the server&apos;s; set it right.</source>
+        <translation>이 PC의 시계나 시간대가 서버와 다릅니다. 바르게 맞추세요.</translation>
+    </message>
 </context>
 <context>
     <name>PendingModel</name>
+    <message>
+        <location filename="../pending_model.py" line="95"/>
+        <source>This student checked in after the session closed; confirm to mark them (e.g. late).</source>
+        <translation>수업이 끝난 뒤 출석한 학생입니다. 확인하면 출석(예: 지각)으로 기록됩니다.</translation>
+    </message>
+    <message>
+        <location filename="../pending_model.py" line="115"/>
+        <source>Late check-in, after the close: %s</source>
+        <translation>수업 종료 후 출석 시도: %s</translation>
+    </message>
     <message>
         <location filename="../pending_model.py" line="71"/>
         <source>Time</source>
@@ -1258,6 +1278,11 @@ Start with --camera N, --video FILE or --images DIR.</source>
 </context>
 <context>
     <name>WatchScreen</name>
+    <message>
+        <location filename="../../watch/qt_screen.py" line="231"/>
+        <source> (warning: %s)</source>
+        <translation> (경고: %s)</translation>
+    </message>
     <message>
         <location filename="../../watch/qt_screen.py" line="167"/>
         <source>Sample failed: %s</source>
