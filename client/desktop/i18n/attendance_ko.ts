@@ -661,6 +661,11 @@ Face check-in for the classroom PC and roll call for the professor.</source>
         <translation>사진에 두 사람 이상이 있습니다.</translation>
     </message>
     <message>
+        <location filename="../messages.py" line="32"/>
+        <source>This PC&apos;s client token is not allowed to do this (its role or lectures). Ask the administrator (attendance-db set-role), or enter another token in File &gt; Connection settings.</source>
+        <translation>이 PC의 클라이언트 토큰으로는 이 작업을 할 수 없습니다(역할 또는 강의). 관리자에게 요청하거나(attendance-db set-role) 파일 &gt; 연결 설정에서 다른 토큰을 입력하세요.</translation>
+    </message>
+    <message>
         <location filename="../messages.py" line="39"/>
         <source>The session is closed: nothing was marked. Please see the professor.</source>
         <translation>수업이 끝나 출석이 기록되지 않았습니다. 교수님께 말씀하세요.</translation>
