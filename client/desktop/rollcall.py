@@ -93,7 +93,17 @@ class RollCallScreen(QWidget):
     #: The server recorded the professor's decision (framed.ResolvePendingResponse).
     pendingResolved = pyqtSignal(object)
 
-    def __init__(self, *, host: str, port: int, lecture, refresh_interval: float = 20.0, token: str = "", parent=None):
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        lecture,
+        refresh_interval: float = 20.0,
+        token: str = "",
+        ssl_context=None,
+        parent=None,
+    ):
         super().__init__(parent)
         self.lecture = lecture
         self.model = RosterModel(self)
@@ -106,7 +116,7 @@ class RollCallScreen(QWidget):
         self._loading_lecture = ""
         self._build()
 
-        self.server = ServerCalls(host, port, token=token, parent=self)
+        self.server = ServerCalls(host, port, token=token, ssl_context=ssl_context, parent=self)
         self.server.connectionChanged.connect(self.connectionChanged)
 
         self._refresh_timer = QTimer(self)
@@ -252,8 +262,8 @@ class RollCallScreen(QWidget):
             lambda code, detail: self._pending_failed(lecture, code, detail),
         )
 
-    def configure_server(self, host: str, port: int, token: str = "") -> None:
-        self.server.configure(host, port, token)
+    def configure_server(self, host: str, port: int, token: str = "", ssl_context=None) -> None:
+        self.server.configure(host, port, token, ssl_context)
 
     def _roster_ready(self, reply) -> None:
         self._loading = False
