@@ -46,6 +46,7 @@ from client.desktop import settings as prefs_store
 from client.desktop.checkin import CheckinScreen
 from client.desktop.enrol import EnrolScreen
 from client.desktop.mark_queue import FolderLock, LoadReport, QueueEntry, QueueLocked
+from client.desktop.plain_text import plain_labels
 from client.desktop.report_view import ReportScreen
 from client.desktop.rollcall import RollCallScreen
 from client.desktop.workers import INVALID_ENTRY, CaptureWorker, OutboxWorker
@@ -278,6 +279,7 @@ class MainWindow(QMainWindow):
             self.tabs.setCurrentWidget(self.rollcall)
         elif self.enrol is not None and options.screen == "enrol":
             self.tabs.setCurrentWidget(self.enrol)
+        plain_labels(self)  # names and the server's texts are never rich text
         geometry = self.settings.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)

@@ -35,6 +35,7 @@ from PyQt5.QtWidgets import (
 from client.desktop.mark_queue import BatchEntry, QueueEntry, batch_entry
 from client.desktop.messages import failure_text
 from client.desktop.pending_model import PendingModel, confirm_choices
+from client.desktop.plain_text import question_box
 from client.desktop.roster_model import ROLLCALL_STATUSES, RosterModel, StatusRole, status_label
 from client.desktop.workers import PROTOCOL, TIMED_OUT, UNREACHABLE, ServerCalls
 from protocol.errors import ErrorCode
@@ -355,16 +356,14 @@ class RollCallScreen(QWidget):
 
     def ask_confirm_other(self, name: str, student_id: str) -> bool:
         """Asked before confirming a check-in as a student the server did not name (tests replace this)."""
-        answer = QMessageBox.question(
+        box = question_box(  # the name as plain text
             self,
             self.tr("Not a candidate"),
             self.tr("The server did not find this face near %1 (%2). Confirm the check-in as them anyway?")
             .replace("%1", name)
             .replace("%2", student_id),
-            QMessageBox.Yes | QMessageBox.No,
-            QMessageBox.No,
         )
-        return answer == QMessageBox.Yes
+        return box.exec_() == QMessageBox.Yes
 
     def confirm_pending(self) -> None:
         """Confirm the chosen check-in as the chosen student."""

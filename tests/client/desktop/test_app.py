@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 from PyQt5.QtCore import QCoreApplication, QSettings, Qt, QTranslator
-from PyQt5.QtWidgets import QMessageBox
+from PyQt5.QtWidgets import QLabel, QMessageBox
 
+from client.desktop import checkin_logic as rules
 from client.desktop import mark_queue
 from client.desktop import settings as prefs_store
 from client.desktop.app import (
@@ -30,11 +31,13 @@ from client.desktop.app import (
     parse_args,
 )
 from client.desktop.app import main as app_main
-from client.desktop.checkin_logic import FRAMES_PER_TRY, overlap
+from client.desktop.checkin_logic import FRAMES_PER_TRY, Outcome, overlap
 from client.desktop.mark_queue import QueueLocked
+from client.desktop.plain_text import plain_tooltip, question_box
 from client.desktop.workers import CaptureWorker
 from client.frame_source import SourceSpec
 from client.qt_worker import WorkerThread
+from protocol import framed
 from testkit.paths import REPO
 from testkit.tls import make_certificates
 
@@ -258,6 +261,27 @@ def test_a_damaged_queue_is_salvaged_and_the_user_told_how_many_were_kept(qtbot,
     assert "Kept: 2" in text and "Could not be read: 1" in text and ".damaged-" in text
     assert window.salvage_box.isVisible()
     qtbot.waitUntil(lambda: [e.id for e in window.pending_entries] == [entries[0].id, entries[2].id], timeout=10_000)
+
+
+HTML_NAME = '<img src="x.png"><b>Kim</b> <a href="http://evil.example">link</a>'
+
+
+def test_names_are_shown_as_plain_text_never_as_rich_text(qtbot, window_factory):
+    window = window_factory(lecture="ea0017_1")
+    labels = window.findChildren(QLabel)
+    assert labels and all(label.textFormat() == Qt.PlainText for label in labels)
+    reply = framed.CheckinResponse(
+        1, "ea0017_1", "accepted", "201911001", HTML_NAME, 0.31, 0.5, (), 4, "present", False, None
+    )
+    window.checkin._show_outcome(Outcome(rules.ACCEPTED, reply))
+    assert window.checkin.name_label.text() == HTML_NAME
+    assert HTML_NAME in window.checkin.headline.text()
+    for label in (window.checkin.name_label, window.checkin.headline):
+        assert label.textFormat() == Qt.PlainText
+    box = question_box(window, "t", f"Confirm {HTML_NAME}?")
+    assert box.textFormat() == Qt.PlainText
+    tooltip = plain_tooltip(HTML_NAME)
+    assert "<img" not in tooltip and "&lt;img" in tooltip
 
 
 def test_a_bad_lecture_code_is_not_taken(window_factory):
