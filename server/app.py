@@ -23,6 +23,7 @@ from protocol.framed import DEFAULT_MAX_FRAME_BYTES
 from protocol.legacy import DEFAULT_MAX_IMAGE_BYTES, IDLE_SECONDS
 from server.auth import TokenChecker
 from server.camera import CameraService
+from server.certificates import log_certificate_expiry
 from server.evidence import DEFAULT_RETENTION_DAYS, EvidenceKeeper
 from server.handlers import ConnectionHandler
 from server.limits import DEFAULT_LEGACY_NETWORKS, ConnectionLimit, NetworkAllowList, RateLimiter
@@ -293,6 +294,7 @@ class AttendanceApp:
             context.load_cert_chain(config.tls_cert, config.tls_key)
         except (OSError, ssl.SSLError) as exc:
             raise StartupError(f"cannot load the TLS certificate {config.tls_cert}: {exc}") from exc
+        log_certificate_expiry(config.tls_cert, log)  # expired: an error line; soon: a warning
         return context
 
     def request_reload(self) -> None:
