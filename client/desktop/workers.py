@@ -332,10 +332,6 @@ class OutboxWorker(QObject):
             entry.lecture, entry.student_id, status=entry.status, source=entry.source, distance=entry.distance
         )
 
-    def close_queue(self) -> None:
-        if self.queue is not None:
-            self.queue.close()
-
     @pyqtSlot()
     def stop(self) -> None:
         if self._timer is not None:
