@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import subprocess  # noqa: F401 - the certificates come from the openssl command: not a pure test (conftest.py)
 
 import pytest
 
