@@ -37,7 +37,7 @@ from client.desktop.messages import failure_text
 from client.desktop.pending_model import PendingModel, confirm_choices
 from client.desktop.plain_text import question_box
 from client.desktop.roster_model import ROLLCALL_STATUSES, RosterModel, StatusRole, status_label
-from client.desktop.workers import PROTOCOL, TIMED_OUT, UNREACHABLE, ServerCalls
+from client.desktop.workers import INVALID_ENTRY, PROTOCOL, TIMED_OUT, UNREACHABLE, ServerCalls
 from protocol.errors import ErrorCode
 
 STATUS_KEYS = {Qt.Key_P: "present", Qt.Key_L: "late", Qt.Key_A: "absent", Qt.Key_E: "excused"}
@@ -510,11 +510,15 @@ class RollCallScreen(QWidget):
 
     def mark_rejected(self, entry: QueueEntry, code: str, detail: str) -> None:
         if isinstance(entry, BatchEntry):
-            self._show_banner(
-                self.tr("The server refused the roll call: %1").replace(
-                    "%1", failure_text(code, detail, self.server.connection.address)
+            if code == INVALID_ENTRY:  # never sent: it is not a valid request
+                text = self.tr("A queued roll call can never be sent (%1); it is in the rejected log.")
+                self._show_banner(text.replace("%1", detail))
+            else:
+                self._show_banner(
+                    self.tr("The server refused the roll call: %1").replace(
+                        "%1", failure_text(code, detail, self.server.connection.address)
+                    )
                 )
-            )
             self.refresh()
 
     def shutdown(self) -> None:

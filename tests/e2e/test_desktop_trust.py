@@ -118,5 +118,17 @@ def test_an_entry_that_can_never_be_sent_is_rejected_and_the_others_flow(qtbot, 
         (refused.id, "not_enrolled"),
     ]
     assert "lecture" in rejected[0]["rejected"]["message"]
-    assert window.last_rejection  # said in the status bar
+    assert "not_enrolled" in window.last_rejection  # the last one, said in the status bar
     qtbot.waitUntil(lambda: not window.pending_label.isVisible(), timeout=WAIT)
+
+
+def test_a_roll_call_that_can_never_be_sent_is_said_on_the_roll_call_screen(qtbot, server, tls, make_window, tmp_path):
+    files, _ = tls
+    broken = mark_queue.BatchEntry("broken-2", LECTURE, "broken-2", (("201911002", "asleep"),))  # no such status
+    with mark_queue.MarkQueue(tmp_path / "data") as queue:
+        queue.add(broken)
+    window = make_window(server.port, lecture=LECTURE, screen="rollcall", cafile=files.ca_cert)
+    qtbot.waitUntil(lambda: "can never be sent" in window.rollcall.banner.text(), timeout=WAIT)
+    assert "status" in window.rollcall.banner.text()
+    assert "not a valid request" in window.last_rejection and "other marks go on" in window.last_rejection
+    assert mark_queue.stored_entries(tmp_path / "data") == [] and marks(server) == {}

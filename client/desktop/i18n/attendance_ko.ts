@@ -1103,7 +1103,7 @@ Face check-in for the classroom PC and roll call for the professor.</source>
         <translation>이 PC에 저장되어 서버가 응답하면 자동으로 보낼 출석 기록: %1건.</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="513"/>
+        <location filename="../rollcall.py" line="517"/>
         <source>The server refused the roll call: %1</source>
         <translation>서버가 호명 출석을 거부했습니다: %1</translation>
     </message>
@@ -1166,6 +1166,11 @@ Face check-in for the classroom PC and roll call for the professor.</source>
         <location filename="../rollcall.py" line="407"/>
         <source>That check-in was decided already (on another PC?).</source>
         <translation>이미 처리된 출석입니다 (다른 PC에서 처리했을 수 있습니다).</translation>
+    </message>
+    <message>
+        <location filename="../rollcall.py" line="514"/>
+        <source>A queued roll call can never be sent (%1); it is in the rejected log.</source>
+        <translation>대기 중인 호명 출석은 보낼 수 없습니다 (%1). 거부 기록 파일에 있습니다.</translation>
     </message>
 </context>
 <context>
