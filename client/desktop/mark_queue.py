@@ -48,6 +48,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import errno
 import json
 import logging
 import os
@@ -362,9 +363,12 @@ class FolderLock:
         f = open(self.path, "a+", encoding="utf-8")
         try:
             _lock(f)
-        except OSError:
-            f.close()
-            raise QueueLocked(self.folder, self._holder()) from None
+        except OSError as exc:
+            if exc.errno not in _HELD_ERRNOS:  # a file system without locks (some network shares)
+                log.warning("cannot lock %s (%s): a second app on this folder would not be noticed", self.path, exc)
+            else:
+                f.close()
+                raise QueueLocked(self.folder, self._holder()) from None
         f.seek(0)
         f.truncate()
         f.write(f"process {os.getpid()} on {socket.gethostname()}, since {now_text()}\n")
@@ -392,6 +396,9 @@ class FolderLock:
     def __exit__(self, *exc) -> None:
         self.release()
 
+
+#: The errors of a lock that another process holds (the others: locks do not work there).
+_HELD_ERRNOS = frozenset({errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES, errno.EDEADLK})
 
 if os.name == "nt":  # pragma: no cover - Windows
     import msvcrt

@@ -4,6 +4,7 @@ versions' queue file read, rejected entries logged, one queue per folder."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -369,3 +370,13 @@ def test_killed_writer_leaves_a_complete_file(tmp_path):
             assert all(len(e.marks) == 1500 for e in queue.entries())
             seen.append(len(queue))
     assert seen == sorted(seen) and seen[-1] > seen[0]  # the writers made progress between kills
+
+
+def test_a_folder_whose_file_system_has_no_locks_is_still_used(tmp_path, monkeypatch, caplog):
+    def no_locks(_file):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(mark_queue, "_lock", no_locks)
+    with MarkQueue(tmp_path) as queue:
+        queue.add(mark_entry("ea0017_1", "201911001"))
+    assert "cannot lock" in caplog.text and len(mark_queue.stored_entries(tmp_path)) == 1
