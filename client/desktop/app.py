@@ -12,6 +12,7 @@ marks is locked); a second one says so and stops.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import logging
 import os
 import ssl
@@ -79,6 +80,16 @@ class Options:
     token: str | None = None  # client token; None: $ATTENDANCE_TOKEN, else the remembered one
     tls: bool | None = None  # speak TLS; None: the remembered choice (a cafile means TLS)
     cafile: Path | None = None  # the CA (PEM) that signed the server's certificate; None: remembered
+
+
+def is_loopback(host: str) -> bool:
+    """The server is on this PC (nothing crosses the network)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def make_tls_context(tls: bool, cafile: str) -> ssl.SSLContext | None:
@@ -425,7 +436,16 @@ class MainWindow(QMainWindow):
         else:
             text, color = self.tr("● Server unreachable: %1"), "#b00020"
         self.connection_state = state
-        self.connection_label.setText(text.replace("%1", address))
+        text = text.replace("%1", address)
+        tooltip = ""
+        if self.ssl_context is None and not is_loopback(self.host):
+            text += self.tr(" · not encrypted")
+            tooltip = self.tr(
+                "TLS is off: the client token and the names cross the network in clear. Turn it on in "
+                "File > Connection settings when the server has a certificate."
+            )
+        self.connection_label.setText(text)
+        self.connection_label.setToolTip(tooltip)
         self.connection_label.setStyleSheet(f"color: {color};")
 
     def _status_message(self, text: str) -> None:

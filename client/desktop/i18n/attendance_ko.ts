@@ -132,67 +132,67 @@
 <context>
     <name>ConnectionDialog</name>
     <message>
-        <location filename="../app.py" line="156"/>
+        <location filename="../app.py" line="167"/>
         <source>Connection settings</source>
         <translation>연결 설정</translation>
     </message>
     <message>
-        <location filename="../app.py" line="115"/>
+        <location filename="../app.py" line="126"/>
         <source>Server host:</source>
         <translation>서버 주소:</translation>
     </message>
     <message>
-        <location filename="../app.py" line="116"/>
+        <location filename="../app.py" line="127"/>
         <source>Port:</source>
         <translation>포트:</translation>
     </message>
     <message>
-        <location filename="../app.py" line="120"/>
+        <location filename="../app.py" line="131"/>
         <source>The classroom PC and the professor&apos;s PC talk to the same attendance server.</source>
         <translation>강의실 PC와 교수용 PC는 같은 출석 서버에 연결합니다.</translation>
     </message>
     <message>
-        <location filename="../app.py" line="100"/>
+        <location filename="../app.py" line="111"/>
         <source>from attendance-db add-client</source>
         <translation>attendance-db add-client 로 받은 토큰</translation>
     </message>
     <message>
-        <location filename="../app.py" line="117"/>
+        <location filename="../app.py" line="128"/>
         <source>Client token:</source>
         <translation>클라이언트 토큰:</translation>
     </message>
     <message>
-        <location filename="../app.py" line="101"/>
+        <location filename="../app.py" line="112"/>
         <source>Encrypted connection (TLS)</source>
         <translation>암호화된 연결 (TLS)</translation>
     </message>
     <message>
-        <location filename="../app.py" line="104"/>
+        <location filename="../app.py" line="115"/>
         <source>empty: the system&apos;s certificate authorities</source>
         <translation>비워 두면: 시스템의 인증 기관</translation>
     </message>
     <message>
-        <location filename="../app.py" line="105"/>
+        <location filename="../app.py" line="116"/>
         <source>Choose…</source>
         <translation>선택…</translation>
     </message>
     <message>
-        <location filename="../app.py" line="119"/>
+        <location filename="../app.py" line="130"/>
         <source>Server&apos;s CA certificate:</source>
         <translation>서버의 CA 인증서:</translation>
     </message>
     <message>
-        <location filename="../app.py" line="129"/>
+        <location filename="../app.py" line="140"/>
         <source>Server&apos;s CA certificate</source>
         <translation>서버의 CA 인증서</translation>
     </message>
     <message>
-        <location filename="../app.py" line="129"/>
+        <location filename="../app.py" line="140"/>
         <source>PEM certificate (*.pem *.crt)</source>
         <translation>PEM 인증서 (*.pem *.crt)</translation>
     </message>
     <message>
-        <location filename="../app.py" line="150"/>
+        <location filename="../app.py" line="161"/>
         <source>The CA certificate %1 cannot be used: %2</source>
         <translation>CA 인증서 %1을(를) 사용할 수 없습니다: %2</translation>
     </message>
@@ -476,186 +476,196 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../app.py" line="188"/>
+        <location filename="../app.py" line="199"/>
         <source>Lecture attendance</source>
         <translation>강의 출석</translation>
     </message>
     <message>
-        <location filename="../app.py" line="213"/>
+        <location filename="../app.py" line="224"/>
         <source>Face check-in</source>
         <translation>얼굴 인식 출석</translation>
     </message>
     <message>
-        <location filename="../app.py" line="214"/>
+        <location filename="../app.py" line="225"/>
         <source>Roll call</source>
         <translation>호명 출석</translation>
     </message>
     <message>
-        <location filename="../app.py" line="292"/>
+        <location filename="../app.py" line="303"/>
         <source>Lecture</source>
         <translation>강의</translation>
     </message>
     <message>
-        <location filename="../app.py" line="295"/>
+        <location filename="../app.py" line="306"/>
         <source>Lecture code:</source>
         <translation>강의 코드:</translation>
     </message>
     <message>
-        <location filename="../app.py" line="302"/>
+        <location filename="../app.py" line="313"/>
         <source>Connection settings…</source>
         <translation>연결 설정…</translation>
     </message>
     <message>
-        <location filename="../app.py" line="306"/>
+        <location filename="../app.py" line="317"/>
         <source>&amp;File</source>
         <translation>파일(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../app.py" line="309"/>
+        <location filename="../app.py" line="320"/>
         <source>&amp;Quit</source>
         <translation>종료(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../app.py" line="313"/>
+        <location filename="../app.py" line="324"/>
         <source>&amp;Help</source>
         <translation>도움말(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../app.py" line="314"/>
+        <location filename="../app.py" line="325"/>
         <source>&amp;About</source>
         <translation>정보(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../app.py" line="319"/>
+        <location filename="../app.py" line="330"/>
         <source>About</source>
         <translation>정보</translation>
     </message>
     <message>
-        <location filename="../app.py" line="319"/>
+        <location filename="../app.py" line="330"/>
         <source>Lecture attendance by face recognition.
 Face check-in for the classroom PC and roll call for the professor.</source>
         <translation>얼굴 인식 강의 출석.
 강의실 PC의 얼굴 인식 출석과 교수용 호명 출석.</translation>
     </message>
     <message>
-        <location filename="../app.py" line="344"/>
+        <location filename="../app.py" line="355"/>
         <source>%1 is not a lecture code (like ea0017_1).</source>
         <translation>%1은(는) 강의 코드가 아닙니다 (예: ea0017_1).</translation>
     </message>
     <message>
-        <location filename="../app.py" line="418"/>
+        <location filename="../app.py" line="429"/>
         <source>● Connected to %1</source>
         <translation>● 연결됨: %1</translation>
     </message>
     <message>
-        <location filename="../app.py" line="420"/>
+        <location filename="../app.py" line="431"/>
         <source>○ Server %1</source>
         <translation>○ 서버 %1</translation>
     </message>
     <message>
-        <location filename="../app.py" line="422"/>
+        <location filename="../app.py" line="433"/>
         <source>● %1 is not answering</source>
         <translation>● %1 응답 없음</translation>
     </message>
     <message>
-        <location filename="../app.py" line="426"/>
+        <location filename="../app.py" line="437"/>
         <source>● Server unreachable: %1</source>
         <translation>● 서버에 연결할 수 없음: %1</translation>
     </message>
     <message>
-        <location filename="../app.py" line="437"/>
+        <location filename="../app.py" line="457"/>
         <source>Marks pending: %1</source>
         <translation>전송 대기 중인 출석: %1</translation>
     </message>
     <message>
-        <location filename="../app.py" line="458"/>
+        <location filename="../app.py" line="478"/>
         <source>The server refused a mark (%1: %2); it was moved to the rejected log.</source>
         <translation>서버가 출석 기록을 거부했습니다 (%1: %2). 거부 기록 파일로 옮겼습니다.</translation>
     </message>
     <message>
-        <location filename="../app.py" line="470"/>
+        <location filename="../app.py" line="490"/>
         <source>Cannot save marks</source>
         <translation>출석 기록을 저장할 수 없음</translation>
     </message>
     <message>
-        <location filename="../app.py" line="470"/>
+        <location filename="../app.py" line="490"/>
         <source>The queue of unsent marks cannot be written (%1). Marks are kept in memory only until the server confirms them.</source>
         <translation>보내지 못한 출석 기록의 대기열 파일을 쓸 수 없습니다 (%1). 서버가 확인할 때까지 메모리에만 보관합니다.</translation>
     </message>
     <message>
-        <location filename="../app.py" line="509"/>
+        <location filename="../app.py" line="529"/>
         <source>Marks not sent yet</source>
         <translation>아직 보내지 못한 출석</translation>
     </message>
     <message>
-        <location filename="../app.py" line="509"/>
+        <location filename="../app.py" line="529"/>
         <source>Marks the server has not confirmed yet: %1. They are saved on this computer and will be sent the next time the app starts. Quit anyway?</source>
         <translation>서버가 아직 확인하지 않은 출석 기록: %1. 이 컴퓨터에 저장되어 있으며 다음에 프로그램을 시작할 때 보냅니다. 그래도 종료하시겠습니까?</translation>
     </message>
     <message>
-        <location filename="../app.py" line="536"/>
+        <location filename="../app.py" line="556"/>
         <source>Roll call not finished</source>
         <translation>호명 출석이 끝나지 않음</translation>
     </message>
     <message>
-        <location filename="../app.py" line="536"/>
+        <location filename="../app.py" line="556"/>
         <source>Roll call changes not sent: %1 (press Finish to send them). Quit and discard them?</source>
         <translation>보내지 않은 호명 출석 변경: %1 (보내려면 완료를 누르세요). 버리고 종료하시겠습니까?</translation>
     </message>
     <message>
-        <location filename="../app.py" line="232"/>
+        <location filename="../app.py" line="243"/>
         <source>Report</source>
         <translation>보고서</translation>
     </message>
     <message>
-        <location filename="../app.py" line="237"/>
+        <location filename="../app.py" line="248"/>
         <source>Classroom camera</source>
         <translation>강의실 카메라</translation>
     </message>
     <message>
-        <location filename="../app.py" line="225"/>
+        <location filename="../app.py" line="236"/>
         <source>Enrol</source>
         <translation>얼굴 등록</translation>
     </message>
     <message>
-        <location filename="../app.py" line="374"/>
+        <location filename="../app.py" line="385"/>
         <source>The CA certificate %1 cannot be used (%2): the system&apos;s authorities are trusted instead.</source>
         <translation>CA 인증서 %1을(를) 사용할 수 없어(%2) 대신 시스템의 인증 기관을 신뢰합니다.</translation>
     </message>
     <message>
-        <location filename="../app.py" line="424"/>
+        <location filename="../app.py" line="435"/>
         <source>● No secure connection to %1 (TLS: certificate not trusted?)</source>
         <translation>● %1에 보안 연결을 할 수 없습니다 (TLS: 신뢰할 수 없는 인증서?)</translation>
     </message>
     <message>
-        <location filename="../app.py" line="453"/>
+        <location filename="../app.py" line="473"/>
         <source>A queued mark is not a valid request and can never be sent (%1); it was moved to the rejected log, and the other marks go on.</source>
         <translation>대기 중인 출석 기록이 올바른 요청이 아니어서 보낼 수 없습니다 (%1). 거부 기록 파일로 옮겼으며 다른 기록은 계속 보냅니다.</translation>
     </message>
     <message>
-        <location filename="../app.py" line="482"/>
+        <location filename="../app.py" line="502"/>
         <source>Queue of unsent marks damaged</source>
         <translation>보내지 않은 출석 기록 대기열 손상</translation>
     </message>
     <message>
-        <location filename="../app.py" line="489"/>
+        <location filename="../app.py" line="509"/>
         <source>The queue of unsent marks was damaged. Kept: %1 (they will be sent). Could not be read: %2.</source>
         <translation>보내지 않은 출석 기록 대기열이 손상되었습니다. 보존: %1건 (전송 예정). 읽을 수 없음: %2건.</translation>
     </message>
     <message>
-        <location filename="../app.py" line="494"/>
+        <location filename="../app.py" line="514"/>
         <source>Entries this version cannot send are in %1.</source>
         <translation>이 버전이 보낼 수 없는 항목은 %1에 있습니다.</translation>
     </message>
     <message>
-        <location filename="../app.py" line="498"/>
+        <location filename="../app.py" line="518"/>
         <source>The damaged file is kept as %1.</source>
         <translation>손상된 파일은 %1(으)로 보관했습니다.</translation>
     </message>
     <message>
-        <location filename="../app.py" line="682"/>
+        <location filename="../app.py" line="702"/>
         <source>Another attendance-desktop is already running with the data folder %1 (%2). Only one may run per folder, or the marks they queue would overwrite each other: use the one that runs, or start this one with another ATTENDANCE_DESKTOP_DATA.</source>
         <translation>데이터 폴더 %1을(를) 사용하는 attendance-desktop이 이미 실행 중입니다 (%2). 폴더마다 하나만 실행할 수 있습니다. 그렇지 않으면 대기 중인 출석 기록을 서로 덮어씁니다. 실행 중인 프로그램을 사용하거나, 다른 ATTENDANCE_DESKTOP_DATA로 시작하세요.</translation>
+    </message>
+    <message>
+        <location filename="../app.py" line="442"/>
+        <source> · not encrypted</source>
+        <translation> · 암호화되지 않음</translation>
+    </message>
+    <message>
+        <location filename="../app.py" line="443"/>
+        <source>TLS is off: the client token and the names cross the network in clear. Turn it on in File &gt; Connection settings when the server has a certificate.</source>
+        <translation>TLS가 꺼져 있습니다. 클라이언트 토큰과 이름이 암호화되지 않은 채 네트워크로 전송됩니다. 서버에 인증서가 있으면 파일 &gt; 연결 설정에서 TLS를 켜세요.</translation>
     </message>
 </context>
 <context>

@@ -27,6 +27,7 @@ from client.desktop.app import (
     Options,
     already_running_text,
     install_translators,
+    is_loopback,
     options_from_args,
     parse_args,
 )
@@ -197,6 +198,19 @@ def test_tls_choice_and_ca_file_are_remembered(tmp_path, window_factory):
     again.close()
     plain = window_factory(tls=False)  # for this run only
     assert plain.ssl_context is None
+
+
+def test_an_unencrypted_connection_to_another_machine_is_said(tmp_path, window_factory):
+    assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1")
+    assert not is_loopback("10.20.30.40") and not is_loopback("attendance.example.ac.kr")
+    window = window_factory()
+    assert "not encrypted" not in window.connection_label.text()  # 127.0.0.1: nothing crosses a network
+    window.host = "10.20.30.40"  # what set_server sets (without connecting to it here)
+    window._show_connection("unknown", "10.20.30.40:9009")
+    assert "not encrypted" in window.connection_label.text() and "in clear" in window.connection_label.toolTip()
+    window.ssl_context = ssl.create_default_context()
+    window._show_connection("unknown", "10.20.30.40:9009")
+    assert "not encrypted" not in window.connection_label.text()
 
 
 def test_the_connection_dialog_has_tls_and_refuses_an_unreadable_ca_file(qtbot, tmp_path):
