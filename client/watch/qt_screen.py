@@ -6,7 +6,7 @@ Plugging it in (client/desktop/app.py)::
 
     screen = WatchScreen(host, port, token=token)
     screen.set_lecture("ea0017_1")        # when the app's lecture changes
-    screen.configure_server(host, port, token)  # when the app's server changes
+    screen.configure_server(host, port, token, ssl_context)  # when the app's server changes
     tabs.addTab(screen, screen.tr("Classroom camera"))
     ...
     screen.shutdown()                     # when the window closes
