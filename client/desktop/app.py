@@ -689,8 +689,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         window = MainWindow(options_from_args(args))
     except QueueLocked as exc:
-        QMessageBox.critical(None, "attendance-desktop", already_running_text(exc))
         print(f"attendance-desktop: {exc}", file=sys.stderr)
+        box = QMessageBox(QMessageBox.Critical, "attendance-desktop", already_running_text(exc))
+        box.setTextFormat(Qt.PlainText)  # a folder name is not markup
+        box.exec_()
         return 1
     window.show()
     return app.exec_()

@@ -253,7 +253,7 @@ def test_a_second_app_on_the_same_data_folder_is_refused_and_says_so(qapp, tmp_p
 
     shown = []
     monkeypatch.setenv(prefs_store.DATA_ENV, str(tmp_path / "data"))
-    monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, message: shown.append(message))
+    monkeypatch.setattr(QMessageBox, "exec_", lambda box: shown.append(box.text()))  # not modal in a test
     assert app_main(["--no-camera"]) == 1
     assert shown and "already running" in shown[0]
     first.close()
