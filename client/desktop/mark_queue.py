@@ -495,7 +495,7 @@ class MarkQueue:
             aside = _aside_name(path, "damaged")
             if path == self.path:
                 # The journal is replaced below: keep a copy of it (the old file is moved).
-                aside.write_bytes(path.read_bytes())
+                write_atomically(aside, path.read_bytes())  # 0600, as the journal
             else:
                 os.replace(path, aside)
             report.aside = aside
