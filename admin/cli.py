@@ -13,6 +13,10 @@
     attendance-db [--db-url URL] create-server-account NAME   the server's least-privilege account
     attendance-db [--db-url URL] open-session CODE --start HH:MM --minutes N   a session's times
     attendance-db [--db-url URL] close-session CODE | --due     classroom camera statuses
+    attendance-db [--db-url URL] schedule CODE --weekly "MON 09:00-10:15" --from D --to D [--skip D]
+                                 [--holidays FILE]               the term's sessions
+    attendance-db [--db-url URL] cancel-session CODE DATE [--reason TEXT]   counts for nobody
+    attendance-db [--db-url URL] delete-session CODE DATE        a session made by mistake
 
 Exit status: 0 done, 1 database problem (unreachable, refused, ...), 2 bad input (command line,
 roster file). Errors are one line on stderr, without traceback (``-v`` adds it).
@@ -36,8 +40,9 @@ from pathlib import Path
 import pymysql
 
 from attendance_version import add_version_option
-from db import accounts, backup, clients, privacy, schema
-from db.config_file import ConfigFileError, add_database_arguments, resolve_database_url
+from db import accounts, backup, clients, lectures, privacy, schema, sessions
+from db.campus_clock import CampusClock, session_time_zone
+from db.config_file import ConfigFileError, add_database_arguments, resolve_database_url, resolve_timezone
 from db.connection import (
     DatabaseConnectError,
     DatabaseUrl,
@@ -201,6 +206,51 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_presence_flags(closing)
     closing.set_defaults(run=run_close_session)
+
+    # The term's calendar (docs/maintenance.md, "The term's calendar").
+    schedule_help = (
+        "create a lecture's sessions for the term from its weekly meetings (safe to repeat: existing "
+        "sessions keep their marks and times)"
+    )
+    scheduling = commands.add_parser("schedule", help=schedule_help, description=schedule_help)
+    scheduling.add_argument("code", metavar="LECTURE", help="lecture code, e.g. ea0017_1")
+    scheduling.add_argument(
+        "--weekly",
+        required=True,
+        metavar="MEETINGS",
+        help="e.g. 'MON 09:00-10:15, WED 09:00-10:15' (campus time; at most one meeting a day)",
+    )
+    scheduling.add_argument("--from", dest="first", type=_session_date_arg, required=True, metavar="YYYY-MM-DD")
+    scheduling.add_argument("--to", dest="last", type=_session_date_arg, required=True, metavar="YYYY-MM-DD")
+    scheduling.add_argument(
+        "--skip", type=_session_date_arg, action="append", default=[], metavar="DATE", help="no session on this date"
+    )
+    scheduling.add_argument(
+        "--holidays",
+        type=Path,
+        metavar="FILE",
+        help="UTF-8 text, one 'YYYY-MM-DD [name]' or 'YYYY-MM-DD..YYYY-MM-DD [name]' a line, # for comments",
+    )
+    scheduling.add_argument("--dry-run", action="store_true", help="only print what would be created")
+    scheduling.set_defaults(run=run_schedule)
+
+    cancelling = commands.add_parser(
+        "cancel-session",
+        help="cancel a lecture's session: it counts for nobody in reports and rates; its marks stay",
+    )
+    cancelling.add_argument("code", metavar="LECTURE", help="lecture code, e.g. ea0017_1")
+    cancelling.add_argument("date", type=_session_date_arg, metavar="DATE", help="YYYY-MM-DD")
+    cancelling.add_argument("--reason", help="why (shown to a student checking in)")
+    cancelling.set_defaults(run=run_cancel_session)
+
+    deleting = commands.add_parser(
+        "delete-session",
+        help="delete a session made by mistake, with its camera samples and marks; refused when a "
+        "person's mark is in it (cancel it instead)",
+    )
+    deleting.add_argument("code", metavar="LECTURE", help="lecture code, e.g. ea0017_1")
+    deleting.add_argument("date", type=_session_date_arg, metavar="DATE", help="YYYY-MM-DD")
+    deleting.set_defaults(run=run_delete_session)
     return parser
 
 
@@ -209,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(name)s: %(message)s")
     try:
         args.db_url = resolve_database_url(args.db_url, args.config)  # --db-url > --config > environment
+        args.clock = CampusClock(resolve_timezone(args.timezone, args.config))
     except ConfigFileError as exc:
         return _fail(str(exc), EXIT_INPUT)
     try:
@@ -235,7 +286,7 @@ def run_init(args: argparse.Namespace, url: DatabaseUrl) -> int:
             raise CommandError(str(exc), EXIT_INPUT) from exc
     print(f"database {url.database} already exists" if existed else f"created database {url.database}")
 
-    with open_database(url) as conn, transaction(conn) as cur:
+    with open_database(url, clock=args.clock) as conn, transaction(conn) as cur:
         before = _table_names(cur)
         try:
             statements = init_schema(cur)  # on an empty database only
@@ -252,7 +303,7 @@ def run_init(args: argparse.Namespace, url: DatabaseUrl) -> int:
 
 
 def run_upgrade(args: argparse.Namespace, url: DatabaseUrl) -> int:
-    with open_database(url) as conn:
+    with open_database(url, clock=args.clock) as conn:
         try:
             upgrade(conn, dry_run=args.dry_run, report=print)
         except SchemaError as exc:
@@ -261,7 +312,7 @@ def run_upgrade(args: argparse.Namespace, url: DatabaseUrl) -> int:
 
 
 def run_backup(args: argparse.Namespace, url: DatabaseUrl) -> int:
-    with open_database(url) as conn, transaction(conn) as cur:  # a clear error when unreachable
+    with open_database(url, clock=args.clock) as conn, transaction(conn) as cur:  # a clear error when unreachable
         status = schema.read_status(cur)
     try:
         size = backup.backup(url, args.file, status)
@@ -289,7 +340,7 @@ def run_restore(args: argparse.Namespace, url: DatabaseUrl) -> int:
         raise CommandError(str(exc), EXIT_INPUT) from exc
     except backup.BackupError as exc:
         raise CommandError(str(exc), EXIT_DATABASE) from exc
-    with open_database(url) as conn, transaction(conn) as cur:
+    with open_database(url, clock=args.clock) as conn, transaction(conn) as cur:
         status = schema.read_status(cur)
     print(f"restored {args.file} (made {header.made}) into {url.database}: {status.describe()}")
     if status.state in ("older", "unversioned"):
@@ -306,7 +357,7 @@ def run_import_roster(args: argparse.Namespace, url: DatabaseUrl) -> int:
         raise CommandError(f"cannot read {args.file}: {exc.strerror or exc}", EXIT_INPUT) from exc
     log.info("read %d rows from %s", len(rows), args.file)
 
-    with open_database(url) as conn, transaction(conn) as cur:
+    with open_database(url, clock=args.clock) as conn, transaction(conn) as cur:
         report = import_roster(cur, rows)
     print(f"roster lines read: {len(rows)}")
     for field in dataclasses.fields(report):
@@ -320,7 +371,7 @@ def run_add_client(args: argparse.Namespace, url: DatabaseUrl) -> int:
     except ValueError as exc:
         raise CommandError(str(exc), EXIT_INPUT) from exc
     token = clients.new_token()
-    with open_database(url) as conn, transaction(conn) as cur:
+    with open_database(url, clock=args.clock) as conn, transaction(conn) as cur:
         try:
             new = clients.add_client(cur, args.name, token)
         except clients.ClientExistsError as exc:
@@ -337,7 +388,7 @@ def run_add_client(args: argparse.Namespace, url: DatabaseUrl) -> int:
 
 
 def run_revoke_client(args: argparse.Namespace, url: DatabaseUrl) -> int:
-    with open_database(url) as conn, transaction(conn) as cur:
+    with open_database(url, clock=args.clock) as conn, transaction(conn) as cur:
         client = clients.revoke_client(cur, args.name)
     if client is None:
         raise CommandError(f"no client named {args.name!r} (see: attendance-db list-clients)", EXIT_INPUT)
@@ -346,7 +397,7 @@ def run_revoke_client(args: argparse.Namespace, url: DatabaseUrl) -> int:
 
 
 def run_list_clients(args: argparse.Namespace, url: DatabaseUrl) -> int:
-    with open_database(url) as conn, transaction(conn) as cur:
+    with open_database(url, clock=args.clock) as conn, transaction(conn) as cur:
         rows = clients.list_clients(cur)
     if not rows:
         print("no clients (add one with: attendance-db add-client NAME)")
@@ -372,7 +423,7 @@ def run_forget(args: argparse.Namespace, url: DatabaseUrl) -> int:
         raise CommandError(str(exc), EXIT_INPUT) from exc
     failed: list[str] = []
     try:
-        with open_database(url) as conn, transaction(conn) as cur:
+        with open_database(url, clock=args.clock) as conn, transaction(conn) as cur:
             report = privacy.forget_student(cur, args.student_id, with_history=args.with_history)
     except (CommandError, pymysql.err.MySQLError) as exc:
         detail = describe_error(exc) if isinstance(exc, pymysql.err.MySQLError) else str(exc)
@@ -451,7 +502,7 @@ def run_create_server_account(args: argparse.Namespace, url: DatabaseUrl) -> int
     except ValueError as exc:
         raise CommandError(str(exc), EXIT_INPUT) from exc
     password = clients.new_token()
-    with open_database(url) as conn, transaction(conn) as cur:
+    with open_database(url, clock=args.clock) as conn, transaction(conn) as cur:
         try:
             created = accounts.create_server_account(
                 cur, database=url.database, user=args.name, host=args.host, password=password
@@ -481,8 +532,8 @@ def run_open_session(args: argparse.Namespace, url: DatabaseUrl) -> int:
     if args.minutes <= 0:
         raise CommandError(f"--minutes must be at least 1, not {args.minutes}", EXIT_INPUT)
     code = _lecture_code(args.code)
-    day = args.date or datetime.date.today()
-    with open_database(url) as conn, transaction(conn) as cur:
+    day = args.date or args.clock.today()
+    with open_database(url, clock=args.clock) as conn, transaction(conn) as cur:
         starts_at, ends_at = _camera_call(presence.open_session, cur, code, day, args.start, args.minutes)
     print(f"{code} on {day}: from {starts_at:%H:%M} to {ends_at:%H:%M}")
     return EXIT_OK
@@ -497,8 +548,8 @@ def run_close_session(args: argparse.Namespace, url: DatabaseUrl) -> int:
         settings = PresenceSettings(args.late_after, args.leave_window, args.margin)
     except ValueError as exc:
         raise CommandError(str(exc), EXIT_INPUT) from exc
-    now = datetime.datetime.now()
-    with open_database(url) as conn:
+    now = args.clock.now()
+    with open_database(url, clock=args.clock) as conn:
         if args.due:
             outcomes = presence.close_due_sessions(lambda: transaction(conn), settings, now)
         else:
@@ -524,6 +575,95 @@ def run_close_session(args: argparse.Namespace, url: DatabaseUrl) -> int:
     return EXIT_OK
 
 
+def run_schedule(args: argparse.Namespace, url: DatabaseUrl) -> int:
+    from admin import term_plan
+
+    code = _lecture_code(args.code)
+    try:
+        meetings = term_plan.parse_weekly(args.weekly)
+        holidays = term_plan.read_holidays(args.holidays) if args.holidays else {}
+        plan = term_plan.plan_term(meetings, args.first, args.last, holidays=holidays, skip=args.skip)
+    except term_plan.PlanError as exc:
+        raise CommandError(str(exc), EXIT_INPUT) from exc
+    except OSError as exc:
+        raise CommandError(f"cannot read {args.holidays}: {exc.strerror or exc}", EXIT_INPUT) from exc
+    done: dict[str, list[datetime.date]] = {}
+    with open_database(url, clock=args.clock) as conn, transaction(conn) as cur:
+        lecture = lectures.get_lecture(cur, code)
+        if lecture is None:
+            raise CommandError(f"no lecture {code} (add it with attendance-db import-roster first)", EXIT_INPUT)
+        for planned in plan.sessions:
+            if args.dry_run:
+                existing = sessions.get_calendar_session(cur, lecture.lecture_id, planned.day)
+                what = "would be created" if existing is None else "already there"
+            else:
+                what = sessions.schedule_session(
+                    cur, lecture.lecture_id, planned.day, planned.starts_at, planned.ends_at
+                )
+            done.setdefault(what, []).append(planned.day)
+        if args.dry_run:
+            conn.rollback()
+    first, last = args.first, args.last
+    print(f"{code} from {first} to {last}, {args.weekly.strip()}: {_count(len(plan.sessions), 'session')}")
+    for what, days in done.items():
+        print(f"  {what}: {len(days)}" + (f" ({', '.join(map(str, days))})" if what != sessions.CREATED else ""))
+    for day, why in plan.skipped:
+        print(f"  skipped {day} ({day:%a}): {why}")
+    if args.dry_run:
+        print("dry run: nothing written")
+    return EXIT_OK
+
+
+def _session_of(cur, code: str, day: datetime.date, *, for_update: bool = False):
+    """The lecture and its session on ``day``; CommandError when either is missing."""
+    lecture = lectures.get_lecture(cur, code)
+    if lecture is None:
+        raise CommandError(f"no lecture {code}", EXIT_INPUT)
+    session = sessions.get_calendar_session(cur, lecture.lecture_id, day, for_update=for_update)
+    if session is None:
+        raise CommandError(f"{code} has no session on {day}", EXIT_INPUT)
+    return lecture, session
+
+
+def run_cancel_session(args: argparse.Namespace, url: DatabaseUrl) -> int:
+    code = _lecture_code(args.code)
+    reason = " ".join(args.reason.split()) if args.reason else None
+    if reason is not None and len(reason) > 255:
+        raise CommandError(f"--reason is {len(reason)} characters; at most 255", EXIT_INPUT)
+    with open_database(url, clock=args.clock) as conn, transaction(conn) as cur:
+        _lecture, session = _session_of(cur, code, args.date, for_update=True)
+        cancelled = sessions.cancel_session(cur, session.session_id, reason, args.clock.now())
+        contents = sessions.session_contents(cur, session.session_id)
+    if not cancelled:
+        print(f"{code} on {args.date} was cancelled already ({session.cancelled_at:%Y-%m-%d %H:%M}); nothing changed")
+        return EXIT_OK
+    print(
+        f"cancelled {code} on {args.date}{f' ({reason})' if reason else ''}: it counts for nobody in reports "
+        f"and rates; its {_count(contents.person_marks + contents.camera_marks, 'mark')} stay"
+    )
+    return EXIT_OK
+
+
+def run_delete_session(args: argparse.Namespace, url: DatabaseUrl) -> int:
+    code = _lecture_code(args.code)
+    with open_database(url, clock=args.clock) as conn, transaction(conn) as cur:
+        # The row lock keeps a mark from being added while the session is checked and deleted.
+        _lecture, session = _session_of(cur, code, args.date, for_update=True)
+        try:
+            deleted = sessions.delete_session(cur, session.session_id)
+        except ValueError as exc:
+            raise CommandError(
+                f"{code} on {args.date} holds {exc}: not deleted (attendance-db cancel-session {code} "
+                f"{args.date} takes it out of every rate and keeps the marks)",
+                EXIT_INPUT,
+            ) from exc
+    print(
+        f"deleted {code} on {args.date}, with {_count(deleted.camera_marks, 'camera mark')}, "
+        f"{_count(deleted.samples, 'presence sample')} and {_count(deleted.pending, 'waiting check-in')}"
+    )
+    return EXIT_OK
+
+
 def run_enroll(args: argparse.Namespace, url: DatabaseUrl) -> int:
     # Imported here: encoding faces needs the server's recognition code (dlib, one worker process).
     from db.connection import ConnectionPool
@@ -538,7 +678,7 @@ def run_enroll(args: argparse.Namespace, url: DatabaseUrl) -> int:
         raise CommandError(str(exc), EXIT_INPUT) from exc
     except OSError as exc:
         raise CommandError(f"cannot read {exc.filename}: {exc.strerror}", EXIT_INPUT) from exc
-    with open_database(url):  # a wrong URL is said at once, before the worker loads the models
+    with open_database(url, clock=args.clock):  # a wrong URL is said at once, before the worker loads the models
         pass
     progress = EncodingProgress(len(images), lambda line: print(line, file=sys.stderr, flush=True))
     db = ConnectionPool(url)
@@ -636,8 +776,11 @@ def _count(number: int, noun: str) -> str:
 
 
 @contextlib.contextmanager
-def open_database(url: DatabaseUrl, *, select_database: bool = True) -> Iterator[pymysql.connections.Connection]:
-    """A connection, closed at the end; failing to connect becomes a one-line CommandError."""
+def open_database(
+    url: DatabaseUrl, *, select_database: bool = True, clock: CampusClock | None = None
+) -> Iterator[pymysql.connections.Connection]:
+    """A connection, closed at the end; failing to connect becomes a one-line CommandError.
+    With ``clock``, its MySQL session is in campus time (CURRENT_TIMESTAMP, CURRENT_DATE)."""
     log.info("connecting to %s", url)
     try:
         conn = connect(url, database=select_database)
@@ -645,6 +788,9 @@ def open_database(url: DatabaseUrl, *, select_database: bool = True) -> Iterator
         log.debug("connection failed", exc_info=True)
         raise CommandError(str(exc), EXIT_DATABASE) from exc  # one line, never the password
     try:
+        if clock is not None:
+            with transaction(conn) as cur:
+                session_time_zone(cur, clock)
         yield conn
     finally:
         conn.close()

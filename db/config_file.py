@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from db.campus_clock import zone_problem
 from db.connection import DB_URL_ENV, DEFAULT_DB_URL, url_from_env
 
 #: The kinds of values a key may hold: str, int, float (an integer is accepted), bool, Path (a
@@ -30,7 +31,7 @@ from db.connection import DB_URL_ENV, DEFAULT_DB_URL, url_from_env
 Kinds = Mapping[str, Mapping[str, type]]
 
 #: What attendance-db and attendance-report read from the file.
-DATABASE_KEYS: Kinds = {"database": {"url": str}}
+DATABASE_KEYS: Kinds = {"database": {"url": str}, "clock": {"timezone": str}}
 
 
 class ConfigFileError(ValueError):
@@ -107,12 +108,32 @@ def add_database_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="TOML file with a [database] url, e.g. the server's (docs/deploy.md)",
     )
+    parser.add_argument(
+        "--timezone",
+        metavar="ZONE",
+        help="the campus time zone, e.g. Asia/Seoul: what today is, and the database session's zone "
+        "(default: the --config file's [clock] timezone, else this machine's)",
+    )
 
 
 def resolve_database_url(flag: str | None, config: Path | None) -> str:
     """:func:`pick_database_url` for attendance-db and attendance-report (reads ``config``)."""
     tables = read_config(config, DATABASE_KEYS, other_tables=True) if config is not None else {}
     return pick_database_url(flag, tables, url_from_env())
+
+
+def resolve_timezone(flag: str | None, config: Path | None) -> str | None:
+    """The campus time zone for attendance-db and attendance-report: --timezone, else the
+    ``--config`` file's [clock] timezone, else None (this machine's zone).
+
+    :raises ConfigFileError: not a known time zone (naming where it came from)."""
+    tables = read_config(config, DATABASE_KEYS, other_tables=True) if config is not None else {}
+    zone, source = (
+        (flag, "--timezone") if flag else (tables.get("clock", {}).get("timezone"), f"{config}: clock.timezone")
+    )
+    if zone is not None and (problem := zone_problem(zone)):
+        raise ConfigFileError(f"{source}: {problem}")
+    return zone
 
 
 def mask_password(url: str) -> str:

@@ -5,7 +5,8 @@
 The database does the work: three queries (sessions with their totals, students with their
 totals, the cells) share one common table expression, ``cells`` below, which applies the cell
 rules of reports/domain.py. Python only places the cells in the matrix. The views in
-db/schema.sql apply the same rules with late_weight 0.5.
+db/schema.sql apply the same rules with late_weight 0.5. A cancelled session
+(``attendance-db cancel-session``) is in neither: it counts for nobody.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ WITH cells AS (
                ELSE 'absent'
            END AS state
     FROM enrollments e
-    JOIN class_sessions s ON s.lecture_id = e.lecture_id
+    JOIN class_sessions s ON s.lecture_id = e.lecture_id AND s.cancelled_at IS NULL
     LEFT JOIN attendance a ON a.session_id = s.session_id AND a.student_id = e.student_id
     WHERE e.lecture_id = %(lecture_id)s
       AND s.session_date BETWEEN %(date_from)s AND %(date_to)s
@@ -74,6 +75,7 @@ _SESSIONS = (
 FROM class_sessions s
 LEFT JOIN cells c ON c.session_id = s.session_id
 WHERE s.lecture_id = %(lecture_id)s
+  AND s.cancelled_at IS NULL
   AND s.session_date BETWEEN %(date_from)s AND %(date_to)s
 GROUP BY s.session_id, s.session_date, s.closed_at
 ORDER BY s.session_date

@@ -44,14 +44,22 @@ CREATE TABLE IF NOT EXISTS enrollments (
     CONSTRAINT fk_enrollments_student FOREIGN KEY (student_id) REFERENCES students (student_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
--- One row per lecture per day it meets.
+-- One row per lecture per day it meets (at most one session a day: a lecture meeting twice a
+-- day is two lectures). Times are campus time (db/campus_clock.py).
+-- scheduled: made by `attendance-db schedule` (the term's calendar), else by a first mark,
+--   a first camera sample or open-session.
+-- cancelled_at, cancel_reason: `attendance-db cancel-session`; a cancelled session counts for
+--   nobody (reports, rates, views) and its marks stay.
 CREATE TABLE IF NOT EXISTS class_sessions (
-    session_id    INT       NOT NULL AUTO_INCREMENT,
-    lecture_id    INT       NOT NULL,
-    session_date  DATE      NOT NULL,
-    starts_at     DATETIME  NULL,
-    ends_at       DATETIME  NULL,
-    closed_at     DATETIME  NULL,
+    session_id     INT           NOT NULL AUTO_INCREMENT,
+    lecture_id     INT           NOT NULL,
+    session_date   DATE          NOT NULL,
+    starts_at      DATETIME      NULL,
+    ends_at        DATETIME      NULL,
+    closed_at      DATETIME      NULL,
+    scheduled      TINYINT(1)    NOT NULL DEFAULT 0,
+    cancelled_at   DATETIME      NULL,
+    cancel_reason  VARCHAR(255)  NULL,
     PRIMARY KEY (session_id),
     UNIQUE KEY uq_sessions_lecture_date (lecture_id, session_date),
     CONSTRAINT fk_sessions_lecture FOREIGN KEY (lecture_id) REFERENCES lectures (lecture_id)
@@ -158,7 +166,7 @@ CREATE TABLE IF NOT EXISTS presence_sightings (
 --   SELECT * FROM attendance_summary_v WHERE lecture_code = 'ea0017_1' ORDER BY student_id
 -- db/reports.py applies the same rules with a configurable late weight.
 --
--- attendance_sessions_v: one row per (lecture, session, enrolled student).
+-- attendance_sessions_v: one row per (lecture, session not cancelled, enrolled student).
 -- status: the mark's status when there is a mark; else 'not_enrolled' (session before the
 --   enrollment date), 'unmarked' (session still open: closed_at NULL, dated today or later),
 --   or 'absent' (the student was not marked).
@@ -168,12 +176,15 @@ CREATE TABLE IF NOT EXISTS presence_sightings (
 -- of them, still uncertain after another try, waits here for the professor, who confirms it as
 -- a student (then marked with source checkin) or rejects it. Candidates: the students it may be,
 -- with the face's distance to each.
+-- kind: 'uncertain' (the above), or 'late': a recognized student's check-in after the session
+--   closed (the student was told to see the professor; the one candidate is that student).
 CREATE TABLE IF NOT EXISTS pending_checkins (
     pending_id           BIGINT       NOT NULL AUTO_INCREMENT,
     session_id           INT          NOT NULL,
     requested_at         DATETIME(3)  NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
     client_name          VARCHAR(100) NOT NULL,
     frames               SMALLINT     NOT NULL,
+    kind                 ENUM('uncertain', 'late') NOT NULL DEFAULT 'uncertain',
     resolution           ENUM('confirmed', 'rejected') NULL,
     resolved_student_id  CHAR(9)      NULL,
     resolved_by          VARCHAR(100) NULL,
@@ -215,7 +226,7 @@ SELECT l.lecture_id, l.code AS lecture_code, s.session_id, s.session_date,
 FROM enrollments e
 JOIN lectures l ON l.lecture_id = e.lecture_id
 JOIN students st ON st.student_id = e.student_id
-JOIN class_sessions s ON s.lecture_id = e.lecture_id
+JOIN class_sessions s ON s.lecture_id = e.lecture_id AND s.cancelled_at IS NULL
 LEFT JOIN attendance a ON a.session_id = s.session_id AND a.student_id = e.student_id;
 
 -- attendance_summary_v: one row per (lecture, enrolled student), also when the lecture has no

@@ -17,6 +17,7 @@ from typing import cast
 import pymysql
 
 from db import encodings as db_encodings
+from db.campus_clock import DEFAULT_MAX_CLOCK_SKEW_MINUTES, CampusClock
 from db.connection import UNAVAILABLE_ERRORS, ConnectionPool, DatabaseConnectError, DatabaseUrl, transaction
 from db.schema import read_status
 from protocol.framed import DEFAULT_MAX_FRAME_BYTES
@@ -93,6 +94,13 @@ class ServerConfig:
     presence: PresenceSettings = PresenceSettings()
     #: Seconds between two checks for sessions past their scheduled end (0: never close them).
     close_due_every: float = 60.0
+    #: The campus time zone (IANA name; None: the server's own), db/campus_clock.py.
+    timezone: str | None = None
+    #: Minutes a client's timestamp may be away from the server's clock (else clock_skew).
+    max_clock_skew: float = DEFAULT_MAX_CLOCK_SKEW_MINUTES
+    #: Accept client timestamps however far from the server's clock, and let a camera sample's
+    #: own time pick its session: only for replaying recorded lectures (and tests).
+    trust_client_clocks: bool = False
 
 
 class AttendanceServer(socketserver.TCPServer):
@@ -155,6 +163,8 @@ class AttendanceApp:
 
     def __init__(self, config: ServerConfig):
         self.config = config
+        #: Campus time: which session a request belongs to, and the database sessions' zone.
+        self.clock = CampusClock(config.timezone)
         self.recognizer: RecognitionPool | None = None
         self.db: ConnectionPool | None = None
         self.service: AttendanceService | None = None
@@ -201,6 +211,7 @@ class AttendanceApp:
                 rules=DecisionRules(ceiling=config.threshold),
                 evidence=self.evidence,
                 keep_enrolment_photos=config.keep_enrolment_photos,
+                clock=self.clock,
             )
             gallery = self.service.reload_gallery()
             log.info("gallery: %d encodings of %d students", len(gallery), len(gallery.student_ids))
@@ -212,7 +223,12 @@ class AttendanceApp:
                 time.monotonic() - started,
                 own_work,
             )
-            presence = PresenceService(self.db, config.presence)
+            presence = PresenceService(
+                self.db,
+                config.presence,
+                clock=self.clock,
+                max_clock_skew=None if config.trust_client_clocks else config.max_clock_skew,
+            )
             camera = CameraService(self.service, presence)
             self.server = AttendanceServer(config, self.service, camera, TokenChecker(self.db), tls_context)
             if config.close_due_every:  # close camera sessions at their scheduled end
@@ -226,6 +242,14 @@ class AttendanceApp:
         self._maintenance = threading.Thread(target=self._maintain, name="maintenance", daemon=True)
         self._maintenance.start()
         log.info("listening on %s:%d (gallery loaded: %d students)", *self.address, len(gallery.student_ids))
+        log.info(
+            "campus time: %s, now %s; client clocks: %s",
+            self.clock.describe(),
+            self.clock.now().isoformat(sep=" ", timespec="seconds"),
+            "trusted (--trust-client-clocks)"
+            if config.trust_client_clocks
+            else f"refused beyond {config.max_clock_skew:g} minutes",
+        )
         log.info(
             "framed protocol: %s, %s; 2019 payloads: %s; limits: %d connections, %g requests/s "
             "(burst %d), %d-byte frames, %d-pixel images, %g s idle; evidence: %s",
@@ -273,7 +297,7 @@ class AttendanceApp:
         """The connection pool, its first connection made: a database that cannot be reached (or
         refuses the login) is a one-line StartupError, e.g. ``cannot connect to MySQL at HOST:PORT:
         Connection refused``."""
-        pool = ConnectionPool(self.config.db_url)
+        pool = ConnectionPool(self.config.db_url, time_zone=self.clock.utc_offset)
         try:
             with pool.connection():
                 pass  # kept in the pool for what follows

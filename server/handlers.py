@@ -475,6 +475,7 @@ class FramedSession:
                     c.client_name,
                     c.frames,
                     wire_candidates(c.candidates),
+                    c.kind,
                 )
                 for c in listed.checkins
             ),
@@ -518,7 +519,7 @@ class FramedSession:
             client_name=self.identified_client,
         )
         return framed.PresenceResponse(
-            req.request_id, outcome.sample_id, outcome.session_date.isoformat(), outcome.closed
+            req.request_id, outcome.sample_id, outcome.session_date.isoformat(), outcome.closed, outcome.warning
         )
 
     def _close_session(self, req: framed.CloseSessionRequest):

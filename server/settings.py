@@ -16,6 +16,7 @@ The config file's layout (docs/deploy.md, deploy/server.toml.example)::
     [legacy]    from (list), enabled (false: --no-legacy)        (--legacy-from, --no-legacy)
     [privacy]   keep-evidence, evidence-days, keep-enrolment-photos
     [camera]    late-after, leave-window, close-margin, close-due-every
+    [clock]     timezone, max-clock-skew, trust-client-clocks
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from db.campus_clock import MAX_CLOCK_SKEW_RANGE, zone_problem
 from db.config_file import mask_password, toml_value
 from db.connection import DB_URL_ENV, DEFAULT_DB_URL, DatabaseUrl, DatabaseUrlError, hide_password
 from server.app import ServerConfig
@@ -111,6 +113,10 @@ def _log_level(value: str) -> str | None:
 
 
 _MINUTES = _between(*MINUTES_RANGE)
+
+
+def _time_zone(value: str) -> str | None:
+    return zone_problem(value)
 
 
 def _camera(name: str, flag: str, key: str, help: str) -> Setting:
@@ -308,6 +314,37 @@ SETTINGS: tuple[Setting, ...] = (
         metavar="S",
     ),
     Setting("log_level", "--log-level", "server", "log-level", str, "INFO", "log level", _log_level),
+    _server(
+        "timezone",
+        "--timezone",
+        "clock",
+        "timezone",
+        str,
+        "the campus time zone (IANA name, e.g. Asia/Seoul): which session a mark or camera sample "
+        "belongs to, and every date and time stored and shown",
+        _time_zone,
+        metavar="ZONE",
+        unset="the server's own time zone",
+    ),
+    _server(
+        "max_clock_skew",
+        "--max-clock-skew",
+        "clock",
+        "max-clock-skew",
+        float,
+        "refuse a client timestamp (a camera sample's time) further than this from the server's clock",
+        _between(*MAX_CLOCK_SKEW_RANGE),
+        metavar="MIN",
+    ),
+    _server(
+        "trust_client_clocks",
+        "--trust-client-clocks",
+        "clock",
+        "trust-client-clocks",
+        bool,
+        "accept client timestamps however far from the server's clock, a camera sample's own time "
+        "picking its session: only for replaying recorded lectures",
+    ),
 )
 
 #: The file's keys and kinds, for db.config_file.read_config.
@@ -320,6 +357,7 @@ TABLES = {
     "legacy": "the 2019 clients: no token, no TLS (docs/deploy.md, 4)",
     "privacy": "camera frames and enrolment photos (docs/privacy.md)",
     "camera": "classroom camera rules, in minutes (docs/camera.md)",
+    "clock": "campus time and client clocks (docs/deploy.md, 6)",
 }
 
 #: The file's keys and kinds, for db.config_file.read_config.

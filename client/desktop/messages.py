@@ -57,6 +57,12 @@ def failure_text(code: str, detail: str, address: str) -> str:
         ),
         ErrorCode.BUSY: QCoreApplication.translate("Messages", "The server is busy; try again in a moment."),
         ErrorCode.DIFFERENT_PEOPLE: QCoreApplication.translate("Messages", "The pictures show more than one person."),
+        ErrorCode.SESSION_CLOSED: QCoreApplication.translate(
+            "Messages", "The session is closed: nothing was marked. Please see the professor."
+        ),
+        ErrorCode.CLOCK_SKEW: QCoreApplication.translate(
+            "Messages", "This PC's clock or time zone differs from the server's; set it right."
+        ),
     }
     text = known.get(code, QCoreApplication.translate("Messages", "The server answered with an error."))
     return f"{text} ({code}: {detail})" if detail else text

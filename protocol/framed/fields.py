@@ -22,13 +22,17 @@ from protocol.framed.checks import Check
 _CHECK = "check"
 _ITEM_TYPE = "item_type"
 _BLOB = "blob"
+_OMIT_DEFAULT = "omit_default"
 #: Kinds of blob field.
 IMAGE, IMAGES = "image", "images"
 
 
-def checked(check: Check, default: Any = dataclasses.MISSING, *, repr: bool = True) -> Any:
-    """A field sent in the JSON header, checked by ``check``."""
-    return dataclasses.field(default=default, repr=repr, metadata={_CHECK: check})
+def checked(check: Check, default: Any = dataclasses.MISSING, *, repr: bool = True, omit_default: bool = False) -> Any:
+    """A field sent in the JSON header, checked by ``check``. ``omit_default``: left out of the
+    header while it has its default, so that a field added to a message later leaves the bytes
+    of the messages without it as they were."""
+    metadata = {_CHECK: check, _OMIT_DEFAULT: True} if omit_default else {_CHECK: check}
+    return dataclasses.field(default=default, repr=repr, metadata=metadata)
 
 
 def items(
@@ -67,20 +71,22 @@ class Layout:
 
     ``checks``: every field but ``request_id``, in order, with its check; ``header``: the names
     sent in the JSON header, in order; ``item_types``: list fields -> item class; ``blob``: the
-    blob field's name and kind (IMAGE or IMAGES), or None.
+    blob field's name and kind (IMAGE or IMAGES), or None; ``omitted_defaults``: header fields
+    left out while they have their default -> that default.
     """
 
     checks: tuple[tuple[str, Check], ...]
     header: tuple[str, ...]
     item_types: dict[str, type]
     blob: tuple[str, str] | None
+    omitted_defaults: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 @functools.cache
 def layout(cls: type) -> Layout:
     """The :class:`Layout` of a dataclass declared with the helpers above. A field without a
     check (other than ``request_id``) is a mistake in the declaration: TypeError."""
-    field_checks, header, item_types, blob = [], [], {}, None
+    field_checks, header, item_types, blob, omitted = [], [], {}, None, {}
     for f in dataclasses.fields(cls):
         if f.name == "request_id":
             continue
@@ -93,9 +99,11 @@ def layout(cls: type) -> Layout:
             blob = (f.name, f.metadata[_BLOB])
             continue
         header.append(f.name)
+        if f.metadata.get(_OMIT_DEFAULT):
+            omitted[f.name] = f.default
         if _ITEM_TYPE in f.metadata:
             item_types[f.name] = f.metadata[_ITEM_TYPE]
-    return Layout(tuple(field_checks), tuple(header), item_types, blob)
+    return Layout(tuple(field_checks), tuple(header), item_types, blob, omitted)
 
 
 def validated(obj: Any) -> Any:

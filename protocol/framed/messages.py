@@ -77,6 +77,8 @@ MAX_ENROLL_PHOTOS = 10
 DECISIONS = ("accepted", "uncertain", "unknown")
 #: What a professor decides about an uncertain check-in.
 RESOLUTIONS = ("confirmed", "rejected")
+#: Kinds of check-in waiting for the professor (PendingCheckin.kind).
+PENDING_KINDS = ("uncertain", "late")
 #: Why an enrolment photo is refused (EnrolledPhoto.problem).
 ENROLL_PROBLEMS = ("no_face", "several_faces", "unlike_student", "like_other_student", "bad_image")
 #: A cell of a report row (docs/reports.md): a status letter (P present, L late, A absent or not
@@ -301,6 +303,10 @@ class PendingCheckin:
     client_name: str = checked(checks.text)
     frames: int = checked(_count)
     candidates: tuple[Candidate, ...] = items(Candidate)
+    #: "uncertain" (the face may be one of the candidates), or "late": a recognized student's
+    #: check-in after the session closed (one candidate: that student), who was told to see the
+    #: professor. Sent only when "late".
+    kind: str = checked(checks.one_of(PENDING_KINDS), "uncertain", omit_default=True)
 
 
 # -- connection ------------------------------------------------------------------------------
@@ -559,13 +565,16 @@ class PresenceRequest:
 @dataclass(frozen=True)
 class PresenceResponse:
     """op "presence_recorded": the sample's ID and session; ``closed`` when that session was
-    closed already (the sample is kept and counts if the session is closed again)."""
+    closed already (the sample is kept and counts if the session is closed again).
+    ``warning``: the sample is outside every session's window (before its start, after its
+    end, a cancelled session, a day without a scheduled session); sent only when there is one."""
 
     op: ClassVar[str] = "presence_recorded"
     request_id: int
     sample_id: int = checked(_count)
     session_date: str = checked(checks.iso_date)
     closed: bool = checked(checks.flag)
+    warning: str | None = checked(_optional_text, None, omit_default=True)
 
 
 @request

@@ -144,6 +144,8 @@ def test_print_config_shows_the_merged_settings_as_a_config_file_with_the_passwo
         ("[server]\nprot = 9009\n", "unknown key server.prot"),
         ("[limits]\nburst = 'many'\n", "limits.burst: must be a whole number"),
         ("[server]\nthreshold = 5\n", "server.threshold: must be in (0, 2], not 5"),
+        ("[clock]\ntimezone = 'Asia/Busan'\n", "clock.timezone: not a known IANA time zone such as Asia/Seoul"),
+        ("[clock]\nmax-clock-skew = -1\n", "clock.max-clock-skew: must be 0-1440, not -1"),
     ],
 )
 def test_a_bad_config_file_is_one_line_naming_the_file_and_the_key(tmp_path, text, message):
@@ -153,6 +155,18 @@ def test_a_bad_config_file_is_one_line_naming_the_file_and_the_key(tmp_path, tex
     assert result.returncode == 2
     assert f"{config}: {message}" in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_attendance_db_and_report_refuse_an_unknown_time_zone_in_one_line(tmp_path):
+    config = tmp_path / "server.toml"
+    config.write_text("[clock]\ntimezone = 'Seoul'\n", encoding="utf-8")
+    for command in (
+        ["admin", "--config", str(config), "list-clients"],
+        ["reports", "--timezone", "KST", "--lecture", "ea0017_1"],
+    ):
+        result = run(*command)
+        assert result.returncode == 2, result.stderr
+        assert "not a known IANA time zone" in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
 def test_a_missing_config_file_is_refused():

@@ -628,6 +628,16 @@ Face check-in for the classroom PC and roll call for the professor.</source>
         <translation>● %1에 보안 연결을 할 수 없습니다 (TLS: 신뢰할 수 없는 인증서?)</translation>
     </message>
     <message>
+        <location filename="../app.py" line="442"/>
+        <source> · not encrypted</source>
+        <translation> · 암호화되지 않음</translation>
+    </message>
+    <message>
+        <location filename="../app.py" line="443"/>
+        <source>TLS is off: the client token and the names cross the network in clear. Turn it on in File &gt; Connection settings when the server has a certificate.</source>
+        <translation>TLS가 꺼져 있습니다. 클라이언트 토큰과 이름이 암호화되지 않은 채 네트워크로 전송됩니다. 서버에 인증서가 있으면 파일 &gt; 연결 설정에서 TLS를 켜세요.</translation>
+    </message>
+    <message>
         <location filename="../app.py" line="473"/>
         <source>A queued mark is not a valid request and can never be sent (%1); it was moved to the rejected log, and the other marks go on.</source>
         <translation>대기 중인 출석 기록이 올바른 요청이 아니어서 보낼 수 없습니다 (%1). 거부 기록 파일로 옮겼으며 다른 기록은 계속 보냅니다.</translation>
@@ -653,19 +663,9 @@ Face check-in for the classroom PC and roll call for the professor.</source>
         <translation>손상된 파일은 %1(으)로 보관했습니다.</translation>
     </message>
     <message>
-        <location filename="../app.py" line="702"/>
+        <location filename="../app.py" line="704"/>
         <source>Another attendance-desktop is already running with the data folder %1 (%2). Only one may run per folder, or the marks they queue would overwrite each other: use the one that runs, or start this one with another ATTENDANCE_DESKTOP_DATA.</source>
         <translation>데이터 폴더 %1을(를) 사용하는 attendance-desktop이 이미 실행 중입니다 (%2). 폴더마다 하나만 실행할 수 있습니다. 그렇지 않으면 대기 중인 출석 기록을 서로 덮어씁니다. 실행 중인 프로그램을 사용하거나, 다른 ATTENDANCE_DESKTOP_DATA로 시작하세요.</translation>
-    </message>
-    <message>
-        <location filename="../app.py" line="442"/>
-        <source> · not encrypted</source>
-        <translation> · 암호화되지 않음</translation>
-    </message>
-    <message>
-        <location filename="../app.py" line="443"/>
-        <source>TLS is off: the client token and the names cross the network in clear. Turn it on in File &gt; Connection settings when the server has a certificate.</source>
-        <translation>TLS가 꺼져 있습니다. 클라이언트 토큰과 이름이 암호화되지 않은 채 네트워크로 전송됩니다. 서버에 인증서가 있으면 파일 &gt; 연결 설정에서 TLS를 켜세요.</translation>
     </message>
 </context>
 <context>
@@ -721,7 +721,7 @@ Face check-in for the classroom PC and roll call for the professor.</source>
         <translation>서버 내부 오류가 발생했습니다.</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="61"/>
+        <location filename="../messages.py" line="67"/>
         <source>The server answered with an error.</source>
         <translation>서버가 오류로 응답했습니다.</translation>
     </message>
@@ -746,6 +746,16 @@ Face check-in for the classroom PC and roll call for the professor.</source>
         <translation>사진에 두 사람 이상이 있습니다.</translation>
     </message>
     <message>
+        <location filename="../messages.py" line="60"/>
+        <source>The session is closed: nothing was marked. Please see the professor.</source>
+        <translation>수업이 끝나 출석이 기록되지 않았습니다. 교수님께 말씀하세요.</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="63"/>
+        <source>This PC&apos;s clock or time zone differs from the server&apos;s; set it right.</source>
+        <translation>이 PC의 시계나 시간대가 서버와 다릅니다. 바르게 맞추세요.</translation>
+    </message>
+    <message>
         <location filename="../messages.py" line="24"/>
         <source>No secure connection to %1 (%2): check the TLS settings and the CA certificate.</source>
         <translation>%1에 보안 연결을 할 수 없습니다 (%2). TLS 설정과 CA 인증서를 확인하세요.</translation>
@@ -759,27 +769,37 @@ Face check-in for the classroom PC and roll call for the professor.</source>
 <context>
     <name>PendingModel</name>
     <message>
-        <location filename="../pending_model.py" line="71"/>
+        <location filename="../pending_model.py" line="94"/>
+        <source>This student checked in after the session closed; confirm to mark them (e.g. late).</source>
+        <translation>수업이 끝난 뒤 출석한 학생입니다. 확인하면 출석(예: 지각)으로 기록됩니다.</translation>
+    </message>
+    <message>
+        <location filename="../pending_model.py" line="109"/>
+        <source>Late check-in, after the close: %s</source>
+        <translation>수업 종료 후 출석 시도: %s</translation>
+    </message>
+    <message>
+        <location filename="../pending_model.py" line="73"/>
         <source>Time</source>
         <translation>시각</translation>
     </message>
     <message>
-        <location filename="../pending_model.py" line="72"/>
+        <location filename="../pending_model.py" line="74"/>
         <source>May be (nearest first)</source>
         <translation>후보 (가까운 순)</translation>
     </message>
     <message>
-        <location filename="../pending_model.py" line="73"/>
+        <location filename="../pending_model.py" line="75"/>
         <source>Frames</source>
         <translation>프레임</translation>
     </message>
     <message>
-        <location filename="../pending_model.py" line="74"/>
+        <location filename="../pending_model.py" line="76"/>
         <source>From</source>
         <translation>보낸 PC</translation>
     </message>
     <message>
-        <location filename="../pending_model.py" line="92"/>
+        <location filename="../pending_model.py" line="96"/>
         <source>The students this face is near, with the face distance (smaller: more alike). Look at the student, then confirm or reject.</source>
         <translation>이 얼굴과 가까운 학생과 얼굴 거리입니다 (작을수록 닮음). 학생을 직접 보고 확인하거나 거부하세요.</translation>
     </message>
@@ -1354,6 +1374,11 @@ Start with --camera N, --video FILE or --images DIR.</source>
 <context>
     <name>WatchScreen</name>
     <message>
+        <location filename="../../watch/qt_screen.py" line="232"/>
+        <source> (warning: %s)</source>
+        <translation> (경고: %s)</translation>
+    </message>
+    <message>
         <location filename="../../watch/qt_screen.py" line="175"/>
         <source>Sample failed: %s</source>
         <translation>샘플 실패: %s</translation>
@@ -1374,107 +1399,107 @@ Start with --camera N, --video FILE or --images DIR.</source>
         <translation>기록 주체: %s</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="255"/>
+        <location filename="../../watch/qt_screen.py" line="259"/>
         <source>Session closed: present %d, late %d, left early %d, absent %d; kept %d marks by people</source>
         <translation>수업 종료: 출석 %d, 지각 %d, 조퇴 %d, 결석 %d; 사람이 남긴 기록 %d건 유지</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="295"/>
+        <location filename="../../watch/qt_screen.py" line="299"/>
         <source>Start</source>
         <translation>시작</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="267"/>
+        <location filename="../../watch/qt_screen.py" line="271"/>
         <source>Stopped</source>
         <translation>중지됨</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="268"/>
+        <location filename="../../watch/qt_screen.py" line="272"/>
         <source>Finished after %d samples</source>
         <translation>샘플 %d개 후 종료</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="275"/>
+        <location filename="../../watch/qt_screen.py" line="279"/>
         <source>Camera</source>
         <translation>카메라</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="275"/>
+        <location filename="../../watch/qt_screen.py" line="279"/>
         <source>Video file</source>
         <translation>동영상 파일</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="279"/>
+        <location filename="../../watch/qt_screen.py" line="283"/>
         <source>recorded lecture (.mp4, .avi)</source>
         <translation>녹화된 강의 (.mp4, .avi)</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="280"/>
+        <location filename="../../watch/qt_screen.py" line="284"/>
         <source>Browse...</source>
         <translation>찾아보기...</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="294"/>
+        <location filename="../../watch/qt_screen.py" line="298"/>
         <source> s</source>
         <translation> 초</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="297"/>
+        <location filename="../../watch/qt_screen.py" line="301"/>
         <source>Close session</source>
         <translation>수업 종료</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="301"/>
+        <location filename="../../watch/qt_screen.py" line="305"/>
         <source>every</source>
         <translation>간격</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="311"/>
+        <location filename="../../watch/qt_screen.py" line="315"/>
         <source>No picture yet</source>
         <translation>아직 화면이 없습니다</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="316"/>
+        <location filename="../../watch/qt_screen.py" line="320"/>
         <source>Student ID</source>
         <translation>학번</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="316"/>
+        <location filename="../../watch/qt_screen.py" line="320"/>
         <source>Name</source>
         <translation>이름</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="316"/>
+        <location filename="../../watch/qt_screen.py" line="320"/>
         <source>Seen</source>
         <translation>확인 시각</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="316"/>
+        <location filename="../../watch/qt_screen.py" line="320"/>
         <source>Status</source>
         <translation>상태</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="338"/>
+        <location filename="../../watch/qt_screen.py" line="342"/>
         <source>Recorded lecture</source>
         <translation>녹화된 강의</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="338"/>
+        <location filename="../../watch/qt_screen.py" line="342"/>
         <source>Videos (*.mp4 *.avi *.mkv *.mov)</source>
         <translation>동영상 (*.mp4 *.avi *.mkv *.mov)</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="361"/>
+        <location filename="../../watch/qt_screen.py" line="365"/>
         <source>Server: %s</source>
         <translation>서버: %s</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="229"/>
+        <location filename="../../watch/qt_screen.py" line="232"/>
         <source>Sample %d at %s: %d faces, %d known, %d uncertain, %d encoded</source>
         <translation>샘플 %d (%s): 얼굴 %d개, 인식 %d명, 불확실 %d명, 인코딩 %d개</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="323"/>
+        <location filename="../../watch/qt_screen.py" line="327"/>
         <source>Green: recognized. Amber: uncertain, not counted as seen. Red: unknown.</source>
         <translation>초록: 인식됨. 주황: 불확실(출석으로 세지 않음). 빨강: 알 수 없음.</translation>
     </message>
