@@ -5,9 +5,12 @@
     attendance-db [--db-url URL] backup FILE                  dump the tables, with the schema version
     attendance-db [--db-url URL] restore FILE                 replace the tables with a backup's
     attendance-db [--db-url URL] [-v] import-roster FILE.csv  add lectures, students, enrollments
-    attendance-db [--db-url URL] add-client NAME              register a client, print its token
+    attendance-db [--db-url URL] add-client NAME --role ROLE [--lecture CODE ...]
+                                                              register a client, print its token
+    attendance-db [--db-url URL] set-role NAME --role ROLE [--lecture CODE ...]
+                                                              another role for a client, same token
     attendance-db [--db-url URL] revoke-client NAME           refuse that client from now on
-    attendance-db [--db-url URL] list-clients                 every client, active or revoked
+    attendance-db [--db-url URL] list-clients                 every client: role, lectures, state
     attendance-db [--db-url URL] forget STUDENT_ID            delete a student's biometric data
     attendance-db [--db-url URL] enroll STUDENT_ID PHOTO...   store a student's face encodings
     attendance-db [--db-url URL] create-server-account NAME   the server's least-privilege account
@@ -127,7 +130,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="register a classroom PC or professor's app; print its token once (stdout)",
     )
     add.add_argument("name", help="1-64 letters, digits, '_', '.', '-' (e.g. room-e203)")
+    _add_role_arguments(add)
     add.set_defaults(run=run_add_client)
+
+    set_role = commands.add_parser(
+        "set-role", help="give a client another role and lectures (it keeps its token; in effect within seconds)"
+    )
+    set_role.add_argument("name")
+    _add_role_arguments(set_role)
+    set_role.set_defaults(run=run_set_role)
 
     revoke = commands.add_parser("revoke-client", help="refuse this client's token from its next connection")
     revoke.add_argument("name")
@@ -365,25 +376,72 @@ def run_import_roster(args: argparse.Namespace, url: DatabaseUrl) -> int:
     return EXIT_OK
 
 
+def _add_role_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--role",
+        required=True,
+        choices=clients.ROLES,
+        help="kiosk: face check-ins, rosters; camera: attendance-watch; professor: roll call, manual marks, "
+        "uncertain check-ins, closing sessions, reports; admin: everything (docs/deploy.md, Roles)",
+    )
+    parser.add_argument(
+        "--lecture",
+        action="append",
+        default=[],
+        metavar="CODE",
+        help="a lecture the client serves (repeat for several; none: every lecture; not for admin)",
+    )
+
+
+def _role_lectures(args: argparse.Namespace) -> list[str]:
+    """The normalized --lecture codes, checked with the role. :raises CommandError:"""
+    try:
+        lectures = [normalize_lecture_code(code) for code in args.lecture]
+        clients.check_role(args.role, lectures)
+    except ValueError as exc:
+        raise CommandError(str(exc), EXIT_INPUT) from exc
+    return lectures
+
+
+def _describe_role(client: clients.Client) -> str:
+    return f"{client.role}, {client.describe_scope()}"
+
+
 def run_add_client(args: argparse.Namespace, url: DatabaseUrl) -> int:
     try:
         check_client_name(args.name)
     except ValueError as exc:
         raise CommandError(str(exc), EXIT_INPUT) from exc
+    lectures = _role_lectures(args)
     token = clients.new_token()
     with open_database(url, clock=args.clock) as conn, transaction(conn) as cur:
         try:
-            new = clients.add_client(cur, args.name, token)
-        except clients.ClientExistsError as exc:
+            new = clients.add_client(cur, args.name, token, role=args.role, lectures=lectures)
+        except (clients.ClientExistsError, clients.UnknownLectureError) as exc:
             raise CommandError(str(exc), EXIT_INPUT) from exc
+        client = clients.get_client(cur, args.name)
+    assert client is not None  # just added
     what = "added" if new else "re-activated with a new token"
     # The token alone on stdout (TOKEN=$(attendance-db add-client NAME)); the words on stderr.
     print(
-        f"client {args.name} {what}. Its token follows; it is shown only this once "
+        f"client {args.name} ({_describe_role(client)}) {what}. Its token follows; it is shown only this once "
         "(the database keeps only its SHA-256):",
         file=sys.stderr,
     )
     print(token)
+    return EXIT_OK
+
+
+def run_set_role(args: argparse.Namespace, url: DatabaseUrl) -> int:
+    lectures = _role_lectures(args)
+    with open_database(url) as conn, transaction(conn) as cur:
+        try:
+            client = clients.set_role(cur, args.name, role=args.role, lectures=lectures)
+        except clients.UnknownLectureError as exc:
+            raise CommandError(str(exc), EXIT_INPUT) from exc
+    if client is None:
+        raise CommandError(f"no client named {args.name!r} (see: attendance-db list-clients)", EXIT_INPUT)
+    print(f"client {client.name} is now {_describe_role(client)}; running servers apply it within seconds")
     return EXIT_OK
 
 
@@ -392,7 +450,10 @@ def run_revoke_client(args: argparse.Namespace, url: DatabaseUrl) -> int:
         client = clients.revoke_client(cur, args.name)
     if client is None:
         raise CommandError(f"no client named {args.name!r} (see: attendance-db list-clients)", EXIT_INPUT)
-    print(f"client {client.name} revoked at {client.revoked_at:%Y-%m-%d %H:%M:%S}; its next connection is refused")
+    print(
+        f"client {client.name} revoked at {client.revoked_at:%Y-%m-%d %H:%M:%S}; refused from now on "
+        "(running servers close its open connections within seconds)"
+    )
     return EXIT_OK
 
 
@@ -400,10 +461,13 @@ def run_list_clients(args: argparse.Namespace, url: DatabaseUrl) -> int:
     with open_database(url, clock=args.clock) as conn, transaction(conn) as cur:
         rows = clients.list_clients(cur)
     if not rows:
-        print("no clients (add one with: attendance-db add-client NAME)")
+        print("no clients (add one with: attendance-db add-client NAME --role ROLE)")
     for client in rows:
         state = "active" if client.active else f"revoked {client.revoked_at:%Y-%m-%d %H:%M:%S}"
-        print(f"{client.name:24}  added {client.created_at:%Y-%m-%d %H:%M:%S}  {state}")
+        print(
+            f"{client.name:24}  {client.role:9}  added {client.created_at:%Y-%m-%d %H:%M:%S}  {state:27}"
+            f"  lectures: {client.describe_scope()}"
+        )
     return EXIT_OK
 
 

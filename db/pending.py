@@ -92,6 +92,17 @@ def unresolved(cur, session_id: int) -> list[PendingCheckin]:
     return _grouped(cur.fetchall())
 
 
+def lecture_code_of(cur, pending_id: int) -> str | None:
+    """The code of the lecture an uncertain check-in belongs to, None when there is no such one."""
+    cur.execute(
+        "SELECT l.code FROM pending_checkins p JOIN class_sessions s ON s.session_id = p.session_id"
+        " JOIN lectures l ON l.lecture_id = s.lecture_id WHERE p.pending_id = %s",
+        (pending_id,),
+    )
+    row = cur.fetchone()
+    return None if row is None else row[0]
+
+
 def get_for_update(cur, pending_id: int) -> PendingCheckin | None:
     """One check-in (resolved or not), its row locked until the transaction ends."""
     cur.execute(

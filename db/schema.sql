@@ -85,15 +85,22 @@ CREATE TABLE IF NOT EXISTS attendance (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
 -- Batch marks already applied, so that a retried batch (same client-chosen batch_id) is applied
--- once. reply holds the JSON answer given the first time, sent again on a retry.
+-- once. A batch_id is the client's own, per lecture: the key is (client_name, lecture_id,
+-- batch_id), so another client, or another lecture, using the same batch_id is another batch.
+-- request_sha256: the SHA-256 of the batch's content (lecture, source, marks); a batch_id sent
+-- again with other content is refused, not answered as a replay (NULL for batches applied before
+-- schema version 2). reply holds the JSON answer given the first time, sent again on a retry.
 CREATE TABLE IF NOT EXISTS applied_batches (
-    batch_id     VARCHAR(64)  NOT NULL,
-    session_id   INT          NOT NULL,
-    client_name  VARCHAR(100) NOT NULL,
-    applied_at   DATETIME(3)  NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
-    reply        TEXT         NOT NULL,
-    PRIMARY KEY (batch_id),
-    CONSTRAINT fk_batches_session FOREIGN KEY (session_id) REFERENCES class_sessions (session_id)
+    batch_id        VARCHAR(64)  NOT NULL,
+    session_id      INT          NOT NULL,
+    client_name     VARCHAR(100) NOT NULL,
+    applied_at      DATETIME(3)  NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+    reply           TEXT         NOT NULL,
+    lecture_id      INT          NOT NULL,
+    request_sha256  CHAR(64)     NULL,
+    PRIMARY KEY (client_name, lecture_id, batch_id),
+    CONSTRAINT fk_batches_session FOREIGN KEY (session_id) REFERENCES class_sessions (session_id),
+    CONSTRAINT fk_batches_lecture FOREIGN KEY (lecture_id) REFERENCES lectures (lecture_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
 -- Face encodings of enrollment photos.
@@ -126,15 +133,30 @@ CREATE TABLE IF NOT EXISTS face_encodings (
 -- `attendance-db add-client NAME`. The token itself is never stored: token_sha256 is the hex
 -- SHA-256 of it (tokens are 256-bit random secrets, so no salt is needed; docs/deploy.md).
 -- A revoked client (revoked_at set) is refused on its next connection. name: attendance.client_name.
+-- role: what the client may ask (docs/deploy.md, "Roles"); clients made before schema version 2
+-- became admin. No default: an INSERT without a role is refused (MySQL 8) or gets the ENUM's first
+-- value, kiosk, the least role (MariaDB).
 CREATE TABLE IF NOT EXISTS clients (
     client_id     INT          NOT NULL AUTO_INCREMENT,
     name          VARCHAR(64)  NOT NULL,
     token_sha256  CHAR(64)     NOT NULL,
     created_at    DATETIME     NOT NULL DEFAULT CURRENT_TIMESTAMP,
     revoked_at    DATETIME     NULL,
+    role          ENUM('kiosk', 'camera', 'professor', 'admin') NOT NULL,
     PRIMARY KEY (client_id),
     UNIQUE KEY uq_clients_name (name),
     UNIQUE KEY uq_clients_token (token_sha256)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- The lectures a client serves (`attendance-db add-client NAME --role ROLE --lecture CODE`);
+-- a client without rows here serves every lecture.
+CREATE TABLE IF NOT EXISTS client_lectures (
+    client_id   INT  NOT NULL,
+    lecture_id  INT  NOT NULL,
+    PRIMARY KEY (client_id, lecture_id),
+    KEY ix_client_lectures_lecture (lecture_id),
+    CONSTRAINT fk_client_lectures_client FOREIGN KEY (client_id) REFERENCES clients (client_id),
+    CONSTRAINT fk_client_lectures_lecture FOREIGN KEY (lecture_id) REFERENCES lectures (lecture_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
 -- Classroom camera (docs/camera.md). One row per presence sample a watcher sent: when the

@@ -22,7 +22,7 @@ from db.connection import UNAVAILABLE_ERRORS, ConnectionPool, DatabaseConnectErr
 from db.schema import read_status
 from protocol.framed import DEFAULT_MAX_FRAME_BYTES
 from protocol.legacy import DEFAULT_MAX_IMAGE_BYTES, IDLE_SECONDS
-from server.auth import TokenChecker
+from server.auth import DEFAULT_REFRESH_EVERY, TokenChecker
 from server.camera import CameraService
 from server.certificates import log_certificate_expiry
 from server.evidence import DEFAULT_RETENTION_DAYS, EvidenceKeeper
@@ -74,8 +74,9 @@ class ServerConfig:
     burst: int = 40
     #: The framed protocol requires a hello with a client token (False only for tests).
     require_token: bool = True
-    #: Seconds after which an open connection's token is checked again (revocation).
-    token_recheck: float = 60.0
+    #: Seconds between two reads of the clients table (server/auth.py): a revoked client, or one
+    #: given another role, is refused (or restricted) on its open connections within this.
+    token_recheck: float = DEFAULT_REFRESH_EVERY
     #: Networks 2019 payloads (which carry no token) are accepted from; legacy=False: nowhere.
     legacy_from: tuple[str, ...] = DEFAULT_LEGACY_NETWORKS
     legacy: bool = True
@@ -170,6 +171,7 @@ class AttendanceApp:
         self.service: AttendanceService | None = None
         self.server: AttendanceServer | None = None
         self.closer: DueSessionCloser | None = None
+        self.tokens: TokenChecker | None = None
         self.evidence: EvidenceKeeper | None = None
         self._serving = threading.Event()
         self._stopping = threading.Event()
@@ -230,7 +232,8 @@ class AttendanceApp:
                 max_clock_skew=None if config.trust_client_clocks else config.max_clock_skew,
             )
             camera = CameraService(self.service, presence)
-            self.server = AttendanceServer(config, self.service, camera, TokenChecker(self.db), tls_context)
+            self.tokens = TokenChecker(self.db, refresh_every=config.token_recheck).start()
+            self.server = AttendanceServer(config, self.service, camera, self.tokens, tls_context)
             if config.close_due_every:  # close camera sessions at their scheduled end
                 self.closer = DueSessionCloser(presence, config.close_due_every).start()
         except ModelsUnavailableError as exc:  # from the workers, while encoding or getting ready
@@ -466,6 +469,9 @@ class AttendanceApp:
         if self.closer is not None:
             self.closer.stop()
             self.closer = None
+        if self.tokens is not None:
+            self.tokens.stop()
+            self.tokens = None
         if self.server is not None:
             self.server.server_close()
             self.server = None

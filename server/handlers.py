@@ -24,9 +24,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from attendance_version import version
+from db.clients import ADMIN
 from protocol import framed, legacy
 from protocol.errors import ErrorCode, LocalProtocolError, RemoteProtocolError
 from reports import wire as report_wire
+from server import authorization
+from server.authorization import Principal
 from server.camera import TrackFrames, TrackResult
 from server.limits import ADMIT
 from server.service import ServiceError, largest_recognized
@@ -203,9 +206,11 @@ class FramedSession:
 
     Before a successful ``hello`` every other frame is answered ``unauthorized`` and the
     connection is closed (``ServerConfig.require_token=False``, for tests, lets a connection
-    without hello go on as ``framed@<address>``). Each request then takes one token of the
-    client's rate-limit bucket; an empty bucket answers ``rate_limited``. The token is checked
-    again every ``token_recheck`` seconds, so a revoked client loses an open connection too.
+    without hello go on as ``framed@<address>``, an admin). Each request is then checked
+    against the server's copy of the clients table (:class:`server.auth.TokenChecker`: a
+    revoked client loses its open connection within ``token_recheck`` seconds), takes one token
+    of the client's rate-limit bucket (an empty bucket answers ``rate_limited``) and must be
+    allowed to the client's role and lectures (:mod:`server.authorization`, else ``forbidden``).
     """
 
     def __init__(self, handler: ConnectionHandler, *, tls: bool):
@@ -218,7 +223,10 @@ class FramedSession:
         self.server = handler.server
         self.client_name: str | None = None if self.config.require_token else f"framed@{handler.ip}"
         self.token: str | None = None
-        self.token_checked_at = 0.0
+        #: Who is asking (set by hello; without tokens, for tests: an admin).
+        self.principal: Principal | None = (
+            None if self.config.require_token else Principal(f"framed@{handler.ip}", ADMIN)
+        )
         self.conn = framed.FramedConnection(
             framed.SERVER, require_hello=self.config.require_token, max_frame_bytes=self.config.max_frame_bytes
         )
@@ -317,7 +325,7 @@ class FramedSession:
             reply = self._hello(event)
         elif (refusal := self.conn.before_hello(event)) is not None:
             reply = refusal
-        elif not self._token_still_valid():
+        elif not self._still_authorized():
             reply = framed.ErrorResponse(request_id, ErrorCode.UNAUTHORIZED, "the client token was revoked")
         elif not self.server.rate_limiter.allow(self.identified_client):
             reply = framed.ErrorResponse(
@@ -328,6 +336,8 @@ class FramedSession:
         elif isinstance(event, framed.InvalidMessage):
             log.warning("%s framed request %d refused: %s", self.peer, request_id, event.error)
             return framed.ErrorResponse(request_id, event.error.code, event.error.message)
+        elif (forbidden := self._forbidden(event)) is not None:
+            reply = forbidden
         else:
             reply = self._call(event)
         log.info(
@@ -360,24 +370,57 @@ class FramedSession:
         if not self.server.rate_limiter.allow(f"ip:{self.handler.ip}"):
             return framed.ErrorResponse(req.request_id, ErrorCode.RATE_LIMITED, "too many hello requests; slow down")
         try:
-            name = self.server.tokens.client_name(req.token)
+            client = self.server.tokens.check(req.token)
         except ServiceError as exc:  # unauthorized (then the connection closes) or db_unavailable
             return framed.ErrorResponse(req.request_id, exc.code, exc.message)
-        self.client_name, self.token, self.token_checked_at = name, req.token, time.monotonic()
-        return framed.WelcomeResponse(req.request_id, name, SERVER_VERSION)
+        self.client_name, self.token = client.name, req.token
+        self.principal = Principal(client.name, client.role, client.lectures)
+        return framed.WelcomeResponse(req.request_id, client.name, SERVER_VERSION)
 
-    def _token_still_valid(self) -> bool:
-        """Check the token again when the last check is older than ``token_recheck`` seconds.
-        A database that does not answer cannot tell: the connection goes on."""
-        if self.token is None or time.monotonic() - self.token_checked_at < self.config.token_recheck:
+    def _still_authorized(self) -> bool:
+        """Take the client's role and lectures from the server's copy of the clients table (read
+        every ``token_recheck`` seconds, kept while the database is down); False when the token
+        was revoked (or replaced) since hello."""
+        if self.token is None:
             return True
-        try:
-            self.server.tokens.client_name(self.token)
-        except ServiceError as exc:
-            if exc.code == ErrorCode.UNAUTHORIZED:
-                return False
-        self.token_checked_at = time.monotonic()
+        client = self.server.tokens.current(self.token)
+        if client is None:
+            log.warning("%s framed %s: the client token was revoked; closing", self.peer, self.client_name)
+            return False
+        self.principal = Principal(client.name, client.role, client.lectures)
         return True
+
+    def _forbidden(self, request) -> framed.ErrorResponse | None:
+        """The ``forbidden`` reply when the client's role or lectures do not allow the request
+        (server/authorization.py), logged; None when they do."""
+        assert self.principal is not None  # after hello (or without tokens)
+        try:
+            reason = authorization.refusal(self.principal, request, self)
+        except ServiceError as exc:  # the database, asked for the lecture of a pending check-in
+            return framed.ErrorResponse(request.request_id, exc.code, exc.message)
+        except Exception:  # a bug must cost one reply, not the connection
+            log.exception("%s framed %s: internal error in the authorization", self.peer, type(request).__name__)
+            return framed.ErrorResponse(request.request_id, ErrorCode.INTERNAL, "internal server error")
+        if reason is None:
+            return None
+        log.warning(
+            "%s framed %s (%s) %s #%d forbidden: %s",
+            self.peer,
+            self.principal.name,
+            self.principal.role,
+            type(request).__name__,
+            request.request_id,
+            reason,
+        )
+        return framed.ErrorResponse(request.request_id, ErrorCode.FORBIDDEN, reason)
+
+    # -- authorization.Context -----------------------------------------------------------------
+
+    def today(self) -> dt.date:
+        return self.service.today()
+
+    def pending_lecture(self, pending_id: int) -> str | None:
+        return self.service.pending_lecture(pending_id)
 
     def _ping(self, req: framed.PingRequest):
         return framed.PongResponse(req.request_id, SERVER_VERSION)

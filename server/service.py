@@ -317,12 +317,16 @@ class AttendanceService:
     ) -> BatchOutcome:
         """Apply (student_id, status) marks all at once, or none; a batch ID is applied once.
 
-        A retried batch (same ``batch_id``) is not applied again: the first reply is returned
-        with ``replayed=True``. A student not enrolled in the lecture refuses the whole batch.
+        A batch ID is the client's own, per lecture. A retried batch (same client, lecture,
+        ``batch_id`` and content) is not applied again: the first reply is returned with
+        ``replayed=True``. The same ID with other content (other marks, another source) is
+        refused (bad_request), never answered as a replay. A student not enrolled in the
+        lecture refuses the whole batch.
         """
+        fingerprint = batch_fingerprint(lecture_code, source, marks)
         try:
             return self.write_transaction(
-                lambda cur: self._write_batch(cur, lecture_code, batch_id, marks, client_name, source)
+                lambda cur: self._write_batch(cur, lecture_code, batch_id, marks, client_name, source, fingerprint)
             )
         except ServiceError:
             raise
@@ -330,17 +334,21 @@ class AttendanceService:
             # A concurrent copy of this batch committed first (applied_batches primary key):
             # ours was rolled back whole. Answer what the first one answered.
             with self.transaction() as cur:
-                stored = attendance.find_applied_batch(cur, batch_id)
+                lecture = require_lecture(cur, lecture_code)
+                stored = attendance.find_applied_batch(
+                    cur, client_name=client_name, lecture_id=lecture.lecture_id, batch_id=batch_id
+                )
             if stored is None:
                 raise
-            return _replayed(stored)
+            return _replayed(stored, batch_id, fingerprint, client_name, lecture.code)
 
-    def _write_batch(self, cur, lecture_code, batch_id, marks, client_name, source) -> BatchOutcome:
-        stored = attendance.find_applied_batch(cur, batch_id)
-        if stored is not None:
-            log.info("batch %s already applied; replying as before", batch_id)
-            return _replayed(stored)
+    def _write_batch(self, cur, lecture_code, batch_id, marks, client_name, source, fingerprint) -> BatchOutcome:
         lecture = require_lecture(cur, lecture_code)
+        stored = attendance.find_applied_batch(
+            cur, client_name=client_name, lecture_id=lecture.lecture_id, batch_id=batch_id
+        )
+        if stored is not None:
+            return _replayed(stored, batch_id, fingerprint, client_name, lecture.code)
         self._require_enrolled(cur, lecture, [student_id for student_id, _ in marks])
         session_id = attendance.ensure_session(cur, lecture.lecture_id, self.today())
         attendance.mark_many(cur, session_id=session_id, marks=list(marks), source=source, client_name=client_name)
@@ -348,9 +356,11 @@ class AttendanceService:
         attendance.record_batch(
             cur,
             batch_id=batch_id,
+            lecture_id=lecture.lecture_id,
             session_id=session_id,
             client_name=client_name,
             reply_json=json.dumps({"batch_id": batch_id, "applied": outcome.applied}),
+            request_sha256=fingerprint,
         )
         return outcome
 
@@ -570,6 +580,12 @@ class AttendanceService:
 
         return self.write_transaction(write)
 
+    def pending_lecture(self, pending_id: int) -> str | None:
+        """The lecture code of an uncertain check-in (None: no such check-in); for the
+        lecture-scope check of ``resolve_pending`` (server/authorization.py)."""
+        with self.transaction() as cur:
+            return pending.lecture_code_of(cur, pending_id)
+
     def roster_ids(self, lecture_code: str) -> set[str]:
         """The student IDs on the lecture's roster. :raises ServiceError: not_found."""
         with self.transaction() as cur:
@@ -671,6 +687,31 @@ def largest_recognized(faces: Sequence[FaceResult]) -> FaceResult | None:
     return max(known, key=lambda face: box_area(face.box), default=None)
 
 
-def _replayed(stored_json: str) -> BatchOutcome:
-    stored = json.loads(stored_json)
-    return BatchOutcome(stored["batch_id"], applied=stored["applied"], replayed=True)
+def batch_fingerprint(lecture_code: str, source: str, marks: Sequence[tuple[str, str]]) -> str:
+    """The SHA-256 of a batch's content (lecture, source, marks in any order): what tells a
+    retry of a batch from another batch given the same ID."""
+    content = json.dumps([lecture_code, source, sorted([student_id, status] for student_id, status in marks)])
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()
+
+
+def _replayed(
+    stored: attendance.AppliedBatch, batch_id: str, fingerprint: str, client_name: str, lecture: str
+) -> BatchOutcome:
+    """The reply to a batch_id this client applied to this lecture before: the first reply
+    again when the content is the same (a retry), else ServiceError(bad_request)."""
+    if stored.request_sha256 is not None and stored.request_sha256 != fingerprint:
+        log.warning(
+            "batch %s of client %s for %s: refused, the ID was used on %s for other marks",
+            batch_id,
+            client_name,
+            lecture,
+            stored.session_date,
+        )
+        raise ServiceError(
+            ErrorCode.BAD_REQUEST,
+            f"batch_id {batch_id} was used by this client for other marks of {lecture} on "
+            f"{stored.session_date:%Y-%m-%d}; nothing was written: send this roll call with a new batch_id",
+        )
+    log.info("batch %s of client %s already applied; replying as before", batch_id, client_name)
+    reply = json.loads(stored.reply_json)
+    return BatchOutcome(reply["batch_id"], applied=reply["applied"], replayed=True)

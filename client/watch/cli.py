@@ -3,7 +3,7 @@
     attendance-watch --server H:P --lecture CODE (--camera N | --video FILE) [--every SECONDS]
                      [--min-face PX] [--start ISO] [--close] [--no-tracking]
 
-The token (``attendance-db add-client NAME``) comes from $ATTENDANCE_TOKEN (or ``--token=T``;
+The token (``attendance-db add-client NAME --role camera``) comes from $ATTENDANCE_TOKEN (or ``--token=T``;
 the environment keeps it out of the process list). ``--cafile CA.pem`` or ``--tls``: speak TLS.
 
 Every ``--every`` seconds (60) of media time a frame is sent to the server, which finds the faces;

@@ -412,30 +412,35 @@ def test_mark_from_many_connections_at_once_leaves_one_row(db_url, db_conn, sess
 # -- batches -----------------------------------------------------------------------------------
 
 
-def test_record_batch_then_find_applied_batch(db_conn, session_id):
-    assert in_transaction(db_conn, attendance.find_applied_batch, "batch-1") is None
+def test_record_batch_then_find_applied_batch(db_conn, lecture, session_id):
+    scope = {"client_name": "prof", "lecture_id": lecture.lecture_id}
+    assert in_transaction(db_conn, attendance.find_applied_batch, batch_id="batch-1", **scope) is None
     reply = json.dumps({"batch_id": "batch-1", "applied": 2, "name": "홍길동"}, ensure_ascii=False)
     in_transaction(
         db_conn,
         attendance.record_batch,
         batch_id="batch-1",
         session_id=session_id,
-        client_name="prof",
         reply_json=reply,
+        request_sha256="ab" * 32,
+        **scope,
     )
-    assert in_transaction(db_conn, attendance.find_applied_batch, "batch-1") == reply
-    with pytest.raises(pymysql.err.IntegrityError):  # a batch ID is recorded once
+    stored = in_transaction(db_conn, attendance.find_applied_batch, batch_id="batch-1", **scope)
+    assert stored == attendance.AppliedBatch(reply, "ab" * 32, DAY)
+    with pytest.raises(pymysql.err.IntegrityError):  # a batch ID is recorded once per client and lecture
         in_transaction(
-            db_conn,
-            attendance.record_batch,
-            batch_id="batch-1",
-            session_id=session_id,
-            client_name="prof",
-            reply_json="{}",
+            db_conn, attendance.record_batch, batch_id="batch-1", session_id=session_id, reply_json="{}", **scope
         )
+    # Another client's batch-1 is its own batch: not found, and recorded beside the first.
+    other = {"client_name": "room-e203", "lecture_id": lecture.lecture_id}
+    assert in_transaction(db_conn, attendance.find_applied_batch, batch_id="batch-1", **other) is None
+    in_transaction(
+        db_conn, attendance.record_batch, batch_id="batch-1", session_id=session_id, reply_json="{}", **other
+    )
+    assert row_count(db_conn, "applied_batches") == 2
 
 
-def test_the_same_batch_applied_by_two_connections_at_once_is_applied_once(db_url, db_conn, session_id):
+def test_the_same_batch_applied_by_two_connections_at_once_is_applied_once(db_url, db_conn, lecture, session_id):
     """Both transactions see the batch as new; the one that commits second fails on the
     applied_batches primary key and is rolled back whole, its marks included."""
     both_checked = threading.Barrier(2)
@@ -443,7 +448,9 @@ def test_the_same_batch_applied_by_two_connections_at_once_is_applied_once(db_ur
     def apply(status):
         try:
             with connect(db_url) as conn, transaction(conn) as cur:
-                stored = attendance.find_applied_batch(cur, "batch-7")
+                stored = attendance.find_applied_batch(
+                    cur, client_name="prof", lecture_id=lecture.lecture_id, batch_id="batch-7"
+                )
                 both_checked.wait(10)  # neither has recorded the batch yet
                 assert stored is None
                 for student_id in (KIM, LEE, PARK):  # sorted, as every batch should be
@@ -459,8 +466,9 @@ def test_the_same_batch_applied_by_two_connections_at_once_is_applied_once(db_ur
                 attendance.record_batch(
                     cur,
                     batch_id="batch-7",
+                    lecture_id=lecture.lecture_id,
                     session_id=session_id,
-                    client_name=status,
+                    client_name="prof",
                     reply_json=json.dumps({"status": status}),
                 )
             return status
@@ -471,7 +479,10 @@ def test_the_same_batch_applied_by_two_connections_at_once_is_applied_once(db_ur
     winners = [status for status in outcomes if status is not None]
     assert len(winners) == 1, outcomes
     winner = winners[0]
-    assert in_transaction(db_conn, attendance.find_applied_batch, "batch-7") == json.dumps({"status": winner})
+    stored = in_transaction(
+        db_conn, attendance.find_applied_batch, client_name="prof", lecture_id=lecture.lecture_id, batch_id="batch-7"
+    )
+    assert stored.reply_json == json.dumps({"status": winner})
     marks = in_transaction(db_conn, attendance.session_marks, session_id)
     assert {mark.status for mark in marks.values()} == {winner}  # nothing left of the loser
     assert {mark.client_name for mark in marks.values()} == {winner}

@@ -4,6 +4,7 @@ and databases newer than the code refused."""
 
 from __future__ import annotations
 
+import pymysql
 import pytest
 
 from admin import cli
@@ -35,7 +36,8 @@ def test_upgrade_of_a_release_before_versioning_keeps_every_row_and_gives_a_fres
         assert cli.main(["--db-url", url.to_url(), "upgrade"]) == 0
         out = capsys.readouterr().out
         assert "no schema version (made before versioning)" in out
-        assert "applying 0001_baseline.py" in out and f"schema version now {find_migrations()[-1].version}" in out
+        assert "applying 0001_baseline.py" in out and "applying 0002_client_roles.py" in out
+        assert f"schema version now {find_migrations()[-1].version}" in out
 
         assert table_rows(url, old_columns) == before  # every row of every table, as it was
         assert cli.main(["--db-url", fresh.to_url(), "init"]) == 0
@@ -51,6 +53,43 @@ def test_upgrade_of_a_release_before_versioning_keeps_every_row_and_gives_a_fres
         with connect(url) as conn, transaction(conn) as cur:
             cur.execute("SELECT version, name, applied_at FROM schema_migrations")
             assert cur.fetchall() == recorded
+
+
+@pytest.mark.parametrize("release", ["0.1.0", "c78141b"])
+def test_upgrade_makes_every_existing_client_an_admin_and_scopes_the_applied_batches(server_db_url, release, capsys):
+    """Migration 2: clients made before roles keep doing what they did (admin, every lecture),
+    and each applied batch is keyed by its client and the lecture of its session."""
+    with empty_database(server_db_url) as url:
+        load_old_schema(url, release)
+        fill_every_table(url)  # room-e203 (active), old-pc (revoked); batches b-1, b-2 of prof-app
+        assert cli.main(["--db-url", url.to_url(), "upgrade"]) == 0
+        capsys.readouterr()
+        with connect(url) as conn, transaction(conn) as cur:
+            cur.execute("SELECT name, role FROM clients ORDER BY name")
+            assert cur.fetchall() == (("old-pc", "admin"), ("room-e203", "admin"))
+            cur.execute("SELECT COUNT(*) FROM client_lectures")
+            assert cur.fetchone() == (0,)  # every lecture
+            cur.execute("SELECT batch_id, client_name, lecture_id, request_sha256 FROM applied_batches ORDER BY 1")
+            assert cur.fetchall() == (("b-1", "prof-app", 1, None), ("b-2", "prof-app", 1, None))
+            # The new key: prof-app's b-1 for the other lecture is another batch.
+            cur.execute(
+                "INSERT INTO applied_batches (batch_id, lecture_id, session_id, client_name, reply)"
+                " VALUES ('b-1', 2, 3, 'prof-app', '{}')"
+            )
+            # The column kept no default 'admin': a row inserted without a role is refused (MySQL 8,
+            # strict) or gets the ENUM's first value, the least role (MariaDB).
+            try:
+                cur.execute("INSERT INTO clients (name, token_sha256) VALUES ('no-role', %s)", ("f" * 64,))
+            except pymysql.err.MySQLError as exc:
+                assert exc.args[0] == 1364, exc  # Field 'role' doesn't have a default value
+            else:
+                cur.execute("SELECT role FROM clients WHERE name = 'no-role'")
+                assert cur.fetchone() == ("kiosk",)
+                cur.execute("DELETE FROM clients WHERE name = 'no-role'")
+        assert cli.main(["--db-url", url.to_url(), "list-clients"]) == 0
+        listing = capsys.readouterr().out
+        assert [line.split()[:2] for line in listing.splitlines()] == [["old-pc", "admin"], ["room-e203", "admin"]]
+        assert "lectures: every lecture" in listing
 
 
 def test_dry_run_prints_the_migrations_and_changes_nothing(server_db_url, capsys):

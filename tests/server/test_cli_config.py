@@ -178,7 +178,7 @@ def test_attendance_db_and_report_take_the_database_url_from_the_config_file(db_
     config = tmp_path / "server.toml"
     config.write_text(f'[server]\nport = 9009\n[database]\nurl = "{db_url.to_url()}"\n', encoding="utf-8")
     env = {**without_db_env(), "ATTENDANCE_DB_URL": "mysql://nobody@127.0.0.1:1/none"}  # the file wins
-    added = run("admin", "--config", str(config), "add-client", "room-e203", env=env)
+    added = run("admin", "--config", str(config), "add-client", "room-e203", "--role", "kiosk", env=env)
     assert added.returncode == 0, added.stderr
     listed = run("admin", "--config", str(config), "list-clients", env=env)
     assert "room-e203" in listed.stdout

@@ -16,7 +16,7 @@ from db.connection import connect
 from protocol import framed
 from protocol.errors import ErrorCode
 from testkit.databases import fresh_database
-from testkit.servers import LECTURE, SMALL_LECTURE, exchange, read_until_closed, running_server
+from testkit.servers import LECTURE, SMALL_LECTURE, TEST_CLIENT, exchange, read_until_closed, running_server
 
 
 @pytest.fixture(scope="module")
@@ -216,11 +216,17 @@ def test_database_connection_lost_mid_batch_writes_nothing_and_recovers(server, 
     cur = blocker.cursor()
     # Hold the batch ID's key: the server's INSERT into applied_batches will wait on it after
     # its marks are written inside its (uncommitted) transaction.
-    cur.execute("SELECT session_id FROM class_sessions LIMIT 1")
-    session_id = cur.fetchone()[0]
+    # (The key is the client's, per lecture: the blocker takes the test client's key for LECTURE.)
     cur.execute(
-        "INSERT INTO applied_batches (batch_id, session_id, client_name, reply) VALUES (%s, %s, 'blocker', '{}')",
-        (batch_id, session_id),
+        "SELECT s.session_id, s.lecture_id FROM class_sessions s JOIN lectures l USING (lecture_id)"
+        " WHERE l.code = %s LIMIT 1",
+        (LECTURE,),
+    )
+    session_id, lecture_id = cur.fetchone()
+    cur.execute(
+        "INSERT INTO applied_batches (batch_id, lecture_id, session_id, client_name, reply)"
+        " VALUES (%s, %s, %s, %s, '{}')",
+        (batch_id, lecture_id, session_id, TEST_CLIENT),
     )
     result = {}
 

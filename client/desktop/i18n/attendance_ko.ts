@@ -686,42 +686,42 @@ Face check-in for the classroom PC and roll call for the professor.</source>
         <translation>%1의 프로그램은 출석 프로토콜을 사용하지 않습니다 (%2).</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="45"/>
+        <location filename="../messages.py" line="48"/>
         <source>The server does not know this lecture code.</source>
         <translation>서버에 없는 강의 코드입니다.</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="46"/>
+        <location filename="../messages.py" line="49"/>
         <source>This student is not on the lecture&apos;s roster.</source>
         <translation>이 학생은 강의 수강생 명단에 없습니다.</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="47"/>
+        <location filename="../messages.py" line="50"/>
         <source>The server could not read the picture.</source>
         <translation>서버가 사진을 읽지 못했습니다.</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="48"/>
+        <location filename="../messages.py" line="51"/>
         <source>The server cannot reach its database; try again in a moment.</source>
         <translation>서버가 데이터베이스에 연결할 수 없습니다. 잠시 후 다시 시도하세요.</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="51"/>
+        <location filename="../messages.py" line="54"/>
         <source>The server refused the request as invalid.</source>
         <translation>서버가 잘못된 요청으로 거부했습니다.</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="52"/>
+        <location filename="../messages.py" line="55"/>
         <source>The server took too long to answer.</source>
         <translation>서버 응답이 너무 오래 걸렸습니다.</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="53"/>
+        <location filename="../messages.py" line="56"/>
         <source>The server had an internal error.</source>
         <translation>서버 내부 오류가 발생했습니다.</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="67"/>
+        <location filename="../messages.py" line="71"/>
         <source>The server answered with an error.</source>
         <translation>서버가 오류로 응답했습니다.</translation>
     </message>
@@ -731,27 +731,32 @@ Face check-in for the classroom PC and roll call for the professor.</source>
         <translation>서버가 이 PC의 클라이언트 토큰을 받지 않습니다. 파일 &gt; 연결 설정에서 attendance-db add-client 로 받은 토큰을 입력하세요. 그때까지 출석 기록은 보관됩니다.</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="55"/>
+        <location filename="../messages.py" line="58"/>
         <source>Too many requests; the server asks to slow down.</source>
         <translation>요청이 너무 많습니다. 서버가 잠시 후에 보내 달라고 합니다.</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="58"/>
+        <location filename="../messages.py" line="61"/>
         <source>The server is busy; try again in a moment.</source>
         <translation>서버가 바쁩니다. 잠시 후에 다시 시도하세요.</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="59"/>
+        <location filename="../messages.py" line="62"/>
         <source>The pictures show more than one person.</source>
         <translation>사진에 두 사람 이상이 있습니다.</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="60"/>
+        <location filename="../messages.py" line="44"/>
+        <source>This PC&apos;s client token is not allowed to do this (its role or lectures). Ask the administrator (attendance-db set-role), or enter another token in File &gt; Connection settings.</source>
+        <translation>이 PC의 클라이언트 토큰으로는 이 작업을 할 수 없습니다(역할 또는 강의). 관리자에게 요청하거나(attendance-db set-role) 파일 &gt; 연결 설정에서 다른 토큰을 입력하세요.</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="64"/>
         <source>The session is closed: nothing was marked. Please see the professor.</source>
         <translation>수업이 끝나 출석이 기록되지 않았습니다. 교수님께 말씀하세요.</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="63"/>
+        <location filename="../messages.py" line="67"/>
         <source>This PC&apos;s clock or time zone differs from the server&apos;s; set it right.</source>
         <translation>이 PC의 시계나 시간대가 서버와 다릅니다. 바르게 맞추세요.</translation>
     </message>
