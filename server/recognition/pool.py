@@ -187,6 +187,7 @@ class RecognitionPool:
         self._queue = FairQueue(max_queued, max_queued_per_client)
         self._feeders: list[threading.Thread] = []
         self._killed: ProcessPoolExecutor | None = None  # replaced for a job's overrun (see _feed)
+        self._replacing = False  # _replace is starting new workers
 
     def start(self, timeout: float = DEFAULT_START_TIMEOUT, *, wait: bool = True) -> RecognitionPool:
         """Start every worker and wait until each has loaded the models. Does nothing if started.
@@ -344,7 +345,7 @@ class RecognitionPool:
 
         :raises QueueFullError: the client (or everyone) has too many jobs waiting.
         """
-        if self._executor is None:
+        if self._executor is None and not self._replacing:  # (being replaced: the feeders wait)
             raise RuntimeError("the recognition pool is not started (call start())")
         client = _client.get()
         jobs = [_Job(function, argument, client) for argument in arguments]
@@ -422,6 +423,7 @@ class RecognitionPool:
             if self._executor is not broken:  # another thread replaced it already
                 return
             self._executor = None
+            self._replacing = True
             if kill:
                 self._killed = broken
         if kill:
@@ -433,12 +435,13 @@ class RecognitionPool:
         else:
             log.error("a recognition worker died; starting new workers")
         broken.shutdown(wait=False, cancel_futures=True)
-        if self._queue.closed:
-            return
         try:
-            self.start()
+            if not self._queue.closed:
+                self.start()
         except Exception:  # the next job sees an unstarted pool
             log.exception("cannot start new recognition workers")
+        finally:
+            self._replacing = False
 
 
 @dataclass
