@@ -23,6 +23,7 @@ from protocol.framed import DEFAULT_MAX_FRAME_BYTES
 from protocol.legacy import DEFAULT_MAX_IMAGE_BYTES, IDLE_SECONDS
 from server.auth import TokenChecker
 from server.camera import CameraService
+from server.challenges import ChallengeBook, LivenessSettings
 from server.evidence import DEFAULT_RETENTION_DAYS, EvidenceKeeper
 from server.handlers import ConnectionHandler
 from server.limits import DEFAULT_LEGACY_NETWORKS, ConnectionLimit, NetworkAllowList, RateLimiter
@@ -92,6 +93,12 @@ class ServerConfig:
     presence: PresenceSettings = PresenceSettings()
     #: Seconds between two checks for sessions past their scheduled end (0: never close them).
     close_due_every: float = 60.0
+    #: Check-ins need a liveness challenge (docs/liveness.md); False: ``checkin`` marks as before.
+    liveness: bool = True
+    #: For tests only: the challenges' actions from this seed (None: unpredictable).
+    liveness_seed: int | None = None
+    #: Seconds a challenge gives for its actions.
+    liveness_deadline: float = LivenessSettings.deadline
 
 
 class AttendanceServer(socketserver.TCPServer):
@@ -186,7 +193,10 @@ class AttendanceApp:
                 self.evidence = EvidenceKeeper(config.keep_evidence, retention_days=config.evidence_days)
                 self.evidence.prepare()
             self.recognizer = RecognitionPool(
-                config.workers, detect_max_side=config.detect_max_side, max_pixels=config.max_pixels
+                config.workers,
+                detect_max_side=config.detect_max_side,
+                max_pixels=config.max_pixels,
+                liveness_model=config.liveness,
             )
             self.recognizer.start(wait=False)
             self.db = self._open_database()
@@ -200,6 +210,7 @@ class AttendanceApp:
                 rules=DecisionRules(ceiling=config.threshold),
                 evidence=self.evidence,
                 keep_enrolment_photos=config.keep_enrolment_photos,
+                challenges=self._challenges(),
             )
             gallery = self.service.reload_gallery()
             log.info("gallery: %d encodings of %d students", len(gallery), len(gallery.student_ids))
@@ -227,7 +238,7 @@ class AttendanceApp:
         log.info("listening on %s:%d (gallery loaded: %d students)", *self.address, len(gallery.student_ids))
         log.info(
             "framed protocol: %s, %s; 2019 payloads: %s; limits: %d connections, %g requests/s "
-            "(burst %d), %d-byte frames, %d-pixel images, %g s idle; evidence: %s",
+            "(burst %d), %d-byte frames, %d-pixel images, %g s idle; evidence: %s; check-ins: %s",
             "TLS" if tls_context else "plain TCP",
             "client token required" if config.require_token else "client token optional",
             f"from {self.server.legacy_networks}" if config.legacy else "off",
@@ -238,6 +249,7 @@ class AttendanceApp:
             config.max_pixels,
             config.idle_timeout,
             f"kept in {config.keep_evidence} for {config.evidence_days:g} days" if self.evidence else "not kept",
+            f"liveness challenge of {config.liveness_deadline:g} s" if config.liveness else "no liveness challenge",
         )
         return self
 
@@ -267,6 +279,14 @@ class AttendanceApp:
                     path,
                     verdict.distance,
                 )
+
+    def _challenges(self) -> ChallengeBook | None:
+        config = self.config
+        if not config.liveness:
+            return None
+        if config.liveness_seed is not None:
+            log.warning("--liveness-seed %d: the challenges can be foretold; for tests only", config.liveness_seed)
+        return ChallengeBook(LivenessSettings(seed=config.liveness_seed, deadline=config.liveness_deadline))
 
     def _open_database(self) -> ConnectionPool:
         """The connection pool, its first connection made: a database that cannot be reached (or

@@ -16,6 +16,7 @@ The config file's layout (docs/deploy.md, deploy/server.toml.example)::
     [legacy]    from (list), enabled (false: --no-legacy)        (--legacy-from, --no-legacy)
     [privacy]   keep-evidence, evidence-days, keep-enrolment-photos
     [camera]    late-after, leave-window, close-margin, close-due-every
+    [liveness]  enabled (false: --no-liveness), deadline, seed   (--liveness-deadline, --liveness-seed)
 """
 
 from __future__ import annotations
@@ -307,6 +308,27 @@ SETTINGS: tuple[Setting, ...] = (
         _at_least(0),
         metavar="S",
     ),
+    _server("liveness", "--no-liveness", "liveness", "enabled", bool, "check in without a liveness challenge"),
+    _server(
+        "liveness_deadline",
+        "--liveness-deadline",
+        "liveness",
+        "deadline",
+        float,
+        "seconds a liveness challenge gives for its actions",
+        _between(1, 60),
+        metavar="S",
+    ),
+    _server(
+        "liveness_seed",
+        "--liveness-seed",
+        "liveness",
+        "seed",
+        int,
+        "FOR TESTS ONLY: pick the challenges' actions from this seed, so that they can be foretold",
+        metavar="N",
+        unset="unpredictable challenges",
+    ),
     Setting("log_level", "--log-level", "server", "log-level", str, "INFO", "log level", _log_level),
 )
 
@@ -320,6 +342,7 @@ TABLES = {
     "legacy": "the 2019 clients: no token, no TLS (docs/deploy.md, 4)",
     "privacy": "camera frames and enrolment photos (docs/privacy.md)",
     "camera": "classroom camera rules, in minutes (docs/camera.md)",
+    "liveness": "the liveness challenge of check-ins (docs/liveness.md)",
 }
 
 #: The file's keys and kinds, for db.config_file.read_config.

@@ -108,6 +108,12 @@ MESSAGES = {
         35, "ea0017_1", "2019-11-01", (framed.PendingCheckin(7, "2019-11-01T09:03:12+09:00", "room-e203", 3, CAND),)
     ),
     "pending_resolved": framed.ResolvePendingResponse(36, 7, "confirmed", "201911001", "present", False),
+    # liveness challenge (docs/liveness.md)
+    "challenge_req": framed.ChallengeRequest(37, "EA0017_1"),
+    "challenge": framed.ChallengeResponse(38, "c-7Yx_2", "ea0017_1", ("turn_left", "blink"), 5.0, 120),
+    "challenge_frames": framed.ChallengeFramesRequest(39, "c-7Yx_2", (IMG, IMG + b"x"), (0.1, 0.25)),
+    "challenge_progress": framed.ChallengeProgressResponse(40, "c-7Yx_2", ("turn_left",), "blink", 12, 3.75),
+    "challenge_finish": framed.ChallengeFinishRequest(41, "c-7Yx_2", True, False),
 }
 
 
@@ -164,6 +170,9 @@ def test_the_op_order_is_the_one_error_messages_list() -> None:
         "enroll",
         "pending",
         "resolve_pending",
+        "challenge",
+        "challenge_frames",
+        "challenge_finish",
     ]
     assert list(framed.RESPONSE_TYPES) == [
         "welcome",
@@ -182,6 +191,8 @@ def test_the_op_order_is_the_one_error_messages_list() -> None:
         "enrolled",
         "pending",
         "pending_resolved",
+        "challenge",
+        "challenge_progress",
     ]
 
 
@@ -200,6 +211,7 @@ def test_blob_fields_are_declared_not_found_by_name() -> None:
         "identify_room": ("image", "image"),
         "checkin": ("images", "images"),
         "enroll": ("images", "images"),
+        "challenge_frames": ("images", "images"),
     }
     assert all(layout(cls).blob is None for cls in framed.RESPONSE_TYPES.values())
 
