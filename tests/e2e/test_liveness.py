@@ -225,6 +225,6 @@ def test_the_2019_payloads_are_served_as_before_with_liveness_on(server, faces_d
     photo = (faces_dir / "probes" / "obama_2.jpg").read_bytes()
     assert exchange(host, port, photo) == b"201911001"
     assert exchange(host, port, b"201911002" + LECTURE.encode()) == b"success"
-    assert server.query(
-        "SELECT status, source, client_name FROM attendance WHERE student_id = %s", ("201911002",)
-    ) == [("present", "checkin", "legacy@127.0.0.1")]
+    assert server.query("SELECT status, source, client_name FROM attendance WHERE student_id = %s", ("201911002",)) == [
+        ("present", "checkin", "legacy@127.0.0.1")
+    ]
