@@ -98,3 +98,59 @@ def handheld(image: np.ndarray, frames: int, seed: int) -> list[np.ndarray]:
         noisy = frame + rng.normal(0, rng.uniform(2, 8), frame.shape)
         out.append(np.clip(noisy, 0, 255).astype(np.uint8))
     return out
+
+
+# -- frame sequences that answer a challenge, built from the annotated frames of the turns clip --
+
+#: The student the turns clip shows, once enrolled (:func:`enrol_clip_student`).
+CLIP_STUDENT = "201999001"
+#: Frames of the turns clip enrolled as the student's photos (none of them is in a sequence).
+ENROLLED_FRAMES = (40, 100, 135, 195, 245)
+#: A still stretch: eyes open, the head in its usual pose.
+STILL = range(20, 29, 2)
+#: Per action, frames of the turns clip that show it: the blink of frames 153-158 (every other
+#: frame), the far end of the right turn of 212-218 and back (every frame: the turn is small and
+#: short); a left turn is those frames mirrored (the clip's own left turn, 183-188, happens
+#: during a blink).
+SEGMENTS = {"blink": range(145, 166, 2), "turn_right": range(213, 234)}
+
+
+def action_frames(clip: list[np.ndarray], action: str) -> list[np.ndarray]:
+    if action == "turn_left":
+        return [np.ascontiguousarray(clip[i][:, ::-1]) for i in SEGMENTS["turn_right"]]
+    return [clip[i] for i in SEGMENTS[action]]
+
+
+def challenge_sequence(clip: list[np.ndarray], actions) -> list[np.ndarray]:
+    """The frames of someone doing ``actions`` in that order: a still stretch before each action
+    and after the last."""
+    frames: list[np.ndarray] = []
+    for action in actions:
+        frames += [clip[i] for i in STILL] + action_frames(clip, action)
+    return frames + [clip[i] for i in STILL]
+
+
+def clip_for_challenges(faces_dir: Path) -> list[np.ndarray]:
+    """The turns clip's frames, BGR, at most 640 pixels (as a PC sends them)."""
+    _, frames = read_clip(faces_dir / "liveness" / TURNS_CLIP)
+    return [cv2.cvtColor(fit(frame), cv2.COLOR_RGB2BGR) for frame in frames]
+
+
+def enrol_clip_student(running, clip: list[np.ndarray], lecture: str) -> None:
+    """Enrol the turns clip's person as :data:`CLIP_STUDENT` from :data:`ENROLLED_FRAMES` (op
+    enroll) and put them on ``lecture``'s roster, on a testkit.servers.RunningServer."""
+    from db import lectures, students
+    from db.connection import run_in_transaction
+
+    photos = [cv2.imencode(".jpg", clip[i])[1].tobytes() for i in ENROLLED_FRAMES]
+    with running.client() as client:
+        enrolled = client.enroll(CLIP_STUDENT, photos, name="Liveness Clip", force=True)
+    if enrolled.stored != len(photos):
+        raise RuntimeError(f"the clip's student was not enrolled: {enrolled}")
+
+    def put_on_roster(cur):
+        found = lectures.get_lecture(cur, lecture)
+        assert found is not None, lecture
+        students.enroll(cur, found.lecture_id, CLIP_STUDENT)
+
+    run_in_transaction(running.db_url, put_on_roster)

@@ -3,11 +3,8 @@
 of its frames, and frame sequences built from the clip's annotated frames
 (tests/data/liveness_annotations.json) sent as a PC would send them.
 
-The sequences: a still stretch (frames 20-28, eyes open, the head in its usual pose) before each
-action, then per action: ``blink`` frames 145-165 (the blink of 153-158), ``turn_right`` frames
-214-233 (from the far end of the turn of 212-218 back), ``turn_left`` the same frames mirrored (the
-clip's own left turn, 183-188, happens during a blink). Every other frame: 15 a second of the clip,
-sent as 10 a second.
+The sequences (testkit.liveness.challenge_sequence): a still stretch before each action and
+after the last, the action's annotated frames in between; sent as 10 frames a second.
 """
 
 from __future__ import annotations
@@ -15,31 +12,24 @@ from __future__ import annotations
 import time
 
 import cv2
-import numpy as np
 import pytest
 
 from client.challenge import jpeg, play_challenge
 from client.connection import FramedClient, ServerError
-from db import lectures, students
-from db.connection import run_in_transaction
 from protocol.errors import ErrorCode
 from server.recognition import liveness
 from testkit import liveness as samples
 from testkit.databases import fresh_database
 from testkit.servers import LECTURE, add_client, exchange, running_server
 
-STUDENT = "201999001"
+STUDENT = samples.CLIP_STUDENT
 SEED = 14
-#: Frames of the clip enrolled as the student's photos (none of them is sent in a challenge).
-ENROLLED_FRAMES = (40, 100, 135, 195, 245)
-STILL = range(20, 29, 2)
-SEGMENTS = {liveness.BLINK: range(145, 166, 2), liveness.TURN_RIGHT: range(214, 234, 2)}
+STILL = samples.STILL
 
 
 @pytest.fixture(scope="module")
 def clip(faces_dir):
-    _, frames = samples.read_clip(faces_dir / "liveness" / samples.TURNS_CLIP)
-    return [cv2.cvtColor(samples.fit(frame), cv2.COLOR_RGB2BGR) for frame in frames]
+    return samples.clip_for_challenges(faces_dir)
 
 
 @pytest.fixture(scope="module")
@@ -48,17 +38,7 @@ def server(server_db_url, faces_dir, clip):
         with running_server(
             url, faces_dir / "knowns", workers=2, liveness=True, liveness_seed=SEED, liveness_deadline=12.0
         ) as running:
-            with running.client() as client:
-                enrolled = client.enroll(
-                    STUDENT, [jpeg(clip[i]) for i in ENROLLED_FRAMES], name="Liveness Clip", force=True
-                )
-            assert enrolled.stored == len(ENROLLED_FRAMES), enrolled
-
-            def enrol_in_lecture(cur):
-                lecture = lectures.get_lecture(cur, LECTURE)
-                students.enroll(cur, lecture.lecture_id, STUDENT)
-
-            run_in_transaction(url, enrol_in_lecture)
+            samples.enrol_clip_student(running, clip, LECTURE)
             yield running
 
 
@@ -68,17 +48,8 @@ def client_of(server, name: str) -> FramedClient:
     return FramedClient(*server.app.address, token=token, timeout=60)
 
 
-def action_frames(clip, action: str) -> list[np.ndarray]:
-    if action == liveness.TURN_LEFT:
-        return [np.ascontiguousarray(clip[i][:, ::-1]) for i in SEGMENTS[liveness.TURN_RIGHT]]
-    return [clip[i] for i in SEGMENTS[action]]
-
-
-def sequence(clip, actions) -> list[np.ndarray]:
-    frames = []
-    for action in actions:
-        frames += [clip[i] for i in STILL] + action_frames(clip, action)
-    return frames + [clip[i] for i in STILL]
+def sequence(clip, actions):
+    return samples.challenge_sequence(clip, actions)
 
 
 def send(client: FramedClient, challenge_id: str, frames, fps: float = 10.0, start: float = 0.0):
