@@ -33,6 +33,7 @@ TITLES = {
     "scale_out": "Two servers behind HAProxy",
     "reports": "Reports",
     "camera": "Classroom camera",
+    "liveness": "Liveness challenge",
 }
 
 

@@ -136,15 +136,14 @@ def clip_for_challenges(faces_dir: Path) -> list[np.ndarray]:
     return [cv2.cvtColor(fit(frame), cv2.COLOR_RGB2BGR) for frame in frames]
 
 
-def enrol_clip_student(running, clip: list[np.ndarray], lecture: str) -> None:
+def enrol_clip_student(client, db_url, clip: list[np.ndarray], lecture: str) -> None:
     """Enrol the turns clip's person as :data:`CLIP_STUDENT` from :data:`ENROLLED_FRAMES` (op
-    enroll) and put them on ``lecture``'s roster, on a testkit.servers.RunningServer."""
+    enroll, through the FramedClient ``client``) and put them on ``lecture``'s roster."""
     from db import lectures, students
     from db.connection import run_in_transaction
 
     photos = [cv2.imencode(".jpg", clip[i])[1].tobytes() for i in ENROLLED_FRAMES]
-    with running.client() as client:
-        enrolled = client.enroll(CLIP_STUDENT, photos, name="Liveness Clip", force=True)
+    enrolled = client.enroll(CLIP_STUDENT, photos, name="Liveness Clip", force=True)
     if enrolled.stored != len(photos):
         raise RuntimeError(f"the clip's student was not enrolled: {enrolled}")
 
@@ -153,4 +152,4 @@ def enrol_clip_student(running, clip: list[np.ndarray], lecture: str) -> None:
         assert found is not None, lecture
         students.enroll(cur, found.lecture_id, CLIP_STUDENT)
 
-    run_in_transaction(running.db_url, put_on_roster)
+    run_in_transaction(db_url, put_on_roster)

@@ -38,7 +38,8 @@ def server(server_db_url, faces_dir, clip):
         with running_server(
             url, faces_dir / "knowns", workers=2, liveness=True, liveness_seed=SEED, liveness_deadline=12.0
         ) as running:
-            samples.enrol_clip_student(running, clip, LECTURE)
+            with running.client() as client:
+                samples.enrol_clip_student(client, url, clip, LECTURE)
             yield running
 
 
