@@ -44,7 +44,7 @@ class LivenessSettings:
     failure_window: float = 180.0
     pause: float = 120.0
     keep_open: float = 60.0
-    encode_every: int = 3
+    encode_every: int = 5
     min_overlap: float = 0.3
     thresholds: liveness.Thresholds = liveness.DEFAULT_THRESHOLDS
 

@@ -44,6 +44,11 @@ DEFAULT_START_TIMEOUT = 120.0
 ENCODE_IN_PLACE_MAX = 3
 
 
+#: Liveness challenge frames are searched for a face on a copy at most this wide first: faces
+#: from about 80 px in that copy (107 px in a 640-pixel frame), as a person at the PC shows.
+LIVENESS_DETECT_MAX_SIDE = 480
+
+
 class WorkerCrashedError(RuntimeError):
     """A worker process died during the request (the workers have been restarted)."""
 
@@ -381,7 +386,11 @@ def _analyze_liveness_frame(settings: _Settings, task: tuple[bytes, bool]) -> Li
         image = images.decode_image(image_bytes, max_pixels=settings.max_pixels)
     except images.ImageDecodeError as exc:
         return LivenessFrame(None, None, str(exc))
-    box = faces.largest_box(_detect_large_faces_first(settings, image))
+    # The face of a check-in is close to the camera: found on a copy of at most 480 pixels first
+    # (half the cost of the usual 800), as every other check-in frame otherwise.
+    box = faces.largest_box(faces.detect_faces(image, detect_max_side=LIVENESS_DETECT_MAX_SIDE, upsample=0))
+    if box is None:
+        box = faces.largest_box(_detect_large_faces_first(settings, image))
     if box is None:
         return LivenessFrame(None, None)
     return LivenessFrame(liveness.measure_face(image, box), faces.encode_faces(image, [box])[0] if encode else None)
