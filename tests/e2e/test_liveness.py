@@ -200,3 +200,19 @@ def test_the_2019_payloads_are_served_as_before_with_liveness_on(server, faces_d
     assert server.query("SELECT status, source, client_name FROM attendance WHERE student_id = %s", ("201911002",)) == [
         ("present", "checkin", "legacy@127.0.0.1")
     ]
+
+
+def test_a_face_that_changes_during_the_challenge_is_refused(server, clip, faces_dir):
+    """The asked actions by the clip's student, then the last still stretch by someone else
+    (the man of the selfie clip): different_people, nothing marked."""
+    _, others = samples.read_clip(faces_dir / "liveness" / samples.BLINKS_CLIP, every=20)
+    stranger = [cv2.cvtColor(samples.fit(frame), cv2.COLOR_RGB2BGR) for frame in others[:5]]
+    with client_of(server, "kiosk-swap") as client:
+        challenge = client.challenge(LECTURE)
+        frames = sequence(clip, challenge.actions)[: -len(STILL)] + stranger
+        progress = send(client, challenge.challenge_id, frames)
+        assert progress.next_action is None  # the actions were seen
+        with pytest.raises(ServerError) as refused:
+            client.challenge_finish(challenge.challenge_id)
+    assert refused.value.code == ErrorCode.DIFFERENT_PEOPLE
+    assert marks_by(server, "kiosk-swap") == []
