@@ -15,6 +15,7 @@ import csv
 import functools
 import io
 import math
+import re
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -55,23 +56,34 @@ def render(report: LectureReport, fmt: str, below: float | None = None) -> bytes
 
 
 def matrix_grid(report: LectureReport, compact: bool) -> Grid:
-    """One row per student: ID, name, one cell per session, the totals, the rate."""
+    """One row per student: ID, name, one cell per session, the totals, the rate. When a
+    student dropped the lecture, a column after the name gives the day (blank for the others)."""
     dates = [s.date for s in report.sessions]
     # MM-DD in the text formats when that is unambiguous (under a year; the title has the years).
     if compact and dates and (dates[-1] - dates[0]).days < 365:
         session_headers = [d.strftime("%m-%d") for d in dates]
     else:
         session_headers = [d.isoformat() for d in dates]
-    first_number = 2 + len(dates)
+    dropped = _has_dropped(report)
+    leading = ["student_id", "name", *(["dropped_on"] if dropped else [])]
+    first_number = len(leading) + len(dates)
+
+    def lead(s: StudentRow) -> list:
+        return [s.student_id, s.name, *([s.dropped_on.isoformat() if s.dropped_on else ""] if dropped else [])]
+
     return Grid(
         title=_title(report),
-        headers=["student_id", "name", *session_headers, *_total_headers(compact)],
-        rows=[[s.student_id, s.name, *s.cells, *_totals(s)] for s in report.students],
+        headers=[*leading, *session_headers, *_total_headers(compact)],
+        rows=[[*lead(s), *s.cells, *_totals(s)] for s in report.students],
         first_number=first_number,
         sheet_name="Attendance",
         legend=_legend(report),
         widths={0: 11, 1: 20, **{i: 11 for i in range(2, first_number)}},
     )
+
+
+def _has_dropped(report: LectureReport) -> bool:
+    return any(s.dropped_on is not None for s in report.students)
 
 
 def warning_grid(report: LectureReport, percent: float, compact: bool) -> Grid:
@@ -122,9 +134,10 @@ def _title(report: LectureReport) -> str:
 
 def _legend(report: LectureReport) -> str:
     w = f"{report.late_weight:g}"
+    dropped = "- not enrolled (yet, or dropped: dropped_on)" if _has_dropped(report) else "- not enrolled yet"
     return (
         "P present, L late, A absent (or not marked), E excused, O left early, "
-        "- not enrolled yet, blank: session still open. "
+        f"{dropped}, blank: session still open. "
         f"Rate % = (P + {w} x (L + O)) / (P + L + O + A)."
     )
 
@@ -167,19 +180,53 @@ def to_text(grid: Grid) -> str:
     return "\n".join(lines) + "\n"
 
 
+#: Markdown's inline syntax and HTML: escaped with a backslash (HTML as entities) in every cell,
+#: so that a name is shown as written, never as markup, a link or HTML.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~#!])")
+#: In the title, ``_`` stays (lecture codes have one; within a word it is no markup).
+_MARKDOWN_SPECIAL_TITLE = re.compile(r"([\\`*\[\]|~#!])")
+_HTML_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+
+
+def markdown_text(text: str, special: re.Pattern = _MARKDOWN_SPECIAL) -> str:
+    """``text`` as Markdown that shows exactly it: HTML characters as entities, Markdown's
+    syntax characters escaped, line breaks as spaces (a cell is one line)."""
+    text = re.sub(r"[&<>]", lambda m: _HTML_ENTITIES[m.group()], text)
+    return special.sub(r"\\\1", " ".join(text.splitlines()))
+
+
 def to_markdown(grid: Grid) -> str:
     def line(cells) -> str:
-        return "| " + " | ".join(_text(c).replace("|", "\\|") for c in cells) + " |"
+        return "| " + " | ".join(markdown_text(_text(c)) for c in cells) + " |"
+
+    def header(cells) -> str:  # the code's own texts
+        return "| " + " | ".join(cells) + " |"
 
     aligns = [
         ":-:" if 2 <= i < grid.first_number else "---:" if i >= grid.first_number else "---"
         for i in range(len(grid.headers))
     ]
-    lines = [f"### {grid.title}", "", line(grid.headers), "| " + " | ".join(aligns) + " |"]
+    title = markdown_text(grid.title, _MARKDOWN_SPECIAL_TITLE)
+    lines = [f"### {title}", "", header(grid.headers), "| " + " | ".join(aligns) + " |"]
     lines += [line(row) for row in grid.rows]
     if grid.legend:
         lines += ["", grid.legend]
     return "\n".join(lines) + "\n"
+
+
+#: What makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection"): =, +, -, @, tab
+#: and carriage return at the start.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value) -> str:
+    """A cell for CSV: a text that starts like a formula gets a ``'`` in front (OWASP's rule), so
+    that Excel and LibreOffice show it as text instead of running it. The report's own "-" (not
+    enrolled yet) and numbers are left as they are."""
+    text = _text(value)
+    if isinstance(value, str) and text.startswith(FORMULA_START) and text != NOT_ENROLLED:
+        return "'" + text
+    return text
 
 
 def to_csv(grid: Grid) -> bytes:
@@ -187,7 +234,7 @@ def to_csv(grid: Grid) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)  # the "excel" dialect: commas, quotes where needed, \r\n
     writer.writerow(grid.headers)
-    writer.writerows([_text(v) for v in row] for row in grid.rows)
+    writer.writerows([csv_cell(v) for v in row] for row in grid.rows)
     return out.getvalue().encode("utf-8-sig")
 
 

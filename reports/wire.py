@@ -30,7 +30,19 @@ def to_response(request_id: int, report: LectureReport) -> framed.ReportResponse
             for s in report.sessions
         ),
         rows=tuple(
-            framed.ReportRow(s.student_id, s.name, s.enrolled_on.isoformat(), tuple(s.cells), *_totals(s.tally))
+            framed.ReportRow(
+                s.student_id,
+                s.name,
+                s.enrolled_on.isoformat(),
+                tuple(s.cells),
+                s.tally.present,
+                s.tally.late,
+                s.tally.absent,
+                s.tally.excused,
+                s.tally.left_early,
+                s.tally.rate,
+                _iso(s.dropped_on),
+            )
             for s in report.students
         ),
     )
@@ -62,6 +74,7 @@ def from_response(reply: framed.ReportResponse) -> LectureReport:
                 datetime.date.fromisoformat(r.enrolled_on),
                 tuple(r.cells),
                 _tally(r),
+                dropped_on=_date(r.dropped_on),
             )
             for r in reply.rows
         ),

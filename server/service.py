@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, NoReturn, TypeVar
 import numpy as np
 import pymysql
 
-from db import attendance, lectures, pending, students
+from db import attendance, lectures, pending, sessions, students
 from db import encodings as db_encodings
+from db.campus_clock import CampusClock
 from db.connection import ConnectionPool, retry_on_conflict, transaction
 from db.reports import build_report
 from protocol.errors import ErrorCode
@@ -117,6 +118,18 @@ class MarkOutcome:
 
 
 @dataclass(frozen=True)
+class _ClosedSession:
+    """Why a check-in marked nothing: the session is closed or cancelled."""
+
+    lecture: str
+    session_id: int
+    day: dt.date
+    closed_at: dt.datetime | None
+    cancelled_at: dt.datetime | None
+    cancel_reason: str | None
+
+
+@dataclass(frozen=True)
 class BatchOutcome:
     batch_id: str
     applied: int
@@ -198,21 +211,24 @@ class AttendanceService:
         recognizer: RecognitionPool,
         *,
         rules: DecisionRules = DecisionRules(),
-        today: Callable[[], dt.date] = dt.date.today,
         evidence: EvidenceKeeper | None = None,
         keep_enrolment_photos: bool = False,
         challenges: ChallengeBook | None = None,
+        clock: CampusClock | None = None,
     ):
         """``recognizer`` and ``rules``: the :attr:`faces` matcher's (``--threshold`` is the
         rules' ceiling). ``evidence``: keeps the frames that support marks (``--keep-evidence``);
         None keeps none. ``keep_enrolment_photos``: store enrolled photos in MySQL beside their
         encodings (else only the encodings). ``challenges``: the liveness challenges, when
-        check-ins need one (docs/liveness.md); None: ``checkin`` marks without one."""
+        check-ins need one (docs/liveness.md); None: ``checkin`` marks without one.
+        ``clock``: campus time (default: the server's
+        zone); today's session is the one of its date."""
         self.db = db
         self.challenges = challenges
         #: Recognize and match; shared with the camera (server/camera.py).
         self.faces = FaceMatcher(recognizer, rules)
-        self.today = today
+        self.clock = clock or CampusClock()
+        self.today = self.clock.today
         self.evidence = evidence
         self.keep_enrolment_photos = keep_enrolment_photos
 
@@ -261,11 +277,18 @@ class AttendanceService:
         status: str = "present",
         source: str = "checkin",
         distance: float | None = None,
+        frames: int = 1,
     ) -> MarkOutcome:
         """Mark one student in today's session. A check-in never changes an existing mark.
 
         With evidence keeping on, a new mark stores the frame this client recently sent in which
         the student was recognized (see :mod:`server.evidence`).
+
+        A check-in (source checkin or camera) in a session that is closed, without a mark by a
+        person or the camera's "present"/"late", marks nothing: the attempt is queued for the
+        professor (a late check-in, ``frames`` and ``distance`` kept) and ServiceError
+        (session_closed) tells the student to see the professor. Also for a cancelled session
+        (nothing queued then).
         """
         day = self.today()
 
@@ -273,6 +296,10 @@ class AttendanceService:
             lecture = require_lecture(cur, lecture_code)
             self._require_enrolled(cur, lecture, [student_id])
             session_id = attendance.ensure_session(cur, lecture.lecture_id, day)
+            if source not in _OVERWRITING_SOURCES:
+                refusal = self._closed_session_refusal(cur, lecture, session_id, day, student_id)
+                if refusal is not None:
+                    return lecture, refusal
             return lecture, attendance.mark(
                 cur,
                 session_id=session_id,
@@ -285,6 +312,8 @@ class AttendanceService:
             )
 
         lecture, result = self.write_transaction(write)
+        if isinstance(result, _ClosedSession):
+            self._refuse_closed_session(result, student_id, client_name, distance, frames)
         if self.evidence is not None and not result.already_marked:
             self.evidence.attach(
                 client_name,
@@ -306,12 +335,16 @@ class AttendanceService:
     ) -> BatchOutcome:
         """Apply (student_id, status) marks all at once, or none; a batch ID is applied once.
 
-        A retried batch (same ``batch_id``) is not applied again: the first reply is returned
-        with ``replayed=True``. A student not enrolled in the lecture refuses the whole batch.
+        A batch ID is the client's own, per lecture. A retried batch (same client, lecture,
+        ``batch_id`` and content) is not applied again: the first reply is returned with
+        ``replayed=True``. The same ID with other content (other marks, another source) is
+        refused (bad_request), never answered as a replay. A student not enrolled in the
+        lecture refuses the whole batch.
         """
+        fingerprint = batch_fingerprint(lecture_code, source, marks)
         try:
             return self.write_transaction(
-                lambda cur: self._write_batch(cur, lecture_code, batch_id, marks, client_name, source)
+                lambda cur: self._write_batch(cur, lecture_code, batch_id, marks, client_name, source, fingerprint)
             )
         except ServiceError:
             raise
@@ -319,17 +352,21 @@ class AttendanceService:
             # A concurrent copy of this batch committed first (applied_batches primary key):
             # ours was rolled back whole. Answer what the first one answered.
             with self.transaction() as cur:
-                stored = attendance.find_applied_batch(cur, batch_id)
+                lecture = require_lecture(cur, lecture_code)
+                stored = attendance.find_applied_batch(
+                    cur, client_name=client_name, lecture_id=lecture.lecture_id, batch_id=batch_id
+                )
             if stored is None:
                 raise
-            return _replayed(stored)
+            return _replayed(stored, batch_id, fingerprint, client_name, lecture.code)
 
-    def _write_batch(self, cur, lecture_code, batch_id, marks, client_name, source) -> BatchOutcome:
-        stored = attendance.find_applied_batch(cur, batch_id)
-        if stored is not None:
-            log.info("batch %s already applied; replying as before", batch_id)
-            return _replayed(stored)
+    def _write_batch(self, cur, lecture_code, batch_id, marks, client_name, source, fingerprint) -> BatchOutcome:
         lecture = require_lecture(cur, lecture_code)
+        stored = attendance.find_applied_batch(
+            cur, client_name=client_name, lecture_id=lecture.lecture_id, batch_id=batch_id
+        )
+        if stored is not None:
+            return _replayed(stored, batch_id, fingerprint, client_name, lecture.code)
         self._require_enrolled(cur, lecture, [student_id for student_id, _ in marks])
         session_id = attendance.ensure_session(cur, lecture.lecture_id, self.today())
         attendance.mark_many(cur, session_id=session_id, marks=list(marks), source=source, client_name=client_name)
@@ -337,9 +374,11 @@ class AttendanceService:
         attendance.record_batch(
             cur,
             batch_id=batch_id,
+            lecture_id=lecture.lecture_id,
             session_id=session_id,
             client_name=client_name,
             reply_json=json.dumps({"batch_id": batch_id, "applied": outcome.applied}),
+            request_sha256=fingerprint,
         )
         return outcome
 
@@ -415,7 +454,12 @@ class AttendanceService:
             if self.evidence is not None and evidence_frame is not None:
                 self.evidence.remember(client_name, evidence_frame, [decision.student_id])
             marked = self.mark(
-                lecture_code, decision.student_id, client_name=client_name, source="checkin", distance=decision.distance
+                lecture_code,
+                decision.student_id,
+                client_name=client_name,
+                source="checkin",
+                distance=decision.distance,
+                frames=decision.frames,
             )
             return CheckinOutcome(marked.lecture, decision, name, candidates, marked.status, marked.already_marked)
         if decision.outcome == UNCERTAIN and mark and queue_uncertain:
@@ -573,6 +617,52 @@ class AttendanceService:
             cur, session_id=session_id, client_name=challenge.client_name, frames=0, candidates=[]
         )
 
+    @staticmethod
+    def _closed_session_refusal(cur, lecture, session_id: int, day: dt.date, student_id: str) -> _ClosedSession | None:
+        """Why a check-in in this session marks nothing (closed, cancelled), or None."""
+        session = sessions.get_calendar_session(cur, lecture.lecture_id, day)
+        if session is None or (session.closed_at is None and session.cancelled_at is None):
+            return None
+        mark = attendance.session_marks(cur, session_id).get(student_id)
+        if session.cancelled_at is None and mark is not None and (mark.source != "camera" or mark.status != "absent"):
+            return None  # marked already: answered as such
+        return _ClosedSession(
+            lecture.code, session_id, day, session.closed_at, session.cancelled_at, session.cancel_reason
+        )
+
+    def _refuse_closed_session(
+        self, closed: _ClosedSession, student_id: str, client_name: str, distance: float | None, frames: int
+    ) -> None:
+        """Queue a late check-in for the professor (once per student and session), then raise."""
+        if closed.cancelled_at is not None:
+            reason = f" ({closed.cancel_reason})" if closed.cancel_reason else ""
+            raise ServiceError(
+                ErrorCode.SESSION_CLOSED,
+                f"{closed.lecture}: the session of {closed.day} is cancelled{reason}: nothing was marked",
+            )
+
+        def queue(cur):
+            if pending.late_attempt(cur, closed.session_id, student_id) is None:
+                pending.add_pending(
+                    cur,
+                    session_id=closed.session_id,
+                    client_name=client_name,
+                    frames=max(1, frames),
+                    candidates=[(student_id, distance or 0.0)],
+                    kind=pending.LATE,
+                )
+
+        self.write_transaction(queue)
+        assert closed.closed_at is not None  # not cancelled: closed
+        log.info(
+            "late check-in of %s in %s of %s (closed %s)", student_id, closed.lecture, closed.day, closed.closed_at
+        )
+        raise ServiceError(
+            ErrorCode.SESSION_CLOSED,
+            f"{closed.lecture}: the session of {closed.day} closed at {closed.closed_at:%H:%M}, so nothing was "
+            f"marked: see the professor, whose screen lists this check-in",
+        )
+
     def _queue_uncertain(self, cur, lecture_code: str, decision: Decision, client_name: str) -> int:
         lecture = require_lecture(cur, lecture_code)
         session_id = attendance.ensure_session(cur, lecture.lecture_id, self.today())
@@ -648,8 +738,9 @@ class AttendanceService:
     def resolve_pending(
         self, pending_id: int, student_id: str | None, *, client_name: str, status: str = "present"
     ) -> ResolveOutcome:
-        """The professor confirms an uncertain check-in as ``student_id`` (marked ``status`` in
-        the check-in's session, source checkin, by the check-in's client) or rejects it (None).
+        """The professor confirms an uncertain or late check-in as ``student_id`` (marked
+        ``status`` in the check-in's session, source checkin, by the check-in's client; a late
+        one replaces the mark there) or rejects it (None).
 
         :raises ServiceError: not_found (no such check-in, or resolved already), not_enrolled.
         """
@@ -657,7 +748,7 @@ class AttendanceService:
         def write(cur):
             checkin = pending.get_for_update(cur, pending_id)
             if checkin is None or checkin.resolution is not None:
-                raise ServiceError(ErrorCode.NOT_FOUND, f"no unresolved uncertain check-in {pending_id}")
+                raise ServiceError(ErrorCode.NOT_FOUND, f"no unresolved check-in {pending_id}")
             if student_id is None:
                 pending.resolve(cur, pending_id, resolution="rejected", student_id=None, resolved_by=client_name)
                 return ResolveOutcome(pending_id, "rejected", None, None, False)
@@ -673,12 +764,20 @@ class AttendanceService:
                 source="checkin",
                 client_name=checkin.client_name,
                 distance=distance,
-                overwrite=False,
+                # A late check-in comes after the close: the professor's decision replaces the
+                # camera's "absent" (the check-in was refused because of it).
+                overwrite=checkin.kind == pending.LATE,
             )
             pending.resolve(cur, pending_id, resolution="confirmed", student_id=student_id, resolved_by=client_name)
             return ResolveOutcome(pending_id, "confirmed", student_id, result.status, result.already_marked)
 
         return self.write_transaction(write)
+
+    def pending_lecture(self, pending_id: int) -> str | None:
+        """The lecture code of an uncertain check-in (None: no such check-in); for the
+        lecture-scope check of ``resolve_pending`` (server/authorization.py)."""
+        with self.transaction() as cur:
+            return pending.lecture_code_of(cur, pending_id)
 
     def roster_ids(self, lecture_code: str) -> set[str]:
         """The student IDs on the lecture's roster. :raises ServiceError: not_found."""
@@ -821,6 +920,31 @@ def largest_recognized(faces: Sequence[FaceResult]) -> FaceResult | None:
     return max(known, key=lambda face: box_area(face.box), default=None)
 
 
-def _replayed(stored_json: str) -> BatchOutcome:
-    stored = json.loads(stored_json)
-    return BatchOutcome(stored["batch_id"], applied=stored["applied"], replayed=True)
+def batch_fingerprint(lecture_code: str, source: str, marks: Sequence[tuple[str, str]]) -> str:
+    """The SHA-256 of a batch's content (lecture, source, marks in any order): what tells a
+    retry of a batch from another batch given the same ID."""
+    content = json.dumps([lecture_code, source, sorted([student_id, status] for student_id, status in marks)])
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()
+
+
+def _replayed(
+    stored: attendance.AppliedBatch, batch_id: str, fingerprint: str, client_name: str, lecture: str
+) -> BatchOutcome:
+    """The reply to a batch_id this client applied to this lecture before: the first reply
+    again when the content is the same (a retry), else ServiceError(bad_request)."""
+    if stored.request_sha256 is not None and stored.request_sha256 != fingerprint:
+        log.warning(
+            "batch %s of client %s for %s: refused, the ID was used on %s for other marks",
+            batch_id,
+            client_name,
+            lecture,
+            stored.session_date,
+        )
+        raise ServiceError(
+            ErrorCode.BAD_REQUEST,
+            f"batch_id {batch_id} was used by this client for other marks of {lecture} on "
+            f"{stored.session_date:%Y-%m-%d}; nothing was written: send this roll call with a new batch_id",
+        )
+    log.info("batch %s of client %s already applied; replying as before", batch_id, client_name)
+    reply = json.loads(stored.reply_json)
+    return BatchOutcome(reply["batch_id"], applied=reply["applied"], replayed=True)

@@ -3,6 +3,11 @@ ValueError saying what it must be (the caller puts the field's name in front).
 
 A message declares which check each of its fields uses (:mod:`protocol.framed.fields`). The
 same checks run when a message is encoded and when one is decoded.
+
+Student IDs and lecture codes are checked for their form only (protocol.identifiers: up to 20
+letters, digits...): the university's pattern is a server setting, which the server applies to
+the identifiers of a decoded request (:func:`identifier_kind` says which checks are of
+identifiers; :func:`protocol.framed.fields.identifiers_in` lists a message's).
 """
 
 from __future__ import annotations
@@ -16,15 +21,49 @@ from collections.abc import Callable
 from typing import Any
 
 from protocol.errors import ErrorCode
-from protocol.identifiers import SOURCES, STATUSES, is_client_name, is_lecture_code, is_student_id
+from protocol.identifiers import (
+    LECTURE_CODE,
+    LECTURE_CODE_FORM_TEXT,
+    SOURCES,
+    STATUSES,
+    STUDENT_ID,
+    STUDENT_ID_FORM_TEXT,
+    is_client_name,
+    is_student_id,
+    normalize_lecture_code,
+)
 
 Check = Callable[[Any], Any]
+
+#: The attribute a check of identifiers carries: STUDENT_ID or LECTURE_CODE.
+_IDENTIFIER_KIND = "identifier_kind"
+
+
+def identifier_kind(check: Check) -> str | None:
+    """STUDENT_ID or LECTURE_CODE when ``check`` checks identifiers of that kind (one, an
+    optional one, or a list), else None."""
+    return getattr(check, _IDENTIFIER_KIND, None)
+
+
+def _of_identifiers(kind: str, check: Check) -> Check:
+    setattr(check, _IDENTIFIER_KIND, kind)
+    return check
+
 
 #: A batch ID: what makes a retried batch_mark harmless.
 BATCH_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 #: A client token: 1-256 visible ASCII characters (``attendance-db add-client`` makes 43).
 TOKEN = re.compile(r"[\x21-\x7e]{1,256}")
 _PLAIN_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+#: The largest number the database's FLOAT columns hold (IEEE single precision), e.g. a mark's
+#: distance; the largest value of an INT column, e.g. a presence sample's face count.
+FLOAT_MAX = 3.4028234663852886e38
+INT_MAX = 2**31 - 1
+#: The datetimes a DATETIME column holds (years 1000-9999) in any time zone: a day inside each
+#: end, since the server turns a time with an offset into its own local time (offsets are
+#: under 24 hours).
+STORABLE_DATETIMES = (datetime.datetime(1000, 1, 2), datetime.datetime(9999, 12, 30, 23, 59, 59, 999999))
 
 #: A face encoding on the wire: 128 little-endian float32 (512 bytes) in base64, 684 characters.
 _ENCODING = struct.Struct("<128f")
@@ -46,7 +85,8 @@ def optional(check: Check) -> Check:
     def check_or_none(value: Any) -> Any:
         return None if value is None else check(value)
 
-    return check_or_none
+    kind = identifier_kind(check)
+    return check_or_none if kind is None else _of_identifiers(kind, check_or_none)
 
 
 def one_of(values: tuple[str, ...]) -> Check:
@@ -102,16 +142,22 @@ def text(value: Any) -> str:
 
 
 def lecture(value: Any) -> str:
-    """A lecture code, returned lower case."""
-    if not isinstance(value, str) or not is_lecture_code(value):
-        raise ValueError(f"must be a lecture code (two letters, four digits, '_', one digit), not {shown(value)}")
-    return value.lower()
+    """A lecture code's form, returned as stored (a 2019-format code lower case)."""
+    try:
+        return normalize_lecture_code(value)
+    except ValueError:
+        raise ValueError(f"must be a lecture code ({LECTURE_CODE_FORM_TEXT}), not {shown(value)}") from None
 
 
 def student_id(value: Any) -> str:
+    """A student ID's form."""
     if not isinstance(value, str) or not is_student_id(value):
-        raise ValueError(f"must be a student ID (9 digits, 2xxxxxxxx), not {shown(value)}")
+        raise ValueError(f"must be a student ID ({STUDENT_ID_FORM_TEXT}), not {shown(value)}")
     return value
+
+
+_of_identifiers(LECTURE_CODE, lecture)
+_of_identifiers(STUDENT_ID, student_id)
 
 
 def student_name(value: Any) -> str:
@@ -178,7 +224,7 @@ def student_ids(max_count: int) -> Check:
             seen.add(item)
         return tuple(value)
 
-    return check
+    return _of_identifiers(STUDENT_ID, check)
 
 
 def list_of_one_of(values: tuple[str, ...], min_count: int = 0, max_count: int | None = None) -> Check:
@@ -247,7 +293,16 @@ def distance(value: Any) -> float:
         raise ValueError("must be finite, not a huge integer") from None
     if not math.isfinite(number) or number < 0:
         raise ValueError(f"must be finite and >= 0, not {shown(value)}")
+    if number > FLOAT_MAX:
+        raise ValueError(f"must be at most {FLOAT_MAX:.7g} (what the database stores), not {shown(value)}")
     return number
+
+
+def stored_count(value: Any) -> int:
+    """A whole number from 0 to INT_MAX (an INT column): a count the database stores."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= INT_MAX:
+        raise ValueError(f"must be an integer 0-{INT_MAX}, not {shown(value)}")
+    return value
 
 
 def request_id(value: Any, max_request_id: int) -> int:
@@ -273,6 +328,17 @@ def iso_datetime(value: Any) -> str:
         datetime.datetime.fromisoformat(text(value))
     except ValueError:
         raise ValueError(f"must be an ISO 8601 date and time, not {shown(value)}") from None
+    return value
+
+
+def storable_datetime(value: Any) -> str:
+    """An ISO 8601 date and time (an offset allowed) that a DATETIME column holds once turned into
+    the server's local time: from 1000-01-02 to 9999-12-30 (STORABLE_DATETIMES)."""
+    iso_datetime(value)
+    moment = datetime.datetime.fromisoformat(value).replace(tzinfo=None)
+    low, high = STORABLE_DATETIMES
+    if not low <= moment <= high:
+        raise ValueError(f"must be from {low:%Y-%m-%d} to {high:%Y-%m-%d}, not {shown(value)}")
     return value
 
 

@@ -87,6 +87,8 @@ MAX_CHALLENGE_FRAMES = 120
 MAX_CHALLENGE_SECONDS = 600.0
 #: What a professor decides about an uncertain check-in.
 RESOLUTIONS = ("confirmed", "rejected")
+#: Kinds of check-in waiting for the professor (PendingCheckin.kind).
+PENDING_KINDS = ("uncertain", "late")
 #: Why an enrolment photo is refused (EnrolledPhoto.problem).
 ENROLL_PROBLEMS = ("no_face", "several_faces", "unlike_student", "like_other_student", "bad_image")
 #: A cell of a report row (docs/reports.md): a status letter (P present, L late, A absent or not
@@ -272,6 +274,7 @@ class ReportRow:
 
     ``cells``: one per session of the response, in the same order (:data:`REPORT_CELLS`). The
     totals and ``rate`` (percent, one decimal; None when no session counts) are the student's.
+    ``dropped_on``: the day the student dropped the lecture; not sent while enrolled.
     """
 
     student_id: str = checked(checks.student_id)
@@ -284,6 +287,7 @@ class ReportRow:
     excused: int = checked(_count)
     left_early: int = checked(_count)
     rate: float | None = checked(_rate)
+    dropped_on: str | None = checked(checks.optional(checks.plain_date), None, omit_default=True)
 
 
 @dataclass(frozen=True)
@@ -311,6 +315,10 @@ class PendingCheckin:
     client_name: str = checked(checks.text)
     frames: int = checked(_count)
     candidates: tuple[Candidate, ...] = items(Candidate)
+    #: "uncertain" (the face may be one of the candidates), or "late": a recognized student's
+    #: check-in after the session closed (one candidate: that student), who was told to see the
+    #: professor. Sent only when "late".
+    kind: str = checked(checks.one_of(PENDING_KINDS), "uncertain", omit_default=True)
 
 
 # -- connection ------------------------------------------------------------------------------
@@ -560,22 +568,25 @@ class PresenceRequest:
     op: ClassVar[str] = "presence"
     request_id: int
     lecture: str = checked(_lecture)
-    sampled_at: str = checked(checks.iso_datetime)
+    sampled_at: str = checked(checks.storable_datetime)
     student_ids: tuple[str, ...] = checked(checks.student_ids(MAX_SIGHTINGS))
-    face_count: int = checked(_count)
+    face_count: int = checked(checks.stored_count)
 
 
 @response
 @dataclass(frozen=True)
 class PresenceResponse:
     """op "presence_recorded": the sample's ID and session; ``closed`` when that session was
-    closed already (the sample is kept and counts if the session is closed again)."""
+    closed already (the sample is kept and counts if the session is closed again).
+    ``warning``: the sample is outside every session's window (before its start, after its
+    end, a cancelled session, a day without a scheduled session); sent only when there is one."""
 
     op: ClassVar[str] = "presence_recorded"
     request_id: int
     sample_id: int = checked(_count)
     session_date: str = checked(checks.iso_date)
     closed: bool = checked(checks.flag)
+    warning: str | None = checked(_optional_text, None, omit_default=True)
 
 
 @request

@@ -16,6 +16,7 @@ import pytest
 
 from client.challenge import jpeg, play_challenge
 from client.connection import FramedClient, ServerError
+from db import clients
 from protocol.errors import ErrorCode
 from server.recognition import liveness
 from testkit import liveness as samples
@@ -43,9 +44,9 @@ def server(server_db_url, faces_dir, clip):
             yield running
 
 
-def client_of(server, name: str) -> FramedClient:
-    """A client of its own (failed challenges are counted per client)."""
-    token = add_client(server.db_url, name)
+def client_of(server, name: str, role: str = clients.KIOSK) -> FramedClient:
+    """A classroom PC of its own (failed challenges are counted per client)."""
+    token = add_client(server.db_url, name, role=role)
     return FramedClient(*server.app.address, token=token, timeout=60)
 
 
@@ -216,3 +217,15 @@ def test_a_face_that_changes_during_the_challenge_is_refused(server, clip, faces
             client.challenge_finish(challenge.challenge_id)
     assert refused.value.code == ErrorCode.DIFFERENT_PEOPLE
     assert marks_by(server, "kiosk-swap") == []
+
+
+def test_the_challenge_ops_are_for_classroom_pcs(server):
+    """A kiosk (the classroom PC) opens challenges; a professor's or a camera's client does not."""
+    for role in (clients.PROFESSOR, clients.CAMERA):
+        with client_of(server, f"not-a-kiosk-{role}", role=role) as client:
+            with pytest.raises(ServerError) as refused:
+                client.challenge(LECTURE)
+            assert refused.value.code == ErrorCode.FORBIDDEN
+            with pytest.raises(ServerError) as refused:
+                client.challenge_finish("c-1")
+            assert refused.value.code == ErrorCode.FORBIDDEN

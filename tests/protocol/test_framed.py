@@ -277,6 +277,13 @@ BATCH = {
     "batch_id": "b1",
     "marks": [{"student_id": "201911001", "status": "present"}],
 }
+PRESENCE = {
+    "op": "presence",
+    "lecture": "ea0017_1",
+    "sampled_at": "2024-03-04T09:05:00+09:00",
+    "student_ids": ["201911001"],
+    "face_count": 3,
+}
 MANY_MARKS = [{"student_id": str(200000000 + i), "status": "present"} for i in range(MAX_BATCH_MARKS + 1)]
 MARK_JSON = b'{"op": "mark", "lecture": "ea0017_1", "student_id": "201911001"'  # no closing brace
 
@@ -302,9 +309,9 @@ INVALID_REQUESTS = {
     "lecture not a string": ({"op": "roster", "lecture": 17}, b""),
     "lecture with SQL": ({"op": "roster", "lecture": "ea0017_1'; DROP TABLE x; --"}, b""),
     "lecture with quote": ({"op": "roster", "lecture": "ea001'_1"}, b""),
-    "lecture too long": ({"op": "roster", "lecture": "ea0017_10"}, b""),
-    "student below range": ({**MARK, "student_id": "199999999"}, b""),
-    "student above range": ({**MARK, "student_id": "300000000"}, b""),
+    "lecture too long": ({"op": "roster", "lecture": "ea0017_1" + "0" * 13}, b""),  # 21 characters
+    "student with a space": ({**MARK, "student_id": "2019 1001"}, b""),
+    "student too long": ({**MARK, "student_id": "2" * 21}, b""),
     "student as number": ({**MARK, "student_id": 201911001}, b""),
     "unknown status": ({**MARK, "status": "asleep"}, b""),
     "status null": ({**MARK, "status": None}, b""),
@@ -324,8 +331,23 @@ INVALID_REQUESTS = {
     "mark not an object": ({**BATCH, "marks": ["201911001"]}, b""),
     "mark missing status": ({**BATCH, "marks": [{"student_id": "201911001"}]}, b""),
     "mark extra field": ({**BATCH, "marks": [{**BATCH["marks"][0], "x": 1}]}, b""),
-    "recognize lecture bad": ({"op": "recognize", "lecture": "nope"}, b"img"),
+    "recognize lecture bad": ({"op": "recognize", "lecture": "no pe"}, b"img"),
+    # values the database cannot store (issue 13): bad_request, not an internal error later
+    "distance beyond FLOAT": ({**MARK, "distance": 1e39}, b""),
+    "face_count beyond INT": ({**PRESENCE, "face_count": 2**31}, b""),
+    "sampled_at in year 1 with an offset": ({**PRESENCE, "sampled_at": "0001-01-01T00:30:00+09:00"}, b""),
+    "sampled_at in year 9999 with an offset": ({**PRESENCE, "sampled_at": "9999-12-31T23:30:00-09:00"}, b""),
+    "sampled_at in year 999": ({**PRESENCE, "sampled_at": "0999-06-01T10:00:00"}, b""),
 }
+
+
+def test_the_largest_storable_values_are_taken() -> None:
+    edge = {**PRESENCE, "face_count": 2**31 - 1, "sampled_at": "9999-12-30T23:59:59+14:00"}
+    decoder = server_decoder()
+    (presence,) = decoder.feed(raw_frame(5, edge, b""))
+    assert (presence.face_count, presence.sampled_at) == (2**31 - 1, "9999-12-30T23:59:59+14:00")
+    (mark,) = server_decoder().feed(raw_frame(6, {**MARK, "distance": 3.4e38}, b""))
+    assert mark.distance == 3.4e38
 
 
 @pytest.mark.parametrize("case", sorted(INVALID_REQUESTS))
@@ -393,7 +415,7 @@ INVALID_RESPONSES = {
         "status": "present",
     },
     "face coordinate float": {"op": "recognized", "faces": [{**FACE, "top": 1.5}]},
-    "face student bad": {"op": "recognized", "faces": [{**FACE, "student_id": "12"}]},
+    "face student bad": {"op": "recognized", "faces": [{**FACE, "student_id": "12_3"}]},
     "unknown error code": {"op": "error", "code": "oops", "message": "x"},
     "error message null": {"op": "error", "code": "internal", "message": None},
 }
@@ -415,8 +437,8 @@ INVALID_MESSAGES = [
     PingRequest(True),  # type: ignore[arg-type]
     PingRequest("1"),  # type: ignore[arg-type]
     RosterRequest(1, "ea0017_1'; DROP TABLE x; --"),
-    RosterRequest(1, "ea0017"),
-    MarkRequest(1, "ea0017_1", "199999999"),
+    RosterRequest(1, "ea0017 1"),
+    MarkRequest(1, "ea0017_1", "-199999999"),
     MarkRequest(1, "ea0017_1", "201911001", status="asleep"),
     MarkRequest(1, "ea0017_1", "201911001", source="x"),
     MarkRequest(1, "ea0017_1", "201911001", distance=float("nan")),

@@ -108,6 +108,16 @@ MESSAGES = {
         35, "ea0017_1", "2019-11-01", (framed.PendingCheckin(7, "2019-11-01T09:03:12+09:00", "room-e203", 3, CAND),)
     ),
     "pending_resolved": framed.ResolvePendingResponse(36, 7, "confirmed", "201911001", "present", False),
+    # Fields added later (issue 15), sent only when not at their default.
+    "presence_recorded_warning": framed.PresenceResponse(
+        37, 100, "2019-11-01", False, "the sample at 11:05 is after the end of ea0017_1's session of 2019-11-01 (10:15)"
+    ),
+    "pending_resp_late": framed.PendingResponse(
+        38,
+        "ea0017_1",
+        "2019-11-01",
+        (framed.PendingCheckin(8, "2019-11-01T10:40:00", "room-e203", 1, CAND[:1], "late"),),
+    ),
     # liveness challenge (docs/liveness.md)
     "challenge_req": framed.ChallengeRequest(37, "EA0017_1"),
     "challenge": framed.ChallengeResponse(38, "c-7Yx_2", "ea0017_1", ("turn_left", "blink"), 5.0, 120),

@@ -48,7 +48,7 @@ def test_each_message_goes_through_encode_and_decode(message):
 @pytest.mark.parametrize(
     "message, problem",
     [
-        (ChallengeRequest(1, "e10017_1"), "lecture"),
+        (ChallengeRequest(1, "no such code!"), "lecture"),
         (ChallengeResponse(1, "", "ea0017_1", ("blink",), 5.0, 10), "challenge_id"),
         (ChallengeResponse(1, "a b", "ea0017_1", ("blink",), 5.0, 10), "challenge_id"),
         (ChallengeResponse(1, "c", "ea0017_1", (), 5.0, 10), "actions"),

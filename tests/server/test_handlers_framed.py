@@ -3,6 +3,8 @@ away in the middle of a batch. (Client tokens, TLS and limits: tests/server/test
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import socket
 import struct
 import threading
@@ -14,7 +16,7 @@ from db.connection import connect
 from protocol import framed
 from protocol.errors import ErrorCode
 from testkit.databases import fresh_database
-from testkit.servers import LECTURE, SMALL_LECTURE, exchange, read_until_closed, running_server
+from testkit.servers import LECTURE, SMALL_LECTURE, TEST_CLIENT, exchange, read_until_closed, running_server
 
 
 @pytest.fixture(scope="module")
@@ -153,6 +155,40 @@ def test_invalid_request_gets_an_error_and_the_connection_goes_on(server):
     assert server.query("SELECT COUNT(*) FROM students")[0][0] == 6
 
 
+def _raw_request(request_id: int, header: dict) -> bytes:
+    data = json.dumps(header).encode()
+    return struct.pack(">III", 8 + len(data), request_id, len(data)) + data
+
+
+def test_values_the_database_cannot_store_are_bad_requests_not_internal_errors(server):
+    presence = {
+        "op": "presence",
+        "lecture": LECTURE,
+        "sampled_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "student_ids": ["201911001"],
+        "face_count": 3,
+    }
+    mark = {"op": "mark", "lecture": LECTURE, "student_id": "201911001"}
+    requests = [
+        {**mark, "distance": 1e39},
+        {**presence, "face_count": 2**31},
+        {**presence, "sampled_at": "0001-01-01T00:30:00+09:00"},
+        {**presence, "sampled_at": "9999-12-31T23:30:00-09:00"},
+    ]
+    before = server.query("SELECT (SELECT COUNT(*) FROM presence_samples), (SELECT COUNT(*) FROM attendance)")
+    with raw_framed(server) as sock:
+        sock.sendall(b"".join(_raw_request(10 + n, r) for n, r in enumerate(requests)))
+        sock.sendall(framed.encode(framed.PingRequest(99)))
+        sock.shutdown(socket.SHUT_WR)
+        events = decode_all(read_until_closed(sock))
+    errors = events[1:-1]
+    assert [(e.request_id, e.code) for e in errors] == [(10 + n, ErrorCode.BAD_REQUEST) for n in range(4)]
+    assert "distance" in errors[0].message and "face_count" in errors[1].message and "sampled_at" in errors[2].message
+    assert isinstance(events[-1], framed.PongResponse)
+    after = server.query("SELECT (SELECT COUNT(*) FROM presence_samples), (SELECT COUNT(*) FROM attendance)")
+    assert after == before  # nothing written
+
+
 def test_wrong_version_and_truncated_frames_leave_the_server_serving(server):
     with socket.create_connection((server.host, server.port), timeout=10) as sock:
         sock.sendall(framed.MAGIC + bytes([99]))
@@ -180,11 +216,17 @@ def test_database_connection_lost_mid_batch_writes_nothing_and_recovers(server, 
     cur = blocker.cursor()
     # Hold the batch ID's key: the server's INSERT into applied_batches will wait on it after
     # its marks are written inside its (uncommitted) transaction.
-    cur.execute("SELECT session_id FROM class_sessions LIMIT 1")
-    session_id = cur.fetchone()[0]
+    # (The key is the client's, per lecture: the blocker takes the test client's key for LECTURE.)
     cur.execute(
-        "INSERT INTO applied_batches (batch_id, session_id, client_name, reply) VALUES (%s, %s, 'blocker', '{}')",
-        (batch_id, session_id),
+        "SELECT s.session_id, s.lecture_id FROM class_sessions s JOIN lectures l USING (lecture_id)"
+        " WHERE l.code = %s LIMIT 1",
+        (LECTURE,),
+    )
+    session_id, lecture_id = cur.fetchone()
+    cur.execute(
+        "INSERT INTO applied_batches (batch_id, lecture_id, session_id, client_name, reply)"
+        " VALUES (%s, %s, %s, %s, '{}')",
+        (batch_id, lecture_id, session_id, TEST_CLIENT),
     )
     result = {}
 
@@ -220,3 +262,21 @@ def test_database_connection_lost_mid_batch_writes_nothing_and_recovers(server, 
     assert client.batch_mark(LECTURE, batch_id, marks).replayed
     after = marks_in_db(server)
     assert after["201911001"] == ("excused", "rollcall") and after["201911002"] == ("excused", "rollcall")
+
+
+def test_the_default_pattern_keeps_the_2019_formats_and_refuses_others_with_a_clear_error(server, client):
+    """A server left at its defaults accepts today's identifiers only: a 10-digit ID or a code
+    like COSE101-02 passes the protocol's form check, then the server's pattern refuses it."""
+    for call, words in (
+        (lambda: client.mark(LECTURE, "2020123490"), "student_id: not a student ID of the pattern 2[0-9]{8}"),
+        (lambda: client.roster("COSE101-02"), "lecture: not a lecture code of the pattern"),
+        (
+            lambda: client.batch_mark(LECTURE, "pattern-1", [("201911001", "present"), ("2020123490", "late")]),
+            "marks: item 1: student_id: not a student ID",
+        ),
+    ):
+        with pytest.raises(ServerError) as refused:
+            call()
+        assert refused.value.code == ErrorCode.BAD_REQUEST and words in refused.value.message
+    assert client.ping()  # the connection goes on
+    assert server.query("SELECT 1 FROM applied_batches WHERE batch_id = 'pattern-1'") == []  # nothing applied
