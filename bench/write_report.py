@@ -34,6 +34,7 @@ TITLES = {
     "reports": "Reports",
     "camera": "Classroom camera",
     "attack": "One hostile machine: denial-of-service attacks while 4 clients check in",
+    "liveness": "Liveness challenge",
 }
 
 

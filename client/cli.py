@@ -4,6 +4,8 @@
     attendance-client --server H:P roster CODE
     attendance-client --server H:P mark CODE STUDENT_ID [--status present]
     attendance-client --server H:P checkin CODE IMAGE [IMAGE ...] [--no-mark]
+    attendance-client --server H:P checkin CODE --video FILE [--no-mark]
+    attendance-client liveness --video FILE
     attendance-client --server H:P enroll STUDENT_ID PHOTO [PHOTO ...] [--name NAME] [--force]
     attendance-client --server H:P pending CODE
     attendance-client --server H:P resolve PENDING_ID (--student STUDENT_ID | --reject)
@@ -29,6 +31,7 @@ import sys
 from pathlib import Path
 
 from attendance_version import add_version_option
+from client.challenge import DEFAULT_FPS, analyze_video, play_challenge
 from client.connection import TOKEN_ENV, FramedClient, ServerError, legacy_request, parse_address, tls_context
 from protocol.identifiers import STATUSES, check_student_id, normalize_lecture_code
 
@@ -61,8 +64,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "checkin", help="check in with several frames of one face: accepted, uncertain or unknown"
     )
     checkin.add_argument("lecture")
-    checkin.add_argument("images", type=Path, nargs="+", metavar="IMAGE")
+    checkin.add_argument("images", type=Path, nargs="*", metavar="IMAGE")
+    checkin.add_argument(
+        "--video",
+        type=Path,
+        metavar="FILE",
+        help="play this video file as the camera of a liveness challenge (at its own timestamps)",
+    )
     checkin.add_argument("--no-mark", action="store_true", help="decide only; write nothing")
+    liveness = commands.add_parser(
+        "liveness",
+        help="what the server's liveness rules see in a video, as JSON lines (runs here, no server needed)",
+    )
+    liveness.add_argument("--video", type=Path, metavar="FILE", required=True)
+    liveness.add_argument("--fps", type=float, default=DEFAULT_FPS, help="frames sampled per second of video")
     enroll = commands.add_parser("enroll", help="enrol a student with about 5 photos")
     enroll.add_argument("student_id")
     enroll.add_argument("images", type=Path, nargs="+", metavar="PHOTO")
@@ -100,6 +115,8 @@ def _framed_call(client: FramedClient, args: argparse.Namespace):
         return client.recognize(args.image.read_bytes(), args.lecture)
     if args.command == "roster":
         return client.roster(args.lecture)
+    if args.command == "checkin" and args.video is not None:
+        return play_challenge(client, args.lecture, args.video, mark=not args.no_mark)[1]
     if args.command == "checkin":
         return client.checkin(args.lecture, [path.read_bytes() for path in args.images], mark=not args.no_mark)
     if args.command == "enroll":
@@ -119,6 +136,16 @@ def _as_json(response) -> dict:
     return fields
 
 
+def _print_liveness(args: argparse.Namespace) -> int:
+    try:
+        for line in analyze_video(args.video, args.fps):
+            print(json.dumps(line), flush=True)
+    except (OSError, RuntimeError) as exc:  # SourceError, ModelsUnavailableError
+        print(f"attendance-client: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
@@ -130,11 +157,19 @@ def main(argv: list[str] | None = None) -> int:
         for image in [args.image] if args.command == "recognize" else getattr(args, "images", []):
             if not image.is_file():
                 raise ValueError(f"no such image: {image}")
+        if args.command == "checkin" and bool(args.images) == (args.video is not None):
+            raise ValueError("checkin takes IMAGE... or --video FILE (one of them)")
+        if getattr(args, "video", None) is not None and not args.video.is_file():
+            raise ValueError(f"no such video: {args.video}")
+        if args.command == "liveness" and not args.fps > 0:
+            raise ValueError(f"--fps must be more than 0, not {args.fps:g}")
         if args.legacy and args.command not in LEGACY_COMMANDS:
             raise ValueError(f"2019 clients have no {args.command}; drop --legacy")
     except ValueError as exc:
         print(f"attendance-client: {exc}", file=sys.stderr)
         return 2
+    if args.command == "liveness":
+        return _print_liveness(args)
     try:
         if args.legacy:
             reply = legacy_request(host, port, _legacy_payload(args), timeout=args.timeout)

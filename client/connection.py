@@ -210,6 +210,26 @@ class FramedClient:
         """Confirm an uncertain check-in as ``student_id``, or reject it (None)."""
         return self.call(framed.ResolvePendingRequest(self.next_request_id(), pending_id, student_id, status))
 
+    # liveness challenge for check-ins (docs/liveness.md)
+
+    def challenge(self, lecture: str) -> framed.ChallengeResponse:
+        """Open a liveness challenge: the actions to do, in order, and the seconds for them."""
+        return self.call(framed.ChallengeRequest(self.next_request_id(), lecture))
+
+    def challenge_frames(
+        self, challenge_id: str, images: Iterable[bytes], times: Iterable[float]
+    ) -> framed.ChallengeProgressResponse:
+        """Frames of the challenge (JPEG bytes) and their times, seconds since it was given."""
+        return self.call(
+            framed.ChallengeFramesRequest(self.next_request_id(), challenge_id, tuple(images), tuple(times))
+        )
+
+    def challenge_finish(
+        self, challenge_id: str, *, mark: bool = True, queue_uncertain: bool = True
+    ) -> framed.CheckinResponse:
+        """Decide the challenge, then who the face is; marks an accepted student (``mark``)."""
+        return self.call(framed.ChallengeFinishRequest(self.next_request_id(), challenge_id, mark, queue_uncertain))
+
     # attendance report (docs/reports.md)
 
     def report(

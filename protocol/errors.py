@@ -50,6 +50,16 @@ class ErrorCode:
     #: A check-in in a session that is closed (or cancelled): nothing was marked; the student
     #: is to see the professor, whose roll-call screen lists the attempt.
     SESSION_CLOSED = "session_closed"
+    #: A check-in that marks needs a liveness challenge on this server (ops challenge,
+    #: challenge_frames, challenge_finish; docs/liveness.md).
+    CHALLENGE_REQUIRED = "challenge_required"
+    #: The server does not use liveness challenges (--no-liveness): check in with ``checkin``.
+    LIVENESS_OFF = "liveness_off"
+    #: The challenge was not passed: an asked action not seen in the asked order (the message
+    #: names it), or its deadline passed, or it is unknown (expired or replaced).
+    LIVENESS_FAILED = "liveness_failed"
+    #: Too many failed challenges from this client lately: its check-ins wait a while.
+    CHECKINS_PAUSED = "checkins_paused"
 
     #: Every code above, for validation.
     ALL = (
@@ -70,6 +80,10 @@ class ErrorCode:
         FORBIDDEN,
         CLOCK_SKEW,
         SESSION_CLOSED,
+        CHALLENGE_REQUIRED,
+        LIVENESS_OFF,
+        LIVENESS_FAILED,
+        CHECKINS_PAUSED,
     )
 
     #: Codes after which the server closes the connection (the others concern one request).

@@ -189,7 +189,9 @@ def main() -> int:
     token, classroom_token = clients.new_token(), clients.new_token()
     run_in_transaction(url, lambda cur: clients.add_client(cur, "screenshots", token, role=clients.ADMIN))
     run_in_transaction(url, lambda cur: clients.add_client(cur, CLASSROOM_PC, classroom_token, role=clients.ADMIN))
-    server = AttendanceApp(ServerConfig(db_url=url, knowns_dir=knowns, host="127.0.0.1", port=0, workers=1)).start()
+    # Liveness off: the screenshots show the check-in of still photos (a challenge needs a moving face).
+    config = ServerConfig(db_url=url, knowns_dir=knowns, host="127.0.0.1", port=0, workers=1, liveness=False)
+    server = AttendanceApp(config).start()
     server.serve_in_thread()
     tmp = Path(tempfile.mkdtemp(prefix="attendance-screens-"))
     app = QApplication([sys.argv[0]])

@@ -26,6 +26,7 @@ from protocol.legacy import DEFAULT_MAX_IMAGE_BYTES, IDLE_SECONDS
 from server.auth import DEFAULT_REFRESH_EVERY, TokenChecker
 from server.camera import CameraService
 from server.certificates import log_certificate_expiry
+from server.challenges import ChallengeBook, LivenessSettings
 from server.evidence import DEFAULT_RETENTION_DAYS, EvidenceKeeper
 from server.handlers import ConnectionHandler
 from server.limits import DEFAULT_LEGACY_NETWORKS, ConnectionLimit, NetworkAllowList, RateLimiter
@@ -145,6 +146,13 @@ class ServerConfig:
         """The two patterns, compiled (ValueError for one that is not a regular expression)."""
         return IdentifierRules(self.student_id_pattern, self.lecture_code_pattern)
 
+    #: Check-ins need a liveness challenge (docs/liveness.md); False: ``checkin`` marks as before.
+    liveness: bool = True
+    #: For tests only: the challenges' actions from this seed (None: unpredictable).
+    liveness_seed: int | None = None
+    #: Seconds a challenge gives for its actions.
+    liveness_deadline: float = LivenessSettings.deadline
+
 
 class AttendanceServer(socketserver.TCPServer):
     """A thread per connection, at most ``max_connections`` served; ``shutdown()`` then
@@ -253,6 +261,7 @@ class AttendanceApp:
                 task_timeout=config.worker_timeout,
                 max_queued=config.max_queued,
                 max_queued_per_client=config.max_queued_per_client,
+                liveness_model=config.liveness,
             )
             self.recognizer.start(wait=False)
             self.db = self._open_database()
@@ -273,6 +282,7 @@ class AttendanceApp:
                 evidence=self.evidence,
                 keep_enrolment_photos=config.keep_enrolment_photos,
                 clock=self.clock,
+                challenges=self._challenges(),
             )
             gallery = self.service.reload_gallery()
             log.info("gallery: %d encodings of %d students", len(gallery), len(gallery.student_ids))
@@ -315,7 +325,7 @@ class AttendanceApp:
         log.info(
             "framed protocol: %s, %s; 2019 payloads: %s; limits: %d connections (%d per address), "
             "%g requests/s (burst %d), %g images+faces/s (burst %d), %d-byte frames, %d-pixel images, "
-            "%d faces per image, %g s idle, %g s to hello, %g s per request; evidence: %s",
+            "%d faces per image, %g s idle, %g s to hello, %g s per request; evidence: %s; check-ins: %s",
             "TLS" if tls_context else "plain TCP",
             "client token required" if config.require_token else "client token optional",
             f"from {self.server.legacy_networks}" if config.legacy else "off",
@@ -332,6 +342,7 @@ class AttendanceApp:
             config.hello_timeout,
             config.request_timeout,
             f"kept in {config.keep_evidence} for {config.evidence_days:g} days" if self.evidence else "not kept",
+            f"liveness challenge of {config.liveness_deadline:g} s" if config.liveness else "no liveness challenge",
         )
         return self
 
@@ -361,6 +372,14 @@ class AttendanceApp:
                     path,
                     verdict.distance,
                 )
+
+    def _challenges(self) -> ChallengeBook | None:
+        config = self.config
+        if not config.liveness:
+            return None
+        if config.liveness_seed is not None:
+            log.warning("--liveness-seed %d: the challenges can be foretold; for tests only", config.liveness_seed)
+        return ChallengeBook(LivenessSettings(seed=config.liveness_seed, deadline=config.liveness_deadline))
 
     def _open_database(self) -> ConnectionPool:
         """The connection pool, its first connection made: a database that cannot be reached (or

@@ -5,7 +5,8 @@ Every framed request after ``hello`` goes through :func:`refusal` before it is c
 (db/clients.py, docs/deploy.md "Roles"):
 
 - ``kiosk`` (a classroom PC at the door): check-ins, where a mark is only ever the result of a
-  face accepted in the same request (``checkin``; never ``mark``), and rosters; ``recognize``.
+  face accepted in the same request (``checkin``, or the liveness challenge's
+  ``challenge_finish``; never ``mark``), and rosters; ``recognize``.
 - ``camera`` (attendance-watch): detect, identify, identify_room, presence samples of today's
   session, closing today's session (attendance-watch closes it when the lecture ends), rosters.
 - ``professor``: roll call (``batch_mark``) and manual marks (``mark`` with source ``rollcall``
@@ -128,6 +129,11 @@ RULES: dict[type, Rule] = {
     framed.IdentifyRoomRequest: Rule(frozenset({CAMERA}), _LECTURE, lecture_optional=True),
     framed.PresenceRequest: Rule(frozenset({CAMERA}), _LECTURE, check=_sampled_today),
     framed.CloseSessionRequest: Rule(frozenset({CAMERA, PROFESSOR}), _LECTURE, check=_camera_closes_today),
+    # liveness challenge (docs/liveness.md): its frames and decision belong to the challenge the
+    # same client opened for a lecture its scope allowed, so they name no lecture
+    framed.ChallengeRequest: Rule(frozenset({KIOSK}), _LECTURE),
+    framed.ChallengeFramesRequest: Rule(frozenset({KIOSK})),
+    framed.ChallengeFinishRequest: Rule(frozenset({KIOSK})),
 }
 
 

@@ -333,6 +333,10 @@ class FramedSession:
             framed.EnrollRequest: self._enroll,
             framed.PendingRequest: self._pending,
             framed.ResolvePendingRequest: self._resolve_pending,
+            # liveness challenge for check-ins (docs/liveness.md)
+            framed.ChallengeRequest: self._challenge,
+            framed.ChallengeFramesRequest: self._challenge_frames,
+            framed.ChallengeFinishRequest: self._challenge_finish,
         }
         self.camera = handler.server.camera
 
@@ -636,21 +640,37 @@ class FramedSession:
             mark=req.mark,
             queue_uncertain=req.queue_uncertain,
         )
-        decision = outcome.decision
-        return framed.CheckinResponse(
+        return checkin_response(req.request_id, outcome)
+
+    def _challenge(self, req: framed.ChallengeRequest):
+        challenge = self.service.open_challenge(req.lecture, client_name=self.identified_client)
+        return framed.ChallengeResponse(
             req.request_id,
-            outcome.lecture,
-            decision.outcome,
-            decision.student_id,
-            outcome.name,
-            decision.distance,
-            decision.threshold,
-            wire_candidates(outcome.candidates),
-            decision.frames,
-            outcome.status,
-            outcome.already_marked,
-            outcome.pending_id,
+            challenge.challenge_id,
+            challenge.lecture,
+            challenge.actions,
+            challenge.deadline,
+            challenge.max_frames,
         )
+
+    def _challenge_frames(self, req: framed.ChallengeFramesRequest):
+        progress = self.service.challenge_frames(
+            req.challenge_id, req.images, req.times, client_name=self.identified_client
+        )
+        return framed.ChallengeProgressResponse(
+            req.request_id,
+            progress.challenge_id,
+            progress.done,
+            progress.next_action,
+            progress.frames,
+            round(progress.remaining, 3),
+        )
+
+    def _challenge_finish(self, req: framed.ChallengeFinishRequest):
+        outcome = self.service.finish_challenge(
+            req.challenge_id, client_name=self.identified_client, mark=req.mark, queue_uncertain=req.queue_uncertain
+        )
+        return checkin_response(req.request_id, outcome)
 
     def _enroll(self, req: framed.EnrollRequest):
         outcome = self.service.enroll(req.student_id, req.images, name=req.name, force=req.force)
@@ -755,7 +775,7 @@ class FramedSession:
 
 def images_sent(request) -> int:
     """The images a request asks the recognition workers to decode."""
-    if isinstance(request, (framed.CheckinRequest, framed.EnrollRequest)):
+    if isinstance(request, (framed.CheckinRequest, framed.EnrollRequest, framed.ChallengeFramesRequest)):
         return len(request.images)
     if isinstance(request, framed.IdentifyRoomRequest):
         return 1 if request.image else 0  # no image: every track decided from kept encodings
@@ -770,6 +790,26 @@ def faces_to_encode(request) -> int:
     if isinstance(request, framed.IdentifyRoomRequest):
         return sum(1 for track in request.tracks if track.encode)
     return 0
+
+
+def checkin_response(request_id: int, outcome) -> framed.CheckinResponse:
+    """A :class:`server.service.CheckinOutcome` as the framed protocol sends it (ops checkin
+    and challenge_finish)."""
+    decision = outcome.decision
+    return framed.CheckinResponse(
+        request_id,
+        outcome.lecture,
+        decision.outcome,
+        decision.student_id,
+        outcome.name,
+        decision.distance,
+        decision.threshold,
+        wire_candidates(outcome.candidates),
+        decision.frames,
+        outcome.status,
+        outcome.already_marked,
+        outcome.pending_id,
+    )
 
 
 def recognized_face(face) -> framed.RecognizedFace:

@@ -19,7 +19,7 @@ from server.errors import recognition_errors
 from server.recognition.decision import Candidate, Decision, DecisionRules
 from server.recognition.faces import Box
 from server.recognition.gallery import Gallery
-from server.recognition.pool import DetectedFace, PhotoEncoding, RecognitionPool
+from server.recognition.pool import DetectedFace, LivenessFrame, PhotoEncoding, RecognitionPool
 from server.recognition.whole_room import DEFAULT_MIN_FACE
 
 
@@ -72,6 +72,11 @@ class FaceMatcher:
         """The largest face of each check-in frame."""
         with recognition_errors():
             return self.pool.encode_frames(images)
+
+    def analyze_liveness_frames(self, images: Sequence[bytes], encode: Sequence[bool]) -> list[LivenessFrame]:
+        """The largest face of each liveness challenge frame, measured, and encoded where ``encode`` says."""
+        with recognition_errors():
+            return self.pool.analyze_liveness_frames(images, encode)
 
     def encode_enrolment(
         self, images: Sequence[bytes], progress: Callable[[int], None] | None = None

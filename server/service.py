@@ -16,7 +16,7 @@ import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 import numpy as np
 import pymysql
@@ -27,10 +27,12 @@ from db.campus_clock import CampusClock
 from db.connection import ConnectionPool, retry_on_conflict, transaction
 from db.reports import build_report
 from protocol.errors import ErrorCode
+from protocol.framed import MAX_CHECKIN_FRAMES
 from reports.domain import LectureNotFound, LectureReport
+from server.challenges import Challenge, ChallengeBook, ChallengePaused
 from server.errors import ServiceError, database_errors
 from server.matching import FaceMatcher, FaceResult
-from server.recognition import enrolment_checks
+from server.recognition import enrolment_checks, liveness
 from server.recognition.decision import (
     ACCEPTED,
     UNCERTAIN,
@@ -41,9 +43,9 @@ from server.recognition.decision import (
     check_one_person,
 )
 from server.recognition.enrollment import load_gallery
-from server.recognition.faces import ENROLMENT_MODEL, box_area
+from server.recognition.faces import ENROLMENT_MODEL, Box, box_area
 from server.recognition.gallery import Gallery
-from server.recognition.pool import PhotoEncoding, RecognitionPool
+from server.recognition.pool import LivenessFrame, PhotoEncoding, RecognitionPool
 
 if TYPE_CHECKING:
     from server.evidence import EvidenceKeeper
@@ -152,6 +154,18 @@ class CheckinOutcome:
 
 
 @dataclass(frozen=True)
+class ChallengeProgress:
+    """A challenge's state after some frames: the asked actions seen so far (in the asked order),
+    the next one (None: all seen), frames received, seconds left before the deadline."""
+
+    challenge_id: str
+    done: tuple[str, ...]
+    next_action: str | None
+    frames: int
+    remaining: float
+
+
+@dataclass(frozen=True)
 class PhotoProblem:
     """The verdict on one enrolment photo (problem None: fine); see protocol.framed.EnrolledPhoto."""
 
@@ -199,14 +213,18 @@ class AttendanceService:
         rules: DecisionRules = DecisionRules(),
         evidence: EvidenceKeeper | None = None,
         keep_enrolment_photos: bool = False,
+        challenges: ChallengeBook | None = None,
         clock: CampusClock | None = None,
     ):
         """``recognizer`` and ``rules``: the :attr:`faces` matcher's (``--threshold`` is the
         rules' ceiling). ``evidence``: keeps the frames that support marks (``--keep-evidence``);
         None keeps none. ``keep_enrolment_photos``: store enrolled photos in MySQL beside their
-        encodings (else only the encodings). ``clock``: campus time (default: the server's
+        encodings (else only the encodings). ``challenges``: the liveness challenges, when
+        check-ins need one (docs/liveness.md); None: ``checkin`` marks without one.
+        ``clock``: campus time (default: the server's
         zone); today's session is the one of its date."""
         self.db = db
+        self.challenges = challenges
         #: Recognize and match; shared with the camera (server/camera.py).
         self.faces = FaceMatcher(recognizer, rules)
         self.clock = clock or CampusClock()
@@ -394,20 +412,47 @@ class AttendanceService:
         (``mark``). An uncertain face is queued for the professor when ``mark`` and
         ``queue_uncertain``.
 
+        With liveness challenges on, a check-in that would mark needs one (:meth:`finish_challenge`):
+        ``mark`` is then refused.
+
         :raises ServiceError: bad_image (a frame cannot be decoded, or no frame has a face),
-            different_people (the frames are not one person), not_found (no such lecture).
+            different_people (the frames are not one person), not_found (no such lecture),
+            challenge_required (``mark`` while liveness challenges are on).
         """
+        if mark and self.challenges is not None:
+            raise ServiceError(
+                ErrorCode.CHALLENGE_REQUIRED,
+                "this server checks in only after a liveness challenge (op challenge, docs/liveness.md); "
+                "checkin without mark still decides",
+            )
         roster = self.roster_ids(lecture_code)
         encodings = _frame_encodings(self.faces.encode_frames(images))
         try:
             check_one_person(encodings, self.faces.rules.ceiling)
         except DifferentPeopleError as exc:
             raise ServiceError(ErrorCode.DIFFERENT_PEOPLE, str(exc)) from None
+        return self._decide_and_mark(
+            lecture_code, roster, encodings, client_name, mark, queue_uncertain, evidence_frame=images[0]
+        )
+
+    def _decide_and_mark(
+        self,
+        lecture_code: str,
+        roster: set[str],
+        encodings: np.ndarray,
+        client_name: str,
+        mark: bool,
+        queue_uncertain: bool,
+        *,
+        evidence_frame: bytes | None,
+    ) -> CheckinOutcome:
+        """Decide the one person of these frames (shape (f, 128)) against the roster; mark an
+        accepted student (``mark``), queue an uncertain face (``mark`` and ``queue_uncertain``)."""
         decision, name, candidates = self.faces.decide_person(encodings, roster)
         if decision.outcome == ACCEPTED and mark:
             assert decision.student_id is not None  # an accepted decision names its student
-            if self.evidence is not None:
-                self.evidence.remember(client_name, images[0], [decision.student_id])
+            if self.evidence is not None and evidence_frame is not None:
+                self.evidence.remember(client_name, evidence_frame, [decision.student_id])
             marked = self.mark(
                 lecture_code,
                 decision.student_id,
@@ -423,6 +468,154 @@ class AttendanceService:
             )
             return CheckinOutcome(lecture_code, decision, None, candidates, pending_id=pending_id)
         return CheckinOutcome(lecture_code, decision, name, candidates)
+
+    # -- liveness challenges (server/challenges.py, docs/liveness.md) ----------------------------
+
+    def _challenge_book(self) -> ChallengeBook:
+        if self.challenges is None:
+            raise ServiceError(
+                ErrorCode.LIVENESS_OFF, "this server does not use liveness challenges (--no-liveness): use checkin"
+            )
+        return self.challenges
+
+    def open_challenge(self, lecture_code: str, *, client_name: str) -> Challenge:
+        """A new challenge for a check-in in this lecture: the actions to do, in order.
+
+        :raises ServiceError: liveness_off, checkins_paused, not_found (no such lecture).
+        """
+        book = self._challenge_book()
+        with self.transaction() as cur:
+            lecture = require_lecture(cur, lecture_code)
+        try:
+            challenge = book.open(client_name, lecture.code)
+        except ChallengePaused as exc:
+            raise ServiceError(ErrorCode.CHECKINS_PAUSED, _paused_text(exc.seconds)) from None
+        log.info("challenge for %s in %s: %s", client_name, lecture.code, " ".join(challenge.actions))
+        return challenge
+
+    def challenge_frames(
+        self, challenge_id: str, images: Sequence[bytes], times: Sequence[float], *, client_name: str
+    ) -> ChallengeProgress:
+        """Measure and encode these frames of an open challenge, and say what was seen so far.
+
+        :raises ServiceError: liveness_failed (unknown challenge, frames after its deadline: a
+            failed challenge), bad_request (as many times as images, too many frames), bad_image.
+        """
+        book = self._challenge_book()
+        challenge = self._open_challenge_of(book, client_name, challenge_id)
+        received_at = book.elapsed(challenge)
+        if len(times) != len(images):
+            raise ServiceError(ErrorCode.BAD_REQUEST, f"{len(times)} times for {len(images)} frames")
+        if challenge.times and times[0] < challenge.times[-1]:
+            raise ServiceError(ErrorCode.BAD_REQUEST, "frame times must not go back in time")
+        settings = book.settings
+        if len(challenge.times) + len(images) > settings.max_frames:
+            raise ServiceError(ErrorCode.BAD_REQUEST, f"a challenge takes at most {settings.max_frames} frames")
+        if times[-1] > challenge.deadline or received_at > challenge.deadline + settings.grace:
+            self._fail_challenge(
+                challenge, f"frames after the deadline ({challenge.deadline:g} s): the challenge was not done in time"
+            )
+        encode = [(len(challenge.times) + k) % settings.encode_every == 0 for k in range(len(images))]
+        frames = self.faces.analyze_liveness_frames(images, encode)
+        for index, frame in enumerate(frames):
+            if frame.error is not None:
+                raise ServiceError(ErrorCode.BAD_IMAGE, f"frame {len(challenge.times) + index + 1}: {frame.error}")
+        _add_frames(challenge, frames, times, images if self.evidence is not None else None)
+        events = challenge.events(settings.thresholds)
+        done = challenge.done(events)
+        return ChallengeProgress(
+            challenge.challenge_id,
+            done,
+            challenge.actions[len(done)] if len(done) < len(challenge.actions) else None,
+            len(challenge.times),
+            max(0.0, challenge.deadline - book.elapsed(challenge)),
+        )
+
+    def finish_challenge(
+        self, challenge_id: str, *, client_name: str, mark: bool = True, queue_uncertain: bool = True
+    ) -> CheckinOutcome:
+        """Decide a challenge: the asked actions in order, by one face (else a failed challenge),
+        then who that face is, from the challenge's frames (as :meth:`checkin`).
+
+        :raises ServiceError: liveness_failed (an action not seen, named; no face), different_people.
+        """
+        book = self._challenge_book()
+        challenge = self._open_challenge_of(book, client_name, challenge_id)
+        book.close(challenge)
+        missing = liveness.first_action_missing(challenge.events(book.settings.thresholds), challenge.actions)
+        if not challenge.encodings:
+            self._fail_challenge(
+                challenge, "no face was seen in the challenge's frames", code=ErrorCode.LIVENESS_FAILED
+            )
+        if missing is not None:
+            self._fail_challenge(
+                challenge,
+                f"{missing} was not seen (asked, in this order: {', '.join(challenge.actions)}; "
+                f"seen: {', '.join(challenge.done(challenge.events(book.settings.thresholds))) or 'none'})",
+            )
+        jump = _face_jump(challenge, book.settings.min_overlap)
+        if jump is not None:
+            self._fail_challenge(
+                challenge, f"the face jumped between frames {jump} and {jump + 1}", ErrorCode.DIFFERENT_PEOPLE
+            )
+        encodings = np.array(challenge.encodings)
+        try:
+            check_one_person(encodings, self.faces.rules.ceiling)
+        except DifferentPeopleError as exc:
+            self._fail_challenge(challenge, f"the face changed during the challenge: {exc}", ErrorCode.DIFFERENT_PEOPLE)
+        roster = self.roster_ids(challenge.lecture)
+        chosen = np.linspace(0, len(encodings) - 1, min(len(encodings), MAX_CHECKIN_FRAMES)).round().astype(int)
+        return self._decide_and_mark(
+            challenge.lecture,
+            roster,
+            encodings[np.unique(chosen)],
+            client_name,
+            mark,
+            queue_uncertain,
+            evidence_frame=challenge.evidence_frame,
+        )
+
+    def _open_challenge_of(self, book: ChallengeBook, client_name: str, challenge_id: str) -> Challenge:
+        challenge = book.get(client_name, challenge_id)
+        if challenge is None:
+            paused = book.paused_for(client_name)
+            if paused > 0:
+                raise ServiceError(ErrorCode.CHECKINS_PAUSED, _paused_text(paused))
+            raise ServiceError(
+                ErrorCode.LIVENESS_FAILED, "no such open challenge (finished, replaced by a newer one, or expired)"
+            )
+        return challenge
+
+    def _fail_challenge(self, challenge: Challenge, reason: str, code: str = ErrorCode.LIVENESS_FAILED) -> NoReturn:
+        """Close the challenge as failed, count the failure (a pause after too many: shown to the
+        professor as an uncertain check-in from that PC), and raise ServiceError(code, reason)."""
+        book = self._challenge_book()
+        book.close(challenge)
+        log.warning("challenge of %s in %s failed: %s", challenge.client_name, challenge.lecture, reason)
+        if book.record_failure(challenge.client_name):
+            settings = book.settings
+            log.warning(
+                "%s failed %d challenges within %g s: its check-ins pause for %g s",
+                challenge.client_name,
+                settings.failures,
+                settings.failure_window,
+                settings.pause,
+            )
+            try:
+                self.write_transaction(lambda cur: self._queue_pause_notice(cur, challenge))
+            except ServiceError as exc:  # the pause holds anyway; the professor is not told
+                log.warning("cannot tell the professor about the pause: %s", exc)
+            reason += f"; {_paused_text(settings.pause)}"
+        raise ServiceError(code, reason)
+
+    def _queue_pause_notice(self, cur, challenge: Challenge) -> int:
+        """The professor's uncertain check-ins list gets a check-in from the paused PC with no
+        candidate and no frame: someone there failed the challenge again and again."""
+        lecture = require_lecture(cur, challenge.lecture)
+        session_id = attendance.ensure_session(cur, lecture.lecture_id, self.today())
+        return pending.add_pending(
+            cur, session_id=session_id, client_name=challenge.client_name, frames=0, candidates=[]
+        )
 
     @staticmethod
     def _closed_session_refusal(cur, lecture, session_id: int, day: dt.date, student_id: str) -> _ClosedSession | None:
@@ -656,6 +849,46 @@ def _frame_encodings(frames: Sequence[PhotoEncoding]) -> np.ndarray:
     if not found:
         raise ServiceError(ErrorCode.BAD_IMAGE, f"no face found in any of the {len(frames)} frames")
     return np.array(found)
+
+
+def _add_frames(
+    challenge: Challenge, frames: Sequence[LivenessFrame], times: Sequence[float], images: Sequence[bytes] | None
+) -> None:
+    """Keep what the frames gave (measures, encodings; a frame itself only for evidence)."""
+    for index, (frame, at) in enumerate(zip(frames, times)):
+        challenge.times.append(float(at))
+        challenge.measures.append(frame.measure)
+        if frame.encoding is not None:
+            challenge.encodings.append(frame.encoding)
+            if images is not None and challenge.evidence_frame is None:
+                challenge.evidence_frame = images[index]
+
+
+def _face_jump(challenge: Challenge, min_overlap: float) -> int | None:
+    """The frame (1-based) after which the face's box does not overlap the next face's box by
+    ``min_overlap`` (another face, or the same moved too far at once), or None."""
+    previous: tuple[int, liveness.FaceMeasure] | None = None
+    for index, measure in enumerate(challenge.measures, 1):
+        if measure is None:
+            continue
+        if previous is not None and box_overlap(previous[1].box, measure.box) < min_overlap:
+            return previous[0]
+        previous = (index, measure)
+    return None
+
+
+def box_overlap(a: Box, b: Box) -> float:
+    """Intersection over union of two (top, right, bottom, left) boxes: 0 (apart) to 1 (the same)."""
+    height = min(a[2], b[2]) - max(a[0], b[0])
+    width = min(a[1], b[1]) - max(a[3], b[3])
+    if height <= 0 or width <= 0:
+        return 0.0
+    inter = height * width
+    return inter / float(box_area(a) + box_area(b) - inter)
+
+
+def _paused_text(seconds: float) -> str:
+    return f"too many failed liveness challenges from this PC: check-ins pause for {seconds:.0f} s more"
 
 
 def describe_photo_problem(photo: PhotoProblem) -> str:

@@ -21,6 +21,7 @@ The config file's layout (docs/deploy.md, deploy/server.toml.example)::
     [camera]    late-after, leave-window, close-margin, close-due-every
     [clock]     timezone, max-clock-skew, trust-client-clocks
     [identifiers] student-id-pattern, lecture-code-pattern
+    [liveness]  enabled (false: --no-liveness), deadline, seed   (--liveness-deadline, --liveness-seed)
 """
 
 from __future__ import annotations
@@ -459,6 +460,27 @@ SETTINGS: tuple[Setting, ...] = (
         _pattern("lecture code"),
         metavar="REGEX",
     ),
+    _server("liveness", "--no-liveness", "liveness", "enabled", bool, "check in without a liveness challenge"),
+    _server(
+        "liveness_deadline",
+        "--liveness-deadline",
+        "liveness",
+        "deadline",
+        float,
+        "seconds a liveness challenge gives for its actions",
+        _between(1, 60),
+        metavar="S",
+    ),
+    _server(
+        "liveness_seed",
+        "--liveness-seed",
+        "liveness",
+        "seed",
+        int,
+        "FOR TESTS ONLY: pick the challenges' actions from this seed, so that they can be foretold",
+        metavar="N",
+        unset="unpredictable challenges",
+    ),
     Setting("log_level", "--log-level", "server", "log-level", str, "INFO", "log level", _log_level),
     _server(
         "timezone",
@@ -505,6 +527,7 @@ TABLES = {
     "camera": "classroom camera rules, in minutes (docs/camera.md)",
     "clock": "campus time and client clocks (docs/deploy.md, 6)",
     "identifiers": "the university's student IDs and lecture codes; 2019 clients keep their formats (docs/deploy.md, 7)",
+    "liveness": "the liveness challenge of check-ins (docs/liveness.md)",
 }
 
 #: The file's keys and kinds, for db.config_file.read_config.

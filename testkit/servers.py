@@ -127,7 +127,12 @@ def _keep_knowns_encodings(config: ServerConfig) -> None:
 def running_server(db_url: DatabaseUrl, knowns_dir: Path, **settings) -> Iterator[RunningServer]:
     """Seed the roster, register TEST_CLIENT, start the real server on a free loopback port, stop
     it afterwards. ``settings``: ServerConfig fields. Photos an earlier server of this test run
-    encoded are stored before the start (see the module's docstring)."""
+    encoded are stored before the start (see the module's docstring).
+
+    Liveness challenges are off unless ``liveness=True`` is given: most tests check in with the
+    plain ``checkin`` op (as ``attendance-server --no-liveness`` serves it); tests/e2e/test_liveness.py
+    turns them on."""
+    settings.setdefault("liveness", False)
     ids = seed_roster(db_url, knowns_dir)
     token = add_client(db_url, TEST_CLIENT)
     config = ServerConfig(db_url=db_url, knowns_dir=knowns_dir, host="127.0.0.1", port=0, **settings)

@@ -9,12 +9,20 @@ the server only accepts a face it is sure of, and a Yes would let a student take
 mark. Frames are kept in memory only, until the answer; when the server cannot be reached,
 nothing is marked and the check-in is tried again later (no frame is queued on disk).
 
+With liveness on at the server (the default, docs/liveness.md), the frames of one face only
+start a check-in: the screen asks for a challenge, shows its actions one at a time (blink, turn
+your head to your left or right) with a progress indicator, streams frames to the server while
+the student does them (:class:`~client.desktop.checkin_logic.ChallengeRun`), then asks for the
+decision. A server with ``--no-liveness`` answers ``liveness_off``: the screen then sends the
+frames as a plain ``checkin``, as before.
+
 The screen collects frames only while it is shown.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
 
 from PyQt5.QtCore import Qt, QTimer, pyqtSignal
@@ -27,18 +35,20 @@ from PyQt5.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QProgressBar,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
 from client.desktop import checkin_logic as rules
-from client.desktop.checkin_logic import CheckinFlow, Outcome
+from client.desktop.checkin_logic import ChallengeRun, CheckinFlow, Outcome
 from client.desktop.messages import failure_text
 from client.desktop.roster_model import status_label
 from client.desktop.video_panel import SourcePanel, face_crop
 from client.desktop.workers import ServerCalls
 from client.frame_source import SourceSpec, to_qimage
+from protocol.errors import ErrorCode
 
 CROP_SIZE = 150
 #: Most lines kept in the list of check-ins on this PC.
@@ -48,7 +58,10 @@ GREEN, ORANGE, RED, BLACK = "#1b5e20", "#b26a00", "#b00020", "#000000"
 
 class CheckinScreen(QWidget):
     requestBurst = pyqtSignal()
+    requestStream = pyqtSignal()
     cancelRequest = pyqtSignal()
+    #: A liveness challenge's progress: the asked actions, those seen so far, the next one (or "").
+    challengeProgress = pyqtSignal(object, object, str)
     #: An answer was shown: the outcome kind (client.desktop.checkin_logic) and the server's
     #: CheckinResponse (None after a failure).
     resultShown = pyqtSignal(str, object)
@@ -85,11 +98,18 @@ class CheckinScreen(QWidget):
         self._in_flight: int | None = None
         self._sent_lecture = ""
         self._preview = None  # the last FaceFrame of the check-in in flight
+        #: None: not known yet whether the server wants challenges; False: it said liveness_off.
+        self.liveness: bool | None = None
+        self.run: ChallengeRun | None = None  # the liveness challenge under way
+        self._finishing = False
 
         self._build(source)
         self._next_timer = QTimer(self)
         self._next_timer.setSingleShot(True)
         self._next_timer.timeout.connect(self._collect)
+        self._deadline_timer = QTimer(self)
+        self._deadline_timer.setSingleShot(True)
+        self._deadline_timer.timeout.connect(self._challenge_deadline)
 
         self.server = ServerCalls(host, port, token=token, ssl_context=ssl_context, parent=self)
         self.server.connectionChanged.connect(self.connectionChanged)
@@ -98,6 +118,8 @@ class CheckinScreen(QWidget):
             capture.burstReady.connect(self._burst)
             capture.burstProgress.connect(self._progress)
             capture.sourceOpened.connect(self._source_opened)
+            capture.streamFrame.connect(self._stream_frame)
+            self.requestStream.connect(capture.requestStream)
             self.requestBurst.connect(capture.requestBurst)
             self.cancelRequest.connect(capture.cancelRequest)
 
@@ -138,6 +160,20 @@ class CheckinScreen(QWidget):
         details.addWidget(self.distance_label, 2, 1)
         details.setColumnStretch(1, 1)
 
+        self.challenge_box = QGroupBox(self.tr("Show that you are here"))
+        challenge_layout = QVBoxLayout(self.challenge_box)
+        self.action_label = QLabel()
+        action_font = QFont()
+        action_font.setPointSize(action_font.pointSize() + 6)
+        action_font.setBold(True)
+        self.action_label.setFont(action_font)
+        self.action_label.setWordWrap(True)
+        self.action_progress = QProgressBar()
+        self.action_progress.setFormat(self.tr("%v of %m done"))
+        challenge_layout.addWidget(self.action_label)
+        challenge_layout.addWidget(self.action_progress)
+        self.challenge_box.setVisible(False)
+
         result_box = QGroupBox(self.tr("Result"))
         result_layout = QVBoxLayout(result_box)
         top = QHBoxLayout()
@@ -164,6 +200,7 @@ class CheckinScreen(QWidget):
         history_layout.addWidget(self.history)
 
         right = QVBoxLayout()
+        right.addWidget(self.challenge_box)
         right.addWidget(result_box)
         right.addWidget(note)
         right.addWidget(history_box, 1)
@@ -216,9 +253,10 @@ class CheckinScreen(QWidget):
 
     def _stop_collecting(self) -> None:
         self._next_timer.stop()
-        if self._collecting:
+        if self._collecting or self.run is not None:
             self._collecting = False
             self.cancelRequest.emit()
+        self._end_challenge()
 
     def _schedule_next(self, delay_ms: int) -> None:
         self._next_timer.start(delay_ms)
@@ -238,18 +276,133 @@ class CheckinScreen(QWidget):
         if not lecture:
             self._collect()
             return
-        request = self.flow.request([frame.jpeg for frame in frames])
         self._ticket += 1
         self._in_flight, self._sent_lecture, self._preview = self._ticket, lecture, frames[-1]
-        self._show_headline(self.tr("Checking…"))
+        if self.liveness is False or self.flow.retrying:
+            self._send_checkin(self._ticket, lecture, frames)
+            return
         ticket = self._ticket
+        self._show_headline(self.tr("Checking…"))
+        self.server.request(
+            lambda client: client.challenge(lecture),
+            lambda reply: self._challenge_given(ticket, reply),
+            lambda code, detail: self._challenge_refused(ticket, code, detail, lecture, frames),
+        )
+
+    def _send_checkin(self, ticket: int, lecture: str, frames: tuple) -> None:
+        """The frames as one plain check-in (a server without liveness challenges)."""
+        request = self.flow.request([frame.jpeg for frame in frames])
+        self._show_headline(self.tr("Checking…"))
         self.server.request(  # the server decides, and marks an accepted face
             lambda client: client.checkin(lecture, request.frames, mark=True, queue_uncertain=request.queue_uncertain),
             lambda reply: self._checked_in(ticket, reply),
             lambda code, detail: self._checkin_failed(ticket, code, detail),
         )
 
-    def _checked_in(self, ticket: int, reply) -> None:
+    # -- the liveness challenge -----------------------------------------------------------------
+
+    def _challenge_refused(self, ticket: int, code: str, detail: str, lecture: str, frames: tuple) -> None:
+        if ticket != self._in_flight:
+            return
+        if code == ErrorCode.LIVENESS_OFF:  # a server with --no-liveness: check in as before
+            self.liveness = False
+            self._send_checkin(ticket, lecture, frames)
+            return
+        self._checkin_failed(ticket, code, detail)
+
+    def _challenge_given(self, ticket: int, reply) -> None:
+        if ticket != self._in_flight:
+            return
+        self.liveness = True
+        self.run = ChallengeRun(reply, time.monotonic())
+        self._finishing = False
+        self.action_progress.setRange(0, len(self.run.actions))
+        self._show_challenge()
+        self.challenge_box.setVisible(True)
+        self._show_headline(self.tr("Do what the box above says, one thing after the other."))
+        self._deadline_timer.start(int(1000 * (self.run.deadline + 0.2)))
+        self.requestStream.emit()
+
+    def _stream_frame(self, taken) -> None:
+        run = self.run
+        if run is None or self._finishing:
+            return
+        now, jpeg = taken
+        batch = run.add(now, jpeg)
+        if batch is not None:
+            self._send_frames(run, batch)
+        if run.finished(time.monotonic()):
+            self._finish_challenge()
+
+    def _send_frames(self, run: ChallengeRun, batch) -> None:
+        ticket = self._in_flight
+        images, times = batch
+        self.server.request(
+            lambda client: client.challenge_frames(run.challenge_id, images, times),
+            lambda reply: self._challenge_progress(ticket, run, reply),
+            lambda code, detail: self._challenge_failed(ticket, run, code, detail),
+        )
+
+    def _challenge_progress(self, ticket, run: ChallengeRun, reply) -> None:
+        if ticket != self._in_flight or run is not self.run:
+            return
+        run.on_progress(reply)
+        self._show_challenge()
+        if run.next_action is None:
+            self._finish_challenge()
+
+    def _challenge_deadline(self) -> None:
+        if self.run is not None and not self._finishing:
+            self._finish_challenge()
+
+    def _finish_challenge(self) -> None:
+        run = self.run
+        if run is None or self._finishing:
+            return
+        self._finishing = True
+        self.cancelRequest.emit()  # no more frames
+        self._deadline_timer.stop()
+        rest = run.flush()
+        if rest is not None:
+            self._send_frames(run, rest)
+        ticket = self._in_flight
+        self._show_headline(self.tr("Checking…"))
+        self.server.request(  # after the frames: the screen's requests run in turn
+            lambda client: client.challenge_finish(run.challenge_id, mark=True, queue_uncertain=True),
+            lambda reply: self._challenge_decided(ticket, run, reply),
+            lambda code, detail: self._challenge_failed(ticket, run, code, detail),
+        )
+
+    def _challenge_decided(self, ticket, run: ChallengeRun, reply) -> None:
+        if ticket != self._in_flight or run is not self.run:
+            return
+        self._end_challenge()
+        self._checked_in(ticket, reply, challenge=True)
+
+    def _challenge_failed(self, ticket, run: ChallengeRun, code: str, detail: str) -> None:
+        if ticket != self._in_flight or run is not self.run:
+            return
+        missing = run.next_action
+        self._end_challenge()
+        self._checkin_failed(ticket, code, detail, missing=missing)
+
+    def _end_challenge(self) -> None:
+        if self.run is not None and not self._finishing:
+            self.cancelRequest.emit()
+        self.run = None
+        self._finishing = False
+        self._deadline_timer.stop()
+        self.challenge_box.setVisible(False)
+
+    def _show_challenge(self) -> None:
+        run = self.run
+        if run is None:
+            return
+        self.action_progress.setValue(len(run.done))
+        self.action_label.setText(self.action_text(run.next_action) if run.next_action else self.tr("Done"))
+        self.challengeProgress.emit(run.actions, run.done, run.next_action or "")
+
+    def _checked_in(self, ticket: int, reply, challenge: bool = False) -> None:
         if ticket != self._in_flight:
             return
         self._in_flight = None
@@ -257,13 +410,13 @@ class CheckinScreen(QWidget):
             self.flow.reset()
             self._collect()
             return
-        outcome = self.flow.on_reply(reply)
+        outcome = self.flow.on_challenge_reply(reply) if challenge else self.flow.on_reply(reply)
         self.outcomes.append(outcome)
         self._show_outcome(outcome)
         self._schedule_next(0 if outcome.kind == rules.RETRY else self.result_hold_ms)
         self.resultShown.emit(outcome.kind, reply)
 
-    def _checkin_failed(self, ticket: int, code: str, detail: str) -> None:
+    def _checkin_failed(self, ticket: int, code: str, detail: str, missing: str | None = None) -> None:
         if ticket != self._in_flight:
             return
         self._in_flight = None
@@ -277,6 +430,16 @@ class CheckinScreen(QWidget):
             self._show_headline(self.tr("The picture was not clear enough. Look at the camera again."), RED)
         elif outcome.kind == rules.LECTURE_UNKNOWN:
             self._show_headline(server_text, RED)
+        elif outcome.kind == rules.LIVENESS_FAILED:
+            not_seen = self.action_text(missing) if missing else self.tr("the asked movements")
+            self._show_headline(
+                self.tr("Not seen in time: %1. Nothing was marked: try again.").replace("%1", not_seen), RED
+            )
+            self._add_history(self.tr("Challenge not passed"), self.tr("not marked"))
+        elif outcome.kind == rules.PAUSED:
+            self._show_headline(
+                self.tr("Too many failed tries at this PC: check-ins wait a few minutes. Ask your professor."), RED
+            )
         else:
             self._show_headline(server_text + " " + self.tr("Nothing was marked: try again in a moment."), RED)
         self.message.emit(server_text)
@@ -361,4 +524,14 @@ class CheckinScreen(QWidget):
 
     def shutdown(self) -> None:
         self._next_timer.stop()
+        self._deadline_timer.stop()
         self.server.shutdown()
+
+    def action_text(self, action: str) -> str:
+        """What the student is asked to do, in the screen's language."""
+        texts = {
+            "blink": self.tr("Blink"),
+            "turn_left": self.tr("Turn your head to your left"),
+            "turn_right": self.tr("Turn your head to your right"),
+        }
+        return texts.get(action, action)

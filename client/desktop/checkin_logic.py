@@ -7,6 +7,9 @@ Two parts, each fed by the check-in screen and its capture worker:
   face** is in view and it stays **the same face**: its box overlaps the box of the previous
   frame by at least ``min_overlap`` (intersection over union). A second face, a face that jumps,
   or no face for longer than ``max_gap`` seconds starts the collection again.
+- :class:`ChallengeRun` is one liveness challenge (docs/liveness.md): the actions the server
+  asked for, the frames streamed to it in small batches while the student does them, what the
+  server saw so far, and when to ask for the decision.
 - :class:`CheckinFlow` turns the server's answers (op ``checkin``, which marks an accepted face
   itself) into what the screen does next. An **uncertain** face gets one more try: new frames
   are sent together with the first try's (at most :data:`MAX_CHECKIN_FRAMES`), this time asking
@@ -38,6 +41,10 @@ MIN_OVERLAP = 0.3
 #: Seconds without a face (the local detector misses a frame now and then) before a collection
 #: starts again.
 MAX_GAP = 0.5
+#: Frames a second streamed during a liveness challenge (short blinks fall between frames at 10),
+#: and frames per request.
+STREAM_FPS = 15.0
+STREAM_BATCH = 5
 
 
 def overlap(a: Box, b: Box) -> float:
@@ -124,6 +131,8 @@ UNKNOWN = "unknown"  # nobody on the roster: never marked
 DIFFERENT_PEOPLE = "different_people"  # the frames show more than one person: a new try
 BAD_IMAGE = "bad_image"  # the server found no face in a frame: a new try
 LECTURE_UNKNOWN = "lecture_unknown"  # the server does not know the lecture: wait for another code
+LIVENESS_FAILED = "liveness_failed"  # an asked action was not seen (the run's next_action): a new try
+PAUSED = "paused"  # too many failed challenges at this PC: check-ins wait
 FAILED = "failed"  # unreachable, timed out, refused...: nothing marked, a new try later
 
 #: Error codes of the check-in reply that have an outcome of their own.
@@ -131,6 +140,8 @@ _ERROR_OUTCOMES = {
     ErrorCode.DIFFERENT_PEOPLE: DIFFERENT_PEOPLE,
     ErrorCode.BAD_IMAGE: BAD_IMAGE,
     ErrorCode.NOT_FOUND: LECTURE_UNKNOWN,
+    ErrorCode.LIVENESS_FAILED: LIVENESS_FAILED,
+    ErrorCode.CHECKINS_PAUSED: PAUSED,
 }
 
 
@@ -183,6 +194,14 @@ class CheckinFlow:
             return Outcome(RETRY, reply)
         return Outcome(UNKNOWN, reply)
 
+    def on_challenge_reply(self, reply) -> Outcome:
+        """The server's CheckinResponse to a challenge_finish (asked with queue_uncertain: an
+        uncertain face is queued for the professor at once; a challenge is not tried twice)."""
+        self.reset()
+        if reply.decision == "accepted":
+            return Outcome(ACCEPTED, reply)
+        return Outcome(PENDING if reply.decision == "uncertain" else UNKNOWN, reply)
+
     def on_error(self, code: str) -> Outcome:
         """The request failed with this error code (a server error or a pseudo code)."""
         self.reset()
@@ -191,3 +210,59 @@ class CheckinFlow:
     def reset(self) -> None:
         """Forget the frames of the current check-in (a new lecture, an answer, a failure)."""
         self._kept = self._sending = ()
+
+
+class ChallengeRun:
+    """One liveness challenge on this PC, from the server's ``challenge`` reply.
+
+    ``started``: when the reply came (monotonic seconds, the clock of the frames' times). Frames
+    go through :meth:`add` (a batch to send comes back every ``batch`` frames, at most ``fps``
+    frames a second); the server's ``challenge_progress`` replies through :meth:`on_progress`.
+    :meth:`finished` says when to send the rest (:meth:`flush`) and ask for the decision.
+    """
+
+    def __init__(self, reply, started: float, *, fps: float = STREAM_FPS, batch: int = STREAM_BATCH):
+        self.challenge_id: str = reply.challenge_id
+        self.actions: tuple[str, ...] = tuple(reply.actions)
+        self.deadline: float = float(reply.deadline)
+        self.max_frames: int = int(reply.max_frames)
+        self.started = started
+        self.interval = 1.0 / fps
+        self.batch = batch
+        self.done: tuple[str, ...] = ()
+        self.next_action: str | None = self.actions[0] if self.actions else None
+        self.sent = 0
+        self._pending: list[tuple[float, bytes]] = []
+        self._last_at: float | None = None
+
+    def elapsed(self, now: float) -> float:
+        return now - self.started
+
+    def add(self, now: float, jpeg: bytes) -> tuple[tuple[bytes, ...], tuple[float, ...]] | None:
+        """A frame taken at ``now``: (frames, times) to send when a batch is full, else None.
+        Frames from before the challenge, after its deadline, too close to the last one or
+        beyond ``max_frames`` are left out."""
+        at = self.elapsed(now)
+        if at < 0 or at > self.deadline or self.sent + len(self._pending) >= self.max_frames:
+            return None
+        if self._last_at is not None and at - self._last_at < self.interval * 0.9:
+            return None
+        self._last_at = at
+        self._pending.append((round(at, 3), jpeg))
+        return self.flush() if len(self._pending) >= self.batch else None
+
+    def flush(self) -> tuple[tuple[bytes, ...], tuple[float, ...]] | None:
+        """The frames not sent yet, as (frames, times), or None."""
+        if not self._pending:
+            return None
+        pending, self._pending = self._pending, []
+        self.sent += len(pending)
+        return tuple(jpeg for _, jpeg in pending), tuple(at for at, _ in pending)
+
+    def on_progress(self, reply) -> None:
+        self.done = tuple(reply.done)
+        self.next_action = reply.next_action
+
+    def finished(self, now: float) -> bool:
+        """Every asked action seen, the deadline passed, or no more frames wanted."""
+        return self.next_action is None or self.elapsed(now) > self.deadline or self.sent >= self.max_frames

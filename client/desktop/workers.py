@@ -29,7 +29,7 @@ from PyQt5.QtCore import QObject, QTimer, pyqtSignal, pyqtSlot
 from PyQt5.QtGui import QImage
 
 from client.connection import FramedClient, ServerError
-from client.desktop.checkin_logic import FRAMES_PER_TRY, FrameCollector
+from client.desktop.checkin_logic import FRAMES_PER_TRY, STREAM_FPS, FrameCollector
 from client.desktop.enrol_checks import FaceMeasures, LandmarkModel, PhotoCheck, check_photo, measure_face
 from client.desktop.faces_local import DetectorUnavailable, FaceDetector
 from client.desktop.mark_queue import BatchEntry, FolderLock, LoadReport, MarkQueue, QueueEntry, QueueLocked
@@ -40,6 +40,9 @@ from protocol import framed
 from protocol.errors import ErrorCode, ProtocolError
 
 log = logging.getLogger(__name__)
+
+#: A liveness challenge's frames are sent at most this many pixels on their longest side.
+STREAM_MAX_SIDE = 640
 
 #: Error codes after which a queued mark is sent again later; any other error reply means the
 #: server will never take it (unknown lecture, student not enrolled, bad request).
@@ -368,9 +371,12 @@ class CaptureWorker(QObject):
     - ``requestBurst``: the frames of one face for a check-in try
       (:class:`~client.desktop.checkin_logic.FrameCollector`: 4 frames over 0.75 s of a camera or
       video; one frame, the image, from a folder of images), as ``burstReady``;
-    - ``requestStill``: one frame for an enrolment photo, as ``stillReady``.
+    - ``requestStill``: one frame for an enrolment photo, as ``stillReady``;
+    - ``requestStream``: every frame with a face, at most :data:`STREAM_FPS` a second, as
+      ``streamFrame`` ((monotonic time, JPEG of the frame at most 640 pixels)), for a liveness
+      challenge, until ``cancelRequest``.
 
-    ``cancelRequest`` withdraws either. A folder of images shows each image for at least
+    ``cancelRequest`` withdraws any of them. A folder of images shows each image for at least
     ``dwell`` seconds, and an image with exactly one face until it has been handed over once (so
     every such image is used, whatever the server's speed).
     """
@@ -379,11 +385,12 @@ class CaptureWorker(QObject):
     burstProgress = pyqtSignal(int, int)  # frames of the try collected, frames needed (on a change)
     burstReady = pyqtSignal(object)  # tuple of FaceFrame: one check-in try
     stillReady = pyqtSignal(object)  # FaceFrame: an enrolment photo to check
+    streamFrame = pyqtSignal(object)  # (monotonic seconds, JPEG bytes): a liveness challenge's frame
     sourceOpened = pyqtSignal(str)  # the detector backend in use
     sourceFailed = pyqtSignal(str)
     sourceEnded = pyqtSignal()
 
-    BURST, STILL = "burst", "still"
+    BURST, STILL, STREAM = "burst", "still", "stream"
 
     def __init__(
         self,
@@ -410,6 +417,7 @@ class CaptureWorker(QObject):
         self._shown_at = 0.0
         self._used = False  # the still image on show was handed over
         self._started_at = 0.0
+        self._streamed_at = 0.0
         self.frames_shown = 0
         self.handovers = 0  # bursts and stills handed over
 
@@ -437,6 +445,10 @@ class CaptureWorker(QObject):
     def requestBurst(self) -> None:
         if self._wanted != self.BURST:
             self._wanted, self._collector = self.BURST, None
+
+    @pyqtSlot()
+    def requestStream(self) -> None:
+        self._wanted, self._collector, self._streamed_at = self.STREAM, None, 0.0
 
     @pyqtSlot()
     def requestStill(self) -> None:
@@ -511,6 +523,15 @@ class CaptureWorker(QObject):
 
     def _offer(self, now: float) -> bool:
         """Give the frame on show to the pending request; True when it was taken."""
+        if self._wanted == self.STREAM:
+            if not self._boxes or now - self._streamed_at < 1.0 / STREAM_FPS * 0.9:
+                return False
+            self._streamed_at = now
+            small = limit_size(self._frame, STREAM_MAX_SIDE)
+            ok, jpeg = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality])
+            if ok:
+                self.streamFrame.emit((now, jpeg.tobytes()))
+            return True
         if self._wanted == self.STILL:
             if len(self._boxes) != 1:
                 return False

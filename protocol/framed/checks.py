@@ -227,12 +227,15 @@ def student_ids(max_count: int) -> Check:
     return _of_identifiers(STUDENT_ID, check)
 
 
-def list_of_one_of(values: tuple[str, ...]) -> Check:
-    """A list whose every item is one of the strings ``values`` (a report row's cells)."""
+def list_of_one_of(values: tuple[str, ...], min_count: int = 0, max_count: int | None = None) -> Check:
+    """A list whose every item is one of the strings ``values`` (a report row's cells), of
+    ``min_count`` to ``max_count`` items (None: any number)."""
 
     def check(value: Any) -> tuple[str, ...]:
         if not isinstance(value, (tuple, list)):
             raise ValueError(f"must be a list, not {type(value).__name__}")
+        if len(value) < min_count or (max_count is not None and len(value) > max_count):
+            raise ValueError(f"must hold {min_count} to {max_count} items, not {len(value)}")
         for index, item in enumerate(value):
             if not isinstance(item, str) or item not in values:
                 allowed = ", ".join(map(repr, values))
@@ -243,6 +246,28 @@ def list_of_one_of(values: tuple[str, ...]) -> Check:
 
 
 # -- numbers --------------------------------------------------------------------------------
+
+
+def numbers_between(low: float, high: float, max_count: int) -> Check:
+    """A list of 1 to ``max_count`` numbers, each from ``low`` to ``high``, not decreasing."""
+    each = number_between(low, high)
+
+    def check(value: Any) -> tuple[float, ...]:
+        if not isinstance(value, (tuple, list)):
+            raise ValueError(f"must be a list, not {type(value).__name__}")
+        if not 1 <= len(value) <= max_count:
+            raise ValueError(f"must hold 1 to {max_count} numbers, not {len(value)}")
+        numbers = []
+        for index, item in enumerate(value):
+            try:
+                numbers.append(each(item))
+            except ValueError as exc:
+                raise ValueError(f"item {index}: {exc}") from None
+            if index and numbers[index] < numbers[index - 1]:
+                raise ValueError(f"item {index}: {numbers[index]:g} is before the item before it")
+        return tuple(numbers)
+
+    return check
 
 
 def non_negative_int(value: Any) -> int:

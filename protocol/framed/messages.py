@@ -75,6 +75,16 @@ MAX_CHECKIN_FRAMES = 10
 MAX_ENROLL_PHOTOS = 10
 #: The outcomes of a face's identification (server/recognition/decision.py).
 DECISIONS = ("accepted", "uncertain", "unknown")
+#: The actions a liveness challenge asks for (server/recognition/liveness.py, docs/liveness.md).
+LIVENESS_ACTIONS = ("blink", "turn_left", "turn_right")
+#: A challenge asks for 1 to MAX_CHALLENGE_ACTIONS actions (the server picks 2 or 3).
+MAX_CHALLENGE_ACTIONS = 5
+#: A challenge_frames request carries 1 to MAX_CHALLENGE_BATCH frames; a challenge, at most
+#: MAX_CHALLENGE_FRAMES in all.
+MAX_CHALLENGE_BATCH = 10
+MAX_CHALLENGE_FRAMES = 120
+#: Frame times of a challenge: seconds since the challenge was given, 0 to this.
+MAX_CHALLENGE_SECONDS = 600.0
 #: What a professor decides about an uncertain check-in.
 RESOLUTIONS = ("confirmed", "rejected")
 #: Kinds of check-in waiting for the professor (PendingCheckin.kind).
@@ -798,6 +808,87 @@ class ResolvePendingResponse:
     student_id: str | None = checked(_optional_student_id)
     status: str | None = checked(checks.optional(checks.status))
     already_marked: bool = checked(checks.flag)
+
+
+# -- liveness challenge for check-ins (docs/liveness.md) -------------------------------------
+
+
+@request
+@dataclass(frozen=True)
+class ChallengeRequest:
+    """Open a liveness challenge for a check-in in this lecture (replacing this client's open
+    one, if any). Answered by :class:`ChallengeResponse`; ``liveness_off`` when the server does
+    not require challenges (then ``checkin`` marks), ``checkins_paused`` after too many failed
+    ones."""
+
+    op: ClassVar[str] = "challenge"
+    request_id: int
+    lecture: str = checked(_lecture)
+
+
+@response
+@dataclass(frozen=True)
+class ChallengeResponse:
+    """op "challenge": the actions to do, in this order, within ``deadline`` seconds of this
+    reply; ``max_frames``: frames the server takes for it in all."""
+
+    op: ClassVar[str] = "challenge"
+    request_id: int
+    challenge_id: str = checked(checks.batch_id)
+    lecture: str = checked(_lecture)
+    actions: tuple[str, ...] = checked(checks.list_of_one_of(LIVENESS_ACTIONS, 1, MAX_CHALLENGE_ACTIONS))
+    deadline: float = checked(checks.number_between(0.0, MAX_CHALLENGE_SECONDS))
+    max_frames: int = checked(checks.int_between(1, MAX_CHALLENGE_FRAMES))
+
+
+@request
+@dataclass(frozen=True)
+class ChallengeFramesRequest:
+    """Frames of an open challenge (the camera, several a second, the one face in view), sent
+    as they are taken. ``times``: each frame's time in seconds since the challenge was given
+    (the client's clock), one per image, not decreasing. Answered by :class:`ChallengeProgressResponse`."""
+
+    op: ClassVar[str] = "challenge_frames"
+    request_id: int
+    challenge_id: str = checked(checks.batch_id)
+    images: tuple[bytes, ...] = images(MAX_CHALLENGE_BATCH)
+    times: tuple[float, ...] = checked(checks.numbers_between(0.0, MAX_CHALLENGE_SECONDS, MAX_CHALLENGE_BATCH))
+
+    def __repr__(self) -> str:
+        return (
+            f"ChallengeFramesRequest(request_id={self.request_id!r}, challenge_id={self.challenge_id!r}, "
+            f"images=<{len(self.images)}>, times={self.times!r})"
+        )
+
+
+@response
+@dataclass(frozen=True)
+class ChallengeProgressResponse:
+    """op "challenge_progress": the asked actions seen so far (``done``, in the asked order),
+    the next one to do (None: all done), the frames received and the seconds left."""
+
+    op: ClassVar[str] = "challenge_progress"
+    request_id: int
+    challenge_id: str = checked(checks.batch_id)
+    done: tuple[str, ...] = checked(checks.list_of_one_of(LIVENESS_ACTIONS, 0, MAX_CHALLENGE_ACTIONS))
+    next_action: str | None = checked(checks.optional(checks.one_of(LIVENESS_ACTIONS)))
+    frames: int = checked(_count)
+    remaining: float = checked(checks.number_between(0.0, MAX_CHALLENGE_SECONDS))
+
+
+@request
+@dataclass(frozen=True)
+class ChallengeFinishRequest:
+    """The challenge's frames are all sent: decide. The server checks that the asked actions
+    happened in order, by one face, within the deadline (else ``liveness_failed`` naming the
+    action not seen, or ``different_people``), then identifies the student from those frames as
+    ``checkin`` does (``mark``, ``queue_uncertain`` as there). Answered by :class:`CheckinResponse`."""
+
+    op: ClassVar[str] = "challenge_finish"
+    request_id: int
+    challenge_id: str = checked(checks.batch_id)
+    mark: bool = checked(checks.flag, True)
+    queue_uncertain: bool = checked(checks.flag, True)
 
 
 def _item_types() -> tuple[type, ...]:

@@ -43,7 +43,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from server.recognition import faces, images, whole_room
+from server.recognition import faces, images, liveness, whole_room
 from server.recognition.faces import Box, ModelsUnavailableError
 
 log = logging.getLogger(__name__)
@@ -79,6 +79,11 @@ def on_behalf_of(client: str) -> Iterator[None]:
         yield
     finally:
         _client.reset(token)
+
+
+#: Liveness challenge frames are searched for a face on a copy at most this wide first: faces
+#: from about 80 px in that copy (107 px in a 640-pixel frame), as a person at the PC shows.
+LIVENESS_DETECT_MAX_SIDE = 480
 
 
 class WorkerCrashedError(RuntimeError):
@@ -128,6 +133,17 @@ class PhotoEncoding:
 
 
 @dataclass(frozen=True)
+class LivenessFrame:
+    """One frame of a liveness challenge: its largest face measured (eye aspect ratio, head
+    pose: :class:`server.recognition.liveness.FaceMeasure`) and encoded, both None when there is
+    no face; error: why the bytes could not be used as an image, else None."""
+
+    measure: liveness.FaceMeasure | None
+    encoding: np.ndarray | None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
 class PhotoViews:
     """One photo for the evaluation, its largest face encoded the three ways the server would:
     as a photo a 2019 client or ``recognize`` sends (``photo``), as a frame of a ``checkin``
@@ -158,6 +174,7 @@ class RecognitionPool:
         task_timeout: float = DEFAULT_TASK_TIMEOUT,
         max_queued: int = DEFAULT_MAX_QUEUED,
         max_queued_per_client: int = DEFAULT_MAX_QUEUED_PER_CLIENT,
+        liveness_model: bool = False,
     ):
         """
         :param processes: worker processes (None: one per CPU core).
@@ -167,10 +184,13 @@ class RecognitionPool:
         :param decode_timeout: seconds a worker may spend decoding one image.
         :param task_timeout: seconds one job may take before its worker is replaced.
         :param max_queued, max_queued_per_client: bounds of the :class:`FairQueue`.
+        :param liveness_model: each worker also loads the 68-point landmark model when it starts
+            (about 1 s and 100 MB), so that the first liveness challenge does not wait for it.
         """
         self.processes = processes or os.cpu_count() or 1
         self.max_faces = max_faces
         self.task_timeout = task_timeout
+        self.liveness_model = liveness_model
         self._settings = _Settings(
             detect_max_side,
             upsample,
@@ -212,7 +232,7 @@ class RecognitionPool:
                     self.processes,
                     mp_context=context,
                     initializer=_init_worker,
-                    initargs=(barrier,),
+                    initargs=(barrier, self.liveness_model),
                 )
                 self._warm_ups = [executor.submit(_warm_up, timeout) for _ in range(self.processes)]
                 self._ready_by = time.monotonic() + timeout + 5
@@ -273,6 +293,12 @@ class RecognitionPool:
         camera: found first without upsampling, 4x faster), one frame per worker at a time;
         results in input order. A frame that cannot be decoded gets its ``error``."""
         return self._results(_encode_largest, [(image, False) for image in images_])
+
+    def analyze_liveness_frames(self, images_: Sequence[bytes], encode: Sequence[bool]) -> list[LivenessFrame]:
+        """The largest face of each frame of a liveness challenge, measured, and encoded where
+        ``encode`` says so (an encoding costs 10-30 times a measure); one frame per worker at a
+        time; results in input order. A frame that cannot be decoded gets its ``error``."""
+        return self._results(_analyze_liveness_frame, list(zip(images_, encode)))
 
     def encode_views(self, paths: Sequence[str | os.PathLike]) -> list[PhotoViews]:
         """:class:`PhotoViews` of many files (``attendance-eval``), spread over all workers."""
@@ -582,7 +608,7 @@ _barrier = None
 _load_error: ModelsUnavailableError | None = None
 
 
-def _init_worker(barrier) -> None:
+def _init_worker(barrier, liveness_model: bool = False) -> None:
     """Load the models once per worker. A failure is kept and raised by every task, with its message
     (an exception in an initializer would only say "the process pool is broken")."""
     global _barrier, _load_error
@@ -594,6 +620,8 @@ def _init_worker(barrier) -> None:
     _barrier = barrier
     try:
         faces.load_models()
+        if liveness_model:
+            liveness.load_landmark_model()
     except ModelsUnavailableError as exc:
         _load_error = exc
 
@@ -671,6 +699,24 @@ def _encode_largest(settings: _Settings, task: tuple[bytes, bool]) -> PhotoEncod
         return PhotoEncoding(0, None, str(exc))
     boxes = _detect(settings, image) if enrolment else _detect_large_faces_first(settings, image)
     return _largest_face(image, boxes, mirrored=enrolment)
+
+
+def _analyze_liveness_frame(settings: _Settings, task: tuple[bytes, bool]) -> LivenessFrame:
+    if _load_error is not None:
+        raise _load_error
+    image_bytes, encode = task
+    try:
+        image = images.decode_image(image_bytes, max_pixels=settings.max_pixels)
+    except images.ImageDecodeError as exc:
+        return LivenessFrame(None, None, str(exc))
+    # The face of a check-in is close to the camera: found on a copy of at most 480 pixels first
+    # (half the cost of the usual 800), as every other check-in frame otherwise.
+    box = faces.largest_box(faces.detect_faces(image, detect_max_side=LIVENESS_DETECT_MAX_SIDE, upsample=0))
+    if box is None:
+        box = faces.largest_box(_detect_large_faces_first(settings, image))
+    if box is None:
+        return LivenessFrame(None, None)
+    return LivenessFrame(liveness.measure_face(image, box), faces.encode_faces(image, [box])[0] if encode else None)
 
 
 def _encode_views(settings: _Settings, path: str) -> PhotoViews:

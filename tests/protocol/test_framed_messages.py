@@ -118,6 +118,12 @@ MESSAGES = {
         "2019-11-01",
         (framed.PendingCheckin(8, "2019-11-01T10:40:00", "room-e203", 1, CAND[:1], "late"),),
     ),
+    # liveness challenge (docs/liveness.md)
+    "challenge_req": framed.ChallengeRequest(37, "EA0017_1"),
+    "challenge": framed.ChallengeResponse(38, "c-7Yx_2", "ea0017_1", ("turn_left", "blink"), 5.0, 120),
+    "challenge_frames": framed.ChallengeFramesRequest(39, "c-7Yx_2", (IMG, IMG + b"x"), (0.1, 0.25)),
+    "challenge_progress": framed.ChallengeProgressResponse(40, "c-7Yx_2", ("turn_left",), "blink", 12, 3.75),
+    "challenge_finish": framed.ChallengeFinishRequest(41, "c-7Yx_2", True, False),
 }
 
 
@@ -174,6 +180,9 @@ def test_the_op_order_is_the_one_error_messages_list() -> None:
         "enroll",
         "pending",
         "resolve_pending",
+        "challenge",
+        "challenge_frames",
+        "challenge_finish",
     ]
     assert list(framed.RESPONSE_TYPES) == [
         "welcome",
@@ -192,6 +201,8 @@ def test_the_op_order_is_the_one_error_messages_list() -> None:
         "enrolled",
         "pending",
         "pending_resolved",
+        "challenge",
+        "challenge_progress",
     ]
 
 
@@ -210,6 +221,7 @@ def test_blob_fields_are_declared_not_found_by_name() -> None:
         "identify_room": ("image", "image"),
         "checkin": ("images", "images"),
         "enroll": ("images", "images"),
+        "challenge_frames": ("images", "images"),
     }
     assert all(layout(cls).blob is None for cls in framed.RESPONSE_TYPES.values())
 

@@ -80,6 +80,10 @@ def requests_of_every_op(client: FramedClient, photos, lecture: str, tag: str) -
         ),
         "presence": framed.PresenceRequest(rid(), lecture, now, (OBAMA,), 1),
         "close_session": framed.CloseSessionRequest(rid(), lecture),
+        # liveness challenge (this server runs with liveness off: answered liveness_off when allowed)
+        "challenge": framed.ChallengeRequest(rid(), lecture),
+        "challenge_frames": framed.ChallengeFramesRequest(rid(), "c-1", (photos["face"],), (0.1,)),
+        "challenge_finish": framed.ChallengeFinishRequest(rid(), "c-1"),
     }
 
 
@@ -100,6 +104,9 @@ ALLOWED = {
     "identify_room": {"camera", "admin"},
     "presence": {"camera", "admin"},
     "close_session": {"camera", "professor", "admin"},
+    "challenge": {"kiosk", "admin"},
+    "challenge_frames": {"kiosk", "admin"},
+    "challenge_finish": {"kiosk", "admin"},
 }
 
 
@@ -122,7 +129,8 @@ def test_each_role_is_allowed_its_ops_and_refused_the_others(server, photos, rol
         assert f"not for a {role} client" in replies[op].message
     # The allowed ones were carried out (an error other than forbidden is the op's own answer).
     allowed_errors = {op: r.code for op, r in replies.items() if isinstance(r, ServerError) and op not in forbidden}
-    assert set(allowed_errors.values()) <= {ErrorCode.NOT_FOUND}, allowed_errors  # resolve_pending 987654
+    # resolve_pending 987654: not_found; the challenge ops on a server with liveness off: liveness_off
+    assert set(allowed_errors.values()) <= {ErrorCode.NOT_FOUND, ErrorCode.LIVENESS_OFF}, allowed_errors
     # Each refusal is one log line naming the client, its role and the op.
     refusals = [r.getMessage() for r in caplog.records if "forbidden" in r.getMessage()]
     assert len(refusals) == len(forbidden)
@@ -141,8 +149,10 @@ def test_a_client_serves_only_its_lectures(server, photos):
         with connect_as(server, f"{role}-small", role, [SMALL_LECTURE]) as client:
             for op, request in requests_of_every_op(client, photos, LECTURE, f"{role}-other").items():
                 reply = answer(client, request)
-                if op in ("ping", "detect", "enroll", "resolve_pending"):
-                    continue  # no lecture in the request (resolve_pending: see the test below)
+                if op in ("ping", "detect", "enroll", "resolve_pending", "challenge_frames", "challenge_finish"):
+                    # no lecture in the request (resolve_pending: see the test below; a challenge's
+                    # frames and decision belong to the challenge, whose lecture was checked)
+                    continue
                 assert isinstance(reply, ServerError) and reply.code == "forbidden", (role, op, reply)
                 if role in ALLOWED[op]:
                     assert reply.message == f"client {role}-small serves {SMALL_LECTURE}, not {LECTURE}"

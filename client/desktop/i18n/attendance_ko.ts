@@ -4,129 +4,184 @@
 <context>
     <name>CheckinScreen</name>
     <message>
-        <location filename="../checkin.py" line="187"/>
+        <location filename="../checkin.py" line="224"/>
         <source>Look at the camera to check in.</source>
         <translation>출석하려면 카메라를 보세요.</translation>
     </message>
     <message>
-        <location filename="../checkin.py" line="133"/>
+        <location filename="../checkin.py" line="155"/>
         <source>Student ID:</source>
         <translation>학번:</translation>
     </message>
     <message>
-        <location filename="../checkin.py" line="135"/>
+        <location filename="../checkin.py" line="157"/>
         <source>Name:</source>
         <translation>이름:</translation>
     </message>
     <message>
-        <location filename="../checkin.py" line="137"/>
+        <location filename="../checkin.py" line="159"/>
         <source>Distance:</source>
         <translation>거리:</translation>
     </message>
     <message>
-        <location filename="../checkin.py" line="141"/>
+        <location filename="../checkin.py" line="177"/>
         <source>Result</source>
         <translation>인식 결과</translation>
     </message>
     <message>
-        <location filename="../checkin.py" line="159"/>
+        <location filename="../checkin.py" line="195"/>
         <source>Check-ins on this PC</source>
         <translation>이 PC의 출석 기록</translation>
     </message>
     <message>
-        <location filename="../checkin.py" line="212"/>
+        <location filename="../checkin.py" line="249"/>
         <source>Enter the lecture code at the top to start the check-in.</source>
         <translation>출석을 시작하려면 위에 강의 코드를 입력하세요.</translation>
     </message>
     <message>
-        <location filename="../checkin.py" line="305"/>
+        <location filename="../checkin.py" line="468"/>
         <source>Checked in: %1</source>
         <translation>출석 완료: %1</translation>
     </message>
     <message>
-        <location filename="../checkin.py" line="306"/>
+        <location filename="../checkin.py" line="469"/>
         <source>checked in ✓</source>
         <translation>출석 ✓</translation>
     </message>
     <message>
-        <location filename="../checkin.py" line="229"/>
+        <location filename="../checkin.py" line="267"/>
         <source>Hold still… (%1 of %2)</source>
         <translation>움직이지 마세요… (%2장 중 %1장)</translation>
     </message>
     <message>
-        <location filename="../checkin.py" line="244"/>
+        <location filename="../checkin.py" line="369"/>
         <source>Checking…</source>
         <translation>확인하는 중…</translation>
     </message>
     <message>
-        <location filename="../checkin.py" line="275"/>
+        <location filename="../checkin.py" line="428"/>
         <source>Only one person in front of the camera, please. Try again.</source>
         <translation>카메라 앞에는 한 사람만 서 주세요. 다시 시도하세요.</translation>
     </message>
     <message>
-        <location filename="../checkin.py" line="277"/>
+        <location filename="../checkin.py" line="430"/>
         <source>The picture was not clear enough. Look at the camera again.</source>
         <translation>사진이 충분히 선명하지 않습니다. 다시 카메라를 보세요.</translation>
     </message>
     <message>
-        <location filename="../checkin.py" line="281"/>
+        <location filename="../checkin.py" line="444"/>
         <source>Nothing was marked: try again in a moment.</source>
         <translation>출석 처리하지 않았습니다. 잠시 후 다시 시도하세요.</translation>
     </message>
     <message>
-        <location filename="../checkin.py" line="297"/>
+        <location filename="../checkin.py" line="460"/>
         <source>%1 was already checked in (%2).</source>
         <translation>%1 학생은 이미 출석했습니다 (%2).</translation>
     </message>
     <message>
-        <location filename="../checkin.py" line="303"/>
+        <location filename="../checkin.py" line="466"/>
         <source>already checked in</source>
         <translation>이미 출석함</translation>
     </message>
     <message>
-        <location filename="../checkin.py" line="312"/>
+        <location filename="../checkin.py" line="475"/>
         <source>Almost: look straight at the camera once more.</source>
         <translation>거의 다 됐습니다. 카메라를 한 번 더 똑바로 보세요.</translation>
     </message>
     <message>
-        <location filename="../checkin.py" line="314"/>
+        <location filename="../checkin.py" line="477"/>
         <source>Not sure who you are: your check-in waits for your professor&apos;s confirmation.</source>
         <translation>누구인지 확실하지 않습니다. 교수님이 확인하면 출석 처리됩니다.</translation>
     </message>
     <message>
-        <location filename="../checkin.py" line="317"/>
+        <location filename="../checkin.py" line="480"/>
         <source>Face not recognized with certainty</source>
         <translation>확실하게 인식하지 못한 얼굴</translation>
     </message>
     <message>
-        <location filename="../checkin.py" line="317"/>
+        <location filename="../checkin.py" line="480"/>
         <source>waiting for the professor</source>
         <translation>교수님 확인 대기</translation>
     </message>
     <message>
-        <location filename="../checkin.py" line="319"/>
+        <location filename="../checkin.py" line="482"/>
         <source>Not recognized: this face is not on the lecture&apos;s roster. Not marked.</source>
         <translation>인식하지 못했습니다. 이 강의 수강생의 얼굴이 아닙니다. 출석 처리하지 않았습니다.</translation>
     </message>
     <message>
-        <location filename="../checkin.py" line="320"/>
+        <location filename="../checkin.py" line="483"/>
         <source>Unknown face</source>
         <translation>알 수 없는 얼굴</translation>
     </message>
     <message>
-        <location filename="../checkin.py" line="320"/>
+        <location filename="../checkin.py" line="483"/>
         <source>not marked</source>
         <translation>출석 처리 안 함</translation>
     </message>
     <message>
-        <location filename="../checkin.py" line="354"/>
+        <location filename="../checkin.py" line="517"/>
         <source>%1 (accepted up to %2)</source>
         <translation>%1 (%2까지 인정)</translation>
     </message>
     <message>
-        <location filename="../checkin.py" line="149"/>
+        <location filename="../checkin.py" line="185"/>
         <source>Stand alone in front of the camera and look at it for a second or two. Only a face the server is sure of is checked in; if it is not sure, your professor confirms the check-in.</source>
         <translation>카메라 앞에 혼자 서서 1~2초 동안 카메라를 보세요. 서버가 확실히 알아본 얼굴만 출석 처리하며, 확실하지 않으면 교수님이 출석을 확인합니다.</translation>
+    </message>
+    <message>
+        <location filename="../checkin.py" line="163"/>
+        <source>Show that you are here</source>
+        <translation>본인 확인 동작</translation>
+    </message>
+    <message>
+        <location filename="../checkin.py" line="172"/>
+        <source>%v of %m done</source>
+        <translation>%m개 중 %v개 완료</translation>
+    </message>
+    <message>
+        <location filename="../checkin.py" line="322"/>
+        <source>Do what the box above says, one thing after the other.</source>
+        <translation>위 상자의 안내대로 하나씩 차례로 해 주세요.</translation>
+    </message>
+    <message>
+        <location filename="../checkin.py" line="402"/>
+        <source>Done</source>
+        <translation>완료</translation>
+    </message>
+    <message>
+        <location filename="../checkin.py" line="434"/>
+        <source>the asked movements</source>
+        <translation>요청한 동작</translation>
+    </message>
+    <message>
+        <location filename="../checkin.py" line="435"/>
+        <source>Not seen in time: %1. Nothing was marked: try again.</source>
+        <translation>시간 안에 확인되지 않았습니다: %1. 출석 처리되지 않았습니다. 다시 해 주세요.</translation>
+    </message>
+    <message>
+        <location filename="../checkin.py" line="438"/>
+        <source>Challenge not passed</source>
+        <translation>본인 확인 동작 실패</translation>
+    </message>
+    <message>
+        <location filename="../checkin.py" line="440"/>
+        <source>Too many failed tries at this PC: check-ins wait a few minutes. Ask your professor.</source>
+        <translation>이 PC에서 실패가 너무 많습니다. 몇 분 뒤에 다시 출석할 수 있습니다. 교수님께 문의하세요.</translation>
+    </message>
+    <message>
+        <location filename="../checkin.py" line="533"/>
+        <source>Blink</source>
+        <translation>눈을 깜빡이세요</translation>
+    </message>
+    <message>
+        <location filename="../checkin.py" line="534"/>
+        <source>Turn your head to your left</source>
+        <translation>고개를 왼쪽으로 돌리세요</translation>
+    </message>
+    <message>
+        <location filename="../checkin.py" line="535"/>
+        <source>Turn your head to your right</source>
+        <translation>고개를 오른쪽으로 돌리세요</translation>
     </message>
 </context>
 <context>

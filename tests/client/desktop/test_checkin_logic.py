@@ -13,6 +13,8 @@ from client.desktop import checkin_logic as rules
 from client.desktop.checkin_logic import CheckinFlow, FrameCollector, overlap
 from client.desktop.faces_local import FaceDetector
 from client.frame_source import ImageFolderSource, SourceError, SourceSpec, VideoFileSource, limit_size, open_source
+from protocol import framed
+from protocol.errors import ErrorCode
 from protocol.framed import MAX_CHECKIN_FRAMES
 
 # -- which frames make a check-in ---------------------------------------------------------------
@@ -222,3 +224,46 @@ def test_bad_sources_say_why(tmp_path):
 def test_frames_are_reduced_to_a_webcam_size():
     assert limit_size(np.zeros((1434, 2333, 3), np.uint8)).shape == (787, 1280, 3)
     assert limit_size(np.zeros((240, 320, 3), np.uint8)).shape == (240, 320, 3)
+
+
+# -- a liveness challenge (ChallengeRun) ------------------------------------------------------------
+
+
+def challenge_reply(actions=("blink", "turn_left"), deadline=5.0, max_frames=120):
+    return framed.ChallengeResponse(1, "c-1", "ea0017_1", actions, deadline, max_frames)
+
+
+def test_a_challenge_run_sends_frames_in_batches_with_their_times():
+    run = rules.ChallengeRun(challenge_reply(), started=100.0, fps=10, batch=3)
+    assert run.next_action == "blink" and run.done == ()
+    assert run.add(99.9, b"before") is None  # taken before the challenge was given
+    assert run.add(100.1, b"a") is None
+    assert run.add(100.12, b"too soon") is None  # at most 10 a second
+    assert run.add(100.2, b"b") is None
+    assert run.add(100.3, b"c") == ((b"a", b"b", b"c"), (0.1, 0.2, 0.3))
+    assert run.add(100.4, b"d") is None
+    assert run.flush() == ((b"d",), (0.4,)) and run.flush() is None
+    assert run.sent == 4
+
+
+def test_a_challenge_run_follows_the_server_and_knows_when_to_finish():
+    run = rules.ChallengeRun(challenge_reply(max_frames=4), started=0.0, fps=10, batch=2)
+    run.on_progress(framed.ChallengeProgressResponse(2, "c-1", ("blink",), "turn_left", 6, 4.0))
+    assert (run.done, run.next_action) == (("blink",), "turn_left")
+    assert not run.finished(1.0)
+    assert run.finished(5.1)  # past the deadline
+    for k in range(5):
+        run.add(0.1 * (k + 1), b"x")
+    assert run.sent == 4 and run.finished(1.0)  # max_frames reached
+    assert run.add(0.7, b"y") is None and run.flush() is None
+    run.on_progress(framed.ChallengeProgressResponse(3, "c-1", ("blink", "turn_left"), None, 8, 3.0))
+    assert run.finished(1.0)
+    assert run.add(5.5, b"late") is None  # after the deadline
+
+
+def test_the_flow_of_a_challenge_queues_an_uncertain_face_at_once():
+    flow = CheckinFlow()
+    uncertain = framed.CheckinResponse(1, "ea0017_1", "uncertain", None, None, 0.3, 0.25, (), 6, pending_id=4)
+    assert flow.on_challenge_reply(uncertain).kind == rules.PENDING
+    assert flow.on_error(ErrorCode.LIVENESS_FAILED).kind == rules.LIVENESS_FAILED
+    assert flow.on_error(ErrorCode.CHECKINS_PAUSED).kind == rules.PAUSED
