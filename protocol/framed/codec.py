@@ -79,6 +79,8 @@ def _header_fields(obj: Any) -> dict[str, Any]:
     fields = {}
     for name in shape.header:
         value = getattr(obj, name)
+        if name in shape.omitted_defaults and value == shape.omitted_defaults[name]:
+            continue  # an added field at its default: the bytes of the message before it
         if name in shape.item_types:
             value = [_header_fields(item) for item in value]
         fields[name] = value

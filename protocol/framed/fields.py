@@ -22,13 +22,20 @@ from protocol.framed.checks import Check
 _CHECK = "check"
 _ITEM_TYPE = "item_type"
 _BLOB = "blob"
+_OMITTED_AT_DEFAULT = "omitted_at_default"
 #: Kinds of blob field.
 IMAGE, IMAGES = "image", "images"
 
 
-def checked(check: Check, default: Any = dataclasses.MISSING, *, repr: bool = True) -> Any:
-    """A field sent in the JSON header, checked by ``check``."""
-    return dataclasses.field(default=default, repr=repr, metadata={_CHECK: check})
+def checked(check: Check, default: Any = dataclasses.MISSING, *, repr: bool = True, added: bool = False) -> Any:
+    """A field sent in the JSON header, checked by ``check``.
+
+    ``added``: a field added to a message after its first release, left out of the header while
+    it holds its default, so that the message's bytes stay what they were (and a server that
+    does not know the field still takes the message when the field is not used).
+    """
+    metadata = {_CHECK: check, _OMITTED_AT_DEFAULT: added}
+    return dataclasses.field(default=default, repr=repr, metadata=metadata)
 
 
 def items(
@@ -74,6 +81,8 @@ class Layout:
     header: tuple[str, ...]
     item_types: dict[str, type]
     blob: tuple[str, str] | None
+    #: Header fields left out while they hold this default (``checked(..., added=True)``).
+    omitted_defaults: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 @functools.cache
@@ -81,6 +90,7 @@ def layout(cls: type) -> Layout:
     """The :class:`Layout` of a dataclass declared with the helpers above. A field without a
     check (other than ``request_id``) is a mistake in the declaration: TypeError."""
     field_checks, header, item_types, blob = [], [], {}, None
+    omitted: dict[str, Any] = {}
     for f in dataclasses.fields(cls):
         if f.name == "request_id":
             continue
@@ -95,7 +105,11 @@ def layout(cls: type) -> Layout:
         header.append(f.name)
         if _ITEM_TYPE in f.metadata:
             item_types[f.name] = f.metadata[_ITEM_TYPE]
-    return Layout(tuple(field_checks), tuple(header), item_types, blob)
+        if f.metadata.get(_OMITTED_AT_DEFAULT):
+            if f.default is dataclasses.MISSING:
+                raise TypeError(f"{cls.__name__}.{f.name}: an added field needs a default")
+            omitted[f.name] = f.default
+    return Layout(tuple(field_checks), tuple(header), item_types, blob, omitted)
 
 
 def validated(obj: Any) -> Any:

@@ -87,7 +87,8 @@ def test_restore_refuses_a_file_that_is_not_a_backup_or_is_newer_than_the_code(d
     assert run(capsys, db_url, "backup", str(file))[0] == 0
     text = file.read_text(encoding="utf-8")
     newer = tmp_path / "newer.sql"
-    newer.write_text(text.replace("schema version 1,", "schema version 999,", 1), encoding="utf-8")
+    latest = find_migrations()[-1].version
+    newer.write_text(text.replace(f"schema version {latest},", "schema version 999,", 1), encoding="utf-8")
     code, _, err = run(capsys, db_url, "restore", str(newer))
     assert code == 2 and "schema version 999, newer than this code's" in err
 

@@ -35,9 +35,11 @@ def test_upgrade_of_a_release_before_versioning_keeps_every_row_and_gives_a_fres
         assert cli.main(["--db-url", url.to_url(), "upgrade"]) == 0
         out = capsys.readouterr().out
         assert "no schema version (made before versioning)" in out
-        assert "applying 0001_baseline.py" in out and "schema version now 1" in out
+        assert "applying 0001_baseline.py" in out and f"schema version now {find_migrations()[-1].version}" in out
 
         assert table_rows(url, old_columns) == before  # every row of every table, as it was
+        marks, history = marks_and_their_history(url)
+        assert len(marks) == 3 and history == marks  # migration 4: one history row per earlier mark
         assert cli.main(["--db-url", fresh.to_url(), "init"]) == 0
         upgraded, initialized = describe_schema(url), describe_schema(fresh)
         for part in initialized:
@@ -51,6 +53,22 @@ def test_upgrade_of_a_release_before_versioning_keeps_every_row_and_gives_a_fres
         with connect(url) as conn, transaction(conn) as cur:
             cur.execute("SELECT version, name, applied_at FROM schema_migrations")
             assert cur.fetchall() == recorded
+
+
+def marks_and_their_history(url) -> tuple[list, list]:
+    """The marks, and the history rows migration 4 gave them (made again: must not add any)."""
+    with connect(url) as conn, transaction(conn) as cur:
+        migration = next(m for m in find_migrations() if m.name == "mark_history")
+        migration.apply(cur)  # safe to re-run: no second history row for a mark
+        cur.execute(
+            "SELECT session_id, student_id, status, source, client_name, marked_at FROM attendance ORDER BY 1, 2"
+        )
+        marks = list(cur.fetchall())
+        cur.execute(
+            "SELECT session_id, student_id, new_status, source, client_name, changed_at FROM mark_history"
+            " WHERE old_status IS NULL ORDER BY 1, 2"
+        )
+        return marks, list(cur.fetchall())
 
 
 def test_dry_run_prints_the_migrations_and_changes_nothing(server_db_url, capsys):
@@ -97,6 +115,8 @@ def test_migrations_apply_in_order_each_once_and_a_failed_one_runs_again_once_fi
     )
     lines: list[str] = []
     with connect(db_url) as conn:
+        with transaction(conn) as cur:  # a database of version 1, whatever the code's latest is
+            cur.execute("DELETE FROM schema_migrations WHERE version > 1")
         applied = upgrade(conn, migrations_dir=folder, report=lines.append)
         assert [m.path.name for m in applied] == ["0002_notes.sql", "0003_note_body.sql", "0004_first_note.py"]
         assert lines[1:4] == ["applying 0002_notes.sql", "applying 0003_note_body.sql", "applying 0004_first_note.py"]
@@ -132,7 +152,8 @@ def test_migrations_apply_in_order_each_once_and_a_failed_one_runs_again_once_fi
 def test_a_database_newer_than_the_code_is_refused(db_url, tmp_path, capsys):
     folder = write_migrations(tmp_path / "migrations", {"0001_baseline.sql": "-- only this one\n"})
     with connect(db_url) as conn:
-        with transaction(conn) as cur:
+        with transaction(conn) as cur:  # version 1, then one from a later release
+            cur.execute("DELETE FROM schema_migrations WHERE version > 1")
             cur.execute("INSERT INTO schema_migrations (version, name) VALUES (2, 'from_a_later_release')")
         with pytest.raises(SchemaError, match="schema version 2, newer than this code's 1"):
             upgrade(conn, migrations_dir=folder, report=lines_ignored)
