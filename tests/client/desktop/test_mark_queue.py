@@ -208,3 +208,16 @@ def test_killed_writer_leaves_a_complete_file(tmp_path):
         assert all(len(e.marks) == 1500 for e in queue.entries())
         seen.append(len(queue))
     assert seen == sorted(seen) and seen[-1] > seen[0]  # the writers made progress between kills
+
+
+def test_a_past_session_roll_call_keeps_its_date_reason_and_professor(tmp_path):
+    queue = MarkQueue(tmp_path)
+    past = batch_entry("ea0017_1", [("201911001", "excused")], session_date="2019-10-28", reason="note", professor="김")
+    today = batch_entry("ea0017_1", [("201911002", "late")], reason="", professor="")
+    assert past.batch_id.startswith("rc-ea0017_1-20191028-") and (today.reason, today.professor) == (None, None)
+    queue.add(past)
+    queue.add(today)
+    stored = json.loads((tmp_path / mark_queue.QUEUE_FILE).read_text(encoding="utf-8"))["entries"]
+    assert (stored[0]["session_date"], stored[0]["reason"], stored[0]["professor"]) == ("2019-10-28", "note", "김")
+    assert "session_date" not in stored[1] and "reason" not in stored[1]  # today's: as the earlier version
+    assert MarkQueue(tmp_path).entries() == [past, today]
