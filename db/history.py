@@ -78,6 +78,37 @@ def record_changes(cur, session_id: int, changes: Sequence[Change], author: Auth
     return len(changes)
 
 
+def record_from_rows(
+    cur,
+    session_id: int,
+    student_ids: Sequence[str],
+    author: Author,
+    *,
+    new_status: str | None = None,
+    source: str | None = None,
+) -> int:
+    """Record the changes of these students' attendance rows of the session, copied from the
+    rows by the database (one INSERT ... SELECT, for a roll call of hundreds): without
+    ``new_status``, the rows are new marks (recorded as they are); with it (and ``source``),
+    the rows are about to be changed to it (recorded with their status and source as the old
+    ones). Returns the rows written."""
+    if not student_ids:
+        return 0
+    placeholders = ", ".join(["%s"] * len(student_ids))
+    if new_status is None:
+        columns, values = "NULL, NULL, status, source", []
+    else:
+        columns, values = "status, source, %s, %s", [new_status, source]
+    cur.execute(
+        "INSERT INTO mark_history (session_id, student_id, old_status, old_source, new_status, source,"
+        " client_name, professor, reason)"
+        f" SELECT session_id, student_id, {columns}, %s, %s, %s FROM attendance"  # the columns are fixed texts
+        f" WHERE session_id = %s AND student_id IN ({placeholders}) ORDER BY student_id",
+        [*values, author.client_name, author.professor, author.reason, session_id, *student_ids],
+    )
+    return cur.rowcount
+
+
 @dataclass(frozen=True)
 class HistoryRow:
     """One recorded change, with its session's date and the student's name."""
