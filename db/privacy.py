@@ -27,9 +27,9 @@ class ForgetReport:
 def forget_student(cur, student_id: str, *, with_history: bool = False) -> ForgetReport:
     """Delete the student's face encodings (and enrolment photos) and enrollments.
 
-    The attendance history (attendance rows and their mark_history, the classroom camera's sightings, and the students
-    row they refer to, which holds the name) is kept unless ``with_history`` is true; then it is
-    deleted too.
+    The attendance history (attendance rows and their mark_history, the classroom camera's
+    sightings, and the students row they refer to, which holds the name) is kept unless
+    ``with_history`` is true; then it is deleted too.
     """
     cur.execute("SELECT name FROM students WHERE student_id = %s FOR UPDATE", (student_id,))
     row = cur.fetchone()

@@ -325,6 +325,18 @@ INVALID_REQUESTS = {
     "mark missing status": ({**BATCH, "marks": [{"student_id": "201911001"}]}, b""),
     "mark extra field": ({**BATCH, "marks": [{**BATCH["marks"][0], "x": 1}]}, b""),
     "recognize lecture bad": ({"op": "recognize", "lecture": "nope"}, b"img"),
+    # mark history (issue 15)
+    "history student bad": ({"op": "history", "lecture": "ea0017_1", "student_id": "12"}, b""),
+    "history date bad": ({"op": "history", "lecture": "ea0017_1", "session_date": "2019-13-01"}, b""),
+    "history no lecture": ({"op": "history"}, b""),
+    "mark reason blank": ({**MARK, "reason": "  "}, b""),
+    "mark reason too long": ({**MARK, "reason": "r" * 501}, b""),
+    "batch professor not text": ({**BATCH, "professor": 7}, b""),
+    "roster date with time": ({"op": "roster", "lecture": "ea0017_1", "session_date": "2019-11-01T09:00"}, b""),
+    "resolve reason null is fine, number is not": (
+        {"op": "resolve_pending", "pending_id": 1, "student_id": None, "reason": 3},
+        b"",
+    ),
 }
 
 
