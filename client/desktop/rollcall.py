@@ -283,6 +283,7 @@ class RollCallScreen(QWidget):
         """Load the roster and the uncertain check-ins again (``force``: even when a load of the
         same lecture is on its way, whose answer may predate a change)."""
         lecture = self.lecture()
+        self.date_edit.setMaximumDate(QDate.currentDate())  # the app may run past midnight
         if self._loading and lecture == self._loading_lecture and not force:
             return  # that request is on its way
         if not lecture:

@@ -347,3 +347,23 @@ def test_cells_that_do_not_match_the_sessions_are_refused() -> None:
     encode(broken)  # each field is valid on its own…
     with pytest.raises(ValueError, match="201911001 has 1 cells for 2 sessions"):
         report_wire.from_response(broken)  # …but the client does not take it
+
+
+def test_cells_changed_after_their_session_travel_and_are_checked() -> None:
+    report = report_wire.from_response(
+        framed.ReportResponse(
+            1,
+            "ea0017_1",
+            None,
+            None,
+            None,
+            0.5,
+            SESSIONS,
+            (dataclasses.replace(ROWS[0], changed_after=(0,)), *ROWS[1:]),
+        )
+    )
+    assert report.students[0].changed_after == (0,) and report.students[1].changed_after == ()
+    assert report_wire.to_response(1, report).rows[0].changed_after == (0,)
+    bad = dataclasses.replace(ROWS[0], changed_after=(len(SESSIONS),))
+    with pytest.raises(ValueError, match="changed_after names cell"):
+        report_wire.from_response(framed.ReportResponse(1, "ea0017_1", None, None, None, 0.5, SESSIONS, (bad,)))
