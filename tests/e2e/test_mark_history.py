@@ -226,3 +226,5 @@ def test_a_past_session_is_changed_with_a_reason_listed_and_flagged_in_the_repor
     assert "no mark changes recorded" in capsys.readouterr().out
     assert cli.main(["--db-url", server.db_url.to_url(), "history", "zz9999_9"]) == 2
     assert capsys.readouterr().err.strip().endswith("no lecture zz9999_9")
+    assert cli.main(["--db-url", server.db_url.to_url(), "history", LECTURE, "--student", "12"]) == 2
+    assert "not a student ID" in capsys.readouterr().err
