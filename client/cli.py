@@ -8,7 +8,7 @@
     attendance-client --server H:P pending CODE
     attendance-client --server H:P resolve PENDING_ID (--student STUDENT_ID | --reject)
 
-The framed protocol needs the client's token (``attendance-db add-client NAME``): ``--token`` or
+The framed protocol needs the client's token (``attendance-db add-client NAME --role ROLE``): ``--token`` or
 the ATTENDANCE_TOKEN environment variable (better: it does not show in the process list).
 ``--cafile CA.pem`` (or ``--tls`` for the system's authorities) speaks TLS and verifies the server.
 

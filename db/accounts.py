@@ -21,6 +21,7 @@ SERVER_PRIVILEGES: dict[str, tuple[str, ...]] = {
     "applied_batches": ("SELECT", "INSERT"),
     "face_encodings": ("SELECT", "INSERT", "UPDATE", "DELETE"),  # removed photos lose their rows
     "clients": ("SELECT",),
+    "client_lectures": ("SELECT",),  # the lectures each client serves (server/authorization.py)
     # classroom camera (docs/camera.md)
     "presence_samples": ("SELECT", "INSERT", "UPDATE"),
     "presence_sightings": ("SELECT", "INSERT", "UPDATE"),

@@ -236,36 +236,63 @@ def session_marks(cur, session_id: int) -> dict[str, AttendanceMark]:
 # -- batches -----------------------------------------------------------------------------------
 
 
-def find_applied_batch(cur, batch_id: str) -> str | None:
-    """The JSON reply stored when this batch was applied, or None if it never was.
+@dataclass(frozen=True)
+class AppliedBatch:
+    """A batch applied before: the reply given then, the SHA-256 of its content (None for
+    batches applied before schema version 2) and the day of its session."""
+
+    reply_json: str
+    request_sha256: str | None
+    session_date: datetime.date
+
+
+def find_applied_batch(cur, *, client_name: str, lecture_id: int, batch_id: str) -> AppliedBatch | None:
+    """The batch this client applied to this lecture with this ID, or None if it never did.
+    A batch_id is the client's own, per lecture: another client's (or lecture's) is not found.
 
     A plain read (no lock): two transactions applying the same new batch both get None here, and
     :func:`record_batch` is what lets only one of them commit.
     """
-    cur.execute("SELECT reply FROM applied_batches WHERE batch_id = %s", (batch_id,))
+    cur.execute(
+        "SELECT b.reply, b.request_sha256, s.session_date FROM applied_batches b"
+        " JOIN class_sessions s ON s.session_id = b.session_id"
+        " WHERE b.client_name = %s AND b.lecture_id = %s AND b.batch_id = %s",
+        (client_name, lecture_id, batch_id),
+    )
     row = cur.fetchone()
-    return None if row is None else row[0]
+    return None if row is None else AppliedBatch(*row)
 
 
-def record_batch(cur, *, batch_id: str, session_id: int, client_name: str, reply_json: str) -> None:
+def record_batch(
+    cur,
+    *,
+    batch_id: str,
+    lecture_id: int,
+    session_id: int,
+    client_name: str,
+    reply_json: str,
+    request_sha256: str | None = None,
+) -> None:
     """Remember that the batch was applied, with the reply to send again if it is retried.
 
     Use it in the same transaction as the batch's marks::
 
         with transaction(conn) as cur:
-            stored = find_applied_batch(cur, batch_id)
+            stored = find_applied_batch(cur, client_name=..., lecture_id=..., batch_id=...)
             if stored is not None:
                 return stored                    # a retry: answer as the first time
             ... mark(...) for every student ...
             record_batch(cur, batch_id=..., ...)  # commit happens at the end of the block
 
-    When two transactions apply the same batch ID at once, both see None, both apply the marks
-    (the second one waits on the first one's row locks), and the second one's record_batch then
-    raises pymysql.err.IntegrityError (duplicate primary key): ``transaction`` rolls that whole
-    transaction back, marks included, so the batch is applied exactly once. The caller can then
-    call find_applied_batch in a new transaction to get the stored reply.
+    When two transactions apply the same batch (same client, lecture and ID) at once, both see
+    None, both apply the marks (the second one waits on the first one's row locks), and the
+    second one's record_batch then raises pymysql.err.IntegrityError (duplicate primary key):
+    ``transaction`` rolls that whole transaction back, marks included, so the batch is applied
+    exactly once. The caller can then call find_applied_batch in a new transaction to get the
+    stored reply.
     """
     cur.execute(
-        "INSERT INTO applied_batches (batch_id, session_id, client_name, reply) VALUES (%s, %s, %s, %s)",
-        (batch_id, session_id, client_name, reply_json),
+        "INSERT INTO applied_batches (batch_id, lecture_id, session_id, client_name, reply, request_sha256)"
+        " VALUES (%s, %s, %s, %s, %s, %s)",
+        (batch_id, lecture_id, session_id, client_name, reply_json, request_sha256),
     )

@@ -23,14 +23,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from db.campus_clock import zone_problem
 from db.connection import DB_URL_ENV, DEFAULT_DB_URL, url_from_env
+from protocol.identifiers import IdentifierRules
 
 #: The kinds of values a key may hold: str, int, float (an integer is accepted), bool, Path (a
 #: string, relative to the file's folder), list (a list of strings).
 Kinds = Mapping[str, Mapping[str, type]]
 
 #: What attendance-db and attendance-report read from the file.
-DATABASE_KEYS: Kinds = {"database": {"url": str}}
+DATABASE_KEYS: Kinds = {"database": {"url": str}, "clock": {"timezone": str}}
+#: What attendance-db also reads: the university's identifiers, as the server has them.
+IDENTIFIER_KEYS: Kinds = {"identifiers": {"student-id-pattern": str, "lecture-code-pattern": str}}
 
 
 class ConfigFileError(ValueError):
@@ -107,12 +111,65 @@ def add_database_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="TOML file with a [database] url, e.g. the server's (docs/deploy.md)",
     )
+    parser.add_argument(
+        "--timezone",
+        metavar="ZONE",
+        help="the campus time zone, e.g. Asia/Seoul: what today is, and the database session's zone "
+        "(default: the --config file's [clock] timezone, else this machine's)",
+    )
 
 
 def resolve_database_url(flag: str | None, config: Path | None) -> str:
     """:func:`pick_database_url` for attendance-db and attendance-report (reads ``config``)."""
     tables = read_config(config, DATABASE_KEYS, other_tables=True) if config is not None else {}
     return pick_database_url(flag, tables, url_from_env())
+
+
+def resolve_timezone(flag: str | None, config: Path | None) -> str | None:
+    """The campus time zone for attendance-db and attendance-report: --timezone, else the
+    ``--config`` file's [clock] timezone, else None (this machine's zone).
+
+    :raises ConfigFileError: not a known time zone (naming where it came from)."""
+    tables = read_config(config, DATABASE_KEYS, other_tables=True) if config is not None else {}
+    zone, source = (
+        (flag, "--timezone") if flag else (tables.get("clock", {}).get("timezone"), f"{config}: clock.timezone")
+    )
+    if zone is not None and (problem := zone_problem(zone)):
+        raise ConfigFileError(f"{source}: {problem}")
+    return zone
+
+
+def add_identifier_arguments(parser: argparse.ArgumentParser) -> None:
+    """--student-id-pattern and --lecture-code-pattern, as attendance-db takes them (read them
+    back with :func:`resolve_identifier_rules`); the server has the same settings."""
+    parser.add_argument(
+        "--student-id-pattern",
+        metavar="REGEX",
+        help="the university's student IDs, a regular expression matching the whole ID (default: the --config "
+        "file's [identifiers] student-id-pattern, else the 2019 format: 9 digits 2xxxxxxxx)",
+    )
+    parser.add_argument(
+        "--lecture-code-pattern",
+        metavar="REGEX",
+        help="the university's lecture codes, e.g. '[A-Z]{4}[0-9]{3}-[0-9]{2}' (default: the --config file's "
+        "[identifiers] lecture-code-pattern, else the 2019 format, like ea0017_1)",
+    )
+
+
+def resolve_identifier_rules(
+    student_id_pattern: str | None, lecture_code_pattern: str | None, config: Path | None
+) -> IdentifierRules:
+    """The identifier rules in effect: each flag, else the ``config`` file's [identifiers] key,
+    else the default. ConfigFileError for a pattern that is not a regular expression."""
+    tables = read_config(config, IDENTIFIER_KEYS, other_tables=True) if config is not None else {}
+    in_file = tables.get("identifiers", {})
+    student = student_id_pattern or in_file.get("student-id-pattern")
+    lecture = lecture_code_pattern or in_file.get("lecture-code-pattern")
+    defaults = IdentifierRules()
+    try:
+        return IdentifierRules(student or defaults.student_id_pattern, lecture or defaults.lecture_code_pattern)
+    except ValueError as exc:  # names the pattern, whether from a flag or the file
+        raise ConfigFileError(str(exc)) from None
 
 
 def mask_password(url: str) -> str:

@@ -8,6 +8,7 @@ import os
 import random
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
@@ -239,11 +240,23 @@ class ConnectionPool:
     new one: the server reconnects by itself once the database is back.
     """
 
-    def __init__(self, url: DatabaseUrl | str, *, max_idle: int = 8, timeout: float = 5.0):
+    def __init__(
+        self,
+        url: DatabaseUrl | str,
+        *,
+        max_idle: int = 8,
+        timeout: float = 5.0,
+        time_zone: Callable[[], str] | None = None,
+    ):
+        """``time_zone``: the MySQL ``time_zone`` every lent connection's session has, asked
+        at each lending (a UTC offset such as ``+09:00`` changes with daylight saving time);
+        set again only when it changed (db/campus_clock.py). None: the server's default."""
         self.url = DatabaseUrl.parse(url) if isinstance(url, str) else url
         self.max_idle = max_idle
         self.timeout = timeout
+        self.time_zone = time_zone
         self._idle: list[pymysql.connections.Connection] = []
+        self._zones: weakref.WeakKeyDictionary[pymysql.connections.Connection, str] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
 
     @contextlib.contextmanager
@@ -260,6 +273,7 @@ class ConnectionPool:
         if conn is None:
             conn = connect(self.url, timeout=self.timeout)
         try:
+            self._set_time_zone(conn)
             yield conn
         except UNAVAILABLE_ERRORS as exc:
             if is_conflict(exc):  # the transaction lost a conflict; the connection is fine
@@ -273,6 +287,15 @@ class ConnectionPool:
             raise
         else:
             self._give_back(conn)
+
+    def _set_time_zone(self, conn: pymysql.connections.Connection) -> None:
+        if self.time_zone is None:
+            return
+        zone = self.time_zone()
+        if self._zones.get(conn) != zone:
+            with conn.cursor() as cur:
+                cur.execute("SET time_zone = %s", (zone,))
+            self._zones[conn] = zone
 
     def _give_back(self, conn: pymysql.connections.Connection) -> None:
         if not conn.open:

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 
 #: What a professor decides (db/schema.sql, pending_checkins.resolution).
 RESOLUTIONS = ("confirmed", "rejected")
+#: Why a check-in waits for the professor (pending_checkins.kind): an uncertain face, or a
+#: recognized student's check-in after the session closed.
+UNCERTAIN, LATE = "uncertain", "late"
 
 
 @dataclass(frozen=True)
@@ -34,13 +37,23 @@ class PendingCheckin:
     resolution: str | None = None
     lecture_id: int | None = None  # filled by get_for_update
     session_date: datetime.date | None = None  # filled by get_for_update
+    kind: str = UNCERTAIN
 
 
-def add_pending(cur, *, session_id: int, client_name: str, frames: int, candidates: Sequence[tuple[str, float]]) -> int:
-    """Queue an uncertain check-in with its (student ID, distance) candidates; its ID."""
+def add_pending(
+    cur,
+    *,
+    session_id: int,
+    client_name: str,
+    frames: int,
+    candidates: Sequence[tuple[str, float]],
+    kind: str = UNCERTAIN,
+) -> int:
+    """Queue a check-in (uncertain, or late: then one candidate, the student) with its
+    (student ID, distance) candidates; its ID."""
     cur.execute(
-        "INSERT INTO pending_checkins (session_id, client_name, frames) VALUES (%s, %s, %s)",
-        (session_id, client_name, frames),
+        "INSERT INTO pending_checkins (session_id, client_name, frames, kind) VALUES (%s, %s, %s, %s)",
+        (session_id, client_name, frames, kind),
     )
     pending_id = cur.lastrowid
     if candidates:
@@ -51,11 +64,23 @@ def add_pending(cur, *, session_id: int, client_name: str, frames: int, candidat
     return pending_id
 
 
+def late_attempt(cur, session_id: int, student_id: str) -> int | None:
+    """The unresolved late check-in of this student in the session, if one is waiting."""
+    cur.execute(
+        "SELECT p.pending_id FROM pending_checkins p JOIN pending_candidates c ON c.pending_id = p.pending_id"
+        " WHERE p.session_id = %s AND p.kind = 'late' AND p.resolution IS NULL AND c.student_id = %s"
+        " ORDER BY p.pending_id LIMIT 1",
+        (session_id, student_id),
+    )
+    row = cur.fetchone()
+    return None if row is None else row[0]
+
+
 def unresolved(cur, session_id: int) -> list[PendingCheckin]:
     """The session's check-ins not confirmed or rejected yet, oldest first, with candidates
     nearest first."""
     cur.execute(
-        "SELECT p.pending_id, p.session_id, p.requested_at, p.client_name, p.frames,"
+        "SELECT p.pending_id, p.session_id, p.requested_at, p.client_name, p.frames, p.kind,"
         " c.student_id, s.name, c.distance"
         " FROM pending_checkins p"
         " LEFT JOIN pending_candidates c ON c.pending_id = p.pending_id"
@@ -67,11 +92,22 @@ def unresolved(cur, session_id: int) -> list[PendingCheckin]:
     return _grouped(cur.fetchall())
 
 
+def lecture_code_of(cur, pending_id: int) -> str | None:
+    """The code of the lecture an uncertain check-in belongs to, None when there is no such one."""
+    cur.execute(
+        "SELECT l.code FROM pending_checkins p JOIN class_sessions s ON s.session_id = p.session_id"
+        " JOIN lectures l ON l.lecture_id = s.lecture_id WHERE p.pending_id = %s",
+        (pending_id,),
+    )
+    row = cur.fetchone()
+    return None if row is None else row[0]
+
+
 def get_for_update(cur, pending_id: int) -> PendingCheckin | None:
     """One check-in (resolved or not), its row locked until the transaction ends."""
     cur.execute(
         "SELECT p.pending_id, p.session_id, p.requested_at, p.client_name, p.frames, p.resolution,"
-        " s.lecture_id, s.session_date"
+        " s.lecture_id, s.session_date, p.kind"
         " FROM pending_checkins p JOIN class_sessions s ON s.session_id = p.session_id"
         " WHERE p.pending_id = %s FOR UPDATE",
         (pending_id,),
@@ -86,7 +122,7 @@ def get_for_update(cur, pending_id: int) -> PendingCheckin | None:
         (pending_id,),
     )
     candidates = tuple(PendingCandidate(sid, name, float(distance)) for sid, name, distance in cur.fetchall())
-    pending_id, session_id, requested_at, client_name, frames, resolution, lecture_id, session_date = row
+    pending_id, session_id, requested_at, client_name, frames, resolution, lecture_id, session_date, kind = row
     return PendingCheckin(
         pending_id,
         session_id,
@@ -97,6 +133,7 @@ def get_for_update(cur, pending_id: int) -> PendingCheckin | None:
         resolution=resolution,
         lecture_id=lecture_id,
         session_date=session_date,
+        kind=kind,
     )
 
 
@@ -114,13 +151,17 @@ def resolve(cur, pending_id: int, *, resolution: str, student_id: str | None, re
 def _grouped(rows) -> list[PendingCheckin]:
     checkins: dict[int, PendingCheckin] = {}
     candidates: dict[int, list[PendingCandidate]] = {}
-    for pending_id, session_id, requested_at, client_name, frames, student_id, name, distance in rows:
+    for pending_id, session_id, requested_at, client_name, frames, kind, student_id, name, distance in rows:
         if pending_id not in checkins:
-            checkins[pending_id] = PendingCheckin(pending_id, session_id, requested_at, client_name, frames, ())
+            checkins[pending_id] = PendingCheckin(
+                pending_id, session_id, requested_at, client_name, frames, (), kind=kind
+            )
             candidates[pending_id] = []
         if student_id is not None:
             candidates[pending_id].append(PendingCandidate(student_id, name, float(distance)))
     return [
-        PendingCheckin(c.pending_id, c.session_id, c.requested_at, c.client_name, c.frames, tuple(candidates[i]))
+        PendingCheckin(
+            c.pending_id, c.session_id, c.requested_at, c.client_name, c.frames, tuple(candidates[i]), kind=c.kind
+        )
         for i, c in checkins.items()
     ]

@@ -24,9 +24,14 @@ class SessionRow:
     starts_at: datetime.datetime | None
     ends_at: datetime.datetime | None
     closed_at: datetime.datetime | None
+    scheduled: bool = False  # made by attendance-db schedule (db/sessions.py)
+    cancelled_at: datetime.datetime | None = None  # attendance-db cancel-session: counts for nobody
 
 
-_SELECT_SESSION = "SELECT session_id, lecture_id, session_date, starts_at, ends_at, closed_at FROM class_sessions"
+_SELECT_SESSION = (
+    "SELECT session_id, lecture_id, session_date, starts_at, ends_at, closed_at, scheduled, cancelled_at"
+    " FROM class_sessions"
+)
 
 
 def get_session(cur, session_id: int, *, for_update: bool = False) -> SessionRow | None:
@@ -34,7 +39,10 @@ def get_session(cur, session_id: int, *, for_update: bool = False) -> SessionRow
     session takes this lock, so two closes of one session run one after the other)."""
     cur.execute(_SELECT_SESSION + " WHERE session_id = %s" + (" FOR UPDATE" if for_update else ""), (session_id,))
     row = cur.fetchone()
-    return None if row is None else SessionRow(*row)
+    if row is None:
+        return None
+    session_id, lecture_id, day, starts_at, ends_at, closed_at, scheduled, cancelled_at = row
+    return SessionRow(session_id, lecture_id, day, starts_at, ends_at, closed_at, bool(scheduled), cancelled_at)
 
 
 def set_times_if_unset(cur, session_id: int, starts_at: datetime.datetime, ends_at: datetime.datetime | None) -> bool:
@@ -64,10 +72,11 @@ def set_closed(cur, session_id: int, closed_at: datetime.datetime) -> None:
 
 
 def due_sessions(cur, ended_before: datetime.datetime) -> list[tuple[str, datetime.date]]:
-    """(lecture code, session date) of the open sessions whose end is before ``ended_before``."""
+    """(lecture code, session date) of the open sessions whose end is before ``ended_before``
+    (cancelled sessions aside: they count for nobody)."""
     cur.execute(
         "SELECT l.code, s.session_date FROM class_sessions s JOIN lectures l USING (lecture_id)"
-        " WHERE s.closed_at IS NULL AND s.ends_at IS NOT NULL AND s.ends_at < %s"
+        " WHERE s.closed_at IS NULL AND s.cancelled_at IS NULL AND s.ends_at IS NOT NULL AND s.ends_at < %s"
         " ORDER BY s.ends_at, l.code",
         (ended_before,),
     )

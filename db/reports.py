@@ -5,7 +5,8 @@
 The database does the work: three queries (sessions with their totals, students with their
 totals, the cells) share one common table expression, ``cells`` below, which applies the cell
 rules of reports/domain.py. Python only places the cells in the matrix. The views in
-db/schema.sql apply the same rules with late_weight 0.5.
+db/schema.sql apply the same rules with late_weight 0.5. A cancelled session
+(``attendance-db cancel-session``) is in neither: it counts for nobody.
 """
 
 from __future__ import annotations
@@ -33,19 +34,20 @@ _LAST_DATE = datetime.date(9999, 12, 31)
 # -- the queries -------------------------------------------------------------------------------
 
 # One row per (enrolled student, session of the lecture in the date range): the cell's state, a
-# status or 'not_enrolled' / 'unmarked'. The mark wins over everything else. The same CASE is in
+# status or 'not_enrolled' (before the enrollment, or from the day the student dropped the
+# lecture) / 'unmarked'. The mark wins over everything else. The same CASE is in
 # the attendance_sessions_v view (db/schema.sql); the states are reports.domain.cell_letter's.
 _CELLS = """
 WITH cells AS (
     SELECT e.student_id, s.session_id,
            CASE
                WHEN a.status IS NOT NULL THEN a.status
-               WHEN s.session_date < DATE(e.enrolled_at) THEN 'not_enrolled'
+               WHEN s.session_date < DATE(e.enrolled_at) OR s.session_date >= e.dropped_on THEN 'not_enrolled'
                WHEN s.closed_at IS NULL AND s.session_date >= CURRENT_DATE THEN 'unmarked'
                ELSE 'absent'
            END AS state
     FROM enrollments e
-    JOIN class_sessions s ON s.lecture_id = e.lecture_id
+    JOIN class_sessions s ON s.lecture_id = e.lecture_id AND s.cancelled_at IS NULL
     LEFT JOIN attendance a ON a.session_id = s.session_id AND a.student_id = e.student_id
     WHERE e.lecture_id = %(lecture_id)s
       AND s.session_date BETWEEN %(date_from)s AND %(date_to)s
@@ -75,6 +77,7 @@ _SESSIONS = (
 FROM class_sessions s
 LEFT JOIN cells c ON c.session_id = s.session_id
 WHERE s.lecture_id = %(lecture_id)s
+  AND s.cancelled_at IS NULL
   AND s.session_date BETWEEN %(date_from)s AND %(date_to)s
 GROUP BY s.session_id, s.session_date, s.closed_at
 ORDER BY s.session_date
@@ -83,14 +86,14 @@ ORDER BY s.session_date
 
 _STUDENTS = (
     _CELLS
-    + "SELECT st.student_id, st.name, DATE(e.enrolled_at) AS enrolled_on,"
+    + "SELECT st.student_id, st.name, DATE(e.enrolled_at) AS enrolled_on, e.dropped_on,"
     + _TALLY
     + """
 FROM enrollments e
 JOIN students st ON st.student_id = e.student_id
 LEFT JOIN cells c ON c.student_id = e.student_id
 WHERE e.lecture_id = %(lecture_id)s
-GROUP BY st.student_id, st.name, e.enrolled_at
+GROUP BY st.student_id, st.name, e.enrolled_at, e.dropped_on
 ORDER BY st.student_id
 """
 )
@@ -140,7 +143,15 @@ def build_report(
         if session_id in column:
             changed.setdefault(student_id, []).append(column[session_id])
     students = [
-        StudentRow(r[0], r[1], r[2], cells[r[0]], _tally(r[3:]), tuple(sorted(changed.get(r[0], ()))))
+        StudentRow(
+            r[0],
+            r[1],
+            r[2],
+            cells[r[0]],
+            _tally(r[4:]),
+            dropped_on=r[3],
+            changed_after=tuple(sorted(changed.get(r[0], ()))),
+        )
         for r in student_rows
     ]
     return LectureReport(

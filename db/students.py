@@ -1,7 +1,14 @@
-"""Students and their enrollment in lectures."""
+"""Students and their enrollment in lectures.
+
+An enrollment is active until the student drops the lecture (``enrollments.dropped_on``, set by
+``attendance-db import-roster --sync``): a dropped student keeps the row and their marks, is no
+longer on the roster, cannot be marked in the lecture, and no session from that day counts for
+them (db/reports.py).
+"""
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 
 
@@ -40,6 +47,7 @@ def rename_student(cur, student_id: str, name: str) -> bool:
 def enroll(cur, lecture_id: int, student_id: str) -> bool:
     """Put the student on the lecture's roster. True if newly enrolled, False if already there.
 
+    A student who had dropped the lecture is not enrolled again here (see :func:`readmit`).
     Raises pymysql.err.IntegrityError when the lecture or the student does not exist.
     """
     cur.execute(
@@ -50,20 +58,41 @@ def enroll(cur, lecture_id: int, student_id: str) -> bool:
     return cur.rowcount == 1
 
 
-def is_enrolled(cur, lecture_id: int, student_id: str) -> bool:
+def readmit(cur, lecture_id: int, student_id: str) -> bool:
+    """Put a student who had dropped the lecture back on its roster (their enrollment date
+    stays). True if they had dropped it."""
     cur.execute(
-        "SELECT 1 FROM enrollments WHERE lecture_id = %s AND student_id = %s",
+        "UPDATE enrollments SET dropped_on = NULL WHERE lecture_id = %s AND student_id = %s AND dropped_on IS NOT NULL",
+        (lecture_id, student_id),
+    )
+    return cur.rowcount == 1
+
+
+def drop(cur, lecture_id: int, student_id: str, day: datetime.date) -> bool:
+    """The student leaves the lecture's roster from ``day`` on; their marks stay. True if they
+    were on it (False: not enrolled, or dropped already)."""
+    cur.execute(
+        "UPDATE enrollments SET dropped_on = %s WHERE lecture_id = %s AND student_id = %s AND dropped_on IS NULL",
+        (day, lecture_id, student_id),
+    )
+    return cur.rowcount == 1
+
+
+def is_enrolled(cur, lecture_id: int, student_id: str) -> bool:
+    """True while the student is on the lecture's roster (enrolled, not dropped)."""
+    cur.execute(
+        "SELECT 1 FROM enrollments WHERE lecture_id = %s AND student_id = %s AND dropped_on IS NULL",
         (lecture_id, student_id),
     )
     return cur.fetchone() is not None
 
 
 def roster(cur, lecture_id: int) -> list[Student]:
-    """The lecture's enrolled students, ordered by student ID."""
+    """The lecture's enrolled students (not those who dropped it), ordered by student ID."""
     cur.execute(
         "SELECT s.student_id, s.name FROM enrollments e"
         " JOIN students s ON s.student_id = e.student_id"
-        " WHERE e.lecture_id = %s ORDER BY s.student_id",
+        " WHERE e.lecture_id = %s AND e.dropped_on IS NULL ORDER BY s.student_id",
         (lecture_id,),
     )
     return [Student(*row) for row in cur.fetchall()]

@@ -41,6 +41,15 @@ class ErrorCode:
     BUSY = "busy"
     #: The frames of one check-in show different people (docs/recognition.md).
     DIFFERENT_PEOPLE = "different_people"
+    #: The client's role (or its lectures) does not allow this request (docs/deploy.md, "Roles").
+    #: The connection stays open: the client may send requests its role allows.
+    FORBIDDEN = "forbidden"
+    #: A client's timestamp (a camera sample's ``sampled_at``) is further from the server's
+    #: clock than it allows: set the client's clock and time zone (docs/deploy.md, 6).
+    CLOCK_SKEW = "clock_skew"
+    #: A check-in in a session that is closed (or cancelled): nothing was marked; the student
+    #: is to see the professor, whose roll-call screen lists the attempt.
+    SESSION_CLOSED = "session_closed"
 
     #: Every code above, for validation.
     ALL = (
@@ -58,6 +67,9 @@ class ErrorCode:
         RATE_LIMITED,
         BUSY,
         DIFFERENT_PEOPLE,
+        FORBIDDEN,
+        CLOCK_SKEW,
+        SESSION_CLOSED,
     )
 
     #: Codes after which the server closes the connection (the others concern one request).

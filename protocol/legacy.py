@@ -33,10 +33,10 @@ from protocol.identifiers import (
     LECTURE_CODE_LENGTH,
     STATUSES,
     STUDENT_ID_LENGTH,
-    is_lecture_code_prefix,
-    is_student_id,
-    is_student_id_prefix,
-    normalize_lecture_code,
+    is_legacy_lecture_code_prefix,
+    is_legacy_student_id,
+    is_legacy_student_id_prefix,
+    normalize_legacy_lecture_code,
 )
 from protocol.image_end import BROKEN, COMPLETE, SIGNATURE_LENGTH, ImageEndFinder, could_be_image
 
@@ -221,15 +221,15 @@ class LegacyDecoder:
             return False
         text = buf.decode("ascii")
         if self._kind == "roster":
-            return is_lecture_code_prefix(text)
+            return is_legacy_lecture_code_prefix(text)
         student, lecture = text[:STUDENT_ID_LENGTH], text[STUDENT_ID_LENGTH:]
-        return is_student_id_prefix(student) and is_lecture_code_prefix(lecture)
+        return is_legacy_student_id_prefix(student) and is_legacy_lecture_code_prefix(lecture)
 
     def _text_request(self, text: str) -> LegacyRequest:
         if self._kind == "roster":
-            return LegacyRoster(normalize_lecture_code(text))
+            return LegacyRoster(normalize_legacy_lecture_code(text))
         student, lecture = text[:STUDENT_ID_LENGTH], text[STUDENT_ID_LENGTH:]
-        return LegacyMark(student, normalize_lecture_code(lecture))
+        return LegacyMark(student, normalize_legacy_lecture_code(lecture))
 
     def _check_trailing(self, data: bytes) -> None:
         """Bytes after a decoded request: ASCII whitespace after text is fine, images ignore all."""
@@ -295,7 +295,7 @@ def _roster_line(
     status: str | None,
     marked_at: datetime.datetime | datetime.time | None,
 ) -> str:
-    if not is_student_id(student_id):
+    if not is_legacy_student_id(student_id):
         raise LocalProtocolError(ErrorCode.BAD_REQUEST, f"not a student ID: {student_id!r}")
     if status is not None and status not in STATUSES:
         raise LocalProtocolError(ErrorCode.BAD_REQUEST, f"unknown status: {status!r}")

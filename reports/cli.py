@@ -23,7 +23,8 @@ from pathlib import Path
 import pymysql
 
 from attendance_version import add_version_option
-from db.config_file import ConfigFileError, add_database_arguments, resolve_database_url
+from db.campus_clock import CampusClock, session_time_zone
+from db.config_file import ConfigFileError, add_database_arguments, resolve_database_url, resolve_timezone
 from db.connection import (
     DatabaseConnectError,
     DatabaseUrl,
@@ -96,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--from {args.date_from} is after --to {args.date_to}")
     try:
         args.db_url = resolve_database_url(args.db_url, args.config)  # --db-url > --config > environment
+        clock = CampusClock(resolve_timezone(args.timezone, args.config))
     except ConfigFileError as exc:
         return _fail(str(exc), EXIT_USAGE)
     try:
@@ -104,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(hide_password(str(exc), args.db_url), EXIT_USAGE)
 
     try:
-        report = load_report(url, args.lecture, args.date_from, args.date_to, args.late_weight)
+        report = load_report(url, args.lecture, args.date_from, args.date_to, args.late_weight, clock)
     except ReportError as exc:
         return _fail(str(exc), EXIT_FAILED)
     if not report.sessions:
@@ -125,14 +127,18 @@ def main(argv: list[str] | None = None) -> int:
     return EXIT_OK
 
 
-def load_report(url: DatabaseUrl, code: str, date_from, date_to, late_weight: float) -> LectureReport:
-    """build_report on a connection of its own; database failures become one-line ReportErrors."""
+def load_report(
+    url: DatabaseUrl, code: str, date_from, date_to, late_weight: float, clock: CampusClock | None = None
+) -> LectureReport:
+    """build_report on a connection of its own, in campus time (``clock``: whether a session
+    dated today is still open); database failures become one-line ReportErrors."""
     try:
         conn = connect(url)
     except DatabaseConnectError as exc:
         raise ReportError(str(exc)) from exc  # one line, never the password
     try:
         with transaction(conn) as cur:
+            session_time_zone(cur, clock or CampusClock())
             return build_report(cur, code, date_from, date_to, late_weight)
     except LectureNotFound as exc:
         raise ReportError(f"no lecture {code} in {url}") from exc

@@ -7,7 +7,8 @@ runs the queries and returns these types.
 The rules (docs/reports.md) in short. Each (enrolled student, session) cell is:
 
 - the student's mark when there is one: P present, L late, A absent, E excused, O left early;
-- ``-`` for a session before the student's enrollment date, when the student has no mark there;
+- ``-`` for a session before the student's enrollment date, or on or after the day the student
+  dropped the lecture (``StudentRow.dropped_on``), when the student has no mark there;
 - blank (``""``) for a session still open (closed_at NULL, dated today or later) without a mark;
 - A (absent) for any other session without a mark: the student was not marked.
 
@@ -67,6 +68,8 @@ class StudentRow:
     enrolled_on: datetime.date
     cells: tuple[str, ...]  # one per session of the report, in date order: a LETTERS value, "-" or ""
     tally: Tally
+    #: The day the student dropped the lecture (import-roster --sync); None while enrolled.
+    dropped_on: datetime.date | None = None
     #: Positions in ``cells`` whose mark was changed on a later day than its session (db/history.py).
     changed_after: tuple[int, ...] = ()
 
@@ -79,7 +82,7 @@ class LectureReport:
     date_to: datetime.date | None  # as asked (None: up to the last session)
     late_weight: float
     sessions: tuple[SessionColumn, ...]  # by date
-    students: tuple[StudentRow, ...]  # every enrolled student, by student ID
+    students: tuple[StudentRow, ...]  # every enrolled student (dropped ones too), by student ID
 
     def below(self, percent: float) -> list[StudentRow]:
         """The warning list: students whose rate is under ``percent``, lowest rate first.

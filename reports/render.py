@@ -63,23 +63,34 @@ def render(report: LectureReport, fmt: str, below: float | None = None) -> bytes
 
 
 def matrix_grid(report: LectureReport, compact: bool) -> Grid:
-    """One row per student: ID, name, one cell per session, the totals, the rate."""
+    """One row per student: ID, name, one cell per session, the totals, the rate. When a
+    student dropped the lecture, a column after the name gives the day (blank for the others)."""
     dates = [s.date for s in report.sessions]
     # MM-DD in the text formats when that is unambiguous (under a year; the title has the years).
     if compact and dates and (dates[-1] - dates[0]).days < 365:
         session_headers = [d.strftime("%m-%d") for d in dates]
     else:
         session_headers = [d.isoformat() for d in dates]
-    first_number = 2 + len(dates)
+    dropped = _has_dropped(report)
+    leading = ["student_id", "name", *(["dropped_on"] if dropped else [])]
+    first_number = len(leading) + len(dates)
+
+    def lead(s: StudentRow) -> list:
+        return [s.student_id, s.name, *([s.dropped_on.isoformat() if s.dropped_on else ""] if dropped else [])]
+
     return Grid(
         title=_title(report),
-        headers=["student_id", "name", *session_headers, *_total_headers(compact)],
-        rows=[[s.student_id, s.name, *_marked_cells(s), *_totals(s)] for s in report.students],
+        headers=[*leading, *session_headers, *_total_headers(compact)],
+        rows=[[*lead(s), *_marked_cells(s), *_totals(s)] for s in report.students],
         first_number=first_number,
         sheet_name="Attendance",
         legend=_legend(report),
         widths={0: 11, 1: 20, **{i: 11 for i in range(2, first_number)}},
     )
+
+
+def _has_dropped(report: LectureReport) -> bool:
+    return any(s.dropped_on is not None for s in report.students)
 
 
 def warning_grid(report: LectureReport, percent: float, compact: bool) -> Grid:
@@ -138,9 +149,10 @@ def _marked_cells(row: StudentRow) -> list[str]:
 
 def _legend(report: LectureReport) -> str:
     w = f"{report.late_weight:g}"
+    dropped = "- not enrolled (yet, or dropped: dropped_on)" if _has_dropped(report) else "- not enrolled yet"
     legend = (
         "P present, L late, A absent (or not marked), E excused, O left early, "
-        "- not enrolled yet, blank: session still open. "
+        f"{dropped}, blank: session still open. "
         f"Rate % = (P + {w} x (L + O)) / (P + L + O + A)."
     )
     if any(row.changed_after for row in report.students):

@@ -59,7 +59,8 @@ def from_response(reply: framed.ReportResponse) -> LectureReport:
                 datetime.date.fromisoformat(r.enrolled_on),
                 tuple(r.cells),
                 _tally(r),
-                _positions(r.changed_after, len(r.cells), r.student_id),
+                dropped_on=_date(r.dropped_on),
+                changed_after=_positions(r.changed_after, len(r.cells), r.student_id),
             )
             for r in reply.rows
         ),
@@ -79,6 +80,7 @@ def _row(row: StudentRow) -> framed.ReportRow:
         t.excused,
         t.left_early,
         t.rate,
+        _iso(row.dropped_on),
         row.changed_after,
     )
 

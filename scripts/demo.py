@@ -2,7 +2,7 @@
 
 1. (re)creates its own database, ``attendance_demo``, with ``attendance-db init``; a roster for
    lecture ea0017_1 (``attendance-db import-roster``) with every student of the knowns folder; a
-   client token (``attendance-db add-client demo``), printed;
+   client token (``attendance-db add-client demo --role admin``), printed;
 2. starts ``attendance-server`` on port 9009 (enrolling the knowns photos);
 3. sends the sample probes as a 2019 client would (image, then student ID + lecture code) and
    the group photos as a new client would (framed protocol, every face, then marks);
@@ -215,7 +215,7 @@ def main() -> int:
             for photo in photos:
                 writer.writerow([LECTURE, photo.student_id, re.sub(r"\s+", " ", photo.name).title()])
         attendance_db("--db-url", db_url, "import-roster", str(roster_csv))
-    token = attendance_db("--db-url", db_url, "add-client", CLIENT, stdout=subprocess.PIPE).strip()
+    token = attendance_db("--db-url", db_url, "add-client", CLIENT, "--role", "admin", stdout=subprocess.PIPE).strip()
     print(token, flush=True)  # attendance-db printed "Its token follows" on stderr
     server = start_server(db_url, knowns, token)
     try:

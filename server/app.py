@@ -17,11 +17,13 @@ from typing import cast
 import pymysql
 
 from db import encodings as db_encodings
+from db.campus_clock import DEFAULT_MAX_CLOCK_SKEW_MINUTES, CampusClock
 from db.connection import UNAVAILABLE_ERRORS, ConnectionPool, DatabaseConnectError, DatabaseUrl, transaction
 from db.schema import read_status
 from protocol.framed import DEFAULT_MAX_FRAME_BYTES
+from protocol.identifiers import DEFAULT_LECTURE_CODE_PATTERN, DEFAULT_STUDENT_ID_PATTERN, IdentifierRules
 from protocol.legacy import DEFAULT_MAX_IMAGE_BYTES, IDLE_SECONDS
-from server.auth import TokenChecker
+from server.auth import DEFAULT_REFRESH_EVERY, TokenChecker
 from server.camera import CameraService
 from server.evidence import DEFAULT_RETENTION_DAYS, EvidenceKeeper
 from server.handlers import ConnectionHandler
@@ -72,8 +74,9 @@ class ServerConfig:
     burst: int = 40
     #: The framed protocol requires a hello with a client token (False only for tests).
     require_token: bool = True
-    #: Seconds after which an open connection's token is checked again (revocation).
-    token_recheck: float = 60.0
+    #: Seconds between two reads of the clients table (server/auth.py): a revoked client, or one
+    #: given another role, is refused (or restricted) on its open connections within this.
+    token_recheck: float = DEFAULT_REFRESH_EVERY
     #: Networks 2019 payloads (which carry no token) are accepted from; legacy=False: nowhere.
     legacy_from: tuple[str, ...] = DEFAULT_LEGACY_NETWORKS
     legacy: bool = True
@@ -92,6 +95,22 @@ class ServerConfig:
     presence: PresenceSettings = PresenceSettings()
     #: Seconds between two checks for sessions past their scheduled end (0: never close them).
     close_due_every: float = 60.0
+    #: The campus time zone (IANA name; None: the server's own), db/campus_clock.py.
+    timezone: str | None = None
+    #: Minutes a client's timestamp may be away from the server's clock (else clock_skew).
+    max_clock_skew: float = DEFAULT_MAX_CLOCK_SKEW_MINUTES
+    #: Accept client timestamps however far from the server's clock, and let a camera sample's
+    #: own time pick its session: only for replaying recorded lectures (and tests).
+    trust_client_clocks: bool = False
+    #: The university's student IDs and lecture codes (regular expressions, whole text matched);
+    #: the framed requests' identifiers must match them. The 2019 payloads keep their formats.
+    student_id_pattern: str = DEFAULT_STUDENT_ID_PATTERN
+    lecture_code_pattern: str = DEFAULT_LECTURE_CODE_PATTERN
+
+    @property
+    def identifier_rules(self) -> IdentifierRules:
+        """The two patterns, compiled (ValueError for one that is not a regular expression)."""
+        return IdentifierRules(self.student_id_pattern, self.lecture_code_pattern)
 
 
 class AttendanceServer(socketserver.TCPServer):
@@ -119,6 +138,7 @@ class AttendanceServer(socketserver.TCPServer):
         self.camera = camera
         self.tokens = tokens
         self.tls_context = tls_context
+        self.identifier_rules = config.identifier_rules
         self.connection_limit = ConnectionLimit(config.max_connections)
         self.rate_limiter = RateLimiter(config.rate, config.burst)
         self.legacy_networks = NetworkAllowList(config.legacy_from) if config.legacy else None
@@ -154,11 +174,14 @@ class AttendanceApp:
 
     def __init__(self, config: ServerConfig):
         self.config = config
+        #: Campus time: which session a request belongs to, and the database sessions' zone.
+        self.clock = CampusClock(config.timezone)
         self.recognizer: RecognitionPool | None = None
         self.db: ConnectionPool | None = None
         self.service: AttendanceService | None = None
         self.server: AttendanceServer | None = None
         self.closer: DueSessionCloser | None = None
+        self.tokens: TokenChecker | None = None
         self.evidence: EvidenceKeeper | None = None
         self._serving = threading.Event()
         self._stopping = threading.Event()
@@ -192,7 +215,13 @@ class AttendanceApp:
             self.db = self._open_database()
             self._check_database()
             with self.db.connection() as conn:
-                report = sync_knowns(conn, config.knowns_dir, self.recognizer, encoding_note="the port opens when done")
+                report = sync_knowns(
+                    conn,
+                    config.knowns_dir,
+                    self.recognizer,
+                    encoding_note="the port opens when done",
+                    rules=config.identifier_rules,
+                )
             log.info("enrollment from %s: %s", config.knowns_dir, report)
             self.service = AttendanceService(
                 self.db,
@@ -200,6 +229,7 @@ class AttendanceApp:
                 rules=DecisionRules(ceiling=config.threshold),
                 evidence=self.evidence,
                 keep_enrolment_photos=config.keep_enrolment_photos,
+                clock=self.clock,
             )
             gallery = self.service.reload_gallery()
             log.info("gallery: %d encodings of %d students", len(gallery), len(gallery.student_ids))
@@ -211,9 +241,15 @@ class AttendanceApp:
                 time.monotonic() - started,
                 own_work,
             )
-            presence = PresenceService(self.db, config.presence)
+            presence = PresenceService(
+                self.db,
+                config.presence,
+                clock=self.clock,
+                max_clock_skew=None if config.trust_client_clocks else config.max_clock_skew,
+            )
             camera = CameraService(self.service, presence)
-            self.server = AttendanceServer(config, self.service, camera, TokenChecker(self.db), tls_context)
+            self.tokens = TokenChecker(self.db, refresh_every=config.token_recheck).start()
+            self.server = AttendanceServer(config, self.service, camera, self.tokens, tls_context)
             if config.close_due_every:  # close camera sessions at their scheduled end
                 self.closer = DueSessionCloser(presence, config.close_due_every).start()
         except ModelsUnavailableError as exc:  # from the workers, while encoding or getting ready
@@ -225,6 +261,14 @@ class AttendanceApp:
         self._maintenance = threading.Thread(target=self._maintain, name="maintenance", daemon=True)
         self._maintenance.start()
         log.info("listening on %s:%d (gallery loaded: %d students)", *self.address, len(gallery.student_ids))
+        log.info(
+            "campus time: %s, now %s; client clocks: %s",
+            self.clock.describe(),
+            self.clock.now().isoformat(sep=" ", timespec="seconds"),
+            "trusted (--trust-client-clocks)"
+            if config.trust_client_clocks
+            else f"refused beyond {config.max_clock_skew:g} minutes",
+        )
         log.info(
             "framed protocol: %s, %s; 2019 payloads: %s; limits: %d connections, %g requests/s "
             "(burst %d), %d-byte frames, %d-pixel images, %g s idle; evidence: %s",
@@ -272,7 +316,7 @@ class AttendanceApp:
         """The connection pool, its first connection made: a database that cannot be reached (or
         refuses the login) is a one-line StartupError, e.g. ``cannot connect to MySQL at HOST:PORT:
         Connection refused``."""
-        pool = ConnectionPool(self.config.db_url)
+        pool = ConnectionPool(self.config.db_url, time_zone=self.clock.utc_offset)
         try:
             with pool.connection():
                 pass  # kept in the pool for what follows
@@ -311,7 +355,7 @@ class AttendanceApp:
         before = set(service.gallery.student_ids)
         try:
             with self.db.connection() as conn:
-                report = sync_knowns(conn, self.config.knowns_dir, self.recognizer)
+                report = sync_knowns(conn, self.config.knowns_dir, self.recognizer, rules=self.config.identifier_rules)
             gallery = service.reload_gallery()
         except (OSError, pymysql.err.MySQLError, ServiceError, ModelsUnavailableError) as exc:
             log.error("reload failed; the gallery in use stays (%d encodings): %s", len(service.gallery), exc)
@@ -440,6 +484,9 @@ class AttendanceApp:
         if self.closer is not None:
             self.closer.stop()
             self.closer = None
+        if self.tokens is not None:
+            self.tokens.stop()
+            self.tokens = None
         if self.server is not None:
             self.server.server_close()
             self.server = None

@@ -24,9 +24,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from attendance_version import version
+from db.clients import ADMIN
 from protocol import framed, legacy
 from protocol.errors import ErrorCode, LocalProtocolError, RemoteProtocolError
+from protocol.identifiers import is_legacy_student_id
 from reports import wire as report_wire
+from server import authorization
+from server.authorization import Principal
 from server.camera import TrackFrames, TrackResult
 from server.limits import ADMIT
 from server.service import ServiceError, largest_recognized
@@ -168,12 +172,13 @@ class LegacySession:
                 return legacy.SUCCESS
             if isinstance(request, legacy.LegacyRoster):
                 roster = self.service.roster(request.lecture)
+                # A student whose ID does not fit the 2019 format is out of reach of 2019 clients.
                 return legacy.encode_roster_reply(
-                    (line.student_id, line.name, line.status, line.marked_at) for line in roster.lines
+                    (line.student_id, line.name, line.status, line.marked_at)
+                    for line in roster.lines
+                    if is_legacy_student_id(line.student_id)
                 )
-            faces = self.service.recognize(request.data, client_name=self.client_name)
-            best = largest_recognized(faces)
-            return best.student_id.encode("ascii") if best and best.student_id else legacy.UNKNOWN
+            return legacy_image_reply(self.service.recognize(request.data, client_name=self.client_name))
         except ServiceError as exc:
             log.warning("%s legacy %s: %s; replying fail", self.peer, type(request).__name__, exc)
             return legacy.FAIL
@@ -188,15 +193,24 @@ class LegacySession:
             log.info("%s legacy: could not send the reply: %s", self.peer, exc)
 
 
+def legacy_image_reply(faces) -> bytes:
+    """The 2019 reply to an image: the student ID of the largest recognized face whose ID fits
+    the 2019 format (9 digits; a 2019 client cannot take another), else ``Unknown``."""
+    best = largest_recognized([face for face in faces if face.student_id and is_legacy_student_id(face.student_id)])
+    return best.student_id.encode("ascii") if best and best.student_id else legacy.UNKNOWN
+
+
 class FramedSession:
     """A new client: preamble, ``hello`` with its token, then any number of framed requests
     answered in order.
 
     Before a successful ``hello`` every other frame is answered ``unauthorized`` and the
     connection is closed (``ServerConfig.require_token=False``, for tests, lets a connection
-    without hello go on as ``framed@<address>``). Each request then takes one token of the
-    client's rate-limit bucket; an empty bucket answers ``rate_limited``. The token is checked
-    again every ``token_recheck`` seconds, so a revoked client loses an open connection too.
+    without hello go on as ``framed@<address>``, an admin). Each request is then checked
+    against the server's copy of the clients table (:class:`server.auth.TokenChecker`: a
+    revoked client loses its open connection within ``token_recheck`` seconds), takes one token
+    of the client's rate-limit bucket (an empty bucket answers ``rate_limited``) and must be
+    allowed to the client's role and lectures (:mod:`server.authorization`, else ``forbidden``).
     """
 
     def __init__(self, handler: ConnectionHandler, *, tls: bool):
@@ -209,7 +223,10 @@ class FramedSession:
         self.server = handler.server
         self.client_name: str | None = None if self.config.require_token else f"framed@{handler.ip}"
         self.token: str | None = None
-        self.token_checked_at = 0.0
+        #: Who is asking (set by hello; without tokens, for tests: an admin).
+        self.principal: Principal | None = (
+            None if self.config.require_token else Principal(f"framed@{handler.ip}", ADMIN)
+        )
         self.conn = framed.FramedConnection(
             framed.SERVER, require_hello=self.config.require_token, max_frame_bytes=self.config.max_frame_bytes
         )
@@ -309,7 +326,7 @@ class FramedSession:
             reply = self._hello(event)
         elif (refusal := self.conn.before_hello(event)) is not None:
             reply = refusal
-        elif not self._token_still_valid():
+        elif not self._still_authorized():
             reply = framed.ErrorResponse(request_id, ErrorCode.UNAUTHORIZED, "the client token was revoked")
         elif not self.server.rate_limiter.allow(self.identified_client):
             reply = framed.ErrorResponse(
@@ -320,6 +337,8 @@ class FramedSession:
         elif isinstance(event, framed.InvalidMessage):
             log.warning("%s framed request %d refused: %s", self.peer, request_id, event.error)
             return framed.ErrorResponse(request_id, event.error.code, event.error.message)
+        elif (forbidden := self._forbidden(event)) is not None:
+            reply = forbidden
         else:
             reply = self._call(event)
         log.info(
@@ -335,6 +354,10 @@ class FramedSession:
         return reply
 
     def _call(self, event):
+        problem = self._identifier_problem(event)
+        if problem is not None:
+            log.warning("%s framed %s #%d refused: %s", self.peer, type(event).__name__, event.request_id, problem)
+            return framed.ErrorResponse(event.request_id, ErrorCode.BAD_REQUEST, problem)
         try:
             return self.dispatch[type(event)](event)
         except ServiceError as exc:
@@ -344,6 +367,16 @@ class FramedSession:
             log.exception("%s framed %s: internal error", self.peer, type(event).__name__)
             return framed.ErrorResponse(event.request_id, ErrorCode.INTERNAL, "internal server error")
 
+    def _identifier_problem(self, request) -> str | None:
+        """The first student ID or lecture code of the request that misses the university's
+        pattern (the protocol checked only their form), said with its field; or None."""
+        rules = self.server.identifier_rules
+        for field_name, kind, value in framed.identifiers_in(request):
+            problem = rules.problem(kind, value)
+            if problem is not None:
+                return f"{field_name}: {problem}"
+        return None
+
     def _hello(self, req: framed.HelloRequest):
         if self.token is not None:
             return framed.ErrorResponse(
@@ -352,24 +385,57 @@ class FramedSession:
         if not self.server.rate_limiter.allow(f"ip:{self.handler.ip}"):
             return framed.ErrorResponse(req.request_id, ErrorCode.RATE_LIMITED, "too many hello requests; slow down")
         try:
-            name = self.server.tokens.client_name(req.token)
+            client = self.server.tokens.check(req.token)
         except ServiceError as exc:  # unauthorized (then the connection closes) or db_unavailable
             return framed.ErrorResponse(req.request_id, exc.code, exc.message)
-        self.client_name, self.token, self.token_checked_at = name, req.token, time.monotonic()
-        return framed.WelcomeResponse(req.request_id, name, SERVER_VERSION)
+        self.client_name, self.token = client.name, req.token
+        self.principal = Principal(client.name, client.role, client.lectures)
+        return framed.WelcomeResponse(req.request_id, client.name, SERVER_VERSION)
 
-    def _token_still_valid(self) -> bool:
-        """Check the token again when the last check is older than ``token_recheck`` seconds.
-        A database that does not answer cannot tell: the connection goes on."""
-        if self.token is None or time.monotonic() - self.token_checked_at < self.config.token_recheck:
+    def _still_authorized(self) -> bool:
+        """Take the client's role and lectures from the server's copy of the clients table (read
+        every ``token_recheck`` seconds, kept while the database is down); False when the token
+        was revoked (or replaced) since hello."""
+        if self.token is None:
             return True
-        try:
-            self.server.tokens.client_name(self.token)
-        except ServiceError as exc:
-            if exc.code == ErrorCode.UNAUTHORIZED:
-                return False
-        self.token_checked_at = time.monotonic()
+        client = self.server.tokens.current(self.token)
+        if client is None:
+            log.warning("%s framed %s: the client token was revoked; closing", self.peer, self.client_name)
+            return False
+        self.principal = Principal(client.name, client.role, client.lectures)
         return True
+
+    def _forbidden(self, request) -> framed.ErrorResponse | None:
+        """The ``forbidden`` reply when the client's role or lectures do not allow the request
+        (server/authorization.py), logged; None when they do."""
+        assert self.principal is not None  # after hello (or without tokens)
+        try:
+            reason = authorization.refusal(self.principal, request, self)
+        except ServiceError as exc:  # the database, asked for the lecture of a pending check-in
+            return framed.ErrorResponse(request.request_id, exc.code, exc.message)
+        except Exception:  # a bug must cost one reply, not the connection
+            log.exception("%s framed %s: internal error in the authorization", self.peer, type(request).__name__)
+            return framed.ErrorResponse(request.request_id, ErrorCode.INTERNAL, "internal server error")
+        if reason is None:
+            return None
+        log.warning(
+            "%s framed %s (%s) %s #%d forbidden: %s",
+            self.peer,
+            self.principal.name,
+            self.principal.role,
+            type(request).__name__,
+            request.request_id,
+            reason,
+        )
+        return framed.ErrorResponse(request.request_id, ErrorCode.FORBIDDEN, reason)
+
+    # -- authorization.Context -----------------------------------------------------------------
+
+    def today(self) -> dt.date:
+        return self.service.today()
+
+    def pending_lecture(self, pending_id: int) -> str | None:
+        return self.service.pending_lecture(pending_id)
 
     def _ping(self, req: framed.PingRequest):
         return framed.PongResponse(req.request_id, SERVER_VERSION)
@@ -473,6 +539,7 @@ class FramedSession:
                     c.client_name,
                     c.frames,
                     wire_candidates(c.candidates),
+                    c.kind,
                 )
                 for c in listed.checkins
             ),
@@ -527,7 +594,7 @@ class FramedSession:
             client_name=self.identified_client,
         )
         return framed.PresenceResponse(
-            req.request_id, outcome.sample_id, outcome.session_date.isoformat(), outcome.closed
+            req.request_id, outcome.sample_id, outcome.session_date.isoformat(), outcome.closed, outcome.warning
         )
 
     def _close_session(self, req: framed.CloseSessionRequest):

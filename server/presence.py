@@ -25,7 +25,13 @@ first sample comes after the scheduled end: a make-up lecture) it starts at the 
 end, or the last sample when the camera stopped earlier (or there is no scheduled end): the
 camera judges only the time it watched. Sightings after the end do not count.
 
-All times are the server's local time, as every DATETIME column of the schema.
+All times are campus time (db/campus_clock.py), as every DATETIME column of the schema. The
+server decides which session a sample belongs to from its own clock: a sample's ``sampled_at``
+further than ``--max-clock-skew`` (5 minutes) from it is refused (``clock_skew``), and one within
+goes to the session of the server's date. A sample outside every session's window (well before
+its start, after its end, in a cancelled session, on a day the term's calendar has no session)
+is stored but answered with a warning, which the server also logs. ``--trust-client-clocks``
+(replaying a recorded lecture) accepts any time and lets the sample's own date pick the session.
 """
 
 from __future__ import annotations
@@ -40,6 +46,8 @@ from dataclasses import dataclass
 from db import attendance as db_attendance
 from db import lectures, students
 from db import presence as db_presence
+from db import sessions as db_sessions
+from db.campus_clock import DEFAULT_MAX_CLOCK_SKEW_MINUTES, CampusClock, describe_skew
 from db.connection import ConnectionPool
 from protocol.errors import ErrorCode
 from server.presence_settings import PresenceSettings as PresenceSettings  # the rules' thresholds
@@ -101,6 +109,37 @@ def implicit_times(lecture: lectures.Lecture, first_sample: dt.datetime) -> tupl
     return first_sample, None if duration is None else first_sample + duration
 
 
+#: A sample this many minutes before its session's start is not warned about (a camera started
+#: a little early).
+EARLY_SAMPLE_MINUTES = 15.0
+
+
+def window_warning(
+    lecture_code: str, session: db_presence.SessionRow, sampled_at: dt.datetime, *, calendar: bool
+) -> str | None:
+    """Why a sample is outside its session's window, or None (see the module's docstring).
+    ``calendar``: the lecture has a term calendar (sessions made by attendance-db schedule)."""
+    day = session.session_date
+    if session.cancelled_at is not None:
+        return f"{lecture_code}'s session of {day} is cancelled: this sample counts for nobody"
+    if calendar and not session.scheduled:
+        return (
+            f"{lecture_code} has no session on {day} in its term calendar: this sample opened one "
+            f"(attendance-db delete-session {lecture_code} {day} removes it)"
+        )
+    if session.starts_at is not None and sampled_at < session.starts_at - dt.timedelta(minutes=EARLY_SAMPLE_MINUTES):
+        return (
+            f"the sample at {sampled_at:%H:%M} is before {lecture_code}'s session of {day}, "
+            f"which starts at {session.starts_at:%H:%M}"
+        )
+    if session.ends_at is not None and sampled_at > session.ends_at:
+        return (
+            f"the sample at {sampled_at:%H:%M} is after the end of {lecture_code}'s session of {day} "
+            f"({session.ends_at:%H:%M}): it does not count"
+        )
+    return None
+
+
 def local_naive(moment: dt.datetime) -> dt.datetime:
     """A datetime as the server's local time without tzinfo (as DATETIME columns hold them)."""
     return moment if moment.tzinfo is None else moment.astimezone().replace(tzinfo=None)
@@ -114,6 +153,7 @@ class SampleOutcome:
     sample_id: int
     session_date: dt.date
     closed: bool  # the session was already closed
+    warning: str | None = None  # outside every session's window (window_warning)
 
 
 @dataclass(frozen=True)
@@ -132,8 +172,11 @@ def record_sample(
     student_ids: Iterable[str],
     faces: int,
     client_name: str,
+    *,
+    session_day: dt.date | None = None,
 ) -> SampleOutcome:
-    """Store one presence sample; open the session if this is its first sample.
+    """Store one presence sample in the lecture's session of ``session_day`` (default: the
+    sample's own date); open the session if this is its first sample.
 
     :raises ServiceError: not_found (no such lecture), not_enrolled (a student not on its roster).
     """
@@ -143,7 +186,7 @@ def record_sample(
     for student_id in student_ids:
         if not students.is_enrolled(cur, lecture.lecture_id, student_id):
             raise ServiceError(ErrorCode.NOT_ENROLLED, f"student {student_id} is not on the roster of {lecture.code}")
-    session_id = db_attendance.ensure_session(cur, lecture.lecture_id, sampled_at.date())
+    session_id = db_attendance.ensure_session(cur, lecture.lecture_id, session_day or sampled_at.date())
     session = db_presence.get_session(cur, session_id)
     assert session is not None  # ensure_session made it
     if session.starts_at is None:
@@ -152,7 +195,9 @@ def record_sample(
         cur, session_id=session_id, sampled_at=sampled_at, faces=faces, client_name=client_name
     )
     db_presence.insert_sightings(cur, sample_id, student_ids)
-    return SampleOutcome(sample_id, session.session_date, closed=session.closed_at is not None)
+    calendar = not session.scheduled and db_sessions.has_scheduled_sessions(cur, lecture.lecture_id)
+    warning = window_warning(lecture.code, session, sampled_at, calendar=calendar)
+    return SampleOutcome(sample_id, session.session_date, closed=session.closed_at is not None, warning=warning)
 
 
 def open_session(cur, lecture_code: str, day: dt.date, start: dt.time, minutes: int) -> tuple[dt.datetime, dt.datetime]:
@@ -193,7 +238,7 @@ def close_session(
     times = db_presence.sample_times(cur, session_id)
     counts = dict.fromkeys(CAMERA_STATUSES, 0)
     kept = 0
-    if times:
+    if times and session.cancelled_at is None:  # a cancelled session counts for nobody
         starts_at = session.starts_at or min(times)
         ends_at = effective_end(session.ends_at, times)
         seen = db_presence.sightings(cur, session_id)
@@ -230,19 +275,49 @@ class PresenceService:
         db: ConnectionPool,
         settings: PresenceSettings = PresenceSettings(),
         *,
-        now: Callable[[], dt.datetime] = dt.datetime.now,
+        clock: CampusClock | None = None,
+        max_clock_skew: float | None = DEFAULT_MAX_CLOCK_SKEW_MINUTES,
     ):
+        """``clock``: campus time (default: the server's zone). ``max_clock_skew``: minutes a
+        sample's time may be from the clock; None: any (--trust-client-clocks: the sample's own
+        date then picks its session)."""
         self.db = db
         self.settings = settings
-        self.now = now
+        self.clock = clock or CampusClock()
+        self.now = self.clock.now
+        self.max_clock_skew = max_clock_skew
 
     def record_sample(
         self, lecture_code: str, sampled_at: dt.datetime, student_ids: Iterable[str], faces: int, *, client_name: str
     ) -> SampleOutcome:
+        """Store a sample in the session the server's clock says (see the module's docstring).
+
+        :raises ServiceError: clock_skew, not_found, not_enrolled.
+        """
         student_ids = list(student_ids)  # read again if the transaction is run again
-        return write_transaction(
-            self.db, lambda cur: record_sample(cur, lecture_code, sampled_at, student_ids, faces, client_name)
+        sampled = self.clock.to_campus(sampled_at)
+        day = None
+        if self.max_clock_skew is not None:
+            now = self.now()
+            skew = sampled - now
+            if abs(skew) > dt.timedelta(minutes=self.max_clock_skew):
+                message = (
+                    f"the sample's time {sampled_at.isoformat()} is {describe_skew(skew)} the server's clock "
+                    f"({now:%Y-%m-%d %H:%M:%S}, {self.clock.describe()}): set this computer's clock and time "
+                    f"zone (the server accepts {self.max_clock_skew:g} minutes of difference)"
+                )
+                log.warning("%s: presence sample of %s refused: %s", client_name, lecture_code, message)
+                raise ServiceError(ErrorCode.CLOCK_SKEW, message)
+            day = now.date()  # the server's clock decides the session
+        outcome = write_transaction(
+            self.db,
+            lambda cur: record_sample(cur, lecture_code, sampled, student_ids, faces, client_name, session_day=day),
         )
+        if outcome.warning:
+            log.warning(
+                "%s: presence sample %d of %s: %s", client_name, outcome.sample_id, lecture_code, outcome.warning
+            )
+        return outcome
 
     def close_session(self, lecture_code: str, day: dt.date | None = None, *, client_name: str) -> CloseOutcome:
         now = self.now()

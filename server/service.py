@@ -21,9 +21,10 @@ from typing import TYPE_CHECKING, TypeVar
 import numpy as np
 import pymysql
 
-from db import attendance, lectures, pending, students
+from db import attendance, lectures, pending, sessions, students
 from db import encodings as db_encodings
 from db import history as db_history
+from db.campus_clock import CampusClock
 from db.connection import ConnectionPool, retry_on_conflict, transaction
 from db.reports import build_report
 from protocol.errors import ErrorCode
@@ -116,6 +117,18 @@ class MarkOutcome:
 
 
 @dataclass(frozen=True)
+class _ClosedSession:
+    """Why a check-in marked nothing: the session is closed or cancelled."""
+
+    lecture: str
+    session_id: int
+    day: dt.date
+    closed_at: dt.datetime | None
+    cancelled_at: dt.datetime | None
+    cancel_reason: str | None
+
+
+@dataclass(frozen=True)
 class BatchOutcome:
     batch_id: str
     applied: int
@@ -185,18 +198,20 @@ class AttendanceService:
         recognizer: RecognitionPool,
         *,
         rules: DecisionRules = DecisionRules(),
-        today: Callable[[], dt.date] = dt.date.today,
         evidence: EvidenceKeeper | None = None,
         keep_enrolment_photos: bool = False,
+        clock: CampusClock | None = None,
     ):
         """``recognizer`` and ``rules``: the :attr:`faces` matcher's (``--threshold`` is the
         rules' ceiling). ``evidence``: keeps the frames that support marks (``--keep-evidence``);
         None keeps none. ``keep_enrolment_photos``: store enrolled photos in MySQL beside their
-        encodings (else only the encodings)."""
+        encodings (else only the encodings). ``clock``: campus time (default: the server's
+        zone); today's session is the one of its date."""
         self.db = db
         #: Recognize and match; shared with the camera (server/camera.py).
         self.faces = FaceMatcher(recognizer, rules)
-        self.today = today
+        self.clock = clock or CampusClock()
+        self.today = self.clock.today
         self.evidence = evidence
         self.keep_enrolment_photos = keep_enrolment_photos
 
@@ -249,6 +264,7 @@ class AttendanceService:
         session_date: dt.date | None = None,
         professor: str | None = None,
         reason: str | None = None,
+        frames: int = 1,
     ) -> MarkOutcome:
         """Mark one student in today's session (or, for a roll call or manual mark with a
         ``reason``, in the past session of ``session_date``). A check-in never changes an
@@ -257,6 +273,12 @@ class AttendanceService:
 
         With evidence keeping on, a new mark stores the frame this client recently sent in which
         the student was recognized (see :mod:`server.evidence`).
+
+        A check-in (source checkin or camera) in a session that is closed, without a mark by a
+        person or the camera's "present"/"late", marks nothing: the attempt is queued for the
+        professor (a late check-in, ``frames`` and ``distance`` kept) and ServiceError
+        (session_closed) tells the student to see the professor. Also for a cancelled session
+        (nothing queued then).
 
         :raises ServiceError: bad_request (a future date; a past one for a check-in or camera
             mark, or without a reason), not_found (no lecture, or no session on that past day),
@@ -268,6 +290,10 @@ class AttendanceService:
             lecture = require_lecture(cur, lecture_code)
             self._require_enrolled(cur, lecture, [student_id])
             session_id = self._session_to_mark(cur, lecture, day)
+            if source not in _OVERWRITING_SOURCES:
+                refusal = self._closed_session_refusal(cur, lecture, session_id, day, student_id)
+                if refusal is not None:
+                    return lecture, refusal
             return lecture, attendance.mark(
                 cur,
                 session_id=session_id,
@@ -282,6 +308,8 @@ class AttendanceService:
             )
 
         lecture, result = self.write_transaction(write)
+        if isinstance(result, _ClosedSession):
+            self._refuse_closed_session(result, student_id, client_name, distance, frames)
         if self.evidence is not None and not result.already_marked:
             self.evidence.attach(
                 client_name,
@@ -308,14 +336,18 @@ class AttendanceService:
         The session is today's, or the past one of ``session_date`` (then a ``reason`` is
         needed, as for :meth:`mark`); each change is recorded in the mark history.
 
-        A retried batch (same ``batch_id``) is not applied again: the first reply is returned
-        with ``replayed=True``. A student not enrolled in the lecture refuses the whole batch.
+        A batch ID is the client's own, per lecture. A retried batch (same client, lecture,
+        ``batch_id`` and content) is not applied again: the first reply is returned with
+        ``replayed=True``. The same ID with other content (other marks, another source) is
+        refused (bad_request), never answered as a replay. A student not enrolled in the
+        lecture refuses the whole batch.
         """
         day = self._session_day(session_date, source=source, reason=reason)
         author = (client_name, professor, reason)
+        fingerprint = batch_fingerprint(lecture_code, source, marks)
         try:
             return self.write_transaction(
-                lambda cur: self._write_batch(cur, lecture_code, batch_id, marks, author, source, day)
+                lambda cur: self._write_batch(cur, lecture_code, batch_id, marks, author, source, day, fingerprint)
             )
         except ServiceError:
             raise
@@ -323,18 +355,22 @@ class AttendanceService:
             # A concurrent copy of this batch committed first (applied_batches primary key):
             # ours was rolled back whole. Answer what the first one answered.
             with self.transaction() as cur:
-                stored = attendance.find_applied_batch(cur, batch_id)
+                lecture = require_lecture(cur, lecture_code)
+                stored = attendance.find_applied_batch(
+                    cur, client_name=client_name, lecture_id=lecture.lecture_id, batch_id=batch_id
+                )
             if stored is None:
                 raise
-            return _replayed(stored)
+            return _replayed(stored, batch_id, fingerprint, client_name, lecture.code)
 
-    def _write_batch(self, cur, lecture_code, batch_id, marks, author, source, day) -> BatchOutcome:
+    def _write_batch(self, cur, lecture_code, batch_id, marks, author, source, day, fingerprint) -> BatchOutcome:
         client_name, professor, reason = author
-        stored = attendance.find_applied_batch(cur, batch_id)
-        if stored is not None:
-            log.info("batch %s already applied; replying as before", batch_id)
-            return _replayed(stored)
         lecture = require_lecture(cur, lecture_code)
+        stored = attendance.find_applied_batch(
+            cur, client_name=client_name, lecture_id=lecture.lecture_id, batch_id=batch_id
+        )
+        if stored is not None:
+            return _replayed(stored, batch_id, fingerprint, client_name, lecture.code)
         self._require_enrolled(cur, lecture, [student_id for student_id, _ in marks])
         session_id = self._session_to_mark(cur, lecture, day)
         attendance.mark_many(
@@ -350,9 +386,11 @@ class AttendanceService:
         attendance.record_batch(
             cur,
             batch_id=batch_id,
+            lecture_id=lecture.lecture_id,
             session_id=session_id,
             client_name=client_name,
             reply_json=json.dumps({"batch_id": batch_id, "applied": outcome.applied}),
+            request_sha256=fingerprint,
         )
         return outcome
 
@@ -401,7 +439,12 @@ class AttendanceService:
             if self.evidence is not None:
                 self.evidence.remember(client_name, images[0], [decision.student_id])
             marked = self.mark(
-                lecture_code, decision.student_id, client_name=client_name, source="checkin", distance=decision.distance
+                lecture_code,
+                decision.student_id,
+                client_name=client_name,
+                source="checkin",
+                distance=decision.distance,
+                frames=decision.frames,
             )
             return CheckinOutcome(marked.lecture, decision, name, candidates, marked.status, marked.already_marked)
         if decision.outcome == UNCERTAIN and mark and queue_uncertain:
@@ -410,6 +453,52 @@ class AttendanceService:
             )
             return CheckinOutcome(lecture_code, decision, None, candidates, pending_id=pending_id)
         return CheckinOutcome(lecture_code, decision, name, candidates)
+
+    @staticmethod
+    def _closed_session_refusal(cur, lecture, session_id: int, day: dt.date, student_id: str) -> _ClosedSession | None:
+        """Why a check-in in this session marks nothing (closed, cancelled), or None."""
+        session = sessions.get_calendar_session(cur, lecture.lecture_id, day)
+        if session is None or (session.closed_at is None and session.cancelled_at is None):
+            return None
+        mark = attendance.session_marks(cur, session_id).get(student_id)
+        if session.cancelled_at is None and mark is not None and (mark.source != "camera" or mark.status != "absent"):
+            return None  # marked already: answered as such
+        return _ClosedSession(
+            lecture.code, session_id, day, session.closed_at, session.cancelled_at, session.cancel_reason
+        )
+
+    def _refuse_closed_session(
+        self, closed: _ClosedSession, student_id: str, client_name: str, distance: float | None, frames: int
+    ) -> None:
+        """Queue a late check-in for the professor (once per student and session), then raise."""
+        if closed.cancelled_at is not None:
+            reason = f" ({closed.cancel_reason})" if closed.cancel_reason else ""
+            raise ServiceError(
+                ErrorCode.SESSION_CLOSED,
+                f"{closed.lecture}: the session of {closed.day} is cancelled{reason}: nothing was marked",
+            )
+
+        def queue(cur):
+            if pending.late_attempt(cur, closed.session_id, student_id) is None:
+                pending.add_pending(
+                    cur,
+                    session_id=closed.session_id,
+                    client_name=client_name,
+                    frames=max(1, frames),
+                    candidates=[(student_id, distance or 0.0)],
+                    kind=pending.LATE,
+                )
+
+        self.write_transaction(queue)
+        assert closed.closed_at is not None  # not cancelled: closed
+        log.info(
+            "late check-in of %s in %s of %s (closed %s)", student_id, closed.lecture, closed.day, closed.closed_at
+        )
+        raise ServiceError(
+            ErrorCode.SESSION_CLOSED,
+            f"{closed.lecture}: the session of {closed.day} closed at {closed.closed_at:%H:%M}, so nothing was "
+            f"marked: see the professor, whose screen lists this check-in",
+        )
 
     def _queue_uncertain(self, cur, lecture_code: str, decision: Decision, client_name: str) -> int:
         lecture = require_lecture(cur, lecture_code)
@@ -493,8 +582,9 @@ class AttendanceService:
         professor: str | None = None,
         reason: str | None = None,
     ) -> ResolveOutcome:
-        """The professor confirms an uncertain check-in as ``student_id`` (marked ``status`` in
-        the check-in's session, source checkin, by the check-in's client) or rejects it (None).
+        """The professor confirms an uncertain or late check-in as ``student_id`` (marked
+        ``status`` in the check-in's session, source checkin, by the check-in's client; a late
+        one replaces the mark there) or rejects it (None).
         The mark's history row names the confirming client (``client_name``), ``professor``
         and ``reason``, the reason saying which check-in it was.
 
@@ -504,7 +594,7 @@ class AttendanceService:
         def write(cur):
             checkin = pending.get_for_update(cur, pending_id)
             if checkin is None or checkin.resolution is not None:
-                raise ServiceError(ErrorCode.NOT_FOUND, f"no unresolved uncertain check-in {pending_id}")
+                raise ServiceError(ErrorCode.NOT_FOUND, f"no unresolved check-in {pending_id}")
             if student_id is None:
                 pending.resolve(cur, pending_id, resolution="rejected", student_id=None, resolved_by=client_name)
                 return ResolveOutcome(pending_id, "rejected", None, None, False)
@@ -520,15 +610,23 @@ class AttendanceService:
                 source="checkin",
                 client_name=checkin.client_name,
                 distance=distance,
-                overwrite=False,
+                # A late check-in comes after the close: the professor's decision replaces the
+                # camera's "absent" (the check-in was refused because of it).
+                overwrite=checkin.kind == pending.LATE,
                 changed_by=client_name,  # the history names who confirmed it, not the check-in PC
                 professor=professor,
-                reason=_confirmation_reason(pending_id, checkin.client_name, reason),
+                reason=_confirmation_reason(checkin.kind, pending_id, checkin.client_name, reason),
             )
             pending.resolve(cur, pending_id, resolution="confirmed", student_id=student_id, resolved_by=client_name)
             return ResolveOutcome(pending_id, "confirmed", student_id, result.status, result.already_marked)
 
         return self.write_transaction(write)
+
+    def pending_lecture(self, pending_id: int) -> str | None:
+        """The lecture code of an uncertain check-in (None: no such check-in); for the
+        lecture-scope check of ``resolve_pending`` (server/authorization.py)."""
+        with self.transaction() as cur:
+            return pending.lecture_code_of(cur, pending_id)
 
     def roster_ids(self, lecture_code: str) -> set[str]:
         """The student IDs on the lecture's roster. :raises ServiceError: not_found."""
@@ -674,13 +772,38 @@ def largest_recognized(faces: Sequence[FaceResult]) -> FaceResult | None:
     return max(known, key=lambda face: box_area(face.box), default=None)
 
 
-def _confirmation_reason(pending_id: int, checkin_client: str, reason: str | None) -> str:
-    """The history's reason for a confirmed uncertain check-in: which one, from where, and the
-    professor's reason if given."""
-    said = f"uncertain check-in {pending_id} from {checkin_client} confirmed"
+def _confirmation_reason(kind: str, pending_id: int, checkin_client: str, reason: str | None) -> str:
+    """The history's reason for a confirmed uncertain or late check-in: which one, from where,
+    and the professor's reason if given."""
+    said = f"{kind} check-in {pending_id} from {checkin_client} confirmed"
     return f"{said}: {reason.strip()}" if reason and reason.strip() else said
 
 
-def _replayed(stored_json: str) -> BatchOutcome:
-    stored = json.loads(stored_json)
-    return BatchOutcome(stored["batch_id"], applied=stored["applied"], replayed=True)
+def batch_fingerprint(lecture_code: str, source: str, marks: Sequence[tuple[str, str]]) -> str:
+    """The SHA-256 of a batch's content (lecture, source, marks in any order): what tells a
+    retry of a batch from another batch given the same ID."""
+    content = json.dumps([lecture_code, source, sorted([student_id, status] for student_id, status in marks)])
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()
+
+
+def _replayed(
+    stored: attendance.AppliedBatch, batch_id: str, fingerprint: str, client_name: str, lecture: str
+) -> BatchOutcome:
+    """The reply to a batch_id this client applied to this lecture before: the first reply
+    again when the content is the same (a retry), else ServiceError(bad_request)."""
+    if stored.request_sha256 is not None and stored.request_sha256 != fingerprint:
+        log.warning(
+            "batch %s of client %s for %s: refused, the ID was used on %s for other marks",
+            batch_id,
+            client_name,
+            lecture,
+            stored.session_date,
+        )
+        raise ServiceError(
+            ErrorCode.BAD_REQUEST,
+            f"batch_id {batch_id} was used by this client for other marks of {lecture} on "
+            f"{stored.session_date:%Y-%m-%d}; nothing was written: send this roll call with a new batch_id",
+        )
+    log.info("batch %s of client %s already applied; replying as before", batch_id, client_name)
+    reply = json.loads(stored.reply_json)
+    return BatchOutcome(reply["batch_id"], applied=reply["applied"], replayed=True)

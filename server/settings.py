@@ -16,6 +16,8 @@ The config file's layout (docs/deploy.md, deploy/server.toml.example)::
     [legacy]    from (list), enabled (false: --no-legacy)        (--legacy-from, --no-legacy)
     [privacy]   keep-evidence, evidence-days, keep-enrolment-photos
     [camera]    late-after, leave-window, close-margin, close-due-every
+    [clock]     timezone, max-clock-skew, trust-client-clocks
+    [identifiers] student-id-pattern, lecture-code-pattern
 """
 
 from __future__ import annotations
@@ -29,8 +31,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from db.campus_clock import MAX_CLOCK_SKEW_RANGE, zone_problem
 from db.config_file import mask_password, toml_value
 from db.connection import DB_URL_ENV, DEFAULT_DB_URL, DatabaseUrl, DatabaseUrlError, hide_password
+from protocol.identifiers import compile_pattern
 from server.app import ServerConfig
 from server.presence import PresenceSettings
 from server.presence_settings import MINUTES_RANGE
@@ -106,11 +110,26 @@ def _database_url(value: str) -> str | None:
     return None
 
 
+def _pattern(what: str) -> Check:
+    def check(value: str) -> str | None:
+        try:
+            compile_pattern(what, value)
+        except ValueError as exc:
+            return str(exc)
+        return None
+
+    return check
+
+
 def _log_level(value: str) -> str | None:
     return None if value in LOG_LEVELS else f"must be one of {', '.join(LOG_LEVELS)}, not {value!r}"
 
 
 _MINUTES = _between(*MINUTES_RANGE)
+
+
+def _time_zone(value: str) -> str | None:
+    return zone_problem(value)
 
 
 def _camera(name: str, flag: str, key: str, help: str) -> Setting:
@@ -307,7 +326,60 @@ SETTINGS: tuple[Setting, ...] = (
         _at_least(0),
         metavar="S",
     ),
+    _server(
+        "student_id_pattern",
+        "--student-id-pattern",
+        "identifiers",
+        "student-id-pattern",
+        str,
+        "the university's student IDs: a regular expression matching the whole ID (1-20 letters, digits, '-'); "
+        "the default is the 2019 format, 9 digits 2xxxxxxxx",
+        _pattern("student ID"),
+        metavar="REGEX",
+    ),
+    _server(
+        "lecture_code_pattern",
+        "--lecture-code-pattern",
+        "identifiers",
+        "lecture-code-pattern",
+        str,
+        "the university's lecture codes: a regular expression matching the whole code (1-20 letters, digits, "
+        "'_', '-'), e.g. '[A-Z]{4}[0-9]{3}-[0-9]{2}'; the default is the 2019 format, like ea0017_1",
+        _pattern("lecture code"),
+        metavar="REGEX",
+    ),
     Setting("log_level", "--log-level", "server", "log-level", str, "INFO", "log level", _log_level),
+    _server(
+        "timezone",
+        "--timezone",
+        "clock",
+        "timezone",
+        str,
+        "the campus time zone (IANA name, e.g. Asia/Seoul): which session a mark or camera sample "
+        "belongs to, and every date and time stored and shown",
+        _time_zone,
+        metavar="ZONE",
+        unset="the server's own time zone",
+    ),
+    _server(
+        "max_clock_skew",
+        "--max-clock-skew",
+        "clock",
+        "max-clock-skew",
+        float,
+        "refuse a client timestamp (a camera sample's time) further than this from the server's clock",
+        _between(*MAX_CLOCK_SKEW_RANGE),
+        metavar="MIN",
+    ),
+    _server(
+        "trust_client_clocks",
+        "--trust-client-clocks",
+        "clock",
+        "trust-client-clocks",
+        bool,
+        "accept client timestamps however far from the server's clock, a camera sample's own time "
+        "picking its session: only for replaying recorded lectures",
+    ),
 )
 
 #: The file's keys and kinds, for db.config_file.read_config.
@@ -320,6 +392,8 @@ TABLES = {
     "legacy": "the 2019 clients: no token, no TLS (docs/deploy.md, 4)",
     "privacy": "camera frames and enrolment photos (docs/privacy.md)",
     "camera": "classroom camera rules, in minutes (docs/camera.md)",
+    "clock": "campus time and client clocks (docs/deploy.md, 6)",
+    "identifiers": "the university's student IDs and lecture codes; 2019 clients keep their formats (docs/deploy.md, 7)",
 }
 
 #: The file's keys and kinds, for db.config_file.read_config.

@@ -15,6 +15,7 @@ from operator import methodcaller
 from pathlib import Path
 
 from client.connection import FramedClient, ServerError
+from db.clients import token_hash
 from db.connection import DatabaseUrl, connect
 from protocol import framed
 from testkit.paths import FACES
@@ -357,6 +358,7 @@ def kill_during_batch(
     if len(students) < batch_size:
         raise ValueError(f"the seeded lectures have {len(students)} students, fewer than {batch_size}")
     outcomes = []
+    ((client_name,),) = query(seeded.url, "SELECT name FROM clients WHERE token_sha256 = %s", (token_hash(token),))
     batch_seconds = 0.4  # how long a batch takes; measured on each retry
     server = ServerProcess(seeded.url, knowns, "--rate", "0").start()
     try:
@@ -367,7 +369,7 @@ def kill_during_batch(
             batch_id = f"kill-{seed}-{n}"
             marks = tuple(framed.BatchMark(sid, "late") for sid in students[:batch_size])
             request = framed.BatchMarkRequest(2, lecture, batch_id, marks)
-            blocker = _hold_batch_id(seeded.url, lecture, batch_id) if mode == "locked" else None
+            blocker = _hold_batch_id(seeded.url, lecture, batch_id, client_name) if mode == "locked" else None
             with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
                 sock.sendall(framed.PREAMBLE + framed.encode(framed.HelloRequest(1, token)) + framed.encode(request))
                 if blocker is not None:
@@ -418,9 +420,10 @@ def _enroll(url: DatabaseUrl, lecture: str, student_ids: list[str]) -> None:
         conn.close()
 
 
-def _hold_batch_id(url: DatabaseUrl, lecture: str, batch_id: str):
-    """A connection holding an uncommitted applied_batches row for batch_id: the server's
-    batch writes its marks, then waits on this row's lock, inside its transaction."""
+def _hold_batch_id(url: DatabaseUrl, lecture: str, batch_id: str, client_name: str):
+    """A connection holding an uncommitted applied_batches row for the client's batch_id (the
+    key is per client and lecture): the server's batch writes its marks, then waits on this
+    row's lock, inside its transaction."""
     conn = connect(url)
     cur = conn.cursor()
     cur.execute(
@@ -431,10 +434,10 @@ def _hold_batch_id(url: DatabaseUrl, lecture: str, batch_id: str):
     )
     conn.commit()
     cur.execute(
-        "INSERT INTO applied_batches (batch_id, session_id, client_name, reply)"
-        " SELECT %s, s.session_id, 'blocker', '{}' FROM class_sessions s JOIN lectures l USING (lecture_id)"
+        "INSERT INTO applied_batches (batch_id, lecture_id, session_id, client_name, reply)"
+        " SELECT %s, l.lecture_id, s.session_id, %s, '{}' FROM class_sessions s JOIN lectures l USING (lecture_id)"
         " WHERE l.code = %s AND s.session_date = CURRENT_DATE",
-        (batch_id, lecture),
+        (batch_id, client_name, lecture),
     )
     return conn
 

@@ -71,10 +71,17 @@ def fill_every_table(url: DatabaseUrl) -> None:
             " VALUES (1, '201900001', 'present', 'checkin', 0.3125, 'room-e203'),"
             " (1, '201900002', 'late', 'camera', NULL, 'cam-1'), (2, '201900003', 'excused', 'manual', NULL, 'staff')"
         )
-        cur.execute(
-            "INSERT INTO applied_batches (batch_id, session_id, client_name, reply) VALUES"
-            " ('b-1', 1, 'prof-app', '{\"ok\": true}'), ('b-2', 2, 'prof-app', '{}')"
-        )
+        if "lecture_id" in columns["applied_batches"]:  # schema version 2: scoped to client and lecture
+            cur.execute(
+                "INSERT INTO applied_batches (batch_id, lecture_id, session_id, client_name, reply, request_sha256)"
+                " VALUES ('b-1', 1, 1, 'prof-app', '{\"ok\": true}', NULL), ('b-2', 1, 2, 'prof-app', '{}', %s)",
+                ("e" * 64,),
+            )
+        else:
+            cur.execute(
+                "INSERT INTO applied_batches (batch_id, session_id, client_name, reply) VALUES"
+                " ('b-1', 1, 'prof-app', '{\"ok\": true}'), ('b-2', 2, 'prof-app', '{}')"
+            )
         encoding = bytes(range(256)) * 4  # every byte value, 1024 bytes
         if "source" in columns["face_encodings"]:
             cur.execute(
@@ -90,11 +97,19 @@ def fill_every_table(url: DatabaseUrl) -> None:
                 " ('201900002', 'lee/1.jpg', %s, 'hog', 0, NULL)",
                 ("a" * 64, encoding, "b" * 64),
             )
-        cur.execute(
-            "INSERT INTO clients (name, token_sha256, revoked_at) VALUES"
-            " ('room-e203', %s, NULL), ('old-pc', %s, '2026-03-01 12:00')",
-            ("c" * 64, "d" * 64),
-        )
+        if "role" in columns["clients"]:  # schema version 2
+            cur.execute(
+                "INSERT INTO clients (name, token_sha256, revoked_at, role) VALUES"
+                " ('room-e203', %s, NULL, 'kiosk'), ('old-pc', %s, '2026-03-01 12:00', 'admin')",
+                ("c" * 64, "d" * 64),
+            )
+            cur.execute("INSERT INTO client_lectures (client_id, lecture_id) VALUES (1, 1), (1, 2)")
+        else:
+            cur.execute(
+                "INSERT INTO clients (name, token_sha256, revoked_at) VALUES"
+                " ('room-e203', %s, NULL), ('old-pc', %s, '2026-03-01 12:00')",
+                ("c" * 64, "d" * 64),
+            )
         cur.execute(
             "INSERT INTO presence_samples (session_id, sampled_at, faces, client_name) VALUES"
             " (1, '2026-03-02 09:05:00.250', 2, 'cam-1'), (1, '2026-03-02 09:10:00', 1, 'cam-1')"

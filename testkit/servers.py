@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,14 +44,14 @@ def seed_roster(url: DatabaseUrl, knowns_dir: Path) -> list[str]:
     return ids
 
 
-def add_client(url: DatabaseUrl, name: str) -> str:
-    """Register a client (as ``attendance-db add-client`` does); return its new token. A client
-    of that name gets a new token (its old one is revoked)."""
+def add_client(url: DatabaseUrl, name: str, role: str = clients.ADMIN, lectures: Sequence[str] = ()) -> str:
+    """Register a client (as ``attendance-db add-client`` does) with this role and lectures;
+    return its new token. A client of that name gets a new token (its old one is revoked)."""
     token = clients.new_token()
 
     def register(cur):
         clients.revoke_client(cur, name)
-        clients.add_client(cur, name, token)
+        clients.add_client(cur, name, token, role=role, lectures=lectures)
 
     run_in_transaction(url, register)
     return token

@@ -29,6 +29,9 @@ def failure_text(code: str, detail: str, address: str) -> str:
     unauthorized = QCoreApplication.translate(
         "Messages", "The server does not accept this PC's client token. Enter the token from "
         "attendance-db add-client in File > Connection settings; marks wait until then.")  # fmt: skip
+    forbidden = QCoreApplication.translate(
+        "Messages", "This PC's client token is not allowed to do this (its role or lectures). Ask the "
+        "administrator (attendance-db set-role), or enter another token in File > Connection settings.")  # fmt: skip
     known = {
         ErrorCode.NOT_FOUND: QCoreApplication.translate("Messages", "The server does not know this lecture code."),
         ErrorCode.NOT_ENROLLED: QCoreApplication.translate("Messages", "This student is not on the lecture's roster."),
@@ -45,6 +48,13 @@ def failure_text(code: str, detail: str, address: str) -> str:
         ),
         ErrorCode.BUSY: QCoreApplication.translate("Messages", "The server is busy; try again in a moment."),
         ErrorCode.DIFFERENT_PEOPLE: QCoreApplication.translate("Messages", "The pictures show more than one person."),
+        ErrorCode.FORBIDDEN: forbidden,
+        ErrorCode.SESSION_CLOSED: QCoreApplication.translate(
+            "Messages", "The session is closed: nothing was marked. Please see the professor."
+        ),
+        ErrorCode.CLOCK_SKEW: QCoreApplication.translate(
+            "Messages", "This PC's clock or time zone differs from the server's; set it right."
+        ),
     }
     text = known.get(code, QCoreApplication.translate("Messages", "The server answered with an error."))
     return f"{text} ({code}: {detail})" if detail else text

@@ -1,5 +1,7 @@
-"""Today's uncertain check-ins of a lecture, waiting for the professor's decision, as a Qt table
-model (op ``pending``), and the students the professor may confirm one as."""
+"""Today's uncertain and late check-ins of a lecture, waiting for the professor's decision, as a
+Qt table model (op ``pending``), and the students the professor may confirm one as. A late
+check-in (``kind`` "late") is a recognized student's check-in after the session closed: the
+student was told to see the professor."""
 
 from __future__ import annotations
 
@@ -88,6 +90,8 @@ class PendingModel(QAbstractTableModel):
             return self._display(checkin, index.column())
         if role == PendingIdRole:
             return checkin.pending_id
+        if role == Qt.ToolTipRole and index.column() == self.CANDIDATES and _is_late(checkin):
+            return self.tr("This student checked in after the session closed; confirm to mark them (e.g. late).")
         if role == Qt.ToolTipRole and index.column() == self.CANDIDATES:
             return self.tr(
                 "The students this face is near, with the face distance (smaller: more alike). "
@@ -100,6 +104,9 @@ class PendingModel(QAbstractTableModel):
     def _display(self, checkin, column: int):
         if column == self.TIME:
             return checkin.requested_at.partition("T")[2] or checkin.requested_at
+        if column == self.CANDIDATES and _is_late(checkin):
+            names = ", ".join(f"{c.name or '?'} ({c.student_id})" for c in checkin.candidates)
+            return self.tr("Late check-in, after the close: %s") % names
         if column == self.CANDIDATES:
             return ", ".join(f"{c.name or '?'} ({c.student_id}) {c.distance:.2f}" for c in checkin.candidates) or "—"
         if column == self.FRAMES:
@@ -107,3 +114,8 @@ class PendingModel(QAbstractTableModel):
         if column == self.CLIENT:
             return checkin.client_name
         return None
+
+
+def _is_late(checkin) -> bool:
+    """A check-in made after the session closed (framed.PendingCheckin.kind)."""
+    return getattr(checkin, "kind", "uncertain") == "late"

@@ -41,13 +41,15 @@ log = logging.getLogger(__name__)
 
 #: Error codes after which a queued mark is sent again later; any other error reply means the
 #: server will never take it (unknown lecture, student not enrolled, bad request).
-#: A refused token (unauthorized) is transient too: the mark waits until the token is fixed.
+#: A refused token (unauthorized), or one whose role does not allow roll calls (forbidden), is
+#: transient too: the mark waits until the token or its role is fixed (attendance-db set-role).
 TRANSIENT_CODES = frozenset(
     {
         ErrorCode.DB_UNAVAILABLE,
         ErrorCode.TIMEOUT,
         ErrorCode.INTERNAL,
         ErrorCode.UNAUTHORIZED,
+        ErrorCode.FORBIDDEN,
         ErrorCode.RATE_LIMITED,
         ErrorCode.BUSY,
     }

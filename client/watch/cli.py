@@ -3,7 +3,7 @@
     attendance-watch --server H:P --lecture CODE (--camera N | --video FILE) [--every SECONDS]
                      [--min-face PX] [--start ISO] [--close] [--no-tracking]
 
-The token (``attendance-db add-client NAME``) comes from $ATTENDANCE_TOKEN (or ``--token=T``;
+The token (``attendance-db add-client NAME --role camera``) comes from $ATTENDANCE_TOKEN (or ``--token=T``;
 the environment keeps it out of the process list). ``--cafile CA.pem`` or ``--tls``: speak TLS.
 
 Every ``--every`` seconds (60) of media time a frame is sent to the server, which finds the faces;
@@ -37,6 +37,7 @@ from client.frame_source import CameraSource, SourceError, VideoFileSource
 from client.reconnecting import ReconnectingClient
 from client.watch.tracker import TrackerSettings
 from client.watch.watcher import SampleReport, Watcher, WatchSettings, watch
+from protocol.errors import ErrorCode
 from protocol.framed import DEFAULT_MIN_FACE, DETECT_MIN_FACE_RANGE
 from protocol.identifiers import normalize_lecture_code
 
@@ -75,7 +76,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--start",
         type=_datetime,
         metavar="ISO",
-        help="video: the date and time its first frame was taken (default: now)",
+        help="video: the date and time its first frame was taken, this computer's time unless it has a UTC "
+        "offset (default: now; the server refuses a time far from its clock unless it trusts client clocks)",
     )
     parser.add_argument(
         "--close", action="store_true", help="video: close the session at the end of the file (writes the statuses)"
@@ -118,6 +120,7 @@ def format_report(report: SampleReport) -> str:
     known = len(report.students)
     names = " ".join(report.students) or "-"
     closed = "  (session already closed)" if report.session_closed else ""
+    closed += f"  warning: {report.warning}" if report.warning else ""
     return (
         f"#{report.number} {report.sampled_at:%H:%M:%S} (+{report.media_seconds:.1f}s) "
         f"faces {len(report.faces)}, known {known}, uncertain {report.uncertain}, "
@@ -162,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(f"{samples} samples, {watcher.encoded} faces encoded", flush=True)
             if args.close and not stop.is_set():
-                closed = client.close_session(lecture, watcher.start.date().isoformat())
+                closed = client.close_session(lecture, watcher.session_date)  # the samples' session
                 print(
                     f"closed {closed.lecture} on {closed.session_date}: present {closed.present}, "
                     f"late {closed.late}, left_early {closed.left_early}, absent {closed.absent}, "
@@ -171,7 +174,14 @@ def main(argv: list[str] | None = None) -> int:
                 )
         return EXIT_OK
     except ServerError as exc:
-        print(f"{PROG}: the server refused: {exc}", file=sys.stderr)
+        if exc.code == ErrorCode.CLOCK_SKEW:
+            print(
+                f"{PROG}: the server refused the sample's time, this computer's clock or time zone is wrong: "
+                f"{exc.message}",
+                file=sys.stderr,
+            )
+        else:
+            print(f"{PROG}: the server refused: {exc}", file=sys.stderr)
         return EXIT_REFUSED
     except OSError as exc:
         print(f"{PROG}: cannot reach {host}:{port}: {exc}", file=sys.stderr)

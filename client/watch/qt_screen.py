@@ -215,7 +215,10 @@ class WatchScreen(QWidget):
 
     @pyqtSlot(object)
     def show_sample(self, report: SampleReport) -> None:
-        self._session_day = report.sampled_at.date()
+        # The session the server put the sample in (its clock decides), else the sample's date.
+        self._session_day = (
+            dt.date.fromisoformat(report.session_date) if report.session_date else report.sampled_at.date()
+        )
         for student_id in report.students:
             self._first_seen.setdefault(student_id, report.sampled_at)
             self._set_seen(student_id, report.sampled_at)
@@ -229,6 +232,7 @@ class WatchScreen(QWidget):
                 report.uncertain,
                 report.encoded,
             )
+            + (self.tr(" (warning: %s)") % report.warning if report.warning else "")
         )
 
     def _set_seen(self, student_id: str, when: dt.datetime) -> None:

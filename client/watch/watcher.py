@@ -85,6 +85,10 @@ class SampleReport:
     encoded: int  # faces the server encoded for this sample
     sample_id: int | None  # the server's presence sample ID
     session_closed: bool  # the server says the session was closed already
+    #: The server's warning: the sample is outside every session's window (None: none).
+    warning: str | None = None
+    #: The date of the session the server put the sample in (campus time), YYYY-MM-DD.
+    session_date: str | None = None
 
     @property
     def uncertain(self) -> int:
@@ -103,11 +107,16 @@ class Watcher:
         start: dt.datetime | None = None,
         settings: WatchSettings = WatchSettings(),
     ):
-        """``start``: the wall-clock time of media time 0 (default: now). A sample at media
-        time t is sent as taken at ``start + t``."""
+        """``start``: the wall-clock time of media time 0 (default: now; a time without a UTC
+        offset is this computer's local time). A sample at media time t is sent as taken at
+        ``start + t``, with this computer's UTC offset, so that the server converts it to campus
+        time whatever zone this computer is set to (the server refuses a time too far from its
+        own clock: ErrorCode.CLOCK_SKEW)."""
         self.client = client
         self.lecture = lecture
-        self.start = start or dt.datetime.now().replace(microsecond=0)
+        self.start = (start or dt.datetime.now()).astimezone().replace(microsecond=0)
+        #: The session the server put the last sample in (its date, campus time), once known.
+        self.session_date: str | None = None
         self.settings = settings
         self.tracker = FaceTracker(settings.tracker, histogram_distance)
         self.samples = 0
@@ -134,6 +143,7 @@ class Watcher:
         )
         self.samples += 1
         self.encoded += len(encoded)
+        self.session_date = recorded.session_date
         decided_ids = {track.track_id for track in decided}
         encoded_ids = {track.track_id for track in encoded}
         return SampleReport(
@@ -147,6 +157,8 @@ class Watcher:
             encoded=len(encoded),
             sample_id=recorded.sample_id,
             session_closed=recorded.closed,
+            warning=getattr(recorded, "warning", None),
+            session_date=recorded.session_date,
         )
 
     def _decide_room(self, jpeg: bytes, tracks: Sequence[Track]) -> list[Track]:

@@ -4,7 +4,7 @@
 CREATE TABLE IF NOT EXISTS mark_history (
     history_id   BIGINT       NOT NULL AUTO_INCREMENT,
     session_id   INT          NOT NULL,
-    student_id   CHAR(9)      NOT NULL,
+    student_id   VARCHAR(20)  NOT NULL,
     old_status   ENUM('present', 'late', 'absent', 'excused', 'left_early') NULL,
     old_source   ENUM('checkin', 'rollcall', 'camera', 'manual') NULL,
     new_status   ENUM('present', 'late', 'absent', 'excused', 'left_early') NOT NULL,

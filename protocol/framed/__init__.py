@@ -39,4 +39,5 @@ from protocol.framed.connection import FramedConnection as FramedConnection
 from protocol.framed.connection import State as State
 from protocol.framed.decoder import FramedDecoder as FramedDecoder
 from protocol.framed.decoder import InvalidMessage as InvalidMessage
+from protocol.framed.fields import identifiers_in as identifiers_in
 from protocol.framed.messages import *  # noqa: F403 - every message class, item class and limit

@@ -3,6 +3,11 @@ ValueError saying what it must be (the caller puts the field's name in front).
 
 A message declares which check each of its fields uses (:mod:`protocol.framed.fields`). The
 same checks run when a message is encoded and when one is decoded.
+
+Student IDs and lecture codes are checked for their form only (protocol.identifiers: up to 20
+letters, digits...): the university's pattern is a server setting, which the server applies to
+the identifiers of a decoded request (:func:`identifier_kind` says which checks are of
+identifiers; :func:`protocol.framed.fields.identifiers_in` lists a message's).
 """
 
 from __future__ import annotations
@@ -16,9 +21,34 @@ from collections.abc import Callable
 from typing import Any
 
 from protocol.errors import ErrorCode
-from protocol.identifiers import SOURCES, STATUSES, is_client_name, is_lecture_code, is_student_id
+from protocol.identifiers import (
+    LECTURE_CODE,
+    LECTURE_CODE_FORM_TEXT,
+    SOURCES,
+    STATUSES,
+    STUDENT_ID,
+    STUDENT_ID_FORM_TEXT,
+    is_client_name,
+    is_student_id,
+    normalize_lecture_code,
+)
 
 Check = Callable[[Any], Any]
+
+#: The attribute a check of identifiers carries: STUDENT_ID or LECTURE_CODE.
+_IDENTIFIER_KIND = "identifier_kind"
+
+
+def identifier_kind(check: Check) -> str | None:
+    """STUDENT_ID or LECTURE_CODE when ``check`` checks identifiers of that kind (one, an
+    optional one, or a list), else None."""
+    return getattr(check, _IDENTIFIER_KIND, None)
+
+
+def _of_identifiers(kind: str, check: Check) -> Check:
+    setattr(check, _IDENTIFIER_KIND, kind)
+    return check
+
 
 #: A batch ID: what makes a retried batch_mark harmless.
 BATCH_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
@@ -46,7 +76,8 @@ def optional(check: Check) -> Check:
     def check_or_none(value: Any) -> Any:
         return None if value is None else check(value)
 
-    return check_or_none
+    kind = identifier_kind(check)
+    return check_or_none if kind is None else _of_identifiers(kind, check_or_none)
 
 
 def one_of(values: tuple[str, ...]) -> Check:
@@ -102,16 +133,22 @@ def text(value: Any) -> str:
 
 
 def lecture(value: Any) -> str:
-    """A lecture code, returned lower case."""
-    if not isinstance(value, str) or not is_lecture_code(value):
-        raise ValueError(f"must be a lecture code (two letters, four digits, '_', one digit), not {shown(value)}")
-    return value.lower()
+    """A lecture code's form, returned as stored (a 2019-format code lower case)."""
+    try:
+        return normalize_lecture_code(value)
+    except ValueError:
+        raise ValueError(f"must be a lecture code ({LECTURE_CODE_FORM_TEXT}), not {shown(value)}") from None
 
 
 def student_id(value: Any) -> str:
+    """A student ID's form."""
     if not isinstance(value, str) or not is_student_id(value):
-        raise ValueError(f"must be a student ID (9 digits, 2xxxxxxxx), not {shown(value)}")
+        raise ValueError(f"must be a student ID ({STUDENT_ID_FORM_TEXT}), not {shown(value)}")
     return value
+
+
+_of_identifiers(LECTURE_CODE, lecture)
+_of_identifiers(STUDENT_ID, student_id)
 
 
 def student_name(value: Any) -> str:
@@ -178,7 +215,7 @@ def student_ids(max_count: int) -> Check:
             seen.add(item)
         return tuple(value)
 
-    return check
+    return _of_identifiers(STUDENT_ID, check)
 
 
 def bounded_text(max_length: int) -> Check:

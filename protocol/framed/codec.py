@@ -80,7 +80,7 @@ def _header_fields(obj: Any) -> dict[str, Any]:
     for name in shape.header:
         value = getattr(obj, name)
         if name in shape.omitted_defaults and value == shape.omitted_defaults[name]:
-            continue  # an added field at its default: the bytes of the message before it
+            continue  # a field added later, at its default: the bytes of before
         if name in shape.item_types:
             value = [_header_fields(item) for item in value]
         fields[name] = value

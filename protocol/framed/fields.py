@@ -6,7 +6,8 @@ items or the frame's blob, in the dataclass field's metadata.
 - :func:`image`, :func:`images`: the frame's blob: one image, or several one after the other
   (their sizes travel in the header as ``image_sizes``).
 
-:func:`layout` reads these declarations back, once per class; :func:`validated` runs the checks.
+:func:`layout` reads these declarations back, once per class; :func:`validated` runs the checks;
+:func:`identifiers_in` lists a message's student IDs and lecture codes (for the server's pattern).
 """
 
 from __future__ import annotations
@@ -22,19 +23,16 @@ from protocol.framed.checks import Check
 _CHECK = "check"
 _ITEM_TYPE = "item_type"
 _BLOB = "blob"
-_OMITTED_AT_DEFAULT = "omitted_at_default"
+_OMIT_DEFAULT = "omit_default"
 #: Kinds of blob field.
 IMAGE, IMAGES = "image", "images"
 
 
-def checked(check: Check, default: Any = dataclasses.MISSING, *, repr: bool = True, added: bool = False) -> Any:
-    """A field sent in the JSON header, checked by ``check``.
-
-    ``added``: a field added to a message after its first release, left out of the header while
-    it holds its default, so that the message's bytes stay what they were (and a server that
-    does not know the field still takes the message when the field is not used).
-    """
-    metadata = {_CHECK: check, _OMITTED_AT_DEFAULT: added}
+def checked(check: Check, default: Any = dataclasses.MISSING, *, repr: bool = True, omit_default: bool = False) -> Any:
+    """A field sent in the JSON header, checked by ``check``. ``omit_default``: left out of the
+    header while it has its default, so that a field added to a message later leaves the bytes
+    of the messages without it as they were."""
+    metadata = {_CHECK: check, _OMIT_DEFAULT: True} if omit_default else {_CHECK: check}
     return dataclasses.field(default=default, repr=repr, metadata=metadata)
 
 
@@ -74,14 +72,14 @@ class Layout:
 
     ``checks``: every field but ``request_id``, in order, with its check; ``header``: the names
     sent in the JSON header, in order; ``item_types``: list fields -> item class; ``blob``: the
-    blob field's name and kind (IMAGE or IMAGES), or None.
+    blob field's name and kind (IMAGE or IMAGES), or None; ``omitted_defaults``: header fields
+    left out while they have their default -> that default.
     """
 
     checks: tuple[tuple[str, Check], ...]
     header: tuple[str, ...]
     item_types: dict[str, type]
     blob: tuple[str, str] | None
-    #: Header fields left out while they hold this default (``checked(..., added=True)``).
     omitted_defaults: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
@@ -89,8 +87,7 @@ class Layout:
 def layout(cls: type) -> Layout:
     """The :class:`Layout` of a dataclass declared with the helpers above. A field without a
     check (other than ``request_id``) is a mistake in the declaration: TypeError."""
-    field_checks, header, item_types, blob = [], [], {}, None
-    omitted: dict[str, Any] = {}
+    field_checks, header, item_types, blob, omitted = [], [], {}, None, {}
     for f in dataclasses.fields(cls):
         if f.name == "request_id":
             continue
@@ -103,12 +100,10 @@ def layout(cls: type) -> Layout:
             blob = (f.name, f.metadata[_BLOB])
             continue
         header.append(f.name)
+        if f.metadata.get(_OMIT_DEFAULT):
+            omitted[f.name] = f.default
         if _ITEM_TYPE in f.metadata:
             item_types[f.name] = f.metadata[_ITEM_TYPE]
-        if f.metadata.get(_OMITTED_AT_DEFAULT):
-            if f.default is dataclasses.MISSING:
-                raise TypeError(f"{cls.__name__}.{f.name}: an added field needs a default")
-            omitted[f.name] = f.default
     return Layout(tuple(field_checks), tuple(header), item_types, blob, omitted)
 
 
@@ -139,3 +134,38 @@ def items_of(item_type: type, value: Any, min_count: int = 0, max_count: int | N
         except ValueError as exc:
             raise ValueError(f"item {index}: {exc}") from None
     return tuple(checked_items)
+
+
+def identifiers_in(obj: Any) -> list[tuple[str, str, str]]:
+    """The student IDs and lecture codes a message (or item) carries, in its items too: a list of
+    (field, kind, value), ``field`` as in error messages (``marks: item 2: student_id``), kind
+    STUDENT_ID or LECTURE_CODE (protocol.identifiers)."""
+    found: list[tuple[str, str, str]] = []
+    cls: type = type(obj)
+    for name, kind in _identifier_fields(cls):
+        value = getattr(obj, name)
+        if value is None:
+            continue
+        if kind is None:  # a list of items
+            for index, item in enumerate(value):
+                found += [(f"{name}: item {index}: {inner}", k, text) for inner, k, text in identifiers_in(item)]
+        elif isinstance(value, str):
+            found.append((name, kind, value))
+        else:
+            found += [(f"{name}: item {index}", kind, text) for index, text in enumerate(value)]
+    return found
+
+
+@functools.cache
+def _identifier_fields(cls: type) -> tuple[tuple[str, str | None], ...]:
+    """The fields of ``cls`` that hold identifiers: (name, kind), kind None for a list of items
+    that hold some."""
+    shape = layout(cls)
+    fields: list[tuple[str, str | None]] = []
+    for name, check in shape.checks:
+        if name in shape.item_types:
+            if _identifier_fields(shape.item_types[name]):
+                fields.append((name, None))
+        elif (kind := checks.identifier_kind(check)) is not None:
+            fields.append((name, kind))
+    return tuple(fields)

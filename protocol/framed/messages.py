@@ -77,6 +77,8 @@ MAX_ENROLL_PHOTOS = 10
 DECISIONS = ("accepted", "uncertain", "unknown")
 #: What a professor decides about an uncertain check-in.
 RESOLUTIONS = ("confirmed", "rejected")
+#: Kinds of check-in waiting for the professor (PendingCheckin.kind).
+PENDING_KINDS = ("uncertain", "late")
 #: Why an enrolment photo is refused (EnrolledPhoto.problem).
 ENROLL_PROBLEMS = ("no_face", "several_faces", "unlike_student", "like_other_student", "bad_image")
 #: Longest reason for a mark change, and professor name, a request may give (db/history.py).
@@ -269,6 +271,7 @@ class ReportRow:
 
     ``cells``: one per session of the response, in the same order (:data:`REPORT_CELLS`). The
     totals and ``rate`` (percent, one decimal; None when no session counts) are the student's.
+    ``dropped_on``: the day the student dropped the lecture; not sent while enrolled.
     ``changed_after``: the positions in ``cells`` whose mark was changed on a later day than
     its session (an addition: left out when empty).
     """
@@ -283,7 +286,8 @@ class ReportRow:
     excused: int = checked(_count)
     left_early: int = checked(_count)
     rate: float | None = checked(_rate)
-    changed_after: tuple[int, ...] = checked(checks.indexes, (), added=True)
+    dropped_on: str | None = checked(checks.optional(checks.plain_date), None, omit_default=True)
+    changed_after: tuple[int, ...] = checked(checks.indexes, (), omit_default=True)
 
 
 @dataclass(frozen=True)
@@ -333,6 +337,10 @@ class PendingCheckin:
     client_name: str = checked(checks.text)
     frames: int = checked(_count)
     candidates: tuple[Candidate, ...] = items(Candidate)
+    #: "uncertain" (the face may be one of the candidates), or "late": a recognized student's
+    #: check-in after the session closed (one candidate: that student), who was told to see the
+    #: professor. Sent only when "late".
+    kind: str = checked(checks.one_of(PENDING_KINDS), "uncertain", omit_default=True)
 
 
 # -- connection ------------------------------------------------------------------------------
@@ -394,7 +402,7 @@ class RosterRequest:
     op: ClassVar[str] = "roster"
     request_id: int
     lecture: str = checked(_lecture)
-    session_date: str | None = checked(_optional_date, None, added=True)
+    session_date: str | None = checked(_optional_date, None, omit_default=True)
 
 
 @response
@@ -423,9 +431,9 @@ class MarkRequest:
     status: str = checked(checks.status, "present")
     source: str = checked(checks.source, "checkin")
     distance: float | None = checked(_optional_distance, None)
-    session_date: str | None = checked(_optional_date, None, added=True)
-    professor: str | None = checked(_professor, None, added=True)
-    reason: str | None = checked(_reason, None, added=True)
+    session_date: str | None = checked(_optional_date, None, omit_default=True)
+    professor: str | None = checked(_professor, None, omit_default=True)
+    reason: str | None = checked(_reason, None, omit_default=True)
 
 
 @response
@@ -453,9 +461,9 @@ class BatchMarkRequest:
     batch_id: str = checked(checks.batch_id)
     marks: tuple[BatchMark, ...] = items(BatchMark, min_count=1, max_count=MAX_BATCH_MARKS, rule=_each_student_once)
     source: str = checked(checks.source, "rollcall")
-    session_date: str | None = checked(_optional_date, None, added=True)
-    professor: str | None = checked(_professor, None, added=True)
-    reason: str | None = checked(_reason, None, added=True)
+    session_date: str | None = checked(_optional_date, None, omit_default=True)
+    professor: str | None = checked(_professor, None, omit_default=True)
+    reason: str | None = checked(_reason, None, omit_default=True)
 
 
 @response
@@ -602,13 +610,16 @@ class PresenceRequest:
 @dataclass(frozen=True)
 class PresenceResponse:
     """op "presence_recorded": the sample's ID and session; ``closed`` when that session was
-    closed already (the sample is kept and counts if the session is closed again)."""
+    closed already (the sample is kept and counts if the session is closed again).
+    ``warning``: the sample is outside every session's window (before its start, after its
+    end, a cancelled session, a day without a scheduled session); sent only when there is one."""
 
     op: ClassVar[str] = "presence_recorded"
     request_id: int
     sample_id: int = checked(_count)
     session_date: str = checked(checks.iso_date)
     closed: bool = checked(checks.flag)
+    warning: str | None = checked(_optional_text, None, omit_default=True)
 
 
 @request
@@ -816,8 +827,8 @@ class ResolvePendingRequest:
     pending_id: int = checked(_count)
     student_id: str | None = checked(_optional_student_id)
     status: str = checked(checks.status, "present")
-    professor: str | None = checked(_professor, None, added=True)
-    reason: str | None = checked(_reason, None, added=True)
+    professor: str | None = checked(_professor, None, omit_default=True)
+    reason: str | None = checked(_reason, None, omit_default=True)
 
 
 @response

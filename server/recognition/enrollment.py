@@ -32,7 +32,7 @@ import numpy as np
 from db import encodings as db_encodings
 from db.connection import transaction
 from db.students import ensure_student
-from protocol.identifiers import STUDENT_ID_LENGTH, is_student_id
+from protocol.identifiers import IdentifierRules
 from server.recognition.faces import ENROLMENT_MODEL
 from server.recognition.gallery import Gallery
 
@@ -98,19 +98,23 @@ class EncodingProgress:
         self.last_done, self.last_said = done, now
 
 
-def scan_knowns(knowns_dir: str | os.PathLike, *, logger: logging.Logger = log) -> list[KnownPhoto]:
-    """The enrollment photos in knowns_dir, sorted by rel_path. Badly named entries are logged."""
+def scan_knowns(
+    knowns_dir: str | os.PathLike, *, logger: logging.Logger = log, rules: IdentifierRules | None = None
+) -> list[KnownPhoto]:
+    """The enrollment photos in knowns_dir, sorted by rel_path. Badly named entries are logged.
+    ``rules``: the university's student IDs (default: the 2019 format)."""
     root = Path(knowns_dir)
+    rules = rules or IdentifierRules()
     photos = []
     for entry in sorted(root.iterdir()):
         if _ignored(entry):
             continue
         if entry.is_dir():
-            photos.extend(_scan_student_folder(root, entry, logger))
+            photos.extend(_scan_student_folder(root, entry, logger, rules))
         elif not _is_photo(entry):
             logger.warning("skipping %s: not a %s photo nor a student folder", entry, _PHOTO_EXTENSIONS_TEXT)
         else:
-            student = _parse_student(entry.stem, entry, logger)
+            student = _parse_student(entry.stem, entry, logger, rules)
             if student is not None:
                 photos.append(KnownPhoto(*student, entry.name, entry))
     return photos
@@ -124,6 +128,7 @@ def sync_knowns(
     model: str = ENROLMENT_MODEL,
     logger: logging.Logger = log,
     encoding_note: str = "",
+    rules: IdentifierRules | None = None,
 ) -> SyncReport:
     """Bring face_encodings (rows of ``model``) in line with the photos in knowns_dir.
 
@@ -140,7 +145,7 @@ def sync_knowns(
 
     While encoding, ``logger`` gets :class:`EncodingProgress` lines.
     """
-    photos = scan_knowns(knowns_dir, logger=logger)
+    photos = scan_knowns(knowns_dir, logger=logger, rules=rules)
     hashes = {photo.rel_path: _sha256(photo.path) for photo in photos}
     with transaction(conn) as cur:
         stored = db_encodings.load_photo_hashes(cur, model)  # photo path -> SHA-256
@@ -202,8 +207,8 @@ def load_gallery(conn, model: str = ENROLMENT_MODEL) -> Gallery:
     return Gallery(student_ids, matrix, names)
 
 
-def _scan_student_folder(root: Path, folder: Path, logger: logging.Logger) -> list[KnownPhoto]:
-    student = _parse_student(folder.name, folder, logger)
+def _scan_student_folder(root: Path, folder: Path, logger: logging.Logger, rules: IdentifierRules) -> list[KnownPhoto]:
+    student = _parse_student(folder.name, folder, logger, rules)
     if student is None:
         return []
     photos = []
@@ -217,11 +222,12 @@ def _scan_student_folder(root: Path, folder: Path, logger: logging.Logger) -> li
     return photos
 
 
-def _parse_student(stem: str, entry: Path, logger: logging.Logger) -> tuple[str, str] | None:
-    """(student ID, name) from '<9-digit student ID>_<name>', or None (logged) when it is not that."""
-    student_id, separator = stem[:STUDENT_ID_LENGTH], stem[STUDENT_ID_LENGTH:][:1]
-    name = " ".join(stem[STUDENT_ID_LENGTH + 1 :].replace("_", " ").split())
-    if not is_student_id(student_id) or separator != "_" or not name:
+def _parse_student(stem: str, entry: Path, logger: logging.Logger, rules: IdentifierRules) -> tuple[str, str] | None:
+    """(student ID, name) from '<student ID>_<name>', or None (logged) when it is not that. A
+    student ID holds no '_' (protocol.identifiers), so the first '_' ends it."""
+    student_id, separator, rest = stem.partition("_")
+    name = " ".join(rest.replace("_", " ").split())
+    if not rules.is_student_id(student_id) or separator != "_" or not name:
         logger.warning("skipping %s: not named <student ID>_<name> (e.g. 201911001_barack_obama)", entry)
         return None
     if len(name) > MAX_NAME_LENGTH:

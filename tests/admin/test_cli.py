@@ -68,12 +68,13 @@ def test_init_creates_the_database_and_tables_and_is_safe_to_repeat(new_database
     expected = len(schema_statements())  # every statement creates one table or view
     assert f"created {expected} tables" in first.stdout
 
-    assert f"schema version {find_migrations()[-1].version}" in first.stdout
+    latest = find_migrations()[-1].version
+    assert f"schema version {latest}" in first.stdout
 
     second = attendance_db("--db-url", url, "init")
     assert second.returncode == 0, second.stderr
     assert f"database {new_database_url.database} already exists" in second.stdout
-    assert f"schema version {find_migrations()[-1].version}: up to date, nothing to do" in second.stdout
+    assert f"schema version {latest}: up to date, nothing to do" in second.stdout
 
     with connect(new_database_url) as conn, transaction(conn) as cur:
         cur.execute("SHOW TABLES")

@@ -136,7 +136,7 @@ def test_an_account_that_cannot_see_every_table_is_refused(db_url, tmp_path, cap
         file = tmp_path / "attendance.sql"
         code, _, err = run(capsys, server_url, "backup", str(file))
         assert code == 1
-        assert "backup_test_acct cannot see attendance_sessions_v, attendance_summary_v" in err
+        assert "backup_test_acct cannot see attendance_sessions_v, attendance_summary_v" in err, err
         assert server_url.password not in err and not file.exists()
     finally:
         with connect(db_url) as conn, transaction(conn) as cur:

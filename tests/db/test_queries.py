@@ -412,30 +412,35 @@ def test_mark_from_many_connections_at_once_leaves_one_row(db_url, db_conn, sess
 # -- batches -----------------------------------------------------------------------------------
 
 
-def test_record_batch_then_find_applied_batch(db_conn, session_id):
-    assert in_transaction(db_conn, attendance.find_applied_batch, "batch-1") is None
+def test_record_batch_then_find_applied_batch(db_conn, lecture, session_id):
+    scope = {"client_name": "prof", "lecture_id": lecture.lecture_id}
+    assert in_transaction(db_conn, attendance.find_applied_batch, batch_id="batch-1", **scope) is None
     reply = json.dumps({"batch_id": "batch-1", "applied": 2, "name": "홍길동"}, ensure_ascii=False)
     in_transaction(
         db_conn,
         attendance.record_batch,
         batch_id="batch-1",
         session_id=session_id,
-        client_name="prof",
         reply_json=reply,
+        request_sha256="ab" * 32,
+        **scope,
     )
-    assert in_transaction(db_conn, attendance.find_applied_batch, "batch-1") == reply
-    with pytest.raises(pymysql.err.IntegrityError):  # a batch ID is recorded once
+    stored = in_transaction(db_conn, attendance.find_applied_batch, batch_id="batch-1", **scope)
+    assert stored == attendance.AppliedBatch(reply, "ab" * 32, DAY)
+    with pytest.raises(pymysql.err.IntegrityError):  # a batch ID is recorded once per client and lecture
         in_transaction(
-            db_conn,
-            attendance.record_batch,
-            batch_id="batch-1",
-            session_id=session_id,
-            client_name="prof",
-            reply_json="{}",
+            db_conn, attendance.record_batch, batch_id="batch-1", session_id=session_id, reply_json="{}", **scope
         )
+    # Another client's batch-1 is its own batch: not found, and recorded beside the first.
+    other = {"client_name": "room-e203", "lecture_id": lecture.lecture_id}
+    assert in_transaction(db_conn, attendance.find_applied_batch, batch_id="batch-1", **other) is None
+    in_transaction(
+        db_conn, attendance.record_batch, batch_id="batch-1", session_id=session_id, reply_json="{}", **other
+    )
+    assert row_count(db_conn, "applied_batches") == 2
 
 
-def test_the_same_batch_applied_by_two_connections_at_once_is_applied_once(db_url, db_conn, session_id):
+def test_the_same_batch_applied_by_two_connections_at_once_is_applied_once(db_url, db_conn, lecture, session_id):
     """Both transactions see the batch as new; the one that commits second fails on the
     applied_batches primary key and is rolled back whole, its marks included."""
     both_checked = threading.Barrier(2)
@@ -443,7 +448,9 @@ def test_the_same_batch_applied_by_two_connections_at_once_is_applied_once(db_ur
     def apply(status):
         try:
             with connect(db_url) as conn, transaction(conn) as cur:
-                stored = attendance.find_applied_batch(cur, "batch-7")
+                stored = attendance.find_applied_batch(
+                    cur, client_name="prof", lecture_id=lecture.lecture_id, batch_id="batch-7"
+                )
                 both_checked.wait(10)  # neither has recorded the batch yet
                 assert stored is None
                 for student_id in (KIM, LEE, PARK):  # sorted, as every batch should be
@@ -459,8 +466,9 @@ def test_the_same_batch_applied_by_two_connections_at_once_is_applied_once(db_ur
                 attendance.record_batch(
                     cur,
                     batch_id="batch-7",
+                    lecture_id=lecture.lecture_id,
                     session_id=session_id,
-                    client_name=status,
+                    client_name="prof",
                     reply_json=json.dumps({"status": status}),
                 )
             return status
@@ -471,7 +479,10 @@ def test_the_same_batch_applied_by_two_connections_at_once_is_applied_once(db_ur
     winners = [status for status in outcomes if status is not None]
     assert len(winners) == 1, outcomes
     winner = winners[0]
-    assert in_transaction(db_conn, attendance.find_applied_batch, "batch-7") == json.dumps({"status": winner})
+    stored = in_transaction(
+        db_conn, attendance.find_applied_batch, client_name="prof", lecture_id=lecture.lecture_id, batch_id="batch-7"
+    )
+    assert stored.reply_json == json.dumps({"status": winner})
     marks = in_transaction(db_conn, attendance.session_marks, session_id)
     assert {mark.status for mark in marks.values()} == {winner}  # nothing left of the loser
     assert {mark.client_name for mark in marks.values()} == {winner}
@@ -530,7 +541,7 @@ GOOD = "ea0017_1,201900001,Kim\n"
         (HEADER + GOOD + 'ea0017_1,201900002,"Lee\nJi"\n', 4, "control character"),
         (HEADER + GOOD + 'ea0017_1,201900002,"Lee"x\n', 3, "bad CSV"),
         (HEADER + GOOD + "ea0017_2,201900001,Kim Minsu\n", 3, "on line 2"),
-        (HEADER.encode() + GOOD.encode() + "ea0017_1,201900002,이순신\n".encode("cp949"), 3, "UTF-8"),
+        (HEADER.encode() + GOOD.encode() + b"ea0017_1,201900002,\xff\xfe\n", 3, "neither UTF-8 nor CP949"),
     ],
 )
 def test_read_roster_csv_errors_name_the_file_and_line(tmp_path, content, line, words):
@@ -585,3 +596,23 @@ def test_import_roster_of_a_file_is_all_or_nothing(db_conn, tmp_path):
             import_roster(cur, rows)
             raise RuntimeError("interrupted")
     assert row_count(db_conn, "lectures") == row_count(db_conn, "students") == 0
+
+
+def test_import_roster_sync_drops_the_unlisted_and_a_later_import_readmits_them(db_conn, lecture):
+    day = datetime.date(2027, 4, 1)
+    synced = in_transaction(
+        db_conn, import_roster, [RosterRow("ea0017_1", KIM, "Kim", 2)], sync=["ea0017_1"], today=day
+    )
+    assert (synced.students_dropped, synced.enrollments_created) == (2, 0)
+    assert f"drop {LEE} " in " ".join(synced.changes) and f"drop {PARK} " in " ".join(synced.changes)
+    with transaction(db_conn) as cur:
+        assert [s.student_id for s in students.roster(cur, lecture.lecture_id)] == [KIM]
+        assert not students.is_enrolled(cur, lecture.lecture_id, LEE)
+        cur.execute("SELECT student_id, dropped_on FROM enrollments ORDER BY student_id")
+        assert cur.fetchall() == ((KIM, None), (LEE, day), (PARK, day))  # the rows stay
+    again = in_transaction(db_conn, import_roster, [RosterRow("ea0017_1", KIM, "Kim", 2)], sync=["ea0017_1"], today=day)
+    assert again == ImportReport(0, 0, 0, 0)  # nothing left to drop
+    back = in_transaction(db_conn, import_roster, [RosterRow("ea0017_1", LEE, "Lee", 2)])  # without --sync
+    assert (back.students_readmitted, back.students_dropped, back.enrollments_created) == (1, 0, 0)
+    with transaction(db_conn) as cur:
+        assert [s.student_id for s in students.roster(cur, lecture.lecture_id)] == [KIM, LEE]

@@ -20,14 +20,18 @@ from testkit.report_term import (
     ENROLLED,
     LECTURE,
     OTHER_LECTURE,
+    PAST_SESSIONS,
     STATUS,
     STUDENTS,
     TITLE,
     Expected,
     Term,
     png_size,
+    tally,
     term_database,
 )
+
+LETTER = {status: letter for letter, status in STATUS.items()}
 
 # -- fixtures ----------------------------------------------------------------------------------
 
@@ -189,3 +193,46 @@ def test_the_chart_is_a_png_of_the_documented_size(cur, tmp_path):
 def test_an_empty_report_has_no_chart(cur, tmp_path):
     with pytest.raises(ValueError, match="nothing to draw"):
         render_chart(build_report(cur, EMPTY_LECTURE), tmp_path / "chart.png")
+
+
+def test_a_dropped_student_keeps_the_marks_and_no_later_session_counts(server_db_url):
+    """import-roster --sync sets enrollments.dropped_on: from that day a session without a mark
+    is "-" (not counted), in build_report and in both views; the marks before (and a mark after,
+    made before the drop) stay."""
+    dropper, day = "201911004", PAST_SESSIONS[8]
+    with term_database(server_db_url) as (url, term), connect(url) as conn, transaction(conn) as cur:
+        cur.execute(
+            "UPDATE enrollments e JOIN lectures l USING (lecture_id) SET e.dropped_on = %s"
+            " WHERE l.code = %s AND e.student_id = %s",
+            (day, LECTURE, dropper),
+        )
+
+        def cell(sid, session_day):
+            if sid == dropper and session_day >= day and term.mark(sid, session_day) is None:
+                return "-"
+            return term.cell(sid, session_day)
+
+        report = build_report(cur, LECTURE)
+        rows = {row.student_id: row for row in report.students}
+        assert rows[dropper].dropped_on == day and all(r.dropped_on is None for s, r in rows.items() if s != dropper)
+        expected = [cell(dropper, d) for d in term.sessions]
+        assert list(rows[dropper].cells) == expected
+        assert expected[:8] == [term.cell(dropper, d) for d in PAST_SESSIONS[:8]]  # the history stays
+        assert "-" in expected[8:] and "A" in [term.cell(dropper, d) for d in term.sessions[8:]]  # would be absent
+        assert Expected(**vars(rows[dropper].tally)) == tally(expected, 0.5)
+        for sid in STUDENTS:
+            if sid != dropper:
+                assert list(rows[sid].cells) == [term.cell(sid, d) for d in term.sessions]
+
+        cur.execute(
+            "SELECT session_date, status, counted FROM attendance_sessions_v"
+            " WHERE lecture_code = %s AND student_id = %s ORDER BY session_date",
+            (LECTURE, dropper),
+        )
+        letters = {"not_enrolled": "-", "unmarked": ""}
+        assert [letters.get(status) or LETTER[status] for _, status, _ in cur.fetchall()] == expected
+        cur.execute(
+            "SELECT absent, dropped_on FROM attendance_summary_v WHERE lecture_code = %s AND student_id = %s",
+            (LECTURE, dropper),
+        )
+        assert cur.fetchone() == (expected.count("A"), day)

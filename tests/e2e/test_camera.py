@@ -41,7 +41,11 @@ def server(server_db_url, faces_dir):
     with fresh_database(server_db_url) as url:
         # close_due_every: check for sessions past their scheduled end every 0.3 s.
         # idle_timeout: short, so that test_a_closed_connection_is_opened_again sees one closed.
-        with running_server(url, faces_dir / "knowns", workers=2, idle_timeout=2.0, close_due_every=0.3) as running:
+        # trust_client_clocks: these lectures are replayed on 2019 dates (the clock check and the
+        # server-decided session are tested in tests/e2e/test_campus_clock.py).
+        with running_server(
+            url, faces_dir / "knowns", workers=2, idle_timeout=2.0, close_due_every=0.3, trust_client_clocks=True
+        ) as running:
             yield running
 
 

@@ -23,10 +23,12 @@ from client.connection import FramedClient
 from client.desktop import mark_queue
 from client.desktop.roster_model import RosterModel, StateRole
 from client.frame_source import SourceSpec
+from db import clients
+from db.connection import run_in_transaction
 from server.app import AttendanceApp, ServerConfig
 from testkit.databases import fresh_database
 from testkit.desktop import main_windows
-from testkit.servers import LECTURE, SMALL_LECTURE, running_server
+from testkit.servers import LECTURE, SMALL_LECTURE, add_client, running_server
 
 WAIT = 60_000  # ms: generous, for a slow CI machine; the tests normally take a few seconds each
 
@@ -277,6 +279,29 @@ def test_a_refused_token_keeps_marks_queued_until_it_is_fixed(qtbot, server, mak
         window.set_server("127.0.0.1", server.port, server.running.token)  # File > Connection settings
     qtbot.waitUntil(lambda: queued_entries(tmp_path) == [], timeout=WAIT)
     assert marks(server)["201911003"][:2] == ("late", "rollcall")
+
+
+def test_a_token_whose_role_forbids_roll_calls_says_so_and_keeps_the_marks_until_its_role_is_fixed(
+    qtbot, server, make_window, tmp_path
+):
+    kiosk_token = add_client(server.running.db_url, "door-pc", "kiosk", [LECTURE])
+    entry = mark_queue.batch_entry(LECTURE, [("201911004", "present")])
+    mark_queue.MarkQueue(tmp_path / "data").add(entry)
+    window = make_window(server.port, lecture=LECTURE, screen="rollcall", token=kiosk_token)
+    with qtbot.waitSignal(window.outbox.deliveryFailed, timeout=WAIT) as failed:
+        pass
+    assert failed.args[0] == "forbidden"
+    qtbot.waitUntil(lambda: "not allowed to do this" in window.rollcall.banner.text(), timeout=WAIT)
+    assert "attendance-db set-role" in window.rollcall.banner.text()
+    assert [e["batch_id"] for e in queued_entries(tmp_path)] == [entry.batch_id]  # kept, not rejected
+    assert marks(server) == {}
+
+    with qtbot.waitSignal(window.outbox.delivered, timeout=WAIT):  # the server rereads roles every 5 s
+        run_in_transaction(
+            server.running.db_url, lambda cur: clients.set_role(cur, "door-pc", role="professor", lectures=[LECTURE])
+        )
+    qtbot.waitUntil(lambda: queued_entries(tmp_path) == [], timeout=WAIT)
+    assert marks(server)["201911004"][:2] == ("present", "rollcall")
 
 
 # -- an unreachable or silent server ---------------------------------------------------------------

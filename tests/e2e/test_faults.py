@@ -3,12 +3,20 @@ applied twice, when the database is stopped and started, or the server SIGKILLed
 
 from __future__ import annotations
 
+import logging
 import math
+import time
 
 import pytest
 
+from client.connection import FramedClient, ServerError
+from db import clients
+from db.connection import run_in_transaction
+from db.schema import recreate_database
+from protocol.errors import ErrorCode
 from testkit.load import kill_during_batch, report, run_load, run_with_db_restart, verify
 from testkit.processes import PrivateMariaDB, ServerProcess, new_client, seed_database
+from testkit.servers import add_client, running_server
 
 
 @pytest.fixture(scope="module")
@@ -57,3 +65,36 @@ def test_server_sigkilled_during_a_300_mark_batch_applies_it_whole_or_not_and_th
     assert (round_.retry_applied, round_.retry_replayed) == (300, False)
     assert (round_.rows_after_retry, round_.batches_after_retry) == (300, 1)
     assert round_.ok
+
+
+def test_a_revoked_token_is_refused_while_the_database_is_down(tmp_path, knowns, caplog):
+    """The server reads the whole clients table every few seconds and keeps revoked clients as
+    revoked: once it has seen a revocation, neither a new hello nor an open connection of that
+    client gets in from memory while the database is down. An active client still does (the
+    reason for answering from memory: classroom PCs reconnect while the database restarts)."""
+    with PrivateMariaDB(tmp_path / "mariadb") as mariadb:
+        url = recreate_database(mariadb.server_url, "attendance_revoked")
+        with running_server(url, knowns, workers=1, token_recheck=0.3) as server:
+            revoked_token = add_client(url, "room-revoked", "kiosk")
+            kept_token = add_client(url, "room-kept", "kiosk")
+            revoked_open = FramedClient(server.host, server.port, token=revoked_token)
+            kept_open = FramedClient(server.host, server.port, token=kept_token)
+            with FramedClient(server.host, server.port, token=revoked_token) as client:
+                assert client.client_name == "room-revoked"  # checked a moment ago: the old cache's case
+            run_in_transaction(url, lambda cur: clients.revoke_client(cur, "room-revoked"))
+            time.sleep(1.0)  # the server rereads the table every 0.3 s
+            mariadb.stop()
+            with caplog.at_level(logging.WARNING, logger="server"):
+                with pytest.raises(ServerError) as err:
+                    FramedClient(server.host, server.port, token=revoked_token)
+                assert err.value.code == ErrorCode.UNAUTHORIZED and "revoked" in err.value.message
+                with pytest.raises(ServerError) as err:
+                    revoked_open.ping()
+                assert err.value.code == ErrorCode.UNAUTHORIZED
+                with FramedClient(server.host, server.port, token=kept_token) as client:
+                    assert client.client_name == "room-kept"  # from memory, the database being down
+                assert kept_open.ping()
+            assert any("room-revoked refused: its token is revoked" in r.getMessage() for r in caplog.records)
+            revoked_open.close()
+            kept_open.close()
+            mariadb.start()

@@ -198,7 +198,9 @@ def test_the_command_line_tools_refuse_or_store_exactly(server, tmp_path, capsys
     for value in NASTY:
         # "--" before the value, as a shell user would type it (a value may start with '-')
         assert attendance_db(["--db-url", url, "forget", "--", value]) == 2
-        assert attendance_db(["--db-url", url, "add-client", "--", value]) == 2
+        assert attendance_db(["--db-url", url, "add-client", "--role", "kiosk", "--", value]) == 2
+        assert attendance_db(["--db-url", url, "add-client", "room-x", "--role", "kiosk", f"--lecture={value}"]) == 2
+        assert attendance_db(["--db-url", url, "set-role", "--role", "kiosk", "--", value]) == 2
         assert attendance_db(["--db-url", url, "revoke-client", "--", value]) == 2
         assert attendance_db(["--db-url", url, "create-server-account", "--", value]) == 2
         roster = tmp_path / "roster.csv"

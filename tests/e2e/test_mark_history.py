@@ -51,15 +51,16 @@ def test_every_kind_of_change_has_its_history_row_and_nothing_else_does(server):
         client.batch_mark(
             LECTURE, "hist-rc-1", [(second, "late"), (third, "absent"), (first, "present")], professor="김교수"
         )
+        # the 2019 payload (legacy@127.0.0.1)
+        assert exchange(server.host, server.port, f"{sixth}{LECTURE}".encode()) == b"success"
         # the camera: seen on time and to the end -> present; never seen -> absent at the close
         now = dt.datetime.now().replace(microsecond=0)
         client.presence(LECTURE, (now - dt.timedelta(minutes=1)).isoformat(), [fourth], 1)
         client.presence(LECTURE, now.isoformat(), [fourth], 1)
         closed = client.close_session(LECTURE)
-    assert closed.present == 1 and closed.absent == 2 and closed.kept == 3
-
-    # the 2019 payload (legacy@127.0.0.1), marking a student the close left absent: kept
-    assert exchange(server.host, server.port, f"{sixth}{LECTURE}".encode()) == b"success"
+    assert closed.present == 1 and closed.absent == 1 and closed.kept == 4
+    # a 2019 check-in after the close marks nothing (the professor is told): no history row
+    assert exchange(server.host, server.port, f"{fifth}{LECTURE}".encode()) == b"fail"
 
     # an uncertain check-in from a classroom PC, confirmed by the professor's app
     def queue(cur):
@@ -86,7 +87,7 @@ def test_every_kind_of_change_has_its_history_row_and_nothing_else_does(server):
     assert history_rows(server, third) == [(None, None, "absent", "rollcall", TEST_CLIENT, "김교수", None)]
     assert history_rows(server, fourth) == [(None, None, "present", "camera", TEST_CLIENT, None, None)]
     assert history_rows(server, fifth) == [(None, None, "absent", "camera", TEST_CLIENT, None, None)]
-    assert history_rows(server, sixth) == [(None, None, "absent", "camera", TEST_CLIENT, None, None)]
+    assert history_rows(server, sixth) == [(None, None, "present", "checkin", "legacy@127.0.0.1", None, None)]
     # every mark's latest history row is the mark as stored: no mark without its history
     stored = server.query(
         "SELECT a.student_id, a.status, a.source FROM attendance a JOIN class_sessions s USING (session_id)"

@@ -108,8 +108,18 @@ MESSAGES = {
         35, "ea0017_1", "2019-11-01", (framed.PendingCheckin(7, "2019-11-01T09:03:12+09:00", "room-e203", 3, CAND),)
     ),
     "pending_resolved": framed.ResolvePendingResponse(36, 7, "confirmed", "201911001", "present", False),
+    # Fields added later (issue 15), sent only when not at their default.
+    "presence_recorded_warning": framed.PresenceResponse(
+        37, 100, "2019-11-01", False, "the sample at 11:05 is after the end of ea0017_1's session of 2019-11-01 (10:15)"
+    ),
+    "pending_resp_late": framed.PendingResponse(
+        38,
+        "ea0017_1",
+        "2019-11-01",
+        (framed.PendingCheckin(8, "2019-11-01T10:40:00", "room-e203", 1, CAND[:1], "late"),),
+    ),
     # mark history (issue 15): the added fields, and the history op
-    "roster_past": framed.RosterRequest(37, "ea0017_1", "2019-10-28"),
+    "roster_past": framed.RosterRequest(47, "ea0017_1", "2019-10-28"),
     "mark_reason": framed.MarkRequest(
         38, "ea0017_1", "201911001", "excused", "manual", None, "2019-10-28", "김교수", " doctor's note "
     ),
@@ -125,7 +135,11 @@ MESSAGES = {
         None,
         0.5,
         (framed.ReportSession(1, "2019-09-02", False, 1, 0, 0, 0, 0, 100.0),),
-        (framed.ReportRow("201911001", "Barack Obama", "2019-09-01", ("P",), 1, 0, 0, 0, 0, 100.0, (0,)),),
+        (
+            framed.ReportRow(
+                "201911001", "Barack Obama", "2019-09-01", ("P",), 1, 0, 0, 0, 0, 100.0, changed_after=(0,)
+            ),
+        ),
     ),
     "history_req": framed.HistoryRequest(42, "EA0017_1", "201911001", "2019-10-28"),
     "history_resp": framed.HistoryResponse(
@@ -311,18 +325,6 @@ def test_an_added_field_at_its_default_is_left_out_so_the_old_bytes_stay() -> No
     assert "changed_after" not in encode(MESSAGES["report_resp"]).decode("utf-8", "replace")
 
 
-def test_an_added_field_needs_a_default() -> None:
-    from protocol.framed.fields import checked
-
-    @dataclasses.dataclass(frozen=True)
-    class Broken:
-        request_id: int
-        reason: str = checked(framed.checks.text, added=True)
-
-    with pytest.raises(TypeError, match="needs a default"):
-        layout(Broken)
-
-
 @pytest.mark.parametrize(
     "fields, problem",
     [
@@ -342,6 +344,6 @@ def test_reasons_professors_and_session_dates_are_checked(fields, problem) -> No
 def test_reasons_are_stripped_and_changed_after_must_increase() -> None:
     decoded = FramedDecoder("server", expect_preamble=False).feed(bytes.fromhex(GOLDEN["mark_reason"]))
     assert decoded[0].reason == "doctor's note" and decoded[0].professor == "김교수"
-    row = framed.ReportRow("201911001", "A", "2019-09-01", ("P", "P"), 2, 0, 0, 0, 0, 100.0, (1, 0))
+    row = framed.ReportRow("201911001", "A", "2019-09-01", ("P", "P"), 2, 0, 0, 0, 0, 100.0, changed_after=(1, 0))
     with pytest.raises(ValueError, match="changed_after: must be increasing"):
         framed.fields.validated(row)

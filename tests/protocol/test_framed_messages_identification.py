@@ -122,7 +122,7 @@ INVALID = {
         {**ENROLL, "image_sizes": [1] * (MAX_ENROLL_PHOTOS + 1)},
         b"x" * (MAX_ENROLL_PHOTOS + 1),
     ),
-    "enroll bad student": ({**ENROLL, "student_id": "1"}, b"abcde"),
+    "enroll bad student": ({**ENROLL, "student_id": "1 2"}, b"abcde"),
     "enroll empty name": ({**ENROLL, "name": "  "}, b"abcde"),
     "enroll name too long": ({**ENROLL, "name": "x" * 101}, b"abcde"),
     "pending with a blob": ({"op": "pending", "lecture": "ea0017_1"}, b"x"),

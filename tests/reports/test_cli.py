@@ -284,7 +284,7 @@ def test_an_unknown_lecture_is_one_line_and_exit_1(term_db):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--lecture", "ea17"], "not a lecture code"),
+        (["--lecture", "ea17 1"], "not a lecture code"),
         (["--lecture", LECTURE, "--from", "2024-13-01"], "not a date"),
         (["--lecture", LECTURE, "--from", "2024-05-01", "--to", "2024-04-01"], "is after"),
         (["--lecture", LECTURE, "--format", "xlsx"], "needs --out"),

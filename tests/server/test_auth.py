@@ -125,7 +125,7 @@ def test_revoked_client_is_refused_on_its_next_connection_and_on_its_open_one(se
     with pytest.raises(ServerError) as err:
         FramedClient(server.host, server.port, token=token)
     assert err.value.code == ErrorCode.UNAUTHORIZED
-    time.sleep(1.1)  # the module's server checks open connections' tokens every second
+    time.sleep(2.5)  # the module's server rereads the clients table every second
     with pytest.raises(ServerError) as err:
         open_client.ping()
     assert err.value.code == ErrorCode.UNAUTHORIZED
@@ -136,7 +136,7 @@ def test_revoked_client_is_refused_on_its_next_connection_and_on_its_open_one(se
 
 
 def test_add_client_prints_the_token_once_and_stores_only_its_hash(db_url):
-    result = attendance_db(db_url, "add-client", "prof-kim.laptop")
+    result = attendance_db(db_url, "add-client", "prof-kim.laptop", "--role", "professor")
     assert result.returncode == 0, result.stderr
     token = result.stdout.strip()
     assert len(token) == 64 and int(token, 16) >= 0 and "\n" not in token  # the token alone on stdout
@@ -149,13 +149,14 @@ def test_add_client_prints_the_token_once_and_stores_only_its_hash(db_url):
         assert cur.fetchone()[0] == 0  # the token itself is nowhere
     conn.close()
     assert rows == (("prof-kim.laptop", hashlib.sha256(token.encode()).hexdigest(), None),)
+    assert "(professor, every lecture) added" in result.stderr
 
-    again = attendance_db(db_url, "add-client", "prof-kim.laptop")
+    again = attendance_db(db_url, "add-client", "prof-kim.laptop", "--role", "professor")
     assert again.returncode == 2 and "revoke it first" in again.stderr
     assert attendance_db(db_url, "revoke-client", "prof-kim.laptop").returncode == 0
     listing = attendance_db(db_url, "list-clients")
     assert "prof-kim.laptop" in listing.stdout and "revoked" in listing.stdout
-    renewed = attendance_db(db_url, "add-client", "prof-kim.laptop")
+    renewed = attendance_db(db_url, "add-client", "prof-kim.laptop", "--role", "professor")
     assert renewed.returncode == 0 and renewed.stdout.strip() != token
     assert "active" in attendance_db(db_url, "list-clients").stdout
     conn = connect(db_url)
@@ -163,6 +164,34 @@ def test_add_client_prints_the_token_once_and_stores_only_its_hash(db_url):
         assert clients.client_for_token(cur, token) is None  # the old token is gone
         assert clients.client_for_token(cur, renewed.stdout.strip()).active
     conn.close()
+
+
+def test_roles_and_lectures_on_the_command_line(db_url, faces_dir):
+    assert attendance_db(db_url, "add-client", "room-1").returncode == 2  # --role is required
+    unknown = attendance_db(db_url, "add-client", "room-1", "--role", "kiosk", "--lecture", "ea0017_1")
+    assert unknown.returncode == 2 and "no lecture ea0017_1 in the database" in unknown.stderr
+    admin = attendance_db(db_url, "add-client", "room-1", "--role", "admin", "--lecture", "ea0017_1")
+    assert admin.returncode == 2 and "an admin client serves every lecture" in admin.stderr
+    bad = attendance_db(db_url, "add-client", "room-1", "--role", "kiosk", "--lecture", "EA17")
+    assert bad.returncode == 2 and "not a lecture code" in bad.stderr
+    assert attendance_db(db_url, "list-clients").stdout.startswith("no clients")  # nothing was added
+
+    seed_roster(db_url, faces_dir / "knowns")
+    added = attendance_db(db_url, "add-client", "room-1", "--role", "kiosk", "--lecture", "EA0017_1")
+    assert added.returncode == 0, added.stderr
+    assert "(kiosk, ea0017_1) added" in added.stderr
+    changed = attendance_db(
+        db_url, "set-role", "room-1", "--role", "camera", "--lecture", "ea0017_1", "--lecture", "cs0001_1"
+    )
+    assert changed.returncode == 0 and "now camera, cs0001_1, ea0017_1" in changed.stdout
+    assert attendance_db(db_url, "set-role", "nobody", "--role", "kiosk").returncode == 2
+    listing = attendance_db(db_url, "list-clients").stdout.split()
+    assert listing[:2] == ["room-1", "camera"] and listing[-2:] == ["cs0001_1,", "ea0017_1"]
+    conn = connect(db_url)
+    with transaction(conn) as cur:
+        client = clients.get_client(cur, "room-1")
+    conn.close()
+    assert (client.role, client.lectures) == ("camera", frozenset({"ea0017_1", "cs0001_1"}))
 
 
 def test_only_the_newest_token_of_a_re_added_client_works(server):
@@ -178,7 +207,7 @@ def test_bad_client_names_are_refused(db_url, capsys):
     from admin.cli import main
 
     for name in ["", "x" * 65, "room 101", "a'b", "a;b", "a--b\x00", "강의실", "legacy@1.2.3.4"]:
-        assert main(["--db-url", db_url.to_url(), "add-client", name]) == 2
+        assert main(["--db-url", db_url.to_url(), "add-client", name, "--role", "kiosk"]) == 2
         assert "not a client name" in capsys.readouterr().err
         assert main(["--db-url", db_url.to_url(), "revoke-client", name]) == 2
         capsys.readouterr()

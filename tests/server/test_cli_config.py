@@ -144,6 +144,9 @@ def test_print_config_shows_the_merged_settings_as_a_config_file_with_the_passwo
         ("[server]\nprot = 9009\n", "unknown key server.prot"),
         ("[limits]\nburst = 'many'\n", "limits.burst: must be a whole number"),
         ("[server]\nthreshold = 5\n", "server.threshold: must be in (0, 2], not 5"),
+        ("[clock]\ntimezone = 'Asia/Busan'\n", "clock.timezone: not a known IANA time zone such as Asia/Seoul"),
+        ("[clock]\nmax-clock-skew = -1\n", "clock.max-clock-skew: must be 0-1440, not -1"),
+        ("[identifiers]\nstudent-id-pattern = '[0-9'\n", "identifiers.student-id-pattern: the student ID pattern"),
     ],
 )
 def test_a_bad_config_file_is_one_line_naming_the_file_and_the_key(tmp_path, text, message):
@@ -155,6 +158,18 @@ def test_a_bad_config_file_is_one_line_naming_the_file_and_the_key(tmp_path, tex
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
+def test_attendance_db_and_report_refuse_an_unknown_time_zone_in_one_line(tmp_path):
+    config = tmp_path / "server.toml"
+    config.write_text("[clock]\ntimezone = 'Seoul'\n", encoding="utf-8")
+    for command in (
+        ["admin", "--config", str(config), "list-clients"],
+        ["reports", "--timezone", "KST", "--lecture", "ea0017_1"],
+    ):
+        result = run(*command)
+        assert result.returncode == 2, result.stderr
+        assert "not a known IANA time zone" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
 def test_a_missing_config_file_is_refused():
     result = run("server", "--config", "/nonexistent/server.toml", "--print-config")
     assert result.returncode == 2 and "cannot read the config file /nonexistent/server.toml" in result.stderr
@@ -164,7 +179,7 @@ def test_attendance_db_and_report_take_the_database_url_from_the_config_file(db_
     config = tmp_path / "server.toml"
     config.write_text(f'[server]\nport = 9009\n[database]\nurl = "{db_url.to_url()}"\n', encoding="utf-8")
     env = {**without_db_env(), "ATTENDANCE_DB_URL": "mysql://nobody@127.0.0.1:1/none"}  # the file wins
-    added = run("admin", "--config", str(config), "add-client", "room-e203", env=env)
+    added = run("admin", "--config", str(config), "add-client", "room-e203", "--role", "kiosk", env=env)
     assert added.returncode == 0, added.stderr
     listed = run("admin", "--config", str(config), "list-clients", env=env)
     assert "room-e203" in listed.stdout
@@ -181,3 +196,31 @@ def test_attendance_db_and_report_take_the_database_url_from_the_config_file(db_
         result = run(module, "--config", str(bad), *extra, env=env)
         assert result.returncode == 2 and f"{bad}: unknown key database.uri" in result.stderr
         assert "Traceback" not in result.stderr
+
+
+def test_the_identifier_patterns_come_from_flags_or_the_config_file_for_the_server_and_attendance_db(db_url, tmp_path):
+    config = tmp_path / "server.toml"
+    config.write_text(
+        f'[database]\nurl = "{db_url.to_url()}"\n'
+        "[identifiers]\nstudent-id-pattern = '20[0-9]{8}'\nlecture-code-pattern = '[A-Z]{4}[0-9]{3}-[0-9]{2}'\n",
+        encoding="utf-8",
+    )
+    result = run("server", "--config", str(config), "--print-config", "--student-id-pattern", "[0-9]{10}")
+    assert result.returncode == 0, result.stderr
+    printed = tomllib.loads(result.stdout)["identifiers"]
+    assert printed == {"student-id-pattern": "[0-9]{10}", "lecture-code-pattern": "[A-Z]{4}[0-9]{3}-[0-9]{2}"}
+    assert tomllib.loads(run("server", "--print-config").stdout)["identifiers"] == {
+        "student-id-pattern": "2[0-9]{8}",  # the default: the 2019 formats
+        "lecture-code-pattern": "[A-Za-z]{2}[0-9]{4}_[0-9]",
+    }
+
+    roster = tmp_path / "roster.csv"
+    roster.write_text("학번,이름,과목코드\n2020123490,김민수,COSE101-02\n", encoding="utf-8")
+    imported = run("admin", "--config", str(config), "import-roster", str(roster), env=without_db_env())
+    assert imported.returncode == 0, imported.stderr
+    assert "enrollments created: 1" in imported.stdout and "2019 clients cannot reach them" in imported.stderr
+    refused = run("admin", "--db-url", db_url.to_url(), "import-roster", str(roster))  # the default patterns
+    assert refused.returncode == 2 and f"{roster}:2: column A (학번): not a student ID of the pattern" in refused.stderr
+    bad = run("admin", "--db-url", db_url.to_url(), "--lecture-code-pattern", "(", "list-clients")
+    assert bad.returncode == 2 and "the lecture code pattern '(' is not a regular expression" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1

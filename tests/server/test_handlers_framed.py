@@ -14,7 +14,7 @@ from db.connection import connect
 from protocol import framed
 from protocol.errors import ErrorCode
 from testkit.databases import fresh_database
-from testkit.servers import LECTURE, SMALL_LECTURE, exchange, read_until_closed, running_server
+from testkit.servers import LECTURE, SMALL_LECTURE, TEST_CLIENT, exchange, read_until_closed, running_server
 
 
 @pytest.fixture(scope="module")
@@ -180,11 +180,17 @@ def test_database_connection_lost_mid_batch_writes_nothing_and_recovers(server, 
     cur = blocker.cursor()
     # Hold the batch ID's key: the server's INSERT into applied_batches will wait on it after
     # its marks are written inside its (uncommitted) transaction.
-    cur.execute("SELECT session_id FROM class_sessions LIMIT 1")
-    session_id = cur.fetchone()[0]
+    # (The key is the client's, per lecture: the blocker takes the test client's key for LECTURE.)
     cur.execute(
-        "INSERT INTO applied_batches (batch_id, session_id, client_name, reply) VALUES (%s, %s, 'blocker', '{}')",
-        (batch_id, session_id),
+        "SELECT s.session_id, s.lecture_id FROM class_sessions s JOIN lectures l USING (lecture_id)"
+        " WHERE l.code = %s LIMIT 1",
+        (LECTURE,),
+    )
+    session_id, lecture_id = cur.fetchone()
+    cur.execute(
+        "INSERT INTO applied_batches (batch_id, lecture_id, session_id, client_name, reply)"
+        " VALUES (%s, %s, %s, %s, '{}')",
+        (batch_id, lecture_id, session_id, TEST_CLIENT),
     )
     result = {}
 
@@ -220,3 +226,21 @@ def test_database_connection_lost_mid_batch_writes_nothing_and_recovers(server, 
     assert client.batch_mark(LECTURE, batch_id, marks).replayed
     after = marks_in_db(server)
     assert after["201911001"] == ("excused", "rollcall") and after["201911002"] == ("excused", "rollcall")
+
+
+def test_the_default_pattern_keeps_the_2019_formats_and_refuses_others_with_a_clear_error(server, client):
+    """A server left at its defaults accepts today's identifiers only: a 10-digit ID or a code
+    like COSE101-02 passes the protocol's form check, then the server's pattern refuses it."""
+    for call, words in (
+        (lambda: client.mark(LECTURE, "2020123490"), "student_id: not a student ID of the pattern 2[0-9]{8}"),
+        (lambda: client.roster("COSE101-02"), "lecture: not a lecture code of the pattern"),
+        (
+            lambda: client.batch_mark(LECTURE, "pattern-1", [("201911001", "present"), ("2020123490", "late")]),
+            "marks: item 1: student_id: not a student ID",
+        ),
+    ):
+        with pytest.raises(ServerError) as refused:
+            call()
+        assert refused.value.code == ErrorCode.BAD_REQUEST and words in refused.value.message
+    assert client.ping()  # the connection goes on
+    assert server.query("SELECT 1 FROM applied_batches WHERE batch_id = 'pattern-1'") == []  # nothing applied

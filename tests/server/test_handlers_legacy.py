@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 import threading
 import time
@@ -9,6 +10,8 @@ import time
 import pytest
 
 from protocol import legacy
+from server.handlers import legacy_image_reply
+from server.matching import FaceResult
 from testkit.databases import fresh_database
 from testkit.servers import LECTURE, SMALL_LECTURE, exchange, running_server
 
@@ -147,3 +150,13 @@ def test_many_clients_at_once_each_get_their_answer(server):
     )
     assert {count for _, count in rows} == {1}
     assert sorted(sid for sid, _ in rows) == server.student_ids
+
+
+def test_the_image_reply_names_only_a_student_a_2019_client_can_take():
+    """A 2019 client reads 9 digits: the largest recognized face whose ID fits is named, a
+    larger one with a 10-digit ID is passed over, and only such faces give Unknown."""
+    small = FaceResult((0, 50, 50, 0), "201911001", "Obama", 0.3, "accepted")
+    large = FaceResult((0, 400, 400, 0), "2020123490", "Kim", 0.3, "accepted")
+    assert legacy_image_reply([small, large]) == b"201911001"
+    assert legacy_image_reply([large]) == legacy.UNKNOWN
+    assert legacy_image_reply([dataclasses.replace(large, student_id="201911002"), small]) == b"201911002"

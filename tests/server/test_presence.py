@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
 
 from db.lectures import Lecture
+from db.presence import SessionRow
 from protocol import framed
 from protocol.errors import LocalProtocolError
-from server.presence import PresenceSettings, decide_statuses, effective_end, implicit_times
+from server.presence import PresenceSettings, decide_statuses, effective_end, implicit_times, window_warning
 from server.recognition.whole_room import band_rows, merge_boxes, merge_parts, plan_parts, scale_for
 
 START = dt.datetime(2019, 11, 1, 9, 0)
@@ -203,7 +205,7 @@ def test_camera_replies_round_trip(message):
         framed.IdentifyRequest(1, b"x", (framed.FaceBox(10, 5, 20, 5),)),  # empty box
         framed.PresenceRequest(1, "ea0017_1", "yesterday", (), 0),
         framed.PresenceRequest(1, "ea0017_1", "2019-11-01T09:00", ("201911001", "201911001"), 1),
-        framed.PresenceRequest(1, "ea0017_1", "2019-11-01T09:00", ("12345",), 1),
+        framed.PresenceRequest(1, "ea0017_1", "2019-11-01T09:00", ("12 345",), 1),
         framed.PresenceRequest(1, "ea0017_1", "2019-11-01T09:00", (), -1),
         framed.CloseSessionRequest(1, "ea0017_1", "2019-13-01"),
         framed.IdentifyRoomRequest(1, b"x", ()),  # no track
@@ -248,3 +250,31 @@ def test_encodings_are_kept_out_of_logs():
     track = framed.RoomTrack(10, 60, 70, 5, (ENCODING,), True)
     decision = framed.TrackDecision("unknown", None, None, None, (), 1, ENCODING)
     assert ENCODING not in repr(framed.IdentifyRoomRequest(1, b"", (track,))) + repr(decision)
+
+
+# -- samples outside every session's window (issue 15) -------------------------------------------
+
+
+def session_row(**changes):
+    row = SessionRow(1, 1, START.date(), START, START + dt.timedelta(minutes=75), None, scheduled=True)
+    return dataclasses.replace(row, **changes)
+
+
+@pytest.mark.parametrize(
+    "changes, minutes, calendar, expected",
+    [
+        ({}, 0, True, None),
+        ({}, -15, True, None),  # a camera started a little early
+        ({}, -16, True, "is before ea0017_1's session of 2019-11-01, which starts at 09:00"),
+        ({}, 76, True, "after the end of ea0017_1's session of 2019-11-01 (10:15): it does not count"),
+        ({"scheduled": False}, 5, True, "has no session on 2019-11-01 in its term calendar"),
+        ({"scheduled": False}, 5, False, None),  # no calendar: a first sample opens the session
+        ({"cancelled_at": START}, 5, True, "is cancelled: this sample counts for nobody"),
+        ({"starts_at": None, "ends_at": None, "scheduled": False}, 500, False, None),
+    ],
+)
+def test_a_sample_outside_every_sessions_window_is_warned_about(changes, minutes, calendar, expected):
+    warning = window_warning(
+        "ea0017_1", session_row(**changes), START + dt.timedelta(minutes=minutes), calendar=calendar
+    )
+    assert (warning is None) if expected is None else (expected in warning)

@@ -634,42 +634,42 @@ Face check-in for the classroom PC and roll call for the professor.</source>
         <translation>%1의 프로그램은 출석 프로토콜을 사용하지 않습니다 (%2).</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="33"/>
+        <location filename="../messages.py" line="36"/>
         <source>The server does not know this lecture code.</source>
         <translation>서버에 없는 강의 코드입니다.</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="34"/>
+        <location filename="../messages.py" line="37"/>
         <source>This student is not on the lecture&apos;s roster.</source>
         <translation>이 학생은 강의 수강생 명단에 없습니다.</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="35"/>
+        <location filename="../messages.py" line="38"/>
         <source>The server could not read the picture.</source>
         <translation>서버가 사진을 읽지 못했습니다.</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="36"/>
+        <location filename="../messages.py" line="39"/>
         <source>The server cannot reach its database; try again in a moment.</source>
         <translation>서버가 데이터베이스에 연결할 수 없습니다. 잠시 후 다시 시도하세요.</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="39"/>
+        <location filename="../messages.py" line="42"/>
         <source>The server refused the request as invalid.</source>
         <translation>서버가 잘못된 요청으로 거부했습니다.</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="40"/>
+        <location filename="../messages.py" line="43"/>
         <source>The server took too long to answer.</source>
         <translation>서버 응답이 너무 오래 걸렸습니다.</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="41"/>
+        <location filename="../messages.py" line="44"/>
         <source>The server had an internal error.</source>
         <translation>서버 내부 오류가 발생했습니다.</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="49"/>
+        <location filename="../messages.py" line="59"/>
         <source>The server answered with an error.</source>
         <translation>서버가 오류로 응답했습니다.</translation>
     </message>
@@ -679,45 +679,70 @@ Face check-in for the classroom PC and roll call for the professor.</source>
         <translation>서버가 이 PC의 클라이언트 토큰을 받지 않습니다. 파일 &gt; 연결 설정에서 attendance-db add-client 로 받은 토큰을 입력하세요. 그때까지 출석 기록은 보관됩니다.</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="43"/>
+        <location filename="../messages.py" line="46"/>
         <source>Too many requests; the server asks to slow down.</source>
         <translation>요청이 너무 많습니다. 서버가 잠시 후에 보내 달라고 합니다.</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="46"/>
+        <location filename="../messages.py" line="49"/>
         <source>The server is busy; try again in a moment.</source>
         <translation>서버가 바쁩니다. 잠시 후에 다시 시도하세요.</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="47"/>
+        <location filename="../messages.py" line="50"/>
         <source>The pictures show more than one person.</source>
         <translation>사진에 두 사람 이상이 있습니다.</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="32"/>
+        <source>This PC&apos;s client token is not allowed to do this (its role or lectures). Ask the administrator (attendance-db set-role), or enter another token in File &gt; Connection settings.</source>
+        <translation>이 PC의 클라이언트 토큰으로는 이 작업을 할 수 없습니다(역할 또는 강의). 관리자에게 요청하거나(attendance-db set-role) 파일 &gt; 연결 설정에서 다른 토큰을 입력하세요.</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="52"/>
+        <source>The session is closed: nothing was marked. Please see the professor.</source>
+        <translation>수업이 끝나 출석이 기록되지 않았습니다. 교수님께 말씀하세요.</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="55"/>
+        <source>This PC&apos;s clock or time zone differs from the server&apos;s; set it right.</source>
+        <translation>이 PC의 시계나 시간대가 서버와 다릅니다. 바르게 맞추세요.</translation>
     </message>
 </context>
 <context>
     <name>PendingModel</name>
     <message>
-        <location filename="../pending_model.py" line="71"/>
+        <location filename="../pending_model.py" line="94"/>
+        <source>This student checked in after the session closed; confirm to mark them (e.g. late).</source>
+        <translation>수업이 끝난 뒤 출석한 학생입니다. 확인하면 출석(예: 지각)으로 기록됩니다.</translation>
+    </message>
+    <message>
+        <location filename="../pending_model.py" line="109"/>
+        <source>Late check-in, after the close: %s</source>
+        <translation>수업 종료 후 출석 시도: %s</translation>
+    </message>
+    <message>
+        <location filename="../pending_model.py" line="73"/>
         <source>Time</source>
         <translation>시각</translation>
     </message>
     <message>
-        <location filename="../pending_model.py" line="72"/>
+        <location filename="../pending_model.py" line="74"/>
         <source>May be (nearest first)</source>
         <translation>후보 (가까운 순)</translation>
     </message>
     <message>
-        <location filename="../pending_model.py" line="73"/>
+        <location filename="../pending_model.py" line="75"/>
         <source>Frames</source>
         <translation>프레임</translation>
     </message>
     <message>
-        <location filename="../pending_model.py" line="74"/>
+        <location filename="../pending_model.py" line="76"/>
         <source>From</source>
         <translation>보낸 PC</translation>
     </message>
     <message>
-        <location filename="../pending_model.py" line="92"/>
+        <location filename="../pending_model.py" line="96"/>
         <source>The students this face is near, with the face distance (smaller: more alike). Look at the student, then confirm or reject.</source>
         <translation>이 얼굴과 가까운 학생과 얼굴 거리입니다 (작을수록 닮음). 학생을 직접 보고 확인하거나 거부하세요.</translation>
     </message>
@@ -981,77 +1006,77 @@ Face check-in for the classroom PC and roll call for the professor.</source>
         <translation>완료(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="292"/>
+        <location filename="../rollcall.py" line="293"/>
         <source>Enter the lecture code at the top to load its roster.</source>
         <translation>수강생 명단을 불러오려면 위에 강의 코드를 입력하세요.</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="295"/>
+        <location filename="../rollcall.py" line="296"/>
         <source>Loading the roster of %1…</source>
         <translation>%1 수강생 명단을 불러오는 중…</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="347"/>
+        <location filename="../rollcall.py" line="348"/>
         <source>Lecture %1 · session of %2</source>
         <translation>강의 %1 · %2 수업</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="407"/>
+        <location filename="../rollcall.py" line="408"/>
         <source>Lecture %1</source>
         <translation>강의 %1</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="560"/>
+        <location filename="../rollcall.py" line="561"/>
         <source>Unmarked students marked absent: %1</source>
         <translation>결석 처리한 미체크 학생: %1</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="564"/>
+        <location filename="../rollcall.py" line="565"/>
         <source>Marked %1 of %2 · unmarked %3</source>
         <translation>%2명 중 %1명 체크 · 미체크 %3명</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="571"/>
+        <location filename="../rollcall.py" line="572"/>
         <source>not sent: %1</source>
         <translation>보내지 않음: %1</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="573"/>
+        <location filename="../rollcall.py" line="574"/>
         <source>pending: %1</source>
         <translation>대기 중: %1</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="581"/>
+        <location filename="../rollcall.py" line="582"/>
         <source>Unmarked students</source>
         <translation>미체크 학생</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="581"/>
+        <location filename="../rollcall.py" line="582"/>
         <source>Students without a mark: %1. Send the roll call anyway?</source>
         <translation>출결이 체크되지 않은 학생: %1명. 그래도 보내시겠습니까?</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="595"/>
+        <location filename="../rollcall.py" line="596"/>
         <source>No changes to send.</source>
         <translation>보낼 변경 사항이 없습니다.</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="623"/>
+        <location filename="../rollcall.py" line="624"/>
         <source>Sending the roll call (marks: %1)…</source>
         <translation>호명 출석을 보내는 중 (%1건)…</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="637"/>
+        <location filename="../rollcall.py" line="638"/>
         <source>Roll call saved (marks: %1).</source>
         <translation>호명 출석을 저장했습니다 (%1건).</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="642"/>
+        <location filename="../rollcall.py" line="643"/>
         <source>Marks saved on this PC, sent automatically when the server answers: %1.</source>
         <translation>이 PC에 저장되어 서버가 응답하면 자동으로 보낼 출석 기록: %1건.</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="652"/>
+        <location filename="../rollcall.py" line="653"/>
         <source>The server refused the roll call: %1</source>
         <translation>서버가 호명 출석을 거부했습니다: %1</translation>
     </message>
@@ -1076,42 +1101,42 @@ Face check-in for the classroom PC and roll call for the professor.</source>
         <translation>서버가 누구인지 확실히 알지 못한 얼굴입니다. 학생을 직접 보고 그 학생으로 확인(출석 처리)하거나 거부하세요.</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="432"/>
+        <location filename="../rollcall.py" line="433"/>
         <source>Uncertain check-ins: %1</source>
         <translation>확인이 필요한 출석: %1</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="440"/>
+        <location filename="../rollcall.py" line="441"/>
         <source>Uncertain check-ins waiting for you: %1</source>
         <translation>확인을 기다리는 출석: %1</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="467"/>
+        <location filename="../rollcall.py" line="468"/>
         <source>distance %1</source>
         <translation>거리 %1</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="478"/>
+        <location filename="../rollcall.py" line="479"/>
         <source>Not a candidate</source>
         <translation>후보가 아님</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="478"/>
+        <location filename="../rollcall.py" line="479"/>
         <source>The server did not find this face near %1 (%2). Confirm the check-in as them anyway?</source>
         <translation>서버는 이 얼굴이 %1 (%2) 학생과 가깝다고 보지 않았습니다. 그래도 이 학생으로 출석 처리하시겠습니까?</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="516"/>
+        <location filename="../rollcall.py" line="517"/>
         <source>Check-in confirmed: %1 is marked %2.</source>
         <translation>출석 확인: %1 학생을 %2(으)로 처리했습니다.</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="522"/>
+        <location filename="../rollcall.py" line="523"/>
         <source>Check-in rejected: nobody was marked.</source>
         <translation>출석 거부: 아무도 출석 처리하지 않았습니다.</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="528"/>
+        <location filename="../rollcall.py" line="529"/>
         <source>That check-in was decided already (on another PC?).</source>
         <translation>이미 처리된 출석입니다 (다른 PC에서 처리했을 수 있습니다).</translation>
     </message>
@@ -1151,37 +1176,37 @@ Face check-in for the classroom PC and roll call for the professor.</source>
         <translation>교수:</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="367"/>
+        <location filename="../rollcall.py" line="368"/>
         <source>History</source>
         <translation>이력</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="316"/>
+        <location filename="../rollcall.py" line="317"/>
         <source>Unsent changes of the other session were dropped.</source>
         <translation>다른 수업의 보내지 않은 변경은 버려졌습니다.</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="349"/>
+        <location filename="../rollcall.py" line="350"/>
         <source>a past session: changes need a reason</source>
         <translation>지난 수업: 변경에는 사유가 필요합니다</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="371"/>
+        <location filename="../rollcall.py" line="372"/>
         <source>History of %1 (%2) on %3</source>
         <translation>%3 %1 (%2)의 이력</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="393"/>
+        <location filename="../rollcall.py" line="394"/>
         <source>no change recorded</source>
         <translation>기록된 변경 없음</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="398"/>
+        <location filename="../rollcall.py" line="399"/>
         <source>History: %1</source>
         <translation>이력: %1</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="600"/>
+        <location filename="../rollcall.py" line="601"/>
         <source>Say why the marks of the session of %1 change (Reason), then press Finish.</source>
         <translation>%1 수업의 출석을 바꾸는 사유를 입력한 뒤 완료를 누르세요.</translation>
     </message>
@@ -1357,6 +1382,11 @@ Start with --camera N, --video FILE or --images DIR.</source>
 <context>
     <name>WatchScreen</name>
     <message>
+        <location filename="../../watch/qt_screen.py" line="225"/>
+        <source> (warning: %s)</source>
+        <translation> (경고: %s)</translation>
+    </message>
+    <message>
         <location filename="../../watch/qt_screen.py" line="168"/>
         <source>Sample failed: %s</source>
         <translation>샘플 실패: %s</translation>
@@ -1377,107 +1407,107 @@ Start with --camera N, --video FILE or --images DIR.</source>
         <translation>기록 주체: %s</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="248"/>
+        <location filename="../../watch/qt_screen.py" line="252"/>
         <source>Session closed: present %d, late %d, left early %d, absent %d; kept %d marks by people</source>
         <translation>수업 종료: 출석 %d, 지각 %d, 조퇴 %d, 결석 %d; 사람이 남긴 기록 %d건 유지</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="288"/>
+        <location filename="../../watch/qt_screen.py" line="292"/>
         <source>Start</source>
         <translation>시작</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="260"/>
+        <location filename="../../watch/qt_screen.py" line="264"/>
         <source>Stopped</source>
         <translation>중지됨</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="261"/>
+        <location filename="../../watch/qt_screen.py" line="265"/>
         <source>Finished after %d samples</source>
         <translation>샘플 %d개 후 종료</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="268"/>
+        <location filename="../../watch/qt_screen.py" line="272"/>
         <source>Camera</source>
         <translation>카메라</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="268"/>
+        <location filename="../../watch/qt_screen.py" line="272"/>
         <source>Video file</source>
         <translation>동영상 파일</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="272"/>
+        <location filename="../../watch/qt_screen.py" line="276"/>
         <source>recorded lecture (.mp4, .avi)</source>
         <translation>녹화된 강의 (.mp4, .avi)</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="273"/>
+        <location filename="../../watch/qt_screen.py" line="277"/>
         <source>Browse...</source>
         <translation>찾아보기...</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="287"/>
+        <location filename="../../watch/qt_screen.py" line="291"/>
         <source> s</source>
         <translation> 초</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="290"/>
+        <location filename="../../watch/qt_screen.py" line="294"/>
         <source>Close session</source>
         <translation>수업 종료</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="294"/>
+        <location filename="../../watch/qt_screen.py" line="298"/>
         <source>every</source>
         <translation>간격</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="304"/>
+        <location filename="../../watch/qt_screen.py" line="308"/>
         <source>No picture yet</source>
         <translation>아직 화면이 없습니다</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="309"/>
+        <location filename="../../watch/qt_screen.py" line="313"/>
         <source>Student ID</source>
         <translation>학번</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="309"/>
+        <location filename="../../watch/qt_screen.py" line="313"/>
         <source>Name</source>
         <translation>이름</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="309"/>
+        <location filename="../../watch/qt_screen.py" line="313"/>
         <source>Seen</source>
         <translation>확인 시각</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="309"/>
+        <location filename="../../watch/qt_screen.py" line="313"/>
         <source>Status</source>
         <translation>상태</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="331"/>
+        <location filename="../../watch/qt_screen.py" line="335"/>
         <source>Recorded lecture</source>
         <translation>녹화된 강의</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="331"/>
+        <location filename="../../watch/qt_screen.py" line="335"/>
         <source>Videos (*.mp4 *.avi *.mkv *.mov)</source>
         <translation>동영상 (*.mp4 *.avi *.mkv *.mov)</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="354"/>
+        <location filename="../../watch/qt_screen.py" line="358"/>
         <source>Server: %s</source>
         <translation>서버: %s</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="222"/>
+        <location filename="../../watch/qt_screen.py" line="225"/>
         <source>Sample %d at %s: %d faces, %d known, %d uncertain, %d encoded</source>
         <translation>샘플 %d (%s): 얼굴 %d개, 인식 %d명, 불확실 %d명, 인코딩 %d개</translation>
     </message>
     <message>
-        <location filename="../../watch/qt_screen.py" line="316"/>
+        <location filename="../../watch/qt_screen.py" line="320"/>
         <source>Green: recognized. Amber: uncertain, not counted as seen. Red: unknown.</source>
         <translation>초록: 인식됨. 주황: 불확실(출석으로 세지 않음). 빨강: 알 수 없음.</translation>
     </message>

@@ -63,7 +63,7 @@ def test_sources_and_options(tmp_path):
     [
         ["--camera", "0", "--video", "x.mp4"],
         ["--server", "host:99999"],
-        ["--lecture", "ea0017"],
+        ["--lecture", "ea0017 1"],
         ["--rollcall", "--enrol"],
     ],
 )

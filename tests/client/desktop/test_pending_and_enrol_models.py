@@ -57,6 +57,17 @@ def test_pending_model_shows_time_candidates_frames_and_pc(qapp):
     assert model.headerData(PendingModel.CANDIDATES, Qt.Horizontal) == "May be (nearest first)"
 
 
+def test_a_late_check_in_is_shown_as_one(qapp):
+    late = PendingCheckin(
+        6, "2024-03-04T10:40:00", "room-301", 1, (Candidate("201911001", "Barack Obama", 0.0),), "late"
+    )
+    model = PendingModel()
+    model.set_checkins("ea0017_1", [CHECKINS[0], late])
+    assert model.index(1, PendingModel.CANDIDATES).data() == "Late check-in, after the close: Barack Obama (201911001)"
+    assert "after the session closed" in model.index(1, PendingModel.CANDIDATES).data(Qt.ToolTipRole)
+    assert model.index(0, PendingModel.CANDIDATES).data().startswith("Kit Harington")  # uncertain: as before
+
+
 def test_the_professor_may_confirm_a_candidate_or_anyone_on_the_roster():
     choices = confirm_choices(CHECKINS[0], ROSTER)
     assert [(c.student_id, c.candidate) for c in choices] == [
