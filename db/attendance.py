@@ -70,8 +70,8 @@ def mark_many(
     """Record (student_id, status) marks in the session, replacing existing marks (a roll call):
     what :func:`mark` with ``overwrite=True`` does for each, in a few statements instead of one
     per student. Returns the number of marks given (one per distinct student ID). Each mark that
-    changes (new, or another status or source) gets its history row (:mod:`db.history`, with
-    ``professor`` and ``reason``); a mark already as asked is left as it is.
+    changes (new, or another status, source or client) gets its history row (:mod:`db.history`,
+    with ``professor`` and ``reason``); a mark already as asked, by this client, is left as it is.
 
     One multi-row INSERT writes every missing row and locks every existing one, in student-ID
     order (the lock order of every batch, so two batches cannot deadlock); the rows it inserted
@@ -107,17 +107,17 @@ def mark_many(
     placeholders = ", ".join(["%s"] * len(ordered))
     ids = [student_id for student_id, _ in ordered]
     cur.execute(
-        "SELECT student_id, status, source, distance = %s FROM attendance"
+        "SELECT student_id, status, source, client_name, distance = %s FROM attendance"
         f" WHERE session_id = %s AND student_id IN ({placeholders}) ORDER BY student_id FOR UPDATE",
         [_NEW_ROW, session_id, *ids],
     )
     new_ids: list[str] = []
     by_status: dict[str, list[str]] = {}
-    for student_id, old_status, old_source, inserted in cur.fetchall():
+    for student_id, old_status, old_source, old_client, inserted in cur.fetchall():
         status = wanted[student_id]
         if inserted:
             new_ids.append(student_id)
-        elif (old_status, old_source) != (status, source):
+        elif (old_status, old_source, old_client) != (status, source, client_name):
             by_status.setdefault(status, []).append(student_id)
     # The history rows are copied from the rows themselves (INSERT ... SELECT): a few parameters
     # instead of nine per row. A changed row's is copied before its UPDATE, with the old status.
@@ -162,8 +162,8 @@ def mark(
 
     ``overwrite=False`` (a check-in): an existing mark is left exactly as it is; the result has
     ``already_marked=True`` and the stored status. ``overwrite=True`` (a roll call): an existing
-    mark of another status or source gets this one's status, source, distance, client_name and
-    marked_at (one of the same status and source is left as it is). Each change (a new mark, or
+    mark of another status, source or client gets this one's status, source, distance,
+    client_name and marked_at (one the same in all three is left as it is). Each change (a new mark, or
     a mark replaced) gets its history row (:mod:`db.history`, with ``professor`` and ``reason``;
     its client is ``changed_by`` when given, else ``client_name``).
 
@@ -189,8 +189,8 @@ def mark(
         attendance_id = cur.lastrowid
         history.record_changes(cur, session_id, [history.Change(student_id, None, None, status, source)], author)
         return MarkResult(status, already_marked=False, attendance_id=attendance_id)
-    stored_status, stored_source, attendance_id = _stored_mark(cur, session_id, student_id)
-    if not overwrite or (stored_status, stored_source) == (status, source):
+    stored_status, stored_source, stored_client, attendance_id = _stored_mark(cur, session_id, student_id)
+    if not overwrite or (stored_status, stored_source, stored_client) == (status, source, client_name):
         return MarkResult(stored_status, already_marked=True, attendance_id=attendance_id)
     cur.execute(
         "UPDATE attendance SET status = %s, source = %s, distance = %s, client_name = %s,"
@@ -202,12 +202,13 @@ def mark(
     return MarkResult(status, already_marked=True, attendance_id=attendance_id)
 
 
-def _stored_mark(cur, session_id: int, student_id: str) -> tuple[str, str, int]:
-    """(status, source, attendance_id) of the stored mark. FOR UPDATE reads the latest committed row
+def _stored_mark(cur, session_id: int, student_id: str) -> tuple[str, str, str, int]:
+    """(status, source, client_name, attendance_id) of the stored mark. FOR UPDATE reads the latest committed row
     (maybe written by another connection after this transaction's first read); the INSERT before
     this already holds the lock on it."""
     cur.execute(
-        "SELECT status, source, attendance_id FROM attendance WHERE session_id = %s AND student_id = %s FOR UPDATE",
+        "SELECT status, source, client_name, attendance_id FROM attendance WHERE session_id = %s AND student_id = %s"
+        " FOR UPDATE",
         (session_id, student_id),
     )
     return cur.fetchone()

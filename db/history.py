@@ -1,8 +1,9 @@
 """The history of every mark change (table ``mark_history``).
 
 Every function of db/ that writes a mark (:mod:`db.attendance`, :func:`db.presence.write_camera_mark`)
-records the change here with :func:`record_changes`, in the same transaction and only when the
-mark really changed (a new mark, or another status or source). So every acknowledged mark has
+records the change here, in the same transaction and only when the mark really changed (a new
+mark; another status or source; or the same mark given again by another client, who is then the
+one the mark names). So every acknowledged mark has
 its history rows, and no history row exists without its change: both commit or roll back
 together. Rows are never updated. Functions take a cursor and never commit.
 """

@@ -66,7 +66,13 @@ def test_a_check_in_is_recorded_once_and_an_overwrite_with_old_and_new(conn):
     assert not first.already_marked and again.already_marked and again.status == "present"
     with transaction(conn) as cur:
         same = attendance.mark(
-            cur, session_id=sid, student_id=KIM, status="present", source="checkin", client_name="prof", overwrite=True
+            cur,
+            session_id=sid,
+            student_id=KIM,
+            status="present",
+            source="checkin",
+            client_name="room-e203",
+            overwrite=True,
         )
         changed = attendance.mark(
             cur,
@@ -100,7 +106,7 @@ def test_a_roll_call_records_new_and_changed_marks_only_and_leaves_no_sentinel(c
             client_name="room-e203",
             distance=0.4,
         )
-        attendance.mark(cur, session_id=sid, student_id=LEE, status="late", source="rollcall", client_name="prof")
+        attendance.mark(cur, session_id=sid, student_id=LEE, status="late", source="rollcall", client_name="prof-app")
     with transaction(conn) as cur:
         written = attendance.mark_many(
             cur,
@@ -122,7 +128,10 @@ def test_a_roll_call_records_new_and_changed_marks_only_and_leaves_no_sentinel(c
         LEE: ("late", "rollcall", None),  # already as asked: left as it was
         PARK: ("absent", "rollcall", None),  # inserted with the sentinel distance, set back to NULL
     }
-    assert marks[LEE].client_name == "prof"
+    assert marks[LEE].client_name == "prof-app"
+    with transaction(conn) as cur:  # the same mark from another professor's app: it names that one now
+        attendance.mark_many(cur, session_id=sid, marks=[(LEE, "late")], source="rollcall", client_name="prof-2")
+    assert changes(conn)[-1] == (LEE, "late", "rollcall", "late", "rollcall", "prof-2", None, None)
 
 
 def test_a_failed_batch_leaves_neither_marks_nor_history(conn):

@@ -80,6 +80,7 @@ def requests_of_every_op(client: FramedClient, photos, lecture: str, tag: str) -
         ),
         "presence": framed.PresenceRequest(rid(), lecture, now, (OBAMA,), 1),
         "close_session": framed.CloseSessionRequest(rid(), lecture),
+        "history": framed.HistoryRequest(rid(), lecture),
     }
 
 
@@ -100,6 +101,7 @@ ALLOWED = {
     "identify_room": {"camera", "admin"},
     "presence": {"camera", "admin"},
     "close_session": {"camera", "professor", "admin"},
+    "history": {"professor", "admin"},
 }
 
 
