@@ -564,9 +564,11 @@ def run_list_clients(args: argparse.Namespace, url: DatabaseUrl) -> int:
 
 
 def run_forget(args: argparse.Namespace, url: DatabaseUrl) -> int:
+    """Every step that can be done is done (the database, the photos, the evidence), each says
+    what it did; a step that failed is said on stderr and the exit status is 1. Links to folders
+    outside --knowns and --evidence are never followed."""
     # Imported here: the file layouts belong to the server (knowns/ and --keep-evidence).
     from server.evidence import delete_evidence
-    from server.recognition.enrollment import scan_knowns
 
     try:
         args.rules.check_student_id(args.student_id)
@@ -575,8 +577,37 @@ def run_forget(args: argparse.Namespace, url: DatabaseUrl) -> int:
                 raise ValueError(f"no such folder: {folder}")
     except ValueError as exc:
         raise CommandError(str(exc), EXIT_INPUT) from exc
-    with open_database(url, clock=args.clock) as conn, transaction(conn) as cur:
-        report = privacy.forget_student(cur, args.student_id, with_history=args.with_history)
+    failed: list[str] = []
+    try:
+        with open_database(url, clock=args.clock) as conn, transaction(conn) as cur:
+            report = privacy.forget_student(cur, args.student_id, with_history=args.with_history)
+    except (CommandError, pymysql.err.MySQLError) as exc:
+        detail = describe_error(exc) if isinstance(exc, pymysql.err.MySQLError) else str(exc)
+        failed.append(f"the database: nothing deleted there ({detail}); run forget again")
+        print(f"student {args.student_id}:")
+        print("  database: NOT done (encodings, enrollments and history unchanged)")
+    else:
+        _print_forget_report(report)
+    if args.knowns is not None:
+        failed += _forget_knowns(args.knowns, args.student_id, args.rules)
+    else:
+        print(
+            "  enrollment photos: not looked for (--knowns DIR deletes them; a photo left in the "
+            "server's knowns folder is encoded again at its next start)"
+        )
+    if args.evidence is not None:
+        done = delete_evidence(args.evidence, args.student_id)
+        print(f"  deleted {_count(len(done.deleted), 'evidence frame')} from {args.evidence}")
+        failed += [f"evidence frame {path}: {reason}" for path, reason in done.failed]
+        for link in done.not_followed:
+            print(f"  not followed: {link} is a link (frames it leads to are not looked at)")
+    print("  a running server stops recognizing this student within a minute (it reloads the encodings)")
+    for failure in failed:
+        print(f"{PROG} forget: could not delete {failure}", file=sys.stderr)
+    return EXIT_DATABASE if failed else EXIT_OK
+
+
+def _print_forget_report(report: privacy.ForgetReport) -> None:
     who = f"{report.student_id} ({report.name})" if report.name else report.student_id
     print(f"student {who}:")
     print(f"  deleted {_count(report.encodings, 'face encoding')}")
@@ -589,27 +620,36 @@ def run_forget(args: argparse.Namespace, url: DatabaseUrl) -> int:
             f"  kept {_count(report.attendance, 'attendance record')} and the student's name "
             "(attendance history; --with-history deletes them)"
         )
-    if args.knowns is not None:
-        photos = [photo for photo in scan_knowns(args.knowns, rules=args.rules) if photo.student_id == args.student_id]
-        for photo in photos:
-            photo.path.unlink()
-            print(f"  deleted enrollment photo {photo.path}")
-            if photo.path.parent != args.knowns and not any(photo.path.parent.iterdir()):
-                photo.path.parent.rmdir()
-        if not photos:
-            print(f"  no enrollment photo of this student in {args.knowns}")
-    else:
-        print(
-            "  enrollment photos: not looked for (--knowns DIR deletes them; a photo left in the "
-            "server's knowns folder is encoded again at its next start)"
-        )
-    if args.evidence is not None:
-        print(
-            f"  deleted {_count(delete_evidence(args.evidence, args.student_id), 'evidence frame')} "
-            f"from {args.evidence}"
-        )
-    print("  a running server stops recognizing this student within a minute (it reloads the encodings)")
-    return EXIT_OK
+
+
+def _forget_knowns(knowns: Path, student_id: str, rules: IdentifierRules) -> list[str]:
+    """Delete the student's photos from the knowns folder; the failures, as lines to print. A
+    photo in a folder that is a link (or leads outside ``knowns``) is not touched but reported:
+    the server would encode it again."""
+    from server.recognition.enrollment import scan_knowns
+
+    root = knowns.resolve()
+    failed = []
+    photos = [photo for photo in scan_knowns(knowns, rules=rules) if photo.student_id == student_id]
+    for photo in photos:
+        folder = photo.path.parent
+        if folder != knowns and (folder.is_symlink() or not folder.resolve().is_relative_to(root)):
+            failed.append(f"enrollment photo {photo.path}: its folder is a link out of {knowns} (not followed)")
+            continue
+        target = photo.path.resolve() if photo.path.is_symlink() else None
+        try:
+            photo.path.unlink()  # a link itself is removed, never what it points to
+        except OSError as exc:
+            failed.append(f"enrollment photo {photo.path}: {exc.strerror or exc}")
+            continue
+        note = f" (a link; the file it pointed to, {target}, was left)" if target else ""
+        print(f"  deleted enrollment photo {photo.path}{note}")
+        if folder != knowns and not any(folder.iterdir()):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+    if not photos:
+        print(f"  no enrollment photo of this student in {knowns}")
+    return failed
 
 
 def run_create_server_account(args: argparse.Namespace, url: DatabaseUrl) -> int:

@@ -62,11 +62,12 @@ class ReconnectingClient:
     def address(self) -> str:
         return f"{self.host}:{self.port}"
 
-    def configure(self, host: str, port: int, token: str | None) -> None:
-        """Use another server or token from the next request on (the settings changed)."""
-        if (host, port, token) != (self.host, self.port, self.token):
+    def configure(self, host: str, port: int, token: str | None, ssl_context: ssl.SSLContext | None = None) -> None:
+        """Use another server, token or TLS context (None: plain TCP) from the next request on
+        (the settings changed)."""
+        if (host, port, token, ssl_context) != (self.host, self.port, self.token, self.ssl_context):
             self.close()
-            self.host, self.port, self.token = host, port, token
+            self.host, self.port, self.token, self.ssl_context = host, port, token, ssl_context
 
     def open(self) -> ReconnectingClient:
         """Connect now (to fail early, e.g. on a wrong address or token)."""

@@ -15,6 +15,7 @@ import csv
 import functools
 import io
 import math
+import re
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -198,19 +199,53 @@ def to_text(grid: Grid) -> str:
     return "\n".join(lines) + "\n"
 
 
+#: Markdown's inline syntax and HTML: escaped with a backslash (HTML as entities) in every cell,
+#: so that a name is shown as written, never as markup, a link or HTML.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~#!])")
+#: In the title, ``_`` stays (lecture codes have one; within a word it is no markup).
+_MARKDOWN_SPECIAL_TITLE = re.compile(r"([\\`*\[\]|~#!])")
+_HTML_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+
+
+def markdown_text(text: str, special: re.Pattern = _MARKDOWN_SPECIAL) -> str:
+    """``text`` as Markdown that shows exactly it: HTML characters as entities, Markdown's
+    syntax characters escaped, line breaks as spaces (a cell is one line)."""
+    text = re.sub(r"[&<>]", lambda m: _HTML_ENTITIES[m.group()], text)
+    return special.sub(r"\\\1", " ".join(text.splitlines()))
+
+
 def to_markdown(grid: Grid) -> str:
     def line(cells) -> str:
-        return "| " + " | ".join(_text(c).replace("|", "\\|") for c in cells) + " |"
+        return "| " + " | ".join(markdown_text(_text(c)) for c in cells) + " |"
+
+    def header(cells) -> str:  # the code's own texts
+        return "| " + " | ".join(cells) + " |"
 
     aligns = [
         ":-:" if 2 <= i < grid.first_number else "---:" if i >= grid.first_number else "---"
         for i in range(len(grid.headers))
     ]
-    lines = [f"### {grid.title}", "", line(grid.headers), "| " + " | ".join(aligns) + " |"]
+    title = markdown_text(grid.title, _MARKDOWN_SPECIAL_TITLE)
+    lines = [f"### {title}", "", header(grid.headers), "| " + " | ".join(aligns) + " |"]
     lines += [line(row) for row in grid.rows]
     if grid.legend:
         lines += ["", grid.legend]
     return "\n".join(lines) + "\n"
+
+
+#: What makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection"): =, +, -, @, tab
+#: and carriage return at the start.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value) -> str:
+    """A cell for CSV: a text that starts like a formula gets a ``'`` in front (OWASP's rule), so
+    that Excel and LibreOffice show it as text instead of running it. The report's own "-" (not
+    enrolled yet) and numbers are left as they are."""
+    text = _text(value)
+    if isinstance(value, str) and text.startswith(FORMULA_START) and text != NOT_ENROLLED:
+        return "'" + text
+    return text
 
 
 def to_csv(grid: Grid) -> bytes:
@@ -218,7 +253,7 @@ def to_csv(grid: Grid) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)  # the "excel" dialect: commas, quotes where needed, \r\n
     writer.writerow(grid.headers)
-    writer.writerows([_text(v) for v in row] for row in grid.rows)
+    writer.writerows([csv_cell(v) for v in row] for row in grid.rows)
     return out.getvalue().encode("utf-8-sig")
 
 

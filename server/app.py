@@ -25,6 +25,7 @@ from protocol.identifiers import DEFAULT_LECTURE_CODE_PATTERN, DEFAULT_STUDENT_I
 from protocol.legacy import DEFAULT_MAX_IMAGE_BYTES, IDLE_SECONDS
 from server.auth import DEFAULT_REFRESH_EVERY, TokenChecker
 from server.camera import CameraService
+from server.certificates import log_certificate_expiry
 from server.evidence import DEFAULT_RETENTION_DAYS, EvidenceKeeper
 from server.handlers import ConnectionHandler
 from server.limits import DEFAULT_LEGACY_NETWORKS, ConnectionLimit, NetworkAllowList, RateLimiter
@@ -337,6 +338,7 @@ class AttendanceApp:
             context.load_cert_chain(config.tls_cert, config.tls_key)
         except (OSError, ssl.SSLError) as exc:
             raise StartupError(f"cannot load the TLS certificate {config.tls_cert}: {exc}") from exc
+        log_certificate_expiry(config.tls_cert, log)  # expired: an error line; soon: a warning
         return context
 
     def request_reload(self) -> None:

@@ -27,6 +27,7 @@ import re
 import threading
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -78,13 +79,49 @@ def evidence_files(directory: Path, student_id: str | None = None) -> list[Path]
     return found
 
 
-def delete_evidence(directory: Path, student_id: str) -> int:
-    """Delete every evidence file of the student (``attendance-db forget --evidence DIR``)."""
-    files = evidence_files(directory, student_id)
-    for path in files:
-        path.unlink(missing_ok=True)
-    _remove_empty_folders(directory)
-    return len(files)
+@dataclass
+class EvidenceDeletion:
+    """What :func:`delete_evidence` did: files deleted, files that could not be (with the
+    reason), and links to folders it did not follow."""
+
+    deleted: list[Path] = field(default_factory=list)
+    failed: list[tuple[Path, str]] = field(default_factory=list)
+    not_followed: list[Path] = field(default_factory=list)
+
+
+def delete_evidence(directory: Path, student_id: str) -> EvidenceDeletion:
+    """Delete every evidence file of the student (``attendance-db forget --evidence DIR``).
+
+    Folders that are symbolic links are not followed (nothing outside ``directory`` is touched);
+    a file that cannot be deleted is reported and the others are deleted all the same."""
+    done = EvidenceDeletion(not_followed=linked_folders(directory))
+    for path in evidence_files(directory, student_id):
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            done.failed.append((path, exc.strerror or str(exc)))
+        else:
+            done.deleted.append(path)
+    try:
+        _remove_empty_folders(directory)
+    except OSError as exc:  # an empty folder that cannot be removed: nothing of the student's in it
+        log.warning("cannot remove an empty evidence folder: %s", exc)
+    return done
+
+
+def linked_folders(directory: Path) -> list[Path]:
+    """The lecture and day folders under ``directory`` that are symbolic links (never followed)."""
+    if not directory.is_dir():
+        return []
+    found = []
+    for lecture in sorted(directory.iterdir()):
+        if not LECTURE_FOLDER.match(lecture.name):
+            continue
+        if lecture.is_symlink():
+            found.append(lecture)
+        elif lecture.is_dir():
+            found += [day for day in sorted(lecture.iterdir()) if day.is_symlink() and DAY_FOLDER.match(day.name)]
+    return found
 
 
 class EvidenceKeeper:
@@ -190,7 +227,12 @@ class EvidenceKeeper:
 def _lecture_folders(directory: Path) -> list[Path]:
     if not directory.is_dir():
         return []
-    return [p for p in sorted(directory.iterdir()) if LECTURE_FOLDER.match(p.name) and p.is_dir()]
+    # A folder that is a symbolic link is never followed: nothing outside the directory is touched.
+    return [p for p in sorted(directory.iterdir()) if LECTURE_FOLDER.match(p.name) and _real_folder(p)]
+
+
+def _real_folder(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink()
 
 
 def _day_folders(directory: Path) -> list[Path]:
@@ -198,7 +240,7 @@ def _day_folders(directory: Path) -> list[Path]:
         p
         for lecture_folder in _lecture_folders(directory)
         for p in sorted(lecture_folder.iterdir())
-        if DAY_FOLDER.match(p.name) and p.is_dir()
+        if DAY_FOLDER.match(p.name) and _real_folder(p)
     ]
 
 

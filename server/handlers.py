@@ -96,6 +96,15 @@ class ConnectionHandler(socketserver.BaseRequestHandler):
                 self.sock.close()
 
 
+def _shown_reply(request, reply: bytes) -> str:
+    """A 2019 reply as the log shows it: a roster by its size only (it holds names, which stay
+    out of the log), any other reply (success, fail, a student ID, Unknown) as it is."""
+    if isinstance(request, legacy.LegacyRoster) and reply != legacy.FAIL:
+        students = sum(1 for line in reply.split(b"\n") if line)
+        return f"roster of {students} students ({len(reply)} bytes)"
+    return repr(reply[:40])
+
+
 class LegacySession:
     """A 2019 client: one payload with no length or end marker, one reply, then close.
 
@@ -129,10 +138,10 @@ class LegacySession:
         reply = self._answer(request)
         self._send(reply)
         log.info(
-            "%s legacy %s -> %r (%.0f ms)",
+            "%s legacy %s -> %s (%.0f ms)",
             self.peer,
             type(request).__name__,
-            reply[:40],
+            _shown_reply(request, reply),
             1000 * (time.monotonic() - started),
         )
 

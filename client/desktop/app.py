@@ -1,47 +1,56 @@
 """``attendance-desktop``: the main window (its screens), the command line, translations.
 
-    attendance-desktop [--server HOST:PORT] [--lecture CODE]
+    attendance-desktop [--server HOST:PORT] [--tls] [--cafile PEM] [--lecture CODE]
                        [--camera N | --video FILE | --images DIR] [--lang ko] [--rollcall | --enrol]
 
-Also ``python -m client``. Connection settings and the lecture are remembered (QSettings);
-``--server`` and ``--lecture`` override them for one run.
+Also ``python -m client``. Connection settings and the lecture are remembered (QSettings; the
+client token in a file readable by the user alone); ``--server``, ``--tls``/``--cafile`` and
+``--lecture`` override them for one run. One app runs per data folder (the queue of unsent
+marks is locked); a second one says so and stops.
 """
 
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import logging
 import os
+import ssl
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from PyQt5.QtCore import QLibraryInfo, QLocale, QSettings, QTranslator, pyqtSignal
+from PyQt5.QtCore import QCoreApplication, QLibraryInfo, QLocale, QSettings, Qt, QTranslator, pyqtSignal
 from PyQt5.QtGui import QKeySequence
 from PyQt5.QtWidgets import (
     QAction,
     QApplication,
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QMainWindow,
     QMessageBox,
+    QPushButton,
     QSpinBox,
     QTabWidget,
     QToolBar,
 )
 
 from attendance_version import add_version_option
-from client.connection import TOKEN_ENV, parse_address
+from client.connection import TOKEN_ENV, parse_address, tls_context
 from client.desktop import settings as prefs_store
 from client.desktop.checkin import CheckinScreen
 from client.desktop.enrol import EnrolScreen
-from client.desktop.mark_queue import QueueEntry
+from client.desktop.mark_queue import FolderLock, LoadReport, QueueEntry, QueueLocked
+from client.desktop.plain_text import plain_labels
 from client.desktop.report_view import ReportScreen
 from client.desktop.rollcall import RollCallScreen
-from client.desktop.workers import CaptureWorker, OutboxWorker
+from client.desktop.workers import INVALID_ENTRY, CaptureWorker, OutboxWorker
 from client.frame_source import SourceSpec
 from client.qt_worker import WorkerThread
 from client.watch.qt_screen import WatchScreen
@@ -69,10 +78,28 @@ class Options:
     result_hold: float = 3.0  # seconds a check-in answer stays on screen before the next check-in
     data_dir: Path | None = None  # the queue folder; None: settings.data_dir()
     token: str | None = None  # client token; None: $ATTENDANCE_TOKEN, else the remembered one
+    tls: bool | None = None  # speak TLS; None: the remembered choice (a cafile means TLS)
+    cafile: Path | None = None  # the CA (PEM) that signed the server's certificate; None: remembered
+
+
+def is_loopback(host: str) -> bool:
+    """The server is on this PC (nothing crosses the network)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def make_tls_context(tls: bool, cafile: str) -> ssl.SSLContext | None:
+    """The connections' TLS context (None: plain TCP). Raises OSError or ssl.SSLError when
+    ``cafile`` cannot be read."""
+    return tls_context(cafile or None) if tls or cafile else None
 
 
 class ConnectionDialog(QDialog):
-    def __init__(self, host: str, port: int, token: str = "", parent=None):
+    def __init__(self, host: str, port: int, token: str = "", parent=None, *, tls: bool = False, cafile: str = ""):
         super().__init__(parent)
         self.setWindowTitle(self.tr("Connection settings"))
         self.host_edit = QLineEdit(host)
@@ -82,10 +109,25 @@ class ConnectionDialog(QDialog):
         self.token_edit = QLineEdit(token)
         self.token_edit.setEchoMode(QLineEdit.Password)
         self.token_edit.setPlaceholderText(self.tr("from attendance-db add-client"))
+        self.tls_check = QCheckBox(self.tr("Encrypted connection (TLS)"))
+        self.tls_check.setChecked(tls or bool(cafile))
+        self.cafile_edit = QLineEdit(cafile)
+        self.cafile_edit.setPlaceholderText(self.tr("empty: the system's certificate authorities"))
+        browse = QPushButton(self.tr("Choose…"))
+        browse.clicked.connect(self._choose_cafile)
+        cafile_row = QHBoxLayout()
+        cafile_row.addWidget(self.cafile_edit)
+        cafile_row.addWidget(browse)
+        self.tls_check.toggled.connect(self.cafile_edit.setEnabled)
+        self.tls_check.toggled.connect(browse.setEnabled)
+        self.cafile_edit.setEnabled(self.tls_check.isChecked())
+        browse.setEnabled(self.tls_check.isChecked())
         form = QFormLayout(self)
         form.addRow(self.tr("Server host:"), self.host_edit)
         form.addRow(self.tr("Port:"), self.port_spin)
         form.addRow(self.tr("Client token:"), self.token_edit)
+        form.addRow(self.tls_check)
+        form.addRow(self.tr("Server's CA certificate:"), cafile_row)
         note = QLabel(self.tr("The classroom PC and the professor's PC talk to the same attendance server."))
         note.setWordWrap(True)
         form.addRow(note)
@@ -94,13 +136,41 @@ class ConnectionDialog(QDialog):
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
 
+    def _choose_cafile(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Server's CA certificate"), self.cafile_edit.text(), self.tr("PEM certificate (*.pem *.crt)")
+        )
+        if path:
+            self.cafile_edit.setText(path)
+
     def values(self) -> tuple[str, int, str]:
         host = self.host_edit.text().strip() or prefs_store.DEFAULT_HOST
         return host, self.port_spin.value(), self.token_edit.text().strip()
 
+    def tls_values(self) -> tuple[bool, str]:
+        """(speak TLS, CA file or "" for the system's authorities)."""
+        tls = self.tls_check.isChecked()
+        return tls, self.cafile_edit.text().strip() if tls else ""
+
+    def problem(self) -> str | None:
+        """Why the settings cannot be used (a CA file that cannot be read), or None."""
+        tls, cafile = self.tls_values()
+        try:
+            make_tls_context(tls, cafile)
+        except (OSError, ssl.SSLError) as exc:
+            return self.tr("The CA certificate %1 cannot be used: %2").replace("%1", cafile).replace("%2", str(exc))
+        return None
+
+    def accept(self) -> None:  # Qt name
+        problem = self.problem()
+        if problem is not None:
+            QMessageBox.warning(self, self.tr("Connection settings"), problem)
+            return
+        super().accept()
+
 
 class MainWindow(QMainWindow):
-    configureOutbox = pyqtSignal(str, int, str)
+    configureOutbox = pyqtSignal(str, int, str, object)
 
     def __init__(self, options: Options | None = None, settings: QSettings | None = None):
         super().__init__()
@@ -112,8 +182,18 @@ class MainWindow(QMainWindow):
             host, port = parse_address(options.server, self.prefs.port)
         self.host, self.port = host, port
         self.token = options.token if options.token is not None else (os.environ.get(TOKEN_ENV) or self.prefs.token)
+        if options.tls is not None or options.cafile is not None:  # for this run
+            self.tls, self.cafile = bool(options.tls or options.cafile), str(options.cafile or "")
+        else:
+            self.tls, self.cafile = self.prefs.tls, self.prefs.cafile
+        self.ssl_context = self._tls_context()
+        # One app per data folder: a second one would write the same queue (QueueLocked).
+        data_dir = options.data_dir or prefs_store.data_dir()
+        self.folder_lock = FolderLock(data_dir).acquire()
         self._lecture = ""
         self.pending_entries: list[dict] = []
+        self.last_rejection = ""  # the last message about a mark moved to the rejected log
+        self.salvage_box: QMessageBox | None = None  # the message about a damaged queue, once shown
         self._closing = False
 
         self.setWindowTitle(self.tr("Lecture attendance"))
@@ -130,9 +210,15 @@ class MainWindow(QMainWindow):
             lecture=self.lecture,
             result_hold=options.result_hold,
             token=self.token,
+            ssl_context=self.ssl_context,
         )
         self.rollcall = RollCallScreen(
-            host=host, port=port, lecture=self.lecture, refresh_interval=options.refresh_interval, token=self.token
+            host=host,
+            port=port,
+            lecture=self.lecture,
+            refresh_interval=options.refresh_interval,
+            token=self.token,
+            ssl_context=self.ssl_context,
         )
         self.tabs = QTabWidget()
         self.tabs.addTab(self.checkin, self.tr("Face check-in"))
@@ -140,16 +226,25 @@ class MainWindow(QMainWindow):
         self.enrol: EnrolScreen | None = None
         if options.enrol or options.screen == "enrol":
             self.enrol = EnrolScreen(
-                host=host, port=port, capture=self.capture, source=options.source, token=self.token
+                host=host,
+                port=port,
+                capture=self.capture,
+                source=options.source,
+                token=self.token,
+                ssl_context=self.ssl_context,
             )
             self.tabs.addTab(self.enrol, self.tr("Enrol"))
             self.enrol.connectionChanged.connect(self._show_connection)
             self.enrol.message.connect(self._status_message)
         self.capture_thread = WorkerThread(self.capture, "capture") if self.capture is not None else None
-        self.report = ReportScreen(host=host, port=port, lecture=self.lecture, token=self.token)
+        self.report = ReportScreen(
+            host=host, port=port, lecture=self.lecture, token=self.token, ssl_context=self.ssl_context
+        )
         self.tabs.addTab(self.report, self.tr("Report"))
         # The classroom camera (issue 4): watches the whole room through the lecture.
-        self.watch = WatchScreen(host, port, token=self.token or None, lecture=self.lecture())
+        self.watch = WatchScreen(
+            host, port, token=self.token or None, lecture=self.lecture(), ssl_context=self.ssl_context
+        )
         self.tabs.addTab(self.watch, self.tr("Classroom camera"))
         self.report.connectionChanged.connect(self._show_connection)
         self.report.message.connect(self._status_message)
@@ -163,7 +258,6 @@ class MainWindow(QMainWindow):
         self._show_connection("unknown", f"{host}:{port}")
         self._show_pending([])
 
-        data_dir = options.data_dir or prefs_store.data_dir()
         self.outbox = OutboxWorker(
             host,
             port,
@@ -171,12 +265,15 @@ class MainWindow(QMainWindow):
             token=self.token,
             retry_interval=options.retry_interval,
             status_interval=options.status_interval,
+            lock=self.folder_lock,
+            ssl_context=self.ssl_context,
         )
         self.outbox.pendingChanged.connect(self._pending_changed)
         self.outbox.delivered.connect(self._delivered)
         self.outbox.rejected.connect(self._rejected)
         self.outbox.deliveryFailed.connect(self._delivery_failed)
         self.outbox.queueFailed.connect(self._queue_failed)
+        self.outbox.queueSalvaged.connect(self._queue_salvaged)
         self.outbox.connectionChanged.connect(self._show_connection)
         self.configureOutbox.connect(self.outbox.configure)
         self.rollcall.submitBatch.connect(self.outbox.submit)
@@ -193,6 +290,7 @@ class MainWindow(QMainWindow):
             self.tabs.setCurrentWidget(self.rollcall)
         elif self.enrol is not None and options.screen == "enrol":
             self.tabs.setCurrentWidget(self.enrol)
+        plain_labels(self)  # names and the server's texts are never rich text
         geometry = self.settings.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
@@ -272,24 +370,55 @@ class MainWindow(QMainWindow):
         self.watch.set_lecture(self.lecture())
 
     def edit_connection(self) -> None:
-        dialog = ConnectionDialog(self.host, self.port, self.token, self)
+        dialog = ConnectionDialog(self.host, self.port, self.token, self, tls=self.tls, cafile=self.cafile)
         if dialog.exec_() == QDialog.Accepted:
-            self.set_server(*dialog.values())
+            tls, cafile = dialog.tls_values()
+            self.set_server(*dialog.values(), tls=tls, cafile=cafile)
 
-    def set_server(self, host: str, port: int, token: str | None = None, remember: bool = True) -> None:
-        """Talk to another server (or with another client token; None keeps the current one)."""
+    def _tls_context(self) -> ssl.SSLContext | None:
+        try:
+            return make_tls_context(self.tls, self.cafile)
+        except (OSError, ssl.SSLError) as exc:
+            # Never fall back to plain TCP (the token would cross the network in clear): TLS
+            # with the system's authorities, and say why.
+            log.error("CA certificate %s cannot be used (%s); trusting the system's authorities", self.cafile, exc)
+            self._status_message(
+                self.tr("The CA certificate %1 cannot be used (%2): the system's authorities are trusted instead.")
+                .replace("%1", self.cafile)
+                .replace("%2", str(exc))
+            )
+            return tls_context(None)
+
+    def set_server(
+        self,
+        host: str,
+        port: int,
+        token: str | None = None,
+        remember: bool = True,
+        *,
+        tls: bool | None = None,
+        cafile: str | None = None,
+    ) -> None:
+        """Talk to another server (or with another client token, or TLS choice; None keeps the
+        current one)."""
         token = self.token if token is None else token
         self.host, self.port, self.token = host, port, token
+        if tls is not None or cafile is not None:
+            self.tls = bool(tls) or bool(cafile)
+            self.cafile = (cafile or "") if cafile is not None else self.cafile
+            self.ssl_context = self._tls_context()
         if remember:
             self.prefs.host, self.prefs.port, self.prefs.token = host, port, token
+            self.prefs.tls, self.prefs.cafile = self.tls, self.cafile
             prefs_store.save(self.settings, self.prefs)
-        self.checkin.configure_server(host, port, token)
-        self.rollcall.configure_server(host, port, token)
+        context = self.ssl_context
+        self.checkin.configure_server(host, port, token, context)
+        self.rollcall.configure_server(host, port, token, context)
         if self.enrol is not None:
-            self.enrol.configure_server(host, port, token)
-        self.report.configure_server(host, port, token)
-        self.watch.configure_server(host, port, token or None)
-        self.configureOutbox.emit(host, port, token)
+            self.enrol.configure_server(host, port, token, context)
+        self.report.configure_server(host, port, token, context)
+        self.watch.configure_server(host, port, token or None, context)
+        self.configureOutbox.emit(host, port, token, context)
         self._show_connection("unknown", f"{host}:{port}")
         self.rollcall.refresh()
 
@@ -302,10 +431,21 @@ class MainWindow(QMainWindow):
             text, color = self.tr("○ Server %1"), "#555555"
         elif state == "no_reply":
             text, color = self.tr("● %1 is not answering"), "#b26a00"
+        elif state == "tls":
+            text, color = self.tr("● No secure connection to %1 (TLS: certificate not trusted?)"), "#b00020"
         else:
             text, color = self.tr("● Server unreachable: %1"), "#b00020"
         self.connection_state = state
-        self.connection_label.setText(text.replace("%1", address))
+        text = text.replace("%1", address)
+        tooltip = ""
+        if self.ssl_context is None and not is_loopback(self.host):
+            text += self.tr(" · not encrypted")
+            tooltip = self.tr(
+                "TLS is off: the client token and the names cross the network in clear. Turn it on in "
+                "File > Connection settings when the server has a certificate."
+            )
+        self.connection_label.setText(text)
+        self.connection_label.setToolTip(tooltip)
         self.connection_label.setStyleSheet(f"color: {color};")
 
     def _status_message(self, text: str) -> None:
@@ -327,13 +467,21 @@ class MainWindow(QMainWindow):
     def _delivered(self, entry: dict, reply) -> None:
         self.rollcall.mark_delivered(entry, reply)
 
-    def _rejected(self, entry: dict, code: str, detail: str) -> None:
+    def _rejected(self, entry: QueueEntry, code: str, detail: str) -> None:
         self.rollcall.mark_rejected(entry, code, detail)
-        self._status_message(
-            self.tr("The server refused a mark (%1: %2); it was moved to the rejected log.")
-            .replace("%1", code)
-            .replace("%2", detail)
-        )
+        if code == INVALID_ENTRY:
+            text = self.tr(
+                "A queued mark is not a valid request and can never be sent (%1); it was moved to "
+                "the rejected log, and the other marks go on."
+            ).replace("%1", detail)
+        else:
+            text = (
+                self.tr("The server refused a mark (%1: %2); it was moved to the rejected log.")
+                .replace("%1", code)
+                .replace("%2", detail)
+            )
+        self.last_rejection = text
+        self._status_message(text)
 
     def _delivery_failed(self, code: str, detail: str) -> None:
         self.rollcall.delivery_failed(code, detail)
@@ -347,6 +495,28 @@ class MainWindow(QMainWindow):
                 "only until the server confirms them."
             ).replace("%1", detail),
         )
+
+    def _queue_salvaged(self, report: LoadReport) -> None:
+        """The queue file was damaged: say how many entries were kept (and where the rest is)."""
+        # Not modal for the app: the outbox goes on sending what was kept meanwhile.
+        self.salvage_box = QMessageBox(
+            QMessageBox.Warning, self.tr("Queue of unsent marks damaged"), self.salvage_text(report), parent=self
+        )
+        self.salvage_box.setTextFormat(Qt.PlainText)
+        self.salvage_box.open()
+
+    def salvage_text(self, report: LoadReport) -> str:
+        text = self.tr(
+            "The queue of unsent marks was damaged. Kept: %1 (they will be sent). Could not be read: %2."
+        ).replace("%1", str(report.kept))
+        text = text.replace("%2", str(report.damaged + report.unreadable))
+        if report.unreadable:
+            text += " " + self.tr("Entries this version cannot send are in %1.").replace(
+                "%1", str(self.outbox.folder / "rejected-marks.jsonl")
+            )
+        if report.aside is not None:
+            text += " " + self.tr("The damaged file is kept as %1.").replace("%1", str(report.aside))
+        return text
 
     def _tab_changed(self, index: int) -> None:
         if self.tabs.widget(index) is self.rollcall:
@@ -408,6 +578,7 @@ class MainWindow(QMainWindow):
         if self.capture_thread is not None:
             self.capture_thread.stop()
         self.outbox_thread.stop()
+        self.folder_lock.release()  # another app may use the folder now
 
 
 # -- translations ---------------------------------------------------------------------------------
@@ -446,6 +617,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--token",
         help="client token from `attendance-db add-client` (default: $ATTENDANCE_TOKEN, else the remembered one)",
     )
+    parser.add_argument(
+        "--tls", action="store_true", help="speak TLS; trust the system's certificate authorities (default: remembered)"
+    )
+    parser.add_argument(
+        "--cafile", type=Path, metavar="PEM", help="speak TLS; trust the server certificate this CA (PEM) signed"
+    )
     parser.add_argument("--lecture", metavar="CODE", help="lecture code, e.g. ea0017_1 (default: the remembered one)")
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--camera", type=int, metavar="N", help="webcam index (default: 0)")
@@ -473,6 +650,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             args.lecture = normalize_lecture_code(args.lecture)
         except ValueError as exc:
             parser.error(str(exc))
+    if args.cafile is not None:
+        try:
+            make_tls_context(True, str(args.cafile))
+        except (OSError, ssl.SSLError) as exc:
+            parser.error(f"--cafile {args.cafile}: {exc}")
     return args
 
 
@@ -492,6 +674,8 @@ def options_from_args(args: argparse.Namespace) -> Options:
         screen="rollcall" if args.rollcall else "enrol" if args.enrol else "checkin",
         enrol=args.enrol,
         token=args.token,
+        tls=True if args.tls or args.cafile else None,
+        cafile=args.cafile,
     )
 
 
@@ -502,6 +686,23 @@ def main(argv: list[str] | None = None) -> int:
     QApplication.setApplicationName(prefs_store.APPLICATION)
     app = QApplication.instance() or QApplication([sys.argv[0]])
     install_translators(app, args.lang)
-    window = MainWindow(options_from_args(args))
+    try:
+        window = MainWindow(options_from_args(args))
+    except QueueLocked as exc:
+        print(f"attendance-desktop: {exc}", file=sys.stderr)
+        box = QMessageBox(QMessageBox.Critical, "attendance-desktop", already_running_text(exc))
+        box.setTextFormat(Qt.PlainText)  # a folder name is not markup
+        box.exec_()
+        return 1
     window.show()
     return app.exec_()
+
+
+def already_running_text(exc: QueueLocked) -> str:
+    """What a second app on the same data folder is told."""
+    # Kept as written (fmt: skip): pylupdate5 misses a text split over lines with a comma after it.
+    text = QCoreApplication.translate(
+        "MainWindow", "Another attendance-desktop is already running with the data folder %1 (%2). Only one may "
+        "run per folder, or the marks they queue would overwrite each other: use the one that runs, "
+        "or start this one with another ATTENDANCE_DESKTOP_DATA.")  # fmt: skip
+    return text.replace("%1", str(exc.folder)).replace("%2", exc.holder or "?")

@@ -64,6 +64,7 @@ class CheckinScreen(QWidget):
         source: SourceSpec | None,
         lecture: Callable[[], str],
         token: str = "",
+        ssl_context=None,
         result_hold: float = 3.0,
         retry_delay: float = 2.0,
         parent=None,
@@ -90,7 +91,7 @@ class CheckinScreen(QWidget):
         self._next_timer.setSingleShot(True)
         self._next_timer.timeout.connect(self._collect)
 
-        self.server = ServerCalls(host, port, token=token, parent=self)
+        self.server = ServerCalls(host, port, token=token, ssl_context=ssl_context, parent=self)
         self.server.connectionChanged.connect(self.connectionChanged)
 
         if capture is not None:
@@ -176,8 +177,8 @@ class CheckinScreen(QWidget):
 
     # -- settings -------------------------------------------------------------------------------
 
-    def configure_server(self, host: str, port: int, token: str = "") -> None:
-        self.server.configure(host, port, token)
+    def configure_server(self, host: str, port: int, token: str = "", ssl_context=None) -> None:
+        self.server.configure(host, port, token, ssl_context)
 
     def lecture_changed(self) -> None:
         """A new lecture: drop a check-in under way and start again."""

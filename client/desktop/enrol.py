@@ -57,7 +57,17 @@ class EnrolScreen(QWidget):
     message = pyqtSignal(str)  # for the status bar
     connectionChanged = pyqtSignal(str, str)
 
-    def __init__(self, *, host: str, port: int, capture, source: SourceSpec | None, token: str = "", parent=None):
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        capture,
+        source: SourceSpec | None,
+        token: str = "",
+        ssl_context=None,
+        parent=None,
+    ):
         """``capture``: the shared CaptureWorker (None: no video)."""
         super().__init__(parent)
         self.capture = capture
@@ -74,7 +84,7 @@ class EnrolScreen(QWidget):
 
         self.landmarks = LandmarkModel()  # loaded on the check thread, with the first photo
         self.check_pool = serial_pool(self)
-        self.server = ServerCalls(host, port, token=token, parent=self)
+        self.server = ServerCalls(host, port, token=token, ssl_context=ssl_context, parent=self)
         self.server.connectionChanged.connect(self.connectionChanged)
 
         if capture is not None:
@@ -166,8 +176,8 @@ class EnrolScreen(QWidget):
 
     # -- settings and visibility ----------------------------------------------------------------
 
-    def configure_server(self, host: str, port: int, token: str = "") -> None:
-        self.server.configure(host, port, token)
+    def configure_server(self, host: str, port: int, token: str = "", ssl_context=None) -> None:
+        self.server.configure(host, port, token, ssl_context)
 
     def showEvent(self, event) -> None:  # Qt name
         super().showEvent(event)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PyQt5.QtCore import QCoreApplication
 
-from client.desktop.workers import PROTOCOL, TIMED_OUT, UNREACHABLE
+from client.desktop.workers import PROTOCOL, TIMED_OUT, TLS_FAILED, UNREACHABLE
 from protocol.errors import ErrorCode
 
 
@@ -19,6 +19,18 @@ def failure_text(code: str, detail: str, address: str) -> str:
     if code == TIMED_OUT:
         return QCoreApplication.translate("Messages", "The attendance server at %1 did not answer in time.").replace(
             "%1", address
+        )
+    if code == TLS_FAILED:
+        return (
+            QCoreApplication.translate(
+                "Messages", "No secure connection to %1 (%2): check the TLS settings and the CA certificate."
+            )
+            .replace("%1", address)
+            .replace("%2", detail)
+        )
+    if code == ErrorCode.UNAUTHORIZED and "TLS" in detail:  # the server's refusal of plain TCP
+        return QCoreApplication.translate(
+            "Messages", "The server accepts encrypted connections only: turn on TLS in File > Connection settings."
         )
     if code == PROTOCOL:
         return (

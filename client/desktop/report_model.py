@@ -10,6 +10,7 @@ from __future__ import annotations
 from PyQt5.QtCore import QAbstractTableModel, QCoreApplication, QModelIndex, Qt
 from PyQt5.QtGui import QBrush, QColor, QFont
 
+from client.desktop.plain_text import plain_tooltip
 from client.desktop.roster_model import status_label
 from reports.domain import LETTERS, NOT_ENROLLED, UNMARKED, LectureReport, StudentRow
 from reports.render import COLORS
@@ -213,7 +214,9 @@ class ReportModel(QAbstractTableModel):
         if role == Qt.ToolTipRole:
             if session is not None:
                 day = self._report.sessions[session].date.isoformat()
-                return f"{student.student_id} {student.name} · {day}: {cell_label(student.cells[session])}"
+                return plain_tooltip(
+                    f"{student.student_id} {student.name} · {day}: {cell_label(student.cells[session])}"
+                )
             if warned and column == self.rate_column:
                 return self.tr("Below %1 %").replace("%1", f"{self._below:g}")
         return None

@@ -130,7 +130,7 @@ class ReportScreen(QWidget):
     #: The chart was drawn and shown.
     chartShown = pyqtSignal()
 
-    def __init__(self, *, host: str, port: int, lecture, token: str = "", parent=None):
+    def __init__(self, *, host: str, port: int, lecture, token: str = "", ssl_context=None, parent=None):
         super().__init__(parent)
         self.lecture = lecture
         self.model = ReportModel(self)
@@ -140,7 +140,7 @@ class ReportScreen(QWidget):
         self._loading: ReportQuery | None = None
         self._build()
 
-        self.server = ServerCalls(host, port, token=token, timeout=60.0, parent=self)
+        self.server = ServerCalls(host, port, token=token, timeout=60.0, ssl_context=ssl_context, parent=self)
         self.server.connectionChanged.connect(self.connectionChanged)
         self.chart_pool = serial_pool(self)  # one chart at a time, beside the requests
 
@@ -294,8 +294,8 @@ class ReportScreen(QWidget):
         if self.isVisible():
             self.refresh()
 
-    def configure_server(self, host: str, port: int, token: str = "") -> None:
-        self.server.configure(host, port, token)
+    def configure_server(self, host: str, port: int, token: str = "", ssl_context=None) -> None:
+        self.server.configure(host, port, token, ssl_context)
         self._loading = None  # a request to the old server no longer holds back a new one
         if self.isVisible():
             self.refresh()

@@ -43,8 +43,9 @@ from client.desktop.history_model import HistoryModel
 from client.desktop.mark_queue import BatchEntry, QueueEntry, batch_entry
 from client.desktop.messages import failure_text
 from client.desktop.pending_model import PendingModel, confirm_choices
+from client.desktop.plain_text import question_box
 from client.desktop.roster_model import ROLLCALL_STATUSES, RosterModel, StatusRole, status_label
-from client.desktop.workers import PROTOCOL, TIMED_OUT, UNREACHABLE, ServerCalls
+from client.desktop.workers import INVALID_ENTRY, PROTOCOL, TIMED_OUT, UNREACHABLE, ServerCalls
 from protocol.errors import ErrorCode
 
 STATUS_KEYS = {Qt.Key_P: "present", Qt.Key_L: "late", Qt.Key_A: "absent", Qt.Key_E: "excused"}
@@ -107,7 +108,17 @@ class RollCallScreen(QWidget):
     #: A student's mark history was loaded (student ID, session date).
     historyLoaded = pyqtSignal(str, str)
 
-    def __init__(self, *, host: str, port: int, lecture, refresh_interval: float = 20.0, token: str = "", parent=None):
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        lecture,
+        refresh_interval: float = 20.0,
+        token: str = "",
+        ssl_context=None,
+        parent=None,
+    ):
         super().__init__(parent)
         self.lecture = lecture
         self.model = RosterModel(self)
@@ -122,7 +133,7 @@ class RollCallScreen(QWidget):
         self._loading_lecture = ""
         self._build()
 
-        self.server = ServerCalls(host, port, token=token, parent=self)
+        self.server = ServerCalls(host, port, token=token, ssl_context=ssl_context, parent=self)
         self.server.connectionChanged.connect(self.connectionChanged)
 
         self._refresh_timer = QTimer(self)
@@ -336,8 +347,8 @@ class RollCallScreen(QWidget):
             lambda code, detail: self._pending_failed(lecture, code, detail),
         )
 
-    def configure_server(self, host: str, port: int, token: str = "") -> None:
-        self.server.configure(host, port, token)
+    def configure_server(self, host: str, port: int, token: str = "", ssl_context=None) -> None:
+        self.server.configure(host, port, token, ssl_context)
 
     def _roster_ready(self, reply, day: str | None = None) -> None:
         self._loading = False
@@ -476,16 +487,14 @@ class RollCallScreen(QWidget):
 
     def ask_confirm_other(self, name: str, student_id: str) -> bool:
         """Asked before confirming a check-in as a student the server did not name (tests replace this)."""
-        answer = QMessageBox.question(
+        box = question_box(  # the name as plain text
             self,
             self.tr("Not a candidate"),
             self.tr("The server did not find this face near %1 (%2). Confirm the check-in as them anyway?")
             .replace("%1", name)
             .replace("%2", student_id),
-            QMessageBox.Yes | QMessageBox.No,
-            QMessageBox.No,
         )
-        return answer == QMessageBox.Yes
+        return box.exec_() == QMessageBox.Yes
 
     def confirm_pending(self) -> None:
         """Confirm the chosen check-in as the chosen student."""
@@ -650,11 +659,15 @@ class RollCallScreen(QWidget):
 
     def mark_rejected(self, entry: QueueEntry, code: str, detail: str) -> None:
         if isinstance(entry, BatchEntry):
-            self._show_banner(
-                self.tr("The server refused the roll call: %1").replace(
-                    "%1", failure_text(code, detail, self.server.connection.address)
+            if code == INVALID_ENTRY:  # never sent: it is not a valid request
+                text = self.tr("A queued roll call can never be sent (%1); it is in the rejected log.")
+                self._show_banner(text.replace("%1", detail))
+            else:
+                self._show_banner(
+                    self.tr("The server refused the roll call: %1").replace(
+                        "%1", failure_text(code, detail, self.server.connection.address)
+                    )
                 )
-            )
             self.refresh()
 
     def shutdown(self) -> None:

@@ -17,6 +17,7 @@ QObjects on a :class:`~client.qt_worker.WorkerThread` of their own:
 from __future__ import annotations
 
 import logging
+import ssl
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -31,10 +32,11 @@ from client.connection import FramedClient, ServerError
 from client.desktop.checkin_logic import FRAMES_PER_TRY, FrameCollector
 from client.desktop.enrol_checks import FaceMeasures, LandmarkModel, PhotoCheck, check_photo, measure_face
 from client.desktop.faces_local import DetectorUnavailable, FaceDetector
-from client.desktop.mark_queue import BatchEntry, MarkQueue, QueueEntry
+from client.desktop.mark_queue import BatchEntry, FolderLock, LoadReport, MarkQueue, QueueEntry, QueueLocked
 from client.frame_source import FaceFrame, SourceError, SourceSpec, limit_size, open_source, to_qimage
 from client.qt_worker import create_worker, serial_pool
 from client.reconnecting import ReconnectingClient
+from protocol import framed
 from protocol.errors import ErrorCode, ProtocolError
 
 log = logging.getLogger(__name__)
@@ -55,12 +57,16 @@ TRANSIENT_CODES = frozenset(
     }
 )
 
+#: The code of a queued entry that is not a valid request (it is never sent; see invalid_entry).
+INVALID_ENTRY = "invalid_entry"
+
 #: What the status bar is told after an answer (an error reply included).
 CONNECTED = "connected"
 #: Pseudo error codes for failures that are not error replies.
 UNREACHABLE = "unreachable"
 TIMED_OUT = "no_reply"
 PROTOCOL = "protocol"
+TLS_FAILED = "tls"
 
 
 def describe_failure(exc: BaseException) -> tuple[str, str]:
@@ -71,6 +77,8 @@ def describe_failure(exc: BaseException) -> tuple[str, str]:
         return TIMED_OUT, str(exc) or "timed out"
     if isinstance(exc, ProtocolError):
         return PROTOCOL, str(exc)
+    if isinstance(exc, ssl.SSLError):  # a certificate not trusted, a server without TLS...
+        return TLS_FAILED, str(exc)
     return UNREACHABLE, str(exc) or type(exc).__name__
 
 
@@ -87,14 +95,24 @@ class ServerCalls(QObject):
     connectionChanged = pyqtSignal(str, str)  # "connected" or a failure code; "host:port"
     failed = pyqtSignal(str, str)  # code, detail of any failed request, after its own callback
 
-    def __init__(self, host: str, port: int, *, token: str = "", timeout: float = 30.0, parent: QObject | None = None):
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        token: str = "",
+        timeout: float = 30.0,
+        ssl_context: ssl.SSLContext | None = None,
+        parent: QObject | None = None,
+    ):
         super().__init__(parent)
-        self.connection = ReconnectingClient(host, port, token=token, timeout=timeout)
+        self.connection = ReconnectingClient(host, port, token=token, timeout=timeout, ssl_context=ssl_context)
         self.pool = serial_pool(self)
 
-    def configure(self, host: str, port: int, token: str) -> None:
-        """Another server or token, from the next request on (in turn with the requests)."""
-        create_worker(self.connection.configure, host, port, token, _start_on=self.pool)
+    def configure(self, host: str, port: int, token: str, ssl_context: ssl.SSLContext | None = None) -> None:
+        """Another server, token or TLS context (None: plain TCP), from the next request on (in
+        turn with the requests)."""
+        create_worker(self.connection.configure, host, port, token, ssl_context, _start_on=self.pool)
 
     def request(
         self,
@@ -157,6 +175,7 @@ class OutboxWorker(QObject):
     rejected = pyqtSignal(object, str, str)  # entry, code, detail: the server refuses it for good
     deliveryFailed = pyqtSignal(str, str)  # code, detail: kept, sent again later
     queueFailed = pyqtSignal(str)  # the queue file cannot be written
+    queueSalvaged = pyqtSignal(object)  # mark_queue.LoadReport: the queue was damaged, this much kept
     connectionChanged = pyqtSignal(str, str)
 
     def __init__(
@@ -169,10 +188,13 @@ class OutboxWorker(QObject):
         retry_interval: float = 5.0,
         status_interval: float = 15.0,
         timeout: float = 15.0,
+        lock: FolderLock | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ):
         super().__init__()
-        self.connection = ReconnectingClient(host, port, token=token, timeout=timeout)
+        self.connection = ReconnectingClient(host, port, token=token, timeout=timeout, ssl_context=ssl_context)
         self.folder = Path(folder)
+        self.lock = lock  # the folder's lock, held by the app (None: the queue takes it)
         self.retry_interval = retry_interval
         self.status_interval = status_interval
         self.queue: MarkQueue | None = None
@@ -187,10 +209,13 @@ class OutboxWorker(QObject):
     @pyqtSlot()
     def start(self) -> None:
         try:
-            self.queue = MarkQueue(self.folder)
-        except OSError as exc:
+            self.queue = MarkQueue(self.folder, lock=self.lock)
+        except (OSError, QueueLocked) as exc:
             self.queueFailed.emit(str(exc))
             self.queue = None
+        if self.queue is not None and self.queue.load_report.salvaged:
+            report: LoadReport = self.queue.load_report
+            self.queueSalvaged.emit(report)
         self._timer = QTimer(self)
         self._timer.setInterval(max(50, int(self.retry_interval * 1000)))
         self._timer.timeout.connect(self._tick)
@@ -204,9 +229,9 @@ class OutboxWorker(QObject):
     def _emit_pending(self) -> None:
         self.pendingChanged.emit(self.entries())
 
-    @pyqtSlot(str, int, str)
-    def configure(self, host: str, port: int, token: str) -> None:
-        self.connection.configure(host, port, token)
+    @pyqtSlot(str, int, str, object)
+    def configure(self, host: str, port: int, token: str, ssl_context: ssl.SSLContext | None = None) -> None:
+        self.connection.configure(host, port, token, ssl_context)
         self.flush()
 
     @pyqtSlot(object)
@@ -245,8 +270,18 @@ class OutboxWorker(QObject):
 
     @pyqtSlot()
     def flush(self) -> None:
-        """Send every queued entry, oldest first; stop at the first one that cannot go now."""
+        """Send every queued entry, oldest first; stop at the first one that cannot go now.
+        An entry that can never be sent (refused for good, or not a valid request) is moved to
+        the rejected log, and the next ones go on."""
         for entry in self.entries():
+            problem = invalid_entry(entry)
+            if problem is not None:
+                log.error(
+                    "queued %s %s is not a valid request (%s); moved to the rejected log", entry.kind, entry.id, problem
+                )
+                self._forget(entry, reject=(INVALID_ENTRY, problem))
+                self.rejected.emit(entry, INVALID_ENTRY, problem)
+                continue
             try:
                 reply = self.connection.call(lambda client, e=entry: self._send(client, e))
             except ServerError as exc:
@@ -314,6 +349,24 @@ class OutboxWorker(QObject):
             self._timer.setParent(None)
             self._timer = None
         self.connection.close()
+
+
+def entry_request(entry: QueueEntry):
+    """The request a queued entry is sent as (request ID 0: the connection numbers it)."""
+    if isinstance(entry, BatchEntry):
+        items = tuple(framed.BatchMark(student_id, status) for student_id, status in entry.marks)
+        return framed.BatchMarkRequest(0, entry.lecture, entry.batch_id, items, entry.source)
+    return framed.MarkRequest(0, entry.lecture, entry.student_id, entry.status, entry.source, entry.distance)
+
+
+def invalid_entry(entry: QueueEntry) -> str | None:
+    """Why a queued entry can never be sent (not a valid request: a bad lecture code, student
+    ID, status...), or None. Checked with the protocol's own encoder, before any byte is sent."""
+    try:
+        framed.encode(entry_request(entry))
+    except (ProtocolError, ValueError, TypeError) as exc:
+        return str(exc) or type(exc).__name__
+    return None
 
 
 class CaptureWorker(QObject):

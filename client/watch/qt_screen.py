@@ -6,7 +6,7 @@ Plugging it in (client/desktop/app.py)::
 
     screen = WatchScreen(host, port, token=token)
     screen.set_lecture("ea0017_1")        # when the app's lecture changes
-    screen.configure_server(host, port, token)  # when the app's server changes
+    screen.configure_server(host, port, token, ssl_context)  # when the app's server changes
     tabs.addTab(screen, screen.tr("Classroom camera"))
     ...
     screen.shutdown()                     # when the window closes
@@ -113,11 +113,18 @@ class WatchScreen(QWidget):
     """Source choice, start/stop, the feed, the roster with statuses, close session."""
 
     def __init__(
-        self, host: str, port: int, *, token: str | None = None, lecture: str = "", parent: QWidget | None = None
+        self,
+        host: str,
+        port: int,
+        *,
+        token: str | None = None,
+        lecture: str = "",
+        ssl_context=None,
+        parent: QWidget | None = None,
     ):
         super().__init__(parent)
-        self._server = (host, port, token)
-        self.connection = ReconnectingClient(host, port, token=token)  # the screen's own calls
+        self._server = (host, port, token, ssl_context)
+        self.connection = ReconnectingClient(host, port, token=token, ssl_context=ssl_context)  # the screen's own
         self.pool = serial_pool(self)
         self._lecture = lecture
         self._thread: WorkerThread | None = None
@@ -140,10 +147,10 @@ class WatchScreen(QWidget):
             self._rows.clear()
             self._first_seen.clear()
 
-    def configure_server(self, host: str, port: int, token: str | None) -> None:
-        """Another server or token, from the next call (and the next watching) on."""
-        self._server = (host, port, token)
-        create_worker(self.connection.configure, host, port, token, _start_on=self.pool)
+    def configure_server(self, host: str, port: int, token: str | None, ssl_context=None) -> None:
+        """Another server, token or TLS context, from the next call (and the next watching) on."""
+        self._server = (host, port, token, ssl_context)
+        create_worker(self.connection.configure, host, port, token, ssl_context, _start_on=self.pool)
 
     @property
     def running(self) -> bool:
@@ -347,8 +354,8 @@ class WatchScreen(QWidget):
 
     def _new_connection(self) -> ReconnectingClient:
         """A connection to the current server, for the watching thread."""
-        host, port, token = self._server
-        return ReconnectingClient(host, port, token=token)
+        host, port, token, ssl_context = self._server
+        return ReconnectingClient(host, port, token=token, ssl_context=ssl_context)
 
     def _run(self, request: Callable[[object], object], on_done: Callable[[object], None]) -> None:
         """``request(client)`` on the screen's thread and connection; ``on_done(result)`` on the

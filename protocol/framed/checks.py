@@ -56,6 +56,15 @@ BATCH_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 TOKEN = re.compile(r"[\x21-\x7e]{1,256}")
 _PLAIN_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
+#: The largest number the database's FLOAT columns hold (IEEE single precision), e.g. a mark's
+#: distance; the largest value of an INT column, e.g. a presence sample's face count.
+FLOAT_MAX = 3.4028234663852886e38
+INT_MAX = 2**31 - 1
+#: The datetimes a DATETIME column holds (years 1000-9999) in any time zone: a day inside each
+#: end, since the server turns a time with an offset into its own local time (offsets are
+#: under 24 hours).
+STORABLE_DATETIMES = (datetime.datetime(1000, 1, 2), datetime.datetime(9999, 12, 30, 23, 59, 59, 999999))
+
 #: A face encoding on the wire: 128 little-endian float32 (512 bytes) in base64, 684 characters.
 _ENCODING = struct.Struct("<128f")
 ENCODING_CHARACTERS = 4 * math.ceil(_ENCODING.size / 3)
@@ -282,7 +291,16 @@ def distance(value: Any) -> float:
         raise ValueError("must be finite, not a huge integer") from None
     if not math.isfinite(number) or number < 0:
         raise ValueError(f"must be finite and >= 0, not {shown(value)}")
+    if number > FLOAT_MAX:
+        raise ValueError(f"must be at most {FLOAT_MAX:.7g} (what the database stores), not {shown(value)}")
     return number
+
+
+def stored_count(value: Any) -> int:
+    """A whole number from 0 to INT_MAX (an INT column): a count the database stores."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= INT_MAX:
+        raise ValueError(f"must be an integer 0-{INT_MAX}, not {shown(value)}")
+    return value
 
 
 def request_id(value: Any, max_request_id: int) -> int:
@@ -308,6 +326,17 @@ def iso_datetime(value: Any) -> str:
         datetime.datetime.fromisoformat(text(value))
     except ValueError:
         raise ValueError(f"must be an ISO 8601 date and time, not {shown(value)}") from None
+    return value
+
+
+def storable_datetime(value: Any) -> str:
+    """An ISO 8601 date and time (an offset allowed) that a DATETIME column holds once turned into
+    the server's local time: from 1000-01-02 to 9999-12-30 (STORABLE_DATETIMES)."""
+    iso_datetime(value)
+    moment = datetime.datetime.fromisoformat(value).replace(tzinfo=None)
+    low, high = STORABLE_DATETIMES
+    if not low <= moment <= high:
+        raise ValueError(f"must be from {low:%Y-%m-%d} to {high:%Y-%m-%d}, not {shown(value)}")
     return value
 
 

@@ -601,9 +601,9 @@ class PresenceRequest:
     op: ClassVar[str] = "presence"
     request_id: int
     lecture: str = checked(_lecture)
-    sampled_at: str = checked(checks.iso_datetime)
+    sampled_at: str = checked(checks.storable_datetime)
     student_ids: tuple[str, ...] = checked(checks.student_ids(MAX_SIGHTINGS))
-    face_count: int = checked(_count)
+    face_count: int = checked(checks.stored_count)
 
 
 @response

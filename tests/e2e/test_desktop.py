@@ -9,7 +9,6 @@ with qtbot.waitUntil / waitSignal while the GUI event loop keeps running.
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 import socket
@@ -100,8 +99,7 @@ def marks(server, lecture=LECTURE) -> dict[str, tuple]:
 
 
 def queued_entries(tmp_path) -> list[dict]:
-    path = tmp_path / "data" / mark_queue.QUEUE_FILE
-    return json.loads(path.read_text(encoding="utf-8"))["entries"] if path.exists() else []
+    return [mark_queue.entry_to_json(entry) for entry in mark_queue.stored_entries(tmp_path / "data")]
 
 
 # -- face check-in --------------------------------------------------------------------------------
@@ -253,7 +251,8 @@ def test_a_batch_applied_before_its_reply_was_lost_is_not_applied_again(
     ) as client:  # the first send reached the server…
         assert client.batch_mark(LECTURE, entry.batch_id, [("201911002", "late")]).applied == 1
         client.mark(LECTURE, "201911002", status="absent", source="manual")  # …then someone changed it
-    mark_queue.MarkQueue(tmp_path / "data").add(entry)  # …but the app never saw the reply
+    with mark_queue.MarkQueue(tmp_path / "data") as queue:  # …but the app never saw the reply
+        queue.add(entry)
 
     window = make_window(server.port)
     with qtbot.waitSignal(window.outbox.delivered, timeout=WAIT) as delivered:
@@ -266,7 +265,8 @@ def test_a_batch_applied_before_its_reply_was_lost_is_not_applied_again(
 
 def test_a_refused_token_keeps_marks_queued_until_it_is_fixed(qtbot, server, make_window, tmp_path):
     entry = mark_queue.batch_entry(LECTURE, [("201911003", "late")])
-    mark_queue.MarkQueue(tmp_path / "data").add(entry)
+    with mark_queue.MarkQueue(tmp_path / "data") as queue:
+        queue.add(entry)
     window = make_window(server.port, lecture=LECTURE, screen="rollcall", token="not-this-pcs-token")
     with qtbot.waitSignal(window.outbox.deliveryFailed, timeout=WAIT) as failed:
         pass

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import socket
 import stat
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from admin.cli import main as admin_main
 from client.connection import FramedClient
 from db.connection import connect, transaction
 from server.evidence import EvidenceKeeper, evidence_files
@@ -236,3 +238,76 @@ def test_forget_refuses_bad_ids(db_url):
     for bad in ("20191100'", "1", "201911001; DROP TABLE students"):
         result = attendance_db(db_url, "forget", bad)
         assert result.returncode == 2 and "not a student ID" in result.stderr
+
+
+def _knowns_and_evidence(base: Path, faces_dir: Path) -> tuple[Path, Path]:
+    knowns = base / "knowns"
+    (knowns / "201911003_alex_lacamoire").mkdir(parents=True)
+    for n in (1, 2):
+        shutil.copy(faces_dir / "knowns/201911003_alex_lacamoire.jpg", knowns / "201911003_alex_lacamoire" / f"{n}.jpg")
+    evidence = base / "evidence"
+    (evidence / LECTURE / "2024-03-04").mkdir(parents=True)
+    (evidence / LECTURE / "2024-03-04" / "201911003_7.jpg").write_bytes(b"\xff\xd8\xff frame")
+    return knowns, evidence
+
+
+def test_forget_never_follows_a_link_out_of_its_folders(db_url, faces_dir, tmp_path):
+    knowns, evidence = _knowns_and_evidence(tmp_path, faces_dir)
+    outside = tmp_path / "elsewhere"
+    (outside / "photos").mkdir(parents=True)
+    (outside / "frames").mkdir()
+    shutil.copy(faces_dir / "knowns/201911003_alex_lacamoire.jpg", outside / "photos" / "other.jpg")
+    (outside / "frames" / "201911003_9.jpg").write_bytes(b"\xff\xd8\xff someone else's")
+    (knowns / "201911003_linked").symlink_to(outside / "photos", target_is_directory=True)
+    (evidence / "cs0001_1").symlink_to(outside, target_is_directory=True)
+    (evidence / LECTURE / "2024-03-05").symlink_to(outside / "frames", target_is_directory=True)
+
+    result = attendance_db(db_url, "forget", "201911003", "--knowns", str(knowns), "--evidence", str(evidence))
+    assert (outside / "photos" / "other.jpg").exists() and (outside / "frames" / "201911003_9.jpg").exists()
+    assert not list((knowns / "201911003_alex_lacamoire").glob("*.jpg"))  # the real folder: done
+    assert not (evidence / LECTURE / "2024-03-04" / "201911003_7.jpg").exists()
+    assert "deleted 1 evidence frame" in result.stdout
+    assert "not followed" in result.stdout and "2024-03-05" in result.stdout
+    # the photo behind the link is the student's: left, and said, so that a person deletes it
+    assert result.returncode == 1 and "201911003_linked" in result.stderr and "not followed" in result.stderr
+
+
+def test_forget_does_every_step_it_can_and_says_what_failed(db_url, faces_dir, tmp_path, monkeypatch, capsys):
+    knowns, evidence = _knowns_and_evidence(tmp_path, faces_dir)
+    stuck = knowns / "201911003_alex_lacamoire" / "1.jpg"
+    real_unlink = Path.unlink
+
+    def unlink(path, *args, **kwargs):
+        if path == stuck:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_unlink(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "unlink", unlink)
+    status = admin_main(
+        ["--db-url", db_url.to_url(), "forget", "201911003", "--knowns", str(knowns), "--evidence", str(evidence)]
+    )
+    out, err = capsys.readouterr()
+    assert status == 1
+    assert stuck.exists() and "1.jpg: Permission denied" in err
+    assert not (knowns / "201911003_alex_lacamoire" / "2.jpg").exists()  # the next photo: deleted
+    assert not (evidence / LECTURE / "2024-03-04" / "201911003_7.jpg").exists()  # and the evidence
+    assert "deleted 1 face encoding" not in out and "deleted 0 face encodings" in out  # the database step ran
+
+
+def test_forget_with_the_database_down_still_deletes_the_files(faces_dir, tmp_path):
+    knowns, evidence = _knowns_and_evidence(tmp_path, faces_dir)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # nobody listens there once closed
+    result = subprocess.run(
+        [sys.executable, "-m", "admin", "--db-url", f"mysql://root@127.0.0.1:{port}/x", "forget", "201911003"]
+        + ["--knowns", str(knowns), "--evidence", str(evidence)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "database" in result.stderr and "run forget again" in result.stderr
+    assert not list(knowns.rglob("*.jpg")) and not list(evidence.rglob("*.jpg"))
+    assert "deleted 1 evidence frame" in result.stdout

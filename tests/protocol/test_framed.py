@@ -277,6 +277,13 @@ BATCH = {
     "batch_id": "b1",
     "marks": [{"student_id": "201911001", "status": "present"}],
 }
+PRESENCE = {
+    "op": "presence",
+    "lecture": "ea0017_1",
+    "sampled_at": "2024-03-04T09:05:00+09:00",
+    "student_ids": ["201911001"],
+    "face_count": 3,
+}
 MANY_MARKS = [{"student_id": str(200000000 + i), "status": "present"} for i in range(MAX_BATCH_MARKS + 1)]
 MARK_JSON = b'{"op": "mark", "lecture": "ea0017_1", "student_id": "201911001"'  # no closing brace
 
@@ -325,6 +332,12 @@ INVALID_REQUESTS = {
     "mark missing status": ({**BATCH, "marks": [{"student_id": "201911001"}]}, b""),
     "mark extra field": ({**BATCH, "marks": [{**BATCH["marks"][0], "x": 1}]}, b""),
     "recognize lecture bad": ({"op": "recognize", "lecture": "no pe"}, b"img"),
+    # values the database cannot store (issue 13): bad_request, not an internal error later
+    "distance beyond FLOAT": ({**MARK, "distance": 1e39}, b""),
+    "face_count beyond INT": ({**PRESENCE, "face_count": 2**31}, b""),
+    "sampled_at in year 1 with an offset": ({**PRESENCE, "sampled_at": "0001-01-01T00:30:00+09:00"}, b""),
+    "sampled_at in year 9999 with an offset": ({**PRESENCE, "sampled_at": "9999-12-31T23:30:00-09:00"}, b""),
+    "sampled_at in year 999": ({**PRESENCE, "sampled_at": "0999-06-01T10:00:00"}, b""),
     # mark history (issue 15)
     "history student bad": ({"op": "history", "lecture": "ea0017_1", "student_id": "2019 110'01"}, b""),
     "history date bad": ({"op": "history", "lecture": "ea0017_1", "session_date": "2019-13-01"}, b""),
@@ -338,6 +351,15 @@ INVALID_REQUESTS = {
         b"",
     ),
 }
+
+
+def test_the_largest_storable_values_are_taken() -> None:
+    edge = {**PRESENCE, "face_count": 2**31 - 1, "sampled_at": "9999-12-30T23:59:59+14:00"}
+    decoder = server_decoder()
+    (presence,) = decoder.feed(raw_frame(5, edge, b""))
+    assert (presence.face_count, presence.sampled_at) == (2**31 - 1, "9999-12-30T23:59:59+14:00")
+    (mark,) = server_decoder().feed(raw_frame(6, {**MARK, "distance": 3.4e38}, b""))
+    assert mark.distance == 3.4e38
 
 
 @pytest.mark.parametrize("case", sorted(INVALID_REQUESTS))

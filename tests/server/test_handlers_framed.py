@@ -3,6 +3,8 @@ away in the middle of a batch. (Client tokens, TLS and limits: tests/server/test
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import socket
 import struct
 import threading
@@ -151,6 +153,40 @@ def test_invalid_request_gets_an_error_and_the_connection_goes_on(server):
     assert [type(e) for e in events] == [framed.WelcomeResponse, framed.ErrorResponse, framed.PongResponse]
     assert (events[1].request_id, events[1].code) == (77, ErrorCode.BAD_REQUEST)
     assert server.query("SELECT COUNT(*) FROM students")[0][0] == 6
+
+
+def _raw_request(request_id: int, header: dict) -> bytes:
+    data = json.dumps(header).encode()
+    return struct.pack(">III", 8 + len(data), request_id, len(data)) + data
+
+
+def test_values_the_database_cannot_store_are_bad_requests_not_internal_errors(server):
+    presence = {
+        "op": "presence",
+        "lecture": LECTURE,
+        "sampled_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "student_ids": ["201911001"],
+        "face_count": 3,
+    }
+    mark = {"op": "mark", "lecture": LECTURE, "student_id": "201911001"}
+    requests = [
+        {**mark, "distance": 1e39},
+        {**presence, "face_count": 2**31},
+        {**presence, "sampled_at": "0001-01-01T00:30:00+09:00"},
+        {**presence, "sampled_at": "9999-12-31T23:30:00-09:00"},
+    ]
+    before = server.query("SELECT (SELECT COUNT(*) FROM presence_samples), (SELECT COUNT(*) FROM attendance)")
+    with raw_framed(server) as sock:
+        sock.sendall(b"".join(_raw_request(10 + n, r) for n, r in enumerate(requests)))
+        sock.sendall(framed.encode(framed.PingRequest(99)))
+        sock.shutdown(socket.SHUT_WR)
+        events = decode_all(read_until_closed(sock))
+    errors = events[1:-1]
+    assert [(e.request_id, e.code) for e in errors] == [(10 + n, ErrorCode.BAD_REQUEST) for n in range(4)]
+    assert "distance" in errors[0].message and "face_count" in errors[1].message and "sampled_at" in errors[2].message
+    assert isinstance(events[-1], framed.PongResponse)
+    after = server.query("SELECT (SELECT COUNT(*) FROM presence_samples), (SELECT COUNT(*) FROM attendance)")
+    assert after == before  # nothing written
 
 
 def test_wrong_version_and_truncated_frames_leave_the_server_serving(server):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import socket
 import threading
 import time
@@ -64,6 +65,20 @@ def test_roster_lists_every_student_with_todays_marks(server):
     assert by_id["201911003"][3] != "-"
     unmarked = [fields for fields in by_id.values() if fields[2] == "-"]
     assert unmarked and all(fields[3] == "-" for fields in unmarked)
+
+
+def test_roster_names_stay_out_of_the_log(server, caplog):
+    with caplog.at_level(logging.DEBUG, logger="server"):
+        reply = exchange(server.host, server.port, LECTURE.encode())
+        deadline = time.monotonic() + 5  # the handler logs after sending
+        while not any("LegacyRoster" in r.getMessage() for r in caplog.records):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    names = [line.split("\t")[1] for line in reply.decode("utf-8").splitlines()]
+    assert len(names) == 6 and all(names)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert not [name for name in names if name in logged], logged
+    assert "LegacyRoster -> roster of 6 students" in logged
 
 
 def test_unknown_lecture_roster_replies_fail(server):

@@ -3,8 +3,11 @@ capture worker (bursts of frames of one face, enrolment stills)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
+import ssl
+import stat
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -12,14 +15,32 @@ from pathlib import Path
 
 import pytest
 from PyQt5.QtCore import QCoreApplication, QSettings, Qt, QTranslator
+from PyQt5.QtWidgets import QLabel, QMessageBox
 
+from client.desktop import checkin_logic as rules
+from client.desktop import mark_queue
 from client.desktop import settings as prefs_store
-from client.desktop.app import I18N_DIR, MainWindow, Options, install_translators, options_from_args, parse_args
-from client.desktop.checkin_logic import FRAMES_PER_TRY, overlap
+from client.desktop.app import (
+    I18N_DIR,
+    ConnectionDialog,
+    MainWindow,
+    Options,
+    already_running_text,
+    install_translators,
+    is_loopback,
+    options_from_args,
+    parse_args,
+)
+from client.desktop.app import main as app_main
+from client.desktop.checkin_logic import FRAMES_PER_TRY, Outcome, overlap
+from client.desktop.mark_queue import QueueLocked
+from client.desktop.plain_text import plain_tooltip, question_box
 from client.desktop.workers import CaptureWorker
 from client.frame_source import SourceSpec
 from client.qt_worker import WorkerThread
+from protocol import framed
 from testkit.paths import REPO
+from testkit.tls import make_certificates
 
 TS_FILE = I18N_DIR / "attendance_ko.ts"
 QM_FILE = I18N_DIR / "attendance_ko.qm"
@@ -129,10 +150,152 @@ def test_connection_and_lecture_are_remembered(window_factory):
     second = window_factory()
     assert (second.host, second.port) == ("127.0.0.1", port)
     assert second.lecture() == "cs0001_1" and second.lecture_edit.text() == "cs0001_1"
+    second.close()  # one app per data folder
     third = window_factory(server=f"127.0.0.1:{closed_port()}", lecture="ea0017_1")  # for this run only
     assert third.port != port and third.lecture() == "ea0017_1"
     third.close()
     assert window_factory().port == port
+
+
+def test_the_token_is_kept_in_a_file_only_the_user_can_read(tmp_path, window_factory):
+    window = window_factory()
+    window.set_server("127.0.0.1", closed_port(), "secret-token-of-this-pc")
+    token_file = tmp_path / "settings.token"
+    assert token_file.read_text(encoding="utf-8").strip() == "secret-token-of-this-pc"
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    assert "secret-token-of-this-pc" not in (tmp_path / "settings.ini").read_text(encoding="utf-8")
+    window.close()
+    assert window_factory().token == "secret-token-of-this-pc"
+
+
+def test_a_token_an_earlier_version_left_in_the_settings_file_is_moved(tmp_path):
+    ini = tmp_path / "old.ini"
+    ini.write_text("[server]\nhost=127.0.0.1\nport=9100\ntoken=old-token-in-clear\n", encoding="utf-8")
+    ini.chmod(0o644)
+    settings = QSettings(str(ini), QSettings.IniFormat)
+    assert prefs_store.load(settings).token == "old-token-in-clear"
+    assert "old-token-in-clear" not in ini.read_text(encoding="utf-8")
+    assert stat.S_IMODE((tmp_path / "old.token").stat().st_mode) == 0o600
+    (tmp_path / "old.token").chmod(0o644)  # made readable by a copy or a hand edit
+    assert prefs_store.load(settings).token == "old-token-in-clear"
+    assert stat.S_IMODE((tmp_path / "old.token").stat().st_mode) == 0o600
+    prefs_store.save(settings, prefs_store.Preferences(token=""))
+    assert not (tmp_path / "old.token").exists()
+
+
+def test_tls_choice_and_ca_file_are_remembered(tmp_path, window_factory):
+    files = make_certificates(tmp_path / "tls")
+    window = window_factory()
+    assert window.ssl_context is None
+    window.set_server("127.0.0.1", closed_port(), tls=True, cafile=str(files.ca_cert))
+    assert isinstance(window.ssl_context, ssl.SSLContext) and window.ssl_context.verify_mode == ssl.CERT_REQUIRED
+    window.close()
+    again = window_factory()
+    assert (again.tls, again.cafile) == (True, str(files.ca_cert))
+    assert again.ssl_context is not None and again.checkin.server.connection.ssl_context is again.ssl_context
+    assert again.rollcall.server.connection.ssl_context is again.ssl_context
+    assert again.watch.connection.ssl_context is again.ssl_context
+    again.close()
+    plain = window_factory(tls=False)  # for this run only
+    assert plain.ssl_context is None
+
+
+def test_an_unencrypted_connection_to_another_machine_is_said(tmp_path, window_factory):
+    assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1")
+    assert not is_loopback("10.20.30.40") and not is_loopback("attendance.example.ac.kr")
+    window = window_factory()
+    assert "not encrypted" not in window.connection_label.text()  # 127.0.0.1: nothing crosses a network
+    window.host = "10.20.30.40"  # what set_server sets (without connecting to it here)
+    window._show_connection("unknown", "10.20.30.40:9009")
+    assert "not encrypted" in window.connection_label.text() and "in clear" in window.connection_label.toolTip()
+    window.ssl_context = ssl.create_default_context()
+    window._show_connection("unknown", "10.20.30.40:9009")
+    assert "not encrypted" not in window.connection_label.text()
+
+
+def test_the_connection_dialog_has_tls_and_refuses_an_unreadable_ca_file(qtbot, tmp_path):
+    files = make_certificates(tmp_path / "tls")
+    dialog = ConnectionDialog("10.0.0.5", 9009, "tok", tls=False)
+    qtbot.addWidget(dialog)
+    assert dialog.tls_values() == (False, "") and not dialog.cafile_edit.isEnabled()
+    dialog.tls_check.setChecked(True)
+    assert dialog.cafile_edit.isEnabled() and dialog.tls_values() == (True, "") and dialog.problem() is None
+    dialog.cafile_edit.setText(str(tmp_path / "missing.pem"))
+    assert "missing.pem" in dialog.problem()
+    (tmp_path / "junk.pem").write_text("not a certificate")
+    dialog.cafile_edit.setText(str(tmp_path / "junk.pem"))
+    assert dialog.problem() is not None
+    dialog.cafile_edit.setText(str(files.ca_cert))
+    assert dialog.problem() is None and dialog.tls_values() == (True, str(files.ca_cert))
+    assert dialog.values() == ("10.0.0.5", 9009, "tok")
+
+
+def test_tls_options_on_the_command_line(tmp_path, capsys):
+    files = make_certificates(tmp_path / "tls")
+    assert options_from_args(parse_args(["--tls"])).tls is True
+    options = options_from_args(parse_args(["--cafile", str(files.ca_cert)]))
+    assert (options.tls, options.cafile) == (True, files.ca_cert)
+    assert options_from_args(parse_args([])).tls is None  # the remembered choice
+    with pytest.raises(SystemExit):
+        parse_args(["--cafile", str(tmp_path / "missing.pem")])
+    assert "--cafile" in capsys.readouterr().err
+
+
+# -- one app per data folder, a damaged queue ---------------------------------------------------
+
+
+def test_a_second_app_on_the_same_data_folder_is_refused_and_says_so(qapp, tmp_path, window_factory, monkeypatch):
+    first = window_factory()
+    with pytest.raises(QueueLocked) as refused:
+        window_factory()
+    text = already_running_text(refused.value)
+    assert str(tmp_path / "data") in text and f"process {os.getpid()}" in text and "already running" in text
+
+    shown = []
+    monkeypatch.setenv(prefs_store.DATA_ENV, str(tmp_path / "data"))
+    monkeypatch.setattr(QMessageBox, "exec_", lambda box: shown.append(box.text()))  # not modal in a test
+    assert app_main(["--no-camera"]) == 1
+    assert shown and "already running" in shown[0]
+    first.close()
+    window_factory()  # the folder is free again
+
+
+def test_a_damaged_queue_is_salvaged_and_the_user_told_how_many_were_kept(qtbot, tmp_path, window_factory):
+    data = tmp_path / "data"
+    entries = [mark_queue.batch_entry("ea0017_1", [(str(201911001 + n), "absent")]) for n in range(3)]
+    with mark_queue.MarkQueue(data) as queue:
+        for entry in entries:
+            queue.add(entry)
+    journal = data / mark_queue.JOURNAL_FILE
+    lines = journal.read_bytes().splitlines(keepends=True)
+    journal.write_bytes(lines[0] + b"garbage\n" + lines[2])
+    window = window_factory()
+    qtbot.waitUntil(lambda: window.salvage_box is not None, timeout=10_000)
+    text = window.salvage_box.text()
+    assert "Kept: 2" in text and "Could not be read: 1" in text and ".damaged-" in text
+    assert window.salvage_box.isVisible()
+    qtbot.waitUntil(lambda: [e.id for e in window.pending_entries] == [entries[0].id, entries[2].id], timeout=10_000)
+
+
+HTML_NAME = '<img src="x.png"><b>Kim</b> <a href="http://evil.example">link</a>'
+
+
+def test_names_are_shown_as_plain_text_never_as_rich_text(qtbot, window_factory):
+    window = window_factory(lecture="ea0017_1")
+    labels = window.findChildren(QLabel)
+    assert labels and all(label.textFormat() == Qt.PlainText for label in labels)
+    reply = framed.CheckinResponse(
+        1, "ea0017_1", "accepted", "201911001", HTML_NAME, 0.31, 0.5, (), 4, "present", False, None
+    )
+    window.checkin._show_outcome(Outcome(rules.ACCEPTED, reply))
+    assert window.checkin.name_label.text() == HTML_NAME
+    assert HTML_NAME in window.checkin.headline.text()
+    for label in (window.checkin.name_label, window.checkin.headline):
+        assert label.textFormat() == Qt.PlainText
+    box = question_box(window, "t", f"Confirm {HTML_NAME}?")
+    assert box.textFormat() == Qt.PlainText
+    tooltip = plain_tooltip(HTML_NAME)
+    assert "<img" not in tooltip and "&lt;img" in tooltip
 
 
 def test_a_bad_lecture_code_is_not_taken(window_factory):

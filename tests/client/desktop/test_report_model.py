@@ -9,6 +9,7 @@ so the tests wait with qtbot while the GUI event loop keeps running.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import io
 import socket
@@ -125,6 +126,15 @@ def test_model_highlights_the_warning_list(qapp):
     assert changed
     model.set_below(None)
     assert not any(model.index(r, 0).data(WarningRole) for r in range(5))
+
+
+def test_a_name_in_a_tooltip_is_plain_text(qapp):
+    report = sample_report()
+    hostile = dataclasses.replace(report.students[0], name="<img src=x onerror=alert(1)>")
+    model = ReportModel()
+    model.set_report(dataclasses.replace(report, students=(hostile,)))
+    tooltip = model.index(0, 2).data(Qt.ToolTipRole)
+    assert "<img" not in tooltip and "&lt;img src=x onerror=alert(1)&gt;" in tooltip
 
 
 def test_headers_are_full_dates_when_the_sessions_span_a_year(qapp):
