@@ -38,8 +38,8 @@ with ``kind`` first, then the fields in their declared order:
   changes an existing mark.
 - ``{"kind": "batch", "id", "lecture", "batch_id", "marks": [[student_id, status], ...],
   "source", "created", "session_date", "reason", "professor"}``: one roll call (the last three
-  left out for today's session, as the earlier version wrote it). The server applies a ``batch_id`` once, so a resend
-  after a lost reply changes nothing.
+  left out for today's session, as the earlier version wrote it). The server applies a
+  ``batch_id`` once, so a resend after a lost reply changes nothing.
 
 The class is thread-safe (one lock); it does file I/O, so the app calls it from a worker thread.
 """
@@ -152,6 +152,9 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "created": (str,),
     "batch_id": (str,),
     "marks": (list, tuple),
+    "session_date": (str, type(None)),
+    "reason": (str, type(None)),
+    "professor": (str, type(None)),
 }
 
 
