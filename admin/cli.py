@@ -20,6 +20,7 @@
                                  [--holidays FILE]               the term's sessions
     attendance-db [--db-url URL] cancel-session CODE DATE [--reason TEXT]   counts for nobody
     attendance-db [--db-url URL] delete-session CODE DATE        a session made by mistake
+    attendance-db [--db-url URL] history LECTURE [--student ID] [--date D]   every mark change
 
 Exit status: 0 done, 1 database problem (unreachable, refused, ...), 2 bad input (command line,
 roster file). Errors are one line on stderr, without traceback (``-v`` adds it).
@@ -42,7 +43,7 @@ from pathlib import Path
 import pymysql
 
 from attendance_version import add_version_option
-from db import accounts, backup, clients, lectures, privacy, schema, sessions
+from db import accounts, backup, clients, history, lectures, privacy, schema, sessions
 from db.campus_clock import CampusClock, session_time_zone
 from db.config_file import (
     ConfigFileError,
@@ -300,6 +301,15 @@ def build_parser() -> argparse.ArgumentParser:
     deleting.add_argument("code", metavar="LECTURE", help="lecture code, e.g. ea0017_1")
     deleting.add_argument("date", type=_session_date_arg, metavar="DATE", help="YYYY-MM-DD")
     deleting.set_defaults(run=run_delete_session)
+
+    history_help = "every change of a lecture's marks: old and new status, source, client, professor, time, reason"
+    listing_history = commands.add_parser("history", help=history_help, description=history_help)
+    listing_history.add_argument("code", metavar="LECTURE", help="lecture code, e.g. ea0017_1")
+    listing_history.add_argument("--student", metavar="ID", default=None, help="only this student's marks")
+    listing_history.add_argument(
+        "--date", type=_session_date_arg, default=None, help="only the session of this day (YYYY-MM-DD)"
+    )
+    listing_history.set_defaults(run=run_history)
     return parser
 
 
@@ -881,6 +891,47 @@ def _add_presence_flags(parser: argparse.ArgumentParser) -> None:
         metavar="MIN",
         help="with --due: close sessions this long after their end (default: %(default)s)",
     )
+
+
+#: The columns of ``attendance-db history``.
+HISTORY_COLUMNS = ("session", "student", "name", "change", "source", "client", "professor", "changed at", "reason")
+
+
+def run_history(args: argparse.Namespace, url: DatabaseUrl) -> int:
+    code = _lecture_code(args.code, args.rules)
+    if args.student is not None:
+        try:
+            args.rules.check_student_id(args.student)
+        except ValueError as exc:
+            raise CommandError(str(exc), EXIT_INPUT) from exc
+    with open_database(url, clock=args.clock) as conn, transaction(conn) as cur:
+        lecture = lectures.get_lecture(cur, code)
+        if lecture is None:
+            raise CommandError(f"no lecture {code}", EXIT_INPUT)
+        rows = history.lecture_history(cur, lecture.lecture_id, student_id=args.student, session_date=args.date)
+    if not rows:
+        print(f"{code}: no mark changes recorded" + (" for that choice" if args.student or args.date else ""))
+        return EXIT_OK
+    table = [list(HISTORY_COLUMNS)]
+    for row in rows:
+        table.append(
+            [
+                row.session_date.isoformat(),
+                row.student_id,
+                row.name,
+                f"{row.old_status or '(none)'} -> {row.new_status}",
+                row.source,
+                row.client_name,
+                row.professor or "",
+                row.changed_at.isoformat(sep=" ", timespec="seconds") + (" *" if row.after_session else ""),
+                row.reason or "",
+            ]
+        )
+    widths = [max(len(line[i]) for line in table) for i in range(len(HISTORY_COLUMNS) - 1)]
+    for line in table:
+        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths)) + "  " + line[-1])
+    print(f"{_count(len(rows), 'change')}; * changed on a later day than its session")
+    return EXIT_OK
 
 
 def _camera_call(function, *args, **kwargs):

@@ -133,8 +133,9 @@ class FramedClient:
     def ping(self) -> framed.PongResponse:
         return self.call(framed.PingRequest(self.next_request_id()))
 
-    def roster(self, lecture: str) -> framed.RosterResponse:
-        return self.call(framed.RosterRequest(self.next_request_id(), lecture))
+    def roster(self, lecture: str, session_date: str | datetime.date | None = None) -> framed.RosterResponse:
+        """Today's roster, or that of the session of ``session_date`` (a past day)."""
+        return self.call(framed.RosterRequest(self.next_request_id(), lecture, _iso(session_date)))
 
     def mark(
         self,
@@ -144,14 +145,48 @@ class FramedClient:
         status: str = "present",
         source: str = "checkin",
         distance: float | None = None,
+        session_date: str | datetime.date | None = None,
+        professor: str | None = None,
+        reason: str | None = None,
     ) -> framed.MarkResponse:
-        return self.call(framed.MarkRequest(self.next_request_id(), lecture, student_id, status, source, distance))
+        return self.call(
+            framed.MarkRequest(
+                self.next_request_id(),
+                lecture,
+                student_id,
+                status,
+                source,
+                distance,
+                _iso(session_date),
+                professor,
+                reason,
+            )
+        )
 
     def batch_mark(
-        self, lecture: str, batch_id: str, marks: Iterable[tuple[str, str]], *, source: str = "rollcall"
+        self,
+        lecture: str,
+        batch_id: str,
+        marks: Iterable[tuple[str, str]],
+        *,
+        source: str = "rollcall",
+        session_date: str | datetime.date | None = None,
+        professor: str | None = None,
+        reason: str | None = None,
     ) -> framed.BatchMarkResponse:
+        """A roll call of today's session, or (with a ``reason``) of a past one."""
         items = tuple(framed.BatchMark(student_id, status) for student_id, status in marks)
-        return self.call(framed.BatchMarkRequest(self.next_request_id(), lecture, batch_id, items, source))
+        return self.call(
+            framed.BatchMarkRequest(
+                self.next_request_id(), lecture, batch_id, items, source, _iso(session_date), professor, reason
+            )
+        )
+
+    def history(
+        self, lecture: str, *, student_id: str | None = None, session_date: str | datetime.date | None = None
+    ) -> framed.HistoryResponse:
+        """The changes of the lecture's marks (of one student, of one session's date, or all)."""
+        return self.call(framed.HistoryRequest(self.next_request_id(), lecture, student_id, _iso(session_date)))
 
     def recognize(self, image: bytes, lecture: str | None = None) -> framed.RecognizeResponse:
         return self.call(framed.RecognizeRequest(self.next_request_id(), image, lecture))
@@ -205,10 +240,18 @@ class FramedClient:
         return self.call(framed.PendingRequest(self.next_request_id(), lecture))
 
     def resolve_pending(
-        self, pending_id: int, student_id: str | None, *, status: str = "present"
+        self,
+        pending_id: int,
+        student_id: str | None,
+        *,
+        status: str = "present",
+        professor: str | None = None,
+        reason: str | None = None,
     ) -> framed.ResolvePendingResponse:
         """Confirm an uncertain check-in as ``student_id``, or reject it (None)."""
-        return self.call(framed.ResolvePendingRequest(self.next_request_id(), pending_id, student_id, status))
+        return self.call(
+            framed.ResolvePendingRequest(self.next_request_id(), pending_id, student_id, status, professor, reason)
+        )
 
     # liveness challenge for check-ins (docs/liveness.md)
 
@@ -243,12 +286,14 @@ class FramedClient:
         """The lecture's attendance report, dates included (None: no bound).
         ``reports.wire.from_response(reply)`` turns the reply into a LectureReport."""
 
-        def iso(day):
-            return day.isoformat() if isinstance(day, datetime.date) else day
-
         return self.call(
-            framed.ReportRequest(self.next_request_id(), lecture, iso(date_from), iso(date_to), late_weight)
+            framed.ReportRequest(self.next_request_id(), lecture, _iso(date_from), _iso(date_to), late_weight)
         )
+
+
+def _iso(day: str | datetime.date | None) -> str | None:
+    """A date as the protocol writes it (YYYY-MM-DD); text and None as they are."""
+    return day.isoformat() if isinstance(day, datetime.date) else day
 
 
 def legacy_request(host: str, port: int, payload: bytes, *, timeout: float = 30.0) -> bytes:

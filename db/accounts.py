@@ -17,6 +17,7 @@ SERVER_PRIVILEGES: dict[str, tuple[str, ...]] = {
     "enrollments": ("SELECT",),
     "class_sessions": ("SELECT", "INSERT", "UPDATE"),
     "attendance": ("SELECT", "INSERT", "UPDATE"),
+    "mark_history": ("SELECT", "INSERT"),  # every change of a mark; never changed afterwards
     "applied_batches": ("SELECT", "INSERT"),
     "face_encodings": ("SELECT", "INSERT", "UPDATE", "DELETE"),  # removed photos lose their rows
     "clients": ("SELECT",),

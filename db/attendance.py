@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
+from db import history
 from protocol.identifiers import SOURCES, STATUSES
 
 # -- sessions ----------------------------------------------------------------------------------
@@ -63,19 +64,28 @@ def mark_many(
     marks: list[tuple[str, str]],
     source: str,
     client_name: str,
+    professor: str | None = None,
+    reason: str | None = None,
 ) -> int:
     """Record (student_id, status) marks in the session, replacing existing marks (a roll call):
     what :func:`mark` with ``overwrite=True`` does for each, in a few statements instead of one
-    per student. Returns the number of marks written (one per distinct student ID).
+    per student. Returns the number of marks given (one per distinct student ID). Each mark that
+    changes (new, or another status, source or client) gets its history row (:mod:`db.history`,
+    with ``professor`` and ``reason``); a mark already as asked, by this client, is left as it is.
 
     One multi-row INSERT writes every missing row and locks every existing one, in student-ID
-    order (the lock order of every batch, so two batches cannot deadlock); then one UPDATE per
-    status rewrites the rows that existed, which this transaction already holds.
-    Raises ValueError for an unknown status or source or a student given twice with two
-    statuses, and pymysql.err.IntegrityError when the session or a student does not exist.
+    order (the lock order of every batch, so two batches cannot deadlock); the rows it inserted
+    carry the distance :data:`_NEW_ROW` until this function sets it back to NULL, which tells
+    them from the rows that existed (rows of another transaction never carry it). Then one
+    locking read of the rows this transaction already holds, one UPDATE per status for the
+    rows that change, and one INSERT of the history rows.
+    Raises ValueError for an unknown status or source, a student given twice with two statuses
+    or a reason too long, and pymysql.err.IntegrityError when the session or a student does not
+    exist.
     """
     if source not in SOURCES:
         raise ValueError(f"unknown mark source {source!r} (one of {', '.join(SOURCES)})")
+    author = history.Author(client_name, professor, reason)
     wanted: dict[str, str] = {}
     for student_id, status in marks:
         if status not in STATUSES:
@@ -85,27 +95,53 @@ def mark_many(
     if not wanted:
         return 0
     ordered = sorted(wanted.items())
-    rows = ", ".join(["(%s, %s, %s, %s, NULL, %s)"] * len(ordered))
-    values = [v for student_id, status in ordered for v in (session_id, student_id, status, source, client_name)]
+    rows = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(ordered))
+    values = [
+        v for student_id, status in ordered for v in (session_id, student_id, status, source, _NEW_ROW, client_name)
+    ]
     cur.execute(
         "INSERT INTO attendance (session_id, student_id, status, source, distance, client_name)"
         f" VALUES {rows} ON DUPLICATE KEY UPDATE attendance_id = attendance_id",
         values,
     )
-    if cur.rowcount == len(ordered):  # 1 per inserted row, 0 per existing one: all were new
-        return len(ordered)
+    placeholders = ", ".join(["%s"] * len(ordered))
+    ids = [student_id for student_id, _ in ordered]
+    cur.execute(
+        "SELECT student_id, status, source, client_name, distance = %s FROM attendance"
+        f" WHERE session_id = %s AND student_id IN ({placeholders}) ORDER BY student_id FOR UPDATE",
+        [_NEW_ROW, session_id, *ids],
+    )
+    new_ids: list[str] = []
     by_status: dict[str, list[str]] = {}
-    for student_id, status in ordered:
-        by_status.setdefault(status, []).append(student_id)
+    for student_id, old_status, old_source, old_client, inserted in cur.fetchall():
+        status = wanted[student_id]
+        if inserted:
+            new_ids.append(student_id)
+        elif (old_status, old_source, old_client) != (status, source, client_name):
+            by_status.setdefault(status, []).append(student_id)
+    # The history rows are copied from the rows themselves (INSERT ... SELECT): a few parameters
+    # instead of nine per row. A changed row's is copied before its UPDATE, with the old status.
+    if new_ids:
+        history.record_from_rows(cur, session_id, new_ids, author)
+        cur.execute(
+            "UPDATE attendance SET distance = NULL"
+            f" WHERE session_id = %s AND student_id IN ({', '.join(['%s'] * len(new_ids))})",
+            [session_id, *new_ids],
+        )
     for status, student_ids in sorted(by_status.items()):
-        placeholders = ", ".join(["%s"] * len(student_ids))
+        history.record_from_rows(cur, session_id, student_ids, author, new_status=status, source=source)
         cur.execute(
             "UPDATE attendance SET status = %s, source = %s, distance = NULL, client_name = %s,"
             " marked_at = CURRENT_TIMESTAMP(3)"
-            f" WHERE session_id = %s AND student_id IN ({placeholders})",
+            f" WHERE session_id = %s AND student_id IN ({', '.join(['%s'] * len(student_ids))})",
             [status, source, client_name, session_id, *student_ids],
         )
     return len(ordered)
+
+
+#: The distance a row inserted by :func:`mark_many` carries until the same call sets it to NULL
+#: (a distance is never negative otherwise).
+_NEW_ROW = -1.0
 
 
 def mark(
@@ -118,15 +154,21 @@ def mark(
     client_name: str,
     distance: float | None = None,
     overwrite: bool = False,
+    professor: str | None = None,
+    reason: str | None = None,
+    changed_by: str | None = None,
 ) -> MarkResult:
     """Record the student's attendance in the session: at most one row per (session, student).
 
     ``overwrite=False`` (a check-in): an existing mark is left exactly as it is; the result has
-    ``already_marked=True`` and the stored status. ``overwrite=True`` (a roll call): the existing
-    mark's status, source, distance, client_name and marked_at are replaced.
+    ``already_marked=True`` and the stored status. ``overwrite=True`` (a roll call): an existing
+    mark of another status, source or client gets this one's status, source, distance,
+    client_name and marked_at (one the same in all three is left as it is). Each change (a new mark, or
+    a mark replaced) gets its history row (:mod:`db.history`, with ``professor`` and ``reason``;
+    its client is ``changed_by`` when given, else ``client_name``).
 
     Safe under concurrency: two connections marking the same student at once leave one row and
-    raise nothing. Raises ValueError for an unknown status or source, and
+    raise nothing. Raises ValueError for an unknown status or source or a reason too long, and
     pymysql.err.IntegrityError when the session or the student does not exist (nothing is
     written by this call; the caller's transaction rolls back the rest).
     """
@@ -134,38 +176,39 @@ def mark(
         raise ValueError(f"unknown attendance status {status!r} (one of {', '.join(STATUSES)})")
     if source not in SOURCES:
         raise ValueError(f"unknown mark source {source!r} (one of {', '.join(SOURCES)})")
-    insert = (
+    author = history.Author(changed_by or client_name, professor, reason)
+    # On a duplicate, LAST_INSERT_ID(attendance_id) makes cur.lastrowid the existing row's ID;
+    # the statement locks the existing row until the transaction ends.
+    cur.execute(
         "INSERT INTO attendance (session_id, student_id, status, source, distance, client_name)"
         " VALUES (%s, %s, %s, %s, %s, %s)"
+        " ON DUPLICATE KEY UPDATE attendance_id = LAST_INSERT_ID(attendance_id)",
+        (session_id, student_id, status, source, distance, client_name),
     )
-    values = (session_id, student_id, status, source, distance, client_name)
-    if overwrite:
-        # The new values are passed a second time rather than read with VALUES(col), which
-        # MySQL 8 deprecates (and whose replacement, a row alias, MariaDB does not have).
-        # LAST_INSERT_ID(attendance_id) makes cur.lastrowid the existing row's ID on a duplicate.
-        cur.execute(
-            insert + " ON DUPLICATE KEY UPDATE status = %s, source = %s, distance = %s,"
-            " client_name = %s, marked_at = CURRENT_TIMESTAMP(3),"
-            " attendance_id = LAST_INSERT_ID(attendance_id)",
-            values + (status, source, distance, client_name),
-        )
-        # Affected rows: 1 = inserted, 2 = existing row changed, 0 = existing row already equal.
-        return MarkResult(status, already_marked=cur.rowcount != 1, attendance_id=cur.lastrowid)
-
-    cur.execute(insert + " ON DUPLICATE KEY UPDATE attendance_id = attendance_id", values)
     if cur.rowcount == 1:
-        return MarkResult(status, already_marked=False, attendance_id=cur.lastrowid)
-    # Already marked: report the stored status.
-    stored_status, attendance_id = _stored_mark(cur, session_id, student_id)
-    return MarkResult(stored_status, already_marked=True, attendance_id=attendance_id)
+        attendance_id = cur.lastrowid
+        history.record_changes(cur, session_id, [history.Change(student_id, None, None, status, source)], author)
+        return MarkResult(status, already_marked=False, attendance_id=attendance_id)
+    stored_status, stored_source, stored_client, attendance_id = _stored_mark(cur, session_id, student_id)
+    if not overwrite or (stored_status, stored_source, stored_client) == (status, source, client_name):
+        return MarkResult(stored_status, already_marked=True, attendance_id=attendance_id)
+    cur.execute(
+        "UPDATE attendance SET status = %s, source = %s, distance = %s, client_name = %s,"
+        " marked_at = CURRENT_TIMESTAMP(3) WHERE attendance_id = %s",
+        (status, source, distance, client_name, attendance_id),
+    )
+    change = history.Change(student_id, stored_status, stored_source, status, source)
+    history.record_changes(cur, session_id, [change], author)
+    return MarkResult(status, already_marked=True, attendance_id=attendance_id)
 
 
-def _stored_mark(cur, session_id: int, student_id: str) -> tuple[str, int]:
-    """(status, attendance_id) of the stored mark. FOR UPDATE reads the latest committed row
+def _stored_mark(cur, session_id: int, student_id: str) -> tuple[str, str, str, int]:
+    """(status, source, client_name, attendance_id) of the stored mark. FOR UPDATE reads the latest committed row
     (maybe written by another connection after this transaction's first read); the INSERT before
     this already holds the lock on it."""
     cur.execute(
-        "SELECT status, attendance_id FROM attendance WHERE session_id = %s AND student_id = %s FOR UPDATE",
+        "SELECT status, source, client_name, attendance_id FROM attendance WHERE session_id = %s AND student_id = %s"
+        " FOR UPDATE",
         (session_id, student_id),
     )
     return cur.fetchone()

@@ -12,6 +12,7 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from db import history
 from protocol.identifiers import STATUSES
 
 
@@ -149,18 +150,33 @@ def write_camera_mark(
 
     A student without a mark gets one with source 'camera'; a mark whose source is 'camera'
     (an earlier close) is updated; any other mark (checkin, rollcall, manual) is left exactly
-    as it is. The check is part of the statement, so a mark a person makes concurrently is
-    never overwritten either.
+    as it is. The INSERT locks an existing row before it is read, so a mark a person makes
+    concurrently is never overwritten either. A new mark or another status gets its history
+    row (:mod:`db.history`).
     """
     if status not in STATUSES:
         raise ValueError(f"unknown attendance status {status!r}")
-    # `source` is not assigned below, so each CASE sees the stored row's source.
     cur.execute(
         "INSERT INTO attendance (session_id, student_id, status, source, marked_at, client_name)"
         " VALUES (%s, %s, %s, 'camera', %s, %s)"
-        " ON DUPLICATE KEY UPDATE"
-        " status = CASE WHEN source = 'camera' THEN %s ELSE status END,"
-        " marked_at = CASE WHEN source = 'camera' THEN %s ELSE marked_at END,"
-        " client_name = CASE WHEN source = 'camera' THEN %s ELSE client_name END",
-        (session_id, student_id, status, marked_at, client_name, status, marked_at, client_name),
+        " ON DUPLICATE KEY UPDATE attendance_id = attendance_id",
+        (session_id, student_id, status, marked_at, client_name),
     )
+    author = history.Author(client_name)
+    if cur.rowcount == 1:
+        history.record_changes(cur, session_id, [history.Change(student_id, None, None, status, "camera")], author)
+        return
+    cur.execute(
+        "SELECT status, source FROM attendance WHERE session_id = %s AND student_id = %s FOR UPDATE",
+        (session_id, student_id),
+    )
+    old_status, old_source = cur.fetchone()
+    if old_source != "camera":
+        return  # a person's mark
+    cur.execute(
+        "UPDATE attendance SET status = %s, marked_at = %s, client_name = %s WHERE session_id = %s AND student_id = %s",
+        (status, marked_at, client_name, session_id, student_id),
+    )
+    if old_status != status:
+        change = history.Change(student_id, old_status, old_source, status, "camera")
+        history.record_changes(cur, session_id, [change], author)

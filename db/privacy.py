@@ -27,9 +27,9 @@ class ForgetReport:
 def forget_student(cur, student_id: str, *, with_history: bool = False) -> ForgetReport:
     """Delete the student's face encodings (and enrolment photos) and enrollments.
 
-    The attendance history (attendance rows, the classroom camera's sightings, and the students
-    row they refer to, which holds the name) is kept unless ``with_history`` is true; then it is
-    deleted too.
+    The attendance history (attendance rows and their mark_history, the classroom camera's
+    sightings, and the students row they refer to, which holds the name) is kept unless
+    ``with_history`` is true; then it is deleted too.
     """
     cur.execute("SELECT name FROM students WHERE student_id = %s FOR UPDATE", (student_id,))
     row = cur.fetchone()
@@ -57,6 +57,7 @@ def forget_student(cur, student_id: str, *, with_history: bool = False) -> Forge
             "UPDATE pending_checkins SET resolved_student_id = NULL WHERE resolved_student_id = %s",
             (student_id,),
         )
+        cur.execute("DELETE FROM mark_history WHERE student_id = %s", (student_id,))
         cur.execute("DELETE FROM attendance WHERE student_id = %s", (student_id,))
         cur.execute("DELETE FROM students WHERE student_id = %s", (student_id,))
     return ForgetReport(student_id, name, encodings, lectures, attendance, with_history)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
+from db import history
 from reports.domain import (
     DEFAULT_LATE_WEIGHT,
     LectureNotFound,
@@ -136,7 +137,23 @@ def build_report(
     cell_rows = cur.fetchall()
 
     cells = place_cells(sessions, [r[0] for r in student_rows], cell_rows)
-    students = [StudentRow(r[0], r[1], r[2], cells[r[0]], _tally(r[4:]), dropped_on=r[3]) for r in student_rows]
+    column = {session.session_id: index for index, session in enumerate(sessions)}
+    changed: dict[str, list[int]] = {}
+    for session_id, student_id in history.changed_after_session(cur, lecture_id, date_from, date_to):
+        if session_id in column:
+            changed.setdefault(student_id, []).append(column[session_id])
+    students = [
+        StudentRow(
+            r[0],
+            r[1],
+            r[2],
+            cells[r[0]],
+            _tally(r[4:]),
+            dropped_on=r[3],
+            changed_after=tuple(sorted(changed.get(r[0], ()))),
+        )
+        for r in student_rows
+    ]
     return LectureReport(
         lecture_code=lecture_code,
         title=title,

@@ -90,6 +90,32 @@ CREATE TABLE IF NOT EXISTS attendance (
     CONSTRAINT fk_attendance_student FOREIGN KEY (student_id) REFERENCES students (student_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
+-- Every change of a mark (docs/maintenance.md, "Mark history"): one row per change, written in
+-- the transaction of the change itself (db/history.py), never updated. old_status/old_source:
+-- the mark before (NULL for a new mark); new_status, source: the mark after. client_name: the
+-- client that made the change (its token's name; legacy@ADDRESS for a 2019 payload,
+-- scheduled-close for the server's own close). professor: the professor's name when the
+-- client said it; reason: why, when given (a past session changed by roll call, say).
+-- A mark from before this table (migration 0004) has one row with its own marked_at.
+CREATE TABLE IF NOT EXISTS mark_history (
+    history_id   BIGINT       NOT NULL AUTO_INCREMENT,
+    session_id   INT          NOT NULL,
+    student_id   VARCHAR(20)  NOT NULL,
+    old_status   ENUM('present', 'late', 'absent', 'excused', 'left_early') NULL,
+    old_source   ENUM('checkin', 'rollcall', 'camera', 'manual') NULL,
+    new_status   ENUM('present', 'late', 'absent', 'excused', 'left_early') NOT NULL,
+    source       ENUM('checkin', 'rollcall', 'camera', 'manual') NOT NULL,
+    client_name  VARCHAR(100) NOT NULL,
+    professor    VARCHAR(100) NULL,
+    reason       VARCHAR(500) NULL,
+    changed_at   DATETIME(3)  NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+    PRIMARY KEY (history_id),
+    KEY ix_history_session_student (session_id, student_id),
+    KEY ix_history_student (student_id),
+    CONSTRAINT fk_history_session FOREIGN KEY (session_id) REFERENCES class_sessions (session_id),
+    CONSTRAINT fk_history_student FOREIGN KEY (student_id) REFERENCES students (student_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
 -- Batch marks already applied, so that a retried batch (same client-chosen batch_id) is applied
 -- once. A batch_id is the client's own, per lecture: the key is (client_name, lecture_id,
 -- batch_id), so another client, or another lecture, using the same batch_id is another batch.

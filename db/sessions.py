@@ -109,7 +109,8 @@ def session_contents(cur, session_id: int) -> SessionContents:
 
 
 def delete_session(cur, session_id: int) -> SessionContents:
-    """Delete a session without a person's mark, with what hangs on it: camera marks, presence
+    """Delete a session without a person's mark, with what hangs on it: camera marks (and their
+    history), presence
     samples and sightings, check-ins waiting for the professor, applied batches. Returns what
     was deleted. :raises ValueError: the session holds a person's mark (nothing is deleted)."""
     contents = session_contents(cur, session_id)
@@ -124,6 +125,7 @@ def delete_session(cur, session_id: int) -> SessionContents:
         "DELETE FROM presence_samples WHERE session_id = %s",
         "DELETE FROM pending_checkins WHERE session_id = %s",  # their candidates: ON DELETE CASCADE
         "DELETE FROM applied_batches WHERE session_id = %s",
+        "DELETE FROM mark_history WHERE session_id = %s",  # the camera's marks' changes
         "DELETE FROM attendance WHERE session_id = %s",
         "DELETE FROM class_sessions WHERE session_id = %s",
     ):

@@ -70,6 +70,8 @@ class StudentRow:
     tally: Tally
     #: The day the student dropped the lecture (import-roster --sync); None while enrolled.
     dropped_on: datetime.date | None = None
+    #: Positions in ``cells`` whose mark was changed on a later day than its session (db/history.py).
+    changed_after: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,10 @@ class LectureReport:
         """
         low = [s for s in self.students if s.tally.rate is not None and s.tally.rate < percent]
         return sorted(low, key=lambda s: (s.tally.rate, s.student_id))
+
+
+#: What the renderings put after a cell changed after its session (StudentRow.changed_after).
+CHANGED_AFTER_MARK = "*"
 
 
 def check_report_range(date_from: datetime.date | None, date_to: datetime.date | None, late_weight: float) -> None:

@@ -19,7 +19,15 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from reports.domain import LETTERS, NOT_ENROLLED, UNMARKED, LectureReport, SessionColumn, StudentRow
+from reports.domain import (
+    CHANGED_AFTER_MARK,
+    LETTERS,
+    NOT_ENROLLED,
+    UNMARKED,
+    LectureReport,
+    SessionColumn,
+    StudentRow,
+)
 
 FORMATS = ("table", "csv", "xlsx", "md")
 TOTALS = ("present", "late", "absent", "excused", "left_early")  # the order of the total columns
@@ -74,7 +82,7 @@ def matrix_grid(report: LectureReport, compact: bool) -> Grid:
     return Grid(
         title=_title(report),
         headers=[*leading, *session_headers, *_total_headers(compact)],
-        rows=[[*lead(s), *s.cells, *_totals(s)] for s in report.students],
+        rows=[[*lead(s), *_marked_cells(s), *_totals(s)] for s in report.students],
         first_number=first_number,
         sheet_name="Attendance",
         legend=_legend(report),
@@ -132,14 +140,25 @@ def _title(report: LectureReport) -> str:
     return f"{name}: {count} session{'' if count == 1 else 's'}, {first} to {last}"
 
 
+def _marked_cells(row: StudentRow) -> list[str]:
+    """The row's cells, those changed after their session followed by CHANGED_AFTER_MARK."""
+    cells = list(row.cells)
+    for index in row.changed_after:
+        cells[index] += CHANGED_AFTER_MARK
+    return cells
+
+
 def _legend(report: LectureReport) -> str:
     w = f"{report.late_weight:g}"
     dropped = "- not enrolled (yet, or dropped: dropped_on)" if _has_dropped(report) else "- not enrolled yet"
-    return (
+    legend = (
         "P present, L late, A absent (or not marked), E excused, O left early, "
         f"{dropped}, blank: session still open. "
         f"Rate % = (P + {w} x (L + O)) / (P + L + O + A)."
     )
+    if any(row.changed_after for row in report.students):
+        legend += f" {CHANGED_AFTER_MARK}: mark changed after its session (attendance-db history)."
+    return legend
 
 
 def _text(value) -> str:
@@ -273,8 +292,9 @@ def to_xlsx(grids: list[Grid]) -> bytes:
                     cell.data_type = "s"  # a name starting with '=' stays text, not a formula
                 if 2 <= i < grid.first_number:  # a session column of the matrix
                     cell.alignment = Alignment(horizontal="center")
-                    if cell.value in fills:
-                        cell.fill = fills[cell.value]
+                    letter = cell.value.removesuffix(CHANGED_AFTER_MARK) if isinstance(cell.value, str) else None
+                    if letter in fills:
+                        cell.fill = fills[letter]
                 if isinstance(cell.value, float):
                     cell.number_format = "0.0"
         for i in range(len(grid.headers)):

@@ -29,22 +29,7 @@ def to_response(request_id: int, report: LectureReport) -> framed.ReportResponse
             framed.ReportSession(s.session_id, s.date.isoformat(), s.still_open, *_totals(s.tally))
             for s in report.sessions
         ),
-        rows=tuple(
-            framed.ReportRow(
-                s.student_id,
-                s.name,
-                s.enrolled_on.isoformat(),
-                tuple(s.cells),
-                s.tally.present,
-                s.tally.late,
-                s.tally.absent,
-                s.tally.excused,
-                s.tally.left_early,
-                s.tally.rate,
-                _iso(s.dropped_on),
-            )
-            for s in report.students
-        ),
+        rows=tuple(_row(s) for s in report.students),
     )
 
 
@@ -75,10 +60,36 @@ def from_response(reply: framed.ReportResponse) -> LectureReport:
                 tuple(r.cells),
                 _tally(r),
                 dropped_on=_date(r.dropped_on),
+                changed_after=_positions(r.changed_after, len(r.cells), r.student_id),
             )
             for r in reply.rows
         ),
     )
+
+
+def _row(row: StudentRow) -> framed.ReportRow:
+    t = row.tally
+    return framed.ReportRow(
+        row.student_id,
+        row.name,
+        row.enrolled_on.isoformat(),
+        tuple(row.cells),
+        t.present,
+        t.late,
+        t.absent,
+        t.excused,
+        t.left_early,
+        t.rate,
+        _iso(row.dropped_on),
+        row.changed_after,
+    )
+
+
+def _positions(changed: tuple[int, ...], cells: int, student_id: str) -> tuple[int, ...]:
+    """A row's changed_after, each a position in its cells (ValueError otherwise)."""
+    if changed and changed[-1] >= cells:
+        raise ValueError(f"student {student_id}: changed_after names cell {changed[-1]} of {cells}")
+    return tuple(changed)
 
 
 def _totals(tally: Tally) -> tuple:

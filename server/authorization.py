@@ -12,7 +12,7 @@ Every framed request after ``hello`` goes through :func:`refusal` before it is c
 - ``professor``: roll call (``batch_mark``) and manual marks (``mark`` with source ``rollcall``
   or ``manual``, never ``checkin`` or ``camera``: those claim a face or a camera saw the
   student), uncertain check-ins (``pending``, ``resolve_pending``), closing sessions, reports,
-  rosters.
+  rosters (also of a past session), the mark history (``history``).
 - ``admin``: every request, every lecture (``enroll`` is admin only: who a face is decides
   every later mark).
 
@@ -107,12 +107,18 @@ def _camera_closes_today(principal: Principal, request: framed.CloseSessionReque
     return None
 
 
+def _past_roster_for_professors(principal: Principal, request: framed.RosterRequest, context: Context) -> str | None:
+    if request.session_date is None or principal.role == PROFESSOR:
+        return None
+    return f"a {principal.role} client reads today's roster only (a past session's is for professors)"
+
+
 _ANY = frozenset(ROLES)
 
 #: Request type -> who may send it. Admin may send everything, including types not listed.
 RULES: dict[type, Rule] = {
     framed.PingRequest: Rule(_ANY),
-    framed.RosterRequest: Rule(frozenset({KIOSK, CAMERA, PROFESSOR}), _LECTURE),
+    framed.RosterRequest: Rule(frozenset({KIOSK, CAMERA, PROFESSOR}), _LECTURE, check=_past_roster_for_professors),
     framed.MarkRequest: Rule(frozenset({PROFESSOR}), _LECTURE, check=_person_source),
     framed.BatchMarkRequest: Rule(frozenset({PROFESSOR}), _LECTURE, check=_person_source),
     framed.RecognizeRequest: Rule(frozenset({KIOSK, CAMERA}), _LECTURE, lecture_optional=True),
@@ -123,6 +129,7 @@ RULES: dict[type, Rule] = {
         frozenset({PROFESSOR}), lambda request, context: context.pending_lecture(request.pending_id)
     ),
     framed.ReportRequest: Rule(frozenset({PROFESSOR}), _LECTURE),
+    framed.HistoryRequest: Rule(frozenset({PROFESSOR}), _LECTURE),  # who changed marks, and why
     # classroom camera
     framed.DetectRequest: Rule(frozenset({CAMERA})),  # boxes only, nobody is identified
     framed.IdentifyRequest: Rule(frozenset({CAMERA}), _LECTURE, lecture_optional=True),

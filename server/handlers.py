@@ -337,6 +337,7 @@ class FramedSession:
             framed.ChallengeRequest: self._challenge,
             framed.ChallengeFramesRequest: self._challenge_frames,
             framed.ChallengeFinishRequest: self._challenge_finish,
+            framed.HistoryRequest: self._history,  # mark history (docs/protocol.md)
         }
         self.camera = handler.server.camera
 
@@ -590,7 +591,7 @@ class FramedSession:
         return framed.PongResponse(req.request_id, SERVER_VERSION)
 
     def _roster(self, req: framed.RosterRequest):
-        roster = self.service.roster(req.lecture)
+        roster = self.service.roster(req.lecture, _date(req.session_date))
         entries = tuple(
             framed.RosterEntry(
                 line.student_id,
@@ -611,6 +612,9 @@ class FramedSession:
             status=req.status,
             source=req.source,
             distance=req.distance,
+            session_date=_date(req.session_date),
+            professor=req.professor,
+            reason=req.reason,
         )
         return framed.MarkResponse(
             req.request_id, outcome.lecture, outcome.student_id, outcome.status, outcome.already_marked
@@ -623,6 +627,9 @@ class FramedSession:
             [(mark.student_id, mark.status) for mark in req.marks],
             client_name=self.identified_client,
             source=req.source,
+            session_date=_date(req.session_date),
+            professor=req.professor,
+            reason=req.reason,
         )
         return framed.BatchMarkResponse(req.request_id, outcome.batch_id, outcome.applied, outcome.replayed)
 
@@ -706,7 +713,12 @@ class FramedSession:
 
     def _resolve_pending(self, req: framed.ResolvePendingRequest):
         outcome = self.service.resolve_pending(
-            req.pending_id, req.student_id, client_name=self.identified_client, status=req.status
+            req.pending_id,
+            req.student_id,
+            client_name=self.identified_client,
+            status=req.status,
+            professor=req.professor,
+            reason=req.reason,
         )
         return framed.ResolvePendingResponse(
             req.request_id,
@@ -716,6 +728,12 @@ class FramedSession:
             outcome.status,
             outcome.already_marked,
         )
+
+    def _history(self, req: framed.HistoryRequest):
+        lecture, rows = self.service.history(
+            req.lecture, student_id=req.student_id, session_date=_date(req.session_date)
+        )
+        return framed.HistoryResponse(req.request_id, lecture, tuple(history_entry(row) for row in rows))
 
     # -- classroom camera (server/camera.py) ---------------------------------------------------
 
@@ -809,6 +827,28 @@ def checkin_response(request_id: int, outcome) -> framed.CheckinResponse:
         outcome.status,
         outcome.already_marked,
         outcome.pending_id,
+    )
+
+
+def _date(text: str | None) -> dt.date | None:
+    """A request's YYYY-MM-DD date (checked by the codec already), or None."""
+    return None if text is None else dt.date.fromisoformat(text)
+
+
+def history_entry(row) -> framed.HistoryEntry:
+    """A :class:`db.history.HistoryRow` as the framed protocol sends it."""
+    return framed.HistoryEntry(
+        row.session_date.isoformat(),
+        row.student_id,
+        row.name,
+        row.old_status,
+        row.old_source,
+        row.new_status,
+        row.source,
+        row.client_name,
+        row.professor,
+        row.reason,
+        row.changed_at.isoformat(timespec="seconds"),
     )
 
 

@@ -23,6 +23,7 @@ import pymysql
 
 from db import attendance, lectures, pending, sessions, students
 from db import encodings as db_encodings
+from db import history as db_history
 from db.campus_clock import CampusClock
 from db.connection import ConnectionPool, retry_on_conflict, transaction
 from db.reports import build_report
@@ -247,9 +248,10 @@ class AttendanceService:
 
     # -- requests ------------------------------------------------------------------------------
 
-    def roster(self, lecture_code: str) -> Roster:
-        """The lecture's students with today's marks (unmarked students have status None)."""
-        day = self.today()
+    def roster(self, lecture_code: str, session_date: dt.date | None = None) -> Roster:
+        """The lecture's students with the marks of today's session, or of ``session_date``'s
+        (unmarked students have status None). :raises ServiceError: bad_request (a future date)."""
+        day = self._session_day(session_date)
         with self.transaction() as cur:
             lecture = require_lecture(cur, lecture_code)
             session_id = attendance.find_session(cur, lecture.lecture_id, day)
@@ -277,9 +279,15 @@ class AttendanceService:
         status: str = "present",
         source: str = "checkin",
         distance: float | None = None,
+        session_date: dt.date | None = None,
+        professor: str | None = None,
+        reason: str | None = None,
         frames: int = 1,
     ) -> MarkOutcome:
-        """Mark one student in today's session. A check-in never changes an existing mark.
+        """Mark one student in today's session (or, for a roll call or manual mark with a
+        ``reason``, in the past session of ``session_date``). A check-in never changes an
+        existing mark. The change is recorded in the mark history with ``professor`` and
+        ``reason``.
 
         With evidence keeping on, a new mark stores the frame this client recently sent in which
         the student was recognized (see :mod:`server.evidence`).
@@ -289,13 +297,17 @@ class AttendanceService:
         professor (a late check-in, ``frames`` and ``distance`` kept) and ServiceError
         (session_closed) tells the student to see the professor. Also for a cancelled session
         (nothing queued then).
+
+        :raises ServiceError: bad_request (a future date; a past one for a check-in or camera
+            mark, or without a reason), not_found (no lecture, or no session on that past day),
+            not_enrolled.
         """
-        day = self.today()
+        day = self._session_day(session_date, source=source, reason=reason)
 
         def write(cur):
             lecture = require_lecture(cur, lecture_code)
             self._require_enrolled(cur, lecture, [student_id])
-            session_id = attendance.ensure_session(cur, lecture.lecture_id, day)
+            session_id = self._session_to_mark(cur, lecture, day)
             if source not in _OVERWRITING_SOURCES:
                 refusal = self._closed_session_refusal(cur, lecture, session_id, day, student_id)
                 if refusal is not None:
@@ -309,6 +321,8 @@ class AttendanceService:
                 client_name=client_name,
                 distance=distance,
                 overwrite=source in _OVERWRITING_SOURCES,
+                professor=professor,
+                reason=reason,
             )
 
         lecture, result = self.write_transaction(write)
@@ -332,8 +346,13 @@ class AttendanceService:
         *,
         client_name: str,
         source: str = "rollcall",
+        session_date: dt.date | None = None,
+        professor: str | None = None,
+        reason: str | None = None,
     ) -> BatchOutcome:
         """Apply (student_id, status) marks all at once, or none; a batch ID is applied once.
+        The session is today's, or the past one of ``session_date`` (then a ``reason`` is
+        needed, as for :meth:`mark`); each change is recorded in the mark history.
 
         A batch ID is the client's own, per lecture. A retried batch (same client, lecture,
         ``batch_id`` and content) is not applied again: the first reply is returned with
@@ -341,10 +360,12 @@ class AttendanceService:
         refused (bad_request), never answered as a replay. A student not enrolled in the
         lecture refuses the whole batch.
         """
+        day = self._session_day(session_date, source=source, reason=reason)
+        author = (client_name, professor, reason)
         fingerprint = batch_fingerprint(lecture_code, source, marks)
         try:
             return self.write_transaction(
-                lambda cur: self._write_batch(cur, lecture_code, batch_id, marks, client_name, source, fingerprint)
+                lambda cur: self._write_batch(cur, lecture_code, batch_id, marks, author, source, day, fingerprint)
             )
         except ServiceError:
             raise
@@ -360,7 +381,8 @@ class AttendanceService:
                 raise
             return _replayed(stored, batch_id, fingerprint, client_name, lecture.code)
 
-    def _write_batch(self, cur, lecture_code, batch_id, marks, client_name, source, fingerprint) -> BatchOutcome:
+    def _write_batch(self, cur, lecture_code, batch_id, marks, author, source, day, fingerprint) -> BatchOutcome:
+        client_name, professor, reason = author
         lecture = require_lecture(cur, lecture_code)
         stored = attendance.find_applied_batch(
             cur, client_name=client_name, lecture_id=lecture.lecture_id, batch_id=batch_id
@@ -368,8 +390,16 @@ class AttendanceService:
         if stored is not None:
             return _replayed(stored, batch_id, fingerprint, client_name, lecture.code)
         self._require_enrolled(cur, lecture, [student_id for student_id, _ in marks])
-        session_id = attendance.ensure_session(cur, lecture.lecture_id, self.today())
-        attendance.mark_many(cur, session_id=session_id, marks=list(marks), source=source, client_name=client_name)
+        session_id = self._session_to_mark(cur, lecture, day)
+        attendance.mark_many(
+            cur,
+            session_id=session_id,
+            marks=list(marks),
+            source=source,
+            client_name=client_name,
+            professor=professor,
+            reason=reason,
+        )
         outcome = BatchOutcome(batch_id, applied=len(marks), replayed=False)
         attendance.record_batch(
             cur,
@@ -736,11 +766,20 @@ class AttendanceService:
         return PendingList(lecture.code, day, tuple(checkins))
 
     def resolve_pending(
-        self, pending_id: int, student_id: str | None, *, client_name: str, status: str = "present"
+        self,
+        pending_id: int,
+        student_id: str | None,
+        *,
+        client_name: str,
+        status: str = "present",
+        professor: str | None = None,
+        reason: str | None = None,
     ) -> ResolveOutcome:
         """The professor confirms an uncertain or late check-in as ``student_id`` (marked
         ``status`` in the check-in's session, source checkin, by the check-in's client; a late
         one replaces the mark there) or rejects it (None).
+        The mark's history row names the confirming client (``client_name``), ``professor``
+        and ``reason``, the reason saying which check-in it was.
 
         :raises ServiceError: not_found (no such check-in, or resolved already), not_enrolled.
         """
@@ -767,6 +806,9 @@ class AttendanceService:
                 # A late check-in comes after the close: the professor's decision replaces the
                 # camera's "absent" (the check-in was refused because of it).
                 overwrite=checkin.kind == pending.LATE,
+                changed_by=client_name,  # the history names who confirmed it, not the check-in PC
+                professor=professor,
+                reason=_confirmation_reason(checkin.kind, pending_id, checkin.client_name, reason),
             )
             pending.resolve(cur, pending_id, resolution="confirmed", student_id=student_id, resolved_by=client_name)
             return ResolveOutcome(pending_id, "confirmed", student_id, result.status, result.already_marked)
@@ -805,7 +847,50 @@ class AttendanceService:
             except ValueError as exc:
                 raise ServiceError(ErrorCode.BAD_REQUEST, str(exc)) from None
 
+    def history(
+        self, lecture_code: str, *, student_id: str | None = None, session_date: dt.date | None = None
+    ) -> tuple[str, list[db_history.HistoryRow]]:
+        """(lecture code, its mark changes): of one student, one session's date, or all.
+        :raises ServiceError: not_found."""
+        with self.transaction() as cur:
+            lecture = require_lecture(cur, lecture_code)
+            rows = db_history.lecture_history(cur, lecture.lecture_id, student_id=student_id, session_date=session_date)
+        return lecture.code, rows
+
     # -- helpers -------------------------------------------------------------------------------
+
+    def _session_day(
+        self, session_date: dt.date | None, *, source: str | None = None, reason: str | None = None
+    ) -> dt.date:
+        """The day of the session a request concerns: today, or ``session_date``. ``source``:
+        the marks the request writes (None: it only reads).
+
+        :raises ServiceError: bad_request for a future day, or for marks of a past day with a
+            source other than rollcall and manual (a check-in or the camera happen now) or
+            without a reason.
+        """
+        today = self.today()
+        if session_date is None or session_date == today:
+            return today
+        if session_date > today:
+            raise ServiceError(ErrorCode.BAD_REQUEST, f"{session_date} is in the future (today is {today})")
+        if source is None:
+            return session_date
+        if source not in _OVERWRITING_SOURCES:
+            raise ServiceError(ErrorCode.BAD_REQUEST, f"a {source} mark is for today's session, not {session_date}")
+        if not (reason and reason.strip()):
+            raise ServiceError(ErrorCode.BAD_REQUEST, f"changing the session of {session_date} needs a reason")
+        return session_date
+
+    def _session_to_mark(self, cur, lecture: lectures.Lecture, day: dt.date) -> int:
+        """Today's session (made if missing), or the existing session of a past day.
+        :raises ServiceError: not_found (no session of the lecture on that past day)."""
+        if day == self.today():
+            return attendance.ensure_session(cur, lecture.lecture_id, day)
+        session_id = attendance.find_session(cur, lecture.lecture_id, day)
+        if session_id is None:
+            raise ServiceError(ErrorCode.NOT_FOUND, f"{lecture.code} has no session on {day}")
+        return session_id
 
     def write_transaction(self, work):
         """:func:`write_transaction` on this service's connection pool."""
@@ -918,6 +1003,13 @@ def largest_recognized(faces: Sequence[FaceResult]) -> FaceResult | None:
     """The recognized face with the largest box (the 2019 reply names only one student)."""
     known = [face for face in faces if face.student_id is not None]
     return max(known, key=lambda face: box_area(face.box), default=None)
+
+
+def _confirmation_reason(kind: str, pending_id: int, checkin_client: str, reason: str | None) -> str:
+    """The history's reason for a confirmed uncertain or late check-in: which one, from where,
+    and the professor's reason if given."""
+    said = f"{kind} check-in {pending_id} from {checkin_client} confirmed"
+    return f"{said}: {reason.strip()}" if reason and reason.strip() else said
 
 
 def batch_fingerprint(lecture_code: str, source: str, marks: Sequence[tuple[str, str]]) -> str:

@@ -28,6 +28,10 @@ def generate_term(
             cur.execute("SELECT lecture_id FROM lectures WHERE code = %s", (lecture,))
             (lecture_id,) = cur.fetchone()
             cur.execute(
+                "DELETE h FROM mark_history h JOIN class_sessions s USING (session_id) WHERE s.lecture_id = %s",
+                (lecture_id,),
+            )
+            cur.execute(
                 "DELETE a FROM attendance a JOIN class_sessions s USING (session_id) WHERE s.lecture_id = %s",
                 (lecture_id,),
             )

@@ -129,6 +129,14 @@ def fill_every_table(url: DatabaseUrl) -> None:
                 "INSERT INTO pending_candidates (pending_id, student_id, distance) VALUES"
                 " (1, '201900001', 0.5), (1, '201900003', 0.52), (2, '201900003', 0.49)"
             )
+        if "mark_history" in columns:
+            cur.execute(
+                "INSERT INTO mark_history (session_id, student_id, old_status, old_source, new_status, source,"
+                " client_name, professor, reason, changed_at) VALUES"
+                " (1, '201900001', NULL, NULL, 'absent', 'camera', 'cam-1', NULL, NULL, '2026-03-02 10:30'),"
+                " (1, '201900001', 'absent', 'camera', 'present', 'rollcall', 'prof-app', '김교수',"
+                " 'came late, said \"sorry\"', '2026-03-05 14:00:00.125')"
+            )
         empty = [table for table in base_tables(cur) if table != "schema_migrations" and _count(cur, table) == 0]
         assert not empty, f"fill_every_table does not fill {empty}: add rows for them"
 

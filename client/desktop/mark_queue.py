@@ -37,8 +37,9 @@ with ``kind`` first, then the fields in their declared order:
   one check-in (queued by an earlier version). Sending it twice is harmless: a check-in never
   changes an existing mark.
 - ``{"kind": "batch", "id", "lecture", "batch_id", "marks": [[student_id, status], ...],
-  "source", "created"}``: one roll call. The server applies a ``batch_id`` once, so a resend
-  after a lost reply changes nothing.
+  "source", "created", "session_date", "reason", "professor"}``: one roll call (the last three
+  left out for today's session, as the earlier version wrote it). The server applies a
+  ``batch_id`` once, so a resend after a lost reply changes nothing.
 
 The class is thread-safe (one lock); it does file I/O, so the app calls it from a worker thread.
 """
@@ -112,15 +113,23 @@ class MarkEntry:
 
 @dataclass(frozen=True)
 class BatchEntry:
-    """A queued roll call: (student ID, status) marks sent in one request with ``batch_id``."""
+    """A queued roll call: (student ID, status) marks sent in one request with ``batch_id``.
+    ``session_date`` (YYYY-MM-DD): a past session, changed with ``reason``; None: today's.
+    ``professor``: the name the professor gave, for the mark history."""
 
     kind: ClassVar[str] = "batch"
+    #: Fields added after the first release, not written while None (so a file of today's roll
+    #: calls is what the earlier version wrote).
+    added: ClassVar[tuple[str, ...]] = ("session_date", "reason", "professor")
     id: str
     lecture: str
     batch_id: str
     marks: tuple[tuple[str, str], ...]
     source: str = "rollcall"
     created: str = ""
+    session_date: str | None = None
+    reason: str | None = None
+    professor: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "marks", tuple((sid, status) for sid, status in self.marks))
@@ -143,14 +152,20 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "created": (str,),
     "batch_id": (str,),
     "marks": (list, tuple),
+    "session_date": (str, type(None)),
+    "reason": (str, type(None)),
+    "professor": (str, type(None)),
 }
 
 
 def entry_to_json(entry: QueueEntry) -> dict[str, Any]:
     """The entry as stored: ``kind`` first, then its fields (marks as lists)."""
     document: dict[str, Any] = {"kind": entry.kind}
+    added = getattr(entry, "added", ())
     for field in dataclasses.fields(entry):
         value = getattr(entry, field.name)
+        if value is None and field.name in added:
+            continue
         document[field.name] = [list(mark) for mark in value] if field.name == "marks" else value
     return document
 
@@ -195,11 +210,22 @@ def mark_entry(
 
 
 def batch_entry(
-    lecture: str, marks: Iterable[tuple[str, str]], *, source: str = "rollcall", batch_id: str | None = None
+    lecture: str,
+    marks: Iterable[tuple[str, str]],
+    *,
+    source: str = "rollcall",
+    batch_id: str | None = None,
+    session_date: str | None = None,
+    reason: str | None = None,
+    professor: str | None = None,
 ) -> BatchEntry:
-    """A new queued roll call: every mark in one request with a batch ID the server applies once."""
-    batch_id = batch_id or f"rc-{lecture}-{dt.date.today():%Y%m%d}-{new_id()}"
-    return BatchEntry(batch_id, lecture, batch_id, tuple(marks), source, now_text())
+    """A new queued roll call: every mark in one request with a batch ID the server applies once
+    (of today's session, or of the past one of ``session_date``, with a ``reason``)."""
+    day = session_date.replace("-", "") if session_date else f"{dt.date.today():%Y%m%d}"
+    batch_id = batch_id or f"rc-{lecture}-{day}-{new_id()}"
+    return BatchEntry(
+        batch_id, lecture, batch_id, tuple(marks), source, now_text(), session_date, reason or None, professor or None
+    )
 
 
 # -- files ------------------------------------------------------------------------------------

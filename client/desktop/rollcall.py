@@ -12,18 +12,25 @@ Under the roster: today's uncertain check-ins (:class:`PendingModel`, reloaded w
 each with its time and the students it may be. The professor confirms one as a candidate (or as
 any student of the roster, after a question), which the server marks present with source
 ``checkin``, or rejects it.
+
+The date picker opens any past session instead of today's: its marks are changed the same way,
+with a reason (the server refuses a change to a past session without one). Under the roster, the
+history of the chosen student's mark in the shown session (:class:`HistoryModel`): every change,
+who made it, when and why.
 """
 
 from __future__ import annotations
 
-from PyQt5.QtCore import Qt, QTimer, pyqtSignal
+from PyQt5.QtCore import QDate, Qt, QTimer, pyqtSignal
 from PyQt5.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QDateEdit,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QMessageBox,
     QPushButton,
     QStyledItemDelegate,
@@ -32,6 +39,7 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
+from client.desktop.history_model import HistoryModel
 from client.desktop.mark_queue import BatchEntry, QueueEntry, batch_entry
 from client.desktop.messages import failure_text
 from client.desktop.pending_model import PendingModel, confirm_choices
@@ -45,6 +53,10 @@ STATUS_KEYS = {Qt.Key_P: "present", Qt.Key_L: "late", Qt.Key_A: "absent", Qt.Key
 CONNECTION_FAILURES = frozenset({UNREACHABLE, TIMED_OUT, PROTOCOL})
 #: Rows of uncertain check-ins shown without scrolling.
 PENDING_ROWS_SHOWN = 4
+#: Rows of a student's mark history shown without scrolling.
+HISTORY_ROWS_SHOWN = 4
+#: The date picker's format (the protocol's dates).
+DATE_FORMAT = "yyyy-MM-dd"
 
 
 class StatusDelegate(QStyledItemDelegate):
@@ -93,6 +105,8 @@ class RollCallScreen(QWidget):
     pendingLoaded = pyqtSignal(str)
     #: The server recorded the professor's decision (framed.ResolvePendingResponse).
     pendingResolved = pyqtSignal(object)
+    #: A student's mark history was loaded (student ID, session date).
+    historyLoaded = pyqtSignal(str, str)
 
     def __init__(
         self,
@@ -110,6 +124,8 @@ class RollCallScreen(QWidget):
         self.model = RosterModel(self)
         self.model.countsChanged.connect(self._update_counts)
         self.pending_model = PendingModel(self)
+        self.history_model = HistoryModel(self)
+        self._history_for: tuple[str, str] | None = None  # (student, session date) whose history is wanted
         self._choices_for: int | None = None  # the check-in whose choices the list holds
         self._pending_entries: list[QueueEntry] = []
         self._my_batches: set[str] = set()
@@ -129,8 +145,19 @@ class RollCallScreen(QWidget):
         self.session_label = QLabel()
         self.refresh_button = QPushButton(self.tr("&Refresh"))
         self.refresh_button.clicked.connect(self.refresh)
+        self.date_edit = QDateEdit(QDate.currentDate())
+        self.date_edit.setCalendarPopup(True)
+        self.date_edit.setDisplayFormat(DATE_FORMAT)
+        self.date_edit.setMaximumDate(QDate.currentDate())
+        self.date_edit.setToolTip(self.tr("The session to show: today's, or a past one to correct"))
+        self.date_edit.dateChanged.connect(self._date_changed)
+        self.today_button = QPushButton(self.tr("&Today"))
+        self.today_button.clicked.connect(self.show_today)
         header = QHBoxLayout()
         header.addWidget(self.session_label, 1)
+        header.addWidget(QLabel(self.tr("Session:")))
+        header.addWidget(self.date_edit)
+        header.addWidget(self.today_button)
         header.addWidget(self.refresh_button)
 
         self.banner = QLabel()
@@ -149,6 +176,7 @@ class RollCallScreen(QWidget):
         self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
         self.view.horizontalHeader().setSectionResizeMode(RosterModel.NAME, QHeaderView.Stretch)
         self.view.statusKey.connect(self.set_status_of_selection)
+        self.view.selectionModel().currentRowChanged.connect(self._student_selected)
 
         buttons = QHBoxLayout()
         self.status_buttons = {}
@@ -182,14 +210,46 @@ class RollCallScreen(QWidget):
         footer.addWidget(self.counter, 1)
         footer.addWidget(self.finish_button)
 
+        self.reason_edit = QLineEdit()
+        self.reason_edit.setMaxLength(500)  # protocol.framed.MAX_REASON_LENGTH
+        self.reason_edit.setPlaceholderText(self.tr("Why the marks change (needed for a past session)"))
+        self.professor_edit = QLineEdit()
+        self.professor_edit.setMaxLength(100)  # protocol.framed.MAX_PROFESSOR_LENGTH
+        self.professor_edit.setPlaceholderText(self.tr("Your name (kept in the history)"))
+        why = QHBoxLayout()
+        why.addWidget(QLabel(self.tr("Reason:")))
+        why.addWidget(self.reason_edit, 2)
+        why.addWidget(QLabel(self.tr("Professor:")))
+        why.addWidget(self.professor_edit, 1)
+
         layout = QVBoxLayout(self)
         layout.addLayout(header)
         layout.addWidget(self.banner)
         layout.addWidget(self.view, 1)
         layout.addLayout(buttons)
+        layout.addWidget(self._build_history())
         layout.addWidget(self._build_pending())
+        layout.addLayout(why)
         layout.addLayout(footer)
         self._update_counts()
+
+    def _build_history(self) -> QGroupBox:
+        self.history_box = QGroupBox(self.tr("History"))
+        self.history_view = QTableView()
+        self.history_view.setModel(self.history_model)
+        self.history_view.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.history_view.setSelectionMode(QAbstractItemView.NoSelection)
+        self.history_view.verticalHeader().hide()
+        self.history_view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.history_view.horizontalHeader().setSectionResizeMode(HistoryModel.REASON, QHeaderView.Stretch)
+        view = self.history_view
+        view.setFixedHeight(
+            view.horizontalHeader().sizeHint().height()
+            + 2 * view.frameWidth()
+            + HISTORY_ROWS_SHOWN * view.verticalHeader().defaultSectionSize()
+        )
+        QVBoxLayout(self.history_box).addWidget(view)
+        return self.history_box
 
     def _build_pending(self) -> QGroupBox:
         self.pending_box = QGroupBox()
@@ -234,6 +294,7 @@ class RollCallScreen(QWidget):
         """Load the roster and the uncertain check-ins again (``force``: even when a load of the
         same lecture is on its way, whose answer may predate a change)."""
         lecture = self.lecture()
+        self.date_edit.setMaximumDate(QDate.currentDate())  # the app may run past midnight
         if self._loading and lecture == self._loading_lecture and not force:
             return  # that request is on its way
         if not lecture:
@@ -250,13 +311,36 @@ class RollCallScreen(QWidget):
         if self.isVisible() and not self._loading and self.lecture():
             self._load(self.lecture())
 
+    def shown_date(self) -> str | None:
+        """The past session chosen in the date picker (YYYY-MM-DD), or None for today's."""
+        chosen = self.date_edit.date()
+        return None if chosen >= QDate.currentDate() else chosen.toString(DATE_FORMAT)
+
+    def show_date(self, day: str | None) -> None:
+        """Show the session of ``day`` (YYYY-MM-DD), or today's (None)."""
+        self.date_edit.setDate(QDate.currentDate() if day is None else QDate.fromString(day, DATE_FORMAT))
+
+    def show_today(self) -> None:
+        self.show_date(None)
+
+    def _date_changed(self, *_) -> None:
+        if self.model.counts().changed:
+            self.message.emit(self.tr("Unsent changes of the other session were dropped."))
+        self.history_model.clear()
+        self.refresh(force=True)
+
     def _load(self, lecture: str) -> None:
-        """Ask for the roster and the uncertain check-ins of ``lecture``."""
+        """Ask for the roster of ``lecture``'s shown session, and today's uncertain check-ins."""
+        day = self.shown_date()
         self.server.request(
-            lambda client: client.roster(lecture),
-            self._roster_ready,
+            lambda client: client.roster(lecture, day),
+            lambda reply: self._roster_ready(reply, day),
             lambda code, detail: self._roster_failed(lecture, code, detail),
         )
+        if day is not None:  # uncertain check-ins wait in today's session only
+            self.pending_model.clear()
+            self._show_pending_box()
+            return
         self.server.request(
             lambda client: client.pending(lecture),
             self._pending_ready,
@@ -266,19 +350,66 @@ class RollCallScreen(QWidget):
     def configure_server(self, host: str, port: int, token: str = "", ssl_context=None) -> None:
         self.server.configure(host, port, token, ssl_context)
 
-    def _roster_ready(self, reply) -> None:
+    def _roster_ready(self, reply, day: str | None = None) -> None:
         self._loading = False
-        if reply.lecture != self.lecture():
-            return  # the professor switched lectures meanwhile
+        if reply.lecture != self.lecture() or day != self.shown_date():
+            return  # the professor switched lectures or sessions meanwhile
         self.banner.hide()
-        self.model.set_roster(reply.lecture, reply.session_date, reply.students)
-        self.session_label.setText(
-            self.tr("Lecture %1 · session of %2").replace("%1", reply.lecture).replace("%2", reply.session_date)
-        )
+        self.model.set_roster(reply.lecture, reply.session_date, reply.students, past=day is not None)
+        label = self.tr("Lecture %1 · session of %2").replace("%1", reply.lecture).replace("%2", reply.session_date)
+        if day is not None:
+            label += " · " + self.tr("a past session: changes need a reason")
+        self.session_label.setText(label)
         if self.view.currentIndex().row() < 0 and self.model.rowCount():
             self.view.setCurrentIndex(self.model.index(0, RosterModel.STATUS))
+        else:
+            self._student_selected()
         self._pending_selected()  # the roster's students are choices too
         self.rosterLoaded.emit(reply.lecture)
+
+    # -- mark history ---------------------------------------------------------------------------
+
+    def _student_selected(self, *_) -> None:
+        """Load the history of the chosen student's mark in the shown session."""
+        row = self.view.currentIndex().row()
+        lecture, day = self.model.lecture, self.model.session_date
+        if not 0 <= row < self.model.rowCount() or not lecture or not day:
+            self._history_for = None
+            self.history_model.clear()
+            self.history_box.setTitle(self.tr("History"))
+            return
+        student = self.model.row(row)
+        self._history_for = (student.student_id, day)
+        self.history_box.setTitle(
+            self.tr("History of %1 (%2) on %3")
+            .replace("%1", student.name)
+            .replace("%2", student.student_id)
+            .replace("%3", day)
+        )
+        self.server.request(
+            lambda client: client.history(lecture, student_id=student.student_id, session_date=day),
+            lambda reply: self._history_ready(reply, student.student_id, day),
+            self._history_failed,
+            still_wanted=lambda: self._history_wanted(student.student_id, day),
+        )
+
+    def _history_wanted(self, student_id: str, day: str) -> bool:
+        """Asked on the worker thread when the request's turn comes: a plain attribute only."""
+        return self._history_for == (student_id, day)
+
+    def _history_ready(self, reply, student_id: str, day: str) -> None:
+        if reply.lecture != self.model.lecture or self._history_for != (student_id, day):
+            return  # another student or session was chosen meanwhile
+        self.history_model.set_history(student_id, day, reply.entries)
+        if not self.history_model.rowCount():
+            self.history_box.setTitle(self.history_box.title() + " · " + self.tr("no change recorded"))
+        self.historyLoaded.emit(student_id, day)
+
+    def _history_failed(self, code: str, detail: str) -> None:
+        if code not in CONNECTION_FAILURES:
+            self.message.emit(
+                self.tr("History: %1").replace("%1", failure_text(code, detail, self.server.connection.address))
+            )
 
     def _roster_failed(self, lecture: str, code: str, detail: str) -> None:
         self._loading = False
@@ -473,10 +604,28 @@ class RollCallScreen(QWidget):
         if not marks or not lecture:
             self.message.emit(self.tr("No changes to send."))
             return None
-        unmarked = self.model.counts().unmarked
-        if unmarked and not self.ask_finish_with_unmarked(unmarked):
+        reason = self.reason_edit.text().strip()
+        past = self.model.session_date if self.model.past else None
+        if past and not reason:
+            text = self.tr("Say why the marks of the session of %1 change (Reason), then press Finish.").replace(
+                "%1", past
+            )
+            self._show_banner(text)
+            self.message.emit(text)
+            self.reason_edit.setFocus()
             return None
-        entry = batch_entry(lecture, marks, source="rollcall")
+        unmarked = self.model.counts().unmarked
+        if unmarked and not past and not self.ask_finish_with_unmarked(unmarked):
+            return None
+        entry = batch_entry(
+            lecture,
+            marks,
+            source="rollcall",
+            session_date=past,
+            reason=reason,
+            professor=self.professor_edit.text().strip(),
+        )
+        self.reason_edit.clear()
         self._my_batches.add(entry.id)
         self._pending_entries.append(entry)
         self.model.set_pending(self._pending_entries)
@@ -492,7 +641,7 @@ class RollCallScreen(QWidget):
 
     def mark_delivered(self, entry: QueueEntry, reply) -> None:
         if entry.lecture == self.model.lecture:
-            self.refresh()
+            self.refresh(force=True)
         if isinstance(entry, BatchEntry):
             self._my_batches.discard(entry.id)
             self.message.emit(self.tr("Roll call saved (marks: %1).").replace("%1", str(reply.applied)))

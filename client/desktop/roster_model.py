@@ -101,6 +101,8 @@ class RosterModel(QAbstractTableModel):
         super().__init__(parent)
         self.lecture: str | None = None
         self.session_date: str | None = None
+        #: The roster is of a past session (session_date), not today's.
+        self.past = False
         self._rows: list[RosterRow] = []
         self._pending_entries: list[dict] = []
 
@@ -210,12 +212,14 @@ class RosterModel(QAbstractTableModel):
 
     # -- loading --------------------------------------------------------------------------------
 
-    def set_roster(self, lecture: str, session_date: str | None, entries: Iterable) -> None:
-        """Show the server's roster (objects with student_id, name, status, source, marked_at).
+    def set_roster(self, lecture: str, session_date: str | None, entries: Iterable, *, past: bool = False) -> None:
+        """Show the server's roster (objects with student_id, name, status, source, marked_at) of
+        today's session, or of the past session of ``session_date`` (``past``).
 
-        The professor's unsent edits survive a reload of the same lecture.
+        The professor's unsent edits survive a reload of the same lecture and session.
         """
-        local = {r.student_id: r.local_status for r in self._rows if r.local_status} if lecture == self.lecture else {}
+        same_session = lecture == self.lecture and session_date == self.session_date and past == self.past
+        local = {r.student_id: r.local_status for r in self._rows if r.local_status} if same_session else {}
         rows = [
             RosterRow(e.student_id, e.name, e.status, e.source, e.marked_at, local_status=local.get(e.student_id))
             for e in entries
@@ -223,8 +227,8 @@ class RosterModel(QAbstractTableModel):
         for row in rows:
             if row.local_status == row.server_status:
                 row.local_status = None
-        same_students = lecture == self.lecture and [r.student_id for r in rows] == [r.student_id for r in self._rows]
-        self.session_date = session_date
+        same_students = same_session and [r.student_id for r in rows] == [r.student_id for r in self._rows]
+        self.session_date, self.past = session_date, past
         if same_students:
             self._rows = rows
             self._apply_pending()
@@ -242,6 +246,7 @@ class RosterModel(QAbstractTableModel):
         self.beginResetModel()
         self.lecture = None
         self.session_date = None
+        self.past = False
         self._rows = []
         self.endResetModel()
         self.countsChanged.emit()
@@ -256,8 +261,9 @@ class RosterModel(QAbstractTableModel):
 
     def _apply_pending(self) -> None:
         pending: dict[str, tuple[str, str]] = {}
+        shown_date = self.session_date if self.past else None  # a queued roll call's session_date
         for entry in self._pending_entries:
-            if entry.lecture != self.lecture:
+            if entry.lecture != self.lecture or getattr(entry, "session_date", None) != shown_date:
                 continue
             if isinstance(entry, BatchEntry):
                 for student_id, status in entry.marks:

@@ -332,7 +332,15 @@ class OutboxWorker(QObject):
     @staticmethod
     def _send(client: FramedClient, entry: QueueEntry):
         if isinstance(entry, BatchEntry):
-            return client.batch_mark(entry.lecture, entry.batch_id, entry.marks, source=entry.source)
+            return client.batch_mark(
+                entry.lecture,
+                entry.batch_id,
+                entry.marks,
+                source=entry.source,
+                session_date=entry.session_date,
+                professor=entry.professor,
+                reason=entry.reason,
+            )
         return client.mark(
             entry.lecture, entry.student_id, status=entry.status, source=entry.source, distance=entry.distance
         )

@@ -227,6 +227,29 @@ def student_ids(max_count: int) -> Check:
     return _of_identifiers(STUDENT_ID, check)
 
 
+def bounded_text(max_length: int) -> Check:
+    """Text of 1 to ``max_length`` characters, stripped (a reason, a professor's name)."""
+
+    def check(value: Any) -> str:
+        stripped = text(value).strip()
+        if not 1 <= len(stripped) <= max_length:
+            raise ValueError(f"must be 1 to {max_length} characters (not only spaces), not {len(stripped)}")
+        return stripped
+
+    return check
+
+
+def indexes(value: Any) -> tuple[int, ...]:
+    """A list of distinct integers >= 0, in increasing order (positions in another list)."""
+    if not isinstance(value, (tuple, list)):
+        raise ValueError(f"must be a list, not {type(value).__name__}")
+    for index, item in enumerate(value):
+        non_negative_int(item)
+        if index and item <= value[index - 1]:
+            raise ValueError(f"must be increasing, one of each: {item} after {value[index - 1]}")
+    return tuple(value)
+
+
 def list_of_one_of(values: tuple[str, ...], min_count: int = 0, max_count: int | None = None) -> Check:
     """A list whose every item is one of the strings ``values`` (a report row's cells), of
     ``min_count`` to ``max_count`` items (None: any number)."""

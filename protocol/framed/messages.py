@@ -91,6 +91,10 @@ RESOLUTIONS = ("confirmed", "rejected")
 PENDING_KINDS = ("uncertain", "late")
 #: Why an enrolment photo is refused (EnrolledPhoto.problem).
 ENROLL_PROBLEMS = ("no_face", "several_faces", "unlike_student", "like_other_student", "bad_image")
+#: Longest reason for a mark change, and professor name, a request may give (db/history.py).
+MAX_REASON_LENGTH = 500
+MAX_PROFESSOR_LENGTH = 100
+
 #: A cell of a report row (docs/reports.md): a status letter (P present, L late, A absent or not
 #: marked, E excused, O left early), "-" (not enrolled yet) or "" (session still open, no mark).
 REPORT_CELLS = ("P", "L", "A", "E", "O", "-", "")
@@ -102,6 +106,9 @@ _optional_distance = checks.optional(checks.distance)
 _optional_text = checks.optional(checks.text)
 _optional_student_id = checks.optional(checks.student_id)
 _late_weight = checks.number_between(0.0, 1.0)
+_optional_date = checks.optional(checks.plain_date)
+_reason = checks.optional(checks.bounded_text(MAX_REASON_LENGTH))
+_professor = checks.optional(checks.bounded_text(MAX_PROFESSOR_LENGTH))
 _rate = checks.optional(checks.number_between(0.0, 100.0))
 
 
@@ -275,6 +282,8 @@ class ReportRow:
     ``cells``: one per session of the response, in the same order (:data:`REPORT_CELLS`). The
     totals and ``rate`` (percent, one decimal; None when no session counts) are the student's.
     ``dropped_on``: the day the student dropped the lecture; not sent while enrolled.
+    ``changed_after``: the positions in ``cells`` whose mark was changed on a later day than
+    its session (an addition: left out when empty).
     """
 
     student_id: str = checked(checks.student_id)
@@ -288,6 +297,29 @@ class ReportRow:
     left_early: int = checked(_count)
     rate: float | None = checked(_rate)
     dropped_on: str | None = checked(checks.optional(checks.plain_date), None, omit_default=True)
+    changed_after: tuple[int, ...] = checked(checks.indexes, (), omit_default=True)
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One change of a mark (an item of :class:`HistoryResponse`).
+
+    ``old_status``/``old_source``: the mark before (None for a new mark); ``new_status``,
+    ``source``: after. ``client_name``: the client that made the change; ``professor``,
+    ``reason``: when given. ``changed_at``: ISO 8601 text, server time.
+    """
+
+    session_date: str = checked(checks.plain_date)
+    student_id: str = checked(checks.student_id)
+    name: str = checked(checks.text)
+    old_status: str | None = checked(checks.optional(checks.status))
+    old_source: str | None = checked(checks.optional(checks.source))
+    new_status: str = checked(checks.status)
+    source: str = checked(checks.source)
+    client_name: str = checked(checks.text)
+    professor: str | None = checked(_optional_text)
+    reason: str | None = checked(_optional_text)
+    changed_at: str = checked(checks.iso_datetime)
 
 
 @dataclass(frozen=True)
@@ -374,11 +406,13 @@ class PongResponse:
 @request
 @dataclass(frozen=True)
 class RosterRequest:
-    """Today's attendance of a lecture. Answered by :class:`RosterResponse`."""
+    """Today's attendance of a lecture, or that of the session of ``session_date`` (a past
+    day). Answered by :class:`RosterResponse`."""
 
     op: ClassVar[str] = "roster"
     request_id: int
     lecture: str = checked(_lecture)
+    session_date: str | None = checked(_optional_date, None, omit_default=True)
 
 
 @response
@@ -396,7 +430,9 @@ class RosterResponse:
 @request
 @dataclass(frozen=True)
 class MarkRequest:
-    """Mark one student. ``distance``: face distance when a camera decided, else None."""
+    """Mark one student. ``distance``: face distance when a camera decided, else None.
+    ``session_date``: a past session (roll call and manual marks only, with a ``reason``);
+    ``professor``, ``reason``: recorded in the mark's history."""
 
     op: ClassVar[str] = "mark"
     request_id: int
@@ -405,6 +441,9 @@ class MarkRequest:
     status: str = checked(checks.status, "present")
     source: str = checked(checks.source, "checkin")
     distance: float | None = checked(_optional_distance, None)
+    session_date: str | None = checked(_optional_date, None, omit_default=True)
+    professor: str | None = checked(_professor, None, omit_default=True)
+    reason: str | None = checked(_reason, None, omit_default=True)
 
 
 @response
@@ -423,7 +462,8 @@ class MarkResponse:
 @request
 @dataclass(frozen=True)
 class BatchMarkRequest:
-    """A roll call. ``batch_id`` makes a retry harmless (the server replays)."""
+    """A roll call. ``batch_id`` makes a retry harmless (the server replays).
+    ``session_date``, ``professor``, ``reason``: as for :class:`MarkRequest`."""
 
     op: ClassVar[str] = "batch_mark"
     request_id: int
@@ -431,6 +471,9 @@ class BatchMarkRequest:
     batch_id: str = checked(checks.batch_id)
     marks: tuple[BatchMark, ...] = items(BatchMark, min_count=1, max_count=MAX_BATCH_MARKS, rule=_each_student_once)
     source: str = checked(checks.source, "rollcall")
+    session_date: str | None = checked(_optional_date, None, omit_default=True)
+    professor: str | None = checked(_professor, None, omit_default=True)
+    reason: str | None = checked(_reason, None, omit_default=True)
 
 
 @response
@@ -794,6 +837,8 @@ class ResolvePendingRequest:
     pending_id: int = checked(_count)
     student_id: str | None = checked(_optional_student_id)
     status: str = checked(checks.status, "present")
+    professor: str | None = checked(_professor, None, omit_default=True)
+    reason: str | None = checked(_reason, None, omit_default=True)
 
 
 @response
@@ -889,6 +934,33 @@ class ChallengeFinishRequest:
     challenge_id: str = checked(checks.batch_id)
     mark: bool = checked(checks.flag, True)
     queue_uncertain: bool = checked(checks.flag, True)
+
+
+# -- mark history -------------------------------------------------------------------------------
+
+
+@request
+@dataclass(frozen=True)
+class HistoryRequest:
+    """The changes of a lecture's marks: of one student, of one session's date, or all.
+    Answered by :class:`HistoryResponse`."""
+
+    op: ClassVar[str] = "history"
+    request_id: int
+    lecture: str = checked(_lecture)
+    student_id: str | None = checked(_optional_student_id, None)
+    session_date: str | None = checked(_optional_date, None)
+
+
+@response
+@dataclass(frozen=True)
+class HistoryResponse:
+    """The changes asked for, by session date, student, then the order they were made."""
+
+    op: ClassVar[str] = "history"
+    request_id: int
+    lecture: str = checked(_lecture)
+    entries: tuple[HistoryEntry, ...] = items(HistoryEntry)
 
 
 def _item_types() -> tuple[type, ...]:

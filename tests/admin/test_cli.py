@@ -119,7 +119,7 @@ def test_import_roster_of_a_missing_file_exits_2(db_url, tmp_path):
     assert "cannot read" in result.stderr and "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("command", [["init"], ["import-roster", "whatever.csv"]])
+@pytest.mark.parametrize("command", [["init"], ["import-roster", "whatever.csv"], ["history", "ea0017_1"]])
 def test_unreachable_database_is_one_line_and_exit_1(command, tmp_path):
     roster = tmp_path / "whatever.csv"
     roster.write_text(HEADER, encoding="utf-8")

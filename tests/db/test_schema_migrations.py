@@ -40,6 +40,8 @@ def test_upgrade_of_a_release_before_versioning_keeps_every_row_and_gives_a_fres
         assert f"schema version now {find_migrations()[-1].version}" in out
 
         assert table_rows(url, old_columns) == before  # every row of every table, as it was
+        marks, history = marks_and_their_history(url)
+        assert len(marks) == 3 and history == marks  # migration 4: one history row per earlier mark
         assert cli.main(["--db-url", fresh.to_url(), "init"]) == 0
         upgraded, initialized = describe_schema(url), describe_schema(fresh)
         for part in initialized:
@@ -53,6 +55,22 @@ def test_upgrade_of_a_release_before_versioning_keeps_every_row_and_gives_a_fres
         with connect(url) as conn, transaction(conn) as cur:
             cur.execute("SELECT version, name, applied_at FROM schema_migrations")
             assert cur.fetchall() == recorded
+
+
+def marks_and_their_history(url) -> tuple[list, list]:
+    """The marks, and the history rows migration 4 gave them (made again: must not add any)."""
+    with connect(url) as conn, transaction(conn) as cur:
+        migration = next(m for m in find_migrations() if m.name == "mark_history")
+        migration.apply(cur)  # safe to re-run: no second history row for a mark
+        cur.execute(
+            "SELECT session_id, student_id, status, source, client_name, marked_at FROM attendance ORDER BY 1, 2"
+        )
+        marks = list(cur.fetchall())
+        cur.execute(
+            "SELECT session_id, student_id, new_status, source, client_name, changed_at FROM mark_history"
+            " WHERE old_status IS NULL ORDER BY 1, 2"
+        )
+        return marks, list(cur.fetchall())
 
 
 @pytest.mark.parametrize("release", ["0.1.0", "c78141b"])

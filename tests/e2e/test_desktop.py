@@ -67,7 +67,7 @@ def server(server_db_url, faces_dir):
 
 @pytest.fixture(autouse=True)
 def no_marks_yet(server):
-    for table in ("attendance", "applied_batches", "class_sessions"):
+    for table in ("mark_history", "attendance", "applied_batches", "class_sessions"):
         server.query(f"DELETE FROM {table}")
 
 

@@ -58,7 +58,7 @@ def server(server_db_url, knowns):
 
 @pytest.fixture(autouse=True)
 def nothing_pending_yet(server):
-    for table in ("pending_candidates", "pending_checkins", "attendance", "class_sessions"):
+    for table in ("pending_candidates", "pending_checkins", "mark_history", "attendance", "class_sessions"):
         server.query(f"DELETE FROM {table}")
 
 

@@ -40,7 +40,7 @@ def server(server_db_url, faces_dir, tls):
 
 @pytest.fixture(autouse=True)
 def no_marks_yet(server):
-    for table in ("attendance", "applied_batches", "class_sessions"):
+    for table in ("mark_history", "attendance", "applied_batches", "class_sessions"):
         server.query(f"DELETE FROM {table}")
 
 

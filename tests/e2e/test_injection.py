@@ -36,6 +36,8 @@ NASTY = [
     "' UNION SELECT token_sha256 FROM clients --",
     "%s %(x)s {0}",
 ]
+#: Fields of the attendance ops whose value is any text (the mark history's): stored as given.
+FREE_TEXT = ("reason", "professor")
 #: Students whose names need care, added to the roster next to the sample students.
 NAMES = {
     "201900001": "O'Brien; DROP TABLE students; --",
@@ -119,6 +121,8 @@ def test_nasty_values_in_every_field_of_every_request_are_refused(server):
             for name in fields if op in baselines else []:
                 if name == "batch_id" and framed.checks.BATCH_ID.fullmatch(value):
                     continue  # "--" is a valid batch ID: see the test below
+                if name in FREE_TEXT and value.strip():
+                    continue  # any text is a reason: kept exactly, see the tests below
                 frames.append(raw_frame(request_id, {"op": op, **baselines[op], name: value}))
                 request_id += 1
             if op == "batch_mark":
@@ -138,8 +142,8 @@ def test_a_batch_id_of_dashes_is_just_a_batch_id(server):
         before = snapshot(server)
         assert client.batch_mark(LECTURE, "--", [("201900005", "excused")]).applied == 1
         assert changed_tables(before, snapshot(server)) in (
-            {"attendance": 1, "applied_batches": 1},
-            {"attendance": 1, "applied_batches": 1, "class_sessions": 1},
+            {"attendance": 1, "applied_batches": 1, "mark_history": 1},
+            {"attendance": 1, "applied_batches": 1, "mark_history": 1, "class_sessions": 1},
         )
     assert server.query("SELECT client_name FROM applied_batches WHERE batch_id = '--'") == [("test-client",)]
 
@@ -174,10 +178,13 @@ def test_names_come_back_exactly_and_a_mark_adds_exactly_one_row(server):
             assert roster[student_id] == name
         before = snapshot(server)
         client.mark(LECTURE, "201900001")
-        assert changed_tables(before, snapshot(server)) in ({"attendance": 1}, {"attendance": 1, "class_sessions": 1})
+        assert changed_tables(before, snapshot(server)) in (
+            {"attendance": 1, "mark_history": 1},
+            {"attendance": 1, "mark_history": 1, "class_sessions": 1},
+        )
         before = snapshot(server)
         client.batch_mark(LECTURE, "names-1", [("201900002", "late"), ("201900004", "absent")])
-        assert changed_tables(before, snapshot(server)) == {"attendance": 2, "applied_batches": 1}
+        assert changed_tables(before, snapshot(server)) == {"attendance": 2, "applied_batches": 1, "mark_history": 2}
     lines = exchange(server.host, server.port, LECTURE.encode()).decode("utf-8").split("\n")
     by_id = {line.split("\t")[0]: line.split("\t") for line in lines if line}
     for student_id, name in NAMES.items():
@@ -243,3 +250,14 @@ def test_forget_of_a_student_with_a_nasty_name_touches_only_that_student(server)
     for table in before:
         if table != "enrollments":
             assert before[table] == after[table], table
+
+
+def test_nasty_reasons_and_professor_names_are_kept_exactly(server):
+    texts = [value for value in NASTY if value.strip() and "\x00" not in value]
+    (last,) = server.query("SELECT COALESCE(MAX(history_id), 0) FROM mark_history")[0]
+    with server.client() as client:
+        for n, value in enumerate(texts):  # each a change: late, excused, late...
+            status = ("late", "excused")[n % 2]
+            client.mark(LECTURE, "201911006", status=status, source="manual", reason=value, professor=value[:100])
+    kept = server.query("SELECT reason, professor FROM mark_history WHERE history_id > %s ORDER BY history_id", (last,))
+    assert kept == [(value, value) for value in texts]

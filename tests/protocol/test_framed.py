@@ -339,6 +339,18 @@ INVALID_REQUESTS = {
     "sampled_at in year 1 with an offset": ({**PRESENCE, "sampled_at": "0001-01-01T00:30:00+09:00"}, b""),
     "sampled_at in year 9999 with an offset": ({**PRESENCE, "sampled_at": "9999-12-31T23:30:00-09:00"}, b""),
     "sampled_at in year 999": ({**PRESENCE, "sampled_at": "0999-06-01T10:00:00"}, b""),
+    # mark history (issue 15)
+    "history student bad": ({"op": "history", "lecture": "ea0017_1", "student_id": "2019 110'01"}, b""),
+    "history date bad": ({"op": "history", "lecture": "ea0017_1", "session_date": "2019-13-01"}, b""),
+    "history no lecture": ({"op": "history"}, b""),
+    "mark reason blank": ({**MARK, "reason": "  "}, b""),
+    "mark reason too long": ({**MARK, "reason": "r" * 501}, b""),
+    "batch professor not text": ({**BATCH, "professor": 7}, b""),
+    "roster date with time": ({"op": "roster", "lecture": "ea0017_1", "session_date": "2019-11-01T09:00"}, b""),
+    "resolve reason null is fine, number is not": (
+        {"op": "resolve_pending", "pending_id": 1, "student_id": None, "reason": 3},
+        b"",
+    ),
 }
 
 

@@ -124,6 +124,62 @@ MESSAGES = {
     "challenge_frames": framed.ChallengeFramesRequest(39, "c-7Yx_2", (IMG, IMG + b"x"), (0.1, 0.25)),
     "challenge_progress": framed.ChallengeProgressResponse(40, "c-7Yx_2", ("turn_left",), "blink", 12, 3.75),
     "challenge_finish": framed.ChallengeFinishRequest(41, "c-7Yx_2", True, False),
+    # mark history (issue 15): the added fields, and the history op
+    "roster_past": framed.RosterRequest(47, "ea0017_1", "2019-10-28"),
+    "mark_reason": framed.MarkRequest(
+        38, "ea0017_1", "201911001", "excused", "manual", None, "2019-10-28", "김교수", " doctor's note "
+    ),
+    "batch_mark_past": framed.BatchMarkRequest(
+        39, "ea0017_1", "b-2", (framed.BatchMark("201911001", "late"),), "rollcall", "2019-10-28", None, "bus strike"
+    ),
+    "resolve_reason": framed.ResolvePendingRequest(40, 9, "201911002", "present", "Prof. Kim", "seen in class"),
+    "report_changed": framed.ReportResponse(
+        41,
+        "ea0017_1",
+        None,
+        None,
+        None,
+        0.5,
+        (framed.ReportSession(1, "2019-09-02", False, 1, 0, 0, 0, 0, 100.0),),
+        (
+            framed.ReportRow(
+                "201911001", "Barack Obama", "2019-09-01", ("P",), 1, 0, 0, 0, 0, 100.0, changed_after=(0,)
+            ),
+        ),
+    ),
+    "history_req": framed.HistoryRequest(42, "EA0017_1", "201911001", "2019-10-28"),
+    "history_resp": framed.HistoryResponse(
+        43,
+        "ea0017_1",
+        (
+            framed.HistoryEntry(
+                "2019-10-28",
+                "201911001",
+                "Barack Obama",
+                None,
+                None,
+                "absent",
+                "camera",
+                "cam-1",
+                None,
+                None,
+                "2019-10-28T10:30:00",
+            ),
+            framed.HistoryEntry(
+                "2019-10-28",
+                "201911001",
+                "Barack Obama",
+                "absent",
+                "camera",
+                "excused",
+                "manual",
+                "prof-app",
+                "김교수",
+                "doctor's note",
+                "2019-10-30T14:02:11",
+            ),
+        ),
+    ),
 }
 
 
@@ -183,6 +239,7 @@ def test_the_op_order_is_the_one_error_messages_list() -> None:
         "challenge",
         "challenge_frames",
         "challenge_finish",
+        "history",
     ]
     assert list(framed.RESPONSE_TYPES) == [
         "welcome",
@@ -203,6 +260,7 @@ def test_the_op_order_is_the_one_error_messages_list() -> None:
         "pending_resolved",
         "challenge",
         "challenge_progress",
+        "history",
     ]
 
 
@@ -242,6 +300,7 @@ def test_item_types_come_from_each_class_own_fields() -> None:
         framed.ReportRow,
         framed.EnrolledPhoto,
         framed.PendingCheckin,
+        framed.HistoryEntry,
     }
 
 
@@ -265,3 +324,38 @@ def test_a_declaration_mistake_is_refused_at_import() -> None:
 
     assert framed.REQUEST_TYPES["ping"] is framed.PingRequest
     assert "unchecked_test_op" not in framed.REQUEST_TYPES
+
+
+# -- fields added to a released message (issue 15: reasons, past sessions) -----------------------
+
+
+def test_an_added_field_at_its_default_is_left_out_so_the_old_bytes_stay() -> None:
+    header = encode(framed.MarkRequest(1, "ea0017_1", "201911001"))[12:].decode()
+    assert "reason" not in header and "session_date" not in header and "professor" not in header
+    with_reason = encode(framed.MarkRequest(1, "ea0017_1", "201911001", reason="late bus"))[12:].decode()
+    assert '"reason":"late bus"' in with_reason and "professor" not in with_reason
+    assert "changed_after" not in encode(MESSAGES["report_resp"]).decode("utf-8", "replace")
+
+
+@pytest.mark.parametrize(
+    "fields, problem",
+    [
+        ({"reason": ""}, "reason: must be 1 to 500"),
+        ({"reason": "   "}, "reason: must be 1 to 500"),
+        ({"reason": "x" * 501}, "reason: must be 1 to 500"),
+        ({"professor": "p" * 101}, "professor: must be 1 to 100"),
+        ({"session_date": "2019-10-28T09:00"}, "session_date: must be a date"),
+        ({"reason": 5}, "reason: must be a string"),
+    ],
+)
+def test_reasons_professors_and_session_dates_are_checked(fields, problem) -> None:
+    with pytest.raises(framed.LocalProtocolError, match=problem):
+        encode(framed.MarkRequest(1, "ea0017_1", "201911001", **fields))
+
+
+def test_reasons_are_stripped_and_changed_after_must_increase() -> None:
+    decoded = FramedDecoder("server", expect_preamble=False).feed(bytes.fromhex(GOLDEN["mark_reason"]))
+    assert decoded[0].reason == "doctor's note" and decoded[0].professor == "김교수"
+    row = framed.ReportRow("201911001", "A", "2019-09-01", ("P", "P"), 2, 0, 0, 0, 0, 100.0, changed_after=(1, 0))
+    with pytest.raises(ValueError, match="changed_after: must be increasing"):
+        framed.fields.validated(row)

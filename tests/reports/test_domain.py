@@ -66,3 +66,45 @@ def test_the_warning_list_is_lowest_rate_first_without_uncounted_students():
     )
     assert [s.student_id for s in report.below(75)] == ["201900003", "201900004"]
     assert Tally(2, 1, 3, 4, 1, 40.0).counted == 7
+
+
+# -- cells changed after their session (issue 15) ------------------------------------------------
+
+
+def changed_report():
+    from reports.domain import LectureReport, SessionColumn, StudentRow
+
+    sessions = (SessionColumn(1, DAY, False, NO_TALLY), SessionColumn(2, DAY + datetime.timedelta(2), False, NO_TALLY))
+    students = (
+        StudentRow("201900001", "Kim", DAY, ("P", "E"), NO_TALLY, changed_after=(1,)),
+        StudentRow("201900002", "Lee", DAY, ("A", "P"), NO_TALLY),
+    )
+    return LectureReport("ea0017_1", None, None, None, 0.5, sessions, students)
+
+
+def test_renderings_mark_the_cells_changed_after_their_session_and_say_so():
+    import io
+
+    import openpyxl
+
+    from reports.render import COLORS, render
+
+    report = changed_report()
+    for fmt, flagged in (("table", "E*"), ("md", "E\\*"), ("csv", "E*")):  # Markdown escapes the *
+        text = render(report, fmt).decode("utf-8-sig")
+        assert flagged in text and "P*" not in text and "A*" not in text and "P\\*" not in text, fmt
+    assert "mark changed after its session" in render(report, "table").decode()
+    sheet = openpyxl.load_workbook(io.BytesIO(render(report, "xlsx")))["Attendance"]
+    values = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=2, max_col=4)]
+    assert values[:2] == [["201900001", "Kim", "P", "E*"], ["201900002", "Lee", "A", "P"]]
+    assert sheet.cell(row=2, column=4).fill.fgColor.rgb.endswith(COLORS["E"].lstrip("#"))  # coloured as an E
+    unchanged = dataclass_replace_rows(report)
+    assert "*" not in render(unchanged, "table").decode()  # no flag: the rendering of before
+
+
+def dataclass_replace_rows(report):
+    import dataclasses
+
+    return dataclasses.replace(
+        report, students=tuple(dataclasses.replace(row, changed_after=()) for row in report.students)
+    )

@@ -363,3 +363,23 @@ def test_a_dropped_student_travels_and_the_bytes_of_the_others_are_unchanged() -
     assert report_wire.from_response(decoded) == dropped
     with pytest.raises(LocalProtocolError, match="dropped_on"):
         encode(dataclasses.replace(reply, rows=(dataclasses.replace(reply.rows[0], dropped_on="2024-4-1"),)))
+
+
+def test_cells_changed_after_their_session_travel_and_are_checked() -> None:
+    report = report_wire.from_response(
+        framed.ReportResponse(
+            1,
+            "ea0017_1",
+            None,
+            None,
+            None,
+            0.5,
+            SESSIONS,
+            (dataclasses.replace(ROWS[0], changed_after=(0,)), *ROWS[1:]),
+        )
+    )
+    assert report.students[0].changed_after == (0,) and report.students[1].changed_after == ()
+    assert report_wire.to_response(1, report).rows[0].changed_after == (0,)
+    bad = dataclasses.replace(ROWS[0], changed_after=(len(SESSIONS),))
+    with pytest.raises(ValueError, match="changed_after names cell"):
+        report_wire.from_response(framed.ReportResponse(1, "ea0017_1", None, None, None, 0.5, SESSIONS, (bad,)))

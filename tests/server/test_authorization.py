@@ -82,3 +82,18 @@ def test_a_lecture_code_beyond_the_2019_format_is_compared_without_regard_to_cas
     assert "not COSE101-03" in refusal(
         who("professor", "COSE101-02"), framed.MarkRequest(1, "COSE101-03", "2020123490", "present", "manual"), Day()
     )
+
+
+def test_the_mark_history_and_past_sessions_are_for_professors():
+    history = framed.HistoryRequest(1, "ea0017_1", "201911001", "2026-03-03")
+    assert refusal(who("professor", "ea0017_1"), history, Day()) is None
+    assert "not ea0017_1" in refusal(who("professor", "cs0001_1"), history, Day())
+    for role in ("kiosk", "camera"):
+        assert "not for a" in refusal(who(role), history, Day())
+        assert refusal(who(role), framed.RosterRequest(1, "ea0017_1"), Day()) is None
+        assert "today's roster only" in refusal(who(role), framed.RosterRequest(1, "ea0017_1", "2026-03-03"), Day())
+    assert refusal(who("professor"), framed.RosterRequest(1, "ea0017_1", "2026-03-03"), Day()) is None
+    past = framed.BatchMarkRequest(
+        1, "ea0017_1", "b", (framed.BatchMark("201911001", "late"),), "rollcall", "2026-03-03"
+    )
+    assert refusal(who("professor"), past, Day()) is None

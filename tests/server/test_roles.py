@@ -84,6 +84,7 @@ def requests_of_every_op(client: FramedClient, photos, lecture: str, tag: str) -
         "challenge": framed.ChallengeRequest(rid(), lecture),
         "challenge_frames": framed.ChallengeFramesRequest(rid(), "c-1", (photos["face"],), (0.1,)),
         "challenge_finish": framed.ChallengeFinishRequest(rid(), "c-1"),
+        "history": framed.HistoryRequest(rid(), lecture),
     }
 
 
@@ -107,6 +108,7 @@ ALLOWED = {
     "challenge": {"kiosk", "admin"},
     "challenge_frames": {"kiosk", "admin"},
     "challenge_finish": {"kiosk", "admin"},
+    "history": {"professor", "admin"},
 }
 
 

@@ -529,6 +529,39 @@
     </message>
 </context>
 <context>
+    <name>HistoryModel</name>
+    <message>
+        <location filename="../history_model.py" line="34"/>
+        <source>Changed at</source>
+        <translation>변경 시각</translation>
+    </message>
+    <message>
+        <location filename="../history_model.py" line="35"/>
+        <source>Change</source>
+        <translation>변경</translation>
+    </message>
+    <message>
+        <location filename="../history_model.py" line="36"/>
+        <source>How</source>
+        <translation>방법</translation>
+    </message>
+    <message>
+        <location filename="../history_model.py" line="37"/>
+        <source>By</source>
+        <translation>변경자</translation>
+    </message>
+    <message>
+        <location filename="../history_model.py" line="38"/>
+        <source>Reason</source>
+        <translation>사유</translation>
+    </message>
+    <message>
+        <location filename="../history_model.py" line="55"/>
+        <source>%1 (new)</source>
+        <translation>%1 (신규)</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
         <location filename="../app.py" line="199"/>
@@ -1083,245 +1116,315 @@ Face check-in for the classroom PC and roll call for the professor.</source>
 <context>
     <name>RollCallScreen</name>
     <message>
-        <location filename="../rollcall.py" line="130"/>
+        <location filename="../rollcall.py" line="146"/>
         <source>&amp;Refresh</source>
         <translation>새로 고침(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="156"/>
+        <location filename="../rollcall.py" line="184"/>
         <source>Present (P)</source>
         <translation>출석 (P)</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="157"/>
+        <location filename="../rollcall.py" line="185"/>
         <source>Late (L)</source>
         <translation>지각 (L)</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="158"/>
+        <location filename="../rollcall.py" line="186"/>
         <source>Absent (A)</source>
         <translation>결석 (A)</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="159"/>
+        <location filename="../rollcall.py" line="187"/>
         <source>Excused (E)</source>
         <translation>공결 (E)</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="168"/>
+        <location filename="../rollcall.py" line="196"/>
         <source>Undo change (Del)</source>
         <translation>변경 취소 (Del)</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="174"/>
+        <location filename="../rollcall.py" line="202"/>
         <source>Mark all unmarked as Absent</source>
         <translation>미체크 학생 모두 결석 처리</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="177"/>
+        <location filename="../rollcall.py" line="205"/>
         <source>&amp;Finish</source>
         <translation>완료(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="243"/>
+        <location filename="../rollcall.py" line="304"/>
         <source>Enter the lecture code at the top to load its roster.</source>
         <translation>수강생 명단을 불러오려면 위에 강의 코드를 입력하세요.</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="246"/>
+        <location filename="../rollcall.py" line="307"/>
         <source>Loading the roster of %1…</source>
         <translation>%1 수강생 명단을 불러오는 중…</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="275"/>
+        <location filename="../rollcall.py" line="359"/>
         <source>Lecture %1 · session of %2</source>
         <translation>강의 %1 · %2 수업</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="288"/>
+        <location filename="../rollcall.py" line="419"/>
         <source>Lecture %1</source>
         <translation>강의 %1</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="439"/>
+        <location filename="../rollcall.py" line="570"/>
         <source>Unmarked students marked absent: %1</source>
         <translation>결석 처리한 미체크 학생: %1</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="443"/>
+        <location filename="../rollcall.py" line="574"/>
         <source>Marked %1 of %2 · unmarked %3</source>
         <translation>%2명 중 %1명 체크 · 미체크 %3명</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="450"/>
+        <location filename="../rollcall.py" line="581"/>
         <source>not sent: %1</source>
         <translation>보내지 않음: %1</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="452"/>
+        <location filename="../rollcall.py" line="583"/>
         <source>pending: %1</source>
         <translation>대기 중: %1</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="460"/>
+        <location filename="../rollcall.py" line="591"/>
         <source>Unmarked students</source>
         <translation>미체크 학생</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="460"/>
+        <location filename="../rollcall.py" line="591"/>
         <source>Students without a mark: %1. Send the roll call anyway?</source>
         <translation>출결이 체크되지 않은 학생: %1명. 그래도 보내시겠습니까?</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="474"/>
+        <location filename="../rollcall.py" line="605"/>
         <source>No changes to send.</source>
         <translation>보낼 변경 사항이 없습니다.</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="484"/>
+        <location filename="../rollcall.py" line="633"/>
         <source>Sending the roll call (marks: %1)…</source>
         <translation>호명 출석을 보내는 중 (%1건)…</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="498"/>
+        <location filename="../rollcall.py" line="647"/>
         <source>Roll call saved (marks: %1).</source>
         <translation>호명 출석을 저장했습니다 (%1건).</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="503"/>
+        <location filename="../rollcall.py" line="652"/>
         <source>Marks saved on this PC, sent automatically when the server answers: %1.</source>
         <translation>이 PC에 저장되어 서버가 응답하면 자동으로 보낼 출석 기록: %1건.</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="517"/>
+        <location filename="../rollcall.py" line="666"/>
         <source>The server refused the roll call: %1</source>
         <translation>서버가 호명 출석을 거부했습니다: %1</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="207"/>
+        <location filename="../rollcall.py" line="267"/>
         <source>&amp;Confirm</source>
         <translation>확인(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="209"/>
+        <location filename="../rollcall.py" line="269"/>
         <source>Re&amp;ject</source>
         <translation>거부(&amp;J)</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="212"/>
+        <location filename="../rollcall.py" line="272"/>
         <source>Confirm as:</source>
         <translation>출석 처리할 학생:</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="216"/>
+        <location filename="../rollcall.py" line="276"/>
         <source>The server was not sure who these faces are. Look at the student: confirm the check-in as them (marked present), or reject it.</source>
         <translation>서버가 누구인지 확실히 알지 못한 얼굴입니다. 학생을 직접 보고 그 학생으로 확인(출석 처리)하거나 거부하세요.</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="313"/>
+        <location filename="../rollcall.py" line="444"/>
         <source>Uncertain check-ins: %1</source>
         <translation>확인이 필요한 출석: %1</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="321"/>
+        <location filename="../rollcall.py" line="452"/>
         <source>Uncertain check-ins waiting for you: %1</source>
         <translation>확인을 기다리는 출석: %1</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="348"/>
+        <location filename="../rollcall.py" line="479"/>
         <source>distance %1</source>
         <translation>거리 %1</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="359"/>
+        <location filename="../rollcall.py" line="490"/>
         <source>Not a candidate</source>
         <translation>후보가 아님</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="359"/>
+        <location filename="../rollcall.py" line="490"/>
         <source>The server did not find this face near %1 (%2). Confirm the check-in as them anyway?</source>
         <translation>서버는 이 얼굴이 %1 (%2) 학생과 가깝다고 보지 않았습니다. 그래도 이 학생으로 출석 처리하시겠습니까?</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="395"/>
+        <location filename="../rollcall.py" line="526"/>
         <source>Check-in confirmed: %1 is marked %2.</source>
         <translation>출석 확인: %1 학생을 %2(으)로 처리했습니다.</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="401"/>
+        <location filename="../rollcall.py" line="532"/>
         <source>Check-in rejected: nobody was marked.</source>
         <translation>출석 거부: 아무도 출석 처리하지 않았습니다.</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="407"/>
+        <location filename="../rollcall.py" line="538"/>
         <source>That check-in was decided already (on another PC?).</source>
         <translation>이미 처리된 출석입니다 (다른 PC에서 처리했을 수 있습니다).</translation>
     </message>
     <message>
-        <location filename="../rollcall.py" line="514"/>
+        <location filename="../rollcall.py" line="663"/>
         <source>A queued roll call can never be sent (%1); it is in the rejected log.</source>
         <translation>대기 중인 호명 출석은 보낼 수 없습니다 (%1). 거부 기록 파일에 있습니다.</translation>
+    </message>
+    <message>
+        <location filename="../rollcall.py" line="152"/>
+        <source>The session to show: today&apos;s, or a past one to correct</source>
+        <translation>표시할 수업: 오늘 수업, 또는 정정할 지난 수업</translation>
+    </message>
+    <message>
+        <location filename="../rollcall.py" line="154"/>
+        <source>&amp;Today</source>
+        <translation>오늘(&amp;T)</translation>
+    </message>
+    <message>
+        <location filename="../rollcall.py" line="158"/>
+        <source>Session:</source>
+        <translation>수업일:</translation>
+    </message>
+    <message>
+        <location filename="../rollcall.py" line="215"/>
+        <source>Why the marks change (needed for a past session)</source>
+        <translation>출석을 바꾸는 사유 (지난 수업은 필수)</translation>
+    </message>
+    <message>
+        <location filename="../rollcall.py" line="218"/>
+        <source>Your name (kept in the history)</source>
+        <translation>교수 이름 (이력에 기록됨)</translation>
+    </message>
+    <message>
+        <location filename="../rollcall.py" line="220"/>
+        <source>Reason:</source>
+        <translation>사유:</translation>
+    </message>
+    <message>
+        <location filename="../rollcall.py" line="222"/>
+        <source>Professor:</source>
+        <translation>교수:</translation>
+    </message>
+    <message>
+        <location filename="../rollcall.py" line="379"/>
+        <source>History</source>
+        <translation>이력</translation>
+    </message>
+    <message>
+        <location filename="../rollcall.py" line="328"/>
+        <source>Unsent changes of the other session were dropped.</source>
+        <translation>다른 수업의 보내지 않은 변경은 버려졌습니다.</translation>
+    </message>
+    <message>
+        <location filename="../rollcall.py" line="361"/>
+        <source>a past session: changes need a reason</source>
+        <translation>지난 수업: 변경에는 사유가 필요합니다</translation>
+    </message>
+    <message>
+        <location filename="../rollcall.py" line="383"/>
+        <source>History of %1 (%2) on %3</source>
+        <translation>%3 %1 (%2)의 이력</translation>
+    </message>
+    <message>
+        <location filename="../rollcall.py" line="405"/>
+        <source>no change recorded</source>
+        <translation>기록된 변경 없음</translation>
+    </message>
+    <message>
+        <location filename="../rollcall.py" line="410"/>
+        <source>History: %1</source>
+        <translation>이력: %1</translation>
+    </message>
+    <message>
+        <location filename="../rollcall.py" line="610"/>
+        <source>Say why the marks of the session of %1 change (Reason), then press Finish.</source>
+        <translation>%1 수업의 출석을 바꾸는 사유를 입력한 뒤 완료를 누르세요.</translation>
     </message>
 </context>
 <context>
     <name>RosterModel</name>
     <message>
-        <location filename="../roster_model.py" line="121"/>
+        <location filename="../roster_model.py" line="123"/>
         <source>No.</source>
         <translation>번호</translation>
     </message>
     <message>
-        <location filename="../roster_model.py" line="122"/>
+        <location filename="../roster_model.py" line="124"/>
         <source>Student ID</source>
         <translation>학번</translation>
     </message>
     <message>
-        <location filename="../roster_model.py" line="123"/>
+        <location filename="../roster_model.py" line="125"/>
         <source>Name</source>
         <translation>이름</translation>
     </message>
     <message>
-        <location filename="../roster_model.py" line="124"/>
+        <location filename="../roster_model.py" line="126"/>
         <source>Status</source>
         <translation>출결</translation>
     </message>
     <message>
-        <location filename="../roster_model.py" line="125"/>
+        <location filename="../roster_model.py" line="127"/>
         <source>Marked by</source>
         <translation>처리 방법</translation>
     </message>
     <message>
-        <location filename="../roster_model.py" line="126"/>
+        <location filename="../roster_model.py" line="128"/>
         <source>Time</source>
         <translation>시각</translation>
     </message>
     <message>
-        <location filename="../roster_model.py" line="192"/>
+        <location filename="../roster_model.py" line="194"/>
         <source>Changed, not sent</source>
         <translation>변경됨, 보내지 않음</translation>
     </message>
     <message>
-        <location filename="../roster_model.py" line="204"/>
+        <location filename="../roster_model.py" line="206"/>
         <source>Sent to the server when you press Finish</source>
         <translation>완료를 누르면 서버로 보냅니다</translation>
     </message>
     <message>
-        <location filename="../roster_model.py" line="206"/>
+        <location filename="../roster_model.py" line="208"/>
         <source>Saved on this computer; sent again automatically until the server confirms it</source>
         <translation>이 컴퓨터에 저장됨. 서버가 확인할 때까지 자동으로 다시 보냅니다</translation>
     </message>
     <message>
-        <location filename="../roster_model.py" line="208"/>
+        <location filename="../roster_model.py" line="210"/>
         <source>Recorded by the server</source>
         <translation>서버에 기록됨</translation>
     </message>
     <message>
-        <location filename="../roster_model.py" line="209"/>
+        <location filename="../roster_model.py" line="211"/>
         <source>No mark yet</source>
         <translation>아직 기록 없음</translation>
     </message>
     <message>
-        <location filename="../roster_model.py" line="194"/>
+        <location filename="../roster_model.py" line="196"/>
         <source>Pending: %1</source>
         <translation>대기 중: %1</translation>
     </message>

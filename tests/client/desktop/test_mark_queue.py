@@ -380,3 +380,20 @@ def test_a_folder_whose_file_system_has_no_locks_is_still_used(tmp_path, monkeyp
     with MarkQueue(tmp_path) as queue:
         queue.add(mark_entry("ea0017_1", "201911001"))
     assert "cannot lock" in caplog.text and len(mark_queue.stored_entries(tmp_path)) == 1
+
+
+def test_a_past_session_roll_call_keeps_its_date_reason_and_professor(tmp_path):
+    past = batch_entry("ea0017_1", [("201911001", "excused")], session_date="2019-10-28", reason="note", professor="김")
+    today = batch_entry("ea0017_1", [("201911002", "late")], reason="", professor="")
+    assert past.batch_id.startswith("rc-ea0017_1-20191028-") and (today.reason, today.professor) == (None, None)
+    stored_past, stored_today = mark_queue.entry_to_json(past), mark_queue.entry_to_json(today)
+    assert (stored_past["session_date"], stored_past["reason"], stored_past["professor"]) == (
+        "2019-10-28",
+        "note",
+        "김",
+    )
+    assert "session_date" not in stored_today and "reason" not in stored_today  # today's: as the earlier version
+    with MarkQueue(tmp_path) as queue:
+        queue.add(past)
+        queue.add(today)
+    assert mark_queue.stored_entries(tmp_path) == [past, today]

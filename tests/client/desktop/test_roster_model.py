@@ -143,3 +143,60 @@ def test_clear_local_after_finish(model):
     model.set_status([1, 2], "absent")
     model.clear_local()
     assert model.local_marks() == [] and model.counts().changed == 0
+
+
+# -- past sessions (issue 15) ---------------------------------------------------------------------
+
+
+def test_edits_do_not_follow_the_professor_to_another_session(model):
+    model.set_status([1], "late")
+    model.set_roster(LECTURE, "2024-03-04", ROSTER)  # the same session again: the edit stays
+    assert model.local_marks() == [("201911002", "late")]
+    model.set_roster(LECTURE, "2024-02-26", ROSTER, past=True)  # a past session: its own marks only
+    assert model.past and model.local_marks() == []
+
+
+def test_queued_roll_calls_show_in_the_session_they_are_for(model):
+    today = batch_entry(LECTURE, [("201911002", "present")])
+    past = batch_entry(LECTURE, [("201911003", "excused")], session_date="2024-02-26", reason="note")
+    model.set_pending([today, past])
+    assert [model.row(n).pending_status for n in (1, 2)] == ["present", None]
+    model.set_roster(LECTURE, "2024-02-26", ROSTER, past=True)
+    assert [model.row(n).pending_status for n in (1, 2)] == [None, "excused"]
+
+
+def test_the_history_model_shows_one_students_changes_in_one_session(qapp, qtmodeltester):
+    from client.desktop.history_model import HistoryModel
+
+    def change(student, day, old, new, source, client, professor=None, reason=None):
+        return SimpleNamespace(
+            session_date=day,
+            student_id=student,
+            old_status=old,
+            new_status=new,
+            source=source,
+            client_name=client,
+            professor=professor,
+            reason=reason,
+            changed_at=f"{day}T10:30:00",
+        )
+
+    history = HistoryModel()
+    history.set_history(
+        "201911001",
+        "2024-03-04",
+        [
+            change("201911001", "2024-03-04", None, "absent", "camera", "cam-1"),
+            change("201911002", "2024-03-04", None, "present", "checkin", "pc"),  # another student
+            change("201911001", "2024-03-04", "absent", "excused", "rollcall", "prof-app", "Prof. Kim", "note"),
+        ],
+    )
+    qtmodeltester.check(history)
+    assert history.rowCount() == 2
+    cells = [[history.index(r, c).data() for c in range(history.COLUMN_COUNT)] for r in range(2)]
+    assert cells == [
+        ["2024-03-04 10:30:00", "Absent (new)", "Camera", "cam-1", ""],
+        ["2024-03-04 10:30:00", "Absent → Excused", "Roll call", "Prof. Kim (prof-app)", "note"],
+    ]
+    history.clear()
+    assert history.rowCount() == 0 and history.student_id is None
