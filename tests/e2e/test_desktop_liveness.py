@@ -67,7 +67,10 @@ def run_checkin(qtbot, tmp_path, server, video: str):
 def test_the_desktop_shows_the_actions_one_at_a_time_and_checks_in(qtbot, tmp_path, server, clip):
     actions = ChallengeBook(LivenessSettings(seed=SEED)).pick_actions()  # the server's first challenge
     still = [clip[i] for i in samples.STILL]
-    video = write_video(tmp_path / "challenge.avi", still * 3 + samples.challenge_sequence(clip, actions) + still * 2)
+    # Each clip frame twice: the actions fit well within the challenge's 120 frames at 15 a second.
+    video = write_video(
+        tmp_path / "challenge.avi", still * 3 + samples.challenge_sequence(clip, actions) + still * 2, repeat=2
+    )
     (kind, reply), progress, headline = run_checkin(qtbot, tmp_path, server, video)
     assert progress[0] == (actions, (), actions[0])  # the first action, nothing done yet
     shown_next = [next_ for _, _, next_ in progress]
