@@ -4,15 +4,32 @@ Concurrency in one paragraph: every "create if missing" here is a single
 ``INSERT ... ON DUPLICATE KEY UPDATE`` against a unique key. When two connections run it at the
 same time, InnoDB makes the second one wait for the first one's transaction to end and then
 treats its INSERT as a duplicate, so both end up with the same row and neither gets an error.
+A mark is never taken on the INSERT's word, though: under load (bench/load.py, 50 clients) MariaDB
+10.11 let a multi-row ``INSERT ... ON DUPLICATE KEY UPDATE`` succeed while writing neither a row
+nor finding a duplicate for a few of its students (a few in 10,000), so the marks are read back
+with a locking read and a missing one is inserted again (:func:`_insert_until_found`).
 """
 
 from __future__ import annotations
 
 import datetime
+import logging
 from dataclasses import dataclass, field
 
 from db import history
 from protocol.identifiers import SOURCES, STATUSES
+
+_log = logging.getLogger(__name__)
+
+#: Times a row is inserted when it cannot be read back after its INSERT (see above), before
+#: :class:`MarksNotWritten` is raised.
+_INSERT_ATTEMPTS = 5
+
+
+class MarksNotWritten(RuntimeError):
+    """The database kept answering an INSERT without writing the row (see the module's
+    docstring); the transaction must roll back and nothing may be acknowledged."""
+
 
 # -- sessions ----------------------------------------------------------------------------------
 
@@ -37,14 +54,26 @@ def ensure_session(cur, lecture_id: int, day: datetime.date) -> int:
     session_id = find_session(cur, lecture_id, day)
     if session_id is not None:
         return session_id
-    # Missing (or created by a transaction this one cannot see yet). On a duplicate,
-    # LAST_INSERT_ID(session_id) makes the existing row's ID what cur.lastrowid reports.
-    cur.execute(
-        "INSERT INTO class_sessions (lecture_id, session_date) VALUES (%s, %s)"
-        " ON DUPLICATE KEY UPDATE session_id = LAST_INSERT_ID(session_id)",
-        (lecture_id, day),
-    )
-    return cur.lastrowid
+    # Missing (or created by a transaction this one cannot see yet). A duplicate is read back
+    # with a locking read (the latest committed row), not taken from LAST_INSERT_ID: see the
+    # module's docstring.
+    for _ in range(_INSERT_ATTEMPTS):
+        cur.execute(
+            "INSERT INTO class_sessions (lecture_id, session_date) VALUES (%s, %s)"
+            " ON DUPLICATE KEY UPDATE session_id = session_id",
+            (lecture_id, day),
+        )
+        if cur.rowcount == 1:
+            return cur.lastrowid
+        cur.execute(
+            "SELECT session_id FROM class_sessions WHERE lecture_id = %s AND session_date = %s LOCK IN SHARE MODE",
+            (lecture_id, day),
+        )
+        row = cur.fetchone()
+        if row is not None:
+            return row[0]
+        _log.info("lecture %s: the session of %s not written by the INSERT, inserted again", lecture_id, day)
+    raise MarksNotWritten(f"lecture {lecture_id}: the database did not write the session of {day}")
 
 
 # -- marks -------------------------------------------------------------------------------------
@@ -77,8 +106,9 @@ def mark_many(
     order (the lock order of every batch, so two batches cannot deadlock); the rows it inserted
     carry the distance :data:`_NEW_ROW` until this function sets it back to NULL, which tells
     them from the rows that existed (rows of another transaction never carry it). Then one
-    locking read of the rows this transaction already holds, one UPDATE per status for the
-    rows that change, and one INSERT of the history rows.
+    locking read of the rows this transaction already holds (and an INSERT and a read again for
+    any row the database did not write: :func:`_insert_until_found`), one UPDATE per status for
+    the rows that change, and one INSERT of the history rows.
     Raises ValueError for an unknown status or source, a student given twice with two statuses
     or a reason too long, and pymysql.err.IntegrityError when the session or a student does not
     exist.
@@ -95,25 +125,10 @@ def mark_many(
     if not wanted:
         return 0
     ordered = sorted(wanted.items())
-    rows = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(ordered))
-    values = [
-        v for student_id, status in ordered for v in (session_id, student_id, status, source, _NEW_ROW, client_name)
-    ]
-    cur.execute(
-        "INSERT INTO attendance (session_id, student_id, status, source, distance, client_name)"
-        f" VALUES {rows} ON DUPLICATE KEY UPDATE attendance_id = attendance_id",
-        values,
-    )
-    placeholders = ", ".join(["%s"] * len(ordered))
-    ids = [student_id for student_id, _ in ordered]
-    cur.execute(
-        "SELECT student_id, status, source, client_name, distance = %s FROM attendance"
-        f" WHERE session_id = %s AND student_id IN ({placeholders}) ORDER BY student_id FOR UPDATE",
-        [_NEW_ROW, session_id, *ids],
-    )
+    found = _insert_until_found(cur, session_id, ordered, source, client_name)
     new_ids: list[str] = []
     by_status: dict[str, list[str]] = {}
-    for student_id, old_status, old_source, old_client, inserted in cur.fetchall():
+    for student_id, old_status, old_source, old_client, inserted in found:
         status = wanted[student_id]
         if inserted:
             new_ids.append(student_id)
@@ -142,6 +157,47 @@ def mark_many(
 #: The distance a row inserted by :func:`mark_many` carries until the same call sets it to NULL
 #: (a distance is never negative otherwise).
 _NEW_ROW = -1.0
+
+
+def _insert_until_found(
+    cur, session_id: int, ordered: list[tuple[str, str]], source: str, client_name: str
+) -> list[tuple[str, str, str, str, int]]:
+    """Insert the (student_id, status) marks that are missing (new rows carry :data:`_NEW_ROW`)
+    and lock every one of the students' rows, in student-ID order. Returns one
+    (student_id, status, source, client_name, inserted_by_this_call) per student, by student ID.
+
+    The rows are read back with a locking read; a student whose row is neither there nor
+    written is inserted again (up to :data:`_INSERT_ATTEMPTS` times in all).
+
+    :raises MarksNotWritten: when a row still cannot be read back.
+    """
+    found: dict[str, tuple[str, str, str, str, int]] = {}
+    missing = ordered
+    for _ in range(_INSERT_ATTEMPTS):
+        rows = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(missing))
+        values = [
+            v for student_id, status in missing for v in (session_id, student_id, status, source, _NEW_ROW, client_name)
+        ]
+        cur.execute(
+            "INSERT INTO attendance (session_id, student_id, status, source, distance, client_name)"
+            f" VALUES {rows} ON DUPLICATE KEY UPDATE attendance_id = attendance_id",
+            values,
+        )
+        ids = [student_id for student_id, _ in missing]
+        cur.execute(
+            "SELECT student_id, status, source, client_name, distance = %s FROM attendance"
+            f" WHERE session_id = %s AND student_id IN ({', '.join(['%s'] * len(ids))}) ORDER BY student_id FOR UPDATE",
+            [_NEW_ROW, session_id, *ids],
+        )
+        found.update((row[0], row) for row in cur.fetchall())
+        missing = [(student_id, status) for student_id, status in missing if student_id not in found]
+        if not missing:
+            return [found[student_id] for student_id, _ in ordered]
+        _log.info("session %s: %d marks not written by the INSERT, inserted again", session_id, len(missing))
+    raise MarksNotWritten(
+        f"session {session_id}: the database did not write the marks of {len(missing)} students"
+        f" ({', '.join(student_id for student_id, _ in missing[:5])}...) after {_INSERT_ATTEMPTS} tries"
+    )
 
 
 def mark(
@@ -179,17 +235,24 @@ def mark(
     author = history.Author(changed_by or client_name, professor, reason)
     # On a duplicate, LAST_INSERT_ID(attendance_id) makes cur.lastrowid the existing row's ID;
     # the statement locks the existing row until the transaction ends.
-    cur.execute(
-        "INSERT INTO attendance (session_id, student_id, status, source, distance, client_name)"
-        " VALUES (%s, %s, %s, %s, %s, %s)"
-        " ON DUPLICATE KEY UPDATE attendance_id = LAST_INSERT_ID(attendance_id)",
-        (session_id, student_id, status, source, distance, client_name),
-    )
-    if cur.rowcount == 1:
-        attendance_id = cur.lastrowid
-        history.record_changes(cur, session_id, [history.Change(student_id, None, None, status, source)], author)
-        return MarkResult(status, already_marked=False, attendance_id=attendance_id)
-    stored_status, stored_source, stored_client, attendance_id = _stored_mark(cur, session_id, student_id)
+    for _ in range(_INSERT_ATTEMPTS):  # see _insert_until_found
+        cur.execute(
+            "INSERT INTO attendance (session_id, student_id, status, source, distance, client_name)"
+            " VALUES (%s, %s, %s, %s, %s, %s)"
+            " ON DUPLICATE KEY UPDATE attendance_id = LAST_INSERT_ID(attendance_id)",
+            (session_id, student_id, status, source, distance, client_name),
+        )
+        if cur.rowcount == 1:
+            attendance_id = cur.lastrowid
+            history.record_changes(cur, session_id, [history.Change(student_id, None, None, status, source)], author)
+            return MarkResult(status, already_marked=False, attendance_id=attendance_id)
+        stored = _stored_mark(cur, session_id, student_id)
+        if stored is not None:
+            break
+        _log.info("session %s: the mark of %s not written by the INSERT, inserted again", session_id, student_id)
+    else:
+        raise MarksNotWritten(f"session {session_id}: the database did not write the mark of {student_id}")
+    stored_status, stored_source, stored_client, attendance_id = stored
     if not overwrite or (stored_status, stored_source, stored_client) == (status, source, client_name):
         return MarkResult(stored_status, already_marked=True, attendance_id=attendance_id)
     cur.execute(
@@ -202,8 +265,8 @@ def mark(
     return MarkResult(status, already_marked=True, attendance_id=attendance_id)
 
 
-def _stored_mark(cur, session_id: int, student_id: str) -> tuple[str, str, str, int]:
-    """(status, source, client_name, attendance_id) of the stored mark. FOR UPDATE reads the latest committed row
+def _stored_mark(cur, session_id: int, student_id: str) -> tuple[str, str, str, int] | None:
+    """(status, source, client_name, attendance_id) of the stored mark (None: no row). FOR UPDATE reads the latest committed row
     (maybe written by another connection after this transaction's first read); the INSERT before
     this already holds the lock on it."""
     cur.execute(
