@@ -2,7 +2,9 @@
 
 One row per enrolled student, by student ID; the columns: student ID, name, one per session
 (date order), the totals P L A E O and the attendance rate. Session cells are colored as in the
-chart (reports/render.COLORS). The students below the warning percentage are highlighted.
+chart (reports/render.COLORS); a cell whose mark was changed on a later day than its session
+shows the letter followed by ``*`` (as in the exports) and says so in its tooltip. The students
+below the warning percentage are highlighted.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from PyQt5.QtGui import QBrush, QColor, QFont
 
 from client.desktop.plain_text import plain_tooltip
 from client.desktop.roster_model import status_label
-from reports.domain import LETTERS, NOT_ENROLLED, UNMARKED, LectureReport, StudentRow
+from reports.domain import CHANGED_AFTER_MARK, LETTERS, NOT_ENROLLED, UNMARKED, LectureReport, StudentRow
 from reports.render import COLORS
 
 #: The total columns after the sessions, in this order (as in the CSV), then the rate.
@@ -24,6 +26,8 @@ STATUS_OF_LETTER = {letter: status for status, letter in LETTERS.items()}
 ValueRole = Qt.UserRole + 1
 #: True for every cell of a student in the warning list (rate below the percentage).
 WarningRole = Qt.UserRole + 2
+#: True for a session cell whose mark was changed on a later day than its session.
+ChangedAfterRole = Qt.UserRole + 3
 
 WARNING_TEXT = QColor("#b00020")
 WARNING_BACKGROUND = QColor("#fdecea")
@@ -189,9 +193,13 @@ class ReportModel(QAbstractTableModel):
             value = self._value(student, column, session)
             if column == self.rate_column:
                 return format_rate(value)
+            if session is not None and session in student.changed_after:
+                return value + CHANGED_AFTER_MARK
             return value if isinstance(value, str) else str(value)
         if role == WarningRole:
             return warned
+        if role == ChangedAfterRole:
+            return session is not None and session in student.changed_after
         if role == Qt.BackgroundRole:
             if session is not None:
                 letter = student.cells[session]
@@ -214,9 +222,10 @@ class ReportModel(QAbstractTableModel):
         if role == Qt.ToolTipRole:
             if session is not None:
                 day = self._report.sessions[session].date.isoformat()
-                return plain_tooltip(
-                    f"{student.student_id} {student.name} · {day}: {cell_label(student.cells[session])}"
-                )
+                text = f"{student.student_id} {student.name} · {day}: {cell_label(student.cells[session])}"
+                if session in student.changed_after:
+                    text += " · " + self.tr("changed after its session (see the history)")
+                return plain_tooltip(text)
             if warned and column == self.rate_column:
                 return self.tr("Below %1 %").replace("%1", f"{self._below:g}")
         return None

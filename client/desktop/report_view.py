@@ -46,7 +46,7 @@ from client.desktop.workers import PROTOCOL, ServerCalls
 from client.qt_worker import create_worker, serial_pool
 from protocol.errors import ErrorCode
 from reports import wire as report_wire
-from reports.domain import DEFAULT_LATE_WEIGHT, LectureReport
+from reports.domain import CHANGED_AFTER_MARK, DEFAULT_LATE_WEIGHT, LectureReport
 from reports.render import build_figure, render
 
 log = logging.getLogger(__name__)
@@ -431,11 +431,14 @@ class ReportScreen(QWidget):
                 edit.blockSignals(False)
 
     def _legend(self, report: LectureReport) -> str:
-        return self.tr(
+        legend = self.tr(
             "P present, L late, A absent (or not marked), E excused, O left early, - not enrolled "
             "yet, blank: session still open. Rate % = (P + %1 × (L + O)) / (P + L + O + A); "
             "excused sessions do not count."
         ).replace("%1", f"{report.late_weight:g}")
+        if any(row.changed_after for row in report.students):
+            legend += " " + self.tr("%1: mark changed after its session.").replace("%1", CHANGED_AFTER_MARK)
+        return legend
 
     def _below_changed(self, value: float) -> None:
         self.model.set_below(value)

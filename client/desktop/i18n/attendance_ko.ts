@@ -900,59 +900,64 @@ Face check-in for the classroom PC and roll call for the professor.</source>
 <context>
     <name>ReportModel</name>
     <message>
-        <location filename="../report_model.py" line="35"/>
+        <location filename="../report_model.py" line="39"/>
         <source>Not enrolled yet</source>
         <translation>수강 등록 전</translation>
     </message>
     <message>
-        <location filename="../report_model.py" line="37"/>
+        <location filename="../report_model.py" line="41"/>
         <source>Open, not marked yet</source>
         <translation>진행 중, 아직 표시 안 됨</translation>
     </message>
     <message>
-        <location filename="../report_model.py" line="39"/>
+        <location filename="../report_model.py" line="43"/>
         <source>Absent (or not marked)</source>
         <translation>결석 (또는 표시 안 됨)</translation>
     </message>
     <message>
-        <location filename="../report_model.py" line="148"/>
+        <location filename="../report_model.py" line="152"/>
         <source>Student ID</source>
         <translation>학번</translation>
     </message>
     <message>
-        <location filename="../report_model.py" line="150"/>
+        <location filename="../report_model.py" line="154"/>
         <source>Name</source>
         <translation>이름</translation>
     </message>
     <message>
-        <location filename="../report_model.py" line="158"/>
+        <location filename="../report_model.py" line="162"/>
         <source>Rate %</source>
         <translation>출석률 %</translation>
     </message>
     <message>
-        <location filename="../report_model.py" line="167"/>
+        <location filename="../report_model.py" line="171"/>
         <source>open (unmarked students are blank)</source>
         <translation>진행 중 (표시 안 된 학생은 빈칸)</translation>
     </message>
     <message>
-        <location filename="../report_model.py" line="168"/>
+        <location filename="../report_model.py" line="172"/>
         <source>session rate: %1</source>
         <translation>회차 출석률: %1</translation>
     </message>
     <message>
-        <location filename="../report_model.py" line="170"/>
+        <location filename="../report_model.py" line="174"/>
         <source>Attendance rate in percent: (P + %1 × (L + O)) / (P + L + O + A)</source>
         <translation>출석률(%): (P + %1 × (L + O)) / (P + L + O + A)</translation>
     </message>
     <message>
-        <location filename="../report_model.py" line="174"/>
+        <location filename="../report_model.py" line="178"/>
         <source>Sessions: %1</source>
         <translation>회차 수: %1</translation>
     </message>
     <message>
-        <location filename="../report_model.py" line="221"/>
+        <location filename="../report_model.py" line="230"/>
         <source>Below %1 %</source>
         <translation>%1 % 미만</translation>
+    </message>
+    <message>
+        <location filename="../report_model.py" line="227"/>
+        <source>changed after its session (see the history)</source>
+        <translation>수업 이후에 변경됨 (기록 참고)</translation>
     </message>
 </context>
 <context>
@@ -1068,49 +1073,54 @@ Face check-in for the classroom PC and roll call for the professor.</source>
         <translation>P 출석, L 지각, A 결석(또는 표시 안 됨), E 공결, O 조퇴, - 수강 등록 전, 빈칸: 진행 중인 회차. 출석률 % = (P + %1 × (L + O)) / (P + L + O + A); 공결은 계산에 넣지 않습니다.</translation>
     </message>
     <message>
-        <location filename="../report_view.py" line="455"/>
+        <location filename="../report_view.py" line="458"/>
         <source>No student is below %1 %.</source>
         <translation>%1 % 미만인 학생이 없습니다.</translation>
     </message>
     <message>
-        <location filename="../report_view.py" line="459"/>
+        <location filename="../report_view.py" line="462"/>
         <source>and %1 more (highlighted in the table)</source>
         <translation>외 %1명 (표에 강조 표시)</translation>
     </message>
     <message>
-        <location filename="../report_view.py" line="477"/>
+        <location filename="../report_view.py" line="480"/>
         <source>Drawing the chart…</source>
         <translation>차트를 그리는 중…</translation>
     </message>
     <message>
-        <location filename="../report_view.py" line="499"/>
+        <location filename="../report_view.py" line="502"/>
         <source>The chart cannot be drawn: %1</source>
         <translation>차트를 그릴 수 없습니다: %1</translation>
     </message>
     <message>
-        <location filename="../report_view.py" line="505"/>
+        <location filename="../report_view.py" line="508"/>
         <source>Save the report</source>
         <translation>보고서 저장</translation>
     </message>
     <message>
-        <location filename="../report_view.py" line="505"/>
+        <location filename="../report_view.py" line="508"/>
         <source>CSV file (*.csv);;Excel workbook (*.xlsx)</source>
         <translation>CSV 파일 (*.csv);;Excel 통합 문서 (*.xlsx)</translation>
     </message>
     <message>
-        <location filename="../report_view.py" line="534"/>
+        <location filename="../report_view.py" line="537"/>
         <source>Cannot save %1: %2</source>
         <translation>%1을(를) 저장할 수 없습니다: %2</translation>
     </message>
     <message>
-        <location filename="../report_view.py" line="538"/>
+        <location filename="../report_view.py" line="541"/>
         <source>Report saved: %1</source>
         <translation>보고서를 저장했습니다: %1</translation>
     </message>
     <message>
-        <location filename="../report_view.py" line="463"/>
+        <location filename="../report_view.py" line="466"/>
         <source>Students below %1 %: %2 — %3</source>
         <translation>출석률 %1 % 미만 학생: %2명 — %3</translation>
+    </message>
+    <message>
+        <location filename="../report_view.py" line="440"/>
+        <source>%1: mark changed after its session.</source>
+        <translation>%1: 수업 이후에 변경된 출석.</translation>
     </message>
 </context>
 <context>

@@ -20,8 +20,8 @@ import pytest
 from PyQt5.QtCore import QDate, Qt, QTimer
 from PyQt5.QtGui import QColor
 
-from client.desktop.report_model import ReportModel, ValueRole, WarningRole
-from client.desktop.report_view import SCREEN_DPI, chart_png
+from client.desktop.report_model import ChangedAfterRole, ReportModel, ValueRole, WarningRole
+from client.desktop.report_view import SCREEN_DPI, ReportScreen, chart_png
 from reports.domain import LectureReport, SessionColumn, StudentRow, Tally
 from reports.render import COLORS, render
 from testkit.databases import fresh_database
@@ -135,6 +135,26 @@ def test_a_name_in_a_tooltip_is_plain_text(qapp):
     model.set_report(dataclasses.replace(report, students=(hostile,)))
     tooltip = model.index(0, 2).data(Qt.ToolTipRole)
     assert "<img" not in tooltip and "&lt;img src=x onerror=alert(1)&gt;" in tooltip
+
+
+def test_a_cell_changed_after_its_session_is_flagged_as_in_the_exports(qapp):
+    report = sample_report()
+    changed = dataclasses.replace(report.students[1], changed_after=(1,))
+    report = dataclasses.replace(report, students=(report.students[0], changed, *report.students[2:]))
+    model = ReportModel()
+    model.set_report(report)
+    assert [model.index(1, 2 + c).data() for c in range(3)] == ["L", "A*", "O"]
+    assert [model.index(1, 2 + c).data(ValueRole) for c in range(3)] == ["L", "A", "O"]
+    assert [model.index(1, 2 + c).data(ChangedAfterRole) for c in range(3)] == [False, True, False]
+    assert not any(model.index(0, 2 + c).data(ChangedAfterRole) for c in range(3))
+    assert "changed after its session" in model.index(1, 3).data(Qt.ToolTipRole)
+    assert "changed after" not in model.index(1, 2).data(Qt.ToolTipRole)
+    screen = ReportScreen(host="127.0.0.1", port=1, lecture=lambda: "ea0017_1")
+    try:
+        assert "*: mark changed after its session." in screen._legend(report)
+        assert "changed after" not in screen._legend(sample_report())
+    finally:
+        screen.shutdown()
 
 
 def test_headers_are_full_dates_when_the_sessions_span_a_year(qapp):
