@@ -132,6 +132,12 @@ def _encoder(models: _Models, name: str) -> Any:
         return models.encoders[name]
 
 
+def encoder_model_path() -> Path:
+    """The encoding network's model file (``dlib_face_recognition_resnet_model_v1.dat``, of the
+    face_recognition_models package), which both encoders read."""
+    return _loaded().folder / ENCODER_FILE
+
+
 def _check_encoder(name: str) -> None:
     if name not in ENCODERS:
         raise ValueError(f"unknown face encoder {name!r}: expected one of {', '.join(ENCODERS)}")
@@ -227,11 +233,7 @@ def encode_faces(
     if not boxes:
         return np.empty((0, ENCODING_SIZE), dtype=np.float64)
     models = _loaded()
-    # As face_recognition.face_encodings(model="small"): the 5 landmarks of each box.
-    shapes = [
-        models.landmarks(image, models.rectangle(int(left), int(top), int(right), int(bottom)))
-        for top, right, bottom, left in boxes
-    ]
+    shapes = _shapes(models, image, boxes)
     if encoder == "numpy" and num_jitters <= 1:
         chips = np.stack([_chip(models, image, shape) for shape in shapes])
         return _encode_chips(models, chips, mirrored=mirrored)
@@ -248,6 +250,15 @@ def encode_faces(
         else:
             encodings.append(np.array(dlib_encoder.compute_face_descriptor(image, shape, num_jitters)))
     return np.array(encodings, dtype=np.float64).reshape(len(boxes), ENCODING_SIZE)
+
+
+def face_chips(image: np.ndarray, boxes: Sequence[Box]) -> np.ndarray:
+    """The aligned face chip of each box, as the encoders read them: (len(boxes), 150, 150, 3)
+    uint8 RGB (:func:`server.recognition.encoder.Encoder.encode_chips` takes these)."""
+    _check_image(image)
+    models = _loaded()
+    chips = [_chip(models, image, shape) for shape in _shapes(models, image, boxes)]
+    return np.stack(chips) if chips else np.empty((0, CHIP_SIZE, CHIP_SIZE, 3), np.uint8)
 
 
 def encode_face_views(image: np.ndarray, box: Box, *, encoder: str = DEFAULT_ENCODER) -> tuple[np.ndarray, np.ndarray]:
@@ -268,6 +279,14 @@ def encode_face_views(image: np.ndarray, box: Box, *, encoder: str = DEFAULT_ENC
             for view in (chip, np.ascontiguousarray(chip[:, ::-1]))
         )
     return plain, (plain + flipped) / 2
+
+
+def _shapes(models: _Models, image: np.ndarray, boxes: Sequence[Box]) -> list:
+    """As face_recognition.face_encodings(model="small"): the 5 landmarks of each box."""
+    return [
+        models.landmarks(image, models.rectangle(int(left), int(top), int(right), int(bottom)))
+        for top, right, bottom, left in boxes
+    ]
 
 
 def _chip(models: _Models, image: np.ndarray, shape) -> np.ndarray:
