@@ -57,9 +57,10 @@ import numpy as np
 #: Size of the face chip the network reads, in pixels (square).
 CHIP_SIZE = 150
 ENCODING_SIZE = 128
-#: Faces that go through the network together (the matrices of one batch stay within a few MB
-#: of cache per layer); more faces are encoded in batches of this size.
-DEFAULT_BATCH = 16
+#: Faces that go through the network together; more are encoded in batches of this size. On one
+#: core (AMD EPYC, 1 MB of L2 cache per core) the best: 9.5 ms per face, against 11.7 ms for 1 at
+#: a time and 10.9 ms for 16 (the larger matrices fall out of the cache).
+DEFAULT_BATCH = 4
 
 #: (filters, residual blocks, whether the first block halves the size), inner to outer.
 _LEVELS = ((32, 3, False), (64, 4, True), (128, 3, True), (256, 3, True), (256, 1, True))
