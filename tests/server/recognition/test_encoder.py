@@ -7,6 +7,10 @@ bench/encoder.py checks every face of every photo and times both encoders.
 from __future__ import annotations
 
 import itertools
+import os
+import subprocess
+import sys
+import textwrap
 
 import dlib
 import numpy as np
@@ -15,6 +19,7 @@ import pytest
 from server.recognition import encoder, faces
 from server.recognition.encoder import ModelsUnavailableError
 from server.recognition.images import load_image_file
+from testkit.paths import REPO
 from testkit.photos import every_photo
 
 #: Largest difference allowed between the two encoders' numbers (seen: ~5e-7) and between the
@@ -172,3 +177,26 @@ def test_every_weight_is_read(model_bytes):
     network = encoder._read_network(model_bytes)
     weights = sum(layer.filters.size for layer in network.layers if isinstance(layer, encoder._Con))
     assert 5_000_000 < weights < 6_000_000
+
+
+def test_a_worker_can_set_numpys_blas_to_one_thread():
+    # As a recognition worker does in its initializer, after numpy (and its OpenBLAS, which
+    # reads OPENBLAS_NUM_THREADS only when it loads) is imported: in a fresh interpreter that
+    # starts with two BLAS threads.
+    script = textwrap.dedent(
+        """
+        import ctypes
+        import numpy
+        from server.recognition.encoder import limit_blas_threads
+        library = next(line.split()[-1] for line in open("/proc/self/maps") if "openblas" in line.lower())
+        get = getattr(ctypes.CDLL(library), "scipy_openblas_get_num_threads64_")
+        before = get()
+        print(before, limit_blas_threads(1), get())
+        """
+    )
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "2"}
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["2", "True", "1"]
