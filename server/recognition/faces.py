@@ -11,7 +11,7 @@ RGB. A face box is a plain tuple ``(top, right, bottom, left)`` of ints in pixel
 the convention of face_recognition. No dlib object leaves this module.
 
 Encodings are computed by :mod:`server.recognition.encoder` (dlib's network in numpy, all faces
-of a call in one batch: about 13 ms per face on one core) or, with ``encoder="dlib"``, by dlib's
+of a call in one batch: about 10-13 ms per face on one core) or, with ``encoder="dlib"``, by dlib's
 own ``compute_face_descriptor`` (about 77 ms per face with the dlib-bin wheel). Both give the same
 encodings to within about 1e-6 (docs/recognition.md, "The encoder"), under one :data:`MODEL_NAME`.
 
@@ -215,7 +215,7 @@ def encode_faces(
     mirrored: bool = False,
     encoder: str = DEFAULT_ENCODER,
 ) -> np.ndarray:
-    """The 128-number encoding of each face box, at any image size (numpy encoder: about 13 ms
+    """The 128-number encoding of each face box, at any image size (numpy encoder: about 10-13 ms
     per face on one core, the faces of one call in one batch; dlib's: about 75 ms per face).
 
     :param image: (height, width, 3) uint8 RGB, the full-resolution image the boxes refer to.
