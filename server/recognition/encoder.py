@@ -417,8 +417,8 @@ def _add_zero_extended(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 class Encoder:
-    """dlib's face encoder; create with :func:`load`. Not for concurrent use by threads that
-    share one BLAS thread budget; each worker process holds its own."""
+    """dlib's face encoder; create with :func:`load`. It holds only arrays it never changes, so
+    threads may share it (each call's BLAS work then competes for the same cores)."""
 
     def __init__(self, network: _Network, *, batch: int = DEFAULT_BATCH):
         self.batch = batch
