@@ -70,7 +70,7 @@ format: venv  ## apply ruff's safe fixes and its formatter to the tree
 # Each saves its figures under .run/bench/; bench/write_report.py then prints the summary table
 # and writes docs/benchmarks.md. Each runs as `python -m bench.NAME`; `make bench BENCHES=throughput`
 # runs one.
-BENCHES ?= recognition checkin throughput rollcall startup gallery dlib_builds whole_room scale_out reports liveness
+BENCHES ?= recognition checkin throughput rollcall startup gallery dlib_builds encoder whole_room scale_out reports liveness
 bench: venv  ## the benchmarks with targets (~12 minutes); writes docs/benchmarks.md
 	@url=$$(DB_NAME=attendance_bench scripts/database.sh start) || exit 1; rc=0; \
 	for b in $(BENCHES); do echo "== bench.$$b"; ATTENDANCE_DB_URL="$$url" $(PY) -m bench.$$b || rc=1; done; \

@@ -30,6 +30,7 @@ TITLES = {
     "gallery": "Matching against 100,000 encodings, and memory",
     "whole_room": "Whole-room frame (bald_guys.jpg, 24 faces)",
     "dlib_builds": "The dlib builds",
+    "encoder": "Face encoder: dlib's network in numpy vs. dlib's own, one core",
     "scale_out": "Two servers behind HAProxy",
     "reports": "Reports",
     "camera": "Classroom camera",

@@ -34,7 +34,7 @@ from server.presence import DueSessionCloser, PresenceService, PresenceSettings
 from server.recognition.decision import DecisionRules
 from server.recognition.enrollment import sync_knowns
 from server.recognition.enrolment_checks import LIKE_OTHER_STUDENT, MAX_STARTUP_COMPARISONS, knowns_conflicts
-from server.recognition.faces import DEFAULT_DETECT_MAX_SIDE, ENROLMENT_MODEL, ModelsUnavailableError
+from server.recognition.faces import DEFAULT_DETECT_MAX_SIDE, DEFAULT_ENCODER, ENROLMENT_MODEL, ModelsUnavailableError
 from server.recognition.gallery import DEFAULT_THRESHOLD
 from server.recognition.images import DEFAULT_MAX_JPEG_SCANS, DEFAULT_MAX_PIXELS
 from server.recognition.pool import (
@@ -66,6 +66,9 @@ class ServerConfig:
     detect_max_side: int | None = DEFAULT_DETECT_MAX_SIDE
     #: Recognition worker processes (None: one per core).
     workers: int | None = None
+    #: The face encoder of the workers (server.recognition.faces.ENCODERS): "numpy" (dlib's
+    #: network in numpy, ~6x faster than dlib-bin) or "dlib" (dlib's own); the same encodings.
+    encoder: str = DEFAULT_ENCODER
     #: Seconds a connection may stay silent before it is closed (or a 2019 payload fails).
     idle_timeout: float = 10.0
     #: Seconds from connecting to a framed connection's hello (TLS handshake included).
@@ -262,6 +265,7 @@ class AttendanceApp:
                 max_queued=config.max_queued,
                 max_queued_per_client=config.max_queued_per_client,
                 liveness_model=config.liveness,
+                encoder=config.encoder,
             )
             self.recognizer.start(wait=False)
             self.db = self._open_database()

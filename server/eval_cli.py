@@ -1,7 +1,7 @@
 """``attendance-eval``: how well the recognition rules would do on your own photos.
 
     attendance-eval FOLDER [--enrolled 1,3,5] [--frames 1,3] [--splits 10] [--seed 0]
-                           [--plot FILE.png] [--workers N] [--json]
+                           [--plot FILE.png] [--workers N] [--encoder numpy|dlib] [--json]
 
 FOLDER holds one sub-folder of photos per person (the folder name is the person), or a
 ``manifest.csv`` with columns ``path,person`` (paths relative to FOLDER; ``path,student_ids`` as
@@ -39,6 +39,7 @@ from server.recognition.evaluation import (
     Tally,
     simulate,
 )
+from server.recognition.faces import DEFAULT_ENCODER, ENCODERS
 
 PROG = "attendance-eval"
 EXIT_OK, EXIT_INPUT = 0, 2
@@ -89,11 +90,12 @@ def photos_of(folder: Path) -> list[tuple[Path, str]]:
     ]
 
 
-def encode(photos: list[tuple[Path, str]], workers: int | None) -> EncodedPhotos:
-    """Encode every photo on the recognition workers (as a photo, a frame and an enrolment)."""
+def encode(photos: list[tuple[Path, str]], workers: int | None, encoder: str = DEFAULT_ENCODER) -> EncodedPhotos:
+    """Encode every photo on the recognition workers (as a photo, a frame and an enrolment), with
+    the face encoder named (server.recognition.faces.ENCODERS), as the server's ``--encoder``."""
     from server.recognition.pool import RecognitionPool  # dlib: only when photos are encoded
 
-    with RecognitionPool(workers) as pool:
+    with RecognitionPool(workers, encoder=encoder) as pool:
         views = pool.encode_views([path for path, _ in photos])
     kept, skipped = [], []
     for (path, person), view in zip(photos, views):
@@ -206,6 +208,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0, help="of the random splits (default: %(default)s)")
     parser.add_argument("--plot", type=Path, metavar="FILE.png", help="draw the trade-off curves")
     parser.add_argument("--workers", type=int, default=None, help="encoding processes (default: one per core)")
+    parser.add_argument(
+        "--encoder",
+        choices=ENCODERS,
+        default=DEFAULT_ENCODER,
+        help="face encoder, as the server's --encoder (default: %(default)s; the same encodings)",
+    )
     parser.add_argument("--json", action="store_true", help="print the counts as JSON instead of tables")
     return parser.parse_args(argv)
 
@@ -223,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return EXIT_INPUT
     print(f"encoding {len(photos)} photos ...", file=sys.stderr)
-    encoded = encode(photos, args.workers)
+    encoded = encode(photos, args.workers, args.encoder)
     for path, why in encoded.skipped:
         print(f"{PROG}: skipped {path}: {why}", file=sys.stderr)
     if len(set(encoded.persons)) < 2:

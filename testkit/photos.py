@@ -26,3 +26,13 @@ def read_manifest(faces_dir: Path) -> list[SamplePhoto]:
             )
             for row in csv.DictReader(f)
         ]
+
+
+#: The files of the sample folder that are photos (the videos and annotations are not).
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
+
+
+def every_photo(faces_dir: Path) -> list[Path]:
+    """Every photo under the sample folder, in path order (knowns, probes, groups, korean,
+    detection, liveness attacks, negatives): what the encoder is checked on."""
+    return sorted(p for p in faces_dir.rglob("*") if p.is_file() and p.suffix.lower() in PHOTO_SUFFIXES)

@@ -10,6 +10,11 @@ Images are numpy arrays as returned by :mod:`server.recognition.images`: (height
 RGB. A face box is a plain tuple ``(top, right, bottom, left)`` of ints in pixels of that array,
 the convention of face_recognition. No dlib object leaves this module.
 
+Encodings are computed by :mod:`server.recognition.encoder` (dlib's network in numpy, all faces
+of a call in one batch: about 10-13 ms per face on one core) or, with ``encoder="dlib"``, by dlib's
+own ``compute_face_descriptor`` (about 77 ms per face with the dlib-bin wheel). Both give the same
+encodings to within about 1e-6 (docs/recognition.md, "The encoder"), under one :data:`MODEL_NAME`.
+
 The models (about 30 MB, 0.6 s to load) are loaded on first use, or by :func:`load_models`.
 dlib is not meant to be shared by threads: call these functions from one thread per process, or
 use :class:`server.recognition.pool.RecognitionPool`.
@@ -20,13 +25,16 @@ from __future__ import annotations
 import importlib.util
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import PIL.Image
 import PIL.ImageFile
+
+from server.recognition import encoder as numpy_encoder
+from server.recognition.encoder import ModelsUnavailableError
 
 #: Stored with each encoding, so that encodings of another model are never compared with these.
 MODEL_NAME = "dlib_face_recognition_resnet_model_v1"
@@ -47,7 +55,11 @@ DEFAULT_DETECT_MAX_SIDE = 800
 #: A face box: (top, right, bottom, left) in pixels of the full-resolution image.
 Box = tuple[int, int, int, int]
 
-ENCODING_SIZE = 128
+ENCODING_SIZE = numpy_encoder.ENCODING_SIZE
+#: The face encoders (the server's ``--encoder``): "numpy", :mod:`server.recognition.encoder`;
+#: "dlib", dlib's compute_face_descriptor (dlib-bin: about 6x slower, the same encodings).
+ENCODERS = ("numpy", "dlib")
+DEFAULT_ENCODER = "numpy"
 #: The face chip dlib's encoder reads: size in pixels and padding around the landmarks (dlib's
 #: compute_face_descriptor uses these).
 CHIP_SIZE = 150
@@ -61,30 +73,37 @@ ENCODER_FILE = MODEL_NAME + ".dat"
 _models = None  # a _Models once loaded
 _models_lock = threading.Lock()
 
+_HINT = (
+    "install them into this environment with `make venv`, or with "
+    "`pip install 'setuptools<81' face_recognition_models==0.3.0 dlib-bin` "
+    "(face_recognition_models needs pkg_resources, which setuptools 81 removed)"
+)
 
-class ModelsUnavailableError(RuntimeError):
-    """dlib or the face_recognition models cannot be loaded in this Python environment."""
 
-
-@dataclass(frozen=True)
+@dataclass
 class _Models:
     detector: Any  # dlib.fhog_object_detector (HOG)
     landmarks: Any  # dlib.shape_predictor, 5 points
-    encoder: Any  # dlib.face_recognition_model_v1
     rectangle: type  # dlib.rectangle
     face_chip: Any  # dlib.get_face_chip
+    folder: Path  # the models/ folder of face_recognition_models
+    #: The encoders loaded so far, by name (ENCODERS): a numpy_encoder.Encoder, a
+    #: dlib.face_recognition_model_v1. Each is loaded on first use (under _models_lock).
+    encoders: dict[str, Any] = field(default_factory=dict)
 
 
-def load_models() -> None:
-    """Load dlib's HOG detector, the 5-point landmark model and the encoding network once (about
-    0.6 s); later calls are free. The calls below load them on first use otherwise.
+def load_models(encoder: str = DEFAULT_ENCODER) -> None:
+    """Load dlib's HOG detector, the 5-point landmark model and the encoder named (one of
+    :data:`ENCODERS`) once (about 0.6 s); later calls are free. The calls below load them on
+    first use otherwise.
 
-    Only these three are loaded: ``import face_recognition`` would also load a 68-point landmark
+    Only these are loaded: ``import face_recognition`` would also load a 68-point landmark
     model and a CNN detector that are never used here (1.8 s instead of 0.6 s per worker process).
 
     :raises ModelsUnavailableError: with the command that fixes the environment.
+    :raises ValueError: an encoder that is not one of :data:`ENCODERS`.
     """
-    _loaded()
+    _encoder(_loaded(), encoder)
 
 
 def _loaded() -> _Models:
@@ -95,12 +114,37 @@ def _loaded() -> _Models:
         return _models
 
 
+def _encoder(models: _Models, name: str) -> Any:
+    """The encoder ``name`` (loaded on first use)."""
+    _check_encoder(name)
+    with _models_lock:
+        if name not in models.encoders:
+            path = models.folder / ENCODER_FILE
+            if name == "numpy":
+                models.encoders[name] = numpy_encoder.load(path)
+            else:
+                import dlib
+
+                try:
+                    models.encoders[name] = dlib.face_recognition_model_v1(str(path))
+                except RuntimeError as exc:  # dlib's "Unable to open ..." / a damaged file
+                    raise ModelsUnavailableError(f"cannot load the models in {models.folder}: {exc}; {_HINT}") from exc
+        return models.encoders[name]
+
+
+def encoder_model_path() -> Path:
+    """The encoding network's model file (``dlib_face_recognition_resnet_model_v1.dat``, of the
+    face_recognition_models package), which both encoders read."""
+    return _loaded().folder / ENCODER_FILE
+
+
+def _check_encoder(name: str) -> None:
+    if name not in ENCODERS:
+        raise ValueError(f"unknown face encoder {name!r}: expected one of {', '.join(ENCODERS)}")
+
+
 def _load() -> _Models:
-    hint = (
-        "install them into this environment with `make venv`, or with "
-        "`pip install 'setuptools<81' face_recognition_models==0.3.0 dlib-bin` "
-        "(face_recognition_models needs pkg_resources, which setuptools 81 removed)"
-    )
+    hint = _HINT
     try:
         import dlib
     except ImportError as exc:
@@ -119,9 +163,9 @@ def _load() -> _Models:
         loaded = _Models(
             detector=dlib.get_frontal_face_detector(),
             landmarks=dlib.shape_predictor(str(models / LANDMARKS_FILE)),
-            encoder=dlib.face_recognition_model_v1(str(models / ENCODER_FILE)),
             rectangle=dlib.rectangle,
             face_chip=dlib.get_face_chip,
+            folder=models,
         )
     except RuntimeError as exc:  # dlib's "Unable to open ..." / a damaged file
         raise ModelsUnavailableError(f"cannot load the models in {models}: {exc}; {hint}") from exc
@@ -164,51 +208,101 @@ def detect_faces(
 
 
 def encode_faces(
-    image: np.ndarray, boxes: Sequence[Box], *, num_jitters: int = 1, mirrored: bool = False
+    image: np.ndarray,
+    boxes: Sequence[Box],
+    *,
+    num_jitters: int = 1,
+    mirrored: bool = False,
+    encoder: str = DEFAULT_ENCODER,
 ) -> np.ndarray:
-    """The 128-number encoding of each face box (about 0.075 s per face at any image size).
+    """The 128-number encoding of each face box, at any image size (numpy encoder: about 10-13 ms
+    per face on one core, the faces of one call in one batch; dlib's: about 75 ms per face).
 
     :param image: (height, width, 3) uint8 RGB, the full-resolution image the boxes refer to.
     :param boxes: (top, right, bottom, left) boxes, e.g. from :func:`detect_faces`.
-    :param num_jitters: times each face is re-sampled and averaged; n costs n times as much.
+    :param num_jitters: times each face is re-sampled (at random) and averaged; n costs n times
+        as much. Above 1 dlib's encoder does it, whichever ``encoder`` is named.
     :param mirrored: the mean of the face's encoding and its mirror image's (twice the cost):
         what enrolment stores (:data:`ENROLMENT_MODEL`). On the Korean sample photos, templates
         made of these accept about 1 point more check-ins at the same false accepts.
+    :param encoder: one of :data:`ENCODERS`.
     :return: array of shape (len(boxes), 128), float64, one row per box in order.
     """
     _check_image(image)
+    _check_encoder(encoder)
     if not boxes:
         return np.empty((0, ENCODING_SIZE), dtype=np.float64)
     models = _loaded()
+    shapes = _shapes(models, image, boxes)
+    if encoder == "numpy" and num_jitters <= 1:
+        chips = np.stack([_chip(models, image, shape) for shape in shapes])
+        return _encode_chips(models, chips, mirrored=mirrored)
+    dlib_encoder = _encoder(models, "dlib")
     encodings = []
-    for top, right, bottom, left in boxes:  # as face_recognition.face_encodings(model="small")
-        shape = models.landmarks(image, models.rectangle(int(left), int(top), int(right), int(bottom)))
+    for shape in shapes:
         if mirrored:
-            encodings.append(_face_views(models, image, shape, num_jitters)[1])
+            chip = _chip(models, image, shape)
+            plain, flipped = (
+                np.array(dlib_encoder.compute_face_descriptor(view, num_jitters))
+                for view in (chip, np.ascontiguousarray(chip[:, ::-1]))
+            )
+            encodings.append((plain + flipped) / 2)
         else:
-            encodings.append(np.array(models.encoder.compute_face_descriptor(image, shape, num_jitters)))
+            encodings.append(np.array(dlib_encoder.compute_face_descriptor(image, shape, num_jitters)))
     return np.array(encodings, dtype=np.float64).reshape(len(boxes), ENCODING_SIZE)
 
 
-def encode_face_views(image: np.ndarray, box: Box) -> tuple[np.ndarray, np.ndarray]:
+def face_chips(image: np.ndarray, boxes: Sequence[Box]) -> np.ndarray:
+    """The aligned face chip of each box, as the encoders read them: (len(boxes), 150, 150, 3)
+    uint8 RGB (:func:`server.recognition.encoder.Encoder.encode_chips` takes these)."""
+    _check_image(image)
+    models = _loaded()
+    chips = [_chip(models, image, shape) for shape in _shapes(models, image, boxes)]
+    return np.stack(chips) if chips else np.empty((0, CHIP_SIZE, CHIP_SIZE, 3), np.uint8)
+
+
+def encode_face_views(image: np.ndarray, box: Box, *, encoder: str = DEFAULT_ENCODER) -> tuple[np.ndarray, np.ndarray]:
     """(plain encoding, mirrored encoding) of one face, for the price of the mirrored one:
     what a check-in frame and an enrolment photo of this face would give (the evaluation)."""
     _check_image(image)
+    _check_encoder(encoder)
     models = _loaded()
     top, right, bottom, left = box
     shape = models.landmarks(image, models.rectangle(int(left), int(top), int(right), int(bottom)))
-    return _face_views(models, image, shape, 1)
-
-
-def _face_views(models: _Models, image: np.ndarray, shape, num_jitters: int) -> tuple[np.ndarray, np.ndarray]:
-    """The encoding of the aligned 150 x 150 chip the encoder reads (the same numbers as
-    ``compute_face_descriptor(image, shape)``), and its mean with the mirrored chip's."""
-    chip = models.face_chip(image, shape, size=CHIP_SIZE, padding=CHIP_PADDING)
-    plain, flipped = (
-        np.array(models.encoder.compute_face_descriptor(view, num_jitters))
-        for view in (chip, np.ascontiguousarray(chip[:, ::-1]))
-    )
+    chip = _chip(models, image, shape)
+    if encoder == "numpy":
+        plain, flipped = _encode_chips(models, np.stack([chip, chip[:, ::-1]]), mirrored=False)
+    else:
+        dlib_encoder = _encoder(models, "dlib")
+        plain, flipped = (
+            np.array(dlib_encoder.compute_face_descriptor(view, 1))
+            for view in (chip, np.ascontiguousarray(chip[:, ::-1]))
+        )
     return plain, (plain + flipped) / 2
+
+
+def _shapes(models: _Models, image: np.ndarray, boxes: Sequence[Box]) -> list:
+    """As face_recognition.face_encodings(model="small"): the 5 landmarks of each box."""
+    return [
+        models.landmarks(image, models.rectangle(int(left), int(top), int(right), int(bottom)))
+        for top, right, bottom, left in boxes
+    ]
+
+
+def _chip(models: _Models, image: np.ndarray, shape) -> np.ndarray:
+    """The aligned 150 x 150 chip the encoder reads: the same pixels as dlib's
+    ``compute_face_descriptor(image, shape)`` cuts out (tests/server/recognition/test_encoder.py)."""
+    return models.face_chip(image, shape, size=CHIP_SIZE, padding=CHIP_PADDING)
+
+
+def _encode_chips(models: _Models, chips: np.ndarray, *, mirrored: bool) -> np.ndarray:
+    """The numpy encoder's encodings of (n, 150, 150, 3) chips; mirrored: each the mean with its
+    mirror image's, all 2n chips in one batch."""
+    encoder = _encoder(models, "numpy")
+    if not mirrored:
+        return encoder.encode_chips(chips)
+    both = encoder.encode_chips(np.concatenate([chips, chips[:, :, ::-1]]))
+    return (both[: len(chips)] + both[len(chips) :]) / 2
 
 
 def box_area(box: Box) -> int:

@@ -43,6 +43,7 @@ from typing import Any, cast
 
 import numpy as np
 
+from server.recognition import encoder as encoder_module
 from server.recognition import faces, images, liveness, whole_room
 from server.recognition.faces import Box, ModelsUnavailableError
 
@@ -53,7 +54,9 @@ DEFAULT_START_TIMEOUT = 120.0
 
 #: :meth:`RecognitionPool.analyze` encodes up to this many faces in the worker that found them;
 #: more are shared out among all workers (each decodes the image again, ~0.02 s per Mpx, while
-#: one encoding costs ~0.075 s), so a group photo is encoded on every core.
+#: one encoding costs ~0.075 s with ``--encoder dlib``, ~0.012 s with the numpy encoder: chosen
+#: for dlib's; with the numpy encoder, sharing out pays only for images of a few Mpx or less),
+#: so a group photo is encoded on every core.
 ENCODE_IN_PLACE_MAX = 3
 #: Faces encoded by one job of :meth:`RecognitionPool.encode_boxes`: a request with many faces
 #: becomes many short jobs, which the fair queue interleaves with other clients' jobs.
@@ -175,6 +178,7 @@ class RecognitionPool:
         max_queued: int = DEFAULT_MAX_QUEUED,
         max_queued_per_client: int = DEFAULT_MAX_QUEUED_PER_CLIENT,
         liveness_model: bool = False,
+        encoder: str = faces.DEFAULT_ENCODER,
     ):
         """
         :param processes: worker processes (None: one per CPU core).
@@ -186,7 +190,11 @@ class RecognitionPool:
         :param max_queued, max_queued_per_client: bounds of the :class:`FairQueue`.
         :param liveness_model: each worker also loads the 68-point landmark model when it starts
             (about 1 s and 100 MB), so that the first liveness challenge does not wait for it.
+        :param encoder: the face encoder of the workers, one of
+            :data:`server.recognition.faces.ENCODERS` (the same encodings, not the same speed).
         """
+        if encoder not in faces.ENCODERS:
+            raise ValueError(f"unknown face encoder {encoder!r}: expected one of {', '.join(faces.ENCODERS)}")
         self.processes = processes or os.cpu_count() or 1
         self.max_faces = max_faces
         self.task_timeout = task_timeout
@@ -199,6 +207,7 @@ class RecognitionPool:
             max_jpeg_scans,
             max_faces,
             decode_timeout,
+            encoder,
         )
         self._executor: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
@@ -232,7 +241,7 @@ class RecognitionPool:
                     self.processes,
                     mp_context=context,
                     initializer=_init_worker,
-                    initargs=(barrier, self.liveness_model),
+                    initargs=(barrier, self.liveness_model, self._settings.encoder),
                 )
                 self._warm_ups = [executor.submit(_warm_up, timeout) for _ in range(self.processes)]
                 self._ready_by = time.monotonic() + timeout + 5
@@ -600,6 +609,7 @@ class _Settings:
     max_jpeg_scans: int = images.DEFAULT_MAX_JPEG_SCANS
     max_faces: int = DEFAULT_MAX_FACES
     decode_timeout: float = DEFAULT_DECODE_TIMEOUT
+    encoder: str = faces.DEFAULT_ENCODER  # faces.ENCODERS
 
 
 # -- in the worker processes ------------------------------------------------------------------
@@ -608,18 +618,21 @@ _barrier = None
 _load_error: ModelsUnavailableError | None = None
 
 
-def _init_worker(barrier, liveness_model: bool = False) -> None:
+def _init_worker(barrier, liveness_model: bool = False, encoder: str = faces.DEFAULT_ENCODER) -> None:
     """Load the models once per worker. A failure is kept and raised by every task, with its message
     (an exception in an initializer would only say "the process pool is broken")."""
     global _barrier, _load_error
     # Ctrl-C in a terminal reaches the whole process group: let the server stop its workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # One worker per core already: a dlib built with OpenBLAS (make fast-dlib) must not also start
-    # a BLAS thread per core in every worker. Set before dlib is imported (by load_models).
+    # One worker per core already: neither numpy's OpenBLAS (the numpy encoder's matrix products)
+    # nor a dlib built with OpenBLAS (make fast-dlib) may start a BLAS thread per core in every
+    # worker. numpy is imported by now (unpickling this function imported this module), so its
+    # OpenBLAS is told directly; the variable is read by dlib's, imported by load_models.
+    encoder_module.limit_blas_threads(1)
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     _barrier = barrier
     try:
-        faces.load_models()
+        faces.load_models(encoder)
         if liveness_model:
             liveness.load_landmark_model()
     except ModelsUnavailableError as exc:
@@ -675,7 +688,7 @@ def _analyze(settings: _Settings, image_bytes: bytes) -> tuple[list[Box], np.nda
         raise TooManyFacesError(f"{len(boxes)} faces in the image, more than the limit of {settings.max_faces}")
     if settings.encode_in_place_max is not None and len(boxes) > settings.encode_in_place_max:
         return boxes, None
-    return boxes, faces.encode_faces(image, boxes)
+    return boxes, faces.encode_faces(image, boxes, encoder=settings.encoder)
 
 
 def _encode_photo(settings: _Settings, path: str) -> PhotoEncoding:
@@ -685,7 +698,7 @@ def _encode_photo(settings: _Settings, path: str) -> PhotoEncoding:
         image = images.load_image_file(path, max_pixels=settings.max_pixels)
     except (OSError, images.ImageDecodeError) as exc:
         return PhotoEncoding(0, None, str(exc))
-    return _largest_face(image, _detect(settings, image), mirrored=True)
+    return _largest_face(settings, image, _detect(settings, image), mirrored=True)
 
 
 def _encode_largest(settings: _Settings, task: tuple[bytes, bool]) -> PhotoEncoding:
@@ -698,7 +711,7 @@ def _encode_largest(settings: _Settings, task: tuple[bytes, bool]) -> PhotoEncod
     except images.ImageDecodeError as exc:
         return PhotoEncoding(0, None, str(exc))
     boxes = _detect(settings, image) if enrolment else _detect_large_faces_first(settings, image)
-    return _largest_face(image, boxes, mirrored=enrolment)
+    return _largest_face(settings, image, boxes, mirrored=enrolment)
 
 
 def _analyze_liveness_frame(settings: _Settings, task: tuple[bytes, bool]) -> LivenessFrame:
@@ -716,7 +729,8 @@ def _analyze_liveness_frame(settings: _Settings, task: tuple[bytes, bool]) -> Li
         box = faces.largest_box(_detect_large_faces_first(settings, image))
     if box is None:
         return LivenessFrame(None, None)
-    return LivenessFrame(liveness.measure_face(image, box), faces.encode_faces(image, [box])[0] if encode else None)
+    encoding = faces.encode_faces(image, [box], encoder=settings.encoder)[0] if encode else None
+    return LivenessFrame(liveness.measure_face(image, box), encoding)
 
 
 def _encode_views(settings: _Settings, path: str) -> PhotoViews:
@@ -731,19 +745,20 @@ def _encode_views(settings: _Settings, path: str) -> PhotoViews:
         return PhotoViews(0, None, None, None)
     box = faces.largest_box(boxes)
     assert box is not None  # boxes is not empty
-    photo, enrolment = faces.encode_face_views(image, box)
+    photo, enrolment = faces.encode_face_views(image, box, encoder=settings.encoder)
     frame_box = faces.largest_box(_detect_large_faces_first(settings, image))
     assert frame_box is not None  # it finds at least the faces _detect found
-    frame = photo if frame_box == box else faces.encode_faces(image, [frame_box])[0]
+    frame = photo if frame_box == box else faces.encode_faces(image, [frame_box], encoder=settings.encoder)[0]
     return PhotoViews(len(boxes), photo, frame, enrolment)
 
 
-def _largest_face(image: np.ndarray, boxes: list[Box], *, mirrored: bool) -> PhotoEncoding:
+def _largest_face(settings: _Settings, image: np.ndarray, boxes: list[Box], *, mirrored: bool) -> PhotoEncoding:
     if not boxes:
         return PhotoEncoding(0, None)
     box = faces.largest_box(boxes)
     assert box is not None  # boxes is not empty
-    return PhotoEncoding(len(boxes), faces.encode_faces(image, [box], mirrored=mirrored)[0], box=box)
+    encoding = faces.encode_faces(image, [box], mirrored=mirrored, encoder=settings.encoder)[0]
+    return PhotoEncoding(len(boxes), encoding, box=box)
 
 
 def _detect(settings: _Settings, image: np.ndarray) -> list[Box]:
@@ -779,4 +794,4 @@ def _encode_boxes(settings: _Settings, task: tuple) -> np.ndarray:
     for box, inside in zip(boxes, clipped):
         if faces.box_area(inside) == 0:
             raise BoxOutsideImageError(f"face box {box} has no pixel inside the {width}x{height} image")
-    return faces.encode_faces(image, clipped)
+    return faces.encode_faces(image, clipped, encoder=settings.encoder)
