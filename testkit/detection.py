@@ -66,3 +66,55 @@ def classroom(folder: Path, truth) -> tuple[np.ndarray, list[faces.Box]]:
         boxes += [(top + y, right + x, bottom + y, left + x) for top, right, bottom, left in truth[name]]
         x, row_height = x + width, max(row_height, height)
     return canvas, boxes
+
+
+#: The lecture-hall frame of :func:`lecture_hall`: 3840 x 2160 (4K UHD).
+HALL_SIZE = (2160, 3840)
+#: The VOC photos are scaled by this much, the 24-face collage by :data:`HALL_COLLAGE_SCALE`.
+HALL_PHOTO_SCALE = 1.5
+HALL_COLLAGE_SCALE = 0.9
+
+
+def lecture_hall(folder: Path, truth) -> tuple[np.ndarray, list[faces.Box]]:
+    """A 4K lecture-hall frame: the 24-face collage (bald_guys.jpg) at the top right, and the
+    nine VOC photos, 1.5x, in rows beside and below it (about 70 faces, 55-230 px wide; half
+    that in the frame scaled to 1920 x 1080). Returns the frame and the VOC photos' hand-drawn
+    boxes moved along (the collage has none)."""
+    height, width = HALL_SIZE
+    canvas = np.full((height, width, 3), 90, np.uint8)
+    collage = _scaled(images.load_image_file(folder / "bald_guys.jpg"), HALL_COLLAGE_SCALE)
+    collage_h, collage_w = collage.shape[:2]
+    canvas[:collage_h, width - collage_w :] = collage
+    # Free rectangles (top, left, bottom, right), filled in rows left to right.
+    regions = [(0, 0, height, width - collage_w), (collage_h, width - collage_w, height, width)]
+    boxes: list[faces.Box] = []
+    names = [name for name in sorted(truth) if name != "bald_guys.jpg"]
+    region, (y, x), row_height = 0, regions[0][:2], 0
+    for name in names:
+        photo = _scaled(images.load_image_file(folder / name), HALL_PHOTO_SCALE)
+        photo_h, photo_w = photo.shape[:2]
+        while True:
+            top, left, bottom, right = regions[region]
+            if x + photo_w > right:
+                x, y, row_height = left, y + row_height, 0
+            if y + photo_h <= bottom:
+                break
+            region += 1
+            if region == len(regions):
+                raise ValueError(f"the lecture hall has no room left for {name}")
+            (y, x), row_height = regions[region][:2], 0
+        canvas[y : y + photo_h, x : x + photo_w] = photo
+        s = HALL_PHOTO_SCALE
+        boxes += [
+            (round(t * s) + y, round(r * s) + x, round(b * s) + y, round(left_ * s) + x)
+            for t, r, b, left_ in truth[name]
+        ]
+        x, row_height = x + photo_w, max(row_height, photo_h)
+    return canvas, boxes
+
+
+def _scaled(image: np.ndarray, scale: float) -> np.ndarray:
+    import PIL.Image
+
+    size = (round(image.shape[1] * scale), round(image.shape[0] * scale))
+    return np.asarray(PIL.Image.fromarray(image).resize(size, PIL.Image.Resampling.LANCZOS))

@@ -38,7 +38,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures import wait as wait_for
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 import numpy as np
@@ -53,14 +53,15 @@ log = logging.getLogger(__name__)
 DEFAULT_START_TIMEOUT = 120.0
 
 #: :meth:`RecognitionPool.analyze` encodes up to this many faces in the worker that found them;
-#: more are shared out among all workers (each decodes the image again, ~0.02 s per Mpx, while
-#: one encoding costs ~0.075 s with ``--encoder dlib``, ~0.012 s with the numpy encoder: chosen
-#: for dlib's; with the numpy encoder, sharing out pays only for images of a few Mpx or less),
-#: so a group photo is encoded on every core.
-ENCODE_IN_PLACE_MAX = 3
-#: Faces encoded by one job of :meth:`RecognitionPool.encode_boxes`: a request with many faces
-#: becomes many short jobs, which the fair queue interleaves with other clients' jobs.
-ENCODE_JOB_FACES = 3
+#: more are shared out among all workers, so a group photo is encoded on every core. Sharing
+#: costs a decoding of the image per job (~0.02 s per Mpx); one encoding costs ~0.012 s with the
+#: numpy encoder (~0.075 s with ``--encoder dlib``): below about 8 faces of a 3 Mpx photo,
+#: encoding them where they were found is as fast.
+ENCODE_IN_PLACE_MAX = 8
+#: Faces encoded by one job of :meth:`RecognitionPool.encode_boxes` (~0.2 s of a worker with
+#: the numpy encoder): a request with many faces becomes several short jobs, which the fair queue
+#: interleaves with other clients' jobs, and each job decodes the image once.
+ENCODE_JOB_FACES = 16
 
 #: Defaults of the cost budget (ServerConfig has them as settings, docs/deploy.md).
 DEFAULT_MAX_FACES = 200  # faces encoded per image (recognize, identify boxes, tracks encoded): a lecture hall
@@ -299,9 +300,14 @@ class RecognitionPool:
 
     def encode_frames(self, images_: Sequence[bytes]) -> list[PhotoEncoding]:
         """The largest face of each frame of a check-in (a photo of one person close to the
-        camera: found first without upsampling, 4x faster), one frame per worker at a time;
-        results in input order. A frame that cannot be decoded gets its ``error``."""
-        return self._results(_encode_largest, [(image, False) for image in images_])
+        camera: found first without upsampling, 4x faster); results in input order. A frame
+        that cannot be decoded gets its ``error``.
+
+        The frames are shared out among the workers in one job per worker, and each worker
+        encodes the faces of its frames as one batch (:func:`faces.encode_face_chips`)."""
+        size = max(1, math.ceil(len(images_) / self.processes))
+        groups = [tuple(images_[start : start + size]) for start in range(0, len(images_), size)]
+        return [frame for group in self._results(_encode_frame_group, groups) for frame in group]
 
     def analyze_liveness_frames(self, images_: Sequence[bytes], encode: Sequence[bool]) -> list[LivenessFrame]:
         """The largest face of each frame of a liveness challenge, measured, and encoded where
@@ -712,6 +718,30 @@ def _encode_largest(settings: _Settings, task: tuple[bytes, bool]) -> PhotoEncod
         return PhotoEncoding(0, None, str(exc))
     boxes = _detect(settings, image) if enrolment else _detect_large_faces_first(settings, image)
     return _largest_face(settings, image, boxes, mirrored=enrolment)
+
+
+def _encode_frame_group(settings: _Settings, images_: tuple[bytes, ...]) -> list[PhotoEncoding]:
+    """:meth:`RecognitionPool.encode_frames` for some of the frames: each decoded and its faces
+    found, then the largest face of every frame encoded in one batch."""
+    if _load_error is not None:
+        raise _load_error
+    found: list[PhotoEncoding] = []
+    chips = []
+    for image_bytes in images_:
+        try:
+            image = _decode(settings, image_bytes)
+        except images.ImageDecodeError as exc:
+            found.append(PhotoEncoding(0, None, str(exc)))
+            continue
+        boxes = _detect_large_faces_first(settings, image)
+        box = faces.largest_box(boxes)
+        found.append(PhotoEncoding(len(boxes), None, box=box))
+        if box is not None:
+            chips.append(faces.face_chips(image, [box])[0])
+    if not chips:
+        return found
+    encodings = iter(faces.encode_face_chips(np.stack(chips), encoder=settings.encoder))
+    return [replace(frame, encoding=next(encodings)) if frame.box is not None else frame for frame in found]
 
 
 def _analyze_liveness_frame(settings: _Settings, task: tuple[bytes, bool]) -> LivenessFrame:

@@ -14,8 +14,9 @@ recognition workers run in parallel (:meth:`server.recognition.pool.RecognitionP
   bands overlap by more than the smallest face the coarse part finds, so every face too small
   for the coarse part lies whole inside one band.
 
-A face found by two parts (in the overlap of two bands, or by the coarse part and a band) is
-kept once (:func:`merge_boxes`). With a single worker the band is the whole frame and the coarse
+Every part detects on the grey image (:func:`server.recognition.faces.to_grey`): 1.6x faster
+than on RGB for the same faces. A face found by two parts (in the overlap of two bands, or by the
+coarse part and a band) is kept once (:func:`merge_boxes`). With a single worker the band is the whole frame and the coarse
 part is not needed: the detector's own image pyramid finds the large faces too.
 
 Boxes are ``(top, right, bottom, left)`` tuples in pixels of the full image, as everywhere in
@@ -28,8 +29,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
-import PIL.Image
 
 from protocol.framed import DEFAULT_MIN_FACE, DETECT_MIN_FACE_RANGE
 from server.recognition import faces
@@ -71,32 +72,53 @@ def scale_for(height: int, width: int, min_face: int = DEFAULT_MIN_FACE) -> floa
     return min(scale, limit)
 
 
-def band_rows(height: int, width: int, band: int, bands: int) -> tuple[int, int]:
-    """Rows [top, bottom) of band ``band`` of ``bands``: equal strips, each widened by half the
-    overlap on its inner sides. The overlap exceeds the smallest face the coarse part finds."""
+def band_rows(height: int, width: int, band: int, bands: int, min_face: int = DEFAULT_MIN_FACE) -> tuple[int, int]:
+    """Rows [top, bottom) of band ``band`` of ``bands``, each widened by half the overlap on its
+    inner sides. The overlap exceeds the smallest face the coarse part finds.
+
+    The last band is shorter than the others by the coarse part's work: the pool hands out the
+    parts in order (:func:`plan_parts`), so the worker that runs the coarse part first is the one
+    free for the last band, and every worker ends at about the same time (on bald_guys.jpg with
+    2 workers: 0.42 s and 0.44 s, where equal bands took 0.41 s and 0.63 s)."""
     if bands == 1:
         return 0, height
     coarse_min_face = DEFAULT_MIN_FACE * max(1.0, max(height, width) / faces.DEFAULT_DETECT_MAX_SIDE)
     half_overlap = math.ceil(0.75 * coarse_min_face)  # overlap: 1.5x that face
-    top = band * height // bands
-    bottom = (band + 1) * height // bands
+    edges = _band_edges(height, width, bands, min_face)
+    top, bottom = edges[band], edges[band + 1]
     return max(0, top - half_overlap), min(height, bottom + half_overlap)
 
 
-def detect_part(image: np.ndarray, part: Part, min_face: int = DEFAULT_MIN_FACE) -> list[Box]:
-    """Run one part on an RGB image; boxes in pixels of the whole image."""
-    if part.band is None:
-        return faces.detect_faces(image)  # the coarse part: the default detection
-    height, width = image.shape[:2]
+def _band_edges(height: int, width: int, bands: int, min_face: int) -> list[int]:
+    """The rows where the bands meet (before the overlap): bands + 1 edges from 0 to height."""
     scale = scale_for(height, width, min_face)
-    top, bottom = band_rows(height, width, part.band, part.bands)
-    strip = image[top:bottom]
+    # The detector's work is about proportional to the pixels it scans (both parts scan the whole
+    # image pyramid below their scale): the coarse part's share, relative to all the bands.
+    coarse_side = faces.DEFAULT_DETECT_MAX_SIDE / max(height, width)
+    coarse = min(1.0, coarse_side) ** 2 * 4 / scale**2  # the coarse part upsamples once (2x)
+    share = (1 + coarse) / bands  # each worker's share of all the work, bands = 1 in total
+    rows = [share] * (bands - 1) + [max(share - coarse, share / 2)]
+    total = sum(rows)
+    edges, done = [0], 0.0
+    for part in rows:
+        done += part
+        edges.append(round(height * done / total))
+    return edges
+
+
+def detect_part(image: np.ndarray, part: Part, min_face: int = DEFAULT_MIN_FACE) -> list[Box]:
+    """Run one part on an RGB (or grey) image; boxes in pixels of the whole image."""
+    height, width = image.shape[:2]
+    if part.band is None:  # the coarse part: the default detection
+        return faces.detect_faces(_grey(image))
+    scale = scale_for(height, width, min_face)
+    top, bottom = band_rows(height, width, part.band, part.bands, min_face)
+    strip = _grey(image[top:bottom])
     if scale == 1.0:
         scaled = strip
     else:
         size = (max(1, round(strip.shape[1] * scale)), max(1, round(strip.shape[0] * scale)))
-        resample = PIL.Image.Resampling.BILINEAR
-        scaled = np.asarray(PIL.Image.fromarray(strip).resize(size, resample))
+        scaled = cv2.resize(strip, size, interpolation=cv2.INTER_LINEAR)
     found = faces.detect_faces(scaled, detect_max_side=None, upsample=0)
     sy = strip.shape[0] / scaled.shape[0]
     sx = strip.shape[1] / scaled.shape[1]
@@ -104,6 +126,10 @@ def detect_part(image: np.ndarray, part: Part, min_face: int = DEFAULT_MIN_FACE)
         faces.clip_box((round(t * sy) + top, round(r * sx), round(b * sy) + top, round(left * sx)), height, width)
         for t, r, b, left in found
     ]
+
+
+def _grey(image: np.ndarray) -> np.ndarray:
+    return image if image.ndim == 2 else faces.to_grey(image)
 
 
 def merge_boxes(boxes: Sequence[Box], overlap: float = MERGE_OVERLAP) -> list[Box]:

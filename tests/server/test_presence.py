@@ -128,6 +128,19 @@ def test_bands_overlap_more_than_the_coarse_parts_smallest_face():
     assert band_rows(height, width, 0, 1) == (0, height)
 
 
+def test_the_last_band_leaves_room_for_the_coarse_part():
+    """The worker that ran the coarse part takes the last band: it is the shorter one."""
+    for height, width, bands in ((1545, 1986, 2), (2160, 3840, 2), (1080, 1920, 4)):
+        rows = [band_rows(height, width, band, bands) for band in range(bands)]
+        heights = [bottom - top for top, bottom in rows]
+        assert rows[0][0] == 0 and rows[-1][1] == height
+        assert all(rows[n + 1][0] < rows[n][1] for n in range(bands - 1))  # each overlaps the next
+        assert heights[-1] < min(heights[:-1])
+        assert heights[-1] > min(heights[:-1]) / 3
+    # Faces asked for twice as large: half the scale, so the coarse part weighs more.
+    assert band_rows(1545, 1986, 1, 2, 80)[0] > band_rows(1545, 1986, 1, 2, 40)[0]
+
+
 def test_scale_for_small_faces_and_its_limits():
     assert scale_for(1080, 1920, 40) == 2.0
     assert scale_for(1080, 1920, 80) == 1.0

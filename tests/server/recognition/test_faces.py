@@ -21,10 +21,18 @@ import pytest
 from server.recognition import faces
 from server.recognition import pool as pool_module
 from server.recognition.enrollment import scan_knowns
-from server.recognition.faces import ModelsUnavailableError, box_area, detect_faces, encode_faces, largest_box
+from server.recognition.faces import (
+    ModelsUnavailableError,
+    box_area,
+    detect_faces,
+    encode_faces,
+    largest_box,
+    to_grey,
+)
 from server.recognition.gallery import Gallery
 from server.recognition.images import ImageDecodeError, decode_image, load_image_file
 from server.recognition.pool import RecognitionPool, WorkerCrashedError
+from testkit.detection import iou
 from testkit.paths import REPO
 
 
@@ -162,9 +170,41 @@ def test_encode_faces_edge_cases(faces_dir):
     image = load_image_file(faces_dir / "probes" / "obama_small.jpg")
     assert encode_faces(image, []).shape == (0, 128)
     with pytest.raises(ValueError, match="RGB image"):
-        detect_faces(image[:, :, 0])
+        detect_faces(image[:, :, :2])
+    with pytest.raises(ValueError, match="RGB image"):
+        detect_faces(image.astype(np.float32))
+    with pytest.raises(ValueError, match="RGB image"):
+        to_grey(image[:, :, 0])
     with pytest.raises(ValueError, match="RGB image"):
         encode_faces(image.astype(np.float32), [(0, 10, 10, 0)])
+
+
+def test_detection_on_the_grey_image_finds_the_same_faces(faces_dir):
+    """What the whole-room detection does (server.recognition.whole_room)."""
+    for name in ("probes/obama_small.jpg", "groups/obama_biden_stranger.jpg"):
+        image = load_image_file(faces_dir / name)
+        grey = to_grey(image)
+        assert grey.shape == image.shape[:2] and grey.dtype == np.uint8
+        in_rgb, in_grey = detect_faces(image), detect_faces(grey)
+        assert len(in_grey) == len(in_rgb) > 0
+        for box in in_rgb:
+            assert max(iou(box, other) for other in in_grey) > 0.7
+
+
+def test_chips_of_several_images_encode_as_one_batch(faces_dir):
+    """What a check-in's frames get in a worker (pool._encode_frame_group)."""
+    chips, expected = [], []
+    for name in ("probes/obama_small.jpg", "groups/obama_biden_stranger.jpg"):
+        image = load_image_file(faces_dir / name)
+        boxes = detect_faces(image)
+        chips.append(faces.face_chips(image, boxes))
+        expected.append(encode_faces(image, boxes))
+    together = faces.encode_face_chips(np.concatenate(chips))
+    assert together.shape == (sum(len(c) for c in chips), 128)
+    assert np.abs(together - np.concatenate(expected)).max() < 1e-6
+    assert faces.encode_face_chips(np.empty((0, 150, 150, 3), np.uint8)).shape == (0, 128)
+    with pytest.raises(ValueError, match="face chips"):
+        faces.encode_face_chips(np.zeros((1, 100, 100, 3), np.uint8))
 
 
 def test_box_helpers():
