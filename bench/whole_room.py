@@ -136,7 +136,11 @@ def main() -> int:
                     f"(plain {statistics.median(plain_times):.2f} s, {faces} faces)"
                 )
             hall[build] = lecture_hall_run(client, hall_4k, hall_hd, args.repeat)
-            print(f"{build:>9} 4K hall: {hall[build]}")
+            run = hall[build]
+            print(
+                f"{build:>9}  4K hall: {run.faces_4k} faces, {run.seconds_4k:.2f} s; 1920x1080: {run.faces_hd} faces,"
+                f" {run.seconds_hd:.2f} s; {run.missed} of those missed at 4K"
+            )
 
     baseline = statistics.median(plain_times)
     lines = ["| dlib build | way | faces | end to end | vs. plain |", "|---|---|---|---|---|"]

@@ -31,7 +31,7 @@ from server.evidence import DEFAULT_RETENTION_DAYS, EvidenceKeeper
 from server.handlers import ConnectionHandler
 from server.limits import DEFAULT_LEGACY_NETWORKS, ConnectionLimit, NetworkAllowList, RateLimiter
 from server.presence import DueSessionCloser, PresenceService, PresenceSettings
-from server.recognition.decision import DecisionRules
+from server.recognition.decision import DecisionRules, load_assignment_solver
 from server.recognition.enrollment import sync_knowns
 from server.recognition.enrolment_checks import LIKE_OTHER_STUDENT, MAX_STARTUP_COMPARISONS, knowns_conflicts
 from server.recognition.faces import DEFAULT_DETECT_MAX_SIDE, DEFAULT_ENCODER, ENROLMENT_MODEL, ModelsUnavailableError
@@ -48,6 +48,9 @@ from server.recognition.pool import (
 from server.service import AttendanceService, ServiceError
 
 log = logging.getLogger(__name__)
+
+#: Seconds after the start at which the knowns/ photos an enrolment would refuse are listed.
+KNOWNS_CHECK_DELAY = 3.0
 
 
 class StartupError(RuntimeError):
@@ -290,6 +293,9 @@ class AttendanceApp:
             )
             gallery = self.service.reload_gallery()
             log.info("gallery: %d encodings of %d students", len(gallery), len(gallery.student_ids))
+            # While the workers load their models: what the first requests would otherwise wait for.
+            load_assignment_solver()
+            gallery.roster_model(rules=self.service.faces.rules)
             own_work = time.monotonic() - started
             self._wait_for_workers()
             log.info(
@@ -455,10 +461,14 @@ class AttendanceApp:
         return True
 
     def _maintain(self) -> None:
-        """First list the knowns/ photos an enrolment would refuse (a log for the staff, which
-        need not delay the port opening); then :meth:`reload` when asked (SIGHUP); every
+        """First (:data:`KNOWNS_CHECK_DELAY` seconds after the start) list the knowns/ photos an
+        enrolment would refuse (a log for the staff, which need not delay the first requests); then :meth:`reload` when asked (SIGHUP); every
         ``gallery_refresh`` seconds: reload the face encodings (so that `attendance-db forget`
         takes effect); once a day: delete evidence files past their retention."""
+        # Not at once: the comparisons hold the GIL for a while (0.4 s for 1,000 photos), which
+        # would slow the first requests of a server just started.
+        if self._stopping.wait(KNOWNS_CHECK_DELAY):
+            return
         try:
             assert self.service is not None  # after start()
             self._list_knowns_conflicts(self.service.gallery)

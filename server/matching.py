@@ -73,6 +73,10 @@ class FaceMatcher:
         with recognition_errors():
             return self.pool.encode_frames(images)
 
+    def prepare_liveness(self) -> None:
+        """Load the liveness model in the workers now, in the background (a challenge opened)."""
+        self.pool.prepare_liveness()
+
     def analyze_liveness_frames(self, images: Sequence[bytes], encode: Sequence[bool]) -> list[LivenessFrame]:
         """The largest face of each liveness challenge frame, measured, and encoded where ``encode`` says."""
         with recognition_errors():

@@ -521,6 +521,7 @@ class AttendanceService:
         except ChallengePaused as exc:
             raise ServiceError(ErrorCode.CHECKINS_PAUSED, _paused_text(exc.seconds)) from None
         log.info("challenge for %s in %s: %s", client_name, lecture.code, " ".join(challenge.actions))
+        self.faces.prepare_liveness()
         return challenge
 
     def challenge_frames(

@@ -421,6 +421,12 @@ class RosterModel:
         return Decision(outcome, None, reason=reason, **common)
 
 
+def load_assignment_solver() -> None:
+    """Import SciPy's assignment solver now (about 0.45 s), for example while the server's
+    workers start; else the first room (or face) that two students contend for waits for it."""
+    from scipy.optimize import linear_sum_assignment  # noqa: F401
+
+
 def check_one_person(frames, ceiling: float = DEFAULT_CEILING) -> None:
     """Refuse frames that cannot all show one person: a frame farther than the ceiling from the
     mean of the others (the card's own rule says such faces are not the same person). Against

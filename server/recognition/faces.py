@@ -22,7 +22,9 @@ use :class:`server.recognition.pool.RecognitionPool`.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -161,7 +163,7 @@ def _load() -> _Models:
         raise ModelsUnavailableError(f"the face_recognition_models package cannot be imported; {hint}")
     try:
         loaded = _Models(
-            detector=dlib.get_frontal_face_detector(),
+            detector=_frontal_face_detector(dlib),
             landmarks=dlib.shape_predictor(str(models / LANDMARKS_FILE)),
             rectangle=dlib.rectangle,
             face_chip=dlib.get_face_chip,
@@ -172,6 +174,42 @@ def _load() -> _Models:
     # Pillow must refuse truncated images (face_recognition, when imported, allows them).
     PIL.ImageFile.LOAD_TRUNCATED_IMAGES = False
     return loaded
+
+
+#: The environment variable naming the folder where :func:`_frontal_face_detector` keeps dlib's
+#: detector (default: ``$XDG_CACHE_HOME/attendance``, else ``~/.cache/attendance``).
+CACHE_ENV = "ATTENDANCE_CACHE_DIR"
+
+
+def cache_dir() -> Path:
+    """Where the models' derived files are kept (nothing personal: see :func:`_frontal_face_detector`)."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "attendance"
+
+
+def _frontal_face_detector(dlib) -> Any:
+    """dlib's HOG face detector. ``dlib.get_frontal_face_detector()`` rebuilds it from text
+    compiled into dlib, 0.3-0.5 s in every worker at every start, while its saved form loads in a
+    millisecond: so it is saved once in :func:`cache_dir` (one file per dlib version, written
+    whole or not at all) and loaded from there. A missing, damaged or unwritable file only costs
+    the rebuild."""
+    path = cache_dir() / f"dlib-{dlib.__version__}-frontal_face_detector.svm"
+    try:
+        return dlib.fhog_object_detector(str(path))
+    except (RuntimeError, OSError):  # no file yet, or not one dlib can read
+        pass
+    detector = dlib.get_frontal_face_detector()
+    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        detector.save(str(partial))
+        os.replace(partial, path)
+    except (RuntimeError, OSError):
+        with contextlib.suppress(OSError):
+            partial.unlink()
+    return detector
 
 
 def detect_faces(

@@ -189,8 +189,9 @@ class RecognitionPool:
         :param decode_timeout: seconds a worker may spend decoding one image.
         :param task_timeout: seconds one job may take before its worker is replaced.
         :param max_queued, max_queued_per_client: bounds of the :class:`FairQueue`.
-        :param liveness_model: each worker also loads the 68-point landmark model when it starts
-            (about 1 s and 100 MB), so that the first liveness challenge does not wait for it.
+        :param liveness_model: the server takes liveness challenges: each worker loads the
+            68-point landmark model (about 0.8 s and 100 MB) when the first challenge opens
+            (:meth:`prepare_liveness`), not at start, which it would delay by as much.
         :param encoder: the face encoder of the workers, one of
             :data:`server.recognition.faces.ENCODERS` (the same encodings, not the same speed).
         """
@@ -213,6 +214,7 @@ class RecognitionPool:
         self._executor: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
         self._warm_ups: list = []  # until start() has seen every worker ready (see start())
+        self._liveness_prepared = False
         self._ready_by = 0.0
         self._queue = FairQueue(max_queued, max_queued_per_client)
         self._feeders: list[threading.Thread] = []
@@ -242,7 +244,7 @@ class RecognitionPool:
                     self.processes,
                     mp_context=context,
                     initializer=_init_worker,
-                    initargs=(barrier, self.liveness_model, self._settings.encoder),
+                    initargs=(barrier, self._settings.encoder),
                 )
                 self._warm_ups = [executor.submit(_warm_up, timeout) for _ in range(self.processes)]
                 self._ready_by = time.monotonic() + timeout + 5
@@ -264,6 +266,21 @@ class RecognitionPool:
             if self._executor is executor:
                 self._warm_ups = []  # every worker is ready
         return self
+
+    def prepare_liveness(self) -> None:
+        """Have the workers load the 68-point landmark model now, in the background (one job per
+        worker, about 0.8 s each), once: called when a liveness challenge opens, so that its
+        frames, seconds later, find it loaded. A worker that gets a liveness frame first (or was
+        started again since) loads it then. Does nothing without ``liveness_model``."""
+        with self._lock:
+            if not self.liveness_model or self._liveness_prepared or self._executor is None:
+                return
+            self._liveness_prepared = True
+        jobs = [_Job(_load_liveness_model, None, _PREPARING) for _ in range(self.processes)]
+        try:
+            self._queue.put_all(_PREPARING, jobs)
+        except QueueFullError:  # busy: the frames' workers load it themselves
+            log.info("the liveness model is loaded with the first frames (the queue is full)")
 
     def analyze(self, image_bytes: bytes) -> list[DetectedFace]:
         """Every face in an image: its box and encoding, in the order the detector found them.
@@ -624,7 +641,7 @@ _barrier = None
 _load_error: ModelsUnavailableError | None = None
 
 
-def _init_worker(barrier, liveness_model: bool = False, encoder: str = faces.DEFAULT_ENCODER) -> None:
+def _init_worker(barrier, encoder: str = faces.DEFAULT_ENCODER) -> None:
     """Load the models once per worker. A failure is kept and raised by every task, with its message
     (an exception in an initializer would only say "the process pool is broken")."""
     global _barrier, _load_error
@@ -639,10 +656,18 @@ def _init_worker(barrier, liveness_model: bool = False, encoder: str = faces.DEF
     _barrier = barrier
     try:
         faces.load_models(encoder)
-        if liveness_model:
-            liveness.load_landmark_model()
     except ModelsUnavailableError as exc:
         _load_error = exc
+
+
+#: The queue's client name of the jobs of :meth:`RecognitionPool.prepare_liveness`.
+_PREPARING = "(liveness model)"
+
+
+def _load_liveness_model(settings: _Settings, _argument: None) -> None:
+    if _load_error is not None:
+        raise _load_error
+    liveness.load_landmark_model()
 
 
 def _warm_up(timeout: float) -> int:

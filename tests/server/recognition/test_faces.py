@@ -207,6 +207,33 @@ def test_chips_of_several_images_encode_as_one_batch(faces_dir):
         faces.encode_face_chips(np.zeros((1, 100, 100, 3), np.uint8))
 
 
+def test_the_face_detector_is_kept_in_the_cache_folder_and_a_damaged_copy_replaced(faces_dir, tmp_path):
+    """dlib rebuilds its detector in 0.3-0.5 s (every worker, every start); the saved copy loads in
+    a millisecond and finds the same faces."""
+    script = textwrap.dedent(
+        f"""
+        from server.recognition import faces, images
+        faces.load_models()
+        image = images.load_image_file({str(faces_dir / "groups" / "obama_biden_stranger.jpg")!r})
+        print(faces.detect_faces(image))
+        """
+    )
+    env = {**os.environ, "ATTENDANCE_CACHE_DIR": str(tmp_path / "cache")}
+
+    def run() -> str:
+        return subprocess.run(
+            [sys.executable, "-c", script], env=env, cwd=REPO, capture_output=True, text=True, check=True
+        ).stdout
+
+    rebuilt = run()  # no file yet: rebuilt, then saved
+    saved = list((tmp_path / "cache").iterdir())
+    assert [p.suffix for p in saved] == [".svm"]
+    assert run() == rebuilt  # loaded from the file: the same boxes
+    saved[0].write_bytes(b"not a detector")
+    assert run() == rebuilt  # damaged: rebuilt and saved again
+    assert saved[0].stat().st_size > 100_000 and list((tmp_path / "cache").iterdir()) == saved
+
+
 def test_box_helpers():
     assert box_area((10, 50, 40, 20)) == 30 * 30
     assert box_area((10, 5, 5, 20)) == 0
