@@ -35,7 +35,9 @@ def test_without_keep_evidence_no_image_bytes_reach_disk_or_database(db_url, fac
     work = tmp_path / "work"
     work.mkdir()
     image = (faces_dir / "probes/obama_240p.jpg").read_bytes()
+    cache = tmp_path / "cache"  # the workers' cache folder: dlib's face detector, nothing else
     env = {"TMPDIR": str(work), "TEMP": str(work), "TMP": str(work), "HOME": str(work)}
+    env["ATTENDANCE_CACHE_DIR"] = str(cache)
     with ServerProcess(db_url, faces_dir / "knowns", cwd=work, env=env) as server:
         with FramedClient("127.0.0.1", server.port, token=token) as client:
             assert [f.student_id for f in client.recognize(image, LECTURE).faces] == ["201911001"]
@@ -43,6 +45,7 @@ def test_without_keep_evidence_no_image_bytes_reach_disk_or_database(db_url, fac
         assert exchange("127.0.0.1", server.port, image) == b"201911001"
         assert exchange("127.0.0.1", server.port, b"201911001" + LECTURE.encode()) == b"success"
     assert [p for p in work.rglob("*")] == []
+    assert [p.name.split("-", 2)[-1] for p in cache.iterdir()] == ["frontal_face_detector.svm"]
     conn = connect(db_url)
     with transaction(conn) as cur:
         cur.execute(
