@@ -7,7 +7,8 @@ treats its INSERT as a duplicate, so both end up with the same row and neither g
 A mark is never taken on the INSERT's word, though: under load (bench/load.py, 50 clients) MariaDB
 10.11 let a multi-row ``INSERT ... ON DUPLICATE KEY UPDATE`` succeed while writing neither a row
 nor finding a duplicate for a few of its students (a few in 10,000), so the marks are read back
-with a locking read and a missing one is inserted again (:func:`_insert_until_found`).
+with a locking read and a missing one is inserted again (:func:`insert_or_read` for one row,
+:func:`_insert_until_found` for a roll call's).
 """
 
 from __future__ import annotations
@@ -29,6 +30,26 @@ _INSERT_ATTEMPTS = 5
 class MarksNotWritten(RuntimeError):
     """The database kept answering an INSERT without writing the row (see the module's
     docstring); the transaction must roll back and nothing may be acknowledged."""
+
+
+def insert_or_read(cur, insert: str, insert_args: tuple, read: str, read_args: tuple, what: str) -> tuple | None:
+    """One row's ``INSERT ... ON DUPLICATE KEY UPDATE`` (``insert``): None when it inserted the
+    row (``cur.lastrowid`` is its ID), else the existing row as the locking ``read`` returns it.
+    A row neither written nor found (see the module's docstring) is inserted again, up to
+    :data:`_INSERT_ATTEMPTS` times. ``what``: the row, for the log and the error.
+
+    :raises MarksNotWritten: the row still cannot be read back.
+    """
+    for _ in range(_INSERT_ATTEMPTS):
+        cur.execute(insert, insert_args)
+        if cur.rowcount == 1:
+            return None
+        cur.execute(read, read_args)
+        row = cur.fetchone()
+        if row is not None:
+            return row
+        _log.info("%s not written by its INSERT: inserted again", what)
+    raise MarksNotWritten(f"the database did not write {what} after {_INSERT_ATTEMPTS} tries")
 
 
 # -- sessions ----------------------------------------------------------------------------------
@@ -57,23 +78,15 @@ def ensure_session(cur, lecture_id: int, day: datetime.date) -> int:
     # Missing (or created by a transaction this one cannot see yet). A duplicate is read back
     # with a locking read (the latest committed row), not taken from LAST_INSERT_ID: see the
     # module's docstring.
-    for _ in range(_INSERT_ATTEMPTS):
-        cur.execute(
-            "INSERT INTO class_sessions (lecture_id, session_date) VALUES (%s, %s)"
-            " ON DUPLICATE KEY UPDATE session_id = session_id",
-            (lecture_id, day),
-        )
-        if cur.rowcount == 1:
-            return cur.lastrowid
-        cur.execute(
-            "SELECT session_id FROM class_sessions WHERE lecture_id = %s AND session_date = %s LOCK IN SHARE MODE",
-            (lecture_id, day),
-        )
-        row = cur.fetchone()
-        if row is not None:
-            return row[0]
-        _log.info("lecture %s: the session of %s not written by the INSERT, inserted again", lecture_id, day)
-    raise MarksNotWritten(f"lecture {lecture_id}: the database did not write the session of {day}")
+    existing = insert_or_read(
+        cur,
+        "INSERT INTO class_sessions (lecture_id, session_date) VALUES (%s, %s) ON DUPLICATE KEY UPDATE session_id = session_id",
+        (lecture_id, day),
+        "SELECT session_id FROM class_sessions WHERE lecture_id = %s AND session_date = %s LOCK IN SHARE MODE",
+        (lecture_id, day),
+        f"the session of lecture {lecture_id} on {day}",
+    )
+    return cur.lastrowid if existing is None else existing[0]
 
 
 # -- marks -------------------------------------------------------------------------------------
@@ -233,25 +246,22 @@ def mark(
     if source not in SOURCES:
         raise ValueError(f"unknown mark source {source!r} (one of {', '.join(SOURCES)})")
     author = history.Author(changed_by or client_name, professor, reason)
-    # On a duplicate, LAST_INSERT_ID(attendance_id) makes cur.lastrowid the existing row's ID;
-    # the statement locks the existing row until the transaction ends.
-    for _ in range(_INSERT_ATTEMPTS):  # see _insert_until_found
-        cur.execute(
-            "INSERT INTO attendance (session_id, student_id, status, source, distance, client_name)"
-            " VALUES (%s, %s, %s, %s, %s, %s)"
-            " ON DUPLICATE KEY UPDATE attendance_id = LAST_INSERT_ID(attendance_id)",
-            (session_id, student_id, status, source, distance, client_name),
-        )
-        if cur.rowcount == 1:
-            attendance_id = cur.lastrowid
-            history.record_changes(cur, session_id, [history.Change(student_id, None, None, status, source)], author)
-            return MarkResult(status, already_marked=False, attendance_id=attendance_id)
-        stored = _stored_mark(cur, session_id, student_id)
-        if stored is not None:
-            break
-        _log.info("session %s: the mark of %s not written by the INSERT, inserted again", session_id, student_id)
-    else:
-        raise MarksNotWritten(f"session {session_id}: the database did not write the mark of {student_id}")
+    stored = insert_or_read(
+        cur,
+        "INSERT INTO attendance (session_id, student_id, status, source, distance, client_name)"
+        " VALUES (%s, %s, %s, %s, %s, %s) ON DUPLICATE KEY UPDATE attendance_id = attendance_id",
+        (session_id, student_id, status, source, distance, client_name),
+        # FOR UPDATE reads the latest committed row (maybe written by another connection after
+        # this transaction's first read); the INSERT already holds the lock on it.
+        "SELECT status, source, client_name, attendance_id FROM attendance WHERE session_id = %s AND student_id = %s"
+        " FOR UPDATE",
+        (session_id, student_id),
+        f"the mark of {student_id} in session {session_id}",
+    )
+    if stored is None:
+        attendance_id = cur.lastrowid
+        history.record_changes(cur, session_id, [history.Change(student_id, None, None, status, source)], author)
+        return MarkResult(status, already_marked=False, attendance_id=attendance_id)
     stored_status, stored_source, stored_client, attendance_id = stored
     if not overwrite or (stored_status, stored_source, stored_client) == (status, source, client_name):
         return MarkResult(stored_status, already_marked=True, attendance_id=attendance_id)
@@ -263,18 +273,6 @@ def mark(
     change = history.Change(student_id, stored_status, stored_source, status, source)
     history.record_changes(cur, session_id, [change], author)
     return MarkResult(status, already_marked=True, attendance_id=attendance_id)
-
-
-def _stored_mark(cur, session_id: int, student_id: str) -> tuple[str, str, str, int] | None:
-    """(status, source, client_name, attendance_id) of the stored mark (None: no row). FOR UPDATE reads the latest committed row
-    (maybe written by another connection after this transaction's first read); the INSERT before
-    this already holds the lock on it."""
-    cur.execute(
-        "SELECT status, source, client_name, attendance_id FROM attendance WHERE session_id = %s AND student_id = %s"
-        " FOR UPDATE",
-        (session_id, student_id),
-    )
-    return cur.fetchone()
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from db import history
+from db import attendance, history
 from protocol.identifiers import STATUSES
 
 
@@ -156,21 +156,21 @@ def write_camera_mark(
     """
     if status not in STATUSES:
         raise ValueError(f"unknown attendance status {status!r}")
-    cur.execute(
+    stored = attendance.insert_or_read(
+        cur,
         "INSERT INTO attendance (session_id, student_id, status, source, marked_at, client_name)"
         " VALUES (%s, %s, %s, 'camera', %s, %s)"
         " ON DUPLICATE KEY UPDATE attendance_id = attendance_id",
         (session_id, student_id, status, marked_at, client_name),
-    )
-    author = history.Author(client_name)
-    if cur.rowcount == 1:
-        history.record_changes(cur, session_id, [history.Change(student_id, None, None, status, "camera")], author)
-        return
-    cur.execute(
         "SELECT status, source FROM attendance WHERE session_id = %s AND student_id = %s FOR UPDATE",
         (session_id, student_id),
+        f"the camera's mark of {student_id} in session {session_id}",
     )
-    old_status, old_source = cur.fetchone()
+    author = history.Author(client_name)
+    if stored is None:
+        history.record_changes(cur, session_id, [history.Change(student_id, None, None, status, "camera")], author)
+        return
+    old_status, old_source = stored
     if old_source != "camera":
         return  # a person's mark
     cur.execute(
