@@ -118,7 +118,7 @@ def _loaded() -> _Models:
 
 def _encoder(models: _Models, name: str) -> Any:
     """The encoder ``name`` (loaded on first use)."""
-    _check_encoder(name)
+    check_encoder(name)
     with _models_lock:
         if name not in models.encoders:
             path = models.folder / ENCODER_FILE
@@ -140,17 +140,17 @@ def encoder_model_path() -> Path:
     return _loaded().folder / ENCODER_FILE
 
 
-def _check_encoder(name: str) -> None:
+def check_encoder(name: str) -> None:
+    """:raises ValueError: ``name`` is not one of :data:`ENCODERS`."""
     if name not in ENCODERS:
         raise ValueError(f"unknown face encoder {name!r}: expected one of {', '.join(ENCODERS)}")
 
 
 def _load() -> _Models:
-    hint = _HINT
     try:
         import dlib
     except ImportError as exc:
-        raise ModelsUnavailableError(f"face recognition is not installed ({exc}); {hint}") from exc
+        raise ModelsUnavailableError(f"face recognition is not installed ({exc}); {_HINT}") from exc
     # The package's files are found without importing it: its __init__ imports pkg_resources,
     # slow to import (0.1 s) and missing with setuptools >= 81.
     try:
@@ -160,7 +160,7 @@ def _load() -> _Models:
     folders = list(spec.submodule_search_locations or []) if spec is not None else []
     models = next((Path(f) / "models" for f in folders if (Path(f) / "models" / ENCODER_FILE).is_file()), None)
     if models is None:
-        raise ModelsUnavailableError(f"the face_recognition_models package cannot be imported; {hint}")
+        raise ModelsUnavailableError(f"the face_recognition_models package cannot be imported; {_HINT}")
     try:
         loaded = _Models(
             detector=_frontal_face_detector(dlib),
@@ -170,7 +170,7 @@ def _load() -> _Models:
             folder=models,
         )
     except RuntimeError as exc:  # dlib's "Unable to open ..." / a damaged file
-        raise ModelsUnavailableError(f"cannot load the models in {models}: {exc}; {hint}") from exc
+        raise ModelsUnavailableError(f"cannot load the models in {models}: {exc}; {_HINT}") from exc
     # Pillow must refuse truncated images (face_recognition, when imported, allows them).
     PIL.ImageFile.LOAD_TRUNCATED_IMAGES = False
     return loaded
@@ -270,27 +270,12 @@ def encode_faces(
     :return: array of shape (len(boxes), 128), float64, one row per box in order.
     """
     _check_image(image)
-    _check_encoder(encoder)
+    check_encoder(encoder)
     if not boxes:
         return np.empty((0, ENCODING_SIZE), dtype=np.float64)
     models = _loaded()
-    shapes = _shapes(models, image, boxes)
-    if encoder == "numpy" and num_jitters <= 1:
-        chips = np.stack([_chip(models, image, shape) for shape in shapes])
-        return _encode_chips(models, chips, mirrored=mirrored)
-    dlib_encoder = _encoder(models, "dlib")
-    encodings = []
-    for shape in shapes:
-        if mirrored:
-            chip = _chip(models, image, shape)
-            plain, flipped = (
-                np.array(dlib_encoder.compute_face_descriptor(view, num_jitters))
-                for view in (chip, np.ascontiguousarray(chip[:, ::-1]))
-            )
-            encodings.append((plain + flipped) / 2)
-        else:
-            encodings.append(np.array(dlib_encoder.compute_face_descriptor(image, shape, num_jitters)))
-    return np.array(encodings, dtype=np.float64).reshape(len(boxes), ENCODING_SIZE)
+    chips = np.stack([_chip(models, image, shape) for shape in _shapes(models, image, boxes)])
+    return _encode_chips(models, chips, encoder, mirrored=mirrored, num_jitters=num_jitters)
 
 
 def face_chips(image: np.ndarray, boxes: Sequence[Box]) -> np.ndarray:
@@ -306,36 +291,23 @@ def encode_face_chips(chips: np.ndarray, *, encoder: str = DEFAULT_ENCODER) -> n
     """The encodings of aligned face chips (:func:`face_chips`), of one image or of many, in one
     batch: (n, 150, 150, 3) uint8 RGB -> (n, 128) float64. The same numbers as
     :func:`encode_faces` of the boxes the chips were cut from."""
-    _check_encoder(encoder)
+    check_encoder(encoder)
     if not (isinstance(chips, np.ndarray) and chips.dtype == np.uint8 and chips.shape[1:] == (CHIP_SIZE, CHIP_SIZE, 3)):
         got = f"{chips.dtype} array of shape {chips.shape}" if isinstance(chips, np.ndarray) else type(chips).__name__
         raise ValueError(f"expected face chips: uint8 array of shape (n, {CHIP_SIZE}, {CHIP_SIZE}, 3), got {got}")
     if not len(chips):
         return np.empty((0, ENCODING_SIZE), dtype=np.float64)
-    models = _loaded()
-    if encoder == "numpy":
-        return _encode_chips(models, chips, mirrored=False)
-    dlib_encoder = _encoder(models, "dlib")
-    return np.array([dlib_encoder.compute_face_descriptor(np.ascontiguousarray(chip), 1) for chip in chips], np.float64)
+    return _encode_chips(_loaded(), chips, encoder)
 
 
 def encode_face_views(image: np.ndarray, box: Box, *, encoder: str = DEFAULT_ENCODER) -> tuple[np.ndarray, np.ndarray]:
     """(plain encoding, mirrored encoding) of one face, for the price of the mirrored one:
     what a check-in frame and an enrolment photo of this face would give (the evaluation)."""
     _check_image(image)
-    _check_encoder(encoder)
+    check_encoder(encoder)
     models = _loaded()
-    top, right, bottom, left = box
-    shape = models.landmarks(image, models.rectangle(int(left), int(top), int(right), int(bottom)))
-    chip = _chip(models, image, shape)
-    if encoder == "numpy":
-        plain, flipped = _encode_chips(models, np.stack([chip, chip[:, ::-1]]), mirrored=False)
-    else:
-        dlib_encoder = _encoder(models, "dlib")
-        plain, flipped = (
-            np.array(dlib_encoder.compute_face_descriptor(view, 1))
-            for view in (chip, np.ascontiguousarray(chip[:, ::-1]))
-        )
+    chip = _chip(models, image, _shapes(models, image, [box])[0])
+    plain, flipped = _encode_chips(models, np.stack([chip, chip[:, ::-1]]), encoder)
     return plain, (plain + flipped) / 2
 
 
@@ -353,14 +325,25 @@ def _chip(models: _Models, image: np.ndarray, shape) -> np.ndarray:
     return models.face_chip(image, shape, size=CHIP_SIZE, padding=CHIP_PADDING)
 
 
-def _encode_chips(models: _Models, chips: np.ndarray, *, mirrored: bool) -> np.ndarray:
-    """The numpy encoder's encodings of (n, 150, 150, 3) chips; mirrored: each the mean with its
-    mirror image's, all 2n chips in one batch."""
-    encoder = _encoder(models, "numpy")
+def _encode_chips(
+    models: _Models, chips: np.ndarray, encoder: str, *, mirrored: bool = False, num_jitters: int = 1
+) -> np.ndarray:
+    """The encodings of (n, 150, 150, 3) chips, (n, 128) float64; mirrored: each the mean with its
+    mirror image's (all 2n chips in one batch). The numpy encoder takes them as one batch; dlib's
+    (``encoder="dlib"``, or ``num_jitters`` above 1, which only dlib does) one at a time, the same
+    numbers as its ``compute_face_descriptor(image, shape)`` (tests/server/recognition/test_encoder.py)."""
+    views = np.concatenate([chips, chips[:, :, ::-1]]) if mirrored else chips
+    if encoder == "numpy" and num_jitters <= 1:
+        encodings = _encoder(models, "numpy").encode_chips(views)
+    else:
+        dlib_encoder = _encoder(models, "dlib")
+        encodings = np.array(
+            [dlib_encoder.compute_face_descriptor(np.ascontiguousarray(view), num_jitters) for view in views],
+            dtype=np.float64,
+        ).reshape(len(views), ENCODING_SIZE)
     if not mirrored:
-        return encoder.encode_chips(chips)
-    both = encoder.encode_chips(np.concatenate([chips, chips[:, :, ::-1]]))
-    return (both[: len(chips)] + both[len(chips) :]) / 2
+        return encodings
+    return (encodings[: len(chips)] + encodings[len(chips) :]) / 2
 
 
 def box_area(box: Box) -> int:

@@ -195,8 +195,7 @@ class RecognitionPool:
         :param encoder: the face encoder of the workers, one of
             :data:`server.recognition.faces.ENCODERS` (the same encodings, not the same speed).
         """
-        if encoder not in faces.ENCODERS:
-            raise ValueError(f"unknown face encoder {encoder!r}: expected one of {', '.join(faces.ENCODERS)}")
+        faces.check_encoder(encoder)
         self.processes = processes or os.cpu_count() or 1
         self.max_faces = max_faces
         self.task_timeout = task_timeout
@@ -313,7 +312,7 @@ class RecognitionPool:
         """:meth:`encode_photo` for images sent by a client (the ``enroll`` op); an image that
         cannot be decoded gets its ``error`` (the others are still encoded). ``progress``: as
         for :meth:`encode_photos`."""
-        return self._results(_encode_largest, [(image, True) for image in images_], progress)
+        return self._results(_encode_enrolment_photo, list(images_), progress)
 
     def encode_frames(self, images_: Sequence[bytes]) -> list[PhotoEncoding]:
         """The largest face of each frame of a check-in (a photo of one person close to the
@@ -732,17 +731,15 @@ def _encode_photo(settings: _Settings, path: str) -> PhotoEncoding:
     return _largest_face(settings, image, _detect(settings, image), mirrored=True)
 
 
-def _encode_largest(settings: _Settings, task: tuple[bytes, bool]) -> PhotoEncoding:
-    """An enrolment photo (``enrolment`` true: full detection, mirrored) or a check-in frame."""
+def _encode_enrolment_photo(settings: _Settings, image_bytes: bytes) -> PhotoEncoding:
+    """An enrolment photo sent by a client: full detection, the largest face mirrored."""
     if _load_error is not None:
         raise _load_error
-    image_bytes, enrolment = task
     try:
         image = _decode(settings, image_bytes)
     except images.ImageDecodeError as exc:
         return PhotoEncoding(0, None, str(exc))
-    boxes = _detect(settings, image) if enrolment else _detect_large_faces_first(settings, image)
-    return _largest_face(settings, image, boxes, mirrored=enrolment)
+    return _largest_face(settings, image, _detect(settings, image), mirrored=True)
 
 
 def _encode_frame_group(settings: _Settings, images_: tuple[bytes, ...]) -> list[PhotoEncoding]:
