@@ -1,7 +1,8 @@
 """``attendance-eval``: how well the recognition rules would do on your own photos.
 
     attendance-eval FOLDER [--enrolled 1,3,5] [--frames 1,3] [--splits 10] [--seed 0]
-                           [--plot FILE.png] [--workers N] [--encoder numpy|dlib] [--json]
+                           [--plot FILE.png] [--workers N] [--encoder numpy|dlib] [--cache DIR]
+                           [--json]
 
 FOLDER holds one sub-folder of photos per person (the folder name is the person), or a
 ``manifest.csv`` with columns ``path,person`` (paths relative to FOLDER; ``path,student_ids`` as
@@ -90,13 +91,30 @@ def photos_of(folder: Path) -> list[tuple[Path, str]]:
     ]
 
 
-def encode(photos: list[tuple[Path, str]], workers: int | None, encoder: str = DEFAULT_ENCODER) -> EncodedPhotos:
+def encode(
+    photos: list[tuple[Path, str]], workers: int | None, encoder: str = DEFAULT_ENCODER, cache: Path | None = None
+) -> EncodedPhotos:
     """Encode every photo on the recognition workers (as a photo, a frame and an enrolment), with
-    the face encoder named (server.recognition.faces.ENCODERS), as the server's ``--encoder``."""
-    from server.recognition.pool import RecognitionPool  # dlib: only when photos are encoded
+    the face encoder named (server.recognition.faces.ENCODERS), as the server's ``--encoder``.
+    ``cache``: a folder where the encodings are kept between runs (:mod:`server.eval_cache`);
+    only photos it does not hold are encoded."""
+    from server.eval_cache import ViewCache, photo_key  # dlib: only when photos are encoded
+    from server.recognition.pool import PhotoViews, RecognitionPool
 
-    with RecognitionPool(workers, encoder=encoder) as pool:
-        views = pool.encode_views([path for path, _ in photos])
+    paths = [path for path, _ in photos]
+    stored = ViewCache(cache, encoder) if cache is not None else None
+    keys = [photo_key(path) for path in paths] if stored is not None else [None] * len(paths)
+    found: list[PhotoViews | None] = [stored.get(key) if stored and key else None for key in keys]
+    missing = [i for i, view in enumerate(found) if view is None]
+    if missing:
+        with RecognitionPool(workers, encoder=encoder) as pool:
+            for i, view in zip(missing, pool.encode_views([paths[i] for i in missing])):
+                found[i] = view
+        if stored is not None:
+            stored.update((key, view) for key, view in ((keys[i], found[i]) for i in missing) if key and view)
+            stored.save()
+    log.info("%d photos encoded, %d found in the cache", len(missing), len(photos) - len(missing))
+    views = [view for view in found if view is not None]
     kept, skipped = [], []
     for (path, person), view in zip(photos, views):
         if view.error or view.photo is None:
@@ -214,6 +232,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=DEFAULT_ENCODER,
         help="face encoder, as the server's --encoder (default: %(default)s; the same encodings)",
     )
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        metavar="DIR",
+        help="keep the photos' encodings in DIR and reuse them in the next runs (off by default: they are "
+        "biometric data; see docs/privacy.md)",
+    )
     parser.add_argument("--json", action="store_true", help="print the counts as JSON instead of tables")
     return parser.parse_args(argv)
 
@@ -231,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return EXIT_INPUT
     print(f"encoding {len(photos)} photos ...", file=sys.stderr)
-    encoded = encode(photos, args.workers, args.encoder)
+    encoded = encode(photos, args.workers, args.encoder, cache=args.cache)
     for path, why in encoded.skipped:
         print(f"{PROG}: skipped {path}: {why}", file=sys.stderr)
     if len(set(encoded.persons)) < 2:

@@ -95,8 +95,12 @@ def handheld(image: np.ndarray, frames: int, seed: int) -> list[np.ndarray]:
         sigma = rng.uniform(0, 2.0)
         if sigma > 0.3:
             frame = cv2.GaussianBlur(frame, (0, 0), sigma)
-        noisy = frame + rng.normal(0, rng.uniform(2, 8), frame.shape)
-        out.append(np.clip(noisy, 0, 255).astype(np.uint8))
+        # The noise from OpenCV's generator (5x faster than numpy's normal for a frame), seeded
+        # from rng; cv2.add saturates at 0 and 255.
+        noise = np.empty(frame.shape, np.int16)
+        cv2.setRNGSeed(int(rng.integers(2**31)))
+        cv2.randn(noise, 0.0, rng.uniform(2, 8))
+        out.append(cv2.add(frame, noise, dtype=cv2.CV_8U))
     return out
 
 

@@ -10,3 +10,6 @@ REPO = Path(__file__).resolve().parent.parent
 FACES_ENV = "ATTENDANCE_FACES_DIR"
 #: The sample photos (manifest.csv, knowns/, probes/, ...).
 FACES = Path(os.environ.get(FACES_ENV, REPO.parent / "shared" / "faces"))
+#: What tests keep between runs: the sample photos' encodings for the evaluation
+#: (``attendance-eval --cache``), which only this code would compute again. ``make clean`` removes it.
+TEST_CACHE = REPO / ".run" / "test-cache"

@@ -28,6 +28,7 @@ import contextvars
 import logging
 import math
 import multiprocessing
+import multiprocessing.connection
 import os
 import signal
 import threading
@@ -646,6 +647,7 @@ def _init_worker(barrier, encoder: str = faces.DEFAULT_ENCODER) -> None:
     global _barrier, _load_error
     # Ctrl-C in a terminal reaches the whole process group: let the server stop its workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _exit_with_the_server()
     # One worker per core already: neither numpy's OpenBLAS (the numpy encoder's matrix products)
     # nor a dlib built with OpenBLAS (make fast-dlib) may start a BLAS thread per core in every
     # worker. numpy is imported by now (unpickling this function imported this module), so its
@@ -657,6 +659,21 @@ def _init_worker(barrier, encoder: str = faces.DEFAULT_ENCODER) -> None:
         faces.load_models(encoder)
     except ModelsUnavailableError as exc:
         _load_error = exc
+
+
+def _exit_with_the_server() -> None:
+    """End this worker as soon as the server process is gone, however it went (SIGKILL, a crash,
+    a SIGTERM before its handler was set): else the worker waits for tasks forever, holding its
+    models (~150 MiB). A daemon thread waits on the sentinel multiprocessing keeps of the parent."""
+    parent = multiprocessing.parent_process()
+    if parent is None:  # not a spawned worker (the pool's functions called in-process)
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-the-server", daemon=True).start()
 
 
 #: The queue's client name of the jobs of :meth:`RecognitionPool.prepare_liveness`.

@@ -3,6 +3,9 @@ budget enforced in the worker; a worker that overruns replaced; faces per image 
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -19,6 +22,7 @@ from server.recognition.pool import (
     on_behalf_of,
 )
 from testkit.attacks import many_scan_jpeg, tiled_faces
+from testkit.paths import REPO
 
 
 def _jobs(client: str, count: int) -> list[_Job]:
@@ -142,3 +146,38 @@ def test_an_image_with_more_faces_than_the_limit_is_refused(faces_dir):
         with pytest.raises(TooManyFacesError, match="5 faces to encode"):
             pool.encode_boxes(crowd, [(0, 50, 50, 0)] * 5)
         assert len(pool.analyze(tiled_faces(faces_dir / "probes/obama_small.jpg", 3))) == 3
+
+
+_KEEP_A_POOL = """
+import multiprocessing, time
+from server.recognition.pool import RecognitionPool
+pool = RecognitionPool(1).start()
+print(*[process.pid for process in multiprocessing.active_children()], flush=True)
+time.sleep(120)
+"""
+
+
+def test_the_workers_exit_when_the_server_process_is_killed():
+    server = subprocess.Popen([sys.executable, "-c", _KEEP_A_POOL], cwd=REPO, stdout=subprocess.PIPE, text=True)
+    try:
+        workers = [int(pid) for pid in server.stdout.readline().split()]
+    finally:
+        server.kill()  # SIGKILL: the server cannot stop its workers itself
+        server.wait()
+    deadline = time.monotonic() + 10
+    while any(map(_alive, workers)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert workers and not any(map(_alive, workers)), "a worker outlived its server"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # An exited child of init may linger as a zombie for a moment: not alive either.
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
