@@ -15,8 +15,10 @@ off unless asked for, and deleting DIR removes it.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import tempfile
+import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -24,6 +26,8 @@ import numpy as np
 
 from server.recognition import faces
 from server.recognition.pool import PhotoViews
+
+log = logging.getLogger(__name__)
 
 _RECOGNITION_SOURCE = Path(faces.__file__).resolve().parent
 
@@ -56,7 +60,12 @@ class ViewCache:
 
     def __init__(self, folder: Path, encoder: str) -> None:
         self.path = Path(folder) / f"views-{fingerprint(encoder)}.npz"
-        self._views: dict[str, PhotoViews] = self._read() if self.path.is_file() else {}
+        self._views: dict[str, PhotoViews] = {}
+        if self.path.is_file():
+            try:
+                self._views = self._read()
+            except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:  # damaged: encode again
+                log.warning("%s cannot be read (%s): its photos are encoded again", self.path, exc)
 
     def get(self, key: str) -> PhotoViews | None:
         return self._views.get(key)

@@ -27,6 +27,7 @@ import logging
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -102,19 +103,22 @@ def encode(
     from server.recognition.pool import PhotoViews, RecognitionPool
 
     paths = [path for path, _ in photos]
+    found: list[PhotoViews | None] = [None] * len(paths)
+    keys: list[str | None] = [None] * len(paths)
     stored = ViewCache(cache, encoder) if cache is not None else None
-    keys = [photo_key(path) for path in paths] if stored is not None else [None] * len(paths)
-    found: list[PhotoViews | None] = [stored.get(key) if stored and key else None for key in keys]
+    if stored is not None:
+        keys = [photo_key(path) for path in paths]
+        found = [None if key is None else stored.get(key) for key in keys]
     missing = [i for i, view in enumerate(found) if view is None]
     if missing:
         with RecognitionPool(workers, encoder=encoder) as pool:
-            for i, view in zip(missing, pool.encode_views([paths[i] for i in missing])):
+            for i, view in zip(missing, pool.encode_views([paths[i] for i in missing]), strict=True):
                 found[i] = view
         if stored is not None:
-            stored.update((key, view) for key, view in ((keys[i], found[i]) for i in missing) if key and view)
+            stored.update((key, view) for key, view in zip(keys, found) if key is not None and view is not None)
             stored.save()
     log.info("%d photos encoded, %d found in the cache", len(missing), len(photos) - len(missing))
-    views = [view for view in found if view is not None]
+    views = cast("list[PhotoViews]", found)  # every photo has its views now
     kept, skipped = [], []
     for (path, person), view in zip(photos, views):
         if view.error or view.photo is None:

@@ -241,7 +241,9 @@ class ServerProcess:
         return self.process.pid
 
     def kill(self) -> None:
-        """SIGKILL: no clean-up at all (the workers are killed too: they are its children)."""
+        """SIGKILL: no clean-up at all. Its workers end by themselves when it is gone (the pool
+        watches its server); they are killed here too, so that none still holds a core when the
+        test goes on."""
         if self.process is not None and self.process.poll() is None:
             children = descendants(self.process.pid)
             self.process.send_signal(signal.SIGKILL)

@@ -40,3 +40,13 @@ def test_each_encoder_has_its_own_file_and_a_photo_is_known_by_its_bytes(tmp_pat
     edited.write_bytes(b"jpeg bytes, edited")
     assert photo_key(first) == photo_key(renamed) != photo_key(edited)
     assert photo_key(tmp_path / "missing.jpg") is None
+
+
+def test_a_damaged_file_only_costs_encoding_again(tmp_path, caplog):
+    stored = ViewCache(tmp_path, "numpy")
+    stored.path.write_bytes(b"not a zip file")
+    again = ViewCache(tmp_path, "numpy")
+    assert len(again) == 0 and "cannot be read" in caplog.text
+    again.update([("a", _views(1))])
+    again.save()
+    assert len(ViewCache(tmp_path, "numpy")) == 1
