@@ -25,14 +25,16 @@ def knowns(faces_dir):
 
 
 def test_short_load_loses_nothing_and_duplicates_nothing(server_db_url, knowns, database_name):
-    seeded = seed_database(server_db_url, database_name, knowns, lectures=2, extra_students=400)
+    seeded = seed_database(server_db_url, database_name, knowns, lectures=2, extra_students=4000)
+    pairs = sum(len(students) for students in seeded.lectures.values())
     tokens = [new_client(seeded.url, f"load-{n}") for n in range(8)]
     with ServerProcess(seeded.url, knowns, "--rate", "0", *LOOPBACK_CROWD) as server:
         result = run_load("127.0.0.1", server.port, tokens, seeded, seconds=4, seed=5)
     check = verify(seeded.url, result)
     print(report(result, check))
     assert check.ok, check
-    assert 20 < check.acknowledged < 700  # far from every (lecture, student) pair: the check means something
+    # Far from every (lecture, student) pair, however fast the machine: the check means something.
+    assert 20 < check.acknowledged < pairs / 2, (check.acknowledged, pairs)
     assert check.stored >= check.acknowledged
     assert result.wrong_answers == 0 and result.gave_up == 0
     assert all(result.latencies[kind] for kind in ("recognize", "mark", "batch_mark"))

@@ -4,6 +4,7 @@ still photos, also as hand-held "videos" (testkit/liveness.py)."""
 
 from __future__ import annotations
 
+import functools
 import math
 
 import cv2
@@ -11,8 +12,10 @@ import numpy as np
 import pytest
 
 from server.recognition import liveness as lv
+from server.recognition.faces import DEFAULT_DETECT_MAX_SIDE
 from server.recognition.images import load_image_file
 from testkit import liveness as samples
+from testkit.measure_cache import MeasureCache, file_key
 
 # -- measures, on landmarks made from the generic face ----------------------------------------
 
@@ -131,15 +134,23 @@ def test_first_action_missing_follows_the_asked_order():
 # -- the real samples ---------------------------------------------------------------------------
 
 
-def clip_events(path):
+@pytest.fixture(scope="module")
+def measured() -> MeasureCache:
+    """The frames' measures, kept between runs (testkit/measure_cache.py): measured again
+    whenever the recognition code, dlib, its models or the frame-making code change."""
+    return MeasureCache()
+
+
+def clip_events(measured: MeasureCache, path):
     times, frames = samples.read_clip(path)
-    return lv.find_events(times, [lv.measure_largest_face(frame, detect_max_side=640) for frame in frames])
+    measures = measured.measures(f"clip {file_key(path)}", lambda: frames, detect_max_side=640)
+    return lv.find_events(times, measures)
 
 
 @pytest.mark.parametrize("clip", [samples.TURNS_CLIP, samples.BLINKS_CLIP])
-def test_the_events_of_the_live_clips_match_the_annotation_within_one_frame(faces_dir, clip):
+def test_the_events_of_the_live_clips_match_the_annotation_within_one_frame(faces_dir, measured, clip):
     annotated, not_events = samples.annotations(clip)
-    found = clip_events(faces_dir / "liveness" / clip)
+    found = clip_events(measured, faces_dir / "liveness" / clip)
     unmatched = list(annotated)
     extra = []
     for event in found:
@@ -155,13 +166,34 @@ def test_the_events_of_the_live_clips_match_the_annotation_within_one_frame(face
 
 
 @pytest.mark.parametrize("photo", samples.PHOTOS)
-def test_a_photo_shown_for_five_seconds_shows_no_event(faces_dir, photo):
-    image = samples.fit(load_image_file(faces_dir / "liveness" / photo))
+def test_a_photo_shown_for_five_seconds_shows_no_event(faces_dir, measured, photo):
+    path = faces_dir / "liveness" / photo
+    key = f"photo {file_key(path)}"
+    image = functools.cache(lambda: samples.fit(load_image_file(path)))
     times = [k / 10 for k in range(50)]  # 5 s at 10 frames a second
-    still = [lv.measure_largest_face(image)] * 50
+    still = measured.measures(key, lambda: [image()], detect_max_side=DEFAULT_DETECT_MAX_SIDE) * 50
     assert still[0] is not None, f"no face found in {photo}"
     assert lv.find_events(times, still) == []
     for seed in (1, 2, 3):
-        moving = [lv.measure_largest_face(frame) for frame in samples.handheld(image, 50, seed)]
+        moving = measured.measures(
+            f"{key} hand-held 50 {seed}",
+            lambda seed=seed: samples.handheld(image(), 50, seed),
+            detect_max_side=DEFAULT_DETECT_MAX_SIDE,
+        )
         assert sum(m is not None for m in moving) >= 40, f"{photo}: the face is lost in the hand-held frames"
         assert lv.find_events(times, moving) == [], f"{photo}, hand-held with seed {seed}"
+
+
+def test_the_kept_measures_are_what_measuring_the_frames_gives(faces_dir, tmp_path, caplog):
+    """What the two tests above read from MeasureCache: on a second run, from the file, the same
+    measures as measuring now (None where there is no face); a damaged file is measured again."""
+    image = samples.fit(load_image_file(faces_dir / "liveness" / samples.PHOTOS[0]))
+    frames = [image, np.zeros_like(image)]
+    now = [lv.measure_largest_face(frame, detect_max_side=640) for frame in frames]
+    assert now[0] is not None and now[1] is None
+    assert MeasureCache(tmp_path).measures("two", lambda: frames, detect_max_side=640) == now
+    assert MeasureCache(tmp_path).measures("two", list, detect_max_side=640) == now  # read back, nothing measured
+    [stored] = tmp_path.iterdir()
+    stored.write_text("{not json")
+    assert MeasureCache(tmp_path).measures("two", lambda: frames, detect_max_side=640) == now
+    assert "measured again" in caplog.text
