@@ -3,10 +3,11 @@
 Encoding is nearly all of an evaluation's time (about 0.5 s a photo on one core, most of it face
 detection with upsampling); trying other splits, K or F on the same photos needs none of it again.
 The cache is one file per *fingerprint*: the encoder's name, the source of the recognition code
-that makes the views (``server/recognition/*.py``, its defaults included), dlib's version and
-the model files' names and sizes. Any change to one of them starts a new file, so an entry is only ever what this
-code would compute again. Within a file, a photo is found by the SHA-256 of its bytes (renaming
-or moving photos costs nothing; an edited photo is encoded again).
+that makes the views (``server/recognition/*.py``, its defaults included), the versions of dlib,
+Pillow and numpy, and the model files' names and sizes. Any change to one of them starts a new
+file, so an entry is only ever what this code would compute again. Within a file, a photo is
+found by the SHA-256 of its bytes (renaming or moving photos costs nothing; an edited photo is
+encoded again).
 
 The files hold encodings of the photos evaluated (biometric data, docs/privacy.md): the cache is
 off unless asked for, and deleting DIR removes it.
@@ -37,10 +38,14 @@ def fingerprint(encoder: str) -> str:
     digest = hashlib.sha256(encoder.encode())
     for source in sorted(_RECOGNITION_SOURCE.glob("*.py")):
         digest.update(source.name.encode() + b"\0" + source.read_bytes())
-    import dlib  # its detector finds the boxes: its version counts too
+    import dlib
+    import PIL
 
+    # dlib finds the boxes and makes the chips, Pillow decodes and scales the photos, numpy (its
+    # BLAS) does the numpy encoder's arithmetic: their versions count.
+    for module in (dlib, PIL, np):
+        digest.update(f"{module.__name__}:{module.__version__}".encode())
     encoder_model = faces.encoder_model_path()
-    digest.update(dlib.__version__.encode())
     for model in (encoder_model, encoder_model.parent / faces.LANDMARKS_FILE):
         digest.update(f"{model.name}:{model.stat().st_size}".encode())
     return digest.hexdigest()[:16]

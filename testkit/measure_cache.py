@@ -5,9 +5,10 @@ about 50 ms, and the liveness tests measure the same frames on every run: the an
 635 frames and the still photos' 900 hand-held ones. :class:`MeasureCache` keeps each sequence's
 measures under a key that names what made the frames (a clip's or photo's SHA-256, the seed, the
 number of frames, the detection size), in one file per *fingerprint*: the attendance-eval cache's
-fingerprint of the recognition code, dlib and its models (``server/eval_cache.py``), with the
-68-point model's size and this package's frame-making code (testkit/liveness.py). Any change to
-those starts a new file, so a stored measure is only ever what this code would measure again.
+fingerprint of the recognition code, its libraries and models (``server/eval_cache.py``), with
+the 68-point model's size, OpenCV's version (it decodes the clips and fits the head pose) and
+this package's frame-making code (testkit/liveness.py). Any change to those starts a new file,
+so a stored measure is only ever what this code would measure again.
 
 The file is JSON (floats round-trip exactly), written whole and renamed over the old one. It
 holds face boxes, eye openings and head poses of the sample photos, no image.
@@ -23,6 +24,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from server import eval_cache
@@ -39,6 +41,7 @@ def fingerprint() -> str:
     digest = hashlib.sha256(eval_cache.fingerprint("liveness-measures").encode())
     landmarks_68 = faces.encoder_model_path().parent / lv.LANDMARKS_68_FILE
     digest.update(f"{landmarks_68.name}:{landmarks_68.stat().st_size}".encode())
+    digest.update(f"cv2:{cv2.__version__}".encode())
     digest.update(Path(samples.__file__).read_bytes())
     return digest.hexdigest()[:16]
 
@@ -73,7 +76,8 @@ class MeasureCache:
         return [None if row is None else lv.FaceMeasure(tuple(row[:4]), *row[4:]) for row in self._stored[key]]
 
     def _save(self) -> None:
-        """The file written whole: a run stopped half-way leaves the old one."""
+        """The file written whole (a run stopped half-way leaves the old one); the files of other
+        fingerprints removed."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(dir=self.path.parent, suffix=".json.part")
         try:
@@ -83,3 +87,6 @@ class MeasureCache:
         except BaseException:
             os.unlink(temporary)
             raise
+        for stale in self.path.parent.glob("liveness-*.json"):  # an earlier code's: never read again
+            if stale != self.path:
+                stale.unlink(missing_ok=True)

@@ -186,7 +186,8 @@ def test_a_photo_shown_for_five_seconds_shows_no_event(faces_dir, measured, phot
 
 def test_the_kept_measures_are_what_measuring_the_frames_gives(faces_dir, tmp_path, caplog):
     """What the two tests above read from MeasureCache: on a second run, from the file, the same
-    measures as measuring now (None where there is no face); a damaged file is measured again."""
+    measures as measuring now (None where there is no face); a damaged file is measured again,
+    and an earlier code's file removed."""
     image = samples.fit(load_image_file(faces_dir / "liveness" / samples.PHOTOS[0]))
     frames = [image, np.zeros_like(image)]
     now = [lv.measure_largest_face(frame, detect_max_side=640) for frame in frames]
@@ -194,6 +195,9 @@ def test_the_kept_measures_are_what_measuring_the_frames_gives(faces_dir, tmp_pa
     assert MeasureCache(tmp_path).measures("two", lambda: frames, detect_max_side=640) == now
     assert MeasureCache(tmp_path).measures("two", list, detect_max_side=640) == now  # read back, nothing measured
     [stored] = tmp_path.iterdir()
+    stale = tmp_path / "liveness-0123456789abcdef.json"  # an earlier code's file: removed
+    stale.write_text("{}")
     stored.write_text("{not json")
     assert MeasureCache(tmp_path).measures("two", lambda: frames, detect_max_side=640) == now
     assert "measured again" in caplog.text
+    assert list(tmp_path.iterdir()) == [stored]
