@@ -4,16 +4,15 @@ JPEG (the recognition rules themselves are tested elsewhere)."""
 
 from __future__ import annotations
 
-import io
 import shutil
 import time
 from pathlib import Path
 
 import PIL.Image
-import pillow_heif
 import pytest
 
 from protocol import legacy
+from testkit import photos
 from testkit.databases import fresh_database
 from testkit.servers import LECTURE, exchange, running_server
 
@@ -21,12 +20,9 @@ OBAMA, BIDEN = "201911001", "201911002"
 
 
 def converted(path: Path, fmt: str) -> bytes:
-    """The photo at ``path`` as WEBP or HEIF bytes (Pillow writes HEIF with pillow-heif's plugin)."""
-    pillow_heif.register_heif_opener()
-    out = io.BytesIO()
+    """The photo at ``path`` as WEBP or HEIF bytes."""
     with PIL.Image.open(path) as image:
-        image.save(out, fmt, quality=60)
-    return out.getvalue()
+        return photos.encoded(image, fmt, quality=60)
 
 
 @pytest.fixture(scope="module")

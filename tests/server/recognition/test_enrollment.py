@@ -314,12 +314,12 @@ def _save_as(source: Path, target: Path, fmt: str) -> Path:
     """Write the photo at ``source`` in ``fmt`` (WEBP, HEIF) to ``target`` (which may be
     ``source``), whatever its suffix. Imported here: these tests are appended to the module."""
     import PIL.Image
-    import pillow_heif
 
-    pillow_heif.register_heif_opener()  # Pillow writes HEIF with pillow-heif's plugin
+    from testkit import photos
+
     with PIL.Image.open(source) as image:
-        image.load()  # all read before target is overwritten
-        image.save(target, fmt, quality=60)
+        data = photos.encoded(image, fmt, quality=60)  # all read before target is overwritten
+    target.write_bytes(data)
     return target
 
 

@@ -3,7 +3,6 @@ pixel limit, broken input."""
 
 from __future__ import annotations
 
-import io
 import struct
 import subprocess
 import sys
@@ -13,18 +12,16 @@ import zlib
 
 import numpy as np
 import PIL.Image
-import pillow_heif
 import pytest
 
 from server.recognition import faces
 from server.recognition.images import DEFAULT_MAX_PIXELS, ImageDecodeError, decode_image, load_image_file
+from testkit import photos
 from testkit.paths import REPO
 
 
 def _encode(image: PIL.Image.Image, fmt: str, **options) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, fmt, **options)
-    return buffer.getvalue()
+    return photos.encoded(image, fmt, **options)
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
@@ -141,9 +138,8 @@ def test_load_image_file_errors(tmp_path):
 
 def _heic(image: PIL.Image.Image, **options) -> bytes:
     """HEIC bytes, written by Pillow with pillow-heif's plugin (which turns an EXIF orientation
-    into the container's rotation). Registering the plugin here changes none of its options."""
-    pillow_heif.register_heif_opener()
-    return _encode(image, "HEIF", **options)
+    into the container's rotation)."""
+    return photos.encoded(image, "HEIF", **options)
 
 
 def _photo(path) -> PIL.Image.Image:
