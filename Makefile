@@ -56,8 +56,8 @@ test: venv  ## run the test suite against a real MariaDB (started under .run/ wh
 	ATTENDANCE_DB_URL="$$url" $(TEST_ENV) $(PY) -m pytest -n $(TEST_PROCESSES) --dist loadfile $(PYTEST_ARGS); rc=$$?; \
 	scripts/database.sh stop; exit $$rc
 
-# The pure-code tests only (no database, photos, Qt or subprocess; conftest.py marks them): ~10 s.
-test-fast: venv  ## the pure-code tests only (~10 s, no database needed)
+# The pure-code tests only (no database, photos, Qt or subprocess; conftest.py marks them): ~7 s.
+test-fast: venv  ## the pure-code tests only (~7 s, no database needed)
 	$(TEST_ENV) $(PY) -m pytest -q -m pure $(PYTEST_ARGS)
 
 # The gate .ci/run passes before the tests: ruff's rules, ruff's formatting, mypy (all configured in

@@ -34,7 +34,7 @@ from reports import wire as report_wire
 from server import authorization
 from server.authorization import Principal
 from server.camera import TrackFrames, TrackResult
-from server.limits import ADMIT
+from server.limits import ADMIT, REFUSE_ADDRESS
 from server.recognition.pool import on_behalf_of
 from server.service import ServiceError, largest_recognized
 
@@ -60,8 +60,9 @@ RATE_LIMITED_PAUSE = (0.2, 2.0)
 class ConnectionHandler(socketserver.BaseRequestHandler):
     """Serves one connection (one thread). ``self.server`` is an :class:`AttendanceServer`.
 
-    ``slot``: ADMIT, or REFUSE when the server already has ``max_connections`` connections
-    (the client then gets a ``busy`` error, or ``fail`` for a 2019 payload).
+    ``slot``: ADMIT, or REFUSE when the server already has ``max_connections`` connections,
+    REFUSE_ADDRESS when this address has ``max_connections_per_address`` (the client then gets a
+    ``busy`` error, or ``fail`` for a 2019 payload).
     """
 
     server: AttendanceServer
@@ -126,10 +127,10 @@ class ConnectionHandler(socketserver.BaseRequestHandler):
             timer.cancel()
 
     def busy_reason(self) -> str:
-        """Which connection limit refused this connection."""
-        limit = self.server.connection_limit
-        if limit.served_from(self.ip) >= limit.per_address:
-            return f"{limit.per_address} connections from {self.ip} already (max-connections-per-address)"
+        """Which connection limit refused this connection (decided when it connected)."""
+        if self.slot == REFUSE_ADDRESS:
+            per_address = self.server.connection_limit.per_address
+            return f"{per_address} connections from {self.ip} already (max-connections-per-address)"
         return f"{self.config.max_connections} connections already (max-connections)"
 
     @staticmethod

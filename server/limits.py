@@ -15,7 +15,9 @@ from collections.abc import Iterable
 #: their first bytes; connections beyond that are closed without a word.
 MAX_REFUSING = 16
 
-ADMIT, REFUSE = "admit", "refuse"
+#: What ConnectionLimit.enter() decides: serve the connection, or answer it "busy" because the
+#: server is full (REFUSE) or because its address has its share (REFUSE_ADDRESS).
+ADMIT, REFUSE, REFUSE_ADDRESS = "admit", "refuse", "refuse-address"
 
 
 class ConnectionLimit:
@@ -33,17 +35,19 @@ class ConnectionLimit:
         self._lock = threading.Lock()
 
     def enter(self, address: str = "") -> str | None:
-        """ADMIT, REFUSE (answer busy and close) or None (close now). Call leave() afterwards,
-        with the same address."""
+        """ADMIT, REFUSE or REFUSE_ADDRESS (answer busy and close; which limit it was is decided
+        here, as a connection's leave() may change the counts before the reply is written) or
+        None (close now). Call leave() afterwards, with the same address."""
         with self._lock:
             mine = self._by_address.get(address, 0)
-            if self._served < self.max_connections and mine < self.per_address:
+            server_full = self._served >= self.max_connections
+            if not server_full and mine < self.per_address:
                 self._served += 1
                 self._by_address[address] = mine + 1
                 return ADMIT
             if self._refusing < self.max_refusing:
                 self._refusing += 1
-                return REFUSE
+                return REFUSE if server_full else REFUSE_ADDRESS
             return None
 
     def leave(self, slot: str, address: str = "") -> None:

@@ -13,7 +13,7 @@ from client.connection import FramedClient, ServerError
 from protocol import framed
 from protocol.errors import ErrorCode
 from server.app import ServerConfig
-from server.limits import ADMIT, REFUSE, ConnectionLimit, RateLimiter
+from server.limits import ADMIT, REFUSE, REFUSE_ADDRESS, ConnectionLimit, RateLimiter
 from server.recognition.images import DEFAULT_MAX_PIXELS
 from testkit.databases import fresh_database
 from testkit.fuzz import png_bomb
@@ -141,11 +141,11 @@ def test_connection_limit_counts():
 
 def test_connection_limit_per_address_leaves_slots_for_other_machines():
     limit = ConnectionLimit(10, max_refusing=2, per_address=3)
-    assert [limit.enter("10.0.0.66") for _ in range(4)] == [ADMIT, ADMIT, ADMIT, REFUSE]
+    assert [limit.enter("10.0.0.66") for _ in range(4)] == [ADMIT, ADMIT, ADMIT, REFUSE_ADDRESS]
     assert limit.enter("10.0.0.7") == ADMIT  # another machine still gets in
     assert limit.served == 4 and limit.served_from("10.0.0.66") == 3
     limit.leave(ADMIT, "10.0.0.66")
-    limit.leave(REFUSE, "10.0.0.66")
+    limit.leave(REFUSE_ADDRESS, "10.0.0.66")
     assert limit.enter("10.0.0.66") == ADMIT
     for _ in range(3):
         limit.leave(ADMIT, "10.0.0.66")
