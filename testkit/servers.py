@@ -137,13 +137,18 @@ def running_server(db_url: DatabaseUrl, knowns_dir: Path, **settings) -> Iterato
     token = add_client(db_url, TEST_CLIENT)
     config = ServerConfig(db_url=db_url, knowns_dir=knowns_dir, host="127.0.0.1", port=0, **settings)
     _reuse_knowns_encodings(config)
-    app = AttendanceApp(config).start()
+    running = RunningServer(AttendanceApp(config).start(), db_url, ids, token)
+    first = running.app
     try:
         _keep_knowns_encodings(config)
-        app.serve_in_thread()
-        yield RunningServer(app, db_url, ids, token)
+        first.serve_in_thread()
+        yield running
     finally:
-        app.stop()
+        # A test that restarts the server leaves its new app in running.app: stop that one too,
+        # or it would serve, with its workers, until the test process ends.
+        running.app.stop()
+        if running.app is not first:
+            first.stop()
 
 
 def exchange(host: str, port: int, payload: bytes, *, chunk: int | None = None, timeout: float = 30.0) -> bytes:
