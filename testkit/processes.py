@@ -21,6 +21,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,11 +53,13 @@ def _binary(name: str) -> str:
 class PrivateMariaDB:
     """A MariaDB server of our own: data in ``directory``, listening on 127.0.0.1:``port`` (a
     free one by default), user root without password. stop()/start() restart it; kill() is a
-    SIGKILL. Used to stop a database in the middle of a test without touching anyone else's."""
+    SIGKILL. Used to stop a database in the middle of a test without touching anyone else's.
+    ``options``: more mariadbd options, such as ``--ssl-cert=...``."""
 
-    def __init__(self, directory: Path, port: int | None = None):
+    def __init__(self, directory: Path, port: int | None = None, options: Sequence[str] = ()):
         self.directory = Path(directory)
         self.port = port or free_port()
+        self.options = tuple(options)
         self.process: subprocess.Popen | None = None
 
     @property
@@ -94,6 +97,7 @@ class PrivateMariaDB:
                 "--innodb-buffer-pool-size=64M",
                 f"--log-error={self.directory / 'error.log'}",
                 "--skip-name-resolve",
+                *self.options,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -18,6 +18,8 @@ import pytest
 
 from db.connection import DatabaseConnectError, DatabaseUrl, connect, connect_error, describe_error
 from testkit.paths import REPO
+from testkit.processes import PrivateMariaDB
+from testkit.tls import make_certificates
 
 BIN = Path(sys.executable).parent
 NOTHING_LISTENS = "mysql://root:s3cret@127.0.0.1:1/attendance"
@@ -146,3 +148,33 @@ def test_connect_error_messages():
     assert str(connect_error(socket_url, refused)) == (
         "cannot connect to MySQL at /run/mysqld/mysqld.sock: Connection refused"
     )
+
+
+def _cipher(conn: pymysql.connections.Connection) -> str:
+    with conn.cursor() as cur:
+        cur.execute("SHOW SESSION STATUS LIKE 'Ssl_cipher'")
+        return cur.fetchone()[1]
+
+
+def test_connections_use_tls_when_the_server_offers_it_and_share_one_context(tmp_path, server_db_url):
+    """No TLS option in the URL: TLS whenever the server offers it (PyMySQL's "preferred" mode),
+    with one context built per process (building it loads the system's CA certificates)."""
+    tls = make_certificates(tmp_path / "tls")
+    options = (f"--ssl-cert={tls.server_cert}", f"--ssl-key={tls.server_key}")
+    with PrivateMariaDB(tmp_path / "mariadb", options=options) as mariadb:
+        first, second = connect(mariadb.server_url, database=False), connect(mariadb.server_url, database=False)
+        try:
+            assert _cipher(first) and _cipher(second)  # encrypted, though no certificate is verified
+            assert first.ctx is second.ctx
+        finally:
+            first.close()
+            second.close()
+    plain = connect(server_db_url, database=False)  # the tests' MariaDB: TLS as it is configured
+    try:
+        with plain.cursor() as cur:
+            cur.execute("SHOW VARIABLES LIKE 'have_ssl'")
+            offered = cur.fetchone()[1] == "YES"
+        assert bool(_cipher(plain)) == offered  # without TLS on offer, a plain connection
+        assert plain.ctx is first.ctx
+    finally:
+        plain.close()
