@@ -49,14 +49,18 @@ start_private() {
     if [ -f "$run_dir/mariadbd.pid" ] && kill -0 "$(cat "$run_dir/mariadbd.pid")" 2>/dev/null; then
         return 0  # already running from an earlier call
     fi
+    # Its own tmpdir: a MariaDB starting (or installing) deletes every #sql* file in its tmpdir,
+    # the temporary tables of any other server using the same one (/tmp by default).
+    mkdir -p "$run_dir/tmp"
     if [ ! -d "$run_dir/data/mysql" ]; then
         say "initialising a private MariaDB in $run_dir/data"
-        mariadb-install-db --no-defaults --datadir="$run_dir/data" --auth-root-authentication-method=normal \
+        mariadb-install-db --no-defaults --datadir="$run_dir/data" --tmpdir="$run_dir/tmp" \
+            --auth-root-authentication-method=normal \
             --skip-test-db --user="$(id -un)" >"$run_dir/install.log" 2>&1 \
             || { cat "$run_dir/install.log" >&2; exit 1; }
     fi
     say "starting a private MariaDB on 127.0.0.1:$port"
-    mariadbd --no-defaults --datadir="$run_dir/data" --socket="$run_dir/mysqld.sock" \
+    mariadbd --no-defaults --datadir="$run_dir/data" --tmpdir="$run_dir/tmp" --socket="$run_dir/mysqld.sock" \
         --port="$port" --bind-address=127.0.0.1 --pid-file="$run_dir/mariadbd.pid" \
         --log-error="$run_dir/error.log" --user="$(id -un)" --innodb-buffer-pool-size=128M \
         >/dev/null 2>&1 &

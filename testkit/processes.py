@@ -66,15 +66,22 @@ class PrivateMariaDB:
     def server_url(self) -> DatabaseUrl:
         return DatabaseUrl("root", "", "127.0.0.1", self.port, "mysql")
 
+    @property
+    def tmpdir(self) -> Path:
+        """Its own: a MariaDB starting (or installing) deletes every ``#sql*`` file in its tmpdir,
+        which with the default /tmp are the temporary tables of the shared test server's queries."""
+        return self.directory / "tmp"
+
     def install(self) -> None:
+        self.tmpdir.mkdir(parents=True, exist_ok=True)
         if (self.directory / "data" / "mysql").is_dir():
             return
-        self.directory.mkdir(parents=True, exist_ok=True)
         subprocess.run(
             [
                 _binary("mariadb-install-db"),
                 "--no-defaults",
                 f"--datadir={self.directory / 'data'}",
+                f"--tmpdir={self.tmpdir}",
                 "--auth-root-authentication-method=normal",
                 "--skip-test-db",
                 f"--user={_user()}",
@@ -90,6 +97,7 @@ class PrivateMariaDB:
                 _binary("mariadbd"),
                 "--no-defaults",
                 f"--datadir={self.directory / 'data'}",
+                f"--tmpdir={self.tmpdir}",
                 f"--socket={self.directory / 'mysqld.sock'}",
                 f"--port={self.port}",
                 "--bind-address=127.0.0.1",

@@ -11,6 +11,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pymysql
@@ -161,7 +162,13 @@ def test_connections_use_tls_when_the_server_offers_it_and_share_one_context(tmp
     with one context built per process (building it loads the system's CA certificates)."""
     tls = make_certificates(tmp_path / "tls")
     options = (f"--ssl-cert={tls.server_cert}", f"--ssl-key={tls.server_key}")
+    # A MariaDB starting deletes every #sql* file in its tmpdir: a private one has its own, or it
+    # would delete the temporary tables of the shared test server's queries (/tmp by default).
+    other_servers_table = Path(tempfile.gettempdir()) / f"#sql-temptable-test-{os.getpid()}.MAI"
+    other_servers_table.touch()
     with PrivateMariaDB(tmp_path / "mariadb", options=options) as mariadb:
+        assert other_servers_table.exists()
+        other_servers_table.unlink()
         first, second = connect(mariadb.server_url, database=False), connect(mariadb.server_url, database=False)
         try:
             assert _cipher(first) and _cipher(second)  # encrypted, though no certificate is verified
