@@ -157,18 +157,27 @@ def _cipher(conn: pymysql.connections.Connection) -> str:
         return cur.fetchone()[1]
 
 
-def test_connections_use_tls_when_the_server_offers_it_and_share_one_context(tmp_path, server_db_url):
+@pytest.fixture
+def other_servers_table():
+    """A file named like another MariaDB's temporary table in the default tmpdir (/tmp), removed
+    afterwards whatever happened to it."""
+    path = Path(tempfile.gettempdir()) / f"#sql-temptable-test-{os.getpid()}.MAI"
+    path.touch()
+    yield path
+    path.unlink(missing_ok=True)
+
+
+def test_connections_use_tls_when_the_server_offers_it_and_share_one_context(
+    tmp_path, server_db_url, other_servers_table
+):
     """No TLS option in the URL: TLS whenever the server offers it (PyMySQL's "preferred" mode),
     with one context built per process (building it loads the system's CA certificates)."""
     tls = make_certificates(tmp_path / "tls")
     options = (f"--ssl-cert={tls.server_cert}", f"--ssl-key={tls.server_key}")
-    # A MariaDB starting deletes every #sql* file in its tmpdir: a private one has its own, or it
-    # would delete the temporary tables of the shared test server's queries (/tmp by default).
-    other_servers_table = Path(tempfile.gettempdir()) / f"#sql-temptable-test-{os.getpid()}.MAI"
-    other_servers_table.touch()
     with PrivateMariaDB(tmp_path / "mariadb", options=options) as mariadb:
+        # A MariaDB starting deletes every #sql* file in its tmpdir: a private one has its own, or
+        # it would delete the temporary tables of the shared test server's queries.
         assert other_servers_table.exists()
-        other_servers_table.unlink()
         first, second = connect(mariadb.server_url, database=False), connect(mariadb.server_url, database=False)
         try:
             assert _cipher(first) and _cipher(second)  # encrypted, though no certificate is verified
