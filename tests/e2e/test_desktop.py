@@ -148,9 +148,15 @@ def test_checkin_from_video_collects_frames_of_one_face_and_is_marked(
         server.port, lecture=LECTURE, source=SourceSpec("video", str(faces_dir / "video/short_hamilton_clip.mp4"))
     )
     screen = window.checkin
+    requests = _record_requests(screen)
     qtbot.waitUntil(lambda: any(o.kind == "accepted" for o in screen.outcomes), timeout=WAIT)
-    reply = next(o.reply for o in screen.outcomes if o.kind == "accepted")
-    assert (reply.student_id, reply.frames, reply.already_marked) == ("201911006", 4, False)
+    accepted = [o.kind for o in screen.outcomes].index("accepted")
+    reply = screen.outcomes[accepted].reply
+    assert len(requests[accepted].frames) == 4  # the four frames went in one request
+    # The reply counts the frames in which the server found the face: which moments of the clip
+    # are taken depends on the machine's speed (it plays in real time), and the server's detector
+    # missed the face in one of them once under load (3).
+    assert (reply.student_id, reply.already_marked) == ("201911006", False) and 1 <= reply.frames <= 4
     assert reply.distance <= reply.threshold
     assert marks(server)["201911006"][:2] == ("present", "checkin")
     assert screen.student_id_label.text() == "201911006"
@@ -399,3 +405,16 @@ def test_the_classroom_camera_tab_follows_the_lecture_and_uses_the_token(qtbot, 
         assert client.call(lambda framed: framed.client_name) == "test-client"
     finally:
         client.close()
+
+
+def _record_requests(screen) -> list:
+    """The check-in requests the screen's flow makes, in order (each still made by the flow)."""
+    made: list = []
+    request = screen.flow.request
+
+    def recording(frames):
+        made.append(request(frames))
+        return made[-1]
+
+    screen.flow.request = recording
+    return made
