@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from PyQt5.QtCore import Qt, QTimer
 
-from client.connection import FramedClient
+from client.connection import FramedClient, ServerError
 from client.desktop import mark_queue
 from client.desktop.roster_model import RosterModel, StateRole
 from client.frame_source import SourceSpec
@@ -152,11 +152,16 @@ def test_checkin_from_video_collects_frames_of_one_face_and_is_marked(
     qtbot.waitUntil(lambda: any(o.kind == "accepted" for o in screen.outcomes), timeout=WAIT)
     accepted = [o.kind for o in screen.outcomes].index("accepted")
     reply = screen.outcomes[accepted].reply
-    assert len(requests[accepted].frames) == 4  # the four frames went in one request
-    # The reply counts the frames in which the server found the face: which moments of the clip
-    # are taken depends on the machine's speed (it plays in real time), and the server's detector
-    # missed the face in one of them once under load (3).
-    assert (reply.student_id, reply.already_marked) == ("201911006", False) and 1 <= reply.frames <= 4
+    sent = requests[accepted].frames
+    assert len(sent) == 4  # the four frames went in one request
+    # The reply counts the frames in which the server found the face: 4 as a rule, but which
+    # moments of the clip are taken depends on the machine's speed (it plays in real time), and
+    # under load the server's detector once missed the face in one of them.
+    assert (reply.student_id, reply.frames, reply.already_marked) == (
+        "201911006",
+        _frames_with_a_face(server, sent),
+        False,
+    )
     assert reply.distance <= reply.threshold
     assert marks(server)["201911006"][:2] == ("present", "checkin")
     assert screen.student_id_label.text() == "201911006"
@@ -418,3 +423,18 @@ def _record_requests(screen) -> list:
 
     screen.flow.request = recording
     return made
+
+
+def _frames_with_a_face(server, frames) -> int:
+    """How many of these check-in frames the server finds a face in: each sent alone, unmarked
+    and not queued (a frame without one is refused as bad_image)."""
+    found = 0
+    with server.running.client() as client:
+        for frame in frames:
+            try:
+                client.checkin(LECTURE, [frame], mark=False, queue_uncertain=False)
+            except ServerError as exc:
+                assert exc.code == "bad_image", exc
+                continue
+            found += 1
+    return found
