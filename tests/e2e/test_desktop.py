@@ -20,6 +20,7 @@ from PyQt5.QtCore import Qt, QTimer
 
 from client.connection import FramedClient, ServerError
 from client.desktop import mark_queue
+from client.desktop.rollcall import RollCallScreen
 from client.desktop.roster_model import RosterModel, StateRole
 from client.frame_source import SourceSpec
 from db import clients
@@ -254,7 +255,7 @@ def test_rollcall_of_the_whole_roster_in_one_request(qtbot, server, server_log, 
 
 
 def test_a_batch_applied_before_its_reply_was_lost_is_not_applied_again(
-    qtbot, server, server_log, make_window, tmp_path
+    qtbot, server, server_log, make_window, tmp_path, monkeypatch
 ):
     entry = mark_queue.batch_entry(LECTURE, [("201911002", "late")])
     with FramedClient(
@@ -265,10 +266,11 @@ def test_a_batch_applied_before_its_reply_was_lost_is_not_applied_again(
     with mark_queue.MarkQueue(tmp_path / "data") as queue:  # …but the app never saw the reply
         queue.add(entry)
 
-    window = make_window(server.port)
-    with qtbot.waitSignal(window.outbox.delivered, timeout=WAIT) as delivered:
-        pass
-    assert delivered.args[1].replayed is True
+    deliveries = _record_deliveries(monkeypatch)
+    make_window(server.port)
+    qtbot.waitUntil(lambda: deliveries != [], timeout=WAIT)
+    [(_, reply)] = deliveries
+    assert reply.replayed is True
     qtbot.waitUntil(lambda: queued_entries(tmp_path) == [], timeout=WAIT)
     assert marks(server)["201911002"][:2] == ("absent", "manual")  # the resend changed nothing
     assert server.query("SELECT COUNT(*) FROM applied_batches") == [(1,)]
@@ -410,6 +412,22 @@ def test_the_classroom_camera_tab_follows_the_lecture_and_uses_the_token(qtbot, 
         assert client.call(lambda framed: framed.client_name) == "test-client"
     finally:
         client.close()
+
+
+def _record_deliveries(monkeypatch) -> list:
+    """(entry, reply) of each delivery the roll-call screens are told of, recorded from before the
+    window exists: its outbox sends the queued entries as soon as it starts, in the window's
+    constructor, so a qtbot.waitSignal entered afterwards can miss a delivery already made (the
+    screen hears of it through the GUI thread's event loop, which only runs once the test waits)."""
+    made: list = []
+    mark_delivered = RollCallScreen.mark_delivered
+
+    def recording(screen, entry, reply):
+        made.append((entry, reply))
+        return mark_delivered(screen, entry, reply)
+
+    monkeypatch.setattr(RollCallScreen, "mark_delivered", recording)
+    return made
 
 
 def _record_requests(screen) -> list:
