@@ -53,7 +53,7 @@ demo: venv  ## set everything up, run the server on sample photos, print today's
 
 test: venv  ## run the test suite against a real MariaDB (started under .run/ when none answers)
 	@url=$$(DB_NAME=attendance_test scripts/database.sh start) || exit 1; \
-	ATTENDANCE_DB_URL="$$url" $(TEST_ENV) $(PY) -m pytest -n $(TEST_PROCESSES) --dist loadfile $(PYTEST_ARGS); rc=$$?; \
+	ATTENDANCE_DB_URL="$$url" $(TEST_ENV) $(PY) -m pytest -n $(TEST_PROCESSES) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS); rc=$$?; \
 	scripts/database.sh stop; exit $$rc
 
 # The pure-code tests only (no database, photos, Qt or subprocess; conftest.py marks them): ~7 s.

@@ -91,7 +91,8 @@ def manifest(faces_dir: Path) -> list[SamplePhoto]:
 def pytest_collection_modifyitems(items):
     """Test modules marked slow as a whole (``pytestmark = pytest.mark.slow``) run first, each
     keeping its own order: under `make test`'s several processes the longest file then starts at
-    once instead of finishing alone at the end."""
+    once instead of finishing alone at the end. (`make test` passes --no-loadscope-reorder: without
+    it pytest-xdist hands out the files with the most tests first, whatever this order is.)"""
 
     def slow_module(item) -> bool:
         marks = getattr(getattr(item, "module", None), "pytestmark", [])
