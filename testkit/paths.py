@@ -10,6 +10,8 @@ REPO = Path(__file__).resolve().parent.parent
 FACES_ENV = "ATTENDANCE_FACES_DIR"
 #: The sample photos (manifest.csv, knowns/, probes/, ...).
 FACES = Path(os.environ.get(FACES_ENV, REPO.parent / "shared" / "faces"))
-#: What tests keep between runs: the sample photos' encodings for the evaluation
-#: (``attendance-eval --cache``), which only this code would compute again. ``make clean`` removes it.
+#: What tests keep between runs, which only this code would compute again: the sample photos'
+#: encodings for the evaluation (``attendance-eval --cache``), the liveness samples' face measures
+#: (testkit/measure_cache.py), sample photos written as HEIF (testkit.photos.heif). ``make clean``
+#: removes it.
 TEST_CACHE = REPO / ".run" / "test-cache"

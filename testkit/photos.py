@@ -4,11 +4,17 @@ written in another format."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import PIL.Image
+
+from testkit.paths import TEST_CACHE
 
 #: x265's options (pillow-heif's HEIF encoder): no thread pool. With it, writing one photo took
 #: 10 s instead of 1 s while other test processes kept both cores busy; without it, 2 s, busy or not.
@@ -47,14 +53,46 @@ def every_photo(faces_dir: Path) -> list[Path]:
 
 
 def encoded(image: PIL.Image.Image, fmt: str, **options) -> bytes:
-    """``image`` written by Pillow as ``fmt`` (JPEG, PNG, WEBP, HEIF...) with Pillow's ``options``.
-    HEIF is written by pillow-heif's plugin (registered here, none of its options changed), with
-    :data:`HEIF_ENCODER_OPTIONS`."""
+    """``image`` written by Pillow as ``fmt`` (JPEG, PNG, WEBP, HEIF...) with Pillow's ``options``;
+    HEIF as :func:`heif` writes it."""
     if fmt == "HEIF":
-        import pillow_heif
+        return heif(image, options)
+    return _written(image, fmt, options)
 
-        pillow_heif.register_heif_opener()
-        options = {"enc_params": HEIF_ENCODER_OPTIONS, **options}
+
+def heif(image: PIL.Image.Image, options: dict, cache: Path = TEST_CACHE) -> bytes:
+    """``image`` written as HEIF by pillow-heif's plugin (registered here, none of its options
+    changed) with Pillow's ``options`` and :data:`HEIF_ENCODER_OPTIONS`; written once, then read
+    from ``cache``: x265 takes 1-2 s of a core per sample photo, the tests write the same photos on
+    every run, and the bytes are the same each time. A file is named by the SHA-256 of what the
+    plugin writes from (the pixels, the image's info and EXIF, the options), in a folder named by
+    the versions of Pillow, pillow-heif and libheif; the folders of other versions are removed."""
+    import PIL
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    options = {"enc_params": HEIF_ENCODER_OPTIONS, **options}
+    versions = f"PIL {PIL.__version__} pillow-heif {pillow_heif.__version__} libheif {pillow_heif.libheif_version()}"
+    folder = Path(cache) / f"heif-{hashlib.sha256(versions.encode()).hexdigest()[:16]}"
+    digest = hashlib.sha256(repr((image.mode, image.size, sorted(options.items()))).encode())
+    digest.update(repr(sorted(image.info.items())).encode() + image.getexif().tobytes())
+    digest.update(image.tobytes())
+    path = folder / f"{digest.hexdigest()}.heic"
+    if path.is_file():
+        return path.read_bytes()
+    data = _written(image, "HEIF", options)
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.parent.glob("heif-*"):  # an earlier version's: never read again
+        if stale != folder:
+            shutil.rmtree(stale, ignore_errors=True)
+    fd, temporary = tempfile.mkstemp(dir=folder, suffix=".part")  # whole files only, for other processes
+    with os.fdopen(fd, "wb") as file:
+        file.write(data)
+    os.replace(temporary, path)
+    return data
+
+
+def _written(image: PIL.Image.Image, fmt: str, options: dict) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, fmt, **options)
     return buffer.getvalue()

@@ -212,6 +212,24 @@ def test_heic_is_decoded_without_anything_else_registering_pillow_heif(obama_pho
     assert done.stdout.strip() == "(1137, 910, 3)"
 
 
+def test_the_heic_inputs_of_these_tests_are_written_once_then_read_from_the_test_cache(faces_dir, tmp_path):
+    """testkit.photos.heif keeps what it writes: the kept file holds what writing gives, is read
+    (not written) the next time, and an image with other EXIF data is another file."""
+    image = _photo(faces_dir / "probes" / "obama_small.jpg")
+    written = photos.heif(image, {"quality": 50}, cache=tmp_path)
+    [kept] = tmp_path.glob("heif-*/*.heic")
+    assert kept.read_bytes() == written and decode_image(written).shape == (240, 320, 3)
+    kept.write_bytes(written + b"kept")  # what is read the next time: the file
+    assert photos.heif(image, {"quality": 50}, cache=tmp_path) == written + b"kept"
+    assert photos.heif(image, {"quality": 40}, cache=tmp_path) != written  # other options: written
+    other = image.copy()
+    exif = other.getexif()
+    exif[0x0112] = 6
+    other.info["exif"] = exif.tobytes()
+    assert b"irot" in photos.heif(other, {"quality": 50}, cache=tmp_path)
+    assert len(list(tmp_path.glob("heif-*/*.heic"))) == 3 and not list(tmp_path.glob("heif-*/*.part"))
+
+
 @pytest.mark.parametrize("fmt", ["WEBP", "HEIF"])
 def test_webp_and_heic_orientation_is_applied(faces_dir, fmt):
     """WebP keeps the EXIF orientation (applied by decode_image); pillow-heif writes it as the
