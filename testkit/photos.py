@@ -6,14 +6,13 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import PIL.Image
 
+from client.desktop.private_files import write_atomically
 from testkit.paths import TEST_CACHE
 
 #: x265's options (pillow-heif's HEIF encoder): no thread pool. With it, writing one photo took
@@ -81,14 +80,10 @@ def heif(image: PIL.Image.Image, options: dict, cache: Path = TEST_CACHE) -> byt
     if path.is_file():
         return path.read_bytes()
     data = _written(image, "HEIF", options)
-    folder.mkdir(parents=True, exist_ok=True)
     for stale in folder.parent.glob("heif-*"):  # an earlier version's: never read again
         if stale != folder:
             shutil.rmtree(stale, ignore_errors=True)
-    fd, temporary = tempfile.mkstemp(dir=folder, suffix=".part")  # whole files only, for other processes
-    with os.fdopen(fd, "wb") as file:
-        file.write(data)
-    os.replace(temporary, path)
+    write_atomically(path, data, prefix=".heif-")  # whole files only, for the other test processes
     return data
 
 
