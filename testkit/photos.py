@@ -66,7 +66,6 @@ def heif(image: PIL.Image.Image, options: dict, cache: Path = TEST_CACHE) -> byt
     every run, and the bytes are the same each time. A file is named by the SHA-256 of what the
     plugin writes from (the pixels, the image's info and EXIF, the options), in a folder named by
     the versions of Pillow, pillow-heif and libheif; the folders of other versions are removed."""
-    import PIL
     import pillow_heif
 
     pillow_heif.register_heif_opener()
