@@ -60,7 +60,7 @@ from server.recognition.enrollment import load_gallery, sync_knowns
 from server.recognition.gallery import DEFAULT_THRESHOLD
 from server.recognition.pool import PhotoEncoding, RecognitionPool
 from testkit.paths import FACES, REPO
-from testkit.processes import ServerProcess, descendants, new_client
+from testkit.processes import ServerProcess, new_client, recognition_workers
 from testkit.timing import percentile
 
 GENERATED = 100_000
@@ -284,11 +284,7 @@ def main() -> int:
                     if [face.student_id for face in reply.faces] != [student_id]:
                         wrong.append(f"server: {path} -> {[face.student_id for face in reply.faces]}")
         main_memory = proc_status(server.pid)
-        workers = [
-            proc_status(pid)
-            for pid in descendants(server.pid)
-            if b"resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes()
-        ]
+        workers = [proc_status(pid) for pid in recognition_workers(server.pid)]
 
     worker_rss = ", ".join(f"{w['VmRSS'] / MB:.0f}" for w in workers)
     worker_both = ", ".join(f"{w['VmRSS'] / MB:.0f} / {w['VmHWM'] / MB:.0f}" for w in workers)

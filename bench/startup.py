@@ -58,7 +58,7 @@ from client.connection import FramedClient
 from db.connection import DatabaseUrl, url_from_env
 from db.schema import recreate_database
 from testkit.paths import FACES, REPO
-from testkit.processes import descendants, free_port
+from testkit.processes import cpu_seconds, free_port, recognition_workers
 from testkit.servers import add_client
 
 TARGET = 2.0  # seconds, launch -> first recognize answered, photos already encoded
@@ -212,11 +212,7 @@ def start_server(url: DatabaseUrl, knowns: Path, token: str, probe: bytes, timeo
             client.ping()
             ping = time.perf_counter() - launched
             cpu_main = cpu_seconds(proc.pid)
-            cpu_workers = [
-                cpu_seconds(pid)
-                for pid in descendants(proc.pid)
-                if b"resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes()
-            ]
+            cpu_workers = [cpu_seconds(pid) for pid in recognition_workers(proc.pid)]
             reply = client.recognize(probe)
             recognize = time.perf_counter() - launched
         recognized = reply.faces[0].student_id if len(reply.faces) == 1 else None
@@ -229,12 +225,6 @@ def start_server(url: DatabaseUrl, knowns: Path, token: str, probe: bytes, timeo
             proc.wait()
         reader.join(5)
     return Start(ping, recognize, recognized, _log_times(lines, launched_wall), cpu_main, cpu_workers)
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used so far (/proc/PID/stat)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _log_times(lines, launched_wall: float) -> list[tuple[float, str]]:
@@ -271,7 +261,8 @@ def main_imports() -> float:
 
 def model_load() -> float:
     """Seconds a fresh interpreter takes to import the recognition code and load the models (what
-    each worker process does before it is ready), launch included."""
+    the workers' fork server and the first worker forked from it do between them), launch
+    included."""
     started = time.perf_counter()
     subprocess.run(
         [sys.executable, "-c", "from server.recognition import pool, faces; faces.load_models()"], cwd=REPO, check=True
@@ -367,8 +358,9 @@ def main() -> int:
         "",
         f"Measured apart in the same run: a bare interpreter starts in {results.seconds(bare)}; the main "
         f"process's imports (`python -X importtime -c 'import server.cli'`) take {results.seconds(imports)}; "
-        f"a fresh interpreter importing the recognition code and loading the dlib models (what each worker "
-        f"does before it is ready) takes {results.seconds(load)}.",
+        f"a fresh interpreter importing the recognition code and loading the dlib models (what the workers' "
+        f"fork server and a worker forked from it do between them before the worker is ready) takes "
+        f"{results.seconds(load)}.",
         "",
         f"CPU time used by the time the ping was answered (median second start; less sensitive to the machine's "
         f"load than the wall-clock figures): main process {results.seconds(median.cpu_main)}, workers "

@@ -270,7 +270,10 @@ class AttendanceApp:
                 liveness_model=config.liveness,
                 encoder=config.encoder,
             )
-            self.recognizer.start(wait=False)
+            try:
+                self.recognizer.start(wait=False)
+            except OSError as exc:  # no process could be started: else reported as a port not bound
+                raise StartupError(f"cannot start the recognition workers: {exc}") from exc
             self.db = self._open_database()
             self._check_database()
             with self.db.connection() as conn:

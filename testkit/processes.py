@@ -274,7 +274,7 @@ class ServerProcess:
 
     def rss_kib(self) -> tuple[int, int]:
         """(resident memory of the server process, of its worker processes together), KiB."""
-        return _rss_kib(self.process.pid), sum(_rss_kib(pid) for pid in descendants(self.process.pid))
+        return _rss_kib(self.process.pid), sum(_rss_kib(pid) for pid in recognition_workers(self.process.pid))
 
     def __enter__(self) -> ServerProcess:
         return self.start()
@@ -293,21 +293,52 @@ def _rss_kib(pid: int) -> int:
     return 0
 
 
-def descendants(pid: int) -> list[int]:
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (none when it is gone)."""
     found = []
     try:
         tasks = list(Path(f"/proc/{pid}/task").iterdir())
     except OSError:
         return found
     for task in tasks:
-        try:
-            children = [int(c) for c in (task / "children").read_text().split()]
-        except OSError:
-            continue
-        for child in children:
-            found.append(child)
-            found.extend(descendants(child))
+        with contextlib.suppress(OSError):
+            found.extend(int(c) for c in (task / "children").read_text().split())
     return found
+
+
+def descendants(pid: int) -> list[int]:
+    found = []
+    for child in children(pid):
+        found.append(child)
+        found.extend(descendants(child))
+    return found
+
+
+def recognition_workers(pid: int) -> list[int]:
+    """The recognition pool's worker processes of process ``pid`` (a server, or a test that starts
+    a pool): the children of its multiprocessing fork server (server.recognition.pool), or its
+    spawned children where there is none. Not the fork server, nor the resource tracker."""
+    workers = []
+    for child in children(pid):
+        cmdline = _cmdline(child)
+        if b"multiprocessing.forkserver" in cmdline:
+            workers.extend(children(child))
+        elif b"multiprocessing.spawn" in cmdline:
+            workers.append(child)
+    return workers
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time process ``pid`` has used so far (/proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def new_client(url: DatabaseUrl, name: str) -> str:

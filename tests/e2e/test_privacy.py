@@ -10,6 +10,7 @@ import socket
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -27,13 +28,28 @@ from testkit.servers import LECTURE, SMALL_LECTURE, add_client, exchange, runnin
 # -- no frame stored anywhere by default ----------------------------------------------------------
 
 
-def test_without_keep_evidence_no_image_bytes_reach_disk_or_database(db_url, faces_dir, tmp_path):
-    """The server runs with its working and temporary folders in tmp_path: after recognize +
+@pytest.fixture(params=["short", "long"])
+def work_folder(request, tmp_path):
+    """An empty folder for the server's working and temporary folders. "short": under /tmp, where
+    its workers' fork server puts its socket; "long": pytest's tmp_path, too long a path for that
+    socket, so the workers are spawned (server.recognition.pool)."""
+    if request.param == "long":
+        (tmp_path / "work").mkdir()
+        yield tmp_path / "work"
+        return
+    work = Path(tempfile.mkdtemp(prefix="work-", dir="/tmp"))
+    try:
+        yield work
+    finally:
+        shutil.rmtree(work)
+
+
+def test_without_keep_evidence_no_image_bytes_reach_disk_or_database(db_url, faces_dir, tmp_path, work_folder):
+    """The server runs with its working and temporary folders in an empty folder: after recognize +
     mark (framed and 2019) nothing was written there, and no table holds image bytes."""
     seed_roster(db_url, faces_dir / "knowns")
     token = add_client(db_url, "camera-pc")
-    work = tmp_path / "work"
-    work.mkdir()
+    work = work_folder
     image = (faces_dir / "probes/obama_240p.jpg").read_bytes()
     cache = tmp_path / "cache"  # the workers' cache folder: dlib's face detector, nothing else
     env = {"TMPDIR": str(work), "TEMP": str(work), "TMP": str(work), "HOME": str(work)}

@@ -32,7 +32,7 @@ LATEST = find_migrations()[-1].version
 
 @pytest.fixture
 def models_missing(tmp_path, monkeypatch):
-    """Spawned workers (which start with the parent's sys.path) cannot import the models."""
+    """The workers (which start with the parent's sys.path, spawned or forked) cannot import the models."""
     fake = tmp_path / "fake_models"
     fake.mkdir()
     (fake / "face_recognition_models.py").write_text("raise ImportError('simulated: not installed')\n")

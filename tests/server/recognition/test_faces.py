@@ -267,7 +267,7 @@ def test_pool_start_fails_clearly_when_workers_cannot_load_models(tmp_path, monk
     fake = tmp_path / "fake_models"
     fake.mkdir()
     (fake / "face_recognition_models.py").write_text("raise ImportError('simulated: not installed')\n")
-    monkeypatch.syspath_prepend(str(fake))  # spawned workers start with the parent's sys.path
+    monkeypatch.syspath_prepend(str(fake))  # workers start with the parent's sys.path
     pool = RecognitionPool(1)
     with pytest.raises(ModelsUnavailableError, match="setuptools<81"):
         pool.start(timeout=60)
