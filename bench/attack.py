@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import dataclasses
 import functools
 import json
@@ -41,7 +42,6 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 from bench import results
 from client.connection import FramedClient, ServerError
@@ -51,7 +51,7 @@ from protocol import framed
 from testkit import attacks
 from testkit.load import sample_probes
 from testkit.paths import FACES, REPO
-from testkit.processes import ServerProcess, descendants, new_client
+from testkit.processes import ServerProcess, cpu_seconds, descendants, new_client
 from testkit.servers import LECTURE, seed_roster
 
 ATTACKS = (
@@ -227,16 +227,12 @@ class Honest:
             )
 
 
-def cpu_seconds(pid: int) -> float:
+def tree_cpu_seconds(pid: int) -> float:
     """CPU time (user + system) of the process and its children now alive."""
-    tick = os.sysconf("SC_CLK_TCK")
     total = 0.0
     for each in [pid, *descendants(pid)]:
-        try:
-            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / tick
+        with contextlib.suppress(OSError):  # ended meanwhile
+            total += cpu_seconds(each)
     return total
 
 
@@ -313,7 +309,7 @@ def main() -> int:
         honest = Honest(server.port, tokens, probes, args.pause).start()
         try:
             for phase in phases:
-                cpu_before = cpu_seconds(server.pid)
+                cpu_before = tree_cpu_seconds(server.pid)
                 if phase.startswith("idle"):
                     start = time.monotonic()
                     time.sleep(args.seconds)
@@ -325,7 +321,7 @@ def main() -> int:
                     start = time.monotonic()
                     time.sleep(args.seconds)
                 end = time.monotonic()
-                cpu = cpu_seconds(server.pid) - cpu_before
+                cpu = tree_cpu_seconds(server.pid) - cpu_before
                 if not phase.startswith("idle"):  # the attack's last connections end (not counted)
                     attacker_replies = json.loads(attacking.stdout.readline())["replies"]
                 latencies, refused = honest.between(start, end)
